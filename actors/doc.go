@@ -1,0 +1,60 @@
+// Package actors holds ipfi's actor tree, built on protoactor-go:
+//
+//	interface root (rootActor; one per Interface, supervises its wires)
+//	 └─ wire (wireActor; one per connection, owns the routing table)
+//	     ├─ reader   byte-reader: its own goroutine blocks in Read, chunks go to the parser
+//	     ├─ parser   incremental wire.Decoder; frames go to the wire, which routes them
+//	     ├─ inbound call actors, one per call the peer makes (arguments, procedure, answer)
+//	     └─ outbound call actors, one per call this side makes (collect the response)
+//	    + writer: the wire's frame serialiser (a lock-based combiner, not a mailbox; see writer.go)
+//
+// # Failure and termination
+//
+// A wire ends on EOF or a read error (reader -> parser -> wire), a malformed
+// frame (parser -> wire), a Termination message, a write error, or Close.
+// Each path calls Wire.die, which records the first cause, cancels every
+// procedure context of the wire, fails the writer, closes the transport (so
+// the reader's Read returns) and stops the wire actor. Stopping it stops
+// every child; an outbound call actor's Stopping handler fails its handle
+// with a WireError (matching ErrWireTerminated, wrapping the cause); an
+// inbound call actor's cancels its procedure's context. There is no other
+// cleanup path.
+//
+// A procedure that returns an error or panics fails its call only: the
+// procedure's goroutine recovers the panic, answers the caller, and the call
+// actor turns it into a supervision failure that the wire's strategy
+// (supervision.StopOnFailure) handles by stopping that call alone. A
+// failure of the reader or parser escalates (supervision.EscalateNamed) and
+// the root's strategy stops the wire.
+//
+// # Dispatch and goroutine hand-offs
+//
+// Every actor here uses protoactor's synchronized dispatcher: a message runs
+// the receiving mailbox on the sending goroutine (unless that mailbox is
+// already running on another goroutine, in which case it is queued and that
+// goroutine processes it). An actor hop is therefore a function call, not a
+// goroutine hand-off, and Receive never blocks: blocking work (Read, Write,
+// procedures) happens on goroutines outside the actors.
+//
+// Hand-offs of a small unary call (a hand-off is one goroutine waking
+// another; the network poller waking a goroutine blocked in Read is counted
+// separately because a raw TCP ping-pong pays it too):
+//
+//	caller side: 1
+//	  calling goroutine: encode, register the call (wire and outbound actors
+//	    run inline), write the frame itself                        0
+//	  reader goroutine (woken by the poller): parser, wire and outbound actor
+//	    run inline; the outbound actor closes the handle's channel,
+//	    waking the calling goroutine                               1
+//	callee side: 1
+//	  reader goroutine (woken by the poller): parser, wire, spawn of the call
+//	    actor inline; the call actor starts the procedure's goroutine  1
+//	  procedure goroutine: runs, writes the response itself, tells its call
+//	    actor (inline)                                             0
+//
+// So a round trip costs two hand-offs more than a raw TCP ping-pong, one on
+// each side; both exist so that a slow procedure or a slow caller never
+// stalls the wire's reader. Under load the writer batches frames from many
+// goroutines into one Write, and a goroutine that finds a write in progress
+// does not wait for it.
+package actors

@@ -1,0 +1,65 @@
+package actors
+
+import "github.com/ipfi-go/ipfi/wire"
+
+// quiet marks a message type as one whose dead letters are not logged. Dead
+// letters happen by design at the edges of a wire's life (a byte chunk that
+// arrives as the parser stops); logging them would also start protoactor's
+// throttle goroutine, which outlives the wire by a second.
+type quiet struct{}
+
+func (quiet) IgnoreDeadLetterLogging() {}
+
+// chunkMsg carries bytes read from the transport, byte-reader -> parser. The
+// reader reuses data once consumed is set.
+type chunkMsg struct {
+	quiet
+	data     []byte
+	consumed bool // set by the parser; read by the reader only after Send returned
+}
+
+// readEndedMsg tells the parser, after the last chunk, that the transport
+// ended; the parser passes it to the wire as a fatal cause.
+type readEndedMsg struct {
+	quiet
+	err error
+}
+
+// framesMsg carries the frames decoded from one chunk, parser -> wire.
+// Payloads alias one buffer owned by the message.
+type framesMsg struct {
+	quiet
+	frames []wire.Frame
+}
+
+// frameRef hands one frame of a framesMsg to a call actor without an
+// allocation (a one-pointer struct fits in an interface directly).
+type frameRef struct{ f *wire.Frame }
+
+func (frameRef) IgnoreDeadLetterLogging() {}
+
+// fatalMsg asks the wire to end with the given cause.
+type fatalMsg struct {
+	quiet
+	cause error
+}
+
+// startCallMsg registers an outbound call with the wire (caller -> wire).
+type startCallMsg struct {
+	quiet
+	call *Pending
+}
+
+// procDoneMsg tells an inbound call actor its procedure returned
+// (procedure goroutine -> call actor).
+type procDoneMsg struct {
+	quiet
+	failure error // non-nil when the procedure panicked
+}
+
+// spawnWireMsg asks the interface root to spawn a wire actor.
+type spawnWireMsg struct {
+	quiet
+	w     *Wire
+	reply chan error
+}

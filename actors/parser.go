@@ -1,0 +1,51 @@
+package actors
+
+import (
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/ipfi-go/ipfi/wire"
+)
+
+// parserActor decodes a wire's byte chunks incrementally and routes the
+// frames to the wire actor, which owns the routing table (so that routes are
+// created and dropped in the one place that spawns and stops call actors).
+// A malformed frame ends the wire.
+type parserActor struct {
+	dec    *wire.Decoder
+	wire   *actor.PID
+	failed bool
+}
+
+func (p *parserActor) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *chunkMsg:
+		p.chunk(ctx, m)
+	case *readEndedMsg:
+		if !p.failed {
+			ctx.Send(p.wire, &fatalMsg{cause: m.err})
+		}
+	}
+}
+
+func (p *parserActor) chunk(ctx actor.Context, m *chunkMsg) {
+	defer func() { m.consumed = true }()
+	if p.failed {
+		return
+	}
+	var frames []wire.Frame
+	err := p.dec.Feed(m.data, func(f wire.Frame) error {
+		if len(f.Payload) > 0 {
+			// The payload aliases the chunk or the decoder's buffer: copy it,
+			// it travels to another actor.
+			f.Payload = append([]byte(nil), f.Payload...)
+		}
+		frames = append(frames, f)
+		return nil
+	})
+	if len(frames) > 0 {
+		ctx.Send(p.wire, &framesMsg{frames: frames})
+	}
+	if err != nil {
+		p.failed = true
+		ctx.Send(p.wire, &fatalMsg{cause: err})
+	}
+}

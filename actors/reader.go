@@ -1,0 +1,56 @@
+package actors
+
+import (
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// Read buffer sizes: a wire starts small so that thousands of idle wires cost
+// little, and grows while reads keep filling the buffer.
+const (
+	minReadBuf = 2 << 10
+	maxReadBuf = 64 << 10
+)
+
+// readerActor is the byte-reader of a wire. On Started it starts the one
+// goroutine that blocks in the transport's Read (never inside a Receive) and
+// passes every chunk to the parser. The goroutine ends when Read fails, which
+// the wire makes happen on its way down by closing the transport.
+type readerActor struct {
+	w      *Wire
+	parser *actor.PID
+}
+
+func (r *readerActor) Receive(ctx actor.Context) {
+	if _, ok := ctx.Message().(*actor.Started); ok {
+		r.w.wg.Add(1)
+		go r.loop(ctx.ActorSystem().Root)
+	}
+}
+
+func (r *readerActor) loop(root *actor.RootContext) {
+	defer r.w.wg.Done()
+	msg := &chunkMsg{data: make([]byte, minReadBuf)}
+	for {
+		n, err := r.w.r.Read(msg.data[:cap(msg.data)])
+		if n > 0 {
+			full := n == cap(msg.data)
+			msg.data = msg.data[:n]
+			msg.consumed = false
+			root.Send(r.parser, msg)
+			// With the parser's synchronous dispatcher the chunk is normally
+			// consumed by the time Send returns; if the parser was busy on
+			// another goroutine it is still queued and its buffer is not ours.
+			size := cap(msg.data)
+			if full && size < maxReadBuf {
+				size *= 2
+			}
+			if !msg.consumed || size != cap(msg.data) {
+				msg = &chunkMsg{data: make([]byte, size)}
+			}
+		}
+		if err != nil {
+			root.Send(r.parser, &readEndedMsg{err: err})
+			return
+		}
+	}
+}

@@ -1,0 +1,217 @@
+package actors
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/ipfi-go/ipfi/procedures"
+	"github.com/ipfi-go/ipfi/supervision"
+)
+
+// Config configures a System. The zero value of every field means its
+// default.
+type Config struct {
+	// Registry holds the procedures the interface serves. Default: empty.
+	Registry *procedures.Registry
+	// Limits bound what a peer can make the interface hold. Default:
+	// DefaultLimits().
+	Limits Limits
+	// Logger receives the actor system's and the supervisors' logs.
+	// Default: discard everything.
+	Logger *slog.Logger
+	// CloseGrace is how long Close waits for a wire's Termination message to
+	// be written before it closes the transport anyway. Default 1s.
+	CloseGrace time.Duration
+}
+
+// System is the actor system of one Interface: a protoactor-go system, the
+// interface root actor and the wires under it.
+type System struct {
+	as       *actor.ActorSystem
+	root     *actor.PID
+	rootDone chan struct{}
+	registry *procedures.Registry
+	limits   Limits
+	logger   *slog.Logger
+	grace    time.Duration
+	dispatch actor.Dispatcher
+
+	mu     sync.Mutex
+	closed bool
+	wires  map[*Wire]struct{}
+	byPID  map[*actor.PID]*Wire
+
+	wg        sync.WaitGroup // every goroutine the system starts
+	closeOnce sync.Once
+}
+
+// NewSystem starts an actor system and its interface root actor.
+func NewSystem(cfg Config) *System {
+	s := &System{
+		rootDone: make(chan struct{}),
+		registry: cfg.Registry,
+		limits:   cfg.Limits.withDefaults(),
+		logger:   cfg.Logger,
+		grace:    cfg.CloseGrace,
+		wires:    make(map[*Wire]struct{}),
+		byPID:    make(map[*actor.PID]*Wire),
+		// Every actor of the tree runs its mailbox on the sending goroutine:
+		// a message between actors costs a function call, not a goroutine
+		// hand-off (see the package doc for the count).
+		dispatch: actor.NewSynchronizedDispatcher(300),
+	}
+	if s.registry == nil {
+		s.registry = procedures.NewRegistry()
+	}
+	if s.logger == nil {
+		s.logger = slog.New(discardHandler{})
+	}
+	if s.grace <= 0 {
+		s.grace = time.Second
+	}
+	logger := s.logger
+	s.as = actor.NewActorSystem(
+		actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return logger }),
+		actor.WithDeadLetterThrottleInterval(10*time.Millisecond),
+		actor.WithDeadLetterRequestLogging(false),
+	)
+	s.root = s.as.Root.Spawn(actor.PropsFromProducer(
+		func() actor.Actor { return &rootActor{s: s} },
+		actor.WithDispatcher(s.dispatch),
+		actor.WithSupervisor(supervision.StopOnFailure(s.wireFailed)),
+	))
+	return s
+}
+
+// Registry returns the procedure registry the system serves.
+func (s *System) Registry() *procedures.Registry { return s.registry }
+
+// wireFailed records the failure of a wire actor as its cause before the
+// root's strategy stops it.
+func (s *System) wireFailed(f supervision.Failure) {
+	s.mu.Lock()
+	w := s.byPID[f.Child]
+	s.mu.Unlock()
+	if w != nil {
+		w.setErr(fmt.Errorf("ipfi: wire failed: %v", f.Reason))
+	}
+	s.logger.Warn("ipfi: wire failed", "wire", f.Child.Id, "reason", f.Reason)
+}
+
+// callFailed reports a call actor stopped by its wire's strategy.
+func (s *System) callFailed(f supervision.Failure) {
+	s.logger.Warn("ipfi: call failed", "call", f.Child.Id, "reason", f.Reason)
+}
+
+// Connect makes a wire over r and w, under the interface root. If c is not
+// nil it is closed when the wire ends (closing it must unblock r's Read).
+func (s *System) Connect(r io.Reader, wr io.Writer, c io.Closer, opt WireOptions) (*Wire, error) {
+	w := newWire(s, r, wr, c, opt)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, ErrClosed
+	}
+	s.wires[w] = struct{}{}
+	s.mu.Unlock()
+	reply := make(chan error, 1)
+	s.as.Root.Send(s.root, &spawnWireMsg{w: w, reply: reply})
+	if err := <-reply; err != nil {
+		s.forget(w)
+		return nil, err
+	}
+	return w, nil
+}
+
+func (s *System) forget(w *Wire) {
+	s.mu.Lock()
+	delete(s.wires, w)
+	delete(s.byPID, w.pid)
+	s.mu.Unlock()
+}
+
+// Close ends every wire (each peer is sent a Termination message, given up
+// to the close grace to be written), stops the actor tree and returns once
+// every goroutine the system started has ended, including procedures still
+// running (their contexts are cancelled). It is idempotent and safe to call
+// concurrently.
+func (s *System) Close() error {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		wires := make([]*Wire, 0, len(s.wires))
+		for w := range s.wires {
+			wires = append(wires, w)
+		}
+		s.mu.Unlock()
+		deadline := time.NewTimer(s.grace)
+		for _, w := range wires {
+			w.sayGoodbye()
+		}
+		for _, w := range wires {
+			select {
+			case <-w.out.drained():
+			case <-deadline.C:
+			}
+		}
+		deadline.Stop()
+		for _, w := range wires {
+			w.die(ErrClosed)
+		}
+		s.as.Root.Stop(s.root)
+		<-s.rootDone
+		s.wg.Wait()
+		s.as.Shutdown()
+	})
+	return nil
+}
+
+// rootActor is the interface root: it spawns wires as its children and
+// supervises them (a failed wire is stopped, never restarted).
+type rootActor struct {
+	s        *System
+	stopping bool
+}
+
+func (r *rootActor) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *spawnWireMsg:
+		if r.stopping {
+			m.reply <- ErrClosed
+			return
+		}
+		w := m.w
+		pid := ctx.SpawnPrefix(actor.PropsFromProducer(
+			func() actor.Actor { return &wireActor{w: w} },
+			actor.WithDispatcher(r.s.dispatch),
+			actor.WithSupervisor(supervision.EscalateNamed(supervision.StopOnFailure(r.s.callFailed), "reader", "parser")),
+		), "wire")
+		r.s.mu.Lock()
+		r.s.byPID[pid] = w
+		r.s.mu.Unlock()
+		m.reply <- nil
+	case *actor.Terminated:
+		r.s.mu.Lock()
+		if w := r.s.byPID[m.Who]; w != nil {
+			delete(r.s.byPID, m.Who)
+			delete(r.s.wires, w)
+		}
+		r.s.mu.Unlock()
+	case *actor.Stopping:
+		r.stopping = true
+	case *actor.Stopped:
+		close(r.s.rootDone)
+	}
+}
+
+type discardHandler struct{}
+
+func (discardHandler) Enabled(context.Context, slog.Level) bool  { return false }
+func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
+func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return d }
+func (d discardHandler) WithGroup(string) slog.Handler           { return d }

@@ -1,0 +1,191 @@
+package actors
+
+import (
+	"context"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/ipfi-go/ipfi/wire"
+)
+
+// WireOptions configures one wire.
+type WireOptions struct {
+	// CalleeOnly makes a wire that serves the peer's calls but makes none
+	// and ignores Response messages ("module style" in the Rust crate).
+	CalleeOnly bool
+	// Owner is an opaque value the root package attaches to the wire (its
+	// public handle); procedures reach it through FromContext.
+	Owner any
+}
+
+// Wire is one connection to another program: the handle to a wire actor and
+// its subtree. Its methods are safe for concurrent use.
+type Wire struct {
+	sys        *System
+	pid        *actor.PID
+	r          io.Reader
+	closer     io.Closer
+	out        *writer
+	limits     Limits
+	calleeOnly bool
+	owner      any
+	idx        *indices
+
+	// procCtx is the parent of every procedure context on this wire; it is
+	// cancelled, with the wire's cause, when the wire ends.
+	procCtx    context.Context
+	procCancel context.CancelCauseFunc
+
+	done    chan struct{} // closed when the wire actor and all its children have stopped
+	errMu   sync.Mutex
+	err     error
+	dying   atomic.Bool
+	wg      *sync.WaitGroup
+}
+
+type wireKey struct{}
+
+func newWire(s *System, r io.Reader, wr io.Writer, c io.Closer, opt WireOptions) *Wire {
+	w := &Wire{
+		sys:        s,
+		r:          r,
+		closer:     c,
+		limits:     s.limits,
+		calleeOnly: opt.CalleeOnly,
+		owner:      opt.Owner,
+		idx:        newIndices(maxRustCallIndex),
+		done:       make(chan struct{}),
+		wg:         &s.wg,
+	}
+	w.out = newWriter(wr, w.wg, func(err error) { w.die(err) })
+	ctx, cancel := context.WithCancelCause(context.WithValue(context.Background(), wireKey{}, w))
+	w.procCtx, w.procCancel = ctx, cancel
+	return w
+}
+
+// FromContext returns the wire a procedure's call came in on, or nil.
+func FromContext(ctx context.Context) *Wire {
+	w, _ := ctx.Value(wireKey{}).(*Wire)
+	return w
+}
+
+// Owner returns the value given as WireOptions.Owner.
+func (w *Wire) Owner() any { return w.owner }
+
+// Done returns a channel closed once the wire has ended and every call
+// pending on it has failed.
+func (w *Wire) Done() <-chan struct{} { return w.done }
+
+// Err returns nil while the wire is up, then the cause of its end.
+func (w *Wire) Err() error {
+	w.errMu.Lock()
+	defer w.errMu.Unlock()
+	return w.err
+}
+
+// setErr records the first cause of the wire's end.
+func (w *Wire) setErr(err error) {
+	w.errMu.Lock()
+	if w.err == nil {
+		w.err = err
+	}
+	w.errMu.Unlock()
+}
+
+// die ends the wire with cause (the first cause wins): procedures are
+// cancelled, writes fail, the transport is closed (which ends the
+// byte-reader's Read) and the wire actor is stopped, which stops its whole
+// subtree. It never blocks on I/O, so any goroutine may call it, including
+// an actor inside Receive.
+//
+// die may be re-entered from the stop it causes (the synchronized
+// dispatcher runs the wire's Stopping handler inline); the nested call
+// returns at once.
+func (w *Wire) die(cause error) {
+	w.setErr(cause)
+	if !w.dying.CompareAndSwap(false, true) {
+		return
+	}
+	cause = w.Err()
+	w.procCancel(terminated(cause))
+	w.out.close(terminated(cause))
+	if w.closer != nil {
+		_ = w.closer.Close()
+	}
+	if w.pid != nil {
+		w.sys.as.Root.Stop(w.pid)
+	}
+}
+
+// sayGoodbye queues a Termination message without waiting for it.
+func (w *Wire) sayGoodbye() {
+	_ = w.out.raw([]byte{byte(wire.KindTermination)}, false)
+}
+
+// Close sends the peer a Termination message (waiting at most the close
+// grace for it to be written), ends the wire with cause ErrClosed and
+// returns once every call pending on it has failed and its actors have
+// stopped. Procedures still running for it have their contexts cancelled;
+// Close does not wait for them (the interface's Close does). It is
+// idempotent and safe to call concurrently.
+func (w *Wire) Close() error {
+	if w.Err() == nil {
+		w.sayGoodbye()
+		select {
+		case <-w.out.drained():
+		case <-w.done:
+		case <-time.After(w.sys.grace):
+		}
+	}
+	w.die(ErrClosed)
+	<-w.done
+	return nil
+}
+
+// Start sends a call of procedure proc with the given argument payload
+// (MessagePack values concatenated) and returns its handle. It writes the
+// call itself (blocking while the transport accepts the bytes) unless
+// another goroutine is writing, in which case the call joins that write.
+func (w *Wire) Start(ctx context.Context, proc uint64, payload []byte) (*Pending, error) {
+	if w.calleeOnly {
+		return nil, ErrCalleeOnly
+	}
+	if err := w.Err(); err != nil {
+		return nil, terminated(err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, context.Cause(ctx)
+	}
+	call, err := w.idx.take(proc)
+	if err != nil {
+		return nil, err
+	}
+	p := &Pending{key: callKey{proc, call}, done: make(chan struct{})}
+	// Register the call before its bytes leave: the response is read, and
+	// routed through the same mailbox, only after.
+	w.sys.as.Root.Send(w.pid, &startCallMsg{call: p})
+	if err := w.out.frame(wire.KindCall, wire.TermComplete, proc, call, payload, true); err != nil {
+		return nil, terminated(w.errOr(err))
+	}
+	return p, nil
+}
+
+// Call sends a call and waits for its complete response (see Start and
+// Pending.Wait).
+func (w *Wire) Call(ctx context.Context, proc uint64, payload []byte) ([][]byte, error) {
+	p, err := w.Start(ctx, proc, payload)
+	if err != nil {
+		return nil, err
+	}
+	return p.Wait(ctx, w)
+}
+
+func (w *Wire) errOr(err error) error {
+	if e := w.Err(); e != nil {
+		return e
+	}
+	return err
+}

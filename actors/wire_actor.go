@@ -1,0 +1,121 @@
+package actors
+
+import (
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/ipfi-go/ipfi/wire"
+)
+
+// wireActor is one connection. It spawns the byte-reader and parser, owns
+// the routing table from (procedure, call) pairs to call actors, spawns one
+// actor per inbound and per outbound call, and ends the wire on a fatal
+// message. Stopping it stops every child: that is the only cleanup path.
+type wireActor struct {
+	w        *Wire
+	stopping bool
+	inbound  map[callKey]*inboundEntry
+	inPIDs   map[*actor.PID]callKey
+	outbound map[callKey]*actor.PID
+}
+
+func (a *wireActor) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *framesMsg:
+		for i := range m.frames {
+			a.route(ctx, &m.frames[i])
+		}
+	case *startCallMsg:
+		a.startCall(ctx, m.call)
+	case *fatalMsg:
+		a.stopping = true
+		a.w.die(m.cause)
+	case *actor.Terminated:
+		if k, ok := a.inPIDs[m.Who]; ok {
+			delete(a.inPIDs, m.Who)
+			if e := a.inbound[k]; e != nil && e.pid == m.Who {
+				delete(a.inbound, k)
+			}
+		}
+	case *actor.Started:
+		a.w.pid = ctx.Self()
+		a.inbound = make(map[callKey]*inboundEntry)
+		a.inPIDs = make(map[*actor.PID]callKey)
+		a.outbound = make(map[callKey]*actor.PID)
+		parser, _ := ctx.SpawnNamed(a.props(func() actor.Actor {
+			return &parserActor{dec: wire.NewDecoder(a.w.limits.MaxFrame), wire: ctx.Self()}
+		}), "parser")
+		_, _ = ctx.SpawnNamed(a.props(func() actor.Actor { return &readerActor{w: a.w, parser: parser} }), "reader")
+	case *actor.Stopping:
+		a.stopping = true
+		a.w.die(ErrClosed) // no-op when a cause was recorded already
+	case *actor.Stopped:
+		close(a.w.done)
+	}
+}
+
+func (a *wireActor) props(p actor.Producer) *actor.Props {
+	return actor.PropsFromProducer(p, actor.WithDispatcher(a.w.sys.dispatch))
+}
+
+func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {
+	if a.stopping {
+		return
+	}
+	switch f.Kind {
+	case wire.KindCall:
+		a.inboundFrame(ctx, f)
+	case wire.KindResponse:
+		if a.w.calleeOnly {
+			return
+		}
+		k := callKey{f.Procedure, f.Call}
+		pid := a.outbound[k]
+		if pid == nil {
+			return // a response to no open call of ours: ignored, as the Rust crate does
+		}
+		if f.Terminator == wire.TermComplete {
+			// Drop the route and free the index before the caller can see the
+			// response and reuse the pair.
+			delete(a.outbound, k)
+			a.w.idx.release(k)
+		}
+		ctx.Send(pid, frameRef{f})
+	case wire.KindTermination:
+		a.stopping = true // nothing after "over and out" counts
+		a.w.die(ErrPeerTerminated)
+	default:
+		// End of input needs no action on a stream transport; unknown type
+		// bytes are skipped alone, as the Rust crate does.
+	}
+}
+
+func (a *wireActor) inboundFrame(ctx actor.Context, f *wire.Frame) {
+	k := callKey{f.Procedure, f.Call}
+	e := a.inbound[k]
+	if e == nil || e.answered.Load() {
+		e = &inboundEntry{}
+		if len(a.inPIDs) >= a.w.limits.MaxOpenCalls {
+			// Over the open-call limit: answer at once. Later pieces of the
+			// same call find the answered entry and start over here.
+			if f.Terminator == wire.TermComplete {
+				a.w.answerError(k, e, ErrLimit)
+			}
+			return
+		}
+		w := a.w
+		e.pid = ctx.Spawn(a.props(func() actor.Actor { return &inboundActor{w: w, key: k, entry: e} }))
+		a.inbound[k] = e
+		a.inPIDs[e.pid] = k
+	}
+	ctx.Send(e.pid, frameRef{f})
+}
+
+func (a *wireActor) startCall(ctx actor.Context, p *Pending) {
+	if a.stopping {
+		p.err = terminated(a.w.Err())
+		close(p.done)
+		return
+	}
+	w := a.w
+	pid := ctx.Spawn(a.props(func() actor.Actor { return &outboundActor{w: w, call: p} }))
+	a.outbound[p.key] = pid
+}

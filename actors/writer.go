@@ -1,0 +1,160 @@
+package actors
+
+import (
+	"io"
+	"sync"
+
+	"github.com/ipfi-go/ipfi/wire"
+)
+
+// writer serialises a wire's outbound frames in order and batches them.
+//
+// It is the "writer" of the actor tree, but deliberately not a mailbox: a
+// mailbox would cost one goroutine hand-off per frame. Instead frames are
+// appended to a pending buffer under a mutex, and whoever finds no write in
+// progress becomes the flusher: it writes everything pending, including the
+// frames other goroutines appended meanwhile, in one Write. Under load many
+// small frames go out in one system call; alone, a caller writes its own
+// frame with no hand-off at all.
+//
+// Goroutines that may block (a caller's, a procedure's) flush themselves.
+// Actors never block in Receive, so when one enqueues a frame and nobody is
+// flushing, a short-lived flusher goroutine is started (counted in wg).
+type writer struct {
+	mu       sync.Mutex
+	w        io.Writer
+	pending  []byte
+	spare    []byte
+	flushing bool
+	err      error // sticky: the first write error, or the wire's end
+	wg       *sync.WaitGroup
+	onError  func(error)   // called once, outside the lock, on a write error
+	idle     chan struct{} // closed when the writer next goes idle; made on demand
+}
+
+// maxRetained is the largest buffer the writer keeps between bursts, so an
+// idle wire stays small.
+const maxRetained = 64 << 10
+
+func newWriter(w io.Writer, wg *sync.WaitGroup, onError func(error)) *writer {
+	return &writer{w: w, wg: wg, onError: onError}
+}
+
+// frame appends one Call or Response frame. If block is true and no write is
+// in progress, frame writes it (and anything else pending) before returning;
+// otherwise it returns at once. It returns the writer's sticky error.
+func (w *writer) frame(k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte, block bool) error {
+	w.mu.Lock()
+	if w.err != nil {
+		err := w.err
+		w.mu.Unlock()
+		return err
+	}
+	w.pending = wire.AppendHeader(w.pending, k, t, proc, call, len(payload))
+	w.pending = append(w.pending, payload...)
+	return w.release(block)
+}
+
+// raw appends bytes as they are (a bodiless message such as Termination).
+func (w *writer) raw(b []byte, block bool) error {
+	w.mu.Lock()
+	if w.err != nil {
+		err := w.err
+		w.mu.Unlock()
+		return err
+	}
+	w.pending = append(w.pending, b...)
+	return w.release(block)
+}
+
+// release is called with mu held and unlocks it.
+func (w *writer) release(block bool) error {
+	if w.flushing {
+		w.mu.Unlock()
+		return nil
+	}
+	w.flushing = true
+	if !block {
+		w.wg.Add(1)
+		w.mu.Unlock()
+		go func() {
+			defer w.wg.Done()
+			w.mu.Lock()
+			w.flushLocked()
+			w.mu.Unlock()
+		}()
+		return nil
+	}
+	err := w.flushLocked()
+	w.mu.Unlock()
+	return err
+}
+
+// flushLocked writes until nothing is pending. Called with mu held and
+// flushing set; returns with mu held and flushing cleared.
+func (w *writer) flushLocked() error {
+	for len(w.pending) > 0 && w.err == nil {
+		buf := w.pending
+		w.pending = w.spare[:0]
+		w.spare = nil
+		w.mu.Unlock()
+		_, err := w.w.Write(buf)
+		w.mu.Lock()
+		if cap(buf) <= maxRetained {
+			w.spare = buf[:0]
+		}
+		if err != nil && w.err == nil {
+			w.err = err
+			w.pending = nil
+			if w.onError != nil {
+				w.mu.Unlock()
+				w.onError(err)
+				w.mu.Lock()
+			}
+		}
+	}
+	if cap(w.pending) > maxRetained {
+		w.pending = nil
+	}
+	w.flushing = false
+	w.wakeIdle()
+	return w.err
+}
+
+// wakeIdle closes the idle channel, if anyone waits on it. Called with mu held.
+func (w *writer) wakeIdle() {
+	if w.idle != nil {
+		close(w.idle)
+		w.idle = nil
+	}
+}
+
+// drained returns a channel closed once nothing is pending and no write is in
+// progress (or the writer has failed).
+func (w *writer) drained() <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil || (!w.flushing && len(w.pending) == 0) {
+		c := make(chan struct{})
+		close(c)
+		return c
+	}
+	if w.idle == nil {
+		w.idle = make(chan struct{})
+	}
+	return w.idle
+}
+
+// close makes every later frame fail with err and drops what is pending.
+func (w *writer) close(err error) {
+	w.mu.Lock()
+	if w.err == nil {
+		w.err = err
+	}
+	w.pending = nil
+	w.spare = nil
+	if !w.flushing {
+		w.wakeIdle()
+	}
+	w.mu.Unlock()
+}

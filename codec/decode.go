@@ -1,0 +1,102 @@
+package codec
+
+import (
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// NewDecoder returns a msgpack/v5 decoder reading from r, for callers who
+// stream values. It decodes structs from arrays (and maps) and accepts any
+// integer form, like every decoder of this package. Values decoded through it
+// take msgpack/v5's paths only: the range checks of [Unmarshal] and
+// [DecodeArgs] on top-level scalars do not apply, nor does their check of
+// declared lengths: msgpack/v5 preallocates the length an array header
+// declares, so do not feed it untrusted input (decode such input with
+// Unmarshal). If r does not implement io.ByteScanner the decoder buffers and
+// may read past the values it returns.
+func NewDecoder(r io.Reader) *msgpack.Decoder {
+	return msgpack.NewDecoder(r)
+}
+
+// pooledDecoder is a msgpack decoder bound for life to its own sliceReader.
+type pooledDecoder struct {
+	dec *msgpack.Decoder
+	r   sliceReader
+}
+
+var decoderPool = sync.Pool{New: func() any {
+	d := new(pooledDecoder)
+	d.dec = msgpack.NewDecoder(&d.r)
+	return d
+}}
+
+// decodeSlow decodes one value into v with msgpack/v5, from r's position,
+// and advances r. It checks the value first (see check).
+func decodeSlow(r *sliceReader, v any) error {
+	probe := *r
+	if err := probe.check(0); err != nil {
+		return err
+	}
+	d := decoderPool.Get().(*pooledDecoder)
+	d.r = *r
+	err := d.dec.Decode(v)
+	*r = d.r
+	d.r = sliceReader{} // do not keep the caller's input alive in the pool
+	decoderPool.Put(d)
+	return err
+}
+
+// decodeValue decodes one value into v and advances r.
+func decodeValue(r *sliceReader, v any) error {
+	if ok, err := r.decodeFast(v); ok {
+		return err
+	}
+	return decodeSlow(r, v)
+}
+
+// Unmarshal decodes exactly one value from data into v, which must be a
+// non-nil pointer. It is an error if bytes remain after the value. Unmarshal
+// does not keep data: strings and byte slices in v are copies.
+func Unmarshal(data []byte, v any) error {
+	r := sliceReader{b: data}
+	if err := decodeValue(&r, v); err != nil {
+		return shortError(err)
+	}
+	if n := r.Len(); n != 0 {
+		return fmt.Errorf("codec: %d trailing bytes after the value", n)
+	}
+	return nil
+}
+
+// DecodeArgs decodes len(dst) values one after another from an argument
+// payload (values concatenated without an array header) into the pointers in
+// dst. Every error wraps ErrArgs: the payload holds fewer values, a value does
+// not fit its target, or bytes remain after the last value. DecodeArgs does not
+// keep payload.
+func DecodeArgs(payload []byte, dst ...any) error {
+	r := sliceReader{b: payload}
+	for i, v := range dst {
+		if r.Len() == 0 {
+			return fmt.Errorf("%w: payload holds %d values, want %d", ErrArgs, i, len(dst))
+		}
+		if err := decodeValue(&r, v); err != nil {
+			return fmt.Errorf("%w: argument %d of %d: %w", ErrArgs, i+1, len(dst), shortError(err))
+		}
+	}
+	if n := r.Len(); n != 0 {
+		return fmt.Errorf("%w: %d trailing bytes after %d values", ErrArgs, n, len(dst))
+	}
+	return nil
+}
+
+// shortError turns the end of input in the middle of a value into
+// io.ErrUnexpectedEOF, whoever saw it.
+func shortError(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}

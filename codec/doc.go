@@ -1,0 +1,47 @@
+// Package codec encodes and decodes MessagePack values the way the Rust crate
+// ipfi (through rmp-serde's defaults) writes and reads them, so that Go and Rust
+// peers can exchange procedure arguments and results byte for byte.
+//
+// Invariants and compatibility notes (PROTOCOL.md section 7):
+//
+//   - Integers are written in their smallest MessagePack form whatever their Go
+//     type (int64(1) is 0x01, int64(-300) is d1 fe d4, uint64 max is cf ff..ff).
+//     Readers accept any integer form whose value fits the target.
+//   - Floats keep their width: float64 is always 0xcb, float32 always 0xca;
+//     they are never compacted into integers.
+//   - Every Go struct is a MessagePack array of its fields in order, without
+//     names, as rmp-serde writes a Rust struct or tuple; no as_array tag is
+//     needed. A struct decodes from such an array, or from a map keyed by field
+//     name.
+//   - Strings are str (fixstr, then str8 d9 from 32 to 255 bytes, str16,
+//     str32). A Go []byte is bin, which a Rust Vec<u8> does not accept: use
+//     [ByteArray], an array of integers, for a Vec<u8>. ByteArray decodes from
+//     either form.
+//   - nil is Rust's () and None; Some(x) is just x (use a pointer or any for an
+//     Option). A value of type struct{} passed directly to Marshal, Append or
+//     AppendArgs also encodes as nil, like (); nested inside another value it is
+//     an empty array.
+//   - A unit enum variant is its name as a string; a newtype or struct variant
+//     is a one-entry map from the name to the value.
+//   - The arguments of a call are the values concatenated without an array
+//     header ([AppendArgs], [DecodeArgs]); the Rust callee prepends a header
+//     with its arity.
+//
+// Strictness: values decoded directly into a pointer to a built-in scalar
+// (*int64, *uint8, *string, *float32, *bool, ...) or *ByteArray are checked
+// the way rmp-serde checks them: an integer that does not fit the target, or
+// nil where a number is expected, is an error. Values nested inside structs,
+// slices or maps are decoded by msgpack/v5, which converts integers to the
+// field's type without a range check.
+//
+// Untrusted input: before msgpack/v5 sees a value, the value is walked once
+// and rejected if it is truncated, nested deeper than 1024 levels (rmp-serde's
+// default limit) or declares an array, map, string or bin longer than the
+// remaining input could hold; so a decoder's allocations stay proportional to
+// its input whatever lengths a header declares. (msgpack/v5 v5.4.1 itself
+// preallocates declared slice lengths without a limit: see [NewDecoder].)
+//
+// All functions are safe for concurrent use. Encoders and decoders are pooled:
+// encoding allocates only the output buffer when it must grow, and decoding
+// scalars allocates only what the result itself holds (a string's bytes).
+package codec

@@ -1,0 +1,98 @@
+package codec
+
+import (
+	"io"
+	"sync"
+
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// NewEncoder returns a msgpack/v5 encoder writing to w and configured as this
+// package encodes: integers in their smallest form, floats at their width,
+// structs as arrays. It is for callers who stream values; note that the
+// top-level struct{} rule of [Append] does not apply to it.
+func NewEncoder(w io.Writer) *msgpack.Encoder {
+	e := msgpack.NewEncoder(w)
+	configure(e)
+	return e
+}
+
+func configure(e *msgpack.Encoder) {
+	e.UseCompactInts(true)
+	e.UseArrayEncodedStructs(true)
+}
+
+// appendWriter is an io.Writer (and io.ByteWriter) appending to a slice.
+type appendWriter struct{ b []byte }
+
+func (w *appendWriter) Write(p []byte) (int, error) {
+	w.b = append(w.b, p...)
+	return len(p), nil
+}
+
+func (w *appendWriter) WriteByte(c byte) error {
+	w.b = append(w.b, c)
+	return nil
+}
+
+// pooledEncoder is a configured msgpack encoder bound for life to its own
+// appendWriter.
+type pooledEncoder struct {
+	enc *msgpack.Encoder
+	w   appendWriter
+}
+
+var encoderPool = sync.Pool{New: func() any {
+	e := new(pooledEncoder)
+	e.enc = msgpack.NewEncoder(&e.w)
+	configure(e.enc)
+	return e
+}}
+
+// appendSlow appends v's encoding with msgpack/v5.
+func appendSlow(dst []byte, v any) ([]byte, error) {
+	e := encoderPool.Get().(*pooledEncoder)
+	e.w.b = dst
+	err := e.enc.Encode(v)
+	dst = e.w.b
+	e.w.b = nil // do not keep the caller's buffer alive in the pool
+	encoderPool.Put(e)
+	return dst, err
+}
+
+func appendValue(dst []byte, v any) ([]byte, error) {
+	if out, ok := appendFast(dst, v); ok {
+		return out, nil
+	}
+	return appendSlow(dst, v)
+}
+
+// Append appends the encoding of v to dst and returns the extended buffer.
+// On error it returns dst with its original length. Append does not keep dst.
+func Append(dst []byte, v any) ([]byte, error) {
+	n := len(dst)
+	out, err := appendValue(dst, v)
+	if err != nil {
+		return out[:n], err
+	}
+	return out, nil
+}
+
+// Marshal returns the encoding of v in a new buffer.
+func Marshal(v any) ([]byte, error) {
+	return Append(nil, v)
+}
+
+// AppendArgs appends the encoding of each argument, one after another,
+// without an array header: the payload of a call. With no arguments it returns
+// dst unchanged. On error it returns dst with its original length.
+func AppendArgs(dst []byte, args ...any) ([]byte, error) {
+	n := len(dst)
+	var err error
+	for _, a := range args {
+		if dst, err = appendValue(dst, a); err != nil {
+			return dst[:n], err
+		}
+	}
+	return dst, nil
+}

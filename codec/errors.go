@@ -1,0 +1,8 @@
+package codec
+
+import "errors"
+
+// ErrArgs is wrapped by every error of DecodeArgs: the payload holds fewer
+// values than wanted, a value does not decode into its target, or bytes remain
+// after the last value.
+var ErrArgs = errors.New("codec: bad arguments")

@@ -1,0 +1,415 @@
+package codec
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+)
+
+// MessagePack type codes this package reads or writes itself.
+const (
+	codeNil     = 0xc0
+	codeFalse   = 0xc2
+	codeTrue    = 0xc3
+	codeBin8    = 0xc4
+	codeBin16   = 0xc5
+	codeBin32   = 0xc6
+	codeFloat32 = 0xca
+	codeFloat64 = 0xcb
+	codeUint8   = 0xcc
+	codeUint16  = 0xcd
+	codeUint32  = 0xce
+	codeUint64  = 0xcf
+	codeInt8    = 0xd0
+	codeInt16   = 0xd1
+	codeInt32   = 0xd2
+	codeInt64   = 0xd3
+	codeStr8    = 0xd9
+	codeStr16   = 0xda
+	codeStr32   = 0xdb
+	codeArray16 = 0xdc
+	codeArray32 = 0xdd
+
+	fixStrLow    = 0xa0
+	fixStrHigh   = 0xbf
+	fixArrayLow  = 0x90
+	fixArrayHigh = 0x9f
+	negFixLow    = 0xe0
+)
+
+var errShort = io.ErrUnexpectedEOF
+
+// sliceReader reads MessagePack values out of a byte slice. It implements
+// io.Reader and io.ByteScanner, so a msgpack.Decoder reading from it does no
+// buffering of its own and the position stays exact: the fast paths below
+// and a msgpack.Decoder can take turns on the same input.
+type sliceReader struct {
+	b   []byte
+	pos int
+}
+
+// Len returns the number of unread bytes.
+func (r *sliceReader) Len() int { return len(r.b) - r.pos }
+
+func (r *sliceReader) Read(p []byte) (int, error) {
+	if r.pos >= len(r.b) {
+		if len(p) == 0 {
+			return 0, nil
+		}
+		return 0, io.EOF
+	}
+	n := copy(p, r.b[r.pos:])
+	r.pos += n
+	return n, nil
+}
+
+func (r *sliceReader) ReadByte() (byte, error) {
+	if r.pos >= len(r.b) {
+		return 0, io.EOF
+	}
+	c := r.b[r.pos]
+	r.pos++
+	return c, nil
+}
+
+func (r *sliceReader) UnreadByte() error {
+	if r.pos == 0 {
+		return errors.New("codec: UnreadByte at start of input")
+	}
+	r.pos--
+	return nil
+}
+
+// next returns the next n bytes without copying them.
+func (r *sliceReader) next(n int) ([]byte, error) {
+	if n < 0 || n > r.Len() {
+		return nil, errShort
+	}
+	b := r.b[r.pos : r.pos+n]
+	r.pos += n
+	return b, nil
+}
+
+// length reads a big-endian length of 1, 2 or 4 bytes.
+func (r *sliceReader) length(size int) (int, error) {
+	b, err := r.next(size)
+	if err != nil {
+		return 0, err
+	}
+	switch size {
+	case 1:
+		return int(b[0]), nil
+	case 2:
+		return int(binary.BigEndian.Uint16(b)), nil
+	default:
+		return int(binary.BigEndian.Uint32(b)), nil
+	}
+}
+
+// integer reads any MessagePack integer. A negative value comes back as
+// (value, 0, true); a non-negative one as (0, value, false).
+func (r *sliceReader) integer() (neg int64, pos uint64, isNeg bool, err error) {
+	c, err := r.ReadByte()
+	if err != nil {
+		return 0, 0, false, errShort
+	}
+	return r.integerAfter(c)
+}
+
+func (r *sliceReader) integerAfter(c byte) (int64, uint64, bool, error) {
+	switch {
+	case c <= 0x7f:
+		return 0, uint64(c), false, nil
+	case c >= negFixLow:
+		return int64(int8(c)), 0, true, nil
+	}
+	var size int
+	switch c {
+	case codeUint8, codeInt8:
+		size = 1
+	case codeUint16, codeInt16:
+		size = 2
+	case codeUint32, codeInt32:
+		size = 4
+	case codeUint64, codeInt64:
+		size = 8
+	default:
+		return 0, 0, false, typeError(c, "integer")
+	}
+	b, err := r.next(size)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	var s int64
+	switch c {
+	case codeUint8:
+		return 0, uint64(b[0]), false, nil
+	case codeUint16:
+		return 0, uint64(binary.BigEndian.Uint16(b)), false, nil
+	case codeUint32:
+		return 0, uint64(binary.BigEndian.Uint32(b)), false, nil
+	case codeUint64:
+		return 0, binary.BigEndian.Uint64(b), false, nil
+	case codeInt8:
+		s = int64(int8(b[0]))
+	case codeInt16:
+		s = int64(int16(binary.BigEndian.Uint16(b)))
+	case codeInt32:
+		s = int64(int32(binary.BigEndian.Uint32(b)))
+	default:
+		s = int64(binary.BigEndian.Uint64(b))
+	}
+	if s < 0 {
+		return s, 0, true, nil
+	}
+	return 0, uint64(s), false, nil
+}
+
+// int reads an integer that must fit a signed integer of the given bits.
+func (r *sliceReader) int(bits uint) (int64, error) {
+	neg, pos, isNeg, err := r.integer()
+	if err != nil {
+		return 0, err
+	}
+	if isNeg {
+		if bits < 64 && neg < -1<<(bits-1) {
+			return 0, rangeError(fmt.Sprint(neg), bits, true)
+		}
+		return neg, nil
+	}
+	if pos > 1<<(bits-1)-1 {
+		return 0, rangeError(fmt.Sprint(pos), bits, true)
+	}
+	return int64(pos), nil
+}
+
+// uint reads an integer that must fit an unsigned integer of the given bits.
+func (r *sliceReader) uint(bits uint) (uint64, error) {
+	neg, pos, isNeg, err := r.integer()
+	if err != nil {
+		return 0, err
+	}
+	if isNeg {
+		return 0, rangeError(fmt.Sprint(neg), bits, false)
+	}
+	if bits < 64 && pos > 1<<bits-1 {
+		return 0, rangeError(fmt.Sprint(pos), bits, false)
+	}
+	return pos, nil
+}
+
+// float reads a float of either width, or an integer (as serde's float
+// visitors accept).
+func (r *sliceReader) float() (float64, error) {
+	c, err := r.ReadByte()
+	if err != nil {
+		return 0, errShort
+	}
+	switch c {
+	case codeFloat32:
+		b, err := r.next(4)
+		if err != nil {
+			return 0, err
+		}
+		return float64(math.Float32frombits(binary.BigEndian.Uint32(b))), nil
+	case codeFloat64:
+		b, err := r.next(8)
+		if err != nil {
+			return 0, err
+		}
+		return math.Float64frombits(binary.BigEndian.Uint64(b)), nil
+	}
+	neg, pos, isNeg, err := r.integerAfter(c)
+	if err != nil {
+		return 0, typeError(c, "float")
+	}
+	if isNeg {
+		return float64(neg), nil
+	}
+	return float64(pos), nil
+}
+
+func (r *sliceReader) bool() (bool, error) {
+	c, err := r.ReadByte()
+	if err != nil {
+		return false, errShort
+	}
+	switch c {
+	case codeTrue:
+		return true, nil
+	case codeFalse:
+		return false, nil
+	}
+	return false, typeError(c, "bool")
+}
+
+// stringBytes reads a str or bin value and returns its bytes, which alias the
+// input.
+func (r *sliceReader) stringBytes() ([]byte, error) {
+	c, err := r.ReadByte()
+	if err != nil {
+		return nil, errShort
+	}
+	var n int
+	switch {
+	case c >= fixStrLow && c <= fixStrHigh:
+		n = int(c - fixStrLow)
+	case c == codeStr8 || c == codeBin8:
+		n, err = r.length(1)
+	case c == codeStr16 || c == codeBin16:
+		n, err = r.length(2)
+	case c == codeStr32 || c == codeBin32:
+		n, err = r.length(4)
+	default:
+		return nil, typeError(c, "string")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.next(n)
+}
+
+// byteArray reads a Vec<u8>: an array of integers in 0..255, or bin (or nil,
+// which gives a nil slice).
+func (r *sliceReader) byteArray() (ByteArray, error) {
+	c, err := r.ReadByte()
+	if err != nil {
+		return nil, errShort
+	}
+	var n int
+	switch {
+	case c == codeNil:
+		return nil, nil
+	case c == codeBin8 || c == codeBin16 || c == codeBin32:
+		size := 1 << (c - codeBin8) // 1, 2, 4
+		if n, err = r.length(size); err != nil {
+			return nil, err
+		}
+		b, err := r.next(n)
+		if err != nil {
+			return nil, err
+		}
+		return append(ByteArray{}, b...), nil
+	case c >= fixArrayLow && c <= fixArrayHigh:
+		n = int(c - fixArrayLow)
+	case c == codeArray16:
+		n, err = r.length(2)
+	case c == codeArray32:
+		n, err = r.length(4)
+	default:
+		return nil, typeError(c, "byte array")
+	}
+	if err != nil {
+		return nil, err
+	}
+	// Every element takes at least one byte: refuse a length the input
+	// cannot hold before allocating for it.
+	if n > r.Len() {
+		return nil, errShort
+	}
+	out := make(ByteArray, n)
+	for i := range out {
+		// Fast paths for the forms rmp-serde writes: positive fixint and
+		// uint8.
+		if r.pos < len(r.b) {
+			if c := r.b[r.pos]; c <= 0x7f {
+				out[i] = c
+				r.pos++
+				continue
+			} else if c == codeUint8 && r.pos+1 < len(r.b) {
+				out[i] = r.b[r.pos+1]
+				r.pos += 2
+				continue
+			}
+		}
+		v, err := r.uint(8)
+		if err != nil {
+			return nil, fmt.Errorf("byte array element %d: %w", i, err)
+		}
+		out[i] = byte(v)
+	}
+	return out, nil
+}
+
+// decodeFast decodes one value into v if v is a pointer to a built-in scalar
+// or to a ByteArray. It reports false, consuming nothing, for any other
+// target.
+func (r *sliceReader) decodeFast(v any) (bool, error) {
+	var err error
+	switch p := v.(type) {
+	case *string:
+		var b []byte
+		if b, err = r.stringBytes(); err == nil {
+			*p = string(b)
+		}
+	case *int64:
+		*p, err = r.int(64)
+	case *int:
+		var n int64
+		n, err = r.int(intSize)
+		*p = int(n)
+	case *int32:
+		var n int64
+		n, err = r.int(32)
+		*p = int32(n)
+	case *int16:
+		var n int64
+		n, err = r.int(16)
+		*p = int16(n)
+	case *int8:
+		var n int64
+		n, err = r.int(8)
+		*p = int8(n)
+	case *uint64:
+		*p, err = r.uint(64)
+	case *uint:
+		var n uint64
+		n, err = r.uint(intSize)
+		*p = uint(n)
+	case *uint32:
+		var n uint64
+		n, err = r.uint(32)
+		*p = uint32(n)
+	case *uint16:
+		var n uint64
+		n, err = r.uint(16)
+		*p = uint16(n)
+	case *uint8:
+		var n uint64
+		n, err = r.uint(8)
+		*p = uint8(n)
+	case *bool:
+		*p, err = r.bool()
+	case *float64:
+		*p, err = r.float()
+	case *float32:
+		var f float64
+		f, err = r.float()
+		*p = float32(f)
+	case *ByteArray:
+		*p, err = r.byteArray()
+	default:
+		return false, nil
+	}
+	return true, err
+}
+
+// intSize is the size in bits of int and uint.
+const intSize = 32 << (^uint(0) >> 63)
+
+func typeError(c byte, want string) error {
+	if c == codeNil {
+		return fmt.Errorf("codec: got nil, want %s", want)
+	}
+	return fmt.Errorf("codec: got MessagePack code 0x%02x, want %s", c, want)
+}
+
+func rangeError(v string, bits uint, signed bool) error {
+	t := "uint"
+	if signed {
+		t = "int"
+	}
+	return fmt.Errorf("codec: %s overflows %s%d", v, t, bits)
+}

@@ -1,0 +1,202 @@
+package ipfi
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/ipfi-go/ipfi/actors"
+	"github.com/ipfi-go/ipfi/procedures"
+)
+
+// Interface is one program's side of IPFI: the procedures it serves and the
+// wires it has to other programs. One interface serves any number of wires;
+// its methods are safe for concurrent use.
+type Interface struct {
+	sys *actors.System
+
+	mu      sync.Mutex
+	closing chan struct{}
+	closed  bool
+	serving sync.WaitGroup
+}
+
+// Option configures an Interface.
+type Option func(*actors.Config)
+
+// WithLogger sends the interface's logs (wire and call failures, the actor
+// system's own lines) to l. Default: nothing is logged.
+func WithLogger(l *slog.Logger) Option { return func(c *actors.Config) { c.Logger = l } }
+
+// WithLimits sets the limits enforced on every wire; zero fields keep their
+// defaults (DefaultLimits).
+func WithLimits(l Limits) Option { return func(c *actors.Config) { c.Limits = l } }
+
+// WithCloseGrace sets how long closing a wire waits for its Termination
+// message to be written before closing the transport. Default 1s.
+func WithCloseGrace(d time.Duration) Option {
+	return func(c *actors.Config) { c.CloseGrace = d }
+}
+
+// New returns an interface with no procedures and no wires. It starts no
+// goroutine and prints nothing.
+func New(opts ...Option) *Interface {
+	cfg := actors.Config{Registry: procedures.NewRegistry()}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return &Interface{sys: actors.NewSystem(cfg), closing: make(chan struct{})}
+}
+
+// Register makes p callable by peers at index idx, on every wire, present
+// and future. It fails if idx is taken.
+func (i *Interface) Register(idx procedures.Index, p procedures.Procedure) error {
+	return i.sys.Registry().Register(idx, p)
+}
+
+// WireOption configures one wire.
+type WireOption func(*actors.WireOptions)
+
+// CalleeOnly makes a wire that serves the peer's calls but makes none (its
+// Call methods return ErrCalleeOnly) and ignores Response messages: the Rust
+// crate's "module style".
+func CalleeOnly() WireOption { return func(o *actors.WireOptions) { o.CalleeOnly = true } }
+
+// Connect makes a wire over an ordered byte stream: bytes from the peer are
+// read from r, bytes to it written to w. If r or w implements io.Closer it is
+// closed when the wire ends; closing r must make a blocked Read return (as
+// it does for net.Conn, os.File pipes and io.Pipe). A reader that cannot be
+// unblocked keeps its goroutine, and the interface's Close, waiting until
+// its Read returns.
+func (i *Interface) Connect(r io.Reader, w io.Writer, opts ...WireOption) (*Wire, error) {
+	var cl closers
+	if c, ok := r.(io.Closer); ok {
+		cl = append(cl, c)
+	}
+	if c, ok := w.(io.Closer); ok && any(w) != any(r) {
+		cl = append(cl, c)
+	}
+	var closer io.Closer
+	if len(cl) > 0 {
+		closer = cl
+	}
+	return i.connect(r, w, closer, opts)
+}
+
+// ConnectConn makes a wire over c (a net.Conn, a Unix socket, anything that
+// reads, writes and closes); c is closed when the wire ends.
+func (i *Interface) ConnectConn(c io.ReadWriteCloser, opts ...WireOption) (*Wire, error) {
+	return i.connect(c, c, c, opts)
+}
+
+func (i *Interface) connect(r io.Reader, w io.Writer, c io.Closer, opts []WireOption) (*Wire, error) {
+	pub := &Wire{}
+	o := actors.WireOptions{Owner: pub}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	aw, err := i.sys.Connect(r, w, c, o)
+	if err != nil {
+		return nil, err
+	}
+	pub.w = aw
+	return pub, nil
+}
+
+// Dial connects to addr on the named network (as net.Dialer.DialContext)
+// and makes a wire over the connection.
+func (i *Interface) Dial(ctx context.Context, network, addr string, opts ...WireOption) (*Wire, error) {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	w, err := i.ConnectConn(c, opts...)
+	if err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+// Serve accepts connections on l and makes a wire of each, until ctx is
+// done (it then returns ctx's error), the interface is closed (ErrClosed)
+// or Accept fails (that error). It closes l before returning. Wires already
+// made stay up: close them, or the interface.
+func (i *Interface) Serve(ctx context.Context, l net.Listener, opts ...WireOption) error {
+	i.mu.Lock()
+	if i.closed {
+		i.mu.Unlock()
+		_ = l.Close()
+		return ErrClosed
+	}
+	i.serving.Add(1)
+	i.mu.Unlock()
+	defer i.serving.Done()
+
+	stop := make(chan struct{})
+	watcher := make(chan struct{})
+	go func() {
+		defer close(watcher)
+		select {
+		case <-ctx.Done():
+		case <-i.closing:
+		case <-stop:
+		}
+		_ = l.Close()
+	}()
+	defer func() { close(stop); <-watcher }()
+
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-i.closing:
+				return ErrClosed
+			default:
+				return err
+			}
+		}
+		if _, err := i.ConnectConn(c, opts...); err != nil {
+			_ = c.Close()
+			if errors.Is(err, ErrClosed) {
+				return err
+			}
+		}
+	}
+}
+
+// Close ends every wire (each peer is sent a Termination message first),
+// stops every Serve, and returns once every goroutine the interface started
+// has ended, including procedures still running: their contexts are
+// cancelled, and Close waits for them to return. It is idempotent and safe
+// to call concurrently.
+func (i *Interface) Close() error {
+	i.mu.Lock()
+	if !i.closed {
+		i.closed = true
+		close(i.closing)
+	}
+	i.mu.Unlock()
+	i.serving.Wait()
+	return i.sys.Close()
+}
+
+// closers closes several things, keeping the first error.
+type closers []io.Closer
+
+func (cs closers) Close() error {
+	var first error
+	for _, c := range cs {
+		if err := c.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}

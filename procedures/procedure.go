@@ -1,0 +1,64 @@
+package procedures
+
+import (
+	"context"
+	"fmt"
+)
+
+// Procedure is something registered on an interface: for now a function run
+// on one call's complete arguments that returns one response payload. It is an
+// immutable value; the zero Procedure is invalid. Build one with Raw or
+// Func0 to Func6.
+type Procedure struct {
+	invoke func(ctx context.Context, args []byte) ([]byte, error)
+	// stream is set instead of invoke for a sequence procedure.
+	stream func(ctx context.Context, args []byte, emit func(payload []byte) error) error
+	arity  int
+}
+
+// Invoke runs the procedure on one call's complete argument bytes (MessagePack
+// values concatenated, no array header) and returns the response payload (one
+// MessagePack value). It blocks for as long as the procedure's function runs
+// and may be called from many goroutines at once. ctx is passed to the
+// function as is.
+//
+// Errors from decoding the arguments wrap ErrBadArguments (and
+// codec.ErrArgs); an error returned by the procedure's function is returned as
+// it is; a result that cannot be encoded is ErrBadResult; the zero Procedure
+// returns ErrInvalid. Invoke does not recover panics: the caller does.
+//
+// Invoke does not keep args beyond its return (a Raw function may, see Raw);
+// the returned payload belongs to the caller.
+func (p Procedure) Invoke(ctx context.Context, args []byte) ([]byte, error) {
+	if p.invoke == nil {
+		if p.stream != nil {
+			return nil, fmt.Errorf("%w: a sequence procedure is run with Stream", ErrInvalid)
+		}
+		return nil, ErrInvalid
+	}
+	return p.invoke(ctx, args)
+}
+
+// Arity returns the number of arguments the procedure takes: 0 to 6 for the
+// typed constructors, -1 for Raw (any payload) and for the zero Procedure.
+func (p Procedure) Arity() int {
+	if !p.valid() {
+		return -1
+	}
+	return p.arity
+}
+
+// valid reports whether p is not the zero Procedure.
+func (p Procedure) valid() bool { return p.invoke != nil || p.stream != nil }
+
+// Raw returns a procedure that hands fn the argument payload as it came and
+// sends fn's result as the response payload as is: fn is responsible for it
+// being one MessagePack value a Rust caller can read. args is only valid until
+// fn returns unless the caller of Invoke says otherwise; fn must copy what it
+// keeps. Raw returns the zero Procedure if fn is nil.
+func Raw(fn func(ctx context.Context, args []byte) ([]byte, error)) Procedure {
+	if fn == nil {
+		return Procedure{}
+	}
+	return Procedure{invoke: fn, arity: -1}
+}

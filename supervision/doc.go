@@ -1,0 +1,17 @@
+// Package supervision holds the supervisor strategies of ipfi's actor tree
+// as small, named pieces.
+//
+// The tree (see package actors) is: an Interface root supervising wires; a
+// wire supervising its byte-reader, parser and one actor per call. Nothing in
+// that tree can be restarted: a wire's byte stream is gone once it fails, and
+// a call's procedure has already run or been cancelled. So every strategy here
+// decides Stop or Escalate, never Restart:
+//
+//   - StopOnFailure: the failing child alone stops (a wire under the root, a
+//     call under its wire); siblings go on. The failure is reported.
+//   - EscalateNamed: a failure of one of the named children (a wire's reader or
+//     parser) fails the supervisor itself, so a broken parser takes its whole
+//     wire down instead of leaving it deaf. Other children go to a fallback.
+//
+// Strategies depend only on protoactor-go's actor package.
+package supervision

@@ -1,0 +1,112 @@
+package tests
+
+import (
+	"context"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/ipfi-go/ipfi"
+)
+
+// transport names a way to connect two interfaces.
+type transport string
+
+const (
+	tcp     transport = "tcp"
+	pipe    transport = "pipe"     // net.Pipe: synchronous, unbuffered
+	oneByte transport = "one-byte" // io.Pipe read one byte per Read
+)
+
+var transports = []transport{tcp, pipe, oneByte}
+
+// connect makes a wire between a and b over tr and returns a's and b's ends.
+func connect(t testing.TB, tr transport, a, b *ipfi.Interface) (wa, wb *ipfi.Wire) {
+	t.Helper()
+	var err error
+	switch tr {
+	case tcp:
+		ca, cb := tcpPair(t)
+		if wa, err = a.ConnectConn(ca); err != nil {
+			t.Fatal(err)
+		}
+		if wb, err = b.ConnectConn(cb); err != nil {
+			t.Fatal(err)
+		}
+	case pipe:
+		ca, cb := net.Pipe()
+		if wa, err = a.ConnectConn(ca); err != nil {
+			t.Fatal(err)
+		}
+		if wb, err = b.ConnectConn(cb); err != nil {
+			t.Fatal(err)
+		}
+	case oneByte:
+		ar, bw := io.Pipe()
+		br, aw := io.Pipe()
+		if wa, err = a.Connect(&trickle{ar}, aw); err != nil {
+			t.Fatal(err)
+		}
+		if wb, err = b.Connect(&trickle{br}, bw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return wa, wb
+}
+
+// tcpPair returns both ends of a loopback TCP connection.
+func tcpPair(t testing.TB) (net.Conn, net.Conn) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	type res struct {
+		c   net.Conn
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		c, err := l.Accept()
+		ch <- res{c, err}
+	}()
+	ca, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := <-ch
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	return ca, r.c
+}
+
+// trickle hands out one byte per Read: the slowest legal byte stream.
+type trickle struct{ r *io.PipeReader }
+
+func (t *trickle) Read(p []byte) (int, error) {
+	if len(p) > 1 {
+		p = p[:1]
+	}
+	return t.r.Read(p)
+}
+
+func (t *trickle) Close() error { return t.r.Close() }
+
+// newInterface returns an interface closed at the end of the test.
+func newInterface(t testing.TB, opts ...ipfi.Option) *ipfi.Interface {
+	t.Helper()
+	i := ipfi.New(opts...)
+	t.Cleanup(func() { i.Close() })
+	return i
+}
+
+// bounded returns a context that ends after d: a hang detector, not a timer
+// used for synchronisation.
+func bounded(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}

@@ -1,0 +1,94 @@
+package ipfi
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ipfi-go/ipfi/actors"
+	"github.com/ipfi-go/ipfi/codec"
+	"github.com/ipfi-go/ipfi/procedures"
+)
+
+// Wire is one connection to another program. Either side may call the
+// other's procedures over it, concurrently and in any number. Its methods are
+// safe for concurrent use.
+type Wire struct {
+	w *actors.Wire
+}
+
+// WireFrom returns the wire a procedure's call came in on (so that the
+// procedure can call back its caller), or nil if ctx is not a procedure's.
+func WireFrom(ctx context.Context) *Wire {
+	if aw := actors.FromContext(ctx); aw != nil {
+		if w, ok := aw.Owner().(*Wire); ok {
+			return w
+		}
+	}
+	return nil
+}
+
+// Call calls procedure proc of the peer with args, MessagePack-encoded one
+// after another as the Rust crate expects (structs as arrays, integers in
+// their smallest form; use codec.ByteArray for a Rust Vec<u8>), waits for
+// the response and decodes it into reply (a pointer; nil discards it).
+//
+// Call blocks until the response arrives, ctx is done (it then returns
+// ctx's cause; the call is abandoned on this side), or the wire ends (an
+// error matching ErrWireTerminated). An empty response, which is how a peer
+// without the error extension reports failure, returns ErrRemote.
+func (w *Wire) Call(ctx context.Context, proc procedures.Index, reply any, args ...any) error {
+	payload, err := codec.AppendArgs(nil, args...)
+	if err != nil {
+		return err
+	}
+	out, err := w.CallRaw(ctx, proc, payload)
+	if err != nil {
+		return err
+	}
+	if len(out) == 0 {
+		return fmt.Errorf("%w (procedure %d)", ErrRemote, proc)
+	}
+	if reply == nil {
+		return nil
+	}
+	return codec.Unmarshal(out, reply)
+}
+
+// CallRaw calls procedure proc with an argument payload sent as is
+// (MessagePack values concatenated, for a peer of this protocol) and returns
+// the response payload as it came, empty included. It blocks like Call. A
+// response streamed in several chunks returns ErrStreamed.
+func (w *Wire) CallRaw(ctx context.Context, proc procedures.Index, payload []byte) ([]byte, error) {
+	chunks, err := w.w.Call(ctx, uint64(proc), payload)
+	if err != nil {
+		return nil, err
+	}
+	if len(chunks) != 1 {
+		return nil, fmt.Errorf("%w of %d chunks (procedure %d)", ErrStreamed, len(chunks), proc)
+	}
+	return chunks[0], nil
+}
+
+// Call is Wire.Call with the result type as a type parameter:
+//
+//	greeting, err := ipfi.Call[string](ctx, w, 1, "John", "Doe")
+func Call[T any](ctx context.Context, w *Wire, proc procedures.Index, args ...any) (T, error) {
+	var out T
+	err := w.Call(ctx, proc, &out, args...)
+	return out, err
+}
+
+// Close sends the peer a Termination message, ends the wire (every call
+// pending on it fails with ErrWireTerminated, cause ErrClosed; every
+// procedure running for it has its context cancelled) and returns once its
+// actors have stopped. It is idempotent and safe to call concurrently.
+func (w *Wire) Close() error { return w.w.Close() }
+
+// Done returns a channel that is closed once the wire has ended and every
+// call pending on it has failed.
+func (w *Wire) Done() <-chan struct{} { return w.w.Done() }
+
+// Err returns nil while the wire is up, then why it ended: ErrClosed,
+// ErrPeerTerminated, io.EOF, a read or write error, or a protocol error
+// matching wire.ErrMalformed.
+func (w *Wire) Err() error { return w.w.Err() }

@@ -1,0 +1,80 @@
+package wire
+
+import "testing"
+
+// TestConstants pins every constant's value: they are wire format.
+func TestConstants(t *testing.T) {
+	tests := []struct {
+		name      string
+		got, want uint64
+	}{
+		{"KindTermination", uint64(KindTermination), 0},
+		{"KindCall", uint64(KindCall), 1},
+		{"KindResponse", uint64(KindResponse), 2},
+		{"KindEndOfInput", uint64(KindEndOfInput), 3},
+		{"TermNone", uint64(TermNone), 0},
+		{"TermChunk", uint64(TermChunk), 1},
+		{"TermComplete", uint64(TermComplete), 2},
+		{"termBits(TermNone)", uint64(termBits(TermNone)), 0x00},
+		{"termBits(TermChunk)", uint64(termBits(TermChunk)), 0x40},
+		{"termBits(TermComplete)", uint64(termBits(TermComplete)), 0xc0},
+		{"termBitsInvalid", termBitsInvalid, 0x80},
+		{"termMask", termMask, 0xc0},
+		{"widthU8", widthU8, 0},
+		{"widthU32", widthU32, 1},
+		{"widthU16", widthU16, 2},
+		{"widthU64", widthU64, 3},
+		{"widthBytes[u8]", uint64(widthBytes[widthU8]), 1},
+		{"widthBytes[u32]", uint64(widthBytes[widthU32]), 4},
+		{"widthBytes[u16]", uint64(widthBytes[widthU16]), 2},
+		{"widthBytes[u64]", uint64(widthBytes[widthU64]), 8},
+		{"shiftProcedure", shiftProcedure, 0},
+		{"shiftCall", shiftCall, 2},
+		{"shiftLength", shiftLength, 4},
+		{"MaxHeaderLen", MaxHeaderLen, 26},
+		{"DefaultMaxPayload", DefaultMaxPayload, 16 << 20},
+		{"keepBufferCap", keepBufferCap, 64 << 10},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s = %#x, want %#x", tt.name, tt.got, tt.want)
+		}
+	}
+	if MaxHeaderLen != 1+1+8+8+8 {
+		t.Errorf("MaxHeaderLen = %d", MaxHeaderLen)
+	}
+	if n, err := headerLen(0xff); err != nil || n != MaxHeaderLen {
+		t.Errorf("widest header is %d bytes (%v), MaxHeaderLen %d", n, err, MaxHeaderLen)
+	}
+}
+
+// TestStrings pins the String methods.
+func TestStrings(t *testing.T) {
+	tests := []struct{ got, want string }{
+		{KindTermination.String(), "termination"},
+		{KindCall.String(), "call"},
+		{KindResponse.String(), "response"},
+		{KindEndOfInput.String(), "end-of-input"},
+		{Kind(4).String(), "unknown(0x04)"},
+		{Kind(0xfe).String(), "unknown(0xfe)"},
+		{TermNone.String(), "none"},
+		{TermChunk.String(), "chunk"},
+		{TermComplete.String(), "complete"},
+		{Terminator(7).String(), "unknown(7)"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}
+
+// TestHasHeader pins which kinds carry a header.
+func TestHasHeader(t *testing.T) {
+	for k := 0; k < 256; k++ {
+		want := k == 1 || k == 2
+		if got := Kind(k).HasHeader(); got != want {
+			t.Errorf("Kind(%d).HasHeader() = %v", k, got)
+		}
+	}
+}

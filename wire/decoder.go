@@ -1,0 +1,249 @@
+package wire
+
+import "fmt"
+
+// DefaultMaxPayload is the payload limit of a Decoder made with
+// NewDecoder(0): 16 MiB.
+const DefaultMaxPayload = 16 << 20
+
+// keepBufferCap is the largest payload buffer a Decoder keeps once its
+// frame has been emitted; a larger one is dropped so an idle decoder stays
+// small.
+const keepBufferCap = 64 << 10
+
+// minBufferCap is the smallest payload buffer a Decoder allocates.
+const minBufferCap = 512
+
+// Decoder is an incremental decoder of a byte stream into frames. Feed it
+// bytes split at any boundary; it resumes where it left off.
+//
+// A Decoder starts no goroutine and is not safe for concurrent use: one
+// reader goroutine owns it. Its zero value is not usable; call NewDecoder.
+type Decoder struct {
+	max int   // largest accepted payload
+	err error // first fatal error, returned by every later Feed
+
+	// Header of the current frame, while it is split across Feeds.
+	hdr  [MaxHeaderLen]byte
+	hn   int // bytes held in hdr
+	hlen int // length of the current header once its multiflag is known
+
+	// Payload of the current frame, while it is split across Feeds.
+	inBody bool
+	cur    Frame // the current frame's header fields
+	n      int   // the current frame's declared payload length
+	buf    []byte
+}
+
+// NewDecoder returns a decoder that rejects, with an error wrapping
+// ErrFrameTooLarge, any frame whose declared payload exceeds maxPayload
+// bytes, before allocating anything for it. maxPayload <= 0 means
+// DefaultMaxPayload.
+func NewDecoder(maxPayload int) *Decoder {
+	if maxPayload <= 0 {
+		maxPayload = DefaultMaxPayload
+	}
+	return &Decoder{max: maxPayload}
+}
+
+// Feed consumes all of p, calling emit for each complete frame in order,
+// synchronously. It does not keep p after it returns.
+//
+// A frame's Payload is only valid during the emit call that delivers it: it
+// may alias p or the decoder's internal buffer. Copy it to keep it. A
+// payload that lies wholly inside p is delivered without copying.
+//
+// If emit returns an error, Feed stops and returns it; the decoder must
+// not be used afterwards (later Feeds return that error). On malformed
+// input Feed returns an error wrapping ErrMalformed (and ErrFrameTooLarge
+// for a declared length over the limit) after emitting every frame before
+// the bad one, and every later Feed returns the same error.
+func (d *Decoder) Feed(p []byte, emit func(Frame) error) error {
+	if d.err != nil {
+		return d.err
+	}
+	for len(p) > 0 {
+		if d.inBody {
+			k := min(d.n-len(d.buf), len(p))
+			d.appendBody(p[:k])
+			p = p[k:]
+			if len(d.buf) < d.n {
+				return nil
+			}
+			if err := d.emitBody(emit); err != nil {
+				return err
+			}
+			continue
+		}
+		if d.hn == 0 {
+			// Fast path: a message starts at p[0].
+			k := Kind(p[0])
+			if !k.HasHeader() {
+				p = p[1:]
+				if err := d.emit(emit, Frame{Kind: k}); err != nil {
+					return err
+				}
+				continue
+			}
+			if len(p) >= 2 {
+				hlen, err := headerLen(p[1])
+				if err != nil {
+					return d.fail(err)
+				}
+				if len(p) >= hlen {
+					f, n, err := d.parseHeader(p[:hlen])
+					if err != nil {
+						return d.fail(err)
+					}
+					p = p[hlen:]
+					if n <= len(p) {
+						if n > 0 {
+							f.Payload = p[:n:n]
+						}
+						p = p[n:]
+						if err := d.emit(emit, f); err != nil {
+							return err
+						}
+						continue
+					}
+					d.startBody(f, hlen, n)
+					continue
+				}
+			}
+		}
+		// Slow path: gather the header in d.hdr.
+		need := 2
+		if d.hn >= 2 {
+			need = d.hlen
+		}
+		k := copy(d.hdr[d.hn:need], p)
+		d.hn += k
+		p = p[k:]
+		if d.hn < need {
+			return nil
+		}
+		if need == 2 {
+			hlen, err := headerLen(d.hdr[1])
+			if err != nil {
+				return d.fail(err)
+			}
+			d.hlen = hlen
+			continue
+		}
+		f, n, err := d.parseHeader(d.hdr[:d.hlen])
+		if err != nil {
+			return d.fail(err)
+		}
+		d.hn = 0
+		if n > 0 {
+			d.startBody(f, d.hlen, n)
+			continue
+		}
+		if err := d.emit(emit, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Buffered reports how many bytes of an incomplete frame the decoder has
+// consumed so far (header and payload), 0 between frames.
+func (d *Decoder) Buffered() int {
+	if d.inBody {
+		return d.hlen + len(d.buf)
+	}
+	return d.hn
+}
+
+// Reset releases the internal buffer and returns the decoder to its
+// initial state, forgetting any partial frame and any error. The payload
+// limit is kept.
+func (d *Decoder) Reset() {
+	*d = Decoder{max: d.max}
+}
+
+// headerLen validates a Call or Response multiflag and returns the length
+// of the whole header it describes, type byte included.
+func headerLen(mf byte) (int, error) {
+	if mf&termMask == termBitsInvalid {
+		return 0, fmt.Errorf("%w: invalid terminator bits in multiflag 0x%02x", ErrMalformed, mf)
+	}
+	return 2 + widthBytes[mf>>shiftProcedure&3] + widthBytes[mf>>shiftCall&3] +
+		widthBytes[mf>>shiftLength&3], nil
+}
+
+// parseHeader decodes the complete header h (type byte first, validated by
+// headerLen) and returns the frame without its payload and the payload's
+// declared length.
+func (d *Decoder) parseHeader(h []byte) (Frame, int, error) {
+	k, mf := Kind(h[0]), h[1]
+	f := Frame{Kind: k}
+	switch mf & termMask {
+	case termBitsChunk:
+		f.Terminator = TermChunk
+	case termBitsComplete:
+		f.Terminator = TermComplete
+	}
+	pw, cw, lw := mf>>shiftProcedure&3, mf>>shiftCall&3, mf>>shiftLength&3
+	h = h[2:]
+	f.Procedure = readUint(h, pw)
+	h = h[widthBytes[pw]:]
+	f.Call = readUint(h, cw)
+	h = h[widthBytes[cw]:]
+	length := readUint(h, lw)
+	if length > uint64(d.max) {
+		return Frame{}, 0, fmt.Errorf("%w: declared payload of %d bytes, limit %d", ErrFrameTooLarge, length, d.max)
+	}
+	if length == 0 && k == KindCall && f.Terminator == TermNone {
+		return Frame{}, 0, fmt.Errorf("%w: empty call with terminator none (procedure %d, call %d)", ErrMalformed, f.Procedure, f.Call)
+	}
+	return f, int(length), nil
+}
+
+// startBody records the header of a frame whose n > 0 payload bytes have
+// not all arrived yet.
+func (d *Decoder) startBody(f Frame, hlen, n int) {
+	d.inBody, d.cur, d.hlen, d.n = true, f, hlen, n
+	d.buf = d.buf[:0]
+}
+
+// appendBody appends b to the payload buffer, growing it no further than
+// the declared length.
+func (d *Decoder) appendBody(b []byte) {
+	if need := len(d.buf) + len(b); need > cap(d.buf) {
+		c := min(max(2*cap(d.buf), need, minBufferCap), d.n)
+		nb := make([]byte, len(d.buf), c)
+		copy(nb, d.buf)
+		d.buf = nb
+	}
+	d.buf = append(d.buf, b...)
+}
+
+// emitBody emits the buffered frame and readies the decoder for the next.
+func (d *Decoder) emitBody(emit func(Frame) error) error {
+	f := d.cur
+	f.Payload = d.buf
+	d.inBody, d.cur = false, Frame{}
+	err := d.emit(emit, f)
+	if cap(d.buf) > keepBufferCap {
+		d.buf = nil
+	} else {
+		d.buf = d.buf[:0]
+	}
+	return err
+}
+
+// emit calls emit and makes its error sticky.
+func (d *Decoder) emit(emit func(Frame) error, f Frame) error {
+	if err := emit(f); err != nil {
+		return d.fail(err)
+	}
+	return nil
+}
+
+// fail records err as the decoder's fatal error and returns it.
+func (d *Decoder) fail(err error) error {
+	d.err = err
+	d.buf = nil
+	return err
+}

@@ -1,0 +1,157 @@
+package wire
+
+import (
+	"bytes"
+	"testing"
+)
+
+// TestUnknownTypeBytes checks that an unknown type byte is emitted alone
+// and that the next byte starts a new message.
+func TestUnknownTypeBytes(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []Frame
+	}{
+		{"alone", "07", []Frame{{Kind: 7}}},
+		{"then call", "07 01c0000000", []Frame{{Kind: 7}, h(KindCall, TermComplete, 0, 0)}},
+		{"between messages", "01c0000000 ff 03 80", []Frame{h(KindCall, TermComplete, 0, 0), {Kind: 0xff}, {Kind: KindEndOfInput}, {Kind: 0x80}}},
+		{"next byte is not a multiflag", "04 c0 00 03", []Frame{{Kind: 4}, {Kind: 0xc0}, {Kind: KindTermination}, {Kind: KindEndOfInput}}},
+		{"run of unknowns", "10 11 12", []Frame{{Kind: 0x10}, {Kind: 0x11}, {Kind: 0x12}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := unhex(t, tt.in)
+			for name, r := range map[string]result{
+				"whole":    decodeChunks(t, 0, in),
+				"bytewise": decodeBytewise(t, 0, in),
+			} {
+				if r.err != nil || r.buffered != 0 {
+					t.Fatalf("%s: err %v, Buffered() %d", name, r.err, r.buffered)
+				}
+				if diff := sameFrames(r.frames, tt.want); diff != "" {
+					t.Fatalf("%s: %s", name, diff)
+				}
+			}
+			if got := encodeAll(tt.want); !bytes.Equal(got, in) {
+				t.Errorf("re-encoded %x, want %x", got, in)
+			}
+		})
+	}
+}
+
+// TestZeroCopy checks that a payload wholly inside the fed slice is a
+// sub-slice of it whose capacity ends with the payload, and that decoding
+// such frames allocates nothing.
+func TestZeroCopy(t *testing.T) {
+	in := AppendFrame(nil, h(KindResponse, TermComplete, 1, 2, 'a', 'b', 'c'))
+	in = AppendFrame(in, h(KindCall, TermChunk, 3, 4, 'd'))
+	d := NewDecoder(0)
+	var got []Frame
+	err := d.Feed(in, func(f Frame) error { got = append(got, f); return nil })
+	if err != nil || len(got) != 2 {
+		t.Fatalf("err %v, %d frames", err, len(got))
+	}
+	if &got[0].Payload[0] != &in[5] || cap(got[0].Payload) != 3 {
+		t.Errorf("first payload does not alias the input (cap %d)", cap(got[0].Payload))
+	}
+	if &got[1].Payload[0] != &in[len(in)-1] {
+		t.Errorf("second payload does not alias the input")
+	}
+
+	emit := func(Frame) error { return nil }
+	allocs := testing.AllocsPerRun(1000, func() {
+		if err := d.Feed(in, emit); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per Feed", allocs)
+	}
+}
+
+// TestBufferGrowsWithInput feeds a large frame in small pieces and checks
+// that the buffer never runs ahead of the bytes received by more than
+// twice, never exceeds the declared length, and is dropped once the frame
+// is emitted.
+func TestBufferGrowsWithInput(t *testing.T) {
+	const n = 300 << 10
+	payload := bytes.Repeat([]byte{7}, n)
+	in := AppendFrame(nil, h(KindCall, TermComplete, 1, 1, payload...))
+	d := NewDecoder(0)
+	var got []Frame
+	for i := 0; i < len(in); i += 1000 {
+		if err := d.Feed(in[i:min(i+1000, len(in))], collect(&got)); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) == 0 {
+			if c := cap(d.buf); c > max(2*len(d.buf), minBufferCap) || c > n {
+				t.Fatalf("after %d bytes: %d buffered, capacity %d", i+1000, len(d.buf), c)
+			}
+			if d.Buffered() != min(i+1000, len(in)) {
+				t.Fatalf("Buffered() = %d after %d bytes", d.Buffered(), i+1000)
+			}
+		}
+	}
+	if len(got) != 1 || !bytes.Equal(got[0].Payload, payload) {
+		t.Fatalf("%d frames", len(got))
+	}
+	if d.buf != nil || d.Buffered() != 0 {
+		t.Errorf("after a %d-byte frame: buffer cap %d, Buffered() %d", n, cap(d.buf), d.Buffered())
+	}
+
+	// A small split frame keeps its buffer for the next one.
+	small := AppendFrame(nil, h(KindResponse, TermComplete, 0, 0, bytes.Repeat([]byte{1}, 100)...))
+	if err := d.Feed(small[:50], collect(&got)); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Feed(small[50:], collect(&got)); err != nil {
+		t.Fatal(err)
+	}
+	if cap(d.buf) == 0 || cap(d.buf) > keepBufferCap {
+		t.Errorf("small frame's buffer capacity %d", cap(d.buf))
+	}
+}
+
+// TestBufferedAndReset checks Buffered through a frame's header and
+// payload, and that Reset forgets a partial frame.
+func TestBufferedAndReset(t *testing.T) {
+	in := AppendFrame(nil, h(KindCall, TermComplete, 300, 70000, 1, 2, 3))
+	d := NewDecoder(0)
+	var got []Frame
+	for i := range in {
+		if d.Buffered() != i {
+			t.Fatalf("Buffered() = %d after %d bytes", d.Buffered(), i)
+		}
+		if err := d.Feed(in[i:i+1], collect(&got)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d.Buffered() != 0 || len(got) != 1 {
+		t.Fatalf("Buffered() = %d, %d frames", d.Buffered(), len(got))
+	}
+
+	if err := d.Feed(in[:len(in)-1], collect(&got)); err != nil {
+		t.Fatal(err)
+	}
+	d.Reset()
+	if d.Buffered() != 0 || d.buf != nil {
+		t.Fatalf("after Reset: Buffered() = %d, buffer %v", d.Buffered(), d.buf)
+	}
+	got = nil
+	if err := d.Feed(unhex(t, "03"), collect(&got)); err != nil || len(got) != 1 || got[0].Kind != KindEndOfInput {
+		t.Fatalf("after Reset: err %v, frames %s", err, fmtFrames(got))
+	}
+}
+
+// TestNewDecoderLimit checks the default limit.
+func TestNewDecoderLimit(t *testing.T) {
+	for _, max := range []int{0, -1} {
+		if d := NewDecoder(max); d.max != DefaultMaxPayload {
+			t.Errorf("NewDecoder(%d) limit %d, want %d", max, d.max, DefaultMaxPayload)
+		}
+	}
+	if d := NewDecoder(10); d.max != 10 {
+		t.Errorf("NewDecoder(10) limit %d", d.max)
+	}
+}

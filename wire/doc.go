@@ -1,0 +1,29 @@
+// Package wire encodes and decodes the messages of ipfiBuF, the binary
+// format of the Rust crate ipfi (0.1.0-rc.2), byte for byte.
+//
+// It turns frames into bytes (AppendFrame, AppendHeader) and bytes into
+// frames (Decoder) and does nothing else: it knows no procedures, no calls
+// in flight and no MessagePack. The format is written down in PROTOCOL.md
+// in this directory.
+//
+// Invariants:
+//
+//   - Pure and synchronous: no goroutines, no locks, no I/O, standard
+//     library only. A Decoder belongs to the one goroutine that feeds it.
+//   - Byte-exact with the Rust crate: every integer is written in the
+//     smallest width that holds it, and the golden vectors captured from
+//     the crate decode and re-encode to the same bytes.
+//   - Resumable: a Decoder accepts input split at any byte boundary and
+//     emits the same frames as for the whole input.
+//   - Bounded: a Decoder never allocates more than its payload limit for a
+//     payload, whatever length a peer declares; it grows its buffer only as
+//     bytes arrive, and drops a buffer over 64 KiB once its frame is out.
+//   - Zero copy where possible: a payload wholly inside the fed slice is
+//     emitted as a sub-slice of it. Any emitted payload is only valid
+//     during the emit call.
+//   - Unknown type bytes are not errors: they are emitted as bodiless
+//     frames, one byte each, as the Rust crate skips them; the layer above
+//     gives them meaning (extensions).
+//   - The first error is sticky: after malformed input every Feed returns
+//     the same error, which wraps ErrMalformed.
+package wire

@@ -1,0 +1,153 @@
+package wire
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/ipfi-go/ipfi/internal/vectors"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// wireVectors returns the golden vectors that are whole wire messages.
+func wireVectors() []vectors.Vector {
+	var out []vectors.Vector
+	for _, v := range vectors.All() {
+		if !v.IsMsgpack() && !v.HeaderOnly {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// headerOnlyVectors returns the golden vectors that are the start of a
+// longer wire message.
+func headerOnlyVectors() []vectors.Vector {
+	var out []vectors.Vector
+	for _, v := range vectors.All() {
+		if !v.IsMsgpack() && v.HeaderOnly {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// result is what a decoder produced for some input.
+type result struct {
+	frames   []Frame
+	err      error
+	buffered int
+}
+
+// decodeChunks feeds chunks in order to a new decoder with limit max and
+// returns copies of the frames it emitted, its error and Buffered().
+func decodeChunks(tb testing.TB, max int, chunks ...[]byte) result {
+	tb.Helper()
+	d := NewDecoder(max)
+	var r result
+	for _, c := range chunks {
+		if r.err = d.Feed(c, collect(&r.frames)); r.err != nil {
+			break
+		}
+	}
+	r.buffered = d.Buffered()
+	return r
+}
+
+// decodeBytewise feeds p one byte at a time.
+func decodeBytewise(tb testing.TB, max int, p []byte) result {
+	tb.Helper()
+	chunks := make([][]byte, len(p))
+	for i := range p {
+		chunks[i] = p[i : i+1]
+	}
+	return decodeChunks(tb, max, chunks...)
+}
+
+// collect returns an emit function appending copies of frames to dst.
+func collect(dst *[]Frame) func(Frame) error {
+	return func(f Frame) error {
+		*dst = append(*dst, cloneFrame(f))
+		return nil
+	}
+}
+
+// cloneFrame copies f's payload out of the decoder's memory.
+func cloneFrame(f Frame) Frame {
+	if f.Payload != nil {
+		f.Payload = bytes.Clone(f.Payload)
+	}
+	return f
+}
+
+// encodeAll concatenates the encodings of frames.
+func encodeAll(frames []Frame) []byte {
+	var b []byte
+	for _, f := range frames {
+		b = AppendFrame(b, f)
+	}
+	return b
+}
+
+// sameFrames reports where two frame lists differ, or "" if they don't.
+func sameFrames(got, want []Frame) string {
+	if len(got) != len(want) {
+		return fmt.Sprintf("%d frames, want %d:\n got %s\nwant %s", len(got), len(want), fmtFrames(got), fmtFrames(want))
+	}
+	for i := range got {
+		g, w := got[i], want[i]
+		if g.Kind != w.Kind || g.Terminator != w.Terminator || g.Procedure != w.Procedure ||
+			g.Call != w.Call || !bytes.Equal(g.Payload, w.Payload) || (g.Payload == nil) != (len(w.Payload) == 0) {
+			return fmt.Sprintf("frame %d = %s, want %s", i, fmtFrame(g), fmtFrame(w))
+		}
+	}
+	return ""
+}
+
+func fmtFrame(f Frame) string {
+	if !f.Kind.HasHeader() {
+		return f.Kind.String()
+	}
+	p := fmt.Sprintf("%x", f.Payload)
+	if len(p) > 40 {
+		p = fmt.Sprintf("%s...(%d bytes)", p[:40], len(f.Payload))
+	}
+	return fmt.Sprintf("%s/%s p=%d c=%d [%s]", f.Kind, f.Terminator, f.Procedure, f.Call, p)
+}
+
+func fmtFrames(fs []Frame) string {
+	s := make([]string, len(fs))
+	for i, f := range fs {
+		s[i] = fmtFrame(f)
+	}
+	return "{" + strings.Join(s, ", ") + "}"
+}
+
+// sameError reports whether a and b are both nil or are the same error.
+func sameError(a, b error) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Error() == b.Error()
+}
+
+// hexOf is b in lower-case hex.
+func hexOf(b []byte) string { return fmt.Sprintf("%x", b) }
+
+// isMalformed reports whether err wraps ErrMalformed.
+func isMalformed(err error) bool { return errors.Is(err, ErrMalformed) }
+
+// unhex decodes a hex string, ignoring spaces.
+func unhex(tb testing.TB, s string) []byte {
+	tb.Helper()
+	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
+	if err != nil {
+		tb.Fatalf("bad hex %q: %v", s, err)
+	}
+	return b
+}
