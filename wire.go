@@ -41,17 +41,25 @@ func (w *Wire) Call(ctx context.Context, proc procedures.Index, reply any, args 
 	if err != nil {
 		return err
 	}
-	out, err := w.CallRaw(ctx, proc, payload)
+	chunks, err := w.w.Call(ctx, uint64(proc), payload)
 	if err != nil {
 		return err
 	}
-	if len(out) == 0 {
+	return decodeReply(proc, chunks, reply)
+}
+
+// decodeReply decodes a plain call's response.
+func decodeReply(proc procedures.Index, chunks [][]byte, reply any) error {
+	if len(chunks) != 1 {
+		return fmt.Errorf("%w of %d chunks (procedure %d)", ErrStreamed, len(chunks), proc)
+	}
+	if len(chunks[0]) == 0 {
 		return fmt.Errorf("%w (procedure %d)", ErrRemote, proc)
 	}
 	if reply == nil {
 		return nil
 	}
-	return codec.Unmarshal(out, reply)
+	return codec.Unmarshal(chunks[0], reply)
 }
 
 // CallRaw calls procedure proc with an argument payload sent as is
@@ -67,6 +75,43 @@ func (w *Wire) CallRaw(ctx context.Context, proc procedures.Index, payload []byt
 		return nil, fmt.Errorf("%w of %d chunks (procedure %d)", ErrStreamed, len(chunks), proc)
 	}
 	return chunks[0], nil
+}
+
+// Pending is a call in flight, started with Wire.Start.
+type Pending struct {
+	w    *Wire
+	proc procedures.Index
+	p    *actors.Pending
+}
+
+// Start sends a call like Call but does not wait for the response: the
+// caller collects it later with Pending.Wait, from any goroutine. A call
+// costs no goroutine while it is open.
+func (w *Wire) Start(ctx context.Context, proc procedures.Index, args ...any) (*Pending, error) {
+	payload, err := codec.AppendArgs(nil, args...)
+	if err != nil {
+		return nil, err
+	}
+	p, err := w.w.Start(ctx, uint64(proc), payload)
+	if err != nil {
+		return nil, err
+	}
+	return &Pending{w: w, proc: proc, p: p}, nil
+}
+
+// Done returns a channel closed once the response has arrived or the call
+// has failed with its wire.
+func (p *Pending) Done() <-chan struct{} { return p.p.Done() }
+
+// Wait waits for the response as Call does and decodes it into reply (a
+// pointer; nil discards it). If ctx ends first Wait returns its cause and
+// the call stays open: Wait may be called again.
+func (p *Pending) Wait(ctx context.Context, reply any) error {
+	chunks, err := p.p.Wait(ctx, p.w.w)
+	if err != nil {
+		return err
+	}
+	return decodeReply(p.proc, chunks, reply)
 }
 
 // Call is Wire.Call with the result type as a type parameter:

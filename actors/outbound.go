@@ -17,6 +17,10 @@ type Pending struct {
 	err    error
 }
 
+// Done returns a channel closed once the response is complete or the call
+// has failed with its wire.
+func (p *Pending) Done() <-chan struct{} { return p.done }
+
 // Wait blocks until the response is complete, the wire ends or ctx is done,
 // and returns the response's chunks (a plain procedure answers one).
 // Cancelling ctx abandons the call on this side only: a peer without

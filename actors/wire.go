@@ -39,11 +39,11 @@ type Wire struct {
 	procCtx    context.Context
 	procCancel context.CancelCauseFunc
 
-	done    chan struct{} // closed when the wire actor and all its children have stopped
-	errMu   sync.Mutex
-	err     error
-	dying   atomic.Bool
-	wg      *sync.WaitGroup
+	done  chan struct{} // closed when the wire actor and all its children have stopped
+	errMu sync.Mutex
+	err   error
+	dying atomic.Bool
+	wg    *sync.WaitGroup
 }
 
 type wireKey struct{}
