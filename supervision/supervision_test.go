@@ -1,0 +1,158 @@
+package supervision_test
+
+import (
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"go.uber.org/goleak"
+
+	"github.com/ipfi-go/ipfi/supervision"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func newSystem(t *testing.T) *actor.ActorSystem {
+	t.Helper()
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
+	}))
+	t.Cleanup(sys.Shutdown)
+	return sys
+}
+
+var syncDispatch = actor.NewSynchronizedDispatcher(300)
+
+// boom is a message that makes a child panic.
+type boom struct{}
+
+// spawnChild returns a message that makes the parent spawn a child with the
+// given name and report its PID.
+type spawnChild struct {
+	name  string
+	reply chan *actor.PID
+}
+
+type parent struct {
+	stopped chan *actor.PID
+}
+
+func (p *parent) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *spawnChild:
+		pid, err := ctx.SpawnNamed(actor.PropsFromFunc(func(c actor.Context) {
+			if _, ok := c.Message().(*boom); ok {
+				panic("boom")
+			}
+		}, actor.WithDispatcher(syncDispatch)), m.name)
+		if err != nil {
+			panic(err)
+		}
+		m.reply <- pid
+	case *actor.Terminated:
+		p.stopped <- m.Who
+	}
+}
+
+// TestStopOnFailureStopsOnlyTheFailingChild: the failing child stops, its
+// sibling stays, the failure is reported once with the Stop directive.
+func TestStopOnFailureStopsOnlyTheFailingChild(t *testing.T) {
+	sys := newSystem(t)
+	var mu sync.Mutex
+	var reports []supervision.Failure
+	stopped := make(chan *actor.PID, 4)
+	par := sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return &parent{stopped: stopped} },
+		actor.WithDispatcher(syncDispatch),
+		actor.WithSupervisor(supervision.StopOnFailure(func(f supervision.Failure) {
+			mu.Lock()
+			reports = append(reports, f)
+			mu.Unlock()
+		}))))
+	defer sys.Root.Stop(par)
+	reply := make(chan *actor.PID, 2)
+	sys.Root.Send(par, &spawnChild{"a", reply})
+	sys.Root.Send(par, &spawnChild{"b", reply})
+	a, b := <-reply, <-reply
+
+	sys.Root.Send(a, &boom{})
+	select {
+	case who := <-stopped:
+		if who.Id != a.Id {
+			t.Fatalf("stopped %s, want %s", who.Id, a.Id)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("failing child not stopped within 5s")
+	}
+	select {
+	case who := <-stopped:
+		t.Fatalf("sibling %s stopped too", who.Id)
+	default:
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(reports) != 1 || reports[0].Child.Id != a.Id || reports[0].Directive != actor.StopDirective || reports[0].Reason != "boom" {
+		t.Fatalf("reports = %+v", reports)
+	}
+	_ = b
+}
+
+// TestEscalateNamedFailsTheSupervisor: a named child's failure escalates
+// (the parent itself fails and its supervisor stops it); another child's
+// failure goes to the fallback strategy.
+func TestEscalateNamedFailsTheSupervisor(t *testing.T) {
+	sys := newSystem(t)
+	parentStopped := make(chan supervision.Failure, 2)
+	fallback := make(chan supervision.Failure, 2)
+	// grandparent: stops a failed parent and reports it.
+	grand := sys.Root.Spawn(actor.PropsFromFunc(func(ctx actor.Context) {
+		if m, ok := ctx.Message().(*actor.Props); ok {
+			ctx.Respond(ctx.Spawn(m))
+		}
+	}, actor.WithDispatcher(syncDispatch), actor.WithSupervisor(supervision.StopOnFailure(func(f supervision.Failure) {
+		parentStopped <- f
+	}))))
+	defer sys.Root.Stop(grand)
+	stopped := make(chan *actor.PID, 4)
+	parentProps := actor.PropsFromProducer(func() actor.Actor { return &parent{stopped: stopped} },
+		actor.WithDispatcher(syncDispatch),
+		actor.WithSupervisor(supervision.EscalateNamed(supervision.StopOnFailure(func(f supervision.Failure) {
+			fallback <- f
+		}), "parser", "reader")))
+	res, err := sys.Root.RequestFuture(grand, parentProps, 5*time.Second).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	par := res.(*actor.PID)
+	reply := make(chan *actor.PID, 2)
+	sys.Root.Send(par, &spawnChild{"call1", reply})
+	sys.Root.Send(par, &spawnChild{"parser", reply})
+	call, parser := <-reply, <-reply
+
+	sys.Root.Send(call, &boom{})
+	select {
+	case f := <-fallback:
+		if f.Child.Id != call.Id {
+			t.Fatalf("fallback got %s", f.Child.Id)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("unnamed child's failure did not reach the fallback")
+	}
+	select {
+	case f := <-parentStopped:
+		t.Fatalf("parent failed on an unnamed child's failure: %+v", f)
+	default:
+	}
+
+	sys.Root.Send(parser, &boom{})
+	select {
+	case f := <-parentStopped:
+		if f.Child.Id != par.Id || f.Reason != "boom" {
+			t.Fatalf("grandparent report = %+v", f)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("named child's failure did not escalate")
+	}
+}

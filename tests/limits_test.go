@@ -1,0 +1,94 @@
+package tests
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/ipfi-go/ipfi"
+	"github.com/ipfi-go/ipfi/internal/vectors"
+	"github.com/ipfi-go/ipfi/procedures"
+	"github.com/ipfi-go/ipfi/wire"
+)
+
+// TestMalformedFrameEndsOnlyThatWire: a peer sending garbage loses its wire;
+// another wire of the same interface keeps working.
+func TestMalformedFrameEndsOnlyThatWire(t *testing.T) {
+	callee := newInterface(t)
+	registerVectorProcedures(t, callee)
+	bad, badPeer := newRawPeer(t, callee)
+	good, goodPeer := newRawPeer(t, callee)
+
+	badPeer.send([]byte{byte(wire.KindCall), 0x80, 0, 0, 0}, false) // terminator bits (0,1)
+	<-bad.Done()
+	if !errors.Is(bad.Err(), wire.ErrMalformed) {
+		t.Fatalf("bad wire Err() = %v, want wire.ErrMalformed", bad.Err())
+	}
+	goodPeer.send(vectors.Get("call_p1_john_doe"), false)
+	goodPeer.expectBytes("resp_p1", vectors.Get("resp_p1"))
+	if good.Err() != nil {
+		t.Fatalf("good wire ended: %v", good.Err())
+	}
+}
+
+// TestFrameLimit: a frame declaring more than MaxFrame ends the wire as
+// malformed (the decoder refuses before allocating; see package wire).
+func TestFrameLimit(t *testing.T) {
+	callee := newInterface(t, ipfi.WithLimits(ipfi.Limits{MaxFrame: 1024}))
+	w, peer := newRawPeer(t, callee)
+	// Call of procedure 0, call 0, u64 payload length 1<<40.
+	peer.send(wire.AppendHeader(nil, wire.KindCall, wire.TermComplete, 0, 0, 1<<40), false)
+	<-w.Done()
+	if !errors.Is(w.Err(), wire.ErrFrameTooLarge) {
+		t.Fatalf("Err() = %v, want wire.ErrFrameTooLarge", w.Err())
+	}
+}
+
+// TestArgumentLimit: a call whose arguments exceed MaxCallArgs is answered
+// with an error; the wire and later calls go on.
+func TestArgumentLimit(t *testing.T) {
+	a := newInterface(t)
+	b := newInterface(t, ipfi.WithLimits(ipfi.Limits{MaxCallArgs: 100}))
+	must(t, b.Register(1, procedures.Func1(func(_ context.Context, s string) (int, error) { return len(s), nil })))
+	wa, _ := connect(t, tcp, a, b)
+	ctx := bounded(t, 5*time.Second)
+	if _, err := ipfi.Call[int](ctx, wa, 1, string(repeat('x', 200))); !errors.Is(err, ipfi.ErrRemote) {
+		t.Fatalf("oversized call: err = %v, want ErrRemote", err)
+	}
+	if n, err := ipfi.Call[int](ctx, wa, 1, "ok"); err != nil || n != 2 {
+		t.Fatalf("next call: %v, %v", n, err)
+	}
+}
+
+// TestOpenCallLimit: calls beyond MaxOpenCalls are answered with an error at
+// once, while the open ones go on.
+func TestOpenCallLimit(t *testing.T) {
+	a := newInterface(t)
+	b := newInterface(t, ipfi.WithLimits(ipfi.Limits{MaxOpenCalls: 2}))
+	release := make(chan struct{})
+	started := make(chan struct{}, 2)
+	must(t, b.Register(1, procedures.Func0(func(ctx context.Context) (int, error) {
+		started <- struct{}{}
+		<-release
+		return 1, nil
+	})))
+	wa, _ := connect(t, tcp, a, b)
+	ctx := bounded(t, 5*time.Second)
+	p1, err := wa.Start(ctx, 1)
+	must(t, err)
+	p2, err := wa.Start(ctx, 1)
+	must(t, err)
+	<-started
+	<-started
+	if _, err := ipfi.Call[int](ctx, wa, 1); !errors.Is(err, ipfi.ErrRemote) {
+		t.Fatalf("third call: err = %v, want ErrRemote", err)
+	}
+	close(release)
+	for _, p := range []*ipfi.Pending{p1, p2} {
+		var n int
+		if err := p.Wait(ctx, &n); err != nil || n != 1 {
+			t.Fatalf("open call: %v, %v", n, err)
+		}
+	}
+}
