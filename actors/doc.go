@@ -29,10 +29,11 @@
 //
 // # Dispatch and goroutine hand-offs
 //
-// Every actor here uses protoactor's synchronized dispatcher: a message runs
-// the receiving mailbox on the sending goroutine (unless that mailbox is
-// already running on another goroutine, in which case it is queued and that
-// goroutine processes it). An actor hop is therefore a function call, not a
+// Every actor here has an inlineMailbox (mailbox.go), which behaves like
+// protoactor's default mailbox under its synchronized dispatcher without
+// allocating per message: a message runs the receiving mailbox on the
+// sending goroutine (unless that mailbox is already running on another
+// goroutine, in which case it is queued and that goroutine processes it). An actor hop is therefore a function call, not a
 // goroutine hand-off, and Receive never blocks: blocking work (Read, Write,
 // procedures) happens on goroutines outside the actors.
 //

@@ -82,7 +82,7 @@ func NewSystem(cfg Config) *System {
 	)
 	s.root = s.as.Root.Spawn(actor.PropsFromProducer(
 		func() actor.Actor { return &rootActor{s: s} },
-		actor.WithDispatcher(s.dispatch),
+		actor.WithDispatcher(s.dispatch), actor.WithMailbox(newInlineMailbox),
 		actor.WithSupervisor(supervision.StopOnFailure(s.wireFailed)),
 	))
 	return s
@@ -188,7 +188,7 @@ func (r *rootActor) Receive(ctx actor.Context) {
 		w := m.w
 		pid := ctx.SpawnPrefix(actor.PropsFromProducer(
 			func() actor.Actor { return &wireActor{w: w} },
-			actor.WithDispatcher(r.s.dispatch),
+			actor.WithDispatcher(r.s.dispatch), actor.WithMailbox(newInlineMailbox),
 			actor.WithSupervisor(supervision.EscalateNamed(supervision.StopOnFailure(r.s.callFailed), "reader", "parser")),
 		), "wire")
 		r.s.mu.Lock()

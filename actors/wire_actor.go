@@ -53,7 +53,7 @@ func (a *wireActor) Receive(ctx actor.Context) {
 }
 
 func (a *wireActor) props(p actor.Producer) *actor.Props {
-	return actor.PropsFromProducer(p, actor.WithDispatcher(a.w.sys.dispatch))
+	return actor.PropsFromProducer(p, actor.WithDispatcher(a.w.sys.dispatch), actor.WithMailbox(newInlineMailbox))
 }
 
 func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {

@@ -1,0 +1,86 @@
+package main
+
+import "time"
+
+// Scenario names, as the table and the JSON spell them.
+const (
+	unarySmall  = "unary_small"  // one caller, ("John", "Doe") -> "John Doe"
+	unary64K    = "unary_64k"    // one caller, 64 KiB echoed
+	c64OneConn  = "c64_one_conn" // 64 callers sharing one connection, small calls
+	stream100K  = "stream_100k"  // one server stream of 100,000 small values
+	connectCall = "connect_call" // dial + one small call + close
+)
+
+// Values every system sends and checks.
+const (
+	firstName = "John"
+	lastName  = "Doe"
+	fullName  = "John Doe"
+	echoSize  = 64 << 10
+	c64       = 64
+)
+
+// scenario is one table of the report.
+type scenario struct {
+	name    string
+	what    string // a line saying what one operation is
+	callers int    // goroutines sharing the system's one client
+	items   int    // items one operation carries: stream values, or 1
+	batch   int    // operations per round
+}
+
+// config holds the counts of one run.
+type config struct {
+	rounds    int           // measured rounds per scenario
+	budget    time.Duration // a scenario stops starting rounds after this (it keeps at least one)
+	streamLen int           // values per stream
+	batches   map[string]int
+	only      map[string]bool // scenarios to run (nil: all)
+	idleWires int             // idle wires for memory (0: skip)
+	openCalls int             // open calls for memory (0: skip)
+}
+
+// quickConfig is the -quick run: well under a minute.
+func quickConfig() config {
+	return config{
+		rounds: 5, budget: 8 * time.Second, streamLen: 100_000,
+		batches: map[string]int{
+			unarySmall: 500, unary64K: 150, c64OneConn: 5000, stream100K: 1, connectCall: 40,
+		},
+		idleWires: 10_000, openCalls: 100_000,
+	}
+}
+
+// fullConfig is the default run: a few minutes at most.
+func fullConfig() config {
+	return config{
+		rounds: 21, budget: 45 * time.Second, streamLen: 100_000,
+		batches: map[string]int{
+			unarySmall: 2000, unary64K: 500, c64OneConn: 20_000, stream100K: 1, connectCall: 200,
+		},
+		idleWires: 10_000, openCalls: 100_000,
+	}
+}
+
+// scenarios returns the scenarios of c, in report order.
+func (c config) scenarios() []scenario {
+	all := []scenario{
+		{name: unarySmall, what: `sequential round trips, ("John", "Doe") -> "John Doe"`, callers: 1, items: 1},
+		{name: unary64K, what: "sequential round trips, 64 KiB echoed", callers: 1, items: 1},
+		{name: c64OneConn, what: "64 callers sharing one connection, small calls", callers: c64, items: 1},
+		{name: stream100K, what: "server streams of small integers; per value", callers: 1, items: c.streamLen},
+		{name: connectCall, what: "dial + one small call + close", callers: 1, items: 1},
+	}
+	var out []scenario
+	for _, s := range all {
+		if c.only != nil && !c.only[s.name] {
+			continue
+		}
+		s.batch = c.batches[s.name]
+		if s.batch <= 0 {
+			s.batch = 1
+		}
+		out = append(out, s)
+	}
+	return out
+}

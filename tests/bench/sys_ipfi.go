@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/ipfi-go/ipfi"
+	"github.com/ipfi-go/ipfi/procedures"
+)
+
+// The procedures the ipfi server offers.
+const (
+	procConcat procedures.Index = 1 // (a, b string) -> a + " " + b
+	procEcho   procedures.Index = 2 // ([]byte) -> the same bytes
+	procCount  procedures.Index = 3 // (n int) -> a sequence 0..n-1
+)
+
+// newIPFIServer returns an interface serving the benchmark's procedures.
+func newIPFIServer() (*ipfi.Interface, error) {
+	srv := ipfi.New(ipfi.WithLimits(ipfi.Limits{MaxOpenCalls: 1 << 20}))
+	err := errors.Join(
+		srv.Register(procConcat, procedures.Func2(func(_ context.Context, a, b string) (string, error) {
+			return a + " " + b, nil
+		})),
+		srv.Register(procEcho, procedures.Func1(func(_ context.Context, b []byte) ([]byte, error) {
+			return b, nil
+		})),
+		srv.Register(procCount, procedures.Sequence1(func(_ context.Context, n int, yield func(int) error) error {
+			for i := range n {
+				if err := yield(i); err != nil {
+					return err
+				}
+			}
+			return nil
+		})),
+	)
+	if err != nil {
+		srv.Close()
+		return nil, err
+	}
+	return srv, nil
+}
+
+// ipfiSystem is an ipfi server (Serve on a listener) and a client wire.
+type ipfiSystem struct {
+	e         *env
+	srv, cli  *ipfi.Interface
+	w         *ipfi.Wire
+	addr      string
+	echo      []byte
+	serveDone chan error
+}
+
+func startIPFI(ctx context.Context, e *env) (system, error) {
+	srv, err := newIPFIServer()
+	if err != nil {
+		return nil, err
+	}
+	l, err := listen()
+	if err != nil {
+		srv.Close()
+		return nil, err
+	}
+	s := &ipfiSystem{e: e, srv: srv, cli: ipfi.New(), addr: l.Addr().String(), echo: makeEcho(), serveDone: make(chan error, 1)}
+	go func() { s.serveDone <- srv.Serve(context.Background(), l) }()
+	if s.w, err = s.cli.Dial(ctx, "tcp", s.addr); err != nil {
+		s.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *ipfiSystem) op(scenario string) func(context.Context) error {
+	switch scenario {
+	case unarySmall, c64OneConn:
+		return func(ctx context.Context) error { return s.concat(ctx, s.w) }
+	case unary64K:
+		return s.echoCall
+	case connectCall:
+		return s.connectCall
+		// case stream100K: once the streaming consumer API lands, return an
+		// op that calls procCount with s.e.streamLen and counts the values
+		// (the server side is registered already).
+	}
+	return nil
+}
+
+func (s *ipfiSystem) concat(ctx context.Context, w *ipfi.Wire) error {
+	got, err := ipfi.Call[string](ctx, w, procConcat, firstName, lastName)
+	if err != nil {
+		return err
+	}
+	return checkName(got)
+}
+
+func (s *ipfiSystem) echoCall(ctx context.Context) error {
+	got, err := ipfi.Call[[]byte](ctx, s.w, procEcho, s.echo)
+	if err != nil {
+		return err
+	}
+	return checkEcho(got, s.echo)
+}
+
+func (s *ipfiSystem) connectCall(ctx context.Context) error {
+	w, err := s.cli.Dial(ctx, "tcp", s.addr)
+	if err != nil {
+		return err
+	}
+	err = s.concat(ctx, w)
+	return errors.Join(err, w.Close())
+}
+
+func (s *ipfiSystem) close() error {
+	err := errors.Join(s.cli.Close(), s.srv.Close())
+	if serr := <-s.serveDone; serr != nil && !errors.Is(serr, ipfi.ErrClosed) {
+		err = errors.Join(err, fmt.Errorf("ipfi serve: %w", serr))
+	}
+	return err
+}

@@ -1,0 +1,63 @@
+package tests
+
+import (
+	"context"
+	"testing"
+
+	"github.com/ipfi-go/ipfi"
+	"github.com/ipfi-go/ipfi/procedures"
+)
+
+// benchWire returns a wire from a caller interface to a callee serving
+// procedure 1: (string, string) -> string, over tr.
+func benchWire(b *testing.B, tr transport) *ipfi.Wire {
+	callee, caller := newInterface(b), newInterface(b)
+	must(b, callee.Register(1, procedures.Func2(func(_ context.Context, a, c string) (string, error) {
+		return a + " " + c, nil
+	})))
+	must(b, callee.Register(2, procedures.Func1(func(_ context.Context, p []byte) ([]byte, error) { return p, nil })))
+	w, _ := connect(b, tr, caller, callee)
+	return w
+}
+
+// BenchmarkUnarySmall: one caller, sequential round trips over loopback TCP.
+func BenchmarkUnarySmall(b *testing.B) {
+	w := benchWire(b, tcp)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ipfi.Call[string](ctx, w, 1, "John", "Doe"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkUnary64K: a 64 KiB argument echoed over loopback TCP.
+func BenchmarkUnary64K(b *testing.B) {
+	w := benchWire(b, tcp)
+	ctx := context.Background()
+	arg := make([]byte, 64<<10)
+	b.SetBytes(2 * int64(len(arg)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ipfi.Call[[]byte](ctx, w, 2, arg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkConcurrent64: 64 callers sharing one wire.
+func BenchmarkConcurrent64(b *testing.B) {
+	w := benchWire(b, tcp)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.SetParallelism(32) // 32 x GOMAXPROCS(2) = 64 callers
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := ipfi.Call[string](ctx, w, 1, "John", "Doe"); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
