@@ -76,7 +76,11 @@ func (c *inboundActor) frame(ctx actor.Context, f *wire.Frame) {
 	if c.size > c.w.limits.MaxCallArgs {
 		c.over, c.args = true, nil
 	} else if !c.over {
-		c.args = append(c.args, f.Payload...)
+		if c.args == nil {
+			c.args = f.Payload // the parser's private copy: no need for another
+		} else {
+			c.args = append(c.args, f.Payload...)
+		}
 	}
 	if f.Terminator != wire.TermComplete {
 		return

@@ -34,7 +34,7 @@ type writer struct {
 
 // maxRetained is the largest buffer the writer keeps between bursts, so an
 // idle wire stays small.
-const maxRetained = 64 << 10
+const maxRetained = 256 << 10
 
 func newWriter(w io.Writer, wg *sync.WaitGroup, onError func(error)) *writer {
 	return &writer{w: w, wg: wg, onError: onError}
