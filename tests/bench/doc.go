@@ -10,8 +10,8 @@
 //
 // Usage, from tests/bench:
 //
-//	go run . -quick -json /tmp/bench.json   # about 30 s
-//	go run .                                # the full run, a few minutes
+//	go run . -quick -json /tmp/bench.json   # about 15 s
+//	go run .                                # the full run, about a minute
 //
 // Measurement (measure.go): each (scenario, system) pair runs a warm-up batch,
 // then several rounds of a fixed batch; within a round the systems take turns,

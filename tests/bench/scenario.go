@@ -43,9 +43,9 @@ type config struct {
 // quickConfig is the -quick run: well under a minute.
 func quickConfig() config {
 	return config{
-		rounds: 5, budget: 8 * time.Second, streamLen: 100_000,
+		rounds: 7, budget: 8 * time.Second, streamLen: 100_000,
 		batches: map[string]int{
-			unarySmall: 500, unary64K: 150, c64OneConn: 5000, stream100K: 1, connectCall: 40,
+			unarySmall: 1000, unary64K: 300, c64OneConn: 10_000, stream100K: 1, connectCall: 60,
 		},
 		idleWires: 10_000, openCalls: 100_000,
 	}

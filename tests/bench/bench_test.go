@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"testing"
+)
+
+// Run once in CI so they cannot rot: go test -bench=. -benchtime=1x
+
+func BenchmarkUnarySmall(b *testing.B) {
+	benchScenario(b, unarySmall, 0, "ipfi", "raw", "netrpc", "grpc")
+}
+
+func BenchmarkUnary64K(b *testing.B) {
+	benchScenario(b, unary64K, echoSize, "ipfi", "raw", "netrpc", "grpc")
+}
+
+// benchScenario runs one operation of the scenario per iteration, for each
+// named system, with the command's own setup code.
+func benchScenario(b *testing.B, scenario string, bytes int64, names ...string) {
+	e := testEnv(b, 1000)
+	for _, name := range names {
+		b.Run(name, func(b *testing.B) {
+			op := startSystem(b, e, name).op(scenario)
+			if op == nil {
+				b.Fatalf("%s takes no part in %s", name, scenario)
+			}
+			ctx := context.Background()
+			if err := op(ctx); err != nil { // connect and warm up outside the timer
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			if bytes > 0 {
+				b.SetBytes(bytes)
+			}
+			for b.Loop() {
+				if err := op(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// testEnv samples ipfi's bytes for the raw baselines.
+func testEnv(tb testing.TB, streamLen int) *env {
+	tb.Helper()
+	e := &env{streamLen: streamLen}
+	var err error
+	if e.small, e.echo, err = sampleIPFI(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	return e
+}
+
+// startSystem starts the named system, closed when the test ends.
+func startSystem(tb testing.TB, e *env, name string) system {
+	tb.Helper()
+	d, err := lookupSystem(name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s, err := d.start(context.Background(), e)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if err := s.close(); err != nil {
+			tb.Errorf("closing %s: %v", name, err)
+		}
+	})
+	return s
+}

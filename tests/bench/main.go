@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"time"
+)
+
+func main() {
+	quick := flag.Bool("quick", false, "a short run (under a minute): fewer and smaller rounds")
+	jsonPath := flag.String("json", "", "also write the figures as JSON to this `file`")
+	only := flag.String("scenarios", "", "comma-separated scenarios to run (default all)")
+	noMem := flag.Bool("nomem", false, "skip the memory measurements")
+	flag.Parse()
+
+	cfg, limit := fullConfig(), 10*time.Minute
+	if *quick {
+		cfg, limit = quickConfig(), 3*time.Minute
+	}
+	if *only != "" {
+		cfg.only = map[string]bool{}
+		known := map[string]bool{}
+		for _, sc := range cfg.scenarios() {
+			known[sc.name] = true
+		}
+		for _, s := range strings.Split(*only, ",") {
+			if s = strings.TrimSpace(s); s != "" && !known[s] {
+				fmt.Fprintf(os.Stderr, "bench: no scenario %q\n", s)
+				os.Exit(2)
+			}
+			cfg.only[strings.TrimSpace(s)] = true
+		}
+	}
+	if *noMem {
+		cfg.idleWires, cfg.openCalls = 0, 0
+	}
+	// Every loop is bounded by a count; this bounds a hang.
+	watchdog := time.AfterFunc(limit, func() {
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		fmt.Fprintf(os.Stderr, "bench: still running after %v, giving up\n%s", limit, buf)
+		os.Exit(2)
+	})
+	defer watchdog.Stop()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	start := time.Now()
+	rep, err := run(ctx, cfg, os.Stdout)
+	if err == nil && *jsonPath != "" {
+		err = writeJSON(*jsonPath, rep)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("\nwall time %.1fs\n", time.Since(start).Seconds())
+}

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/rpc"
+)
+
+// Names is the net/rpc argument of the small call.
+type Names struct{ First, Last string }
+
+// netrpcService is the net/rpc service, registered as "Bench".
+type netrpcService struct{}
+
+// Concat answers "First Last".
+func (netrpcService) Concat(args *Names, reply *string) error {
+	*reply = args.First + " " + args.Last
+	return nil
+}
+
+// Echo answers its argument.
+func (netrpcService) Echo(args []byte, reply *[]byte) error {
+	*reply = args
+	return nil
+}
+
+// netrpcSystem is a net/rpc server (gob over TCP) and one client.
+type netrpcSystem struct {
+	srv  *tcpServer
+	cli  *rpc.Client
+	echo []byte
+}
+
+func startNetRPC(ctx context.Context, _ *env) (system, error) {
+	rs := rpc.NewServer()
+	if err := rs.RegisterName("Bench", netrpcService{}); err != nil {
+		return nil, err
+	}
+	srv, err := serveTCP(func(c net.Conn) { rs.ServeConn(c) })
+	if err != nil {
+		return nil, err
+	}
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", srv.addr())
+	if err != nil {
+		srv.close()
+		return nil, err
+	}
+	return &netrpcSystem{srv: srv, cli: rpc.NewClient(c), echo: makeEcho()}, nil
+}
+
+func (s *netrpcSystem) op(scenario string) func(context.Context) error {
+	switch scenario {
+	case unarySmall, c64OneConn:
+		return func(context.Context) error { return concatRPC(s.cli) }
+	case unary64K:
+		return s.echoCall
+	case connectCall:
+		return s.connectCall
+	}
+	return nil
+}
+
+func concatRPC(cli *rpc.Client) error {
+	var got string
+	if err := cli.Call("Bench.Concat", &Names{First: firstName, Last: lastName}, &got); err != nil {
+		return err
+	}
+	return checkName(got)
+}
+
+func (s *netrpcSystem) echoCall(context.Context) error {
+	var got []byte
+	if err := s.cli.Call("Bench.Echo", s.echo, &got); err != nil {
+		return err
+	}
+	return checkEcho(got, s.echo)
+}
+
+func (s *netrpcSystem) connectCall(ctx context.Context) error {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", s.srv.addr())
+	if err != nil {
+		return err
+	}
+	cli := rpc.NewClient(c)
+	return errors.Join(concatRPC(cli), cli.Close())
+}
+
+func (s *netrpcSystem) close() error {
+	return errors.Join(s.cli.Close(), s.srv.close())
+}
