@@ -25,7 +25,8 @@ func BenchmarkUnarySmall(b *testing.B) {
 	w := benchWire(b, tcp)
 	ctx := context.Background()
 	b.ReportAllocs()
-	for b.Loop() {
+	b.ResetTimer()
+	for range b.N {
 		if _, err := ipfi.Call[string](ctx, w, 1, "John", "Doe"); err != nil {
 			b.Fatal(err)
 		}
@@ -39,7 +40,8 @@ func BenchmarkUnary64K(b *testing.B) {
 	arg := make([]byte, 64<<10)
 	b.SetBytes(2 * int64(len(arg)))
 	b.ReportAllocs()
-	for b.Loop() {
+	b.ResetTimer()
+	for range b.N {
 		if _, err := ipfi.Call[[]byte](ctx, w, 2, arg); err != nil {
 			b.Fatal(err)
 		}
