@@ -1,6 +1,10 @@
 package actors
 
-import "github.com/ipfi-go/ipfi/wire"
+import (
+	"sync/atomic"
+
+	"github.com/ipfi-go/ipfi/wire"
+)
 
 // quiet marks a message type as one whose dead letters are not logged. Dead
 // letters happen by design at the edges of a wire's life (a byte chunk that
@@ -15,7 +19,7 @@ func (quiet) IgnoreDeadLetterLogging() {}
 type chunkMsg struct {
 	quiet
 	data     []byte
-	consumed bool // set by the parser; read by the reader only after Send returned
+	consumed atomic.Bool // set by the parser (maybe on another goroutine); read by the reader after Send returned
 }
 
 // readEndedMsg tells the parser, after the last chunk, that the transport

@@ -27,7 +27,7 @@ func (p *parserActor) Receive(ctx actor.Context) {
 }
 
 func (p *parserActor) chunk(ctx actor.Context, m *chunkMsg) {
-	defer func() { m.consumed = true }()
+	defer m.consumed.Store(true)
 	if p.failed {
 		return
 	}

@@ -35,7 +35,7 @@ func (r *readerActor) loop(root *actor.RootContext) {
 		if n > 0 {
 			full := n == cap(msg.data)
 			msg.data = msg.data[:n]
-			msg.consumed = false
+			msg.consumed.Store(false)
 			root.Send(r.parser, msg)
 			// With the parser's synchronous dispatcher the chunk is normally
 			// consumed by the time Send returns; if the parser was busy on
@@ -44,7 +44,7 @@ func (r *readerActor) loop(root *actor.RootContext) {
 			if full && size < maxReadBuf {
 				size *= 2
 			}
-			if !msg.consumed || size != cap(msg.data) {
+			if !msg.consumed.Load() || size != cap(msg.data) {
 				msg = &chunkMsg{data: make([]byte, size)}
 			}
 		}
