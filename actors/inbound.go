@@ -87,13 +87,13 @@ func (c *inboundActor) frame(ctx actor.Context, f *wire.Frame) {
 	}
 	c.started = true
 	if c.over {
-		c.w.answerError(c.key, c.entry, ErrLimit)
+		c.w.answerError(c.key, c.entry, ErrLimit, false)
 		ctx.Stop(ctx.Self())
 		return
 	}
 	proc, ok := c.w.sys.registry.Lookup(procedures.Index(c.key.proc))
 	if !ok {
-		c.w.answerError(c.key, c.entry, procedures.ErrUnknown)
+		c.w.answerError(c.key, c.entry, procedures.ErrUnknown, false)
 		ctx.Stop(ctx.Self())
 		return
 	}
@@ -116,7 +116,7 @@ func (w *Wire) run(ctx context.Context, proc procedures.Procedure, key callKey, 
 	defer func() {
 		if r := recover(); r != nil {
 			pf := &ProcedureFailure{Procedure: key.proc, Call: key.call, Panic: r, Stack: debug.Stack()}
-			w.answerError(key, entry, pf)
+			w.answerError(key, entry, pf, true)
 			failure = pf
 		}
 	}()
@@ -125,7 +125,7 @@ func (w *Wire) run(ctx context.Context, proc procedures.Procedure, key callKey, 
 	}
 	out, err := proc.Invoke(ctx, args)
 	if err != nil {
-		w.answerError(key, entry, err)
+		w.answerError(key, entry, err, true)
 		return nil
 	}
 	if entry.answered.Swap(true) {
@@ -155,7 +155,7 @@ func (w *Wire) runSequence(ctx context.Context, proc procedures.Procedure, key c
 		return nil
 	})
 	if err != nil {
-		w.answerError(key, entry, err)
+		w.answerError(key, entry, err, true)
 		return nil
 	}
 	if !entry.answered.Swap(true) {
@@ -167,13 +167,14 @@ func (w *Wire) runSequence(ctx context.Context, proc procedures.Procedure, key c
 // answerError ends an inbound call with an error. To a peer without the
 // error extension that is a Complete response with an empty payload
 // (PROTOCOL.md section 5): the caller fails to decode it instead of waiting
-// forever. It never blocks (it may run inside a Receive).
-func (w *Wire) answerError(key callKey, entry *inboundEntry, err error) {
+// forever. block is true on a procedure's goroutine, which writes the answer
+// itself; inside a Receive it is false and the write never blocks.
+func (w *Wire) answerError(key callKey, entry *inboundEntry, err error, block bool) {
 	if entry.answered.Swap(true) {
 		return
 	}
 	if errors.Is(err, context.Canceled) && w.procCtx.Err() != nil {
 		return // the wire is ending: nobody to answer
 	}
-	w.out.frame(wire.KindResponse, wire.TermComplete, key.proc, key.call, nil, false)
+	w.out.frame(wire.KindResponse, wire.TermComplete, key.proc, key.call, nil, block)
 }

@@ -97,7 +97,7 @@ func (a *wireActor) inboundFrame(ctx actor.Context, f *wire.Frame) {
 			// Over the open-call limit: answer at once. Later pieces of the
 			// same call find the answered entry and start over here.
 			if f.Terminator == wire.TermComplete {
-				a.w.answerError(k, e, ErrLimit)
+				a.w.answerError(k, e, ErrLimit, false)
 			}
 			return
 		}
