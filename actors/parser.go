@@ -33,9 +33,10 @@ func (p *parserActor) chunk(ctx actor.Context, m *chunkMsg) {
 	}
 	var frames []wire.Frame
 	err := p.dec.Feed(m.data, func(f wire.Frame) error {
-		if len(f.Payload) > 0 {
-			// The payload aliases the chunk or the decoder's buffer: copy it,
-			// it travels to another actor.
+		if len(f.Payload) > 0 && !p.dec.Keep() {
+			// The payload aliases the chunk: copy it, it travels to another
+			// actor. (A payload the decoder assembled across chunks is handed
+			// over instead.)
 			f.Payload = append([]byte(nil), f.Payload...)
 		}
 		frames = append(frames, f)

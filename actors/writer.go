@@ -2,6 +2,7 @@ package actors
 
 import (
 	"io"
+	"net"
 	"sync"
 
 	"github.com/ipfi-go/ipfi/wire"
@@ -50,9 +51,35 @@ func (w *writer) frame(k wire.Kind, t wire.Terminator, proc, call uint64, payloa
 		w.mu.Unlock()
 		return err
 	}
+	if block && !w.flushing && len(w.pending) == 0 && len(payload) >= directPayload {
+		return w.direct(k, t, proc, call, payload)
+	}
 	w.pending = wire.AppendHeader(w.pending, k, t, proc, call, len(payload))
 	w.pending = append(w.pending, payload...)
 	return w.release(block)
+}
+
+// directPayload is the payload size from which a blocking writer that finds
+// the writer idle writes the payload from the caller's slice (one writev
+// with the header on a net.Conn) instead of copying it into the buffer.
+const directPayload = 16 << 10
+
+// direct writes one large frame without copying its payload, then flushes
+// whatever other goroutines appended meanwhile. Called with mu held, the
+// writer idle and nothing pending; unlocks mu.
+func (w *writer) direct(k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte) error {
+	w.flushing = true
+	w.mu.Unlock()
+	var hdr [wire.MaxHeaderLen]byte
+	bufs := net.Buffers{wire.AppendHeader(hdr[:0], k, t, proc, call, len(payload)), payload}
+	_, err := bufs.WriteTo(w.w)
+	w.mu.Lock()
+	if err != nil {
+		w.fail(err)
+	}
+	err = w.flushLocked()
+	w.mu.Unlock()
+	return err
 }
 
 // raw appends bytes as they are (a bodiless message such as Termination).
@@ -103,14 +130,8 @@ func (w *writer) flushLocked() error {
 		if cap(buf) <= maxRetained {
 			w.spare = buf[:0]
 		}
-		if err != nil && w.err == nil {
-			w.err = err
-			w.pending = nil
-			if w.onError != nil {
-				w.mu.Unlock()
-				w.onError(err)
-				w.mu.Lock()
-			}
+		if err != nil {
+			w.fail(err)
 		}
 	}
 	if cap(w.pending) > maxRetained {
@@ -119,6 +140,21 @@ func (w *writer) flushLocked() error {
 	w.flushing = false
 	w.wakeIdle()
 	return w.err
+}
+
+// fail records a write error: it becomes sticky, what is pending is dropped
+// and onError runs (outside the lock). Called with mu held.
+func (w *writer) fail(err error) {
+	if w.err != nil {
+		return
+	}
+	w.err = err
+	w.pending = nil
+	if w.onError != nil {
+		w.mu.Unlock()
+		w.onError(err)
+		w.mu.Lock()
+	}
 }
 
 // wakeIdle closes the idle channel, if anyone waits on it. Called with mu held.

@@ -91,3 +91,45 @@ func TestWriterErrorIsStickyAndReported(t *testing.T) {
 		t.Fatalf("reported %d times", len(reported))
 	}
 }
+
+// TestWriterLargePayloadGoesOutUncopiedAndInOrder: a blocking writer that
+// finds the writer idle writes a large payload from its own slice (the
+// payload may be reused as soon as frame returns), and frames queued while
+// that write is in progress follow it, in order, in one more write.
+func TestWriterLargePayloadGoesOutUncopiedAndInOrder(t *testing.T) {
+	sw := &slowWriter{entered: make(chan struct{}), release: make(chan struct{})}
+	var wg sync.WaitGroup
+	w := newWriter(sw, &wg, nil)
+	big := bytes.Repeat([]byte{9}, directPayload)
+	done := make(chan error, 1)
+	go func() { done <- w.frame(wire.KindResponse, wire.TermComplete, 2, 0, big, true) }()
+	<-sw.entered // the header's Write (a plain io.Writer gets one Write per slice)
+	for i := range 10 {
+		if err := w.frame(wire.KindResponse, wire.TermComplete, 2, uint64(i+1), []byte{1}, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(sw.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	clear(big) // frame has returned: the payload is no longer the writer's
+	<-w.drained()
+	wg.Wait()
+	if sw.writes != 3 {
+		t.Errorf("%d writes, want 3 (header, payload, then one batch)", sw.writes)
+	}
+	var n int
+	if err := wire.NewDecoder(0).Feed(sw.buf.Bytes(), func(f wire.Frame) error {
+		if f.Call != uint64(n) {
+			t.Errorf("frame %d has call %d: order lost", n, f.Call)
+		}
+		if n == 0 && (len(f.Payload) != directPayload || f.Payload[0] != 9) {
+			t.Errorf("large payload came out as %d bytes", len(f.Payload))
+		}
+		n++
+		return nil
+	}); err != nil || n != 11 {
+		t.Fatalf("decoded %d frames, err %v", n, err)
+	}
+}

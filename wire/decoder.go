@@ -11,6 +11,12 @@ const DefaultMaxPayload = 16 << 20
 // small.
 const keepBufferCap = 64 << 10
 
+// eagerBufferCap is the largest split payload for which a Decoder allocates
+// the declared length as soon as the first payload bytes arrive (one
+// allocation for a frame that arrives in a few reads); a larger payload's
+// buffer grows with the bytes that arrive.
+const eagerBufferCap = 128 << 10
+
 // minBufferCap is the smallest payload buffer a Decoder allocates.
 const minBufferCap = 512
 
@@ -33,6 +39,9 @@ type Decoder struct {
 	cur    Frame // the current frame's header fields
 	n      int   // the current frame's declared payload length
 	buf    []byte
+	// Set while the frame being emitted has its payload in buf.
+	emittingBuf bool
+	kept        bool // the consumer kept buf (see Keep)
 }
 
 // NewDecoder returns a decoder that rejects, with an error wrapping
@@ -50,7 +59,8 @@ func NewDecoder(maxPayload int) *Decoder {
 // synchronously. It does not keep p after it returns.
 //
 // A frame's Payload is only valid during the emit call that delivers it: it
-// may alias p or the decoder's internal buffer. Copy it to keep it. A
+// may alias p or the decoder's internal buffer. Copy it to keep it, or call
+// Keep, which hands over the decoder's buffer when the payload is in it. A
 // payload that lies wholly inside p is delivered without copying.
 //
 // If emit returns an error, Feed stops and returns it; the decoder must
@@ -146,6 +156,20 @@ func (d *Decoder) Feed(p []byte, emit func(Frame) error) error {
 	return nil
 }
 
+// Keep may be called by emit to keep the payload of the frame it is given
+// beyond the emit call. It reports whether that is allowed: true when the
+// payload was assembled in a buffer of the decoder's own, which the decoder
+// then gives up (it allocates a new one for the next split frame); false
+// when the payload aliases the bytes passed to Feed, which the caller must
+// copy to keep.
+func (d *Decoder) Keep() bool {
+	if !d.emittingBuf {
+		return false
+	}
+	d.kept = true
+	return true
+}
+
 // Buffered reports how many bytes of an incomplete frame the decoder has
 // consumed so far (header and payload), 0 between frames.
 func (d *Decoder) Buffered() int {
@@ -211,7 +235,16 @@ func (d *Decoder) startBody(f Frame, hlen, n int) {
 // the declared length.
 func (d *Decoder) appendBody(b []byte) {
 	if need := len(d.buf) + len(b); need > cap(d.buf) {
-		c := min(max(2*cap(d.buf), need, minBufferCap), d.n)
+		// A payload of up to eagerBufferCap gets its declared length at
+		// once; a larger one twice
+		// what has arrived, never past the declared length. A frame that
+		// arrives in a few large reads is assembled in one or two
+		// allocations, and a peer that declares much and sends little
+		// costs at most twice what it sent.
+		c := min(max(2*cap(d.buf), 2*need, minBufferCap), d.n)
+		if d.n <= eagerBufferCap {
+			c = d.n
+		}
 		nb := make([]byte, len(d.buf), c)
 		copy(nb, d.buf)
 		d.buf = nb
@@ -224,8 +257,10 @@ func (d *Decoder) emitBody(emit func(Frame) error) error {
 	f := d.cur
 	f.Payload = d.buf
 	d.inBody, d.cur = false, Frame{}
+	d.emittingBuf, d.kept = true, false
 	err := d.emit(emit, f)
-	if cap(d.buf) > keepBufferCap {
+	d.emittingBuf = false
+	if d.kept || cap(d.buf) > keepBufferCap {
 		d.buf = nil
 	} else {
 		d.buf = d.buf[:0]

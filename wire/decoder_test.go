@@ -155,3 +155,44 @@ func TestNewDecoderLimit(t *testing.T) {
 		t.Errorf("NewDecoder(10) limit %d", d.max)
 	}
 }
+
+// TestKeepHandsOverTheBuffer: a split frame's payload may be kept (the
+// decoder then assembles the next one elsewhere); a payload that aliases
+// the input may not.
+func TestKeepHandsOverTheBuffer(t *testing.T) {
+	d := NewDecoder(0)
+	one := AppendFrame(nil, h(KindResponse, TermComplete, 0, 0, bytes.Repeat([]byte{1}, 100)...))
+	two := AppendFrame(nil, h(KindResponse, TermComplete, 0, 1, bytes.Repeat([]byte{2}, 100)...))
+	var kept [][]byte
+	keep := func(f Frame) error {
+		if !d.Keep() {
+			t.Fatalf("Keep refused a payload assembled in the decoder's buffer")
+		}
+		kept = append(kept, f.Payload)
+		return nil
+	}
+	for _, in := range [][]byte{one, two} {
+		if err := d.Feed(in[:50], keep); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Feed(in[50:], keep); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(kept) != 2 || !bytes.Equal(kept[0], bytes.Repeat([]byte{1}, 100)) || !bytes.Equal(kept[1], bytes.Repeat([]byte{2}, 100)) {
+		t.Fatalf("kept payloads were overwritten: %v", kept)
+	}
+	whole := 0
+	if err := d.Feed(one, func(Frame) error {
+		if d.Keep() {
+			t.Errorf("Keep accepted a payload that aliases the input")
+		}
+		whole++
+		return nil
+	}); err != nil || whole != 1 {
+		t.Fatalf("whole frame: %d frames, %v", whole, err)
+	}
+	if d.Keep() {
+		t.Errorf("Keep outside emit returned true")
+	}
+}

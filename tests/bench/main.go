@@ -23,11 +23,11 @@ func main() {
 		cfg, limit = quickConfig(), 3*time.Minute
 	}
 	if *only != "" {
-		cfg.only = map[string]bool{}
 		known := map[string]bool{}
 		for _, sc := range cfg.scenarios() {
 			known[sc.name] = true
 		}
+		cfg.only = map[string]bool{}
 		for _, s := range strings.Split(*only, ",") {
 			if s = strings.TrimSpace(s); s != "" && !known[s] {
 				fmt.Fprintf(os.Stderr, "bench: no scenario %q\n", s)
