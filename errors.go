@@ -29,7 +29,22 @@ var (
 	ErrLimit = actors.ErrLimit
 	// ErrStreamed: a plain call received a streamed (multi-chunk) response.
 	ErrStreamed = errors.New("ipfi: response is a stream")
+	// ErrCancelled: the call was cancelled by its caller. A procedure's
+	// context reports it as its cause; a caller sees it in a RemoteError.
+	ErrCancelled = actors.ErrCancelled
+	// ErrSendClosed: Send after CloseSend or after the call ended.
+	ErrSendClosed = actors.ErrSendClosed
+	// ErrNoExtensions: the peer has not announced this project's
+	// extensions (needed by Ping).
+	ErrNoExtensions = actors.ErrNoExtensions
 )
+
+// RemoteError is a call's failure as reported by a peer that speaks the
+// extensions: a code (wire.CodeUnknownProcedure, wire.CodeProcedure, ...)
+// and a message. It matches ErrRemote, and by its code
+// procedures.ErrUnknown, procedures.ErrBadArguments, ErrLimit, ErrCancelled
+// or context.DeadlineExceeded.
+type RemoteError = actors.RemoteError
 
 // WireError is the type of the errors matching ErrWireTerminated; its Cause
 // says why the wire ended.

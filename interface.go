@@ -66,6 +66,14 @@ type WireOption func(*actors.WireOptions)
 // crate's "module style".
 func CalleeOnly() WireOption { return func(o *actors.WireOptions) { o.CalleeOnly = true } }
 
+// Plain makes a wire that speaks only the Rust crate's format: it does not
+// announce this project's extensions and ignores a peer's announcement, so
+// failures are reported as empty responses, cancel does not reach the
+// peer, and streams are not flow-controlled. Wires without it announce the
+// extensions and use them with a peer that announces them too; a Rust peer
+// skips the one-byte announcement.
+func Plain() WireOption { return func(o *actors.WireOptions) { o.Plain = true } }
+
 // Connect makes a wire over an ordered byte stream: bytes from the peer are
 // read from r, bytes to it written to w. If r or w implements io.Closer it is
 // closed when the wire ends; closing r must make a blocked Read return (as

@@ -3,6 +3,7 @@ package ipfi
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/ipfi-go/ipfi/actors"
 	"github.com/ipfi-go/ipfi/codec"
@@ -33,9 +34,11 @@ func WireFrom(ctx context.Context) *Wire {
 // the response and decodes it into reply (a pointer; nil discards it).
 //
 // Call blocks until the response arrives, ctx is done (it then returns
-// ctx's cause; the call is abandoned on this side), or the wire ends (an
-// error matching ErrWireTerminated). An empty response, which is how a peer
-// without the error extension reports failure, returns ErrRemote.
+// ctx's cause and cancels the call: a peer that speaks the extensions has
+// its procedure's context cancelled), or the wire ends (an error matching
+// ErrWireTerminated). A failed call returns an error matching ErrRemote: a
+// *RemoteError with the peer's code and message from a peer with the
+// extensions, or plain ErrRemote for the empty response of one without.
 func (w *Wire) Call(ctx context.Context, proc procedures.Index, reply any, args ...any) error {
 	payload, err := codec.AppendArgs(nil, args...)
 	if err != nil {
@@ -107,12 +110,17 @@ func (p *Pending) Done() <-chan struct{} { return p.p.Done() }
 // pointer; nil discards it). If ctx ends first Wait returns its cause and
 // the call stays open: Wait may be called again.
 func (p *Pending) Wait(ctx context.Context, reply any) error {
-	chunks, err := p.p.Wait(ctx, p.w.w)
+	chunks, err := p.p.Wait(ctx)
 	if err != nil {
 		return err
 	}
 	return decodeReply(p.proc, chunks, reply)
 }
+
+// Cancel abandons the call: a peer that speaks the extensions has its
+// procedure's context cancelled; a later Wait returns an error. It does
+// nothing once the response has arrived.
+func (p *Pending) Cancel() { p.p.Cancel() }
 
 // Call is Wire.Call with the result type as a type parameter:
 //
@@ -122,6 +130,15 @@ func Call[T any](ctx context.Context, w *Wire, proc procedures.Index, args ...an
 	err := w.Call(ctx, proc, &out, args...)
 	return out, err
 }
+
+// Ping sends the peer a ping and waits for its pong: the round trip time,
+// or ErrNoExtensions for a peer without the extensions.
+func (w *Wire) Ping(ctx context.Context) (time.Duration, error) { return w.w.Ping(ctx) }
+
+// PeerExtensions reports whether the peer has announced this project's
+// extensions (error codes, cancel, flow control, ping). A peer announces
+// first thing, so this is settled once anything has arrived from it.
+func (w *Wire) PeerExtensions() bool { return w.w.PeerExtensions() }
 
 // Close sends the peer a Termination message, ends the wire (every call
 // pending on it fails with ErrWireTerminated, cause ErrClosed; every

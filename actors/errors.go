@@ -1,8 +1,12 @@
 package actors
 
 import (
+	"context"
 	"errors"
 	"fmt"
+
+	"github.com/ipfi-go/ipfi/procedures"
+	"github.com/ipfi-go/ipfi/wire"
 )
 
 // Errors. The root package ipfi re-exports them.
@@ -56,4 +60,74 @@ func terminated(cause error) error {
 		return cause
 	}
 	return &WireError{Cause: cause}
+}
+
+// ErrCancelled is the cause of a call cancelled by its caller (a stream
+// closed early, a context done): it is what the callee's procedure context
+// reports, and what a caller sees when the callee says a call was cancelled.
+var ErrCancelled = errors.New("ipfi: call cancelled")
+
+// ErrNoExtensions is returned by what needs the peer to speak this
+// project's extensions (Ping) when it has not announced them.
+var ErrNoExtensions = errors.New("ipfi: peer does not speak the extensions")
+
+// ErrSendClosed is returned by a Send after CloseSend or after the call
+// ended.
+var ErrSendClosed = errors.New("ipfi: call's arguments already ended")
+
+// RemoteError is how a peer that speaks the extensions reports a failed
+// call: an error code and a message. It matches ErrRemote with errors.Is,
+// and also, by its code, procedures.ErrUnknown, procedures.ErrBadArguments,
+// ErrLimit, ErrCancelled or context.DeadlineExceeded.
+type RemoteError struct {
+	Code    wire.ErrorCode
+	Message string
+}
+
+func (e *RemoteError) Error() string {
+	if e.Message == "" {
+		return fmt.Sprintf("%v: %v", ErrRemote, e.Code)
+	}
+	return fmt.Sprintf("%v: %v: %s", ErrRemote, e.Code, e.Message)
+}
+
+// Is matches ErrRemote and the sentinel that the code stands for.
+func (e *RemoteError) Is(target error) bool {
+	if target == ErrRemote {
+		return true
+	}
+	switch e.Code {
+	case wire.CodeUnknownProcedure:
+		return target == procedures.ErrUnknown
+	case wire.CodeBadArguments:
+		return target == procedures.ErrBadArguments
+	case wire.CodeLimit:
+		return target == ErrLimit
+	case wire.CodeCancelled:
+		return target == ErrCancelled
+	case wire.CodeDeadline:
+		return target == context.DeadlineExceeded
+	}
+	return false
+}
+
+// errorCode maps a call's failure to the code sent to a peer with the
+// extensions.
+func errorCode(err error) wire.ErrorCode {
+	var pf *ProcedureFailure
+	switch {
+	case errors.Is(err, procedures.ErrUnknown):
+		return wire.CodeUnknownProcedure
+	case errors.Is(err, procedures.ErrBadArguments):
+		return wire.CodeBadArguments
+	case errors.As(err, &pf):
+		return wire.CodePanic
+	case errors.Is(err, ErrLimit):
+		return wire.CodeLimit
+	case errors.Is(err, ErrCancelled), errors.Is(err, context.Canceled):
+		return wire.CodeCancelled
+	case errors.Is(err, context.DeadlineExceeded):
+		return wire.CodeDeadline
+	}
+	return wire.CodeProcedure
 }

@@ -4,21 +4,44 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"runtime/debug"
+	"sync"
 	"sync/atomic"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/ipfi-go/ipfi/codec"
 	"github.com/ipfi-go/ipfi/procedures"
 	"github.com/ipfi-go/ipfi/wire"
 )
 
-// inboundEntry is the wire's route to one inbound call actor.
+// inboundEntry is the wire's route to one inbound call actor, and the
+// state that the procedure's goroutine shares with the wire.
 type inboundEntry struct {
 	pid *actor.PID
 	// answered is set by whoever writes the call's final response, before
 	// writing it: from then on the peer may reuse the call's (procedure, call)
 	// pair, and a Call frame with that pair starts a new call.
 	answered atomic.Bool
+	// Response flow control of a streaming procedure whose caller speaks
+	// the extensions (creditSig is nil otherwise; both are set before the
+	// entry is published): bytes the procedure may still send before the
+	// final message. Credit messages from the caller add to it (through the
+	// wire actor).
+	credit    atomic.Int64
+	creditSig chan struct{}
+}
+
+// addCredit adds credit granted by the caller and wakes a waiting producer.
+func (e *inboundEntry) addCredit(n int64) {
+	if e.creditSig == nil {
+		return
+	}
+	e.credit.Add(n)
+	select {
+	case e.creditSig <- struct{}{}:
+	default:
+	}
 }
 
 // ProcedureFailure is the supervision failure of an inbound call whose
@@ -37,23 +60,35 @@ func (f *ProcedureFailure) Error() string {
 
 // inboundActor is one call the peer made: it accumulates the arguments,
 // then runs the procedure in a goroutine of its own (a procedure may block,
-// even call back over the same wire; a Receive must not) and answers. When
-// it stops, for whatever reason, the procedure's context is cancelled.
+// even call back over the same wire; a Receive must not) and answers. A
+// bidirectional procedure starts at the first piece of its arguments and
+// reads the rest as they arrive. When the actor stops, for whatever reason,
+// the procedure's context is cancelled.
 type inboundActor struct {
-	w       *Wire
-	key     callKey
-	entry   *inboundEntry
-	args    []byte
-	size    int
-	over    bool // arguments exceeded the limit: answer with an error at the end
-	started bool
-	cancel  context.CancelFunc
+	w         *Wire
+	key       callKey
+	entry     *inboundEntry
+	args      []byte
+	size      int
+	ungranted int  // argument bytes taken and not yet granted back (extensions)
+	over      bool // arguments exceeded the limit: answer with an error at the end
+	started   bool
+	ended     bool // the arguments are complete (Complete frame seen)
+	in        *input
+	cancel    context.CancelCauseFunc
 }
 
 func (c *inboundActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case frameRef:
 		c.frame(ctx, m.f)
+	case cancelMsg:
+		if !c.started {
+			c.w.answerError(c.key, c.entry, ErrCancelled, false)
+			ctx.Stop(ctx.Self())
+			return
+		}
+		c.cancel(ErrCancelled)
 	case *procDoneMsg:
 		if m.failure != nil {
 			// Turn the recovered panic into a supervision failure: the wire's
@@ -63,14 +98,22 @@ func (c *inboundActor) Receive(ctx actor.Context) {
 		ctx.Stop(ctx.Self())
 	case *actor.Stopping:
 		if c.cancel != nil {
-			c.cancel()
+			c.cancel(ErrCancelled)
+		}
+		if c.in != nil {
+			c.in.close()
 		}
 	}
 }
 
 func (c *inboundActor) frame(ctx actor.Context, f *wire.Frame) {
-	if c.started {
+	if c.ended {
 		return // extra pieces after Complete: nothing to add to
+	}
+	c.ended = f.Terminator == wire.TermComplete
+	if c.in != nil {
+		c.in.add(f.Payload, c.ended)
+		return
 	}
 	c.size += len(f.Payload)
 	if c.size > c.w.limits.MaxCallArgs {
@@ -81,38 +124,58 @@ func (c *inboundActor) frame(ctx actor.Context, f *wire.Frame) {
 		} else {
 			c.args = append(c.args, f.Payload...)
 		}
+		if !c.ended && c.w.peerExt.Load() {
+			// Accumulated arguments are bounded by the limit, not by the
+			// window: give the caller its credit back as they arrive.
+			if c.ungranted += len(f.Payload); c.ungranted >= wire.InitialCredit/2 {
+				c.w.grant(wire.KindArgumentCredit, c.key, int64(c.ungranted), false)
+				c.ungranted = 0
+			}
+		}
 	}
-	if f.Terminator != wire.TermComplete {
+	proc, ok := c.w.sys.registry.Lookup(procedures.Index(c.key.proc))
+	if ok && proc.Kind() == procedures.KindBidi && !c.over {
+		c.in = newInput(c.w, c.key)
+		c.in.add(c.args, c.ended)
+		c.args = nil
+		c.start(ctx, proc, nil)
 		return
 	}
-	c.started = true
+	if !c.ended {
+		return
+	}
 	if c.over {
 		c.w.answerError(c.key, c.entry, ErrLimit, false)
 		ctx.Stop(ctx.Self())
 		return
 	}
-	proc, ok := c.w.sys.registry.Lookup(procedures.Index(c.key.proc))
 	if !ok {
 		c.w.answerError(c.key, c.entry, procedures.ErrUnknown, false)
 		ctx.Stop(ctx.Self())
 		return
 	}
-	pctx, cancel := context.WithCancel(c.w.procCtx)
-	c.cancel = cancel
-	self, root := ctx.Self(), ctx.ActorSystem().Root
 	args := c.args
 	c.args = nil
+	c.start(ctx, proc, args)
+}
+
+// start runs the procedure in its own goroutine.
+func (c *inboundActor) start(ctx actor.Context, proc procedures.Procedure, args []byte) {
+	c.started = true
+	pctx, cancel := context.WithCancelCause(c.w.procCtx)
+	c.cancel = cancel
+	self, root := ctx.Self(), ctx.ActorSystem().Root
 	c.w.wg.Add(1)
 	go func() {
 		defer c.w.wg.Done()
-		root.Send(self, &procDoneMsg{failure: c.w.run(pctx, proc, c.key, c.entry, args)})
+		root.Send(self, &procDoneMsg{failure: c.w.run(pctx, proc, c.key, c.entry, args, c.in)})
 	}()
 }
 
 // run invokes a procedure and writes its response. It returns a
 // *ProcedureFailure if the procedure panicked (the caller is answered with an
 // error all the same).
-func (w *Wire) run(ctx context.Context, proc procedures.Procedure, key callKey, entry *inboundEntry, args []byte) (failure error) {
+func (w *Wire) run(ctx context.Context, proc procedures.Procedure, key callKey, entry *inboundEntry, args []byte, in *input) (failure error) {
 	defer func() {
 		if r := recover(); r != nil {
 			pf := &ProcedureFailure{Procedure: key.proc, Call: key.call, Panic: r, Stack: debug.Stack()}
@@ -120,8 +183,11 @@ func (w *Wire) run(ctx context.Context, proc procedures.Procedure, key callKey, 
 			failure = pf
 		}
 	}()
-	if proc.IsSequence() {
-		return w.runSequence(ctx, proc, key, entry, args)
+	switch proc.Kind() {
+	case procedures.KindSequence, procedures.KindBidi:
+		return w.runSequence(ctx, proc, key, entry, args, in)
+	case procedures.KindRawStream:
+		return w.runRawStream(ctx, proc, key, entry, args)
 	}
 	out, err := proc.Invoke(ctx, args)
 	if err != nil {
@@ -135,25 +201,51 @@ func (w *Wire) run(ctx context.Context, proc procedures.Procedure, key callKey, 
 	return nil
 }
 
-// runSequence runs a sequence procedure: each yielded value is one chunk.
-// The last value must carry the Complete terminator (as the Rust crate
-// writes it), so one value is held back until the next arrives or the
-// procedure returns; a sequence of no values is one empty Complete.
-func (w *Wire) runSequence(ctx context.Context, proc procedures.Procedure, key callKey, entry *inboundEntry, args []byte) error {
+// send writes one non-final response message of a streaming procedure,
+// first waiting for flow-control credit when the caller speaks the
+// extensions (the message may overdraw the credit by its own size).
+func (w *Wire) send(ctx context.Context, key callKey, entry *inboundEntry, payload []byte, t wire.Terminator) error {
+	if err := ctx.Err(); err != nil {
+		return context.Cause(ctx)
+	}
+	if entry.creditSig != nil {
+		for entry.credit.Load() <= 0 {
+			select {
+			case <-entry.creditSig:
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+		}
+		entry.credit.Add(-int64(len(payload)))
+	}
+	return w.out.frame(wire.KindResponse, t, key.proc, key.call, payload, true)
+}
+
+// runSequence runs a sequence (or bidirectional) procedure: each yielded
+// value is one chunk. The last value must carry the Complete terminator (as
+// the Rust crate writes it), so one value is held back until the next
+// arrives or the procedure returns; a sequence of no values is one empty
+// Complete.
+func (w *Wire) runSequence(ctx context.Context, proc procedures.Procedure, key callKey, entry *inboundEntry, args []byte, in *input) error {
 	var held []byte
 	have := false
-	err := proc.Stream(ctx, args, func(v []byte) error {
-		if err := ctx.Err(); err != nil {
-			return context.Cause(ctx)
-		}
+	emit := func(v []byte) error {
 		if have {
-			if err := w.out.frame(wire.KindResponse, wire.TermChunk, key.proc, key.call, held, true); err != nil {
+			if err := w.send(ctx, key, entry, held, wire.TermChunk); err != nil {
 				return err
 			}
+		} else if err := ctx.Err(); err != nil {
+			return context.Cause(ctx)
 		}
 		held, have = v, true
 		return nil
-	})
+	}
+	var err error
+	if in != nil {
+		err = proc.RunBidi(ctx, func() ([]byte, error) { return in.next(ctx) }, emit)
+	} else {
+		err = proc.Stream(ctx, args, emit)
+	}
 	if err != nil {
 		w.answerError(key, entry, err, true)
 		return nil
@@ -164,17 +256,151 @@ func (w *Wire) runSequence(ctx context.Context, proc procedures.Procedure, key c
 	return nil
 }
 
-// answerError ends an inbound call with an error. To a peer without the
-// error extension that is a Complete response with an empty payload
-// (PROTOCOL.md section 5): the caller fails to decode it instead of waiting
-// forever. block is true on a procedure's goroutine, which writes the answer
-// itself; inside a Receive it is false and the write never blocks.
+// runRawStream runs a raw streaming procedure, which picks each message's
+// terminator; if it returns without sending Complete, an empty Complete (or
+// its error) ends the response.
+func (w *Wire) runRawStream(ctx context.Context, proc procedures.Procedure, key callKey, entry *inboundEntry, args []byte) error {
+	send := func(payload []byte, t wire.Terminator) error {
+		if t == wire.TermComplete {
+			if entry.answered.Swap(true) {
+				return ErrSendClosed
+			}
+			return w.out.frame(wire.KindResponse, wire.TermComplete, key.proc, key.call, payload, true)
+		}
+		if t != wire.TermNone && t != wire.TermChunk {
+			return fmt.Errorf("ipfi: invalid terminator %v", t)
+		}
+		if entry.answered.Load() {
+			return ErrSendClosed
+		}
+		if t == wire.TermNone && len(payload) == 0 {
+			return nil
+		}
+		return w.send(ctx, key, entry, payload, t)
+	}
+	if err := proc.StreamRaw(ctx, args, send); err != nil {
+		w.answerError(key, entry, err, true)
+		return nil
+	}
+	if !entry.answered.Swap(true) {
+		w.out.frame(wire.KindResponse, wire.TermComplete, key.proc, key.call, nil, true)
+	}
+	return nil
+}
+
+// answerError ends an inbound call with an error. To a peer with the
+// extensions that is an Error message with a code and the error's text; to
+// one without, a Complete response with an empty payload (PROTOCOL.md
+// section 5): the caller fails to decode it instead of waiting forever.
+// block is true on a procedure's goroutine, which writes the answer itself;
+// inside a Receive it is false and the write never blocks.
 func (w *Wire) answerError(key callKey, entry *inboundEntry, err error, block bool) {
 	if entry.answered.Swap(true) {
 		return
 	}
-	if errors.Is(err, context.Canceled) && w.procCtx.Err() != nil {
+	if w.procCtx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, ErrWireTerminated)) {
 		return // the wire is ending: nobody to answer
 	}
-	w.out.frame(wire.KindResponse, wire.TermComplete, key.proc, key.call, nil, block)
+	if !w.peerExt.Load() {
+		w.out.frame(wire.KindResponse, wire.TermComplete, key.proc, key.call, nil, block)
+		return
+	}
+	code := errorCode(err)
+	msg := err.Error()
+	if code == wire.CodeCancelled {
+		msg = ""
+	}
+	var b [wire.MaxHeaderLen + 10 + wire.MaxErrorMessage]byte
+	_ = w.out.raw(wire.AppendError(b[:0], key.proc, key.call, code, msg), block)
+}
+
+// input holds the arguments of a bidirectional call as they arrive (wire
+// side) until the procedure takes them value by value (procedure side).
+type input struct {
+	w      *Wire
+	key    callKey
+	mu     sync.Mutex
+	buf    []byte
+	ended  bool // the caller ended its arguments
+	closed bool // the call actor stopped
+	notify chan struct{}
+	// Bytes taken and not yet granted back to the caller (extensions).
+	ungranted int
+}
+
+func newInput(w *Wire, key callKey) *input {
+	return &input{w: w, key: key, notify: make(chan struct{}, 1)}
+}
+
+// add appends a piece of the arguments (call actor).
+func (in *input) add(p []byte, end bool) {
+	in.mu.Lock()
+	if len(in.buf)+len(p) > in.w.limits.MaxCallArgs {
+		// Unread arguments over the limit: the procedure's next read fails.
+		in.closed = true
+	} else {
+		in.buf = append(in.buf, p...)
+	}
+	in.ended = in.ended || end
+	in.mu.Unlock()
+	in.wake()
+}
+
+func (in *input) close() {
+	in.mu.Lock()
+	in.closed = true
+	in.mu.Unlock()
+	in.wake()
+}
+
+func (in *input) wake() {
+	select {
+	case in.notify <- struct{}{}:
+	default:
+	}
+}
+
+// next returns the next complete value (procedure side): valid until the
+// next call, io.EOF after the last one.
+func (in *input) next(ctx context.Context) ([]byte, error) {
+	for {
+		in.mu.Lock()
+		n, err := codec.ValueLen(in.buf)
+		switch {
+		case err == nil:
+			v := in.buf[:n:n]
+			in.buf = in.buf[n:]
+			grant := 0
+			if in.ungranted += n; in.ungranted >= wire.InitialCredit/2 && !in.ended {
+				grant, in.ungranted = in.ungranted, 0
+			}
+			in.mu.Unlock()
+			if grant > 0 {
+				in.w.grant(wire.KindArgumentCredit, in.key, int64(grant), true)
+			}
+			return v, nil
+		case !errors.Is(err, codec.ErrIncomplete):
+			in.mu.Unlock()
+			return nil, fmt.Errorf("%w: %w", procedures.ErrBadArguments, err)
+		case in.closed:
+			in.mu.Unlock()
+			if err := ctx.Err(); err != nil {
+				return nil, context.Cause(ctx)
+			}
+			return nil, ErrLimit
+		case in.ended:
+			rest := len(in.buf)
+			in.mu.Unlock()
+			if rest > 0 {
+				return nil, fmt.Errorf("%w: %d bytes of a truncated value", procedures.ErrBadArguments, rest)
+			}
+			return nil, io.EOF
+		}
+		in.mu.Unlock()
+		select {
+		case <-in.notify:
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		}
+	}
 }

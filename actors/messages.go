@@ -67,3 +67,8 @@ type spawnWireMsg struct {
 	w     *Wire
 	reply chan error
 }
+
+// cancelMsg tells an inbound call actor that its caller cancelled the call.
+type cancelMsg struct{}
+
+func (cancelMsg) IgnoreDeadLetterLogging() {}

@@ -2,58 +2,279 @@ package actors
 
 import (
 	"context"
+	"io"
+	"sync"
+	"sync/atomic"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/ipfi-go/ipfi/wire"
 )
 
-// Pending is the handle of one outbound call: the caller waits on it while
-// the call's outbound actor collects the response.
+// Pending is the handle of one outbound call: the caller waits on it (or
+// reads its response value by value, see Recv) while the call's outbound
+// actor collects the response.
 type Pending struct {
 	key  callKey
-	done chan struct{}
-	// Set before done is closed, read only after.
-	chunks [][]byte
-	err    error
+	w    *Wire
+	done chan struct{} // closed once the response has ended (complete, error or wire end)
+
+	mu     sync.Mutex
+	chunks [][]byte // values not yet taken
+	head   int      // chunks[:head] were taken by Recv
+	ended  bool     // set with done
+	err    error    // the response's end: nil when complete
+	// stream mode (Open): values are taken one by one with Recv, which
+	// grants the callee credit for them; otherwise the outbound actor
+	// grants credit as values arrive and Wait returns them all.
+	stream    bool
+	notify    chan struct{} // stream mode: a value arrived or the response ended
+	abandoned bool          // Cancel was called: arriving values are dropped
+	window    int64         // response window the caller chose (stream mode)
+	widened   bool          // the window beyond the implicit one was granted
+	unacked   int64         // bytes taken and not yet granted back
+
+	// Arguments sent in pieces (stream mode).
+	sendMu    sync.Mutex
+	sendEnded bool
+	argCredit atomic.Int64  // argument bytes the callee will still take
+	argNotify chan struct{} // argument credit arrived
 }
 
 // Done returns a channel closed once the response is complete or the call
-// has failed with its wire.
+// has failed (with its wire, or by the callee's error).
 func (p *Pending) Done() <-chan struct{} { return p.done }
 
 // Wait blocks until the response is complete, the wire ends or ctx is done,
-// and returns the response's chunks (a plain procedure answers one).
-// Cancelling ctx abandons the call on this side only: a peer without
-// extensions cannot be told, so the call index stays reserved until the
-// peer answers or the wire ends.
-func (p *Pending) Wait(ctx context.Context, w *Wire) ([][]byte, error) {
+// and returns the response's values (a plain procedure answers one). If ctx
+// ends first Wait returns its cause and the call stays open (see Cancel).
+func (p *Pending) Wait(ctx context.Context) ([][]byte, error) {
 	select {
 	case <-p.done:
-		return p.chunks, p.err
+		return p.result()
 	default:
 	}
 	select {
 	case <-p.done:
-		return p.chunks, p.err
-	case <-w.done:
-		select {
-		case <-p.done:
-			return p.chunks, p.err
-		default:
-			return nil, terminated(w.Err())
-		}
+		return p.result()
+	case <-p.w.done:
+		return p.orphaned()
 	case <-ctx.Done():
 		return nil, context.Cause(ctx)
 	}
 }
 
+// orphaned is the result once the wire has ended: normally the outbound
+// actor has finished the call by then; a call registered as the wire was
+// stopping may never have had an actor.
+func (p *Pending) orphaned() ([][]byte, error) {
+	select {
+	case <-p.done:
+		return p.result()
+	default:
+		p.finish(terminated(p.w.Err()))
+		return nil, p.err
+	}
+}
+
+func (p *Pending) result() ([][]byte, error) {
+	if p.err != nil {
+		return nil, p.err
+	}
+	return p.chunks, nil
+}
+
+// Recv returns the next value of the response, in order, blocking until
+// one arrives: io.EOF once the response is complete and every value was
+// taken; the call's error (a RemoteError, a WireError) after the values
+// that arrived before it. If ctx ends first the call is cancelled. Taking
+// a value grants the callee credit for more (flow control). Recv is for
+// calls made with Open; one goroutine at a time.
+func (p *Pending) Recv(ctx context.Context) ([]byte, error) {
+	for {
+		p.mu.Lock()
+		if p.head < len(p.chunks) {
+			c := p.chunks[p.head]
+			p.chunks[p.head] = nil
+			p.head++
+			if p.head == len(p.chunks) {
+				p.chunks, p.head = p.chunks[:0], 0
+			}
+			grant := p.takeCredit(int64(len(c)))
+			p.mu.Unlock()
+			if grant > 0 {
+				p.w.grant(wire.KindResponseCredit, p.key, grant, true)
+			}
+			return c, nil
+		}
+		if p.ended {
+			err := p.err
+			p.mu.Unlock()
+			if err == nil {
+				return nil, io.EOF
+			}
+			return nil, err
+		}
+		p.mu.Unlock()
+		select {
+		case <-p.notify:
+		case <-p.w.done:
+			p.orphaned()
+		case <-ctx.Done():
+			p.Cancel()
+			return nil, context.Cause(ctx)
+		}
+	}
+}
+
+// takeCredit accounts n bytes taken by Recv and returns the credit to grant
+// now (0 for none). Called with mu held.
+func (p *Pending) takeCredit(n int64) int64 {
+	if p.ended || !p.w.peerExt.Load() {
+		return 0 // nothing more to come, or a peer without flow control
+	}
+	p.unacked += n
+	if !p.widened {
+		p.widened = true
+		if extra := p.window - wire.InitialCredit; extra > 0 {
+			p.unacked += extra
+		}
+	}
+	if p.unacked < max(p.window, wire.InitialCredit)/2 {
+		return 0
+	}
+	g := p.unacked
+	p.unacked = 0
+	return g
+}
+
+// Send sends payload (MessagePack values, concatenated) as more of the
+// call's arguments, in a Call message with terminator None. With a callee
+// that speaks the extensions it blocks while the callee's argument window
+// is used up. It fails after CloseSend, once the call has ended, or when
+// ctx ends. An empty payload sends nothing.
+func (p *Pending) Send(ctx context.Context, payload []byte) error {
+	if len(payload) == 0 {
+		return nil
+	}
+	p.sendMu.Lock()
+	defer p.sendMu.Unlock()
+	if p.sendEnded {
+		return ErrSendClosed
+	}
+	for p.argCredit.Load() <= 0 && p.w.peerExt.Load() {
+		select {
+		case <-p.argNotify:
+		case <-p.w.done:
+			return terminated(p.w.Err())
+		case <-p.done:
+			return p.endErr()
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+	select {
+	case <-p.done:
+		return p.endErr()
+	default:
+	}
+	p.argCredit.Add(-int64(len(payload)))
+	if err := p.w.out.frame(wire.KindCall, wire.TermNone, p.key.proc, p.key.call, payload, true); err != nil {
+		return terminated(p.w.errOr(err))
+	}
+	return nil
+}
+
+// endErr is the error of a Send after the call ended.
+func (p *Pending) endErr() error {
+	if p.err != nil {
+		return p.err
+	}
+	return ErrSendClosed
+}
+
+// CloseSend ends the call's arguments with a Call message with terminator
+// Complete carrying last (the last arguments, or nothing); the callee runs
+// a procedure that waits for its complete arguments once it arrives. Later
+// calls return nil.
+func (p *Pending) CloseSend(last []byte) error {
+	p.sendMu.Lock()
+	defer p.sendMu.Unlock()
+	if p.sendEnded {
+		return nil
+	}
+	p.sendEnded = true
+	if err := p.w.out.frame(wire.KindCall, wire.TermComplete, p.key.proc, p.key.call, last, true); err != nil {
+		return terminated(p.w.errOr(err))
+	}
+	return nil
+}
+
+// Cancel abandons the call: values that arrive later are dropped, and a
+// callee that speaks the extensions is sent a Cancel message (its procedure's
+// context is cancelled; it answers with a cancelled error, which frees the
+// call index). A callee without extensions cannot be told: the call index
+// stays reserved until it answers. Cancel is idempotent and does nothing
+// once the response has ended.
+func (p *Pending) Cancel() {
+	p.mu.Lock()
+	if p.ended || p.abandoned {
+		p.mu.Unlock()
+		return
+	}
+	p.abandoned = true
+	clear(p.chunks)
+	p.chunks, p.head = nil, 0
+	p.mu.Unlock()
+	if p.w.peerExt.Load() {
+		p.w.cancelCall(p.key)
+		return
+	}
+	if p.stream {
+		_ = p.CloseSend(nil) // let the callee run and answer, so the index is freed
+	}
+}
+
+// push queues one value that arrived (outbound actor).
+func (p *Pending) push(v []byte) {
+	p.mu.Lock()
+	if !p.abandoned {
+		p.chunks = append(p.chunks, v)
+	}
+	p.mu.Unlock()
+	p.signal()
+}
+
+// finish ends the response with err (nil: complete).
+func (p *Pending) finish(err error) {
+	p.mu.Lock()
+	if p.ended {
+		p.mu.Unlock()
+		return
+	}
+	p.ended, p.err = true, err
+	p.mu.Unlock()
+	close(p.done)
+	p.signal()
+}
+
+func (p *Pending) signal() {
+	if p.notify != nil {
+		select {
+		case p.notify <- struct{}{}:
+		default:
+		}
+	}
+}
+
 // outboundActor collects the response of one call this side made and feeds
-// its handle. It stops when the response is complete; if it is stopped
-// before (its wire ending), the handle fails with ErrWireTerminated.
+// its handle. It stops when the response ends; if it is stopped before (its
+// wire ending), the handle fails with ErrWireTerminated after the values
+// that already arrived.
 type outboundActor struct {
 	w       *Wire
 	call    *Pending
 	current []byte
+	unacked int64 // collect mode: bytes received and not yet granted back
 	ended   bool
 }
 
@@ -64,8 +285,7 @@ func (o *outboundActor) Receive(ctx actor.Context) {
 	case *actor.Stopping:
 		if !o.ended {
 			o.ended = true
-			o.call.err = terminated(o.w.Err())
-			close(o.call.done)
+			o.call.finish(terminated(o.w.Err()))
 		}
 	}
 }
@@ -74,20 +294,59 @@ func (o *outboundActor) frame(ctx actor.Context, f *wire.Frame) {
 	if o.ended {
 		return
 	}
+	switch f.Kind {
+	case wire.KindArgumentCredit:
+		if n, err := wire.ParseCredit(*f); err == nil {
+			o.call.argCredit.Add(int64(min(n, 1<<62)))
+			select {
+			case o.call.argNotify <- struct{}{}:
+			default:
+			}
+		}
+		return
+	case wire.KindError:
+		code, msg, _ := wire.ParseError(*f)
+		o.end(ctx, &RemoteError{Code: code, Message: msg})
+		return
+	case wire.KindResponse:
+	default:
+		return
+	}
 	switch f.Terminator {
 	case wire.TermNone:
 		o.current = append(o.current, f.Payload...)
+		o.received(len(f.Payload))
 	case wire.TermChunk, wire.TermComplete:
 		chunk := f.Payload
 		if len(o.current) > 0 {
 			chunk = append(o.current, f.Payload...)
 			o.current = nil
 		}
-		o.call.chunks = append(o.call.chunks, chunk)
+		o.call.push(chunk)
 		if f.Terminator == wire.TermComplete {
-			o.ended = true
-			close(o.call.done)
-			ctx.Stop(ctx.Self())
+			o.end(ctx, nil)
+			return
 		}
+		o.received(len(f.Payload))
 	}
+}
+
+// received grants credit for n bytes of a collected response (the caller
+// takes the whole response at once, so arriving is consuming); a stream's
+// consumer grants in Recv instead.
+func (o *outboundActor) received(n int) {
+	if o.call.stream || !o.w.peerExt.Load() {
+		return
+	}
+	o.unacked += int64(n)
+	if o.unacked >= wire.InitialCredit/2 {
+		o.w.grant(wire.KindResponseCredit, o.call.key, o.unacked, false)
+		o.unacked = 0
+	}
+}
+
+func (o *outboundActor) end(ctx actor.Context, err error) {
+	o.ended = true
+	o.call.finish(err)
+	ctx.Stop(ctx.Self())
 }

@@ -10,9 +10,11 @@ import (
 // created and dropped in the one place that spawns and stops call actors).
 // A malformed frame ends the wire.
 type parserActor struct {
+	w      *Wire
 	dec    *wire.Decoder
 	wire   *actor.PID
 	failed bool
+	ext    bool // the peer's announcement was read
 }
 
 func (p *parserActor) Receive(ctx actor.Context) {
@@ -33,6 +35,19 @@ func (p *parserActor) chunk(ctx actor.Context, m *chunkMsg) {
 	}
 	var frames []wire.Frame
 	err := p.dec.Feed(m.data, func(f wire.Frame) error {
+		if f.Kind == wire.KindAnnounce {
+			if p.w.ext && !p.ext {
+				// Everything after this byte is from a peer with the
+				// extensions: their messages carry headers from now on.
+				p.ext = true
+				p.dec.SetExtensions(true)
+				p.w.peerExt.Store(true)
+			}
+			return nil
+		}
+		if f.Kind.IsExtension() && !p.ext {
+			return nil // a stray byte from a peer without extensions: skipped
+		}
 		if len(f.Payload) > 0 && !p.dec.Keep() {
 			// The payload aliases the chunk: copy it, it travels to another
 			// actor. (A payload the decoder assembled across chunks is handed

@@ -125,6 +125,7 @@ func (s *System) Connect(r io.Reader, wr io.Writer, c io.Closer, opt WireOptions
 		s.forget(w)
 		return nil, err
 	}
+	w.out.flushSoon() // the announcement
 	return w, nil
 }
 

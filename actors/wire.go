@@ -19,6 +19,9 @@ type WireOptions struct {
 	// Owner is an opaque value the root package attaches to the wire (its
 	// public handle); procedures reach it through FromContext.
 	Owner any
+	// Plain turns the extensions off: the wire neither announces them nor
+	// uses a peer's, and speaks exactly the Rust crate's bytes.
+	Plain bool
 }
 
 // Wire is one connection to another program: the handle to a wire actor and
@@ -33,11 +36,17 @@ type Wire struct {
 	calleeOnly bool
 	owner      any
 	idx        *indices
+	ext        bool        // this side speaks the extensions (not Plain)
+	peerExt    atomic.Bool // the peer announced the extensions (and ext)
 
 	// procCtx is the parent of every procedure context on this wire; it is
 	// cancelled, with the wire's cause, when the wire ends.
 	procCtx    context.Context
 	procCancel context.CancelCauseFunc
+
+	pingMu sync.Mutex
+	pingN  uint64
+	pings  map[uint64]chan struct{}
 
 	done  chan struct{} // closed when the wire actor and all its children have stopped
 	errMu sync.Mutex
@@ -56,11 +65,16 @@ func newWire(s *System, r io.Reader, wr io.Writer, c io.Closer, opt WireOptions)
 		limits:     s.limits,
 		calleeOnly: opt.CalleeOnly,
 		owner:      opt.Owner,
+		ext:        !opt.Plain,
 		idx:        newIndices(maxRustCallIndex),
 		done:       make(chan struct{}),
 		wg:         &s.wg,
 	}
 	w.out = newWriter(wr, w.wg, func(err error) { w.die(err) })
+	if w.ext {
+		// The announcement goes first, before anything this side writes.
+		w.out.pending = append(w.out.pending, byte(wire.KindAnnounce))
+	}
 	ctx, cancel := context.WithCancelCause(context.WithValue(context.Background(), wireKey{}, w))
 	w.procCtx, w.procCancel = ctx, cancel
 	return w
@@ -163,7 +177,7 @@ func (w *Wire) Start(ctx context.Context, proc uint64, payload []byte) (*Pending
 	if err != nil {
 		return nil, err
 	}
-	p := &Pending{key: callKey{proc, call}, done: make(chan struct{})}
+	p := &Pending{key: callKey{proc, call}, w: w, done: make(chan struct{})}
 	// Register the call before its bytes leave: the response is read, and
 	// routed through the same mailbox, only after.
 	w.sys.as.Root.Send(w.pid, &startCallMsg{call: p})
@@ -173,14 +187,79 @@ func (w *Wire) Start(ctx context.Context, proc uint64, payload []byte) (*Pending
 	return p, nil
 }
 
+// OpenOptions configures a call opened with Open.
+type OpenOptions struct {
+	// Window is the response flow-control window in bytes: how much of the
+	// response the callee may send ahead of Recv. Values below
+	// wire.InitialCredit (64 KiB, the window both sides assume) mean that.
+	// Only a callee that speaks the extensions is held to it.
+	Window int64
+}
+
+// Open starts a call of procedure proc whose arguments are sent with Send
+// and ended with CloseSend, and whose response is read value by value with
+// Recv. Nothing is written until the first Send or CloseSend.
+func (w *Wire) Open(ctx context.Context, proc uint64, opt OpenOptions) (*Pending, error) {
+	if w.calleeOnly {
+		return nil, ErrCalleeOnly
+	}
+	if err := w.Err(); err != nil {
+		return nil, terminated(err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, context.Cause(ctx)
+	}
+	call, err := w.idx.take(proc)
+	if err != nil {
+		return nil, err
+	}
+	p := &Pending{
+		key: callKey{proc, call}, w: w, done: make(chan struct{}),
+		stream: true, notify: make(chan struct{}, 1), argNotify: make(chan struct{}, 1),
+		window: max(opt.Window, wire.InitialCredit),
+	}
+	p.argCredit.Store(wire.InitialCredit)
+	w.sys.as.Root.Send(w.pid, &startCallMsg{call: p})
+	return p, nil
+}
+
 // Call sends a call and waits for its complete response (see Start and
-// Pending.Wait).
+// Pending.Wait); if ctx ends first, the call is cancelled (Pending.Cancel).
 func (w *Wire) Call(ctx context.Context, proc uint64, payload []byte) ([][]byte, error) {
 	p, err := w.Start(ctx, proc, payload)
 	if err != nil {
 		return nil, err
 	}
-	return p.Wait(ctx, w)
+	chunks, err := p.Wait(ctx)
+	if err != nil && ctx.Err() != nil {
+		p.Cancel()
+	}
+	return chunks, err
+}
+
+// PeerExtensions reports whether the peer has announced the extensions
+// (error responses, cancel, flow control, ping) so far. A peer announces
+// first thing, so this is settled once anything has arrived from it.
+func (w *Wire) PeerExtensions() bool { return w.peerExt.Load() }
+
+// grant sends the peer credit for n more bytes of call key (k is
+// wire.KindResponseCredit or wire.KindArgumentCredit).
+func (w *Wire) grant(k wire.Kind, key callKey, n int64, block bool) {
+	if n <= 0 || !w.peerExt.Load() {
+		return
+	}
+	var b [wire.MaxHeaderLen + 10]byte
+	_ = w.out.raw(wire.AppendCredit(b[:0], k, key.proc, key.call, uint64(n)), block)
+}
+
+// cancelCall tells a peer with the extensions that this side abandons call
+// key.
+func (w *Wire) cancelCall(key callKey) {
+	if !w.peerExt.Load() {
+		return
+	}
+	var b [wire.MaxHeaderLen]byte
+	_ = w.out.raw(wire.AppendCancel(b[:0], key.proc, key.call), true)
 }
 
 func (w *Wire) errOr(err error) error {
@@ -188,4 +267,51 @@ func (w *Wire) errOr(err error) error {
 		return e
 	}
 	return err
+}
+
+// Ping sends the peer a ping and waits for its pong, returning the round
+// trip time. It fails with ErrNoExtensions if the peer has not announced
+// the extensions, with a WireError if the wire ends first, or with ctx's
+// error.
+func (w *Wire) Ping(ctx context.Context) (time.Duration, error) {
+	if !w.peerExt.Load() {
+		return 0, ErrNoExtensions
+	}
+	c := make(chan struct{})
+	w.pingMu.Lock()
+	w.pingN++
+	nonce := w.pingN
+	if w.pings == nil {
+		w.pings = make(map[uint64]chan struct{})
+	}
+	w.pings[nonce] = c
+	w.pingMu.Unlock()
+	defer func() {
+		w.pingMu.Lock()
+		delete(w.pings, nonce)
+		w.pingMu.Unlock()
+	}()
+	start := time.Now()
+	var b [wire.MaxHeaderLen]byte
+	if err := w.out.raw(wire.AppendPing(b[:0], wire.KindPing, nonce), true); err != nil {
+		return 0, terminated(w.errOr(err))
+	}
+	select {
+	case <-c:
+		return time.Since(start), nil
+	case <-w.done:
+		return 0, terminated(w.Err())
+	case <-ctx.Done():
+		return 0, context.Cause(ctx)
+	}
+}
+
+// pong wakes the Ping waiting for nonce (wire actor).
+func (w *Wire) pong(nonce uint64) {
+	w.pingMu.Lock()
+	if c := w.pings[nonce]; c != nil {
+		close(c)
+		delete(w.pings, nonce)
+	}
+	w.pingMu.Unlock()
 }

@@ -2,6 +2,7 @@ package actors
 
 import (
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/ipfi-go/ipfi/procedures"
 	"github.com/ipfi-go/ipfi/wire"
 )
 
@@ -41,7 +42,7 @@ func (a *wireActor) Receive(ctx actor.Context) {
 		a.inPIDs = make(map[*actor.PID]callKey)
 		a.outbound = make(map[callKey]*actor.PID)
 		parser, _ := ctx.SpawnNamed(a.props(func() actor.Actor {
-			return &parserActor{dec: wire.NewDecoder(a.w.limits.MaxFrame), wire: ctx.Self()}
+			return &parserActor{w: a.w, dec: wire.NewDecoder(a.w.limits.MaxFrame), wire: ctx.Self()}
 		}), "parser")
 		_, _ = ctx.SpawnNamed(a.props(func() actor.Actor { return &readerActor{w: a.w, parser: parser} }), "reader")
 	case *actor.Stopping:
@@ -63,7 +64,7 @@ func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {
 	switch f.Kind {
 	case wire.KindCall:
 		a.inboundFrame(ctx, f)
-	case wire.KindResponse:
+	case wire.KindResponse, wire.KindError, wire.KindArgumentCredit:
 		if a.w.calleeOnly {
 			return
 		}
@@ -72,13 +73,30 @@ func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {
 		if pid == nil {
 			return // a response to no open call of ours: ignored, as the Rust crate does
 		}
-		if f.Terminator == wire.TermComplete {
+		if f.Kind == wire.KindError || (f.Kind == wire.KindResponse && f.Terminator == wire.TermComplete) {
 			// Drop the route and free the index before the caller can see the
 			// response and reuse the pair.
 			delete(a.outbound, k)
 			a.w.idx.release(k)
 		}
 		ctx.Send(pid, frameRef{f})
+	case wire.KindCancel, wire.KindResponseCredit:
+		e := a.inbound[callKey{f.Procedure, f.Call}]
+		if e == nil || e.answered.Load() {
+			return // the call has ended: nothing to cancel or to feed
+		}
+		if f.Kind == wire.KindCancel {
+			ctx.Send(e.pid, cancelMsg{})
+			return
+		}
+		if n, err := wire.ParseCredit(*f); err == nil {
+			e.addCredit(int64(min(n, 1<<62)))
+		}
+	case wire.KindPing:
+		var b [wire.MaxHeaderLen]byte
+		_ = a.w.out.raw(wire.AppendPing(b[:0], wire.KindPong, f.Call), false)
+	case wire.KindPong:
+		a.w.pong(f.Call)
 	case wire.KindTermination:
 		a.stopping = true // nothing after "over and out" counts
 		a.w.die(ErrPeerTerminated)
@@ -102,6 +120,12 @@ func (a *wireActor) inboundFrame(ctx actor.Context, f *wire.Frame) {
 			return
 		}
 		w := a.w
+		if w.peerExt.Load() {
+			if proc, ok := w.sys.registry.Lookup(procedures.Index(k.proc)); ok && proc.Kind() != procedures.KindUnary {
+				e.creditSig = make(chan struct{}, 1)
+				e.credit.Store(wire.InitialCredit)
+			}
+		}
 		e.pid = ctx.Spawn(a.props(func() actor.Actor { return &inboundActor{w: w, key: k, entry: e} }))
 		a.inbound[k] = e
 		a.inPIDs[e.pid] = k

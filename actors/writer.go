@@ -94,6 +94,17 @@ func (w *writer) raw(b []byte, block bool) error {
 	return w.release(block)
 }
 
+// flushSoon starts a flusher for what is pending, if anything is and nobody
+// is writing, without blocking.
+func (w *writer) flushSoon() {
+	w.mu.Lock()
+	if w.err != nil || w.flushing || len(w.pending) == 0 {
+		w.mu.Unlock()
+		return
+	}
+	_ = w.release(false)
+}
+
 // release is called with mu held and unlocks it.
 func (w *writer) release(block bool) error {
 	if w.flushing {

@@ -73,11 +73,11 @@ func (r *sliceReader) check(depth int) error {
 	if items == 0 {
 		return nil
 	}
-	if items > r.Len() {
-		return errShort
-	}
 	if depth >= maxDepth {
 		return fmt.Errorf("codec: value nested deeper than %d", maxDepth)
+	}
+	if items > r.Len() {
+		return errShort
 	}
 	for i := 0; i < items; i++ {
 		if err := r.check(depth + 1); err != nil {
@@ -85,4 +85,24 @@ func (r *sliceReader) check(depth int) error {
 		}
 	}
 	return nil
+}
+
+// ValueLen returns the length in bytes of the first complete MessagePack
+// value at the start of b; bytes after it are not counted. If b holds only
+// the start of a value (b empty included) it returns (0, ErrIncomplete):
+// more bytes may complete it. Malformed input (the never-used code 0xc1,
+// nesting deeper than the decoder accepts) returns another error: no more
+// bytes can make it a value.
+//
+// ValueLen walks the value without decoding it and allocates nothing for
+// its declared lengths.
+func ValueLen(b []byte) (int, error) {
+	r := sliceReader{b: b}
+	if err := r.check(0); err != nil {
+		if err == errShort {
+			return 0, ErrIncomplete
+		}
+		return 0, err
+	}
+	return r.pos, nil
 }

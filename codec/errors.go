@@ -6,3 +6,7 @@ import "errors"
 // values than wanted, a value does not decode into its target, or bytes remain
 // after the last value.
 var ErrArgs = errors.New("codec: bad arguments")
+
+// ErrIncomplete is returned by ValueLen when its input holds only the start
+// of a MessagePack value.
+var ErrIncomplete = errors.New("codec: incomplete value")

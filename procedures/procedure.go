@@ -13,7 +13,11 @@ type Procedure struct {
 	invoke func(ctx context.Context, args []byte) ([]byte, error)
 	// stream is set instead of invoke for a sequence procedure.
 	stream func(ctx context.Context, args []byte, emit func(payload []byte) error) error
-	arity  int
+	// raw is set instead for a raw streaming procedure.
+	raw func(ctx context.Context, args []byte, send Sender) error
+	// bidi is set instead for a procedure whose arguments stream in.
+	bidi  func(ctx context.Context, in Input, emit func(payload []byte) error) error
+	arity int
 }
 
 // Invoke runs the procedure on one call's complete argument bytes (MessagePack
@@ -31,8 +35,8 @@ type Procedure struct {
 // the returned payload belongs to the caller.
 func (p Procedure) Invoke(ctx context.Context, args []byte) ([]byte, error) {
 	if p.invoke == nil {
-		if p.stream != nil {
-			return nil, fmt.Errorf("%w: a sequence procedure is run with Stream", ErrInvalid)
+		if p.valid() {
+			return nil, fmt.Errorf("%w: a %s procedure is not run with Invoke", ErrInvalid, p.Kind())
 		}
 		return nil, ErrInvalid
 	}
@@ -49,7 +53,9 @@ func (p Procedure) Arity() int {
 }
 
 // valid reports whether p is not the zero Procedure.
-func (p Procedure) valid() bool { return p.invoke != nil || p.stream != nil }
+func (p Procedure) valid() bool {
+	return p.invoke != nil || p.stream != nil || p.raw != nil || p.bidi != nil
+}
 
 // Raw returns a procedure that hands fn the argument payload as it came and
 // sends fn's result as the response payload as is: fn is responsible for it

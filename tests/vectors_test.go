@@ -47,8 +47,19 @@ type rawPeer struct {
 	rr *io.PipeReader
 }
 
-// newRawPeer connects a wire of i to a peer the test drives by hand.
+// newRawPeer connects a wire of i to a peer the test drives by hand, and
+// reads the wire's announcement of the extensions, the first byte it
+// writes (a Rust peer skips it).
 func newRawPeer(t testing.TB, i *ipfi.Interface, opts ...ipfi.WireOption) (*ipfi.Wire, *rawPeer) {
+	t.Helper()
+	w, p := newPlainRawPeer(t, i, opts...)
+	p.expectBytes("announce", []byte{byte(wire.KindAnnounce)})
+	return w, p
+}
+
+// newPlainRawPeer is newRawPeer without reading anything: for wires made
+// with ipfi.Plain, which do not announce.
+func newPlainRawPeer(t testing.TB, i *ipfi.Interface, opts ...ipfi.WireOption) (*ipfi.Wire, *rawPeer) {
 	t.Helper()
 	wireReads, peerWrites := io.Pipe()
 	peerReads, wireWrites := io.Pipe()

@@ -12,6 +12,22 @@ func TestConstants(t *testing.T) {
 		{"KindCall", uint64(KindCall), 1},
 		{"KindResponse", uint64(KindResponse), 2},
 		{"KindEndOfInput", uint64(KindEndOfInput), 3},
+		{"KindAnnounce", uint64(KindAnnounce), 0xf0},
+		{"KindError", uint64(KindError), 0xf1},
+		{"KindCancel", uint64(KindCancel), 0xf2},
+		{"KindResponseCredit", uint64(KindResponseCredit), 0xf3},
+		{"KindArgumentCredit", uint64(KindArgumentCredit), 0xf4},
+		{"KindPing", uint64(KindPing), 0xf5},
+		{"KindPong", uint64(KindPong), 0xf6},
+		{"CodeUnknownProcedure", uint64(CodeUnknownProcedure), 1},
+		{"CodeBadArguments", uint64(CodeBadArguments), 2},
+		{"CodeProcedure", uint64(CodeProcedure), 3},
+		{"CodePanic", uint64(CodePanic), 4},
+		{"CodeLimit", uint64(CodeLimit), 5},
+		{"CodeCancelled", uint64(CodeCancelled), 6},
+		{"CodeDeadline", uint64(CodeDeadline), 7},
+		{"MaxErrorMessage", MaxErrorMessage, 1024},
+		{"InitialCredit", InitialCredit, 64 << 10},
 		{"TermNone", uint64(TermNone), 0},
 		{"TermChunk", uint64(TermChunk), 1},
 		{"TermComplete", uint64(TermComplete), 2},
@@ -55,12 +71,31 @@ func TestStrings(t *testing.T) {
 		{KindCall.String(), "call"},
 		{KindResponse.String(), "response"},
 		{KindEndOfInput.String(), "end-of-input"},
+		{KindAnnounce.String(), "announce"},
+		{KindError.String(), "error"},
+		{KindCancel.String(), "cancel"},
+		{KindResponseCredit.String(), "response-credit"},
+		{KindArgumentCredit.String(), "argument-credit"},
+		{KindPing.String(), "ping"},
+		{KindPong.String(), "pong"},
+		{Kind(0xef).String(), "unknown(0xef)"},
+		{Kind(0xf7).String(), "unknown(0xf7)"},
 		{Kind(4).String(), "unknown(0x04)"},
 		{Kind(0xfe).String(), "unknown(0xfe)"},
 		{TermNone.String(), "none"},
 		{TermChunk.String(), "chunk"},
 		{TermComplete.String(), "complete"},
 		{Terminator(7).String(), "unknown(7)"},
+		{CodeUnknownProcedure.String(), "unknown procedure"},
+		{CodeBadArguments.String(), "bad arguments"},
+		{CodeProcedure.String(), "procedure error"},
+		{CodePanic.String(), "panic"},
+		{CodeLimit.String(), "limit exceeded"},
+		{CodeCancelled.String(), "cancelled"},
+		{CodeDeadline.String(), "deadline exceeded"},
+		{ErrorCode(0).String(), "code(0)"},
+		{ErrorCode(8).String(), "code(8)"},
+		{ErrorCode(300).String(), "code(300)"},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
@@ -69,12 +104,30 @@ func TestStrings(t *testing.T) {
 	}
 }
 
-// TestHasHeader pins which kinds carry a header.
+// TestHasHeader pins which kinds carry a header: HasHeader the base
+// format's, IsExtension the extension kinds, a decoder the extension kinds
+// but KindAnnounce once extensions are on.
 func TestHasHeader(t *testing.T) {
+	on, off := NewDecoder(0), NewDecoder(0)
+	on.SetExtensions(true)
 	for k := 0; k < 256; k++ {
 		want := k == 1 || k == 2
 		if got := Kind(k).HasHeader(); got != want {
 			t.Errorf("Kind(%d).HasHeader() = %v", k, got)
+		}
+		if got := off.hasHeader(Kind(k)); got != want {
+			t.Errorf("extensions off: hasHeader(%d) = %v", k, got)
+		}
+		ext := k >= 0xf0 && k <= 0xf6
+		if got := Kind(k).IsExtension(); got != ext {
+			t.Errorf("Kind(%d).IsExtension() = %v", k, got)
+		}
+		wantOn := want || ext && k != 0xf0
+		if got := on.hasHeader(Kind(k)); got != wantOn {
+			t.Errorf("extensions on: hasHeader(%d) = %v", k, got)
+		}
+		if got := Kind(k).encodesHeader(); got != wantOn {
+			t.Errorf("Kind(%d).encodesHeader() = %v", k, got)
 		}
 	}
 }

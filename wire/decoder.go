@@ -28,6 +28,7 @@ const minBufferCap = 512
 type Decoder struct {
 	max int   // largest accepted payload
 	err error // first fatal error, returned by every later Feed
+	ext bool  // parse the headers of extension kinds (SetExtensions)
 
 	// Header of the current frame, while it is split across Feeds.
 	hdr  [MaxHeaderLen]byte
@@ -88,7 +89,7 @@ func (d *Decoder) Feed(p []byte, emit func(Frame) error) error {
 		if d.hn == 0 {
 			// Fast path: a message starts at p[0].
 			k := Kind(p[0])
-			if !k.HasHeader() {
+			if !d.hasHeader(k) {
 				p = p[1:]
 				if err := d.emit(emit, Frame{Kind: k}); err != nil {
 					return err
@@ -156,6 +157,25 @@ func (d *Decoder) Feed(p []byte, emit func(Frame) error) error {
 	return nil
 }
 
+// SetExtensions turns the parsing of extension headers on or off. Off, as
+// a new Decoder starts, kinds 0xF1..0xF6 are emitted as bodiless unknown
+// frames, one byte each, as for a peer that never announced the extensions.
+// On, they are parsed like Call and Response: a header, then a payload
+// under the same limit. KindAnnounce (0xF0) is always a single byte.
+//
+// It may be called from inside emit, typically on seeing a KindAnnounce
+// frame: the change applies from the next message that starts, the very
+// next byte of the same Feed included. A message whose type byte has
+// already been read keeps the reading it started with.
+func (d *Decoder) SetExtensions(on bool) { d.ext = on }
+
+// hasHeader reports whether a message of kind k carries a header for this
+// decoder: Call and Response always, the extension kinds other than
+// KindAnnounce when extensions are on.
+func (d *Decoder) hasHeader(k Kind) bool {
+	return k.HasHeader() || d.ext && k.hasExtHeader()
+}
+
 // Keep may be called by emit to keep the payload of the frame it is given
 // beyond the emit call. It reports whether that is allowed: true when the
 // payload was assembled in a buffer of the decoder's own, which the decoder
@@ -180,13 +200,13 @@ func (d *Decoder) Buffered() int {
 }
 
 // Reset releases the internal buffer and returns the decoder to its
-// initial state, forgetting any partial frame and any error. The payload
-// limit is kept.
+// initial state, forgetting any partial frame and any error, with
+// extensions off. The payload limit is kept.
 func (d *Decoder) Reset() {
 	*d = Decoder{max: d.max}
 }
 
-// headerLen validates a Call or Response multiflag and returns the length
+// headerLen validates a Call, Response or extension multiflag and returns the length
 // of the whole header it describes, type byte included.
 func headerLen(mf byte) (int, error) {
 	if mf&termMask == termBitsInvalid {

@@ -6,6 +6,14 @@
 // in flight and no MessagePack. The format is written down in PROTOCOL.md
 // in this directory.
 //
+// It also encodes this project's negotiated extensions, version 1
+// (PROTOCOL.md, "Extensions (version 1)"): the kinds KindAnnounce through
+// KindPong (0xF0..0xF6), and body helpers for errors (AppendError,
+// ParseError), cancellation (AppendCancel), flow-control credit
+// (AppendCredit, ParseCredit, InitialCredit) and liveness (AppendPing).
+// A Decoder parses extension headers only once SetExtensions(true) has
+// been called, which the layer above does on the peer's KindAnnounce.
+//
 // Invariants:
 //
 //   - Pure and synchronous: no goroutines, no locks, no I/O, standard
@@ -22,8 +30,8 @@
 //     emitted as a sub-slice of it. Any emitted payload is only valid
 //     during the emit call.
 //   - Unknown type bytes are not errors: they are emitted as bodiless
-//     frames, one byte each, as the Rust crate skips them; the layer above
-//     gives them meaning (extensions).
+//     frames, one byte each, as the Rust crate skips them. So are the
+//     extension kinds while a Decoder's extensions are off.
 //   - The first error is sticky: after malformed input every Feed returns
 //     the same error, which wraps ErrMalformed.
 package wire

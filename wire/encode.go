@@ -4,15 +4,16 @@ import "encoding/binary"
 
 // AppendFrame appends f's encoding to dst and returns the extended slice.
 //
-// A kind with a header (Call, Response) is written as AppendHeader followed
-// by the payload, each integer in the smallest width that holds it, exactly
-// as the Rust crate writes it. Any other kind, known or not, is written as
-// its type byte alone and the other fields are ignored. AppendFrame does
+// A kind with a header (Call, Response, and the extension kinds other than
+// KindAnnounce) is written as AppendHeader followed by the payload, each
+// integer in the smallest width that holds it, exactly as the Rust crate
+// writes it. Any other kind, known or not, is written as its type byte
+// alone and the other fields are ignored. AppendFrame does
 // not check the frame's meaning: it will write a Call with TermNone and an
 // empty payload, which a Decoder rejects. It panics on an invalid
 // Terminator.
 func AppendFrame(dst []byte, f Frame) []byte {
-	if !f.Kind.HasHeader() {
+	if !f.Kind.encodesHeader() {
 		return append(dst, byte(f.Kind))
 	}
 	dst = AppendHeader(dst, f.Kind, f.Terminator, f.Procedure, f.Call, len(f.Payload))
@@ -21,8 +22,9 @@ func AppendFrame(dst []byte, f Frame) []byte {
 
 // AppendHeader appends only the type byte k, the multiflag and the
 // integers of a message whose payload is n bytes long; the caller appends
-// the n payload bytes itself. k is written as given and should be KindCall
-// or KindResponse. AppendHeader panics if t is not a valid Terminator or n
+// the n payload bytes itself. k is written as given and should be KindCall,
+// KindResponse or an extension kind other than KindAnnounce (writers use
+// TermComplete for extension messages). AppendHeader panics if t is not a valid Terminator or n
 // is negative.
 func AppendHeader(dst []byte, k Kind, t Terminator, procedure, call uint64, n int) []byte {
 	if n < 0 {
@@ -39,7 +41,7 @@ func AppendHeader(dst []byte, k Kind, t Terminator, procedure, call uint64, n in
 
 // EncodedLen returns len(AppendFrame(nil, f)) without encoding anything.
 func EncodedLen(f Frame) int {
-	if !f.Kind.HasHeader() {
+	if !f.Kind.encodesHeader() {
 		return 1
 	}
 	return 2 + widthBytes[widthOf(f.Procedure)] + widthBytes[widthOf(f.Call)] +

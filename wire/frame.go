@@ -4,10 +4,12 @@ import "fmt"
 
 // Kind is a message's type byte, the first byte of every message on a wire.
 //
-// Values other than the four below are not errors at this layer: the
+// Values other than the ones below are not errors at this layer: the
 // Decoder emits them as bodiless frames and the layer above decides what
-// they mean (a Rust peer skips them; this project uses them to negotiate
-// extensions).
+// they mean (a Rust peer skips them). The extension kinds 0xF0..0xF6 are
+// this project's negotiated extensions (PROTOCOL.md, "Extensions (version
+// 1)"): a Decoder parses the header of 0xF1..0xF6 only once SetExtensions
+// has turned them on, and emits them as bodiless unknown frames otherwise.
 type Kind byte
 
 const (
@@ -22,8 +24,40 @@ const (
 	KindEndOfInput Kind = 3
 )
 
-// String returns "termination", "call", "response", "end-of-input" or
-// "unknown(0x..)" for any other type byte.
+// Extension kinds (PROTOCOL.md, "Extensions (version 1)"): type bytes the
+// Rust crate never uses, so a Rust peer skips each as a single unknown byte.
+// All but KindAnnounce carry the Call/Response header and a payload; they
+// are only ever sent to a peer whose KindAnnounce has arrived.
+const (
+	// KindAnnounce is bodiless: "I speak this project's extensions,
+	// version 1". Written first on every wire.
+	KindAnnounce Kind = 0xF0
+	// KindError (callee to caller) ends a call with an error: header +
+	// payload (see AppendError).
+	KindError Kind = 0xF1
+	// KindCancel (caller to callee) cancels an open call: header, empty
+	// payload (see AppendCancel).
+	KindCancel Kind = 0xF2
+	// KindResponseCredit (caller to callee): the callee may send this many
+	// more response payload bytes for the call. Header + payload (see
+	// AppendCredit).
+	KindResponseCredit Kind = 0xF3
+	// KindArgumentCredit (callee to caller): the caller may send this many
+	// more argument payload bytes for the call. Header + payload (see
+	// AppendCredit).
+	KindArgumentCredit Kind = 0xF4
+	// KindPing (either side): header with procedure 0, the nonce as the
+	// call index, empty payload (see AppendPing).
+	KindPing Kind = 0xF5
+	// KindPong answers a KindPing with the same nonce in the call field,
+	// empty payload.
+	KindPong Kind = 0xF6
+)
+
+// String returns "termination", "call", "response", "end-of-input", the
+// extension kinds' names ("announce", "error", "cancel", "response-credit",
+// "argument-credit", "ping", "pong") or "unknown(0x..)" for any other type
+// byte.
 func (k Kind) String() string {
 	switch k {
 	case KindTermination:
@@ -34,17 +68,45 @@ func (k Kind) String() string {
 		return "response"
 	case KindEndOfInput:
 		return "end-of-input"
+	case KindAnnounce:
+		return "announce"
+	case KindError:
+		return "error"
+	case KindCancel:
+		return "cancel"
+	case KindResponseCredit:
+		return "response-credit"
+	case KindArgumentCredit:
+		return "argument-credit"
+	case KindPing:
+		return "ping"
+	case KindPong:
+		return "pong"
 	}
 	return fmt.Sprintf("unknown(0x%02x)", byte(k))
 }
 
 // HasHeader reports whether messages of kind k carry a multiflag, indices,
-// a length and a payload (Call and Response do; every other kind is a
-// single byte at this layer).
+// a length and a payload in the base format: Call and Response do; every
+// other kind is a single byte to a peer that has not announced the
+// extensions (extension kinds other than KindAnnounce carry the same header
+// once announced: see IsExtension and Decoder.SetExtensions).
 func (k Kind) HasHeader() bool { return k == KindCall || k == KindResponse }
 
-// Terminator is the terminator carried in bits 6-7 of a Call or Response
-// multiflag. Its numeric values are this package's, not the wire's: see
+// IsExtension reports whether k is one of this project's extension kinds,
+// KindAnnounce through KindPong (0xF0..0xF6).
+func (k Kind) IsExtension() bool { return k >= KindAnnounce && k <= KindPong }
+
+// hasExtHeader reports whether k is an extension kind that carries the
+// Call/Response header (every extension kind but KindAnnounce).
+func (k Kind) hasExtHeader() bool { return k >= KindError && k <= KindPong }
+
+// encodesHeader reports whether AppendFrame writes a header for kind k: the
+// base Call and Response, and the extension kinds that carry one.
+func (k Kind) encodesHeader() bool { return k.HasHeader() || k.hasExtHeader() }
+
+// Terminator is the terminator carried in bits 6-7 of a Call, Response or
+// extension header's multiflag. Its numeric values are this package's, not the wire's: see
 // the multiflag constants in PROTOCOL.md.
 type Terminator uint8
 
@@ -72,24 +134,25 @@ func (t Terminator) String() string {
 }
 
 // Frame is one decoded message. For kinds without a header (see
-// Kind.HasHeader) only Kind is set.
+// Kind.HasHeader; extension kinds have one only when the decoder's
+// extensions are on) only Kind is set.
 type Frame struct {
 	// Kind is the message's type byte.
 	Kind Kind
-	// Terminator says what the payload ends (Call and Response only).
+	// Terminator says what the payload ends (kinds with a header only).
 	Terminator Terminator
-	// Procedure is the procedure index (Call and Response only).
+	// Procedure is the procedure index (kinds with a header only).
 	Procedure uint64
-	// Call is the call index, numbered per procedure by the caller (Call
-	// and Response only).
+	// Call is the call index, numbered per procedure by the caller (kinds
+	// with a header only; a ping's or pong's nonce).
 	Call uint64
-	// Payload is the message's body (Call and Response only). A decoded
+	// Payload is the message's body (kinds with a header only). A decoded
 	// frame's Payload is nil when empty and is only valid during the emit
 	// call that delivers it.
 	Payload []byte
 }
 
-// MaxHeaderLen is the longest possible Call or Response header: type byte,
+// MaxHeaderLen is the longest possible Call, Response or extension header: type byte,
 // multiflag and three 8-byte integers (1 + 1 + 8 + 8 + 8 = 26).
 const MaxHeaderLen = 26
 

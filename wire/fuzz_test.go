@@ -7,10 +7,12 @@ import (
 	"github.com/ipfi-go/ipfi/internal/vectors"
 )
 
-// FuzzDecoder checks the decoder on arbitrary input: it never panics, never
-// emits a payload over its limit, decodes the input split anywhere as it
-// decodes it whole, and decodes the re-encoding of its frames to the same
-// frames.
+// FuzzDecoder checks the decoder on arbitrary input, with extensions off, on
+// from the start, and turned on by a KindAnnounce frame from inside emit (as
+// the actors layer does): it never panics, never emits a payload over its
+// limit, decodes the input split anywhere as it decodes it whole, and
+// decodes the re-encoding of its frames to the same frames. The extension
+// body parsers never panic on what it emits.
 func FuzzDecoder(f *testing.F) {
 	for _, v := range vectors.All() {
 		f.Add(v.Bytes, uint16(len(v.Bytes)/2), uint16(1024))
@@ -30,55 +32,74 @@ func FuzzDecoder(f *testing.F) {
 	f.Add([]byte{0x01, 0x80, 0, 0, 0}, uint16(1), uint16(10))
 	f.Add([]byte{0x01, 0x00, 0, 0, 0}, uint16(3), uint16(10))
 	f.Add([]byte{0x02, 0xf0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x40}, uint16(5), uint16(10))
+	// Extension messages, alone, after an announce, and with a call between.
+	for i, v := range extensionVectors(f) {
+		f.Add(v.bytes, uint16(i), uint16(64))
+		withAnnounce := append([]byte{byte(KindAnnounce)}, v.bytes...)
+		f.Add(withAnnounce, uint16(i+1), uint16(64))
+		f.Add(append(withAnnounce, vectors.Get("call_p0_noargs")...), uint16(2*i), uint16(1024))
+	}
+	f.Add([]byte{0xf0, 0xf3, 0x80, 0, 0, 0}, uint16(2), uint16(10))
 
 	f.Fuzz(func(t *testing.T, data []byte, split, limit uint16) {
-		max := int(limit) + 1
-		s := int(split) % (len(data) + 1)
-
-		whole := decodeChunks(t, max, data)
-		for _, fr := range whole.frames {
-			if len(fr.Payload) > max {
-				t.Fatalf("emitted a %d-byte payload, limit %d", len(fr.Payload), max)
-			}
-			if fr.Kind == KindCall && fr.Terminator == TermNone && len(fr.Payload) == 0 {
-				t.Fatalf("emitted an empty call with terminator none")
-			}
-		}
-		if whole.err != nil && !isMalformed(whole.err) {
-			t.Fatalf("error %v does not wrap ErrMalformed", whole.err)
-		}
-
-		parts := map[string]result{"split": decodeChunks(t, max, data[:s], data[s:])}
-		if len(data) <= 512 {
-			parts["bytewise"] = decodeBytewise(t, max, data)
-		}
-		for name, r := range parts {
-			if (r.err == nil) != (whole.err == nil) || !sameError(r.err, whole.err) ||
-				errors.Is(r.err, ErrFrameTooLarge) != errors.Is(whole.err, ErrFrameTooLarge) {
-				t.Fatalf("%s at %d: err %v, whole: %v", name, s, r.err, whole.err)
-			}
-			if diff := sameFrames(r.frames, whole.frames); diff != "" {
-				t.Fatalf("%s at %d: %s", name, s, diff)
-			}
-			if whole.err == nil && r.buffered != whole.buffered {
-				t.Fatalf("%s at %d: Buffered() %d, whole %d", name, s, r.buffered, whole.buffered)
-			}
-		}
-
-		again := encodeAll(whole.frames)
-		n := 0
-		for _, fr := range whole.frames {
-			n += EncodedLen(fr)
-		}
-		if n != len(again) {
-			t.Fatalf("sum of EncodedLen %d, encoded %d bytes", n, len(again))
-		}
-		re := decodeChunks(t, max, again)
-		if re.err != nil || re.buffered != 0 {
-			t.Fatalf("re-encoded frames: err %v, Buffered() %d", re.err, re.buffered)
-		}
-		if diff := sameFrames(re.frames, whole.frames); diff != "" {
-			t.Fatalf("re-encoded frames: %s", diff)
+		for _, mode := range []extMode{extOff, extOn, extOnAnnounce} {
+			fuzzDecode(t, mode, data, split, limit)
 		}
 	})
+}
+
+// fuzzDecode is FuzzDecoder's check with extensions handled as mode says.
+func fuzzDecode(t *testing.T, mode extMode, data []byte, split, limit uint16) {
+	max := int(limit) + 1
+	s := int(split) % (len(data) + 1)
+
+	whole := decodeChunksExt(t, max, mode, data)
+	for _, fr := range whole.frames {
+		if len(fr.Payload) > max {
+			t.Fatalf("%s: emitted a %d-byte payload, limit %d", mode, len(fr.Payload), max)
+		}
+		if fr.Kind == KindCall && fr.Terminator == TermNone && len(fr.Payload) == 0 {
+			t.Fatalf("%s: emitted an empty call with terminator none", mode)
+		}
+		switch fr.Kind {
+		case KindError:
+			_, _, _ = ParseError(fr)
+		case KindResponseCredit, KindArgumentCredit:
+			_, _ = ParseCredit(fr)
+		}
+	}
+	if whole.err != nil && !isMalformed(whole.err) {
+		t.Fatalf("%s: error %v does not wrap ErrMalformed", mode, whole.err)
+	}
+
+	parts := map[string]result{"split": decodeChunksExt(t, max, mode, data[:s], data[s:])}
+	if len(data) <= 512 {
+		parts["bytewise"] = decodeBytewiseExt(t, max, mode, data)
+	}
+	for name, r := range parts {
+		if (r.err == nil) != (whole.err == nil) || !sameError(r.err, whole.err) ||
+			errors.Is(r.err, ErrFrameTooLarge) != errors.Is(whole.err, ErrFrameTooLarge) {
+			t.Fatalf("%s: %s at %d: err %v, whole: %v", mode, name, s, r.err, whole.err)
+		}
+		if diff := sameFrames(r.frames, whole.frames); diff != "" {
+			t.Fatalf("%s: %s at %d: %s", mode, name, s, diff)
+		}
+		if whole.err == nil && r.buffered != whole.buffered {
+			t.Fatalf("%s: %s at %d: Buffered() %d, whole %d", mode, name, s, r.buffered, whole.buffered)
+		}
+	}
+
+	again := encodeAllExt(whole.frames, mode)
+	for _, fr := range whole.frames {
+		if n, b := EncodedLen(fr), AppendFrame(nil, fr); n != len(b) {
+			t.Fatalf("%s: EncodedLen(%s) = %d, encoded %d bytes", mode, fmtFrame(fr), n, len(b))
+		}
+	}
+	re := decodeChunksExt(t, max, mode, again)
+	if re.err != nil || re.buffered != 0 {
+		t.Fatalf("%s: re-encoded frames: err %v, Buffered() %d", mode, re.err, re.buffered)
+	}
+	if diff := sameFrames(re.frames, whole.frames); diff != "" {
+		t.Fatalf("%s: re-encoded frames: %s", mode, diff)
+	}
 }

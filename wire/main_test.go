@@ -44,14 +44,41 @@ type result struct {
 	buffered int
 }
 
+// extMode says when a test decoder parses extension headers.
+type extMode int
+
+const (
+	extOff        extMode = iota // never, as for a peer that never announced
+	extOn                        // from the first byte
+	extOnAnnounce                // from the byte after a KindAnnounce, as the actors layer does
+)
+
+func (m extMode) String() string {
+	return [...]string{"ext-off", "ext-on", "ext-on-announce"}[m]
+}
+
 // decodeChunks feeds chunks in order to a new decoder with limit max and
 // returns copies of the frames it emitted, its error and Buffered().
 func decodeChunks(tb testing.TB, max int, chunks ...[]byte) result {
 	tb.Helper()
+	return decodeChunksExt(tb, max, extOff, chunks...)
+}
+
+// decodeChunksExt is decodeChunks with extensions handled as mode says.
+func decodeChunksExt(tb testing.TB, max int, mode extMode, chunks ...[]byte) result {
+	tb.Helper()
 	d := NewDecoder(max)
+	d.SetExtensions(mode == extOn)
 	var r result
+	add := collect(&r.frames)
+	emit := func(f Frame) error {
+		if mode == extOnAnnounce && f.Kind == KindAnnounce {
+			d.SetExtensions(true)
+		}
+		return add(f)
+	}
 	for _, c := range chunks {
-		if r.err = d.Feed(c, collect(&r.frames)); r.err != nil {
+		if r.err = d.Feed(c, emit); r.err != nil {
 			break
 		}
 	}
@@ -62,11 +89,17 @@ func decodeChunks(tb testing.TB, max int, chunks ...[]byte) result {
 // decodeBytewise feeds p one byte at a time.
 func decodeBytewise(tb testing.TB, max int, p []byte) result {
 	tb.Helper()
+	return decodeBytewiseExt(tb, max, extOff, p)
+}
+
+// decodeBytewiseExt is decodeBytewise with extensions handled as mode says.
+func decodeBytewiseExt(tb testing.TB, max int, mode extMode, p []byte) result {
+	tb.Helper()
 	chunks := make([][]byte, len(p))
 	for i := range p {
 		chunks[i] = p[i : i+1]
 	}
-	return decodeChunks(tb, max, chunks...)
+	return decodeChunksExt(tb, max, mode, chunks...)
 }
 
 // collect returns an emit function appending copies of frames to dst.
@@ -94,6 +127,25 @@ func encodeAll(frames []Frame) []byte {
 	return b
 }
 
+// encodeAllExt concatenates the encodings of frames a decoder in mode
+// emitted: an extension frame decoded while extensions were off is written
+// as its type byte alone.
+func encodeAllExt(frames []Frame, mode extMode) []byte {
+	var b []byte
+	on := mode == extOn
+	for _, f := range frames {
+		if !on && f.Kind.IsExtension() {
+			b = append(b, byte(f.Kind))
+		} else {
+			b = AppendFrame(b, f)
+		}
+		if mode == extOnAnnounce && f.Kind == KindAnnounce {
+			on = true
+		}
+	}
+	return b
+}
+
 // sameFrames reports where two frame lists differ, or "" if they don't.
 func sameFrames(got, want []Frame) string {
 	if len(got) != len(want) {
@@ -110,7 +162,7 @@ func sameFrames(got, want []Frame) string {
 }
 
 func fmtFrame(f Frame) string {
-	if !f.Kind.HasHeader() {
+	if !f.Kind.encodesHeader() {
 		return f.Kind.String()
 	}
 	p := fmt.Sprintf("%x", f.Payload)

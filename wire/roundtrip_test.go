@@ -32,7 +32,8 @@ func TestRoundTripWidths(t *testing.T) {
 	}
 }
 
-// checkRoundTrip encodes f, checks its length and widths, and decodes it.
+// checkRoundTrip encodes f, checks its length and widths, and decodes it
+// (with extensions on for an extension kind).
 func checkRoundTrip(t *testing.T, f Frame) {
 	t.Helper()
 	b := AppendFrame(nil, f)
@@ -46,7 +47,11 @@ func checkRoundTrip(t *testing.T, f Frame) {
 	if hdr := AppendHeader(nil, f.Kind, f.Terminator, f.Procedure, f.Call, len(f.Payload)); !bytes.Equal(hdr, b[:hlen]) {
 		t.Fatalf("%s: AppendHeader %x, AppendFrame header %x", fmtFrame(f), hdr, b[:hlen])
 	}
-	r := decodeChunks(t, 0, b)
+	mode := extOff
+	if f.Kind.IsExtension() {
+		mode = extOn
+	}
+	r := decodeChunksExt(t, 0, mode, b)
 	if f.Kind == KindCall && f.Terminator == TermNone && len(f.Payload) == 0 {
 		if !isMalformed(r.err) {
 			t.Fatalf("%s: err %v, want ErrMalformed", fmtFrame(f), r.err)
@@ -60,7 +65,7 @@ func checkRoundTrip(t *testing.T, f Frame) {
 		t.Fatal(diff)
 	}
 	if len(b) < 64 {
-		if r := decodeBytewise(t, 0, b); r.err != nil || sameFrames(r.frames, []Frame{f}) != "" {
+		if r := decodeBytewiseExt(t, 0, mode, b); r.err != nil || sameFrames(r.frames, []Frame{f}) != "" {
 			t.Fatalf("%s bytewise: err %v, frames %s", fmtFrame(f), r.err, fmtFrames(r.frames))
 		}
 	}

@@ -1,0 +1,199 @@
+package ipfi
+
+import (
+	"context"
+	"errors"
+	"io"
+	"iter"
+
+	"github.com/ipfi-go/ipfi/actors"
+	"github.com/ipfi-go/ipfi/codec"
+	"github.com/ipfi-go/ipfi/procedures"
+)
+
+// Stream is a call whose arguments are sent in pieces (Send, then
+// CloseSend) and whose response is read value by value (Recv), for
+// sequence procedures, procedures that accumulate streamed arguments, and
+// bidirectional procedures (procedures.Bidi), which read the values sent
+// while they answer. Send and CloseSend may be used from one goroutine
+// while Recv is used from another.
+//
+// With a peer that speaks the extensions the response is flow-controlled:
+// the callee sends at most the window (StreamWindow, 64 KiB by default)
+// ahead of Recv, and Send waits while the callee has not taken the
+// arguments already sent. A peer without them (the Rust crate) streams
+// without limit, as it always does.
+//
+// A Stream must be ended: read it to io.EOF or an error, or call Close.
+type Stream struct {
+	w    *Wire
+	proc procedures.Index
+	ctx  context.Context
+	p    *actors.Pending
+	stop func() bool
+}
+
+// StreamOption configures a stream.
+type StreamOption func(*actors.OpenOptions)
+
+// StreamWindow sets how many bytes of the response the callee may send
+// ahead of the reader (flow control with a peer that speaks the
+// extensions). Values under 64 KiB, the window both sides assume, mean 64
+// KiB.
+func StreamWindow(bytes int) StreamOption {
+	return func(o *actors.OpenOptions) { o.Window = int64(bytes) }
+}
+
+// Open starts a call of procedure proc whose arguments are sent with Send
+// and ended with CloseSend. Nothing is written before the first Send or
+// CloseSend. ctx bounds the whole call: when it ends, the call is cancelled
+// (a peer with the extensions has its procedure's context cancelled) and
+// Send and Recv return its cause.
+func (w *Wire) Open(ctx context.Context, proc procedures.Index, opts ...StreamOption) (*Stream, error) {
+	var o actors.OpenOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	p, err := w.w.Open(ctx, uint64(proc), o)
+	if err != nil {
+		return nil, err
+	}
+	s := &Stream{w: w, proc: proc, ctx: ctx, p: p}
+	s.stop = context.AfterFunc(ctx, p.Cancel)
+	return s, nil
+}
+
+// Stream calls procedure proc with args, all at once, and returns the
+// response to read value by value with Recv or Values.
+func (w *Wire) Stream(ctx context.Context, proc procedures.Index, args []any, opts ...StreamOption) (*Stream, error) {
+	s, err := w.Open(ctx, proc, opts...)
+	if err != nil {
+		return nil, err
+	}
+	payload, err := codec.AppendArgs(nil, args...)
+	if err == nil {
+		// One Call message, as a plain call: the Rust crate's bytes.
+		err = s.p.CloseSend(payload)
+	}
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Send sends args (MessagePack-encoded one after another) as more of the
+// call's arguments: one Call message with terminator None, as the Rust
+// crate's continue_given_call_with_args writes it. A bidirectional
+// procedure receives each argument as one value. Sending no arguments
+// sends nothing.
+func (s *Stream) Send(args ...any) error {
+	payload, err := codec.AppendArgs(nil, args...)
+	if err != nil {
+		return err
+	}
+	return s.SendRaw(payload)
+}
+
+// SendRaw is Send with the payload already encoded.
+func (s *Stream) SendRaw(payload []byte) error { return s.p.Send(s.ctx, payload) }
+
+// CloseSend ends the call's arguments. A procedure that takes its
+// arguments whole starts then; a bidirectional one sees the end of its
+// input.
+func (s *Stream) CloseSend() error { return s.p.CloseSend(nil) }
+
+// Recv decodes the next value of the response into v (a pointer; nil
+// discards it). It returns io.EOF after the last value, or the call's
+// error after the values that arrived before it: a *RemoteError, an error
+// matching ErrWireTerminated, or ctx's cause.
+func (s *Stream) Recv(v any) error {
+	b, err := s.RecvRaw()
+	if err != nil {
+		return err
+	}
+	if v == nil {
+		return nil
+	}
+	return codec.Unmarshal(b, v)
+}
+
+// RecvRaw returns the next value of the response as it came (one
+// MessagePack value from a well-behaved peer; an empty one is how a peer
+// without the extensions reports a failure, see ErrRemote).
+func (s *Stream) RecvRaw() ([]byte, error) {
+	b, err := s.p.Recv(s.ctx)
+	if err != nil {
+		s.release()
+		return nil, err
+	}
+	return b, nil
+}
+
+// Close abandons the call if it is still going (see Pending.Cancel) and
+// releases the stream. It is safe to call at any time, more than once.
+func (s *Stream) Close() error {
+	s.p.Cancel()
+	s.release()
+	return nil
+}
+
+func (s *Stream) release() {
+	if s.stop != nil {
+		s.stop()
+	}
+}
+
+// Values returns the rest of the stream's response as an iterator of
+// values decoded into T. It ends after the last value, or with one
+// non-nil error (the iteration then stops). Breaking out of the loop
+// closes the stream, cancelling the call.
+func Values[T any](s *Stream) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		defer s.Close()
+		for {
+			var v T
+			err := s.Recv(&v)
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if err != nil {
+				yield(v, err)
+				return
+			}
+			if !yield(v, nil) {
+				return
+			}
+		}
+	}
+}
+
+// Iter calls procedure proc with args and returns its streamed response as
+// an iterator (see Values). An error starting the call is the iterator's
+// only element.
+//
+//	for n, err := range ipfi.Iter[int](ctx, w, 3, 10) { ... }
+func Iter[T any](ctx context.Context, w *Wire, proc procedures.Index, args ...any) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		s, err := w.Stream(ctx, proc, args)
+		if err != nil {
+			var zero T
+			yield(zero, err)
+			return
+		}
+		Values[T](s)(yield)
+	}
+}
+
+// Collect calls procedure proc with args and returns every value of its
+// streamed response, decoded into T.
+func Collect[T any](ctx context.Context, w *Wire, proc procedures.Index, args ...any) ([]T, error) {
+	var out []T
+	for v, err := range Iter[T](ctx, w, proc, args...) {
+		if err != nil {
+			return out, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
