@@ -151,17 +151,19 @@ func (s *Stream) release() {
 func Values[T any](s *Stream) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		defer s.Close()
+		v := new(T) // one target for every value: no allocation per value
 		for {
-			var v T
-			err := s.Recv(&v)
+			var zero T
+			*v = zero
+			err := s.Recv(v)
 			if errors.Is(err, io.EOF) {
 				return
 			}
 			if err != nil {
-				yield(v, err)
+				yield(*v, err)
 				return
 			}
-			if !yield(v, nil) {
+			if !yield(*v, nil) {
 				return
 			}
 		}

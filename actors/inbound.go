@@ -218,7 +218,7 @@ func (w *Wire) send(ctx context.Context, key callKey, entry *inboundEntry, paylo
 		}
 		entry.credit.Add(-int64(len(payload)))
 	}
-	return w.out.frame(wire.KindResponse, t, key.proc, key.call, payload, true)
+	return w.out.queue(ctx, wire.KindResponse, t, key.proc, key.call, payload)
 }
 
 // runSequence runs a sequence (or bidirectional) procedure: each yielded
@@ -237,7 +237,7 @@ func (w *Wire) runSequence(ctx context.Context, proc procedures.Procedure, key c
 		} else if err := ctx.Err(); err != nil {
 			return context.Cause(ctx)
 		}
-		held, have = v, true
+		held, have = append(held[:0], v...), true // emit does not keep v
 		return nil
 	}
 	var err error

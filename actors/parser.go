@@ -34,6 +34,7 @@ func (p *parserActor) chunk(ctx actor.Context, m *chunkMsg) {
 		return
 	}
 	var frames []wire.Frame
+	var arena []byte // the payloads that lie in this chunk, copied once
 	err := p.dec.Feed(m.data, func(f wire.Frame) error {
 		if f.Kind == wire.KindAnnounce {
 			if p.w.ext && !p.ext {
@@ -50,9 +51,15 @@ func (p *parserActor) chunk(ctx actor.Context, m *chunkMsg) {
 		}
 		if len(f.Payload) > 0 && !p.dec.Keep() {
 			// The payload aliases the chunk: copy it, it travels to another
-			// actor. (A payload the decoder assembled across chunks is handed
-			// over instead.)
-			f.Payload = append([]byte(nil), f.Payload...)
+			// actor. Payloads of one chunk share one allocation (they fit in
+			// the chunk's size); a payload the decoder assembled across
+			// chunks is handed over instead.
+			if arena == nil {
+				arena = make([]byte, 0, len(m.data))
+			}
+			n := len(arena)
+			arena = append(arena, f.Payload...)
+			f.Payload = arena[n:len(arena):len(arena)]
 		}
 		frames = append(frames, f)
 		return nil

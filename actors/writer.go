@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"context"
 	"io"
 	"net"
 	"sync"
@@ -31,7 +32,12 @@ type writer struct {
 	wg       *sync.WaitGroup
 	onError  func(error)   // called once, outside the lock, on a write error
 	idle     chan struct{} // closed when the writer next goes idle; made on demand
+	room     chan struct{} // closed when a flusher next takes the pending buffer; made on demand
 }
+
+// highWater is how much a streaming producer may queue behind a write in
+// progress before it waits (see queue).
+const highWater = 256 << 10
 
 // maxRetained is the largest buffer the writer keeps between bursts, so an
 // idle wire stays small.
@@ -63,6 +69,35 @@ func (w *writer) frame(k wire.Kind, t wire.Terminator, proc, call uint64, payloa
 // the writer idle writes the payload from the caller's slice (one writev
 // with the header on a net.Conn) instead of copying it into the buffer.
 const directPayload = 16 << 10
+
+// queue appends one frame of a stream without writing it itself: a
+// flusher goroutine writes what accumulates, so a fast producer's frames go
+// out many per write. It returns once the frame is queued, waiting first
+// while more than highWater bytes are queued (or until ctx ends).
+func (w *writer) queue(ctx context.Context, k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte) error {
+	w.mu.Lock()
+	for w.err == nil && len(w.pending) >= highWater {
+		if w.room == nil {
+			w.room = make(chan struct{})
+		}
+		room := w.room
+		w.mu.Unlock()
+		select {
+		case <-room:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+		w.mu.Lock()
+	}
+	if w.err != nil {
+		err := w.err
+		w.mu.Unlock()
+		return err
+	}
+	w.pending = wire.AppendHeader(w.pending, k, t, proc, call, len(payload))
+	w.pending = append(w.pending, payload...)
+	return w.release(false)
+}
 
 // direct writes one large frame without copying its payload, then flushes
 // whatever other goroutines appended meanwhile. Called with mu held, the
@@ -135,6 +170,10 @@ func (w *writer) flushLocked() error {
 		buf := w.pending
 		w.pending = w.spare[:0]
 		w.spare = nil
+		if w.room != nil {
+			close(w.room)
+			w.room = nil
+		}
 		w.mu.Unlock()
 		_, err := w.w.Write(buf)
 		w.mu.Lock()
@@ -161,6 +200,10 @@ func (w *writer) fail(err error) {
 	}
 	w.err = err
 	w.pending = nil
+	if w.room != nil {
+		close(w.room)
+		w.room = nil
+	}
 	if w.onError != nil {
 		w.mu.Unlock()
 		w.onError(err)
@@ -200,6 +243,10 @@ func (w *writer) close(err error) {
 	}
 	w.pending = nil
 	w.spare = nil
+	if w.room != nil {
+		close(w.room)
+		w.room = nil
+	}
 	if !w.flushing {
 		w.wakeIdle()
 	}

@@ -14,6 +14,35 @@ import (
 // It grows dst at most once per value, to the exact size for strings, bins
 // and byte arrays and to 9 bytes (the largest scalar) otherwise.
 func appendFast(dst []byte, v any) ([]byte, bool) {
+	// Pointers to the common scalars encode as the value they point to (as
+	// msgpack/v5 does): callers that reuse one boxed pointer avoid an
+	// allocation per value.
+	switch x := v.(type) {
+	case *int:
+		if x != nil {
+			return appendInt(grow(dst, 9), int64(*x)), true
+		}
+	case *int64:
+		if x != nil {
+			return appendInt(grow(dst, 9), *x), true
+		}
+	case *uint64:
+		if x != nil {
+			return appendUint(grow(dst, 9), *x), true
+		}
+	case *uint32:
+		if x != nil {
+			return appendUint(grow(dst, 9), uint64(*x)), true
+		}
+	case *string:
+		if x != nil {
+			v = *x
+		}
+	case *[]byte:
+		if x != nil {
+			v = *x
+		}
+	}
 	switch x := v.(type) {
 	case string:
 		return appendString(grow(dst, 5+len(x)), x), true

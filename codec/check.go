@@ -73,11 +73,12 @@ func (r *sliceReader) check(depth int) error {
 	if items == 0 {
 		return nil
 	}
+	// Each item takes at least one byte, so a count beyond the input fails
+	// with errShort once the input runs out: the walk is bounded by the
+	// input, not by the count, and a malformed item before the end is
+	// reported as malformed rather than truncated.
 	if depth >= maxDepth {
 		return fmt.Errorf("codec: value nested deeper than %d", maxDepth)
-	}
-	if items > r.Len() {
-		return errShort
 	}
 	for i := 0; i < items; i++ {
 		if err := r.check(depth + 1); err != nil {

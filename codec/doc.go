@@ -40,6 +40,8 @@
 // remaining input could hold; so a decoder's allocations stay proportional to
 // its input whatever lengths a header declares. (msgpack/v5 v5.4.1 itself
 // preallocates declared slice lengths without a limit: see [NewDecoder].)
+// [ValueLen] runs the same walk alone: it finds where the first value of a
+// possibly partial input ends, or reports [ErrIncomplete].
 //
 // All functions are safe for concurrent use. Encoders and decoders are pooled:
 // encoding allocates only the output buffer when it must grow, and decoding

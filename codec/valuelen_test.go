@@ -50,7 +50,7 @@ func valueLenValues(tb testing.TB) map[string][]byte {
 		"empty array":      mustHex(tb, "90"),
 		"empty map":        mustHex(tb, "80"),
 		"nested arrays":    mustHex(tb, "9201920293a161c0cb3ff0000000000000"),
-		"nested maps":      mustHex(tb, "82a16191c0a16281018202c4010a"),
+		"nested maps":      mustHex(tb, "82a16191c0a16281018102c4010a"),
 		"array16":          mustHex(tb, "dc00020102"),
 		"array32":          mustHex(tb, "dd00000002c3dc0000"),
 		"map16":            mustHex(tb, "de0001a1789190"),
@@ -112,13 +112,14 @@ func TestValueLenStream(t *testing.T) {
 // error other than ErrIncomplete.
 func TestValueLenMalformed(t *testing.T) {
 	tests := map[string][]byte{
-		"0xc1":                mustHex(t, "c1"),
-		"0xc1 in an array":    mustHex(t, "91c1"),
-		"0xc1 as a map value": mustHex(t, "82a161c1"),
-		"0xc1 late":           mustHex(t, "93010203c1"),
-		"too deep":            append(bytes.Repeat([]byte{0x91}, 1025), 0x01),
-		"too deep, truncated": bytes.Repeat([]byte{0x91}, 1025),
-		"too deep, wide":      append(bytes.Repeat([]byte{0xdc, 0x00, 0x01}, 1100), 0x01),
+		"0xc1":                 mustHex(t, "c1"),
+		"0xc1 in an array":     mustHex(t, "91c1"),
+		"0xc1 as a map value":  mustHex(t, "82a161c1"),
+		"0xc1 in a long array": mustHex(t, "ddffffffff01c1"),
+		"0xc1 late":            mustHex(t, "94010203c1"),
+		"too deep":             append(bytes.Repeat([]byte{0x91}, 1025), 0x01),
+		"too deep, truncated":  bytes.Repeat([]byte{0x91}, 1025),
+		"too deep, wide":       append(bytes.Repeat([]byte{0xdc, 0x00, 0x01}, 1100), 0x01),
 	}
 	for name, in := range tests {
 		n, err := codec.ValueLen(in)

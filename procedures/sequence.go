@@ -129,7 +129,8 @@ func RawBidi(fn func(ctx context.Context, next Input, emit func(payload []byte) 
 }
 
 // RunBidi runs a bidirectional procedure (see Bidi) with next giving the
-// caller's values and emit sending each response value. A procedure of
+// caller's values and emit sending each response value (emit must not
+// keep the payload after it returns). A procedure of
 // another kind returns ErrInvalid.
 func (p Procedure) RunBidi(ctx context.Context, next Input, emit func(payload []byte) error) error {
 	if p.bidi == nil {
@@ -165,7 +166,8 @@ func values[T any](next Input) iter.Seq2[T, error] {
 
 // Stream runs a sequence procedure on one call's complete argument bytes,
 // calling emit with each value it yields, encoded as one MessagePack value,
-// in order. If emit returns an error the procedure's yield returns it (the
+// in order. emit must not keep the payload after it returns (it is reused
+// for the next value). If emit returns an error the procedure's yield returns it (the
 // procedure should stop). Stream blocks for as long as the procedure runs.
 // Argument errors wrap ErrBadArguments; a procedure that is not a sequence
 // returns ErrInvalid.
@@ -176,13 +178,18 @@ func (p Procedure) Stream(ctx context.Context, args []byte, emit func(payload []
 	return p.stream(ctx, args, emit)
 }
 
-// yielder returns the typed yield handed to a sequence procedure.
+// yielder returns the typed yield handed to a sequence procedure. It
+// encodes every value into the same buffer: emit does not keep it.
 func yielder[T any](emit func([]byte) error) func(T) error {
+	var buf []byte
+	box := new(T) // encoded through a pointer: no allocation per value
 	return func(v T) error {
-		out, err := codec.Append(nil, v)
+		*box = v
+		out, err := codec.Append(buf[:0], box)
 		if err != nil {
 			return fmt.Errorf("%w: %T: %w", ErrBadResult, v, err)
 		}
+		buf = out
 		return emit(out)
 	}
 }

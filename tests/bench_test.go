@@ -63,3 +63,31 @@ func BenchmarkConcurrent64(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkStream: one caller reads a sequence procedure's values; per
+// value.
+func BenchmarkStream(b *testing.B) {
+	callee, caller := newInterface(b), newInterface(b)
+	must(b, callee.Register(3, procedures.Sequence1(func(_ context.Context, n int, yield func(int) error) error {
+		for i := range n {
+			if err := yield(i); err != nil {
+				return err
+			}
+		}
+		return nil
+	})))
+	w, _ := connect(b, tcp, caller, callee)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	n := 0
+	for v, err := range ipfi.Iter[int](ctx, w, 3, b.N) {
+		if err != nil || v != n {
+			b.Fatal(v, err)
+		}
+		n++
+	}
+	if n != b.N {
+		b.Fatalf("%d values, want %d", n, b.N)
+	}
+}

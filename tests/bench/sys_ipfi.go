@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/ipfi-go/ipfi"
 	"github.com/ipfi-go/ipfi/procedures"
@@ -79,11 +80,36 @@ func (s *ipfiSystem) op(scenario string) func(context.Context) error {
 		return s.echoCall
 	case connectCall:
 		return s.connectCall
-		// case stream100K: once the streaming consumer API lands, return an
-		// op that calls procCount with s.e.streamLen and counts the values
-		// (the server side is registered already).
+	case stream100K:
+		return s.count
 	}
 	return nil
+}
+
+// count reads a stream of s.e.streamLen values, as the gRPC client does.
+func (s *ipfiSystem) count(ctx context.Context) error {
+	st, err := s.w.Stream(ctx, procCount, []any{s.e.streamLen})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for i := 0; i <= s.e.streamLen; i++ {
+		var v int
+		err := st.Recv(&v)
+		if err == io.EOF {
+			if i != s.e.streamLen {
+				return fmt.Errorf("bench: ipfi stream ended after %d values, want %d", i, s.e.streamLen)
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if v != i {
+			return fmt.Errorf("bench: ipfi stream value %d is %d", i, v)
+		}
+	}
+	return fmt.Errorf("bench: ipfi stream did not end after %d values", s.e.streamLen)
 }
 
 func (s *ipfiSystem) concat(ctx context.Context, w *ipfi.Wire) error {
