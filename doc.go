@@ -32,6 +32,33 @@
 // peer without this library's extensions, such as the Rust crate, a failed
 // call is answered with an empty response, and Call reports ErrRemote.
 //
+// # Streams
+//
+// A sequence procedure (procedures.Sequence0..2) yields values one by one;
+// the caller reads them as an iterator, with Recv, or all at once:
+//
+//	for n, err := range ipfi.Iter[int](ctx, w, 3, 10) { ... }
+//	all, err := ipfi.Collect[int](ctx, w, 3, 10)
+//
+// Wire.Open starts a call whose arguments are sent in pieces (Stream.Send,
+// then CloseSend; the Rust crate's partial arguments) and whose response is
+// read with Stream.Recv. A bidirectional procedure (procedures.Bidi) reads
+// the values its caller sends while it streams values back; a raw stream
+// (procedures.RawStream) chooses each message's terminator. Breaking out of
+// an iterator, closing a stream or ending its context cancels the call.
+//
+// # Extensions
+//
+// Each wire announces this project's extensions with one byte as it opens
+// (a Rust peer skips it; Plain turns it off). Between two peers that both
+// announced them, a failed call ends with a RemoteError carrying a code
+// and a message, a caller's cancel reaches the callee's procedure context
+// (cause ErrCancelled), streams are flow-controlled with credits (a slow
+// reader holds the producer back: StreamWindow, 64 KiB by default, in both
+// directions), and Wire.Ping measures a round trip. Against a peer without
+// them, streams run unbounded as the Rust crate's do and a cancel stays on
+// this side. The layouts are in the wire package's PROTOCOL.md.
+//
 // # Inside
 //
 // Each interface is an actor system (protoactor-go): an interface root
