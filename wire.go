@@ -132,7 +132,8 @@ func Call[T any](ctx context.Context, w *Wire, proc procedures.Index, args ...an
 }
 
 // Ping sends the peer a ping and waits for its pong: the round trip time,
-// or ErrNoExtensions for a peer without the extensions.
+// or ErrNoExtensions for a peer without the extensions. On a fresh wire it
+// first waits for the peer's first bytes, which say whether it has them.
 func (w *Wire) Ping(ctx context.Context) (time.Duration, error) { return w.w.Ping(ctx) }
 
 // PeerExtensions reports whether the peer has announced this project's

@@ -15,6 +15,7 @@ type parserActor struct {
 	wire   *actor.PID
 	failed bool
 	ext    bool // the peer's announcement was read
+	heard  bool // a chunk was read (w.heard is closed)
 }
 
 func (p *parserActor) Receive(ctx actor.Context) {
@@ -64,6 +65,11 @@ func (p *parserActor) chunk(ctx actor.Context, m *chunkMsg) {
 		frames = append(frames, f)
 		return nil
 	})
+	if !p.heard {
+		// The peer's first bytes are in: whether it announced is settled.
+		p.heard = true
+		close(p.w.heard)
+	}
 	if len(frames) > 0 {
 		ctx.Send(p.wire, &framesMsg{frames: frames})
 	}

@@ -44,6 +44,7 @@ type Wire struct {
 	procCtx    context.Context
 	procCancel context.CancelCauseFunc
 
+	heard  chan struct{} // closed once the first bytes from the peer were parsed
 	pingMu sync.Mutex
 	pingN  uint64
 	pings  map[uint64]chan struct{}
@@ -68,6 +69,7 @@ func newWire(s *System, r io.Reader, wr io.Writer, c io.Closer, opt WireOptions)
 		ext:        !opt.Plain,
 		idx:        newIndices(maxRustCallIndex),
 		done:       make(chan struct{}),
+		heard:      make(chan struct{}),
 		wg:         &s.wg,
 	}
 	w.out = newWriter(wr, w.wg, func(err error) { w.die(err) })
@@ -270,12 +272,22 @@ func (w *Wire) errOr(err error) error {
 }
 
 // Ping sends the peer a ping and waits for its pong, returning the round
-// trip time. It fails with ErrNoExtensions if the peer has not announced
-// the extensions, with a WireError if the wire ends first, or with ctx's
-// error.
+// trip time. Until the peer's first bytes have arrived it waits for them
+// (they say whether the peer speaks the extensions). It fails with
+// ErrNoExtensions if the peer did not announce the extensions, with a
+// WireError if the wire ends first, or with ctx's error.
 func (w *Wire) Ping(ctx context.Context) (time.Duration, error) {
 	if !w.peerExt.Load() {
-		return 0, ErrNoExtensions
+		select {
+		case <-w.heard:
+		case <-w.done:
+			return 0, terminated(w.Err())
+		case <-ctx.Done():
+			return 0, context.Cause(ctx)
+		}
+		if !w.peerExt.Load() {
+			return 0, ErrNoExtensions
+		}
 	}
 	c := make(chan struct{})
 	w.pingMu.Lock()
