@@ -86,12 +86,20 @@ func (p *Pending) result() ([][]byte, error) {
 // Recv returns the next value of the response, in order, blocking until
 // one arrives: io.EOF once the response is complete and every value was
 // taken; the call's error (a RemoteError, a WireError) after the values
-// that arrived before it. If ctx ends first the call is cancelled. Taking
+// that arrived before it. If ctx ends first the call is cancelled and Recv
+// returns ctx's cause; after Cancel it returns ErrCancelled. Taking
 // a value grants the callee credit for more (flow control). Recv is for
 // calls made with Open; one goroutine at a time.
 func (p *Pending) Recv(ctx context.Context) ([]byte, error) {
 	for {
 		p.mu.Lock()
+		if p.abandoned {
+			p.mu.Unlock()
+			if err := ctx.Err(); err != nil {
+				return nil, context.Cause(ctx)
+			}
+			return nil, ErrCancelled
+		}
 		if p.head < len(p.chunks) {
 			c := p.chunks[p.head]
 			p.chunks[p.head] = nil

@@ -152,6 +152,7 @@ func (s *System) Close() error {
 		s.mu.Unlock()
 		deadline := time.NewTimer(s.grace)
 		for _, w := range wires {
+			w.setErr(ErrClosed) // before the peer can answer by hanging up
 			w.sayGoodbye()
 		}
 		for _, w := range wires {

@@ -148,7 +148,16 @@ func (w *Wire) sayGoodbye() {
 // Close does not wait for them (the interface's Close does). It is
 // idempotent and safe to call concurrently.
 func (w *Wire) Close() error {
-	if w.Err() == nil {
+	// Record the cause first: the peer may answer the Termination message
+	// by closing the transport, and the end of stream that this side then
+	// reads must not become the cause.
+	w.errMu.Lock()
+	up := w.err == nil
+	if up {
+		w.err = ErrClosed
+	}
+	w.errMu.Unlock()
+	if up {
 		w.sayGoodbye()
 		select {
 		case <-w.out.drained():
