@@ -115,6 +115,15 @@ func (c *inboundActor) frame(ctx actor.Context, f *wire.Frame) {
 		c.in.add(f.Payload, c.ended)
 		return
 	}
+	proc, ok := c.w.sys.registry.Lookup(procedures.Index(c.key.proc))
+	if ok && proc.Kind() == procedures.KindBidi && !c.started {
+		// A bidirectional procedure starts now and takes its arguments as
+		// they come; credit is granted as it takes them.
+		c.in = newInput(c.w, c.key)
+		c.in.add(f.Payload, c.ended)
+		c.start(ctx, proc, nil)
+		return
+	}
 	c.size += len(f.Payload)
 	if c.size > c.w.limits.MaxCallArgs {
 		c.over, c.args = true, nil
@@ -132,14 +141,6 @@ func (c *inboundActor) frame(ctx actor.Context, f *wire.Frame) {
 				c.ungranted = 0
 			}
 		}
-	}
-	proc, ok := c.w.sys.registry.Lookup(procedures.Index(c.key.proc))
-	if ok && proc.Kind() == procedures.KindBidi && !c.over {
-		c.in = newInput(c.w, c.key)
-		c.in.add(c.args, c.ended)
-		c.args = nil
-		c.start(ctx, proc, nil)
-		return
 	}
 	if !c.ended {
 		return

@@ -158,7 +158,10 @@ func (p *Pending) takeCredit(n int64) int64 {
 // Send sends payload (MessagePack values, concatenated) as more of the
 // call's arguments, in a Call message with terminator None. With a callee
 // that speaks the extensions it blocks while the callee's argument window
-// is used up. It fails after CloseSend, once the call has ended, or when
+// is used up. On a fresh wire whose peer has sent nothing yet, a Send that
+// finds the window used up first waits (up to peerWait) for the peer's
+// first bytes, which say whether it speaks the extensions: a Rust peer
+// writes nothing before it answers, and is then sent to without limit. It fails after CloseSend, once the call has ended, or when
 // ctx ends. An empty payload sends nothing.
 func (p *Pending) Send(ctx context.Context, payload []byte) error {
 	if len(payload) == 0 {
@@ -169,7 +172,10 @@ func (p *Pending) Send(ctx context.Context, payload []byte) error {
 	if p.sendEnded {
 		return ErrSendClosed
 	}
-	for p.argCredit.Load() <= 0 && p.w.peerExt.Load() {
+	for p.argCredit.Load() <= 0 {
+		if !p.w.peerExt.Load() && !p.w.awaitPeer(ctx) {
+			break // a peer without flow control
+		}
 		select {
 		case <-p.argNotify:
 		case <-p.w.done:

@@ -336,3 +336,21 @@ func (w *Wire) pong(nonce uint64) {
 	}
 	w.pingMu.Unlock()
 }
+
+// peerWait is how long a sender that needs to know whether the peer speaks
+// the extensions waits for the peer's first bytes.
+const peerWait = time.Second
+
+// awaitPeer waits until the peer's first bytes have arrived (at most
+// peerWait) and reports whether the peer speaks the extensions.
+func (w *Wire) awaitPeer(ctx context.Context) bool {
+	t := time.NewTimer(peerWait)
+	defer t.Stop()
+	select {
+	case <-w.heard:
+	case <-w.done:
+	case <-ctx.Done():
+	case <-t.C:
+	}
+	return w.peerExt.Load()
+}
