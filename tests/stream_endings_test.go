@@ -67,6 +67,7 @@ func TestStreamFlowControlBoundsHeap(t *testing.T) {
 		t.Fatalf("metric %s unsupported", heap[0].Name)
 	}
 	stop, sampled := make(chan struct{}), make(chan uint64, 1)
+	stopCh := stop // the sampler's own copy: stopSampler clears stop
 	go func() {
 		tick := time.NewTicker(2 * time.Millisecond)
 		defer tick.Stop()
@@ -76,7 +77,7 @@ func TestStreamFlowControlBoundsHeap(t *testing.T) {
 			metrics.Read(s)
 			peak = max(peak, s[0].Value.Uint64())
 			select {
-			case <-stop:
+			case <-stopCh:
 				sampled <- peak
 				return
 			case <-tick.C:
