@@ -39,7 +39,7 @@ func TestHarness(t *testing.T) {
 		unarySmall:  {"ipfi", "raw", "netrpc", "grpc"},
 		unary64K:    {"ipfi", "raw", "netrpc", "grpc"},
 		c64OneConn:  {"ipfi", "rawmux", "netrpc", "grpc"},
-		stream100K:  {"raw", "grpc"},
+		stream100K:  {"ipfi", "raw", "grpc"},
 		connectCall: {"ipfi", "raw", "netrpc", "grpc"},
 	}
 	for sc, systems := range want {
