@@ -68,6 +68,8 @@ type inboundActor struct {
 	w         *Wire
 	key       callKey
 	entry     *inboundEntry
+	proc      procedures.Procedure // looked up once, by the wire, when the call began
+	known     bool                 // proc is registered
 	args      []byte
 	size      int
 	ungranted int  // argument bytes taken and not yet granted back (extensions)
@@ -115,7 +117,7 @@ func (c *inboundActor) frame(ctx actor.Context, f *wire.Frame) {
 		c.in.add(f.Payload, c.ended)
 		return
 	}
-	proc, ok := c.w.sys.registry.Lookup(procedures.Index(c.key.proc))
+	proc, ok := c.proc, c.known
 	if ok && proc.Kind() == procedures.KindBidi && !c.started {
 		// A bidirectional procedure starts now and takes its arguments as
 		// they come; credit is granted as it takes them.

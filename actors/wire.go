@@ -170,21 +170,26 @@ func (w *Wire) Close() error {
 	return nil
 }
 
+// begin checks that a call may start and takes its call index.
+func (w *Wire) begin(ctx context.Context, proc uint64) (uint64, error) {
+	if w.calleeOnly {
+		return 0, ErrCalleeOnly
+	}
+	if err := w.Err(); err != nil {
+		return 0, terminated(err)
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, context.Cause(ctx)
+	}
+	return w.idx.take(proc)
+}
+
 // Start sends a call of procedure proc with the given argument payload
 // (MessagePack values concatenated) and returns its handle. It writes the
 // call itself (blocking while the transport accepts the bytes) unless
 // another goroutine is writing, in which case the call joins that write.
 func (w *Wire) Start(ctx context.Context, proc uint64, payload []byte) (*Pending, error) {
-	if w.calleeOnly {
-		return nil, ErrCalleeOnly
-	}
-	if err := w.Err(); err != nil {
-		return nil, terminated(err)
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, context.Cause(ctx)
-	}
-	call, err := w.idx.take(proc)
+	call, err := w.begin(ctx, proc)
 	if err != nil {
 		return nil, err
 	}
@@ -211,16 +216,7 @@ type OpenOptions struct {
 // and ended with CloseSend, and whose response is read value by value with
 // Recv. Nothing is written until the first Send or CloseSend.
 func (w *Wire) Open(ctx context.Context, proc uint64, opt OpenOptions) (*Pending, error) {
-	if w.calleeOnly {
-		return nil, ErrCalleeOnly
-	}
-	if err := w.Err(); err != nil {
-		return nil, terminated(err)
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, context.Cause(ctx)
-	}
-	call, err := w.idx.take(proc)
+	call, err := w.begin(ctx, proc)
 	if err != nil {
 		return nil, err
 	}

@@ -120,13 +120,14 @@ func (a *wireActor) inboundFrame(ctx actor.Context, f *wire.Frame) {
 			return
 		}
 		w := a.w
-		if w.peerExt.Load() {
-			if proc, ok := w.sys.registry.Lookup(procedures.Index(k.proc)); ok && proc.Kind() != procedures.KindUnary {
-				e.creditSig = make(chan struct{}, 1)
-				e.credit.Store(wire.InitialCredit)
-			}
+		proc, known := w.sys.registry.Lookup(procedures.Index(k.proc))
+		if known && proc.Kind() != procedures.KindUnary && w.peerExt.Load() {
+			e.creditSig = make(chan struct{}, 1)
+			e.credit.Store(wire.InitialCredit)
 		}
-		e.pid = ctx.Spawn(a.props(func() actor.Actor { return &inboundActor{w: w, key: k, entry: e} }))
+		e.pid = ctx.Spawn(a.props(func() actor.Actor {
+			return &inboundActor{w: w, key: k, entry: e, proc: proc, known: known}
+		}))
 		a.inbound[k] = e
 		a.inPIDs[e.pid] = k
 	}

@@ -2,7 +2,6 @@ package wire
 
 import (
 	"bytes"
-	"encoding/hex"
 	"errors"
 	"os"
 	"strings"
@@ -26,26 +25,13 @@ func extensionVectors(tb testing.TB) []extVector {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var out []extVector
-	desc := ""
-	for i, line := range strings.Split(string(b), "\n") {
-		line = strings.TrimRight(line, "\r")
-		switch {
-		case strings.TrimSpace(line) == "":
-			continue
-		case strings.HasPrefix(line, "#"):
-			desc = strings.TrimSpace(strings.TrimLeft(line, "# "))
-			continue
-		}
-		name, hx, ok := strings.Cut(line, " ")
-		if !ok {
-			tb.Fatalf("extensions.txt line %d: no hex", i+1)
-		}
-		v, err := hex.DecodeString(strings.TrimSpace(hx))
-		if err != nil {
-			tb.Fatalf("extensions.txt line %d: %v", i+1, err)
-		}
-		out = append(out, extVector{name: name, desc: desc, bytes: v})
+	all, err := vectors.Parse(string(b))
+	if err != nil {
+		tb.Fatalf("extensions.txt: %v", err)
+	}
+	out := make([]extVector, 0, len(all))
+	for _, v := range all {
+		out = append(out, extVector{name: v.Name, desc: v.Description, bytes: v.Bytes})
 	}
 	return out
 }

@@ -34,9 +34,20 @@ func (v Vector) IsMsgpack() bool { return strings.HasPrefix(v.Name, "msgpack_") 
 // All returns every vector in file order. It panics if the embedded file is
 // malformed, which a test of this package rules out.
 func All() []Vector {
+	out, err := Parse(file)
+	if err != nil {
+		panic(err)
+	}
+	return out
+}
+
+// Parse reads vectors in this file's format: '# description' lines, then
+// 'name HEX' lines, blank lines ignored. The project's own vector files
+// (the extensions') use it too.
+func Parse(text string) ([]Vector, error) {
 	var out []Vector
 	desc := ""
-	for i, line := range strings.Split(file, "\n") {
+	for i, line := range strings.Split(text, "\n") {
 		line = strings.TrimRight(line, "\r")
 		switch {
 		case strings.TrimSpace(line) == "":
@@ -47,15 +58,15 @@ func All() []Vector {
 		}
 		name, hx, ok := strings.Cut(line, " ")
 		if !ok {
-			panic(fmt.Sprintf("vectors: line %d: no hex", i+1))
+			return nil, fmt.Errorf("vectors: line %d: no hex", i+1)
 		}
 		b, err := hex.DecodeString(strings.TrimSpace(hx))
 		if err != nil {
-			panic(fmt.Sprintf("vectors: line %d: %v", i+1, err))
+			return nil, fmt.Errorf("vectors: line %d: %v", i+1, err)
 		}
 		out = append(out, Vector{Name: name, Description: desc, Bytes: b, HeaderOnly: strings.Contains(desc, "[HEADER ONLY")})
 	}
-	return out
+	return out, nil
 }
 
 // Get returns the named vector's bytes; it panics on an unknown name.
