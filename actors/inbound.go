@@ -18,7 +18,10 @@ import (
 // inboundEntry is the wire's route to one inbound call actor, and the
 // state that the procedure's goroutine shares with the wire.
 type inboundEntry struct {
-	pid *actor.PID
+	pid   *actor.PID
+	key   callKey
+	proc  procedures.Procedure // looked up once, by the wire, when the call began
+	known bool                 // proc is registered
 	// answered is set by whoever writes the call's final response, before
 	// writing it: from then on the peer may reuse the call's (procedure, call)
 	// pair, and a Call frame with that pair starts a new call.
@@ -62,14 +65,15 @@ func (f *ProcedureFailure) Error() string {
 // then runs the procedure in a goroutine of its own (a procedure may block,
 // even call back over the same wire; a Receive must not) and answers. A
 // bidirectional procedure starts at the first piece of its arguments and
-// reads the rest as they arrive. When the actor stops, for whatever reason,
-// the procedure's context is cancelled.
+// reads the rest as they arrive. When the call ends the actor tells its
+// wire, which keeps it for a later call (or stops it); when the actor stops,
+// for whatever reason, the procedure's context is cancelled.
 type inboundActor struct {
 	w         *Wire
+	entry     *inboundEntry // the current call; nil while idle
 	key       callKey
-	entry     *inboundEntry
-	proc      procedures.Procedure // looked up once, by the wire, when the call began
-	known     bool                 // proc is registered
+	proc      procedures.Procedure
+	known     bool
 	args      []byte
 	size      int
 	ungranted int  // argument bytes taken and not yet granted back (extensions)
@@ -83,28 +87,47 @@ type inboundActor struct {
 func (c *inboundActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case frameRef:
-		c.frame(ctx, m.f)
-	case cancelMsg:
-		if !c.started {
-			c.w.answerError(c.key, c.entry, ErrCancelled, false)
-			ctx.Stop(ctx.Self())
-			return
+		if c.entry != nil { // else a frame routed as the last call ended
+			c.frame(ctx, m.f)
 		}
-		c.cancel(ErrCancelled)
+	case inBegin:
+		c.entry, c.key, c.proc, c.known = m.e, m.e.key, m.e.proc, m.e.known
+	case cancelMsg:
+		switch {
+		case c.entry == nil:
+		case !c.started:
+			c.w.answerError(c.key, c.entry, ErrCancelled, false)
+			c.end(ctx)
+		default:
+			c.cancel(ErrCancelled)
+		}
 	case *procDoneMsg:
 		if m.failure != nil {
 			// Turn the recovered panic into a supervision failure: the wire's
 			// strategy stops this call and reports it.
 			panic(m.failure)
 		}
-		ctx.Stop(ctx.Self())
+		c.end(ctx)
 	case *actor.Stopping:
-		if c.cancel != nil {
-			c.cancel(ErrCancelled)
-		}
-		if c.in != nil {
-			c.in.close()
-		}
+		c.release()
+	}
+}
+
+// end finishes the current call and hands the actor back to its wire.
+func (c *inboundActor) end(ctx actor.Context) {
+	e := c.entry
+	c.release()
+	*c = inboundActor{w: c.w}
+	ctx.Send(ctx.Parent(), inDone{e})
+}
+
+// release cancels the procedure's context and closes its input.
+func (c *inboundActor) release() {
+	if c.cancel != nil {
+		c.cancel(ErrCancelled)
+	}
+	if c.in != nil {
+		c.in.close()
 	}
 }
 
@@ -149,12 +172,12 @@ func (c *inboundActor) frame(ctx actor.Context, f *wire.Frame) {
 	}
 	if c.over {
 		c.w.answerError(c.key, c.entry, ErrLimit, false)
-		ctx.Stop(ctx.Self())
+		c.end(ctx)
 		return
 	}
 	if !ok {
 		c.w.answerError(c.key, c.entry, procedures.ErrUnknown, false)
-		ctx.Stop(ctx.Self())
+		c.end(ctx)
 		return
 	}
 	args := c.args
@@ -168,10 +191,11 @@ func (c *inboundActor) start(ctx actor.Context, proc procedures.Procedure, args 
 	pctx, cancel := context.WithCancelCause(c.w.procCtx)
 	c.cancel = cancel
 	self, root := ctx.Self(), ctx.ActorSystem().Root
-	c.w.wg.Add(1)
+	w, key, entry, in := c.w, c.key, c.entry, c.in // the actor is reused once the call ends
+	w.wg.Add(1)
 	go func() {
-		defer c.w.wg.Done()
-		root.Send(self, &procDoneMsg{failure: c.w.run(pctx, proc, c.key, c.entry, args, c.in)})
+		defer w.wg.Done()
+		root.Send(self, &procDoneMsg{failure: w.run(pctx, proc, key, entry, args, in)})
 	}()
 }
 

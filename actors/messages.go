@@ -3,6 +3,8 @@ package actors
 import (
 	"sync/atomic"
 
+	"github.com/asynkron/protoactor-go/actor"
+
 	"github.com/ipfi-go/ipfi/wire"
 )
 
@@ -72,3 +74,27 @@ type spawnWireMsg struct {
 type cancelMsg struct{}
 
 func (cancelMsg) IgnoreDeadLetterLogging() {}
+
+// inDone tells the wire that an inbound call actor's call has ended and the
+// actor is free for another (call actor -> wire). The entry says which.
+type inDone struct{ e *inboundEntry }
+
+func (inDone) IgnoreDeadLetterLogging() {}
+
+// outDone tells the wire that an outbound call actor's call has ended and
+// the actor is free for another (call actor -> wire).
+type outDone struct{ pid *actor.PID }
+
+func (outDone) IgnoreDeadLetterLogging() {}
+
+// inBegin hands an inbound call actor, new or idle, its call (wire -> call
+// actor).
+type inBegin struct{ e *inboundEntry }
+
+func (inBegin) IgnoreDeadLetterLogging() {}
+
+// outBegin hands an outbound call actor, new or idle, its call (wire ->
+// call actor).
+type outBegin struct{ p *Pending }
+
+func (outBegin) IgnoreDeadLetterLogging() {}

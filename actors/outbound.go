@@ -281,21 +281,24 @@ func (p *Pending) signal() {
 }
 
 // outboundActor collects the response of one call this side made and feeds
-// its handle. It stops when the response ends; if it is stopped before (its
-// wire ending), the handle fails with ErrWireTerminated after the values
-// that already arrived.
+// its handle. When the response ends the actor tells its wire, which keeps
+// it for a later call (or stops it); if it is stopped before (its wire
+// ending), the handle fails with ErrWireTerminated after the values that
+// already arrived.
 type outboundActor struct {
 	w       *Wire
 	call    *Pending
 	current []byte
 	unacked int64 // collect mode: bytes received and not yet granted back
-	ended   bool
+	ended   bool // true while idle
 }
 
 func (o *outboundActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case frameRef:
 		o.frame(ctx, m.f)
+	case outBegin:
+		*o = outboundActor{w: o.w, call: m.p}
 	case *actor.Stopping:
 		if !o.ended {
 			o.ended = true
@@ -360,7 +363,7 @@ func (o *outboundActor) received(n int) {
 }
 
 func (o *outboundActor) end(ctx actor.Context, err error) {
-	o.ended = true
 	o.call.finish(err)
-	ctx.Stop(ctx.Self())
+	*o = outboundActor{w: o.w, ended: true}
+	ctx.Send(ctx.Parent(), outDone{ctx.Self()})
 }

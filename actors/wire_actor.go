@@ -16,7 +16,16 @@ type wireActor struct {
 	inbound  map[callKey]*inboundEntry
 	inPIDs   map[*actor.PID]callKey
 	outbound map[callKey]*actor.PID
+	// Call actors whose call has ended, kept for the next calls: spawning
+	// and stopping an actor per call (registry insert and delete, a context,
+	// system messages) was a third of the CPU of a small call under load.
+	// They are children like the busy ones and stop with the wire.
+	idleIn, idleOut []*actor.PID
 }
+
+// callActorPool is how many idle call actors a wire keeps per direction
+// (about 1 KiB each; none until the wire has made or taken calls).
+const callActorPool = 64
 
 func (a *wireActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
@@ -26,6 +35,14 @@ func (a *wireActor) Receive(ctx actor.Context) {
 		}
 	case *startCallMsg:
 		a.startCall(ctx, m.call)
+	case inDone:
+		a.inboundEnded(ctx, m.e)
+	case outDone:
+		if a.stopping || len(a.idleOut) >= callActorPool {
+			ctx.Stop(m.pid)
+		} else {
+			a.idleOut = append(a.idleOut, m.pid)
+		}
 	case *fatalMsg:
 		a.stopping = true
 		a.w.die(m.cause)
@@ -120,18 +137,37 @@ func (a *wireActor) inboundFrame(ctx actor.Context, f *wire.Frame) {
 			return
 		}
 		w := a.w
-		proc, known := w.sys.registry.Lookup(procedures.Index(k.proc))
-		if known && proc.Kind() != procedures.KindUnary && w.peerExt.Load() {
+		e.key = k
+		e.proc, e.known = w.sys.registry.Lookup(procedures.Index(k.proc))
+		if e.known && e.proc.Kind() != procedures.KindUnary && w.peerExt.Load() {
 			e.creditSig = make(chan struct{}, 1)
 			e.credit.Store(wire.InitialCredit)
 		}
-		e.pid = ctx.Spawn(a.props(func() actor.Actor {
-			return &inboundActor{w: w, key: k, entry: e, proc: proc, known: known}
-		}))
+		if n := len(a.idleIn); n > 0 {
+			e.pid = a.idleIn[n-1]
+			a.idleIn[n-1] = nil
+			a.idleIn = a.idleIn[:n-1]
+		} else {
+			e.pid = ctx.Spawn(a.props(func() actor.Actor { return &inboundActor{w: w} }))
+		}
+		ctx.Send(e.pid, inBegin{e}) // the call actor takes up this call
 		a.inbound[k] = e
 		a.inPIDs[e.pid] = k
 	}
 	ctx.Send(e.pid, frameRef{f})
+}
+
+// inboundEnded takes back the actor of an inbound call that has ended.
+func (a *wireActor) inboundEnded(ctx actor.Context, e *inboundEntry) {
+	delete(a.inPIDs, e.pid)
+	if a.inbound[e.key] == e {
+		delete(a.inbound, e.key)
+	}
+	if a.stopping || len(a.idleIn) >= callActorPool {
+		ctx.Stop(e.pid)
+		return
+	}
+	a.idleIn = append(a.idleIn, e.pid)
 }
 
 func (a *wireActor) startCall(ctx actor.Context, p *Pending) {
@@ -140,7 +176,15 @@ func (a *wireActor) startCall(ctx actor.Context, p *Pending) {
 		close(p.done)
 		return
 	}
-	w := a.w
-	pid := ctx.Spawn(a.props(func() actor.Actor { return &outboundActor{w: w, call: p} }))
+	var pid *actor.PID
+	if n := len(a.idleOut); n > 0 {
+		pid = a.idleOut[n-1]
+		a.idleOut[n-1] = nil
+		a.idleOut = a.idleOut[:n-1]
+	} else {
+		w := a.w
+		pid = ctx.Spawn(a.props(func() actor.Actor { return &outboundActor{w: w, ended: true} }))
+	}
+	ctx.Send(pid, outBegin{p}) // the actor takes up this call
 	a.outbound[p.key] = pid
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"runtime"
 	"sync"
 
 	"github.com/ipfi-go/ipfi/wire"
@@ -42,6 +43,11 @@ const highWater = 256 << 10
 // maxRetained is the largest buffer the writer keeps between bursts, so an
 // idle wire stays small.
 const maxRetained = 256 << 10
+
+// gatherBelow: a flusher that finds fewer bytes than this pending yields the
+// processor once before writing, so frames that are about to be appended
+// join the same write.
+const gatherBelow = 16 << 10
 
 func newWriter(w io.Writer, wg *sync.WaitGroup, onError func(error)) *writer {
 	return &writer{w: w, wg: wg, onError: onError}
@@ -167,6 +173,14 @@ func (w *writer) release(block bool) error {
 // flushing set; returns with mu held and flushing cleared.
 func (w *writer) flushLocked() error {
 	for len(w.pending) > 0 && w.err == nil {
+		if len(w.pending) < gatherBelow {
+			// Let the goroutines that are ready to run append their frames
+			// first: under load many go out in this one write; alone, this
+			// costs a trip through the scheduler.
+			w.mu.Unlock()
+			runtime.Gosched()
+			w.mu.Lock()
+		}
 		buf := w.pending
 		w.pending = w.spare[:0]
 		w.spare = nil
