@@ -290,7 +290,7 @@ type outboundActor struct {
 	call    *Pending
 	current []byte
 	unacked int64 // collect mode: bytes received and not yet granted back
-	ended   bool // true while idle
+	ended   bool  // true while idle
 }
 
 func (o *outboundActor) Receive(ctx actor.Context) {
