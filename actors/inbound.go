@@ -185,18 +185,16 @@ func (c *inboundActor) frame(ctx actor.Context, f *wire.Frame) {
 	c.start(ctx, proc, args)
 }
 
-// start runs the procedure in its own goroutine.
+// start runs the procedure in a goroutine of its own (see runners).
 func (c *inboundActor) start(ctx actor.Context, proc procedures.Procedure, args []byte) {
 	c.started = true
 	pctx, cancel := context.WithCancelCause(c.w.procCtx)
 	c.cancel = cancel
 	self, root := ctx.Self(), ctx.ActorSystem().Root
 	w, key, entry, in := c.w, c.key, c.entry, c.in // the actor is reused once the call ends
-	w.wg.Add(1)
-	go func() {
-		defer w.wg.Done()
+	w.goProc(func() {
 		root.Send(self, &procDoneMsg{failure: w.run(pctx, proc, key, entry, args, in)})
-	}()
+	})
 }
 
 // run invokes a procedure and writes its response. It returns a

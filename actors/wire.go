@@ -43,6 +43,7 @@ type Wire struct {
 	// cancelled, with the wire's cause, when the wire ends.
 	procCtx    context.Context
 	procCancel context.CancelCauseFunc
+	runners    runners // goroutines that run procedures, kept briefly for the next call
 
 	heard  chan struct{} // closed once the first bytes from the peer were parsed
 	pingMu sync.Mutex

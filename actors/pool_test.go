@@ -1,0 +1,201 @@
+package actors
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ipfi-go/ipfi/procedures"
+)
+
+// pairOf connects two wires of two systems over an in-memory pipe; the
+// callee side serves procedure 0 (echo) and procedure 1 (blocks until its
+// context ends).
+func pairOf(t *testing.T) (caller, callee *Wire, callerSys, calleeSys *System) {
+	t.Helper()
+	reg := procedures.NewRegistry()
+	must(t, reg.Register(0, procedures.Raw(func(_ context.Context, args []byte) ([]byte, error) {
+		return args, nil
+	})))
+	must(t, reg.Register(1, procedures.Raw(func(ctx context.Context, _ []byte) ([]byte, error) {
+		<-ctx.Done()
+		return nil, context.Cause(ctx)
+	})))
+	callerSys, calleeSys = NewSystem(Config{}), NewSystem(Config{Registry: reg})
+	t.Cleanup(func() {
+		must(t, callerSys.Close())
+		must(t, calleeSys.Close())
+	})
+	a, b := net.Pipe()
+	var err error
+	caller, err = callerSys.Connect(a, a, a, WireOptions{})
+	must(t, err)
+	callee, err = calleeSys.Connect(b, b, b, WireOptions{})
+	must(t, err)
+	return caller, callee, callerSys, calleeSys
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// spawned counts the actors ever spawned in a system.
+func (s *System) spawned() uint64 { return atomic.LoadUint64(&s.as.ProcessRegistry.SequenceID) }
+
+// processes counts the actors registered in a system.
+func (s *System) processes() int {
+	n := 0
+	for _, m := range s.as.ProcessRegistry.LocalPIDs.LocalPIDs {
+		n += m.Count()
+	}
+	return n
+}
+
+// TestCallActorsAreReused: call actors go back to their wire when their call
+// ends, so many calls, sequential or concurrent, leave at most
+// callActorPool idle actors per side and no actor per finished call.
+func TestCallActorsAreReused(t *testing.T) {
+	caller, _, callerSys, calleeSys := pairOf(t)
+	ctx := context.Background()
+	before := callerSys.processes() + calleeSys.processes()
+	spawnedBefore := callerSys.spawned() + calleeSys.spawned()
+	payload := []byte{0xa1, 'x'}
+	for range 500 {
+		out, err := caller.Call(ctx, 0, payload)
+		must(t, err)
+		if len(out) != 1 || !bytes.Equal(out[0], payload) {
+			t.Fatalf("echo = %x, want one %x", out, payload)
+		}
+	}
+	// Sequential calls need one actor per side, two when the next call
+	// begins before the last one's actor is back with its wire (the caller
+	// has its answer before the actor reports to the wire).
+	if got := callerSys.processes() + calleeSys.processes(); got > before+4 {
+		t.Fatalf("after 500 sequential calls: %d actors, want at most %d (two call actors per side)", got, before+4)
+	}
+	if n := callerSys.spawned() + calleeSys.spawned() - spawnedBefore; n > 4 {
+		t.Fatalf("500 sequential calls spawned %d actors, want at most 4", n)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 200)
+	for i := range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := []byte{0xcd, byte(i >> 8), byte(i)}
+			out, err := caller.Call(ctx, 0, p)
+			if err == nil && (len(out) != 1 || !bytes.Equal(out[0], p)) {
+				err = errors.New("wrong echo")
+			}
+			if err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if got := callerSys.processes() + calleeSys.processes(); got > before+2*callActorPool {
+		t.Fatalf("after 200 concurrent calls: %d actors, want at most %d", got, before+2*callActorPool)
+	}
+}
+
+// TestReusedCallActorIgnoresStaleCancel: a cancel for a call that has ended
+// does not reach the next call its actor takes up.
+func TestReusedCallActorIgnoresStaleCancel(t *testing.T) {
+	caller, _, _, _ := pairOf(t)
+	ctx := context.Background()
+	for i := range 200 {
+		// A short call whose cancel races its answer...
+		p, err := caller.Start(ctx, 0, []byte{0x01})
+		must(t, err)
+		p.Cancel()
+		_, _ = p.Wait(ctx)
+		// ... then a call on the same actors must still be answered.
+		out, err := caller.Call(ctx, 0, []byte{0x02})
+		if err != nil || len(out) != 1 || out[0][0] != 0x02 {
+			t.Fatalf("round %d: call after a cancelled one = %x, %v", i, out, err)
+		}
+	}
+}
+
+// TestRunnersAreReusedAndEnd: a procedure's goroutine waits for the next
+// call for runnerIdle, takes it if one comes, and ends after that or as soon
+// as its wire ends.
+func TestRunnersAreReusedAndEnd(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	var wg sync.WaitGroup
+	w := &Wire{procCtx: ctx, wg: &wg}
+	parked := func() int {
+		w.runners.mu.Lock()
+		defer w.runners.mu.Unlock()
+		return len(w.runners.idle)
+	}
+	ids := make(chan uint64, 2)
+	var gone sync.WaitGroup
+	for range 2 {
+		gone.Add(1)
+		w.goProc(func() { ids <- goid(); gone.Done() })
+		gone.Wait()
+		waitUntil(t, func() bool { return parked() == 1 })
+	}
+	if a, b := <-ids, <-ids; a != b {
+		t.Errorf("second job ran on goroutine %d, first on %d: want the same runner", b, a)
+	}
+	// Idle for runnerIdle: the runner ends.
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * runnerIdle):
+		t.Fatal("an idle runner did not end")
+	}
+	if parked() != 0 {
+		t.Fatal("an ended runner is still listed")
+	}
+	// A parked runner ends with its wire, long before its idle time.
+	defer func(d time.Duration) { runnerIdle = d }(runnerIdle)
+	runnerIdle = time.Hour
+	w.goProc(func() {})
+	waitUntil(t, func() bool { return parked() == 1 })
+	cancel(ErrClosed)
+	ended := make(chan struct{})
+	go func() { wg.Wait(); close(ended) }()
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a parked runner did not end with its wire")
+	}
+}
+
+// goid is the calling goroutine's id, from its stack header.
+func goid() uint64 {
+	var b [64]byte
+	s := b[:runtime.Stack(b[:], false)]
+	s = bytes.TrimPrefix(s, []byte("goroutine "))
+	id, _ := strconv.ParseUint(string(s[:bytes.IndexByte(s, ' ')]), 10, 64)
+	return id
+}
+
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached in 5 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
