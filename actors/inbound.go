@@ -190,6 +190,16 @@ func (c *inboundActor) start(ctx actor.Context, proc procedures.Procedure, args 
 	c.started = true
 	pctx, cancel := context.WithCancelCause(c.w.procCtx)
 	c.cancel = cancel
+	if proc.IsQuick() {
+		// A quick procedure runs here, on the goroutine dispatching the
+		// frame (normally the wire's reader); its answer is appended
+		// without blocking and written once the reader's chunk is done.
+		if failure := c.w.run(pctx, proc, c.key, c.entry, args, nil); failure != nil {
+			panic(failure) // a supervision failure, as in procDoneMsg
+		}
+		c.end(ctx)
+		return
+	}
 	self, root := ctx.Self(), ctx.ActorSystem().Root
 	w, key, entry, in := c.w, c.key, c.entry, c.in // the actor is reused once the call ends
 	w.goProc(func() {
@@ -199,12 +209,14 @@ func (c *inboundActor) start(ctx actor.Context, proc procedures.Procedure, args 
 
 // run invokes a procedure and writes its response. It returns a
 // *ProcedureFailure if the procedure panicked (the caller is answered with an
-// error all the same).
+// error all the same). A quick procedure's answer is appended without
+// blocking (it runs inside its call actor's Receive).
 func (w *Wire) run(ctx context.Context, proc procedures.Procedure, key callKey, entry *inboundEntry, args []byte, in *input) (failure error) {
+	block := !proc.IsQuick()
 	defer func() {
 		if r := recover(); r != nil {
 			pf := &ProcedureFailure{Procedure: key.proc, Call: key.call, Panic: r, Stack: debug.Stack()}
-			w.answerError(key, entry, pf, true)
+			w.answerError(key, entry, pf, block)
 			failure = pf
 		}
 	}()
@@ -216,13 +228,13 @@ func (w *Wire) run(ctx context.Context, proc procedures.Procedure, key callKey, 
 	}
 	out, err := proc.Invoke(ctx, args)
 	if err != nil {
-		w.answerError(key, entry, err, true)
+		w.answerError(key, entry, err, block)
 		return nil
 	}
 	if entry.answered.Swap(true) {
 		return nil
 	}
-	w.out.frame(wire.KindResponse, wire.TermComplete, key.proc, key.call, out, true)
+	w.out.frame(wire.KindResponse, wire.TermComplete, key.proc, key.call, out, block)
 	return nil
 }
 

@@ -36,7 +36,12 @@ func (r *readerActor) loop(root *actor.RootContext) {
 			full := n == cap(msg.data)
 			msg.data = msg.data[:n]
 			msg.consumed.Store(false)
+			// Answers written without blocking while the chunk is dispatched
+			// (quick procedures, errors, pongs, credit) go out together
+			// when it is done.
+			r.w.out.hold()
 			root.Send(r.parser, msg)
+			r.w.out.unhold()
 			// With the parser's synchronous dispatcher the chunk is normally
 			// consumed by the time Send returns; if the parser was busy on
 			// another goroutine it is still queued and its buffer is not ours.

@@ -29,6 +29,12 @@ type writer struct {
 	pending  []byte
 	spare    []byte
 	flushing bool
+	// held counts readers dispatching a chunk (see hold): frames appended
+	// without blocking wait for the holder to flush them.
+	held int
+	// try writes without blocking (nil when the transport cannot): a
+	// reader flushes with it, never blocking in Write.
+	try      func(b []byte) (int, error)
 	err      error // sticky: the first write error, or the wire's end
 	wg       *sync.WaitGroup
 	onError  func(error)   // called once, outside the lock, on a write error
@@ -50,7 +56,7 @@ const maxRetained = 256 << 10
 const gatherBelow = 16 << 10
 
 func newWriter(w io.Writer, wg *sync.WaitGroup, onError func(error)) *writer {
-	return &writer{w: w, wg: wg, onError: onError}
+	return &writer{w: w, wg: wg, onError: onError, try: tryWriter(w)}
 }
 
 // frame appends one Call or Response frame. If block is true and no write is
@@ -146,9 +152,85 @@ func (w *writer) flushSoon() {
 	_ = w.release(false)
 }
 
+// hold is called by a reader before it dispatches a chunk: the frames that
+// the chunk's calls answer without blocking (quick procedures, errors,
+// pongs, credit) are appended and left for unhold, which writes them
+// together.
+func (w *writer) hold() {
+	w.mu.Lock()
+	w.held++
+	w.mu.Unlock()
+}
+
+// unhold ends a hold. The last holder writes what is pending, if nobody is
+// writing, without blocking: with a non-blocking write on a socket
+// (tryWriter) when the transport allows, handing what is left to a flusher
+// goroutine otherwise. A reader that blocked in Write could deadlock with a
+// peer whose reader blocks in Write too.
+func (w *writer) unhold() {
+	w.mu.Lock()
+	w.held--
+	if w.held > 0 || w.flushing || len(w.pending) == 0 || w.err != nil {
+		w.mu.Unlock()
+		return
+	}
+	if w.try == nil {
+		_ = w.release(false)
+		return
+	}
+	w.flushing = true
+	for len(w.pending) > 0 && w.err == nil {
+		if len(w.pending) < gatherBelow {
+			w.mu.Unlock()
+			runtime.Gosched() // as in flushLocked
+			w.mu.Lock()
+		}
+		buf := w.pending
+		w.pending = w.spare[:0]
+		w.spare = nil
+		if w.room != nil {
+			close(w.room)
+			w.room = nil
+		}
+		w.mu.Unlock()
+		n, err := w.try(buf)
+		w.mu.Lock()
+		if err != nil {
+			w.fail(err)
+			break
+		}
+		if n < len(buf) {
+			// The socket is full: what is left goes first, then what was
+			// appended meanwhile, written by a flusher that may block.
+			rest := make([]byte, 0, len(buf)-n+len(w.pending))
+			rest = append(append(rest, buf[n:]...), w.pending...)
+			w.pending = rest
+			w.wg.Add(1)
+			w.mu.Unlock()
+			go func() {
+				defer w.wg.Done()
+				w.mu.Lock()
+				w.flushLocked()
+				w.mu.Unlock()
+			}()
+			return
+		}
+		if cap(buf) <= maxRetained {
+			w.spare = buf[:0]
+		}
+	}
+	if cap(w.pending) > maxRetained {
+		w.pending = nil
+	}
+	w.flushing = false
+	w.wakeIdle()
+	w.mu.Unlock()
+}
+
 // release is called with mu held and unlocks it.
 func (w *writer) release(block bool) error {
-	if w.flushing {
+	if w.flushing || (!block && w.held > 0) {
+		// Someone is writing, or a reader holding the writer will.
 		w.mu.Unlock()
 		return nil
 	}

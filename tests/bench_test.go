@@ -9,25 +9,33 @@ import (
 )
 
 // benchWire returns a wire from a caller interface to a callee serving
-// procedure 1: (string, string) -> string, over tr.
+// procedure 1: (string, string) -> string, procedure 2: echo []byte, and
+// procedure 4: procedure 1 marked Quick, over tr.
 func benchWire(b *testing.B, tr transport) *ipfi.Wire {
 	callee, caller := newInterface(b), newInterface(b)
-	must(b, callee.Register(1, procedures.Func2(func(_ context.Context, a, c string) (string, error) {
+	join := procedures.Func2(func(_ context.Context, a, c string) (string, error) {
 		return a + " " + c, nil
-	})))
+	})
+	must(b, callee.Register(1, join))
 	must(b, callee.Register(2, procedures.Func1(func(_ context.Context, p []byte) ([]byte, error) { return p, nil })))
+	must(b, callee.Register(4, procedures.Quick(join)))
 	w, _ := connect(b, tr, caller, callee)
 	return w
 }
 
 // BenchmarkUnarySmall: one caller, sequential round trips over loopback TCP.
-func BenchmarkUnarySmall(b *testing.B) {
+func BenchmarkUnarySmall(b *testing.B) { benchUnarySmall(b, 1) }
+
+// BenchmarkUnarySmallQuick: the same with a Quick procedure.
+func BenchmarkUnarySmallQuick(b *testing.B) { benchUnarySmall(b, 4) }
+
+func benchUnarySmall(b *testing.B, proc procedures.Index) {
 	w := benchWire(b, tcp)
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		if _, err := ipfi.Call[string](ctx, w, 1, "John", "Doe"); err != nil {
+		if _, err := ipfi.Call[string](ctx, w, proc, "John", "Doe"); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -49,14 +57,19 @@ func BenchmarkUnary64K(b *testing.B) {
 }
 
 // BenchmarkConcurrent64: 64 callers sharing one wire.
-func BenchmarkConcurrent64(b *testing.B) {
+func BenchmarkConcurrent64(b *testing.B) { benchConcurrent64(b, 1) }
+
+// BenchmarkConcurrent64Quick: the same with a Quick procedure.
+func BenchmarkConcurrent64Quick(b *testing.B) { benchConcurrent64(b, 4) }
+
+func benchConcurrent64(b *testing.B, proc procedures.Index) {
 	w := benchWire(b, tcp)
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.SetParallelism(32) // 32 x GOMAXPROCS(2) = 64 callers
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := ipfi.Call[string](ctx, w, 1, "John", "Doe"); err != nil {
+			if _, err := ipfi.Call[string](ctx, w, proc, "John", "Doe"); err != nil {
 				b.Error(err)
 				return
 			}
