@@ -34,12 +34,12 @@ type writer struct {
 	held int
 	// try writes without blocking (nil when the transport cannot): a
 	// reader flushes with it, never blocking in Write.
-	try      func(b []byte) (int, error)
-	err      error // sticky: the first write error, or the wire's end
-	wg       *sync.WaitGroup
-	onError  func(error)   // called once, outside the lock, on a write error
-	idle     chan struct{} // closed when the writer next goes idle; made on demand
-	room     chan struct{} // closed when a flusher next takes the pending buffer; made on demand
+	try     func(b []byte) (int, error)
+	err     error // sticky: the first write error, or the wire's end
+	wg      *sync.WaitGroup
+	onError func(error)   // called once, outside the lock, on a write error
+	idle    chan struct{} // closed when the writer next goes idle; made on demand
+	room    chan struct{} // closed when a flusher next takes the pending buffer; made on demand
 }
 
 // highWater is how much a streaming producer may queue behind a write in
