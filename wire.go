@@ -7,6 +7,7 @@ import (
 
 	"github.com/ipfi-go/ipfi/actors"
 	"github.com/ipfi-go/ipfi/codec"
+	"github.com/ipfi-go/ipfi/internal/bufpool"
 	"github.com/ipfi-go/ipfi/procedures"
 )
 
@@ -40,15 +41,31 @@ func WireFrom(ctx context.Context) *Wire {
 // *RemoteError with the peer's code and message from a peer with the
 // extensions, or plain ErrRemote for the empty response of one without.
 func (w *Wire) Call(ctx context.Context, proc procedures.Index, reply any, args ...any) error {
-	payload, err := codec.AppendArgs(nil, args...)
+	p, err := w.start(ctx, proc, args)
 	if err != nil {
 		return err
 	}
-	chunks, err := w.w.Call(ctx, uint64(proc), payload)
+	chunks, err := p.Wait(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			p.Cancel()
+		}
 		return err
 	}
 	return decodeReply(proc, chunks, reply)
+}
+
+// start encodes args into a pooled buffer and sends the call: once Start
+// returns the writer has written or copied the payload, so the buffer goes
+// back at once.
+func (w *Wire) start(ctx context.Context, proc procedures.Index, args []any) (*actors.Pending, error) {
+	payload, err := codec.AppendArgs(bufpool.Get(), args...)
+	if err != nil {
+		return nil, err
+	}
+	p, err := w.w.Start(ctx, uint64(proc), payload)
+	bufpool.Put(payload)
+	return p, err
 }
 
 // decodeReply decodes a plain call's response.
@@ -62,7 +79,8 @@ func decodeReply(proc procedures.Index, chunks [][]byte, reply any) error {
 	if reply == nil {
 		return nil
 	}
-	return codec.Unmarshal(chunks[0], reply)
+	// The chunk is the caller's alone: a large []byte reply may alias it.
+	return codec.UnmarshalNoCopy(chunks[0], reply)
 }
 
 // CallRaw calls procedure proc with an argument payload sent as is
@@ -91,11 +109,7 @@ type Pending struct {
 // caller collects it later with Pending.Wait, from any goroutine. A call
 // costs no goroutine while it is open.
 func (w *Wire) Start(ctx context.Context, proc procedures.Index, args ...any) (*Pending, error) {
-	payload, err := codec.AppendArgs(nil, args...)
-	if err != nil {
-		return nil, err
-	}
-	p, err := w.w.Start(ctx, uint64(proc), payload)
+	p, err := w.start(ctx, proc, args)
 	if err != nil {
 		return nil, err
 	}

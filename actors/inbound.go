@@ -231,10 +231,10 @@ func (w *Wire) run(ctx context.Context, proc procedures.Procedure, key callKey, 
 		w.answerError(key, entry, err, block)
 		return nil
 	}
-	if entry.answered.Swap(true) {
-		return nil
+	if !entry.answered.Swap(true) {
+		w.out.frame(wire.KindResponse, wire.TermComplete, key.proc, key.call, out, block)
 	}
-	w.out.frame(wire.KindResponse, wire.TermComplete, key.proc, key.call, out, block)
+	proc.Release(out) // written or copied: the procedure may reuse it
 	return nil
 }
 

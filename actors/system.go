@@ -11,6 +11,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/ipfi-go/ipfi/procedures"
 	"github.com/ipfi-go/ipfi/supervision"
+	cmap "github.com/orcaman/concurrent-map"
 )
 
 // Config configures a System. The zero value of every field means its
@@ -80,6 +81,7 @@ func NewSystem(cfg Config) *System {
 		actor.WithDeadLetterThrottleInterval(10*time.Millisecond),
 		actor.WithDeadLetterRequestLogging(false),
 	)
+	shrinkRegistry(s.as)
 	s.root = s.as.Root.Spawn(actor.PropsFromProducer(
 		func() actor.Actor { return &rootActor{s: s} },
 		actor.WithDispatcher(s.dispatch), actor.WithMailbox(newInlineMailbox),
@@ -217,3 +219,26 @@ func (discardHandler) Enabled(context.Context, slog.Level) bool  { return false 
 func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
 func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return d }
 func (d discardHandler) WithGroup(string) slog.Handler           { return d }
+
+// registryBuckets is how many buckets the process registry of an ipfi
+// actor system has (protoactor makes 1024, each a concurrent map of 32
+// shards: 32,768 Go maps, about 3 MB, that every garbage collection scans).
+// 16 buckets of 32 shards still spread lock contention over 512 shards.
+const registryBuckets = 16
+
+// shrinkRegistry gives a fresh actor system a smaller process registry,
+// moving over the processes the system registered itself (the event stream,
+// dead letters). It must run before anything else uses the system.
+func shrinkRegistry(as *actor.ActorSystem) {
+	old := as.ProcessRegistry.LocalPIDs
+	small := &actor.SliceMap{LocalPIDs: make([]cmap.ConcurrentMap, registryBuckets)}
+	for i := range small.LocalPIDs {
+		small.LocalPIDs[i] = cmap.New()
+	}
+	for _, bucket := range old.LocalPIDs {
+		for item := range bucket.IterBuffered() {
+			small.GetBucket(item.Key).Set(item.Key, item.Val)
+		}
+	}
+	as.ProcessRegistry.LocalPIDs = small
+}

@@ -80,7 +80,10 @@ func (w *writer) frame(k wire.Kind, t wire.Terminator, proc, call uint64, payloa
 // directPayload is the payload size from which a blocking writer that finds
 // the writer idle writes the payload from the caller's slice (one writev
 // with the header on a net.Conn) instead of copying it into the buffer.
-const directPayload = 16 << 10
+// Below it, copying and one write is faster (measured on a 64 KiB echo:
+// 150-175 us against 185-200 us with writev); above, the buffer would not be
+// kept (maxRetained) and the copy would cost an allocation too.
+const directPayload = maxRetained
 
 // queue appends one frame of a stream without writing it itself: a
 // flusher goroutine writes what accumulates, so a fast producer's frames go

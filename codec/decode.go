@@ -60,8 +60,16 @@ func decodeValue(r *sliceReader, v any) error {
 // Unmarshal decodes exactly one value from data into v, which must be a
 // non-nil pointer. It is an error if bytes remain after the value. Unmarshal
 // does not keep data: strings and byte slices in v are copies.
-func Unmarshal(data []byte, v any) error {
-	r := sliceReader{b: data}
+func Unmarshal(data []byte, v any) error { return unmarshal(data, v, false) }
+
+// UnmarshalNoCopy is Unmarshal for a caller that hands data over: when v is
+// (or points to) a nil []byte, a value of 4 KiB or more aliases data instead
+// of being copied, so data must not be modified or reused afterwards.
+// Smaller values, and byte slices nested in other types, are copies.
+func UnmarshalNoCopy(data []byte, v any) error { return unmarshal(data, v, true) }
+
+func unmarshal(data []byte, v any, noCopy bool) error {
+	r := sliceReader{b: data, noCopy: noCopy}
 	if err := decodeValue(&r, v); err != nil {
 		return shortError(err)
 	}
@@ -76,8 +84,15 @@ func Unmarshal(data []byte, v any) error {
 // dst. Every error wraps ErrArgs: the payload holds fewer values, a value does
 // not fit its target, or bytes remain after the last value. DecodeArgs does not
 // keep payload.
-func DecodeArgs(payload []byte, dst ...any) error {
-	r := sliceReader{b: payload}
+func DecodeArgs(payload []byte, dst ...any) error { return decodeArgs(payload, dst, false) }
+
+// DecodeArgsNoCopy is DecodeArgs for a caller that hands payload over: a
+// []byte argument of 4 KiB or more decoded into a nil slice aliases payload,
+// as with UnmarshalNoCopy.
+func DecodeArgsNoCopy(payload []byte, dst ...any) error { return decodeArgs(payload, dst, true) }
+
+func decodeArgs(payload []byte, dst []any, noCopy bool) error {
+	r := sliceReader{b: payload, noCopy: noCopy}
 	for i, v := range dst {
 		if r.Len() == 0 {
 			return fmt.Errorf("%w: payload holds %d values, want %d", ErrArgs, i, len(dst))

@@ -48,7 +48,15 @@ var errShort = io.ErrUnexpectedEOF
 type sliceReader struct {
 	b   []byte
 	pos int
+	// noCopy: a []byte value of at least aliasMin bytes decoded into a nil
+	// slice may alias b (see UnmarshalNoCopy).
+	noCopy bool
 }
+
+// aliasMin is the size from which UnmarshalNoCopy and DecodeArgsNoCopy let
+// a byte slice alias the input instead of copying it: below, a copy is
+// cheap, and a small slice does not pin a larger input buffer.
+const aliasMin = 4 << 10
 
 // Len returns the number of unread bytes.
 func (r *sliceReader) Len() int { return len(r.b) - r.pos }
@@ -390,10 +398,46 @@ func (r *sliceReader) decodeFast(v any) (bool, error) {
 		*p = float32(f)
 	case *ByteArray:
 		*p, err = r.byteArray()
+	case *[]byte:
+		if r.pos >= len(r.b) {
+			return false, nil // the slow path reports it
+		}
+		switch c := r.b[r.pos]; {
+		case c == codeNil:
+			r.pos++
+			*p = nil
+		case c >= fixStrLow && c <= fixStrHigh, c == codeStr8, c == codeStr16, c == codeStr32,
+			c == codeBin8, c == codeBin16, c == codeBin32:
+			var b []byte
+			if b, err = r.stringBytes(); err == nil {
+				*p = r.keep(*p, b)
+			}
+		default:
+			return false, nil // not bytes: msgpack's error
+		}
 	default:
 		return false, nil
 	}
 	return true, err
+}
+
+// keep returns the bytes b of the input as the value of a []byte whose
+// current value is dst, as msgpack/v5 does: into dst's array when it has
+// room, else a new one (an empty value is an empty, non-nil slice) or, in
+// noCopy mode, b itself.
+func (r *sliceReader) keep(dst, b []byte) []byte {
+	switch {
+	case dst == nil && len(b) == 0:
+		return []byte{}
+	case cap(dst) >= len(b) && dst != nil:
+		dst = dst[:len(b)]
+	case r.noCopy && dst == nil && len(b) >= aliasMin:
+		return b[:len(b):len(b)]
+	default:
+		dst = make([]byte, len(b))
+	}
+	copy(dst, b)
+	return dst
 }
 
 // intSize is the size in bits of int and uint.

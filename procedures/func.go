@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/ipfi-go/ipfi/codec"
+	"github.com/ipfi-go/ipfi/internal/bufpool"
 )
 
 // This file holds the typed constructors. Each decodes its arguments into one
@@ -17,7 +18,7 @@ func result[R any](r R, err error) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := codec.Append(nil, r)
+	out, err := codec.Append(bufpool.Get(), r)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %T: %w", ErrBadResult, r, err)
 	}
@@ -36,21 +37,22 @@ func Func0[R any](fn func(ctx context.Context) (R, error)) Procedure {
 	if fn == nil {
 		return Procedure{}
 	}
-	return Procedure{arity: 0, invoke: func(ctx context.Context, _ []byte) ([]byte, error) {
+	return Procedure{arity: 0, pooled: true, invoke: func(ctx context.Context, _ []byte) ([]byte, error) {
 		return result(fn(ctx))
 	}}
 }
 
-// Func1 returns a procedure of one argument, decoded with codec.DecodeArgs
-// (Rust's (A,)); the response is fn's result encoded with codec.Append. It
+// Func1 returns a procedure of one argument, decoded with
+// codec.DecodeArgsNoCopy (Rust's (A,): a []byte argument of 4 KiB or more
+// is not copied); the response is fn's result encoded with codec.Append. It
 // returns the zero Procedure if fn is nil.
 func Func1[A, R any](fn func(ctx context.Context, a A) (R, error)) Procedure {
 	if fn == nil {
 		return Procedure{}
 	}
-	return Procedure{arity: 1, invoke: func(ctx context.Context, args []byte) ([]byte, error) {
+	return Procedure{arity: 1, pooled: true, invoke: func(ctx context.Context, args []byte) ([]byte, error) {
 		var in struct{ a A }
-		if err := codec.DecodeArgs(args, &in.a); err != nil {
+		if err := codec.DecodeArgsNoCopy(args, &in.a); err != nil {
 			return nil, badArgs(err)
 		}
 		return result(fn(ctx, in.a))
@@ -62,12 +64,12 @@ func Func2[A, B, R any](fn func(ctx context.Context, a A, b B) (R, error)) Proce
 	if fn == nil {
 		return Procedure{}
 	}
-	return Procedure{arity: 2, invoke: func(ctx context.Context, args []byte) ([]byte, error) {
+	return Procedure{arity: 2, pooled: true, invoke: func(ctx context.Context, args []byte) ([]byte, error) {
 		var in struct {
 			a A
 			b B
 		}
-		if err := codec.DecodeArgs(args, &in.a, &in.b); err != nil {
+		if err := codec.DecodeArgsNoCopy(args, &in.a, &in.b); err != nil {
 			return nil, badArgs(err)
 		}
 		return result(fn(ctx, in.a, in.b))
@@ -79,13 +81,13 @@ func Func3[A, B, C, R any](fn func(ctx context.Context, a A, b B, c C) (R, error
 	if fn == nil {
 		return Procedure{}
 	}
-	return Procedure{arity: 3, invoke: func(ctx context.Context, args []byte) ([]byte, error) {
+	return Procedure{arity: 3, pooled: true, invoke: func(ctx context.Context, args []byte) ([]byte, error) {
 		var in struct {
 			a A
 			b B
 			c C
 		}
-		if err := codec.DecodeArgs(args, &in.a, &in.b, &in.c); err != nil {
+		if err := codec.DecodeArgsNoCopy(args, &in.a, &in.b, &in.c); err != nil {
 			return nil, badArgs(err)
 		}
 		return result(fn(ctx, in.a, in.b, in.c))
@@ -97,14 +99,14 @@ func Func4[A, B, C, D, R any](fn func(ctx context.Context, a A, b B, c C, d D) (
 	if fn == nil {
 		return Procedure{}
 	}
-	return Procedure{arity: 4, invoke: func(ctx context.Context, args []byte) ([]byte, error) {
+	return Procedure{arity: 4, pooled: true, invoke: func(ctx context.Context, args []byte) ([]byte, error) {
 		var in struct {
 			a A
 			b B
 			c C
 			d D
 		}
-		if err := codec.DecodeArgs(args, &in.a, &in.b, &in.c, &in.d); err != nil {
+		if err := codec.DecodeArgsNoCopy(args, &in.a, &in.b, &in.c, &in.d); err != nil {
 			return nil, badArgs(err)
 		}
 		return result(fn(ctx, in.a, in.b, in.c, in.d))
@@ -116,7 +118,7 @@ func Func5[A, B, C, D, E, R any](fn func(ctx context.Context, a A, b B, c C, d D
 	if fn == nil {
 		return Procedure{}
 	}
-	return Procedure{arity: 5, invoke: func(ctx context.Context, args []byte) ([]byte, error) {
+	return Procedure{arity: 5, pooled: true, invoke: func(ctx context.Context, args []byte) ([]byte, error) {
 		var in struct {
 			a A
 			b B
@@ -124,7 +126,7 @@ func Func5[A, B, C, D, E, R any](fn func(ctx context.Context, a A, b B, c C, d D
 			d D
 			e E
 		}
-		if err := codec.DecodeArgs(args, &in.a, &in.b, &in.c, &in.d, &in.e); err != nil {
+		if err := codec.DecodeArgsNoCopy(args, &in.a, &in.b, &in.c, &in.d, &in.e); err != nil {
 			return nil, badArgs(err)
 		}
 		return result(fn(ctx, in.a, in.b, in.c, in.d, in.e))
@@ -136,7 +138,7 @@ func Func6[A, B, C, D, E, F, R any](fn func(ctx context.Context, a A, b B, c C, 
 	if fn == nil {
 		return Procedure{}
 	}
-	return Procedure{arity: 6, invoke: func(ctx context.Context, args []byte) ([]byte, error) {
+	return Procedure{arity: 6, pooled: true, invoke: func(ctx context.Context, args []byte) ([]byte, error) {
 		var in struct {
 			a A
 			b B
@@ -145,7 +147,7 @@ func Func6[A, B, C, D, E, F, R any](fn func(ctx context.Context, a A, b B, c C, 
 			e E
 			f F
 		}
-		if err := codec.DecodeArgs(args, &in.a, &in.b, &in.c, &in.d, &in.e, &in.f); err != nil {
+		if err := codec.DecodeArgsNoCopy(args, &in.a, &in.b, &in.c, &in.d, &in.e, &in.f); err != nil {
 			return nil, badArgs(err)
 		}
 		return result(fn(ctx, in.a, in.b, in.c, in.d, in.e, in.f))

@@ -3,6 +3,8 @@ package procedures
 import (
 	"context"
 	"fmt"
+
+	"github.com/ipfi-go/ipfi/internal/bufpool"
 )
 
 // Procedure is something registered on an interface: for now a function run
@@ -19,6 +21,20 @@ type Procedure struct {
 	bidi  func(ctx context.Context, in Input, emit func(payload []byte) error) error
 	arity int
 	quick bool // see Quick
+	// pooled: invoke's results are encoded into pooled buffers (typed
+	// procedures), which Release takes back.
+	pooled bool
+}
+
+// Release gives back a payload that Invoke returned, once the caller is done
+// with it (it has been written or copied): a typed procedure encodes its
+// next result into the same memory. It does nothing for a Raw procedure,
+// whose function owns what it returns. Calling it is optional; using payload
+// afterwards is a bug.
+func (p Procedure) Release(payload []byte) {
+	if p.pooled {
+		bufpool.Put(payload)
+	}
 }
 
 // Quick marks a unary procedure (Raw, Func0 to Func6) as one that returns
@@ -58,8 +74,10 @@ func (p Procedure) IsQuick() bool { return p.quick }
 // it is; a result that cannot be encoded is ErrBadResult; the zero Procedure
 // returns ErrInvalid. Invoke does not recover panics: the caller does.
 //
-// Invoke does not keep args beyond its return (a Raw function may, see Raw);
-// the returned payload belongs to the caller.
+// The caller hands args over: a []byte argument of 4 KiB or more decoded
+// by a typed procedure aliases it (codec.DecodeArgsNoCopy), and the function
+// may keep it, so the caller must not modify or reuse args afterwards. The
+// returned payload belongs to the caller (see Release).
 func (p Procedure) Invoke(ctx context.Context, args []byte) ([]byte, error) {
 	if p.invoke == nil {
 		if p.valid() {
@@ -86,9 +104,9 @@ func (p Procedure) valid() bool {
 
 // Raw returns a procedure that hands fn the argument payload as it came and
 // sends fn's result as the response payload as is: fn is responsible for it
-// being one MessagePack value a Rust caller can read. args is only valid until
-// fn returns unless the caller of Invoke says otherwise; fn must copy what it
-// keeps. Raw returns the zero Procedure if fn is nil.
+// being one MessagePack value a Rust caller can read. The caller of Invoke
+// hands args over (see Invoke): fn may keep it. Raw returns the zero
+// Procedure if fn is nil.
 func Raw(fn func(ctx context.Context, args []byte) ([]byte, error)) Procedure {
 	if fn == nil {
 		return Procedure{}

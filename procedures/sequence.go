@@ -215,7 +215,7 @@ func Sequence1[A, T any](fn func(ctx context.Context, a A, yield func(T) error) 
 	}
 	return Procedure{arity: 1, stream: func(ctx context.Context, args []byte, emit func([]byte) error) error {
 		var a A
-		if err := codec.DecodeArgs(args, &a); err != nil {
+		if err := codec.DecodeArgsNoCopy(args, &a); err != nil {
 			return badArgs(err)
 		}
 		return fn(ctx, a, yielder[T](emit))
@@ -232,7 +232,7 @@ func Sequence2[A, B, T any](fn func(ctx context.Context, a A, b B, yield func(T)
 			a A
 			b B
 		}
-		if err := codec.DecodeArgs(args, &in.a, &in.b); err != nil {
+		if err := codec.DecodeArgsNoCopy(args, &in.a, &in.b); err != nil {
 			return badArgs(err)
 		}
 		return fn(ctx, in.a, in.b, yielder[T](emit))

@@ -36,9 +36,9 @@ func TestHarness(t *testing.T) {
 	}
 
 	want := map[string][]string{
-		unarySmall:  {"ipfi", "raw", "netrpc", "grpc"},
-		unary64K:    {"ipfi", "raw", "netrpc", "grpc"},
-		c64OneConn:  {"ipfi", "rawmux", "netrpc", "grpc"},
+		unarySmall:  {"ipfi", "ipfi_goroutine", "raw", "netrpc", "grpc"},
+		unary64K:    {"ipfi", "ipfi_goroutine", "raw", "netrpc", "grpc"},
+		c64OneConn:  {"ipfi", "ipfi_goroutine", "rawmux", "netrpc", "grpc"},
 		stream100K:  {"ipfi", "raw", "grpc"},
 		connectCall: {"ipfi", "raw", "netrpc", "grpc"},
 	}

@@ -19,7 +19,7 @@ type sample struct{ request, response []byte }
 // loopback TCP connection, each after a first call of its kind (so that
 // nothing sent once per wire is counted).
 func sampleIPFI(ctx context.Context) (small, echo sample, err error) {
-	srv, err := newIPFIServer()
+	srv, err := newIPFIServer(false)
 	if err != nil {
 		return small, echo, err
 	}

@@ -18,15 +18,25 @@ const (
 )
 
 // newIPFIServer returns an interface serving the benchmark's procedures.
-func newIPFIServer() (*ipfi.Interface, error) {
+// With quick, the two unary procedures, which neither block nor call back,
+// are registered with procedures.Quick, as their documentation advises for
+// such procedures: they run on the wire's reader. Without, they run on
+// goroutines of their own, the default.
+func newIPFIServer(quick bool) (*ipfi.Interface, error) {
 	srv := ipfi.New(ipfi.WithLimits(ipfi.Limits{MaxOpenCalls: 1 << 20}))
+	mark := func(p procedures.Procedure) procedures.Procedure {
+		if quick {
+			return procedures.Quick(p)
+		}
+		return p
+	}
 	err := errors.Join(
-		srv.Register(procConcat, procedures.Func2(func(_ context.Context, a, b string) (string, error) {
+		srv.Register(procConcat, mark(procedures.Func2(func(_ context.Context, a, b string) (string, error) {
 			return a + " " + b, nil
-		})),
-		srv.Register(procEcho, procedures.Func1(func(_ context.Context, b []byte) ([]byte, error) {
+		}))),
+		srv.Register(procEcho, mark(procedures.Func1(func(_ context.Context, b []byte) ([]byte, error) {
 			return b, nil
-		})),
+		}))),
 		srv.Register(procCount, procedures.Sequence1(func(_ context.Context, n int, yield func(int) error) error {
 			for i := range n {
 				if err := yield(i); err != nil {
@@ -46,6 +56,7 @@ func newIPFIServer() (*ipfi.Interface, error) {
 // ipfiSystem is an ipfi server (Serve on a listener) and a client wire.
 type ipfiSystem struct {
 	e         *env
+	quick     bool // the unary procedures are Quick (system "ipfi"; "ipfi_goroutine" without)
 	srv, cli  *ipfi.Interface
 	w         *ipfi.Wire
 	addr      string
@@ -53,8 +64,14 @@ type ipfiSystem struct {
 	serveDone chan error
 }
 
-func startIPFI(ctx context.Context, e *env) (system, error) {
-	srv, err := newIPFIServer()
+func startIPFI(ctx context.Context, e *env) (system, error) { return startIPFIWith(ctx, e, true) }
+
+func startIPFIGoroutine(ctx context.Context, e *env) (system, error) {
+	return startIPFIWith(ctx, e, false)
+}
+
+func startIPFIWith(ctx context.Context, e *env, quick bool) (system, error) {
+	srv, err := newIPFIServer(quick)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +80,7 @@ func startIPFI(ctx context.Context, e *env) (system, error) {
 		srv.Close()
 		return nil, err
 	}
-	s := &ipfiSystem{e: e, srv: srv, cli: ipfi.New(), addr: l.Addr().String(), echo: makeEcho(), serveDone: make(chan error, 1)}
+	s := &ipfiSystem{e: e, quick: quick, srv: srv, cli: ipfi.New(), addr: l.Addr().String(), echo: makeEcho(), serveDone: make(chan error, 1)}
 	go func() { s.serveDone <- srv.Serve(context.Background(), l) }()
 	if s.w, err = s.cli.Dial(ctx, "tcp", s.addr); err != nil {
 		s.close()
@@ -73,6 +90,9 @@ func startIPFI(ctx context.Context, e *env) (system, error) {
 }
 
 func (s *ipfiSystem) op(scenario string) func(context.Context) error {
+	if !s.quick && scenario != unarySmall && scenario != unary64K && scenario != c64OneConn {
+		return nil // the default shown beside the unary figures only
+	}
 	switch scenario {
 	case unarySmall, c64OneConn:
 		return func(ctx context.Context) error { return s.concat(ctx, s.w) }

@@ -36,6 +36,7 @@ type systemDef struct {
 // baselines it is compared with.
 var systemDefs = []systemDef{
 	{"ipfi", startIPFI},
+	{"ipfi_goroutine", startIPFIGoroutine},
 	{"raw", startRaw},
 	{"rawmux", startRawMux},
 	{"netrpc", startNetRPC},
