@@ -44,6 +44,13 @@ type frameRef struct{ f *wire.Frame }
 
 func (frameRef) IgnoreDeadLetterLogging() {}
 
+// frameRun hands a stretch of non-final responses of one call (frames of
+// one framesMsg) to its outbound call actor in one message.
+type frameRun struct {
+	quiet
+	fs []wire.Frame
+}
+
 // fatalMsg asks the wire to end with the given cause.
 type fatalMsg struct {
 	quiet

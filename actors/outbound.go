@@ -248,11 +248,11 @@ func (p *Pending) Cancel() {
 	}
 }
 
-// push queues one value that arrived (outbound actor).
-func (p *Pending) push(v []byte) {
+// pushAll queues values that arrived (outbound actor).
+func (p *Pending) pushAll(vs [][]byte) {
 	p.mu.Lock()
 	if !p.abandoned {
-		p.chunks = append(p.chunks, v)
+		p.chunks = append(p.chunks, vs...)
 	}
 	p.mu.Unlock()
 	p.signal()
@@ -289,14 +289,30 @@ type outboundActor struct {
 	w       *Wire
 	call    *Pending
 	current []byte
-	unacked int64 // collect mode: bytes received and not yet granted back
-	ended   bool  // true while idle
+	unacked int64    // collect mode: bytes received and not yet granted back
+	ended   bool     // true while idle
+	batch   [][]byte // values of the message being handled, handed over together
+}
+
+// flush hands the values of the message just handled to the call's handle.
+func (o *outboundActor) flush() {
+	if len(o.batch) > 0 {
+		o.call.pushAll(o.batch)
+		clear(o.batch)
+		o.batch = o.batch[:0]
+	}
 }
 
 func (o *outboundActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case frameRef:
 		o.frame(ctx, m.f)
+		o.flush()
+	case *frameRun:
+		for i := range m.fs {
+			o.frame(ctx, &m.fs[i])
+		}
+		o.flush()
 	case outBegin:
 		*o = outboundActor{w: o.w, call: m.p}
 	case *actor.Stopping:
@@ -339,7 +355,7 @@ func (o *outboundActor) frame(ctx actor.Context, f *wire.Frame) {
 			chunk = append(o.current, f.Payload...)
 			o.current = nil
 		}
-		o.call.push(chunk)
+		o.batch = append(o.batch, chunk)
 		if f.Terminator == wire.TermComplete {
 			o.end(ctx, nil)
 			return
@@ -363,6 +379,7 @@ func (o *outboundActor) received(n int) {
 }
 
 func (o *outboundActor) end(ctx actor.Context, err error) {
+	o.flush()
 	o.call.finish(err)
 	*o = outboundActor{w: o.w, ended: true}
 	ctx.Send(ctx.Parent(), outDone{ctx.Self()})

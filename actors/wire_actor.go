@@ -30,8 +30,14 @@ const callActorPool = 64
 func (a *wireActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *framesMsg:
-		for i := range m.frames {
+		for i := 0; i < len(m.frames); {
+			if n := a.run(m.frames[i:]); n > 1 {
+				a.routeRun(ctx, m.frames[i:i+n])
+				i += n
+				continue
+			}
 			a.route(ctx, &m.frames[i])
+			i++
 		}
 	case *startCallMsg:
 		a.startCall(ctx, m.call)
@@ -120,6 +126,35 @@ func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {
 	default:
 		// End of input needs no action on a stream transport; unknown type
 		// bytes are skipped alone, as the Rust crate does.
+	}
+}
+
+// run returns how many frames at the start of fs are non-final responses
+// to one call (a stretch of a stream), which go to the call's actor in one
+// message; 1 if there is no such stretch.
+func (a *wireActor) run(fs []wire.Frame) int {
+	f := &fs[0]
+	if f.Kind != wire.KindResponse || f.Terminator == wire.TermComplete || len(fs) < 2 {
+		return 1
+	}
+	n := 1
+	for n < len(fs) {
+		g := &fs[n]
+		if g.Kind != wire.KindResponse || g.Terminator == wire.TermComplete || g.Procedure != f.Procedure || g.Call != f.Call {
+			break
+		}
+		n++
+	}
+	return n
+}
+
+// routeRun hands a stretch of non-final responses to one call's actor.
+func (a *wireActor) routeRun(ctx actor.Context, fs []wire.Frame) {
+	if a.stopping || a.w.calleeOnly {
+		return
+	}
+	if pid := a.outbound[callKey{fs[0].Procedure, fs[0].Call}]; pid != nil {
+		ctx.Send(pid, &frameRun{fs: fs})
 	}
 }
 
