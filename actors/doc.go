@@ -47,15 +47,28 @@
 //	  reader goroutine (woken by the poller): parser, wire and outbound actor
 //	    run inline; the outbound actor closes the handle's channel,
 //	    waking the calling goroutine                               1
-//	callee side: 1
-//	  reader goroutine (woken by the poller): parser, wire, spawn of the call
-//	    actor inline; the call actor starts the procedure's goroutine  1
-//	  procedure goroutine: runs, writes the response itself, tells its call
+//	callee side: 1, or 0 for a procedures.Quick procedure
+//	  reader goroutine (woken by the poller): parser, wire and call actor
+//	    inline; the call actor hands the procedure to a runner goroutine
+//	    (runner.go)                                                1
+//	  runner: runs the procedure, writes the response itself, tells its call
 //	    actor (inline)                                             0
+//	  a Quick procedure instead runs in the call actor, on the reader; its
+//	  answer is appended to the writer, which the reader holds while it
+//	  dispatches a chunk and then writes without blocking          0
 //
-// So a round trip costs two hand-offs more than a raw TCP ping-pong, one on
-// each side; both exist so that a slow procedure or a slow caller never
-// stalls the wire's reader. Under load the writer batches frames from many
-// goroutines into one Write, and a goroutine that finds a write in progress
-// does not wait for it.
+// So a round trip costs one or two hand-offs more than a raw TCP ping-pong;
+// they exist so that a slow procedure or a slow caller never stalls the
+// wire's reader. Under load the writer batches frames from many goroutines
+// into one Write (a flusher yields once before writing so that ready
+// goroutines join it), and a goroutine that finds a write in progress does
+// not wait for it.
+//
+// # Reuse
+//
+// Call actors are not spawned and stopped per call: when its call ends an
+// actor reports to its wire, which keeps up to callActorPool idle ones per
+// direction for the next calls (they are children like the others and stop
+// with the wire). Runner goroutines wait runnerIdle (100 ms) for another
+// call before they end, or end at once with their wire.
 package actors

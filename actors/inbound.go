@@ -101,7 +101,7 @@ func (c *inboundActor) Receive(ctx actor.Context) {
 		default:
 			c.cancel(ErrCancelled)
 		}
-	case *procDoneMsg:
+	case procDoneMsg:
 		if m.failure != nil {
 			// Turn the recovered panic into a supervision failure: the wire's
 			// strategy stops this call and reports it.
@@ -203,7 +203,7 @@ func (c *inboundActor) start(ctx actor.Context, proc procedures.Procedure, args 
 	self, root := ctx.Self(), ctx.ActorSystem().Root
 	w, key, entry, in := c.w, c.key, c.entry, c.in // the actor is reused once the call ends
 	w.goProc(func() {
-		root.Send(self, &procDoneMsg{failure: w.run(pctx, proc, key, entry, args, in)})
+		root.Send(self, procDoneMsg{failure: w.run(pctx, proc, key, entry, args, in)})
 	})
 }
 
@@ -211,7 +211,7 @@ func (c *inboundActor) start(ctx actor.Context, proc procedures.Procedure, args 
 // *ProcedureFailure if the procedure panicked (the caller is answered with an
 // error all the same). A quick procedure's answer is appended without
 // blocking (it runs inside its call actor's Receive).
-func (w *Wire) run(ctx context.Context, proc procedures.Procedure, key callKey, entry *inboundEntry, args []byte, in *input) (failure error) {
+func (w *Wire) run(ctx context.Context, proc procedures.Procedure, key callKey, entry *inboundEntry, args []byte, in *input) (failure *ProcedureFailure) {
 	block := !proc.IsQuick()
 	defer func() {
 		if r := recover(); r != nil {
@@ -222,9 +222,11 @@ func (w *Wire) run(ctx context.Context, proc procedures.Procedure, key callKey, 
 	}()
 	switch proc.Kind() {
 	case procedures.KindSequence, procedures.KindBidi:
-		return w.runSequence(ctx, proc, key, entry, args, in)
+		w.runSequence(ctx, proc, key, entry, args, in)
+		return nil
 	case procedures.KindRawStream:
-		return w.runRawStream(ctx, proc, key, entry, args)
+		w.runRawStream(ctx, proc, key, entry, args)
+		return nil
 	}
 	out, err := proc.Invoke(ctx, args)
 	if err != nil {
@@ -263,7 +265,7 @@ func (w *Wire) send(ctx context.Context, key callKey, entry *inboundEntry, paylo
 // the Rust crate writes it), so one value is held back until the next
 // arrives or the procedure returns; a sequence of no values is one empty
 // Complete.
-func (w *Wire) runSequence(ctx context.Context, proc procedures.Procedure, key callKey, entry *inboundEntry, args []byte, in *input) error {
+func (w *Wire) runSequence(ctx context.Context, proc procedures.Procedure, key callKey, entry *inboundEntry, args []byte, in *input) {
 	var held []byte
 	have := false
 	emit := func(v []byte) error {
@@ -285,18 +287,17 @@ func (w *Wire) runSequence(ctx context.Context, proc procedures.Procedure, key c
 	}
 	if err != nil {
 		w.answerError(key, entry, err, true)
-		return nil
+		return
 	}
 	if !entry.answered.Swap(true) {
 		w.out.frame(wire.KindResponse, wire.TermComplete, key.proc, key.call, held, true)
 	}
-	return nil
 }
 
 // runRawStream runs a raw streaming procedure, which picks each message's
 // terminator; if it returns without sending Complete, an empty Complete (or
 // its error) ends the response.
-func (w *Wire) runRawStream(ctx context.Context, proc procedures.Procedure, key callKey, entry *inboundEntry, args []byte) error {
+func (w *Wire) runRawStream(ctx context.Context, proc procedures.Procedure, key callKey, entry *inboundEntry, args []byte) {
 	send := func(payload []byte, t wire.Terminator) error {
 		if t == wire.TermComplete {
 			if entry.answered.Swap(true) {
@@ -317,12 +318,11 @@ func (w *Wire) runRawStream(ctx context.Context, proc procedures.Procedure, key 
 	}
 	if err := proc.StreamRaw(ctx, args, send); err != nil {
 		w.answerError(key, entry, err, true)
-		return nil
+		return
 	}
 	if !entry.answered.Swap(true) {
 		w.out.frame(wire.KindResponse, wire.TermComplete, key.proc, key.call, nil, true)
 	}
-	return nil
 }
 
 // answerError ends an inbound call with an error. To a peer with the

@@ -58,17 +58,17 @@ type fatalMsg struct {
 }
 
 // startCallMsg registers an outbound call with the wire (caller -> wire).
-type startCallMsg struct {
-	quiet
-	call *Pending
-}
+// Like frameRef it is one pointer, sent by value: no allocation.
+type startCallMsg struct{ call *Pending }
+
+func (startCallMsg) IgnoreDeadLetterLogging() {}
 
 // procDoneMsg tells an inbound call actor its procedure returned
-// (procedure goroutine -> call actor).
-type procDoneMsg struct {
-	quiet
-	failure error // non-nil when the procedure panicked
-}
+// (procedure goroutine -> call actor); failure is non-nil when the procedure
+// panicked. Sent by value: no allocation.
+type procDoneMsg struct{ failure *ProcedureFailure }
+
+func (procDoneMsg) IgnoreDeadLetterLogging() {}
 
 // spawnWireMsg asks the interface root to spawn a wire actor.
 type spawnWireMsg struct {

@@ -380,7 +380,10 @@ func (o *outboundActor) received(n int) {
 
 func (o *outboundActor) end(ctx actor.Context, err error) {
 	o.flush()
-	o.call.finish(err)
+	call := o.call
 	*o = outboundActor{w: o.w, ended: true}
+	// Back to the wire before the caller learns of the end, so that its
+	// next call finds this actor idle.
 	ctx.Send(ctx.Parent(), outDone{ctx.Self()})
+	call.finish(err)
 }

@@ -197,7 +197,7 @@ func (w *Wire) Start(ctx context.Context, proc uint64, payload []byte) (*Pending
 	p := &Pending{key: callKey{proc, call}, w: w, done: make(chan struct{})}
 	// Register the call before its bytes leave: the response is read, and
 	// routed through the same mailbox, only after.
-	w.sys.as.Root.Send(w.pid, &startCallMsg{call: p})
+	w.sys.as.Root.Send(w.pid, startCallMsg{call: p})
 	if err := w.out.frame(wire.KindCall, wire.TermComplete, proc, call, payload, true); err != nil {
 		return nil, terminated(w.errOr(err))
 	}
@@ -227,7 +227,7 @@ func (w *Wire) Open(ctx context.Context, proc uint64, opt OpenOptions) (*Pending
 		window: max(opt.Window, wire.InitialCredit),
 	}
 	p.argCredit.Store(wire.InitialCredit)
-	w.sys.as.Root.Send(w.pid, &startCallMsg{call: p})
+	w.sys.as.Root.Send(w.pid, startCallMsg{call: p})
 	return p, nil
 }
 

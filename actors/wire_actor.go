@@ -39,7 +39,7 @@ func (a *wireActor) Receive(ctx actor.Context) {
 			a.route(ctx, &m.frames[i])
 			i++
 		}
-	case *startCallMsg:
+	case startCallMsg:
 		a.startCall(ctx, m.call)
 	case inDone:
 		a.inboundEnded(ctx, m.e)
