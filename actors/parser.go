@@ -16,12 +16,15 @@ type parserActor struct {
 	failed bool
 	ext    bool // the peer's announcement was read
 	heard  bool // a chunk was read (w.heard is closed)
-	// last is how many frames the previous chunk held: the next chunk's
-	// frames are allocated at that size (a fast stream's chunks hold
-	// thousands each; growing the slice from nothing cost a tenth of its
-	// CPU).
-	last int
+	// density is how many frames the previous chunk held per KiB: the next
+	// chunk's frame slice is allocated for its size at that density (a fast
+	// stream's chunks hold thousands each; growing the slice from nothing
+	// cost a tenth of its CPU).
+	density int
 }
+
+// minArena is the size of a chunk's first payload block.
+const minArena = 512
 
 func (p *parserActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
@@ -40,8 +43,9 @@ func (p *parserActor) chunk(ctx actor.Context, m *chunkMsg) {
 		return
 	}
 	var frames []wire.Frame
-	if p.last > 1 {
-		frames = make([]wire.Frame, 0, p.last+p.last/4)
+	// A frame with a payload takes at least 4 bytes: no guess beyond that.
+	if guess := min(p.density*len(m.data)>>10, len(m.data)/4); guess > 1 {
+		frames = make([]wire.Frame, 0, guess+guess/8)
 	}
 	var arena []byte // the payloads that lie in this chunk, copied once
 	err := p.dec.Feed(m.data, func(f wire.Frame) error {
@@ -60,11 +64,14 @@ func (p *parserActor) chunk(ctx actor.Context, m *chunkMsg) {
 		}
 		if len(f.Payload) > 0 && !p.dec.Keep() {
 			// The payload aliases the chunk: copy it, it travels to another
-			// actor. Payloads of one chunk share one allocation (they fit in
-			// the chunk's size); a payload the decoder assembled across
-			// chunks is handed over instead.
-			if arena == nil {
-				arena = make([]byte, 0, len(m.data))
+			// actor. The payloads of one chunk are copied into a few
+			// blocks, each twice the last (a stream's chunk is mostly
+			// headers: a block the chunk's size would be mostly unused,
+			// and zeroed all the same); a payload the decoder assembled
+			// across chunks is handed over instead.
+			if cap(arena)-len(arena) < len(f.Payload) {
+				size := min(max(2*cap(arena), minArena), len(m.data))
+				arena = make([]byte, 0, max(size, len(f.Payload)))
 			}
 			n := len(arena)
 			arena = append(arena, f.Payload...)
@@ -78,7 +85,7 @@ func (p *parserActor) chunk(ctx actor.Context, m *chunkMsg) {
 		p.heard = true
 		close(p.w.heard)
 	}
-	p.last = len(frames)
+	p.density = len(frames) << 10 / len(m.data)
 	if len(frames) > 0 {
 		ctx.Send(p.wire, &framesMsg{frames: frames})
 	}

@@ -236,6 +236,9 @@ func shrinkRegistry(as *actor.ActorSystem) {
 		small.LocalPIDs[i] = cmap.New()
 	}
 	for _, bucket := range old.LocalPIDs {
+		if bucket.Count() == 0 {
+			continue // IterBuffered starts a goroutine per shard: only where needed
+		}
 		for item := range bucket.IterBuffered() {
 			small.GetBucket(item.Key).Set(item.Key, item.Val)
 		}
