@@ -31,11 +31,12 @@ type readEndedMsg struct {
 	err error
 }
 
-// framesMsg carries the frames decoded from one chunk, parser -> wire.
-// Payloads alias one buffer owned by the message.
+// framesMsg carries the frames decoded from one chunk, in order, in blocks
+// (parser -> wire). Payloads alias buffers owned by the message.
 type framesMsg struct {
 	quiet
-	frames []wire.Frame
+	blocks [][]wire.Frame
+	one    [1][]wire.Frame // blocks of a chunk with one block (no allocation)
 }
 
 // frameRef hands one frame of a framesMsg to a call actor without an

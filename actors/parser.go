@@ -16,12 +16,21 @@ type parserActor struct {
 	failed bool
 	ext    bool // the peer's announcement was read
 	heard  bool // a chunk was read (w.heard is closed)
-	// density is how many frames the previous chunk held per KiB: the next
-	// chunk's frame slice is allocated for its size at that density (a fast
-	// stream's chunks hold thousands each; growing the slice from nothing
-	// cost a tenth of its CPU).
-	density int
+	// density is how many frames the last chunk held per KiB, last how
+	// many: the first block of the next chunk is sized from them, capped
+	// at twice the last count (so that a small chunk of small frames does
+	// not make a big chunk with one large frame allocate thousands).
+	density, last int
 }
+
+// Frame blocks: a chunk's frames are collected in blocks that double in
+// size up to maxFrameBlock, never copied to grow (a fast stream's chunk
+// holds thousands of frames; growing one slice cost a tenth of its CPU, and
+// guessing the count from the last chunk misfires when chunk sizes vary).
+const (
+	minFrameBlock = 1
+	maxFrameBlock = 4096
+)
 
 // minArena is the size of a chunk's first payload block.
 const minArena = 512
@@ -42,12 +51,9 @@ func (p *parserActor) chunk(ctx actor.Context, m *chunkMsg) {
 	if p.failed {
 		return
 	}
-	var frames []wire.Frame
-	// A frame with a payload takes at least 4 bytes: no guess beyond that.
-	if guess := min(p.density*len(m.data)>>10, len(m.data)/4); guess > 1 {
-		frames = make([]wire.Frame, 0, guess+guess/8)
-	}
-	var arena []byte // the payloads that lie in this chunk, copied once
+	var blocks [][]wire.Frame
+	var frames []wire.Frame // the block being filled
+	var arena []byte        // the payloads that lie in this chunk, copied once
 	err := p.dec.Feed(m.data, func(f wire.Frame) error {
 		if f.Kind == wire.KindAnnounce {
 			if p.w.ext && !p.ext {
@@ -77,6 +83,16 @@ func (p *parserActor) chunk(ctx actor.Context, m *chunkMsg) {
 			arena = append(arena, f.Payload...)
 			f.Payload = arena[n:len(arena):len(arena)]
 		}
+		if len(frames) == cap(frames) {
+			if frames != nil {
+				blocks = append(blocks, frames)
+			}
+			size := 2 * cap(frames)
+			if frames == nil {
+				size = min(p.density*len(m.data)>>10, len(m.data)/4, 2*p.last+16)
+			}
+			frames = make([]wire.Frame, 0, min(max(size, minFrameBlock), maxFrameBlock))
+		}
 		frames = append(frames, f)
 		return nil
 	})
@@ -85,9 +101,20 @@ func (p *parserActor) chunk(ctx actor.Context, m *chunkMsg) {
 		p.heard = true
 		close(p.w.heard)
 	}
-	p.density = len(frames) << 10 / len(m.data)
+	n := len(frames)
+	for _, b := range blocks {
+		n += len(b)
+	}
+	p.density, p.last = n<<10/len(m.data), n
 	if len(frames) > 0 {
-		ctx.Send(p.wire, &framesMsg{frames: frames})
+		m := &framesMsg{}
+		if blocks == nil {
+			m.one[0] = frames
+			m.blocks = m.one[:]
+		} else {
+			m.blocks = append(blocks, frames)
+		}
+		ctx.Send(p.wire, m)
 	}
 	if err != nil {
 		p.failed = true

@@ -30,14 +30,16 @@ const callActorPool = 64
 func (a *wireActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *framesMsg:
-		for i := 0; i < len(m.frames); {
-			if n := a.run(m.frames[i:]); n > 1 {
-				a.routeRun(ctx, m.frames[i:i+n])
-				i += n
-				continue
+		for _, frames := range m.blocks {
+			for i := 0; i < len(frames); {
+				if n := a.run(frames[i:]); n > 1 {
+					a.routeRun(ctx, frames[i:i+n])
+					i += n
+					continue
+				}
+				a.route(ctx, &frames[i])
+				i++
 			}
-			a.route(ctx, &m.frames[i])
-			i++
 		}
 	case startCallMsg:
 		a.startCall(ctx, m.call)
