@@ -183,18 +183,7 @@ func (w *writer) unhold() {
 	}
 	w.flushing = true
 	for len(w.pending) > 0 && w.err == nil {
-		if len(w.pending) < gatherBelow {
-			w.mu.Unlock()
-			runtime.Gosched() // as in flushLocked
-			w.mu.Lock()
-		}
-		buf := w.pending
-		w.pending = w.spare[:0]
-		w.spare = nil
-		if w.room != nil {
-			close(w.room)
-			w.room = nil
-		}
+		buf := w.take()
 		w.mu.Unlock()
 		n, err := w.try(buf)
 		w.mu.Lock()
@@ -254,25 +243,33 @@ func (w *writer) release(block bool) error {
 	return err
 }
 
+// take returns what is pending for a flusher to write, leaving the spare
+// buffer in its place and waking producers waiting for room. If little is
+// pending it first lets the goroutines that are ready to run append their
+// frames: under load many go out in one write; alone, this costs a trip
+// through the scheduler. Called with mu held and flushing set (mu is
+// released during the yield).
+func (w *writer) take() []byte {
+	if len(w.pending) < gatherBelow {
+		w.mu.Unlock()
+		runtime.Gosched()
+		w.mu.Lock()
+	}
+	buf := w.pending
+	w.pending = w.spare[:0]
+	w.spare = nil
+	if w.room != nil {
+		close(w.room)
+		w.room = nil
+	}
+	return buf
+}
+
 // flushLocked writes until nothing is pending. Called with mu held and
 // flushing set; returns with mu held and flushing cleared.
 func (w *writer) flushLocked() error {
 	for len(w.pending) > 0 && w.err == nil {
-		if len(w.pending) < gatherBelow {
-			// Let the goroutines that are ready to run append their frames
-			// first: under load many go out in this one write; alone, this
-			// costs a trip through the scheduler.
-			w.mu.Unlock()
-			runtime.Gosched()
-			w.mu.Lock()
-		}
-		buf := w.pending
-		w.pending = w.spare[:0]
-		w.spare = nil
-		if w.room != nil {
-			close(w.room)
-			w.room = nil
-		}
+		buf := w.take()
 		w.mu.Unlock()
 		_, err := w.w.Write(buf)
 		w.mu.Lock()
