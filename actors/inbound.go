@@ -22,6 +22,7 @@ type inboundEntry struct {
 	key   callKey
 	proc  procedures.Procedure // looked up once, by the wire, when the call began
 	known bool                 // proc is registered
+	first *wire.Frame          // the call's first frame, handed over with inBegin
 	// answered is set by whoever writes the call's final response, before
 	// writing it: from then on the peer may reuse the call's (procedure, call)
 	// pair, and a Call frame with that pair starts a new call.
@@ -92,6 +93,9 @@ func (c *inboundActor) Receive(ctx actor.Context) {
 		}
 	case inBegin:
 		c.entry, c.key, c.proc, c.known = m.e, m.e.key, m.e.proc, m.e.known
+		f := m.e.first
+		m.e.first = nil
+		c.frame(ctx, f)
 	case cancelMsg:
 		switch {
 		case c.entry == nil:

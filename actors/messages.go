@@ -3,8 +3,6 @@ package actors
 import (
 	"sync/atomic"
 
-	"github.com/asynkron/protoactor-go/actor"
-
 	"github.com/ipfi-go/ipfi/wire"
 )
 
@@ -88,12 +86,6 @@ func (cancelMsg) IgnoreDeadLetterLogging() {}
 type inDone struct{ e *inboundEntry }
 
 func (inDone) IgnoreDeadLetterLogging() {}
-
-// outDone tells the wire that an outbound call actor's call has ended and
-// the actor is free for another (call actor -> wire).
-type outDone struct{ pid *actor.PID }
-
-func (outDone) IgnoreDeadLetterLogging() {}
 
 // inBegin hands an inbound call actor, new or idle, its call (wire -> call
 // actor).

@@ -281,10 +281,10 @@ func (p *Pending) signal() {
 }
 
 // outboundActor collects the response of one call this side made and feeds
-// its handle. When the response ends the actor tells its wire, which keeps
-// it for a later call (or stops it); if it is stopped before (its wire
-// ending), the handle fails with ErrWireTerminated after the values that
-// already arrived.
+// its handle. When the wire routes the response's final frame to it, the
+// wire takes it back for a later call (or stops it after that frame); if it
+// is stopped before (its wire ending), the handle fails with
+// ErrWireTerminated after the values that already arrived.
 type outboundActor struct {
 	w       *Wire
 	call    *Pending
@@ -378,12 +378,12 @@ func (o *outboundActor) received(n int) {
 	}
 }
 
+// end finishes the call. The actor is idle again: its wire, which routed
+// the final frame, has already taken it back for a later call (see
+// wireActor.route).
 func (o *outboundActor) end(ctx actor.Context, err error) {
 	o.flush()
 	call := o.call
 	*o = outboundActor{w: o.w, ended: true}
-	// Back to the wire before the caller learns of the end, so that its
-	// next call finds this actor idle.
-	ctx.Send(ctx.Parent(), outDone{ctx.Self()})
 	call.finish(err)
 }

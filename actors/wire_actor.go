@@ -45,12 +45,6 @@ func (a *wireActor) Receive(ctx actor.Context) {
 		a.startCall(ctx, m.call)
 	case inDone:
 		a.inboundEnded(ctx, m.e)
-	case outDone:
-		if a.stopping || len(a.idleOut) >= callActorPool {
-			ctx.Stop(m.pid)
-		} else {
-			a.idleOut = append(a.idleOut, m.pid)
-		}
 	case *fatalMsg:
 		a.stopping = true
 		a.w.die(m.cause)
@@ -98,13 +92,22 @@ func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {
 		if pid == nil {
 			return // a response to no open call of ours: ignored, as the Rust crate does
 		}
-		if f.Kind == wire.KindError || (f.Kind == wire.KindResponse && f.Terminator == wire.TermComplete) {
-			// Drop the route and free the index before the caller can see the
-			// response and reuse the pair.
-			delete(a.outbound, k)
-			a.w.idx.release(k)
+		if f.Kind != wire.KindError && (f.Kind != wire.KindResponse || f.Terminator != wire.TermComplete) {
+			ctx.Send(pid, frameRef{f})
+			return
 		}
+		// The final frame: drop the route and free the index before the
+		// caller can see the response and reuse the pair, and take the
+		// actor back. Whatever the wire sends it next (a later call, or
+		// the poison pill) comes after this frame.
+		delete(a.outbound, k)
+		a.w.idx.release(k)
 		ctx.Send(pid, frameRef{f})
+		if len(a.idleOut) < callActorPool {
+			a.idleOut = append(a.idleOut, pid)
+		} else {
+			ctx.Poison(pid)
+		}
 	case wire.KindCancel, wire.KindResponseCredit:
 		e := a.inbound[callKey{f.Procedure, f.Call}]
 		if e == nil || e.answered.Load() {
@@ -187,9 +190,13 @@ func (a *wireActor) inboundFrame(ctx actor.Context, f *wire.Frame) {
 		} else {
 			e.pid = ctx.Spawn(a.props(func() actor.Actor { return &inboundActor{w: w} }))
 		}
-		ctx.Send(e.pid, inBegin{e}) // the call actor takes up this call
 		a.inbound[k] = e
 		a.inPIDs[e.pid] = k
+		// The call actor takes up this call and its first frame in one
+		// message.
+		e.first = f
+		ctx.Send(e.pid, inBegin{e})
+		return
 	}
 	ctx.Send(e.pid, frameRef{f})
 }
