@@ -66,9 +66,10 @@
 //
 // # Reuse
 //
-// Call actors are not spawned and stopped per call: when its call ends an
-// actor reports to its wire, which keeps up to callActorPool idle ones per
-// direction for the next calls (they are children like the others and stop
-// with the wire). Runner goroutines wait runnerIdle (100 ms) for another
+// Call actors are not spawned and stopped per call: the wire keeps up to
+// callActorPool idle ones per direction for the next calls (they are
+// children like the others and stop with the wire). An outbound call actor
+// is idle again once the wire has routed its call's final frame to it; an
+// inbound one reports to the wire when its procedure has returned. Runner goroutines wait runnerIdle (100 ms) for another
 // call before they end, or end at once with their wire.
 package actors
