@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"io"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -48,6 +49,15 @@ func (p *Pending) Done() <-chan struct{} { return p.done }
 // and returns the response's values (a plain procedure answers one). If ctx
 // ends first Wait returns its cause and the call stays open (see Cancel).
 func (p *Pending) Wait(ctx context.Context) ([][]byte, error) {
+	select {
+	case <-p.done:
+		return p.result()
+	default:
+	}
+	// Yield once before parking: on a small call the answer is often being
+	// read by now, and a parked caller costs a wake-up (a futex and a
+	// thread's spin): measured on unary_small, 1.7x raw became 1.55x.
+	runtime.Gosched()
 	select {
 	case <-p.done:
 		return p.result()
