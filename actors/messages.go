@@ -30,11 +30,11 @@ type readEndedMsg struct {
 }
 
 // framesMsg carries the frames decoded from one chunk, in order, in blocks
-// (parser -> wire). Payloads alias buffers owned by the message.
+// of items (parser -> wire). Payloads alias buffers owned by the message.
 type framesMsg struct {
 	quiet
-	blocks [][]wire.Frame
-	one    [1][]wire.Frame // blocks of a chunk with one block (no allocation)
+	blocks [][]item
+	one    [1][]item // blocks of a chunk with one block (no allocation)
 }
 
 // frameRef hands one frame of a framesMsg to a call actor without an
@@ -43,12 +43,11 @@ type frameRef struct{ f *wire.Frame }
 
 func (frameRef) IgnoreDeadLetterLogging() {}
 
-// frameRun hands a stretch of non-final responses of one call (frames of
-// one framesMsg) to its outbound call actor in one message.
-type frameRun struct {
-	quiet
-	fs []wire.Frame
-}
+// runRef hands a run of stream values (an item with ends) to its outbound
+// call actor (wire -> call actor); one pointer, no allocation.
+type runRef struct{ it *item }
+
+func (runRef) IgnoreDeadLetterLogging() {}
 
 // fatalMsg asks the wire to end with the given cause.
 type fatalMsg struct {

@@ -20,9 +20,12 @@ type Pending struct {
 	done chan struct{} // closed once the response has ended (complete, error or wire end)
 
 	mu     sync.Mutex
-	chunks [][]byte // values not yet taken
-	head   int      // chunks[:head] were taken by Recv
-	ended  bool     // set with done
+	chunks [][]byte // collect mode: the values
+	// stream mode: the values not yet taken, in segments (a run of values
+	// that arrived together, or one value); segs[:head] were taken.
+	segs  []segment
+	head  int
+	ended bool // set with done
 	err    error    // the response's end: nil when complete
 	// stream mode (Open): values are taken one by one with Recv, which
 	// grants the callee credit for them; otherwise the outbound actor
@@ -39,6 +42,15 @@ type Pending struct {
 	sendEnded bool
 	argCredit atomic.Int64  // argument bytes the callee will still take
 	argNotify chan struct{} // argument credit arrived
+}
+
+// segment is values of a stream queued for Recv: data holds them back to
+// back, value i ending at ends[i]; off is where the next one begins. A
+// single value has no ends.
+type segment struct {
+	data []byte
+	ends []uint32
+	off  uint32
 }
 
 // Done returns a channel closed once the response is complete or the call
@@ -110,13 +122,8 @@ func (p *Pending) Recv(ctx context.Context) ([]byte, error) {
 			}
 			return nil, ErrCancelled
 		}
-		if p.head < len(p.chunks) {
-			c := p.chunks[p.head]
-			p.chunks[p.head] = nil
-			p.head++
-			if p.head == len(p.chunks) {
-				p.chunks, p.head = p.chunks[:0], 0
-			}
+		if p.head < len(p.segs) {
+			c := p.pop()
 			grant := p.takeCredit(int64(len(c)))
 			p.mu.Unlock()
 			if grant > 0 {
@@ -141,6 +148,34 @@ func (p *Pending) Recv(ctx context.Context) ([]byte, error) {
 			p.Cancel()
 			return nil, context.Cause(ctx)
 		}
+	}
+}
+
+// pop takes the next value queued (stream mode). Called with mu held and a
+// value queued.
+func (p *Pending) pop() []byte {
+	sg := &p.segs[p.head]
+	if sg.ends == nil {
+		c := sg.data
+		*sg = segment{}
+		p.advance()
+		return c
+	}
+	end := sg.ends[0]
+	c := sg.data[sg.off:end:end]
+	sg.off, sg.ends = end, sg.ends[1:]
+	if len(sg.ends) == 0 {
+		*sg = segment{}
+		p.advance()
+	}
+	return c
+}
+
+// advance moves past the head segment. Called with mu held.
+func (p *Pending) advance() {
+	p.head++
+	if p.head == len(p.segs) {
+		p.segs, p.head = p.segs[:0], 0
 	}
 }
 
@@ -247,7 +282,8 @@ func (p *Pending) Cancel() {
 	}
 	p.abandoned = true
 	clear(p.chunks)
-	p.chunks, p.head = nil, 0
+	clear(p.segs)
+	p.chunks, p.segs, p.head = nil, nil, 0
 	p.mu.Unlock()
 	if p.w.peerExt.Load() {
 		p.w.cancelCall(p.key)
@@ -261,8 +297,28 @@ func (p *Pending) Cancel() {
 // pushAll queues values that arrived (outbound actor).
 func (p *Pending) pushAll(vs [][]byte) {
 	p.mu.Lock()
-	if !p.abandoned {
+	switch {
+	case p.abandoned:
+	case p.stream:
+		for _, v := range vs {
+			p.segs = append(p.segs, segment{data: v})
+		}
+	default:
 		p.chunks = append(p.chunks, vs...)
+	}
+	p.mu.Unlock()
+	p.signal()
+}
+
+// pushRun queues a run of stream values (outbound actor, stream mode):
+// data[off:ends[0]] is the first.
+func (p *Pending) pushRun(data []byte, ends []uint32, off uint32) {
+	if len(ends) == 0 {
+		return
+	}
+	p.mu.Lock()
+	if !p.abandoned {
+		p.segs = append(p.segs, segment{data: data, ends: ends, off: off})
 	}
 	p.mu.Unlock()
 	p.signal()
@@ -318,10 +374,8 @@ func (o *outboundActor) Receive(ctx actor.Context) {
 	case frameRef:
 		o.frame(ctx, m.f)
 		o.flush()
-	case *frameRun:
-		for i := range m.fs {
-			o.frame(ctx, &m.fs[i])
-		}
+	case runRef:
+		o.run(m.it)
 		o.flush()
 	case outBegin:
 		*o = outboundActor{w: o.w, call: m.p}
@@ -372,6 +426,34 @@ func (o *outboundActor) frame(ctx actor.Context, f *wire.Frame) {
 		}
 		o.received(len(f.Payload))
 	}
+}
+
+// run takes a run of stream values. A stream's handle queues it whole;
+// a collected response takes its values one by one.
+func (o *outboundActor) run(it *item) {
+	if o.ended {
+		return
+	}
+	vals, ends := it.Payload, it.ends
+	var start uint32
+	i := 0
+	if len(o.current) > 0 {
+		// The first value's earlier pieces came in None frames.
+		start, i = ends[0], 1
+		o.batch = append(o.batch, append(o.current, vals[:start]...))
+		o.current = nil
+	}
+	if o.call.stream {
+		o.flush() // what came before goes first
+		o.call.pushRun(vals, ends[i:], start)
+	} else {
+		for ; i < len(ends); i++ {
+			e := ends[i]
+			o.batch = append(o.batch, vals[start:e:e])
+			start = e
+		}
+	}
+	o.received(len(vals))
 }
 
 // received grants credit for n bytes of a collected response (the caller

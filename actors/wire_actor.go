@@ -30,15 +30,13 @@ const callActorPool = 64
 func (a *wireActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *framesMsg:
-		for _, frames := range m.blocks {
-			for i := 0; i < len(frames); {
-				if n := a.run(frames[i:]); n > 1 {
-					a.routeRun(ctx, frames[i:i+n])
-					i += n
-					continue
+		for _, items := range m.blocks {
+			for i := range items {
+				if items[i].ends != nil {
+					a.routeRun(ctx, &items[i])
+				} else {
+					a.route(ctx, &items[i].Frame)
 				}
-				a.route(ctx, &frames[i])
-				i++
 			}
 		}
 	case startCallMsg:
@@ -134,32 +132,13 @@ func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {
 	}
 }
 
-// run returns how many frames at the start of fs are non-final responses
-// to one call (a stretch of a stream), which go to the call's actor in one
-// message; 1 if there is no such stretch.
-func (a *wireActor) run(fs []wire.Frame) int {
-	f := &fs[0]
-	if f.Kind != wire.KindResponse || f.Terminator == wire.TermComplete || len(fs) < 2 {
-		return 1
-	}
-	n := 1
-	for n < len(fs) {
-		g := &fs[n]
-		if g.Kind != wire.KindResponse || g.Terminator == wire.TermComplete || g.Procedure != f.Procedure || g.Call != f.Call {
-			break
-		}
-		n++
-	}
-	return n
-}
-
-// routeRun hands a stretch of non-final responses to one call's actor.
-func (a *wireActor) routeRun(ctx actor.Context, fs []wire.Frame) {
+// routeRun hands a run of one call's stream values to the call's actor.
+func (a *wireActor) routeRun(ctx actor.Context, it *item) {
 	if a.stopping || a.w.calleeOnly {
 		return
 	}
-	if pid := a.outbound[callKey{fs[0].Procedure, fs[0].Call}]; pid != nil {
-		ctx.Send(pid, &frameRun{fs: fs})
+	if pid := a.outbound[callKey{it.Procedure, it.Call}]; pid != nil {
+		ctx.Send(pid, runRef{it})
 	}
 }
 

@@ -2,7 +2,9 @@ package tests
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -63,6 +65,33 @@ func TestLongStreamsArriveWholeAndInOrder(t *testing.T) {
 			close(errs)
 			for err := range errs {
 				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestCollectedStreamKeepsEveryValue: a plain call to a sequence procedure
+// collects every value of the response (arriving in runs) before it reports
+// ErrStreamed with their count.
+func TestCollectedStreamKeepsEveryValue(t *testing.T) {
+	const n = 5000
+	for _, tr := range []transport{tcp, pipe} {
+		t.Run(string(tr), func(t *testing.T) {
+			callee, caller := newInterface(t), newInterface(t)
+			must(t, callee.Register(1, procedures.Sequence0(func(_ context.Context, yield func(int) error) error {
+				for i := range n {
+					if err := yield(i); err != nil {
+						return err
+					}
+				}
+				return nil
+			})))
+			w, _ := connect(t, tr, caller, callee)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_, err := w.CallRaw(ctx, 1, nil)
+			if want := fmt.Sprintf("of %d chunks", n); !errors.Is(err, ipfi.ErrStreamed) || !strings.Contains(err.Error(), want) {
+				t.Fatalf("CallRaw = %v, want ErrStreamed %s", err, want)
 			}
 		})
 	}

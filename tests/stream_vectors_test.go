@@ -157,13 +157,19 @@ func TestRawStreamReassemblesSplitValues(t *testing.T) {
 	}
 	peer.expectBytes("raw stream", want)
 
-	// Reassembled by a Go caller, split one byte per read.
-	caller := newInterface(t)
-	w, _ := connect(t, oneByte, caller, callee)
-	got, err := ipfi.Collect[string](bounded(t, 10*time.Second), w, 7)
-	must(t, err)
-	if !slices.Equal(got, []string{"hello world", "x", "y"}) {
-		t.Fatalf("values %q", got)
+	// Reassembled by a Go caller: split one byte per read, and in whole
+	// reads, where the completed value and the next one arrive together
+	// (one run of values after pieces).
+	for _, tr := range transports {
+		caller := newInterface(t)
+		w, _ := connect(t, tr, caller, callee)
+		for range 20 {
+			got, err := ipfi.Collect[string](bounded(t, 10*time.Second), w, 7)
+			must(t, err)
+			if !slices.Equal(got, []string{"hello world", "x", "y"}) {
+				t.Fatalf("%s: values %q", tr, got)
+			}
+		}
 	}
 }
 
