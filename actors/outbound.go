@@ -25,8 +25,8 @@ type Pending struct {
 	// that arrived together, or one value); segs[:head] were taken.
 	segs  []segment
 	head  int
-	ended bool // set with done
-	err    error    // the response's end: nil when complete
+	ended bool  // set with done
+	err   error // the response's end: nil when complete
 	// stream mode (Open): values are taken one by one with Recv, which
 	// grants the callee credit for them; otherwise the outbound actor
 	// grants credit as values arrive and Wait returns them all.
