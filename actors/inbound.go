@@ -248,8 +248,10 @@ func (w *Wire) run(ctx context.Context, proc procedures.Procedure, key callKey, 
 // first waiting for flow-control credit when the caller speaks the
 // extensions (the message may overdraw the credit by its own size).
 func (w *Wire) send(ctx context.Context, key callKey, entry *inboundEntry, payload []byte, t wire.Terminator) error {
-	if err := ctx.Err(); err != nil {
+	select {
+	case <-ctx.Done(): // cheaper per value than ctx.Err, which locks
 		return context.Cause(ctx)
+	default:
 	}
 	if entry.creditSig != nil {
 		for entry.credit.Load() <= 0 {
