@@ -192,18 +192,20 @@ func (c *inboundActor) frame(ctx actor.Context, f *wire.Frame) {
 // start runs the procedure in a goroutine of its own (see runners).
 func (c *inboundActor) start(ctx actor.Context, proc procedures.Procedure, args []byte) {
 	c.started = true
-	pctx, cancel := context.WithCancelCause(c.w.procCtx)
-	c.cancel = cancel
 	if proc.IsQuick() {
 		// A quick procedure runs here, on the goroutine dispatching the
 		// frame (normally the wire's reader); its answer is appended
 		// without blocking and written once the reader's chunk is done.
-		if failure := c.w.run(pctx, proc, c.key, c.entry, args, nil); failure != nil {
+		// Nothing can cancel it while it runs (this goroutine would read
+		// the cancel), so its context is the wire's.
+		if failure := c.w.run(c.w.procCtx, proc, c.key, c.entry, args, nil); failure != nil {
 			panic(failure) // a supervision failure, as in procDoneMsg
 		}
 		c.end(ctx)
 		return
 	}
+	pctx, cancel := context.WithCancelCause(c.w.procCtx)
+	c.cancel = cancel
 	self, root := ctx.Self(), ctx.ActorSystem().Root
 	w, key, entry, in := c.w, c.key, c.entry, c.in // the actor is reused once the call ends
 	w.goProc(func() {

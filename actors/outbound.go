@@ -20,7 +20,8 @@ type Pending struct {
 	done chan struct{} // closed once the response has ended (complete, error or wire end)
 
 	mu     sync.Mutex
-	chunks [][]byte // collect mode: the values
+	chunks [][]byte  // collect mode: the values
+	one    [1][]byte // chunks of a plain call's one value (no allocation)
 	// stream mode: the values not yet taken, in segments (a run of values
 	// that arrived together, or one value); segs[:head] were taken.
 	segs  []segment
@@ -304,6 +305,11 @@ func (p *Pending) pushAll(vs [][]byte) {
 			p.segs = append(p.segs, segment{data: v})
 		}
 	default:
+		if p.chunks == nil && len(vs) == 1 {
+			p.one[0] = vs[0]
+			p.chunks = p.one[:]
+			break
+		}
 		p.chunks = append(p.chunks, vs...)
 	}
 	p.mu.Unlock()
@@ -378,7 +384,7 @@ func (o *outboundActor) Receive(ctx actor.Context) {
 		o.run(m.it)
 		o.flush()
 	case outBegin:
-		*o = outboundActor{w: o.w, call: m.p}
+		*o = outboundActor{w: o.w, call: m.p, batch: o.batch}
 	case *actor.Stopping:
 		if !o.ended {
 			o.ended = true
@@ -476,6 +482,6 @@ func (o *outboundActor) received(n int) {
 func (o *outboundActor) end(ctx actor.Context, err error) {
 	o.flush()
 	call := o.call
-	*o = outboundActor{w: o.w, ended: true}
+	*o = outboundActor{w: o.w, ended: true, batch: o.batch}
 	call.finish(err)
 }

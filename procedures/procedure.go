@@ -48,8 +48,10 @@ func (p Procedure) Release(payload []byte) {
 // a quick procedure must not block (on I/O, locks held for long, channels,
 // sleeps) and must not call the peer over the same wire and wait for the
 // answer (that deadlocks: the answer is read by the goroutine that waits).
-// Its context is cancelled when it returns. Use it for computations like
-// the ones in the examples, lookups in memory, and the like.
+// Its context is its wire's, done when the wire ends: nothing can cancel
+// a quick call while it runs, since the goroutine that would read the
+// caller's cancel is running it. Use it for computations like the ones in
+// the examples, lookups in memory, and the like.
 //
 // Quick panics if p is not a unary procedure.
 func Quick(p Procedure) Procedure {
