@@ -36,9 +36,11 @@ func run() error {
 	var cancelled atomic.Int32
 	const open = 100
 	started := make(chan struct{}, open)
-	server.Register(1, procedures.Func2(func(_ context.Context, first, last string) (string, error) {
+	// Procedure 1 neither blocks nor calls back: Quick runs it on the wire's
+	// reader, without a goroutine of its own.
+	server.Register(1, procedures.Quick(procedures.Func2(func(_ context.Context, first, last string) (string, error) {
 		return fmt.Sprintf("Hello, %s %s!", first, last), nil
-	}))
+	})))
 	server.Register(2, procedures.Func1(func(ctx context.Context, name string) (string, error) {
 		// Call back the caller over the same wire while handling its call.
 		nick, err := ipfi.Call[string](ctx, ipfi.WireFrom(ctx), 10, name)
