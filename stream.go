@@ -3,6 +3,7 @@ package ipfi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"iter"
 
@@ -106,11 +107,17 @@ func (s *Stream) CloseSend() error { return s.p.CloseSend(nil) }
 // Recv decodes the next value of the response into v (a pointer; nil
 // discards it). It returns io.EOF after the last value, or the call's
 // error after the values that arrived before it: a *RemoteError, an error
-// matching ErrWireTerminated, or ctx's cause.
+// matching ErrWireTerminated, or ctx's cause. An empty value, how a peer
+// without the extensions reports a failure, is an error matching
+// ErrRemote.
 func (s *Stream) Recv(v any) error {
 	b, err := s.RecvRaw()
 	if err != nil {
 		return err
+	}
+	if len(b) == 0 {
+		// Not a value: how a peer without the extensions reports a failure.
+		return fmt.Errorf("%w (an empty value)", ErrRemote)
 	}
 	if v == nil {
 		return nil

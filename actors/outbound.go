@@ -425,6 +425,13 @@ func (o *outboundActor) frame(ctx actor.Context, f *wire.Frame) {
 			chunk = append(o.current, f.Payload...)
 			o.current = nil
 		}
+		if len(chunk) == 0 && f.Terminator == wire.TermComplete && o.call.stream && o.w.peerExt.Load() {
+			// From a peer with the extensions an empty Complete only ends
+			// a stream (a sequence of no values, a raw stream that
+			// returned): failures come as Error messages.
+			o.end(ctx, nil)
+			return
+		}
 		o.batch = append(o.batch, chunk)
 		if f.Terminator == wire.TermComplete {
 			o.end(ctx, nil)

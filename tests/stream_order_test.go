@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/ipfi-go/ipfi"
 	"github.com/ipfi-go/ipfi/procedures"
+	"github.com/ipfi-go/ipfi/wire"
 )
 
 // TestLongStreamsArriveWholeAndInOrder: streams of 100,000 small values,
@@ -94,5 +96,37 @@ func TestCollectedStreamKeepsEveryValue(t *testing.T) {
 				t.Fatalf("CallRaw = %v, want ErrStreamed %s", err, want)
 			}
 		})
+	}
+}
+
+// TestEmptyStreams: a sequence that yields nothing and a raw stream that
+// returns without sending Complete end their streams with no value (the
+// empty Complete that ends them is not a value); to a caller without the
+// extensions an empty Complete is how failure looks, and Recv says so.
+func TestEmptyStreams(t *testing.T) {
+	callee := newInterface(t)
+	must(t, callee.Register(1, procedures.Sequence0(func(context.Context, func(int) error) error { return nil })))
+	must(t, callee.Register(2, procedures.RawStream(func(_ context.Context, _ []byte, send procedures.Sender) error {
+		return send([]byte{0x07}, wire.TermChunk) // one value, then return: an empty Complete ends it
+	})))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	caller := newInterface(t)
+	w, _ := connect(t, tcp, caller, callee)
+	if got, err := ipfi.Collect[int](ctx, w, 1); err != nil || len(got) != 0 {
+		t.Fatalf("empty sequence: %v, %v; want no values and no error", got, err)
+	}
+	if got, err := ipfi.Collect[int](ctx, w, 2); err != nil || !slices.Equal(got, []int{7}) {
+		t.Fatalf("raw stream: %v, %v; want [7] and no error", got, err)
+	}
+
+	ca, cb := tcpPair(t)
+	wp, err := newInterface(t).ConnectConn(ca, ipfi.Plain())
+	must(t, err)
+	_, err = callee.ConnectConn(cb)
+	must(t, err)
+	if _, err := ipfi.Collect[int](ctx, wp, 1); !errors.Is(err, ipfi.ErrRemote) {
+		t.Fatalf("empty sequence to a plain caller: %v, want ErrRemote", err)
 	}
 }
