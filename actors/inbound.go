@@ -269,14 +269,19 @@ func (w *Wire) send(ctx context.Context, key callKey, entry *inboundEntry, paylo
 }
 
 // runSequence runs a sequence (or bidirectional) procedure: each yielded
-// value is one chunk. The last value must carry the Complete terminator (as
-// the Rust crate writes it), so one value is held back until the next
-// arrives or the procedure returns; a sequence of no values is one empty
-// Complete.
+// value is one chunk. To a caller with the extensions each value is sent as
+// it is yielded and an empty Complete ends the response. To one without,
+// the last value must carry the Complete terminator (as the Rust crate
+// writes it), so one value is held back until the next arrives or the
+// procedure returns; a sequence of no values is one empty Complete.
 func (w *Wire) runSequence(ctx context.Context, proc procedures.Procedure, key callKey, entry *inboundEntry, args []byte, in *input) {
 	var held []byte
 	have := false
+	ext := w.peerExt.Load() // settled: the peer's announcement came before its call
 	emit := func(v []byte) error {
+		if ext {
+			return w.send(ctx, key, entry, v, wire.TermChunk) // the writer copies v
+		}
 		if have {
 			if err := w.send(ctx, key, entry, held, wire.TermChunk); err != nil {
 				return err

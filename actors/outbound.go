@@ -363,6 +363,7 @@ type outboundActor struct {
 	current []byte
 	unacked int64    // collect mode: bytes received and not yet granted back
 	ended   bool     // true while idle
+	values  int      // values of the current call so far
 	batch   [][]byte // values of the message being handled, handed over together
 }
 
@@ -425,13 +426,15 @@ func (o *outboundActor) frame(ctx actor.Context, f *wire.Frame) {
 			chunk = append(o.current, f.Payload...)
 			o.current = nil
 		}
-		if len(chunk) == 0 && f.Terminator == wire.TermComplete && o.call.stream && o.w.peerExt.Load() {
+		if len(chunk) == 0 && f.Terminator == wire.TermComplete && (o.call.stream || o.values > 0) && o.w.peerExt.Load() {
 			// From a peer with the extensions an empty Complete only ends
-			// a stream (a sequence of no values, a raw stream that
-			// returned): failures come as Error messages.
+			// a stream (after its values, or of none): failures come as
+			// Error messages. (A collected response that is one empty
+			// payload stays one: CallRaw returns it as it came.)
 			o.end(ctx, nil)
 			return
 		}
+		o.values++
 		o.batch = append(o.batch, chunk)
 		if f.Terminator == wire.TermComplete {
 			o.end(ctx, nil)
@@ -466,6 +469,7 @@ func (o *outboundActor) run(it *item) {
 			start = e
 		}
 	}
+	o.values += len(ends)
 	o.received(len(vals))
 }
 

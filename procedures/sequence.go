@@ -196,9 +196,13 @@ func yielder[T any](emit func([]byte) error) func(T) error {
 
 // Sequence0 returns a sequence procedure without arguments: fn yields any
 // number of values, each sent as one chunk of the response (the Rust
-// crate's sequence procedures). yield fails once the call is over (the
-// caller gone, the wire ended); fn should then return. It returns the zero
-// Procedure if fn is nil.
+// crate's sequence procedures). To a caller with the extensions a value is
+// sent when yield returns (yield waits while the caller's flow-control
+// window is full); to one without, the last value yielded is held until
+// the next yield or fn's return, since the Rust crate expects the last
+// value in the message that ends the response. yield fails once the call
+// is over (the caller gone, the wire ended); fn should then return. It
+// returns the zero Procedure if fn is nil.
 func Sequence0[T any](fn func(ctx context.Context, yield func(T) error) error) Procedure {
 	if fn == nil {
 		return Procedure{}

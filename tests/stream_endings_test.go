@@ -311,9 +311,9 @@ func TestStreamContextCancelEndsProducer(t *testing.T) {
 			must(t, err)
 			defer s.Close()
 			receive(t, hang, paused, "producer did not yield its values")
-			// Five yielded, four sent: the fifth is held back until the
-			// next yield (runSequence).
-			for i := range 4 {
+			// Five yielded, five sent (to a caller with the extensions each
+			// value goes out as it is yielded).
+			for i := range 5 {
 				var v int
 				if err := s.Recv(&v); err != nil || v != i {
 					t.Fatalf("value %d: %v, %v", i, v, err)
@@ -351,11 +351,11 @@ func TestStreamContextCancelEndsProducer(t *testing.T) {
 }
 
 // TestStreamWireDeathDeliversArrivedValuesFirst: the producer yields 10
-// values (9 are sent, the 10th held back until the next yield) and waits;
-// once the 9 have arrived the wire is killed, from either end, before the
-// consumer reads anything. The consumer must then read exactly the 9
-// values, in order, and then an error matching ErrWireTerminated wrapping
-// the cause; the producer's context is cancelled.
+// values (each sent as it is yielded) and waits; once the 10 have arrived
+// the wire is killed, from either end, before the consumer reads anything.
+// The consumer must then read exactly the 10 values, in order, and then an
+// error matching ErrWireTerminated wrapping the cause; the producer's
+// context is cancelled.
 func TestStreamWireDeathDeliversArrivedValuesFirst(t *testing.T) {
 	cases := []struct {
 		name        string
@@ -379,7 +379,7 @@ func TestStreamWireDeathDeliversArrivedValuesFirst(t *testing.T) {
 			must(t, err)
 			defer s.Close()
 			receive(t, ctx, paused, "producer did not yield its values")
-			// The callee wrote the 9 values before its pong; the caller's
+			// The callee wrote the 10 values before its pong; the caller's
 			// reader hands frames on in order, each value to the call's
 			// handle before the pong completes the Ping.
 			if _, err := wa.Ping(ctx); err != nil {
@@ -396,7 +396,7 @@ func TestStreamWireDeathDeliversArrivedValuesFirst(t *testing.T) {
 				}
 				got = append(got, v)
 			}
-			if want := []int{0, 1, 2, 3, 4, 5, 6, 7, 8}; !slices.Equal(got, want) {
+			if want := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}; !slices.Equal(got, want) {
 				t.Errorf("values read after the wire died: %v, want %v", got, want)
 			}
 			if !errors.Is(end, ipfi.ErrWireTerminated) || !errors.Is(end, tc.callerCause) {
@@ -441,10 +441,10 @@ func TestStreamProducerPanicEndsStreamOnly(t *testing.T) {
 			}
 			got = append(got, v)
 		}
-		// Three yields, two sent: runSequence holds the last yielded value
-		// back until the next yield, and a panic drops it.
-		if !slices.Equal(got, []int{0, 1}) {
-			t.Errorf("round %d: values %v, want [0 1]", round, got)
+		// Every yielded value was sent when yield returned: all three
+		// arrive before the error.
+		if !slices.Equal(got, []int{0, 1, 2}) {
+			t.Errorf("round %d: values %v, want [0 1 2]", round, got)
 		}
 		var re *ipfi.RemoteError
 		if !errors.Is(end, ipfi.ErrRemote) || !errors.As(end, &re) || re.Code != wire.CodePanic {
@@ -455,9 +455,9 @@ func TestStreamProducerPanicEndsStreamOnly(t *testing.T) {
 }
 
 // TestThousandStreamsHalfCancelledHalfCut: 1,000 streams on one TCP wire,
-// each from a producer that yields increasing ints (it pauses after four,
-// three of them sent, until its context is done, then yields again, which
-// must fail). Every consumer reads its three values, then:
+// each from a producer that yields increasing ints (it pauses after three
+// until its context is done, then yields again, which must fail). Every
+// consumer reads its three values, then:
 //
 //   - i%4 == 0 waits in Recv and has its context cancelled: Recv must return
 //     context.Canceled;
@@ -492,7 +492,7 @@ func TestThousandStreamsHalfCancelledHalfCut(t *testing.T) {
 				ends[id] = producerEnd{err, context.Cause(ctx), ctx.Err() != nil}
 				return err
 			}
-			if n >= 3 {
+			if n >= 2 {
 				<-ctx.Done()
 			}
 		}
