@@ -113,22 +113,28 @@ func (c *inboundActor) Receive(ctx actor.Context) {
 		}
 		c.end(ctx)
 	case *actor.Stopping:
-		c.release()
+		// The wire is ending (its call actors stop with it): the
+		// procedure's context is cancelled with the wire's cause.
+		cause := c.w.Err()
+		if cause == nil {
+			cause = ErrClosed
+		}
+		c.release(terminated(cause))
 	}
 }
 
 // end finishes the current call and hands the actor back to its wire.
 func (c *inboundActor) end(ctx actor.Context) {
 	e := c.entry
-	c.release()
+	c.release(ErrCancelled)
 	*c = inboundActor{w: c.w}
 	ctx.Send(ctx.Parent(), inDone{e})
 }
 
-// release cancels the procedure's context and closes its input.
-func (c *inboundActor) release() {
+// release cancels the procedure's context with cause and closes its input.
+func (c *inboundActor) release(cause error) {
 	if c.cancel != nil {
-		c.cancel(ErrCancelled)
+		c.cancel(cause)
 	}
 	if c.in != nil {
 		c.in.close()
@@ -204,7 +210,10 @@ func (c *inboundActor) start(ctx actor.Context, proc procedures.Procedure, args 
 		c.end(ctx)
 		return
 	}
-	pctx, cancel := context.WithCancelCause(c.w.procCtx)
+	// Not a child of the wire's procCtx: the call actor cancels it, when
+	// the call ends or the wire stops it, and a child of one shared
+	// context costs every call that context's lock twice.
+	pctx, cancel := context.WithCancelCause(c.w.callCtx)
 	c.cancel = cancel
 	self, root := ctx.Self(), ctx.ActorSystem().Root
 	w, key, entry, in := c.w, c.key, c.entry, c.in // the actor is reused once the call ends

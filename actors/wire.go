@@ -39,9 +39,12 @@ type Wire struct {
 	ext        bool        // this side speaks the extensions (not Plain)
 	peerExt    atomic.Bool // the peer announced the extensions (and ext)
 
-	// procCtx is the parent of every procedure context on this wire; it is
-	// cancelled, with the wire's cause, when the wire ends.
+	// procCtx is the context of the wire's quick procedures and runners;
+	// it is cancelled, with the wire's cause, when the wire ends. callCtx,
+	// which carries the wire like it but is never cancelled, is the parent
+	// of each call's context, which the call's actor cancels.
 	procCtx    context.Context
+	callCtx    context.Context
 	procCancel context.CancelCauseFunc
 	runners    runners // goroutines that run procedures, kept briefly for the next call
 
@@ -78,8 +81,8 @@ func newWire(s *System, r io.Reader, wr io.Writer, c io.Closer, opt WireOptions)
 		// The announcement goes first, before anything this side writes.
 		w.out.pending = append(w.out.pending, byte(wire.KindAnnounce))
 	}
-	ctx, cancel := context.WithCancelCause(context.WithValue(context.Background(), wireKey{}, w))
-	w.procCtx, w.procCancel = ctx, cancel
+	w.callCtx = context.WithValue(context.Background(), wireKey{}, w)
+	w.procCtx, w.procCancel = context.WithCancelCause(w.callCtx)
 	return w
 }
 
