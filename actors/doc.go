@@ -12,13 +12,13 @@
 //
 // A wire ends on EOF or a read error (reader -> parser -> wire), a malformed
 // frame (parser -> wire), a Termination message, a write error, or Close.
-// Each path calls Wire.die, which records the first cause, cancels every
-// procedure context of the wire, fails the writer, closes the transport (so
-// the reader's Read returns) and stops the wire actor. Stopping it stops
-// every child; an outbound call actor's Stopping handler fails its handle
-// with a WireError (matching ErrWireTerminated, wrapping the cause); an
-// inbound call actor's cancels its procedure's context. There is no other
-// cleanup path.
+// Each path calls Wire.die, which records the first cause, cancels the
+// wire's own context (that of quick procedures and idle runners), fails the
+// writer, closes the transport (so the reader's Read returns) and stops the
+// wire actor. Stopping it stops every child; an outbound call actor's
+// Stopping handler fails its handle with a WireError (matching
+// ErrWireTerminated, wrapping the cause); an inbound call actor's cancels
+// its procedure's context with that error. There is no other cleanup path.
 //
 // A procedure that returns an error or panics fails its call only: the
 // procedure's goroutine recovers the panic, answers the caller, and the call
