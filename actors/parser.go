@@ -65,11 +65,32 @@ func (p *parserActor) chunk(ctx actor.Context, m *chunkMsg) {
 	if p.failed {
 		return
 	}
+	fm := &framesMsg{}
+	err := p.parse(m.data, fm)
+	if !p.heard {
+		// The peer's first bytes are in: whether it announced is settled.
+		p.heard = true
+		close(p.w.heard)
+	}
+	if len(fm.blocks) > 0 {
+		ctx.Send(p.wire, fm)
+	}
+	if err != nil {
+		p.failed = true
+		ctx.Send(p.wire, &fatalMsg{cause: err})
+	}
+}
+
+// parse decodes one chunk into fm's blocks of items, in order, with the
+// payloads copied out of data (or handed over by the decoder). It returns
+// the decoder's error if the chunk holds a malformed frame (the items
+// before it are in fm).
+func (p *parserActor) parse(data []byte, fm *framesMsg) error {
 	var blocks [][]item
 	var items []item // the block being filled
 	var arena []byte // the payloads that lie in this chunk, copied once
 	var runFrom int  // where in arena the payloads of the last item begin (-1: not in arena)
-	err := p.dec.Feed(m.data, func(f wire.Frame) error {
+	err := p.dec.Feed(data, func(f wire.Frame) error {
 		if f.Kind == wire.KindAnnounce {
 			if p.w.ext && !p.ext {
 				// Everything after this byte is from a peer with the
@@ -92,7 +113,7 @@ func (p *parserActor) chunk(ctx actor.Context, m *chunkMsg) {
 			// and zeroed all the same); a payload the decoder assembled
 			// across chunks is handed over instead.
 			if cap(arena)-len(arena) < len(f.Payload) {
-				size := min(max(2*cap(arena), minArena), len(m.data))
+				size := min(max(2*cap(arena), minArena), len(data))
 				arena = make([]byte, 0, max(size, len(f.Payload)))
 				runFrom = -1 // a new block: nothing before is contiguous with it
 			}
@@ -124,35 +145,25 @@ func (p *parserActor) chunk(ctx actor.Context, m *chunkMsg) {
 			}
 			size := 2 * cap(items)
 			if items == nil {
-				size = min(p.density*len(m.data)>>10, len(m.data)/4, 2*p.last+16)
+				size = min(p.density*len(data)>>10, len(data)/4, 2*p.last+16)
 			}
 			items = make([]item, 0, min(max(size, minFrameBlock), maxFrameBlock))
 		}
 		items = append(items, item{Frame: f})
 		return nil
 	})
-	if !p.heard {
-		// The peer's first bytes are in: whether it announced is settled.
-		p.heard = true
-		close(p.w.heard)
-	}
 	n := len(items)
 	for _, b := range blocks {
 		n += len(b)
 	}
-	p.density, p.last = n<<10/len(m.data), n
-	if len(items) > 0 {
-		m := &framesMsg{}
-		if blocks == nil {
-			m.one[0] = items
-			m.blocks = m.one[:]
-		} else {
-			m.blocks = append(blocks, items)
-		}
-		ctx.Send(p.wire, m)
+	p.density, p.last = n<<10/len(data), n
+	switch {
+	case len(items) == 0:
+	case blocks == nil:
+		fm.one[0] = items
+		fm.blocks = fm.one[:]
+	default:
+		fm.blocks = append(blocks, items)
 	}
-	if err != nil {
-		p.failed = true
-		ctx.Send(p.wire, &fatalMsg{cause: err})
-	}
+	return err
 }
