@@ -89,7 +89,23 @@ func (p *parserActor) parse(data []byte, fm *framesMsg) error {
 	var blocks [][]item
 	var items []item // the block being filled
 	var arena []byte // the payloads that lie in this chunk, copied once
-	var runFrom int  // where in arena the payloads of the last item begin (-1: not in arena)
+	// The open run: the last item, a stream value whose payload is in
+	// arena, and the values that joined it since. Its ends and payload are
+	// stored in the item when it closes: per value only locals change (a
+	// store into the item per value cost a write barrier each).
+	var (
+		runItem         *item
+		runBuf          []byte // the arena block the run lies in
+		runFrom, runLen int
+		runEnds         []uint32 // nil until a second value joins
+	)
+	closeRun := func() {
+		if runItem != nil && runEnds != nil {
+			runItem.ends = runEnds
+			runItem.Payload = runBuf[runFrom : runFrom+runLen : runFrom+runLen]
+		}
+		runItem, runEnds = nil, nil
+	}
 	err := p.dec.Feed(data, func(f wire.Frame) error {
 		if f.Kind == wire.KindAnnounce {
 			if p.w.ext && !p.ext {
@@ -113,32 +129,27 @@ func (p *parserActor) parse(data []byte, fm *framesMsg) error {
 			// and zeroed all the same); a payload the decoder assembled
 			// across chunks is handed over instead.
 			if cap(arena)-len(arena) < len(f.Payload) {
+				closeRun() // nothing in the old block is contiguous with the new
 				size := min(max(2*cap(arena), minArena), len(data))
 				arena = make([]byte, 0, max(size, len(f.Payload)))
-				runFrom = -1 // a new block: nothing before is contiguous with it
 			}
 			from = len(arena)
 			arena = append(arena, f.Payload...)
 			f.Payload = arena[from:len(arena):len(arena)]
 		}
-		if f.Kind == wire.KindResponse && f.Terminator == wire.TermChunk && from > 0 && len(items) > 0 {
-			// A value of a stream: if the last item holds values of the
-			// same call whose payloads end where this one begins, it joins
-			// them (a run), and no frame is stored for it.
-			last := &items[len(items)-1]
-			if last.Kind == wire.KindResponse && last.Terminator == wire.TermChunk &&
-				last.Procedure == f.Procedure && last.Call == f.Call &&
-				runFrom >= 0 && runFrom+len(last.Payload) == from {
-				if last.ends == nil {
-					last.ends = make([]uint32, 1, 8)
-					last.ends[0] = uint32(len(last.Payload))
-				}
-				last.Payload = arena[runFrom:len(arena):len(arena)]
-				last.ends = append(last.ends, uint32(len(last.Payload)))
-				return nil
+		value := f.Kind == wire.KindResponse && f.Terminator == wire.TermChunk && from >= 0
+		if value && runItem != nil && runItem.Procedure == f.Procedure && runItem.Call == f.Call &&
+			runFrom+runLen == from {
+			// A value of the same call right after the run's: it joins.
+			if runEnds == nil {
+				runEnds = make([]uint32, 1, 16)
+				runEnds[0] = uint32(runLen)
 			}
+			runLen += len(f.Payload)
+			runEnds = append(runEnds, uint32(runLen))
+			return nil
 		}
-		runFrom = from
+		closeRun()
 		if len(items) == cap(items) {
 			if items != nil {
 				blocks = append(blocks, items)
@@ -150,8 +161,12 @@ func (p *parserActor) parse(data []byte, fm *framesMsg) error {
 			items = make([]item, 0, min(max(size, minFrameBlock), maxFrameBlock))
 		}
 		items = append(items, item{Frame: f})
+		if value {
+			runItem, runBuf, runFrom, runLen = &items[len(items)-1], arena, from, len(f.Payload)
+		}
 		return nil
 	})
+	closeRun()
 	n := len(items)
 	for _, b := range blocks {
 		n += len(b)

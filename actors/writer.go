@@ -109,8 +109,8 @@ func (w *writer) queue(ctx context.Context, k wire.Kind, t wire.Terminator, proc
 		w.mu.Unlock()
 		return err
 	}
-	w.pending = wire.AppendHeader(w.pending, k, t, proc, call, len(payload))
-	w.pending = append(w.pending, payload...)
+	buf := wire.AppendHeader(w.pending, k, t, proc, call, len(payload))
+	w.pending = append(buf, payload...) // one store into w: one write barrier
 	return w.release(false)
 }
 
