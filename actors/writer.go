@@ -197,14 +197,7 @@ func (w *writer) unhold() {
 			rest := make([]byte, 0, len(buf)-n+len(w.pending))
 			rest = append(append(rest, buf[n:]...), w.pending...)
 			w.pending = rest
-			w.wg.Add(1)
-			w.mu.Unlock()
-			go func() {
-				defer w.wg.Done()
-				w.mu.Lock()
-				w.flushLocked()
-				w.mu.Unlock()
-			}()
+			w.startFlusher()
 			return
 		}
 		if cap(buf) <= maxRetained {
@@ -219,6 +212,19 @@ func (w *writer) unhold() {
 	w.mu.Unlock()
 }
 
+// startFlusher hands the flushing role, which the caller holds, to a
+// goroutine of its own. Called with mu held; unlocks it.
+func (w *writer) startFlusher() {
+	w.wg.Add(1)
+	w.mu.Unlock()
+	go func() {
+		defer w.wg.Done()
+		w.mu.Lock()
+		w.flushLocked()
+		w.mu.Unlock()
+	}()
+}
+
 // release is called with mu held and unlocks it.
 func (w *writer) release(block bool) error {
 	if w.flushing || (!block && w.held > 0) {
@@ -228,14 +234,7 @@ func (w *writer) release(block bool) error {
 	}
 	w.flushing = true
 	if !block {
-		w.wg.Add(1)
-		w.mu.Unlock()
-		go func() {
-			defer w.wg.Done()
-			w.mu.Lock()
-			w.flushLocked()
-			w.mu.Unlock()
-		}()
+		w.startFlusher()
 		return nil
 	}
 	err := w.flushLocked()
