@@ -142,8 +142,8 @@ func TestReusedCallActorIgnoresStaleCancel(t *testing.T) {
 }
 
 // TestRunnersAreReusedAndEnd: a procedure's goroutine waits for the next
-// call for runnerIdle, takes it if one comes, and ends after that or as soon
-// as its wire ends.
+// call, takes it if one comes, ends after a whole runnerIdle period without
+// one, and ends as soon as its wire ends.
 func TestRunnersAreReusedAndEnd(t *testing.T) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	var wg sync.WaitGroup
@@ -169,7 +169,7 @@ func TestRunnersAreReusedAndEnd(t *testing.T) {
 	go func() { wg.Wait(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(10 * runnerIdle):
+	case <-time.After(20 * runnerIdle):
 		t.Fatal("an idle runner did not end")
 	}
 	if parked() != 0 {
@@ -181,6 +181,7 @@ func TestRunnersAreReusedAndEnd(t *testing.T) {
 	w.goProc(func() {})
 	waitUntil(t, func() bool { return parked() == 1 })
 	cancel(ErrClosed)
+	w.endRunners() // as Wire.die does
 	ended := make(chan struct{})
 	go func() { wg.Wait(); close(ended) }()
 	select {

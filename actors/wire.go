@@ -131,6 +131,7 @@ func (w *Wire) die(cause error) {
 	}
 	cause = w.Err()
 	w.procCancel(terminated(cause))
+	w.endRunners()
 	w.out.close(terminated(cause))
 	if w.closer != nil {
 		_ = w.closer.Close()
