@@ -103,15 +103,15 @@ func (i *Interface) ConnectConn(c io.ReadWriteCloser, opts ...WireOption) (*Wire
 
 func (i *Interface) connect(r io.Reader, w io.Writer, c io.Closer, opts []WireOption) (*Wire, error) {
 	pub := &Wire{}
-	o := actors.WireOptions{Owner: pub}
+	// The handle is linked to its wire before the wire reads anything: a
+	// procedure may reach it (WireFrom) as soon as the first call arrives.
+	o := actors.WireOptions{Owner: pub, Bind: func(aw *actors.Wire) { pub.w = aw }}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	aw, err := i.sys.Connect(r, w, c, o)
-	if err != nil {
+	if _, err := i.sys.Connect(r, w, c, o); err != nil {
 		return nil, err
 	}
-	pub.w = aw
 	return pub, nil
 }
 

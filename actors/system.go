@@ -114,6 +114,9 @@ func (s *System) callFailed(f supervision.Failure) {
 // nil it is closed when the wire ends (closing it must unblock r's Read).
 func (s *System) Connect(r io.Reader, wr io.Writer, c io.Closer, opt WireOptions) (*Wire, error) {
 	w := newWire(s, r, wr, c, opt)
+	if opt.Bind != nil {
+		opt.Bind(w)
+	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()

@@ -22,6 +22,10 @@ type WireOptions struct {
 	// Plain turns the extensions off: the wire neither announces them nor
 	// uses a peer's, and speaks exactly the Rust crate's bytes.
 	Plain bool
+	// Bind, if set, is called with the new wire before it reads anything
+	// (before any procedure can reach Owner through FromContext), so that
+	// the owner can finish linking itself to the wire.
+	Bind func(*Wire)
 }
 
 // Wire is one connection to another program: the handle to a wire actor and
