@@ -41,8 +41,9 @@ func (p Procedure) Release(payload []byte) {
 // promptly without blocking: the wire then runs it on its reader goroutine,
 // inside the call's actor, instead of on a goroutine of its own, and its
 // answer joins the answers to the other calls read in the same chunk in one
-// write. That saves a goroutine hand-off per call (about a fifth of a small
-// round trip on a loopback connection) and batches answers under load.
+// write. That saves a goroutine hand-off per call (measured on a loopback
+// connection: a small round trip 5-15% faster, 64 concurrent callers about
+// 30% more calls per second) and batches answers under load.
 //
 // The price is that while a quick procedure runs, its wire reads nothing:
 // a quick procedure must not block (on I/O, locks held for long, channels,
