@@ -23,6 +23,18 @@ type wireActor struct {
 	idleIn, idleOut []*actor.PID
 }
 
+// popIdle takes an idle call actor from pool, or returns nil.
+func popIdle(pool *[]*actor.PID) *actor.PID {
+	n := len(*pool)
+	if n == 0 {
+		return nil
+	}
+	pid := (*pool)[n-1]
+	(*pool)[n-1] = nil
+	*pool = (*pool)[:n-1]
+	return pid
+}
+
 // callActorPool is how many idle call actors a wire keeps per direction
 // (about 1 KiB each; none until the wire has made or taken calls).
 const callActorPool = 64
@@ -162,11 +174,7 @@ func (a *wireActor) inboundFrame(ctx actor.Context, f *wire.Frame) {
 			e.creditSig = make(chan struct{}, 1)
 			e.credit.Store(wire.InitialCredit)
 		}
-		if n := len(a.idleIn); n > 0 {
-			e.pid = a.idleIn[n-1]
-			a.idleIn[n-1] = nil
-			a.idleIn = a.idleIn[:n-1]
-		} else {
+		if e.pid = popIdle(&a.idleIn); e.pid == nil {
 			e.pid = ctx.Spawn(a.props(func() actor.Actor { return &inboundActor{w: w} }))
 		}
 		a.inbound[k] = e
@@ -199,12 +207,8 @@ func (a *wireActor) startCall(ctx actor.Context, p *Pending) {
 		close(p.done)
 		return
 	}
-	var pid *actor.PID
-	if n := len(a.idleOut); n > 0 {
-		pid = a.idleOut[n-1]
-		a.idleOut[n-1] = nil
-		a.idleOut = a.idleOut[:n-1]
-	} else {
+	pid := popIdle(&a.idleOut)
+	if pid == nil {
 		w := a.w
 		pid = ctx.Spawn(a.props(func() actor.Actor { return &outboundActor{w: w, ended: true} }))
 	}

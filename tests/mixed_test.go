@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"sync"
 	"testing"
 	"time"
@@ -46,37 +45,22 @@ func TestMixedLoadOnServedWires(t *testing.T) {
 		return "<" + s + ">", nil
 	}))))
 
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
+	addr, stop := serveLoopback(t, server)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	served := make(chan error, 1)
-	go func() { served <- server.Serve(ctx, l) }()
-
-	var wg sync.WaitGroup
-	errs := make(chan error, wires)
-	for i := range wires {
-		w, err := client.Dial(ctx, "tcp", l.Addr().String())
-		must(t, err)
+	inParallel(t, wires, func(i int) error {
+		w, err := client.Dial(ctx, "tcp", addr)
+		if err != nil {
+			return err
+		}
+		defer w.Close()
 		closer := i%4 == 3 // these wires are closed half-way
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := mixedRounds(ctx, w, rounds, closer); err != nil {
-				errs <- fmt.Errorf("wire %d: %w", i, err)
-			}
-			w.Close()
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	cancel()
-	if err := <-served; err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, ipfi.ErrClosed) {
-		t.Fatalf("Serve: %v", err)
-	}
+		if err := mixedRounds(ctx, w, rounds, closer); err != nil {
+			return fmt.Errorf("wire %d: %w", i, err)
+		}
+		return nil
+	})
+	stop()
 }
 
 // mixedRounds runs rounds of every kind of call on w, concurrently within

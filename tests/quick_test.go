@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -74,30 +73,17 @@ func TestQuickAnswersBothWaysDoNotDeadlock(t *testing.T) {
 			wa, wb := connect(t, tr, a, b)
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			var wg sync.WaitGroup
-			errs := make(chan error, 2*calls)
-			for i := range 2 * calls {
+			inParallel(t, 2*calls, func(i int) error {
 				w := wa
 				if i%2 == 1 {
 					w = wb
 				}
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					got, err := ipfi.Call[[]byte](ctx, w, 1)
-					if err == nil && len(got) != size {
-						err = fmt.Errorf("answer of %d bytes, want %d", len(got), size)
-					}
-					if err != nil {
-						errs <- err
-					}
-				}()
-			}
-			wg.Wait()
-			close(errs)
-			for err := range errs {
-				t.Fatal(err)
-			}
+				got, err := ipfi.Call[[]byte](ctx, w, 1)
+				if err == nil && len(got) != size {
+					err = fmt.Errorf("answer of %d bytes, want %d", len(got), size)
+				}
+				return err
+			})
 		})
 	}
 }

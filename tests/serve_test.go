@@ -3,7 +3,6 @@ package tests
 import (
 	"context"
 	"errors"
-	"net"
 	"testing"
 	"time"
 
@@ -27,14 +26,11 @@ func TestServedWireCallsBackAtOnce(t *testing.T) {
 	must(t, client.Register(2, procedures.Func1(func(_ context.Context, name string) (string, error) {
 		return "called back: " + name, nil
 	})))
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
+	addr, stop := serveLoopback(t, server)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	served := make(chan error, 1)
-	go func() { served <- server.Serve(ctx, l) }()
 	for range 50 {
-		w, err := client.Dial(ctx, "tcp", l.Addr().String())
+		w, err := client.Dial(ctx, "tcp", addr)
 		must(t, err)
 		got, err := ipfi.Call[string](ctx, w, 1, "x")
 		if err != nil || got != "called back: x" {
@@ -42,8 +38,5 @@ func TestServedWireCallsBackAtOnce(t *testing.T) {
 		}
 		must(t, w.Close())
 	}
-	cancel()
-	if err := <-served; err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, ipfi.ErrClosed) {
-		t.Fatalf("Serve: %v", err)
-	}
+	stop()
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -41,33 +40,22 @@ func TestLongStreamsArriveWholeAndInOrder(t *testing.T) {
 			w, _ := connect(t, tr, caller, callee)
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			var wg sync.WaitGroup
-			errs := make(chan error, streams)
-			for s := range streams {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					from, want := s*1_000_000, 0
-					for v, err := range ipfi.Iter[int](ctx, w, 1, s*1_000_000, count) {
-						if err == nil && v != from+want {
-							err = fmt.Errorf("stream %d: value %d is %d, want %d", s, want, v, from+want)
-						}
-						if err != nil {
-							errs <- err
-							return
-						}
-						want++
+			inParallel(t, streams, func(s int) error {
+				from, want := s*1_000_000, 0
+				for v, err := range ipfi.Iter[int](ctx, w, 1, s*1_000_000, count) {
+					if err == nil && v != from+want {
+						err = fmt.Errorf("stream %d: value %d is %d, want %d", s, want, v, from+want)
 					}
-					if want != count {
-						errs <- fmt.Errorf("stream %d: %d values, want %d", s, want, count)
+					if err != nil {
+						return err
 					}
-				}()
-			}
-			wg.Wait()
-			close(errs)
-			for err := range errs {
-				t.Fatal(err)
-			}
+					want++
+				}
+				if want != count {
+					return fmt.Errorf("stream %d: %d values, want %d", s, want, count)
+				}
+				return nil
+			})
 		})
 	}
 }
