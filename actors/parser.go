@@ -98,6 +98,8 @@ func (p *parserActor) parse(data []byte, fm *framesMsg) error {
 		runBuf          []byte // the arena block the run lies in
 		runFrom, runLen int
 		runEnds         []uint32 // nil until a second value joins
+		// The procedure and call of the last value, for more.
+		valueProc, valueCall uint64
 	)
 	closeRun := func() {
 		if runItem != nil && runEnds != nil {
@@ -106,7 +108,7 @@ func (p *parserActor) parse(data []byte, fm *framesMsg) error {
 		}
 		runItem, runEnds = nil, nil
 	}
-	err := p.dec.Feed(data, func(f wire.Frame) error {
+	emit := func(f wire.Frame) error {
 		if f.Kind == wire.KindAnnounce {
 			if p.w.ext && !p.ext {
 				// Everything after this byte is from a peer with the
@@ -163,9 +165,30 @@ func (p *parserActor) parse(data []byte, fm *framesMsg) error {
 		items = append(items, item{Frame: f})
 		if value {
 			runItem, runBuf, runFrom, runLen = &items[len(items)-1], arena, from, len(f.Payload)
+			valueProc, valueCall = f.Procedure, f.Call
 		}
 		return nil
-	})
+	}
+	// more gets the further values of the call emit was last given, which
+	// the decoder recognised by their repeated header: while they fit the
+	// arena block they join the open run here, at the cost of a copy and
+	// an offset.
+	more := func(payload []byte) {
+		if runItem != nil && cap(arena)-len(arena) >= len(payload) && runFrom+runLen == len(arena) {
+			arena = append(arena, payload...)
+			if runEnds == nil {
+				runEnds = make([]uint32, 1, 16)
+				runEnds[0] = uint32(runLen)
+			}
+			runLen += len(payload)
+			runEnds = append(runEnds, uint32(runLen))
+			return
+		}
+		// It starts a new run (emit never refuses a Response frame).
+		_ = emit(wire.Frame{Kind: wire.KindResponse, Terminator: wire.TermChunk,
+			Procedure: valueProc, Call: valueCall, Payload: payload})
+	}
+	err := p.dec.FeedRuns(data, emit, more)
 	closeRun()
 	n := len(items)
 	for _, b := range blocks {

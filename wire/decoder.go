@@ -70,6 +70,30 @@ func NewDecoder(maxPayload int) *Decoder {
 // for a declared length over the limit) after emitting every frame before
 // the bad one, and every later Feed returns the same error.
 func (d *Decoder) Feed(p []byte, emit func(Frame) error) error {
+	return d.feed(p, emit, nil)
+}
+
+// FeedRuns is Feed with a shortcut for streams. After emit has been given
+// a Response frame with terminator Chunk whose payload lies in p, each
+// frame that follows it directly in p and repeats its header up to the
+// length field (a further value of the same call's stream: same kind,
+// multiflag, procedure and call), with a non-empty payload that lies
+// wholly in p, is handed to more as its payload alone instead of to emit.
+// more(payload) stands for emit(Frame{Kind: KindResponse, Terminator:
+// TermChunk, Procedure: f.Procedure, Call: f.Call, Payload: payload}) with
+// f the frame emit was last given; payload is valid during the call only.
+// Every other frame, and everything about errors and limits, is as for
+// Feed.
+//
+// A stream of small values is mostly headers: recognising a repeated
+// header by comparing its bytes, and calling a function that receives the
+// payload alone, costs a fraction of decoding each header and passing a
+// Frame.
+func (d *Decoder) FeedRuns(p []byte, emit func(Frame) error, more func(payload []byte)) error {
+	return d.feed(p, emit, more)
+}
+
+func (d *Decoder) feed(p []byte, emit func(Frame) error, more func([]byte)) error {
 	if d.err != nil {
 		return d.err
 	}
@@ -107,6 +131,7 @@ func (d *Decoder) Feed(p []byte, emit func(Frame) error) error {
 					if err != nil {
 						return d.fail(err)
 					}
+					hdr := p[:hlen]
 					p = p[hlen:]
 					if n <= len(p) {
 						if n > 0 {
@@ -115,6 +140,9 @@ func (d *Decoder) Feed(p []byte, emit func(Frame) error) error {
 						p = p[n:]
 						if err := d.emit(emit, f); err != nil {
 							return err
+						}
+						if more != nil && n > 0 && f.Kind == KindResponse && f.Terminator == TermChunk {
+							p = d.run(p, hdr, more)
 						}
 						continue
 					}
@@ -157,6 +185,27 @@ func (d *Decoder) Feed(p []byte, emit func(Frame) error) error {
 		}
 	}
 	return nil
+}
+
+// run hands more the payloads of the frames at the start of p that repeat
+// hdr, a Response Chunk header, up to its length field, as long as they
+// are complete in p with a payload of 1..d.max bytes, and returns the rest
+// of p. The frame that stops it is left to the general path, which
+// reports it if it is malformed.
+func (d *Decoder) run(p, hdr []byte, more func([]byte)) []byte {
+	lw := hdr[1] >> shiftLength & 3
+	hlen := len(hdr)
+	prefix := hdr[:hlen-widthBytes[lw]]
+	for len(p) > hlen && string(p[:len(prefix)]) == string(prefix) {
+		n := readUint(p[len(prefix):hlen], lw)
+		if n == 0 || n > uint64(len(p)-hlen) || n > uint64(d.max) {
+			break
+		}
+		end := hlen + int(n)
+		more(p[hlen:end:end])
+		p = p[end:]
+	}
+	return p
 }
 
 // SetExtensions turns the parsing of extension headers on or off. Off, as
