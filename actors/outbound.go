@@ -46,12 +46,14 @@ type Pending struct {
 }
 
 // segment is values of a stream queued for Recv: data holds them back to
-// back, value i ending at ends[i]; off is where the next one begins. A
-// single value has no ends.
+// back, value i ending at ends[i]; next is the next one's index and off
+// where it begins. A single value has no ends. Taking a value changes only
+// the integers (a pointer store per value cost a write barrier each while
+// the collector runs).
 type segment struct {
-	data []byte
-	ends []uint32
-	off  uint32
+	data      []byte
+	ends      []uint32
+	off, next uint32
 }
 
 // Done returns a channel closed once the response is complete or the call
@@ -162,10 +164,10 @@ func (p *Pending) pop() []byte {
 		p.advance()
 		return c
 	}
-	end := sg.ends[0]
+	end := sg.ends[sg.next]
 	c := sg.data[sg.off:end:end]
-	sg.off, sg.ends = end, sg.ends[1:]
-	if len(sg.ends) == 0 {
+	sg.off, sg.next = end, sg.next+1
+	if int(sg.next) == len(sg.ends) {
 		*sg = segment{}
 		p.advance()
 	}

@@ -88,25 +88,30 @@ func (p *parserActor) chunk(ctx actor.Context, m *chunkMsg) {
 func (p *parserActor) parse(data []byte, fm *framesMsg) error {
 	var blocks [][]item
 	var items []item // the block being filled
-	var arena []byte // the payloads that lie in this chunk, copied once
-	// The open run: the last item, a stream value whose payload is in
+	// r.Payload is the arena: the payloads that lie in this chunk, copied
+	// once. r.Ends holds the ends of the values of this chunk's runs, the
+	// open run's from endsFrom on, counted from r.Base, where the open run
+	// begins in the arena. The decoder appends the values that repeat the
+	// open run's header to both (FeedRuns); emit appends the rest.
+	var r wire.Run
+	// The open run: the last item, a stream value whose payload is in the
 	// arena, and the values that joined it since. Its ends and payload are
-	// stored in the item when it closes: per value only locals change (a
-	// store into the item per value cost a write barrier each).
+	// stored in the item when it closes: per value only r changes (a store
+	// into the item per value cost a write barrier each).
 	var (
-		runItem         *item
-		runBuf          []byte // the arena block the run lies in
-		runFrom, runLen int
-		runEnds         []uint32 // nil until a second value joins
-		// The procedure and call of the last value, for more.
-		valueProc, valueCall uint64
+		runItem  *item
+		endsFrom int
 	)
 	closeRun := func() {
-		if runItem != nil && runEnds != nil {
-			runItem.ends = runEnds
-			runItem.Payload = runBuf[runFrom : runFrom+runLen : runFrom+runLen]
+		if runItem == nil {
+			return
 		}
-		runItem, runEnds = nil, nil
+		if k := len(r.Ends); k-endsFrom > 1 {
+			end := r.Base + int(r.Ends[k-1])
+			runItem.ends = r.Ends[endsFrom:k:k]
+			runItem.Payload = r.Payload[r.Base:end:end]
+		}
+		runItem = nil
 	}
 	emit := func(f wire.Frame) error {
 		if f.Kind == wire.KindAnnounce {
@@ -130,25 +135,23 @@ func (p *parserActor) parse(data []byte, fm *framesMsg) error {
 			// headers: a block the chunk's size would be mostly unused,
 			// and zeroed all the same); a payload the decoder assembled
 			// across chunks is handed over instead.
-			if cap(arena)-len(arena) < len(f.Payload) {
+			if cap(r.Payload)-len(r.Payload) < len(f.Payload) {
 				closeRun() // nothing in the old block is contiguous with the new
-				size := min(max(2*cap(arena), minArena), len(data))
-				arena = make([]byte, 0, max(size, len(f.Payload)))
+				size := min(max(2*cap(r.Payload), minArena), len(data))
+				r.Payload = make([]byte, 0, max(size, len(f.Payload)))
 			}
-			from = len(arena)
-			arena = append(arena, f.Payload...)
-			f.Payload = arena[from:len(arena):len(arena)]
+			from = len(r.Payload)
+			r.Payload = append(r.Payload, f.Payload...)
+			f.Payload = r.Payload[from:len(r.Payload):len(r.Payload)]
 		}
+		// Every Response Chunk whose payload lay in the chunk is a value
+		// here, which starts or joins the open run: the decoder appends
+		// the values after it to r.
 		value := f.Kind == wire.KindResponse && f.Terminator == wire.TermChunk && from >= 0
 		if value && runItem != nil && runItem.Procedure == f.Procedure && runItem.Call == f.Call &&
-			runFrom+runLen == from {
+			r.Base+int(r.Ends[len(r.Ends)-1]) == from {
 			// A value of the same call right after the run's: it joins.
-			if runEnds == nil {
-				runEnds = make([]uint32, 1, 16)
-				runEnds[0] = uint32(runLen)
-			}
-			runLen += len(f.Payload)
-			runEnds = append(runEnds, uint32(runLen))
+			r.Ends = append(r.Ends, uint32(len(r.Payload)-r.Base))
 			return nil
 		}
 		closeRun()
@@ -164,31 +167,12 @@ func (p *parserActor) parse(data []byte, fm *framesMsg) error {
 		}
 		items = append(items, item{Frame: f})
 		if value {
-			runItem, runBuf, runFrom, runLen = &items[len(items)-1], arena, from, len(f.Payload)
-			valueProc, valueCall = f.Procedure, f.Call
+			runItem, endsFrom, r.Base = &items[len(items)-1], len(r.Ends), from
+			r.Ends = append(r.Ends, uint32(len(f.Payload)))
 		}
 		return nil
 	}
-	// more gets the further values of the call emit was last given, which
-	// the decoder recognised by their repeated header: while they fit the
-	// arena block they join the open run here, at the cost of a copy and
-	// an offset.
-	more := func(payload []byte) {
-		if runItem != nil && cap(arena)-len(arena) >= len(payload) && runFrom+runLen == len(arena) {
-			arena = append(arena, payload...)
-			if runEnds == nil {
-				runEnds = make([]uint32, 1, 16)
-				runEnds[0] = uint32(runLen)
-			}
-			runLen += len(payload)
-			runEnds = append(runEnds, uint32(runLen))
-			return
-		}
-		// It starts a new run (emit never refuses a Response frame).
-		_ = emit(wire.Frame{Kind: wire.KindResponse, Terminator: wire.TermChunk,
-			Procedure: valueProc, Call: valueCall, Payload: payload})
-	}
-	err := p.dec.FeedRuns(data, emit, more)
+	err := p.dec.FeedRuns(data, emit, &r)
 	closeRun()
 	n := len(items)
 	for _, b := range blocks {

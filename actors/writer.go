@@ -110,7 +110,15 @@ func (w *writer) queue(ctx context.Context, k wire.Kind, t wire.Terminator, proc
 		return err
 	}
 	buf := wire.AppendHeader(w.pending, k, t, proc, call, len(payload))
-	w.pending = append(buf, payload...) // one store into w: one write barrier
+	buf = append(buf, payload...)
+	if cap(buf) == cap(w.pending) {
+		// Only the length changed: reslicing in place stores no pointer,
+		// so no write barrier while the collector runs (a stream's
+		// producer comes here per value).
+		w.pending = w.pending[:len(buf)]
+	} else {
+		w.pending = buf
+	}
 	return w.release(false)
 }
 

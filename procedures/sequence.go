@@ -189,7 +189,9 @@ func yielder[T any](emit func([]byte) error) func(T) error {
 		if err != nil {
 			return fmt.Errorf("%w: %T: %w", ErrBadResult, v, err)
 		}
-		buf = out
+		if cap(out) != cap(buf) {
+			buf = out // only when it grew: a store per value cost a write barrier each while the collector runs
+		}
 		return emit(out)
 	}
 }

@@ -73,27 +73,41 @@ func (d *Decoder) Feed(p []byte, emit func(Frame) error) error {
 	return d.feed(p, emit, nil)
 }
 
+// Run is where FeedRuns collects the values of a stream: their payloads
+// back to back in Payload, and where each ends in Ends.
+type Run struct {
+	// Payload receives the values' payloads, appended within its spare
+	// capacity: FeedRuns never grows it (a value that does not fit is
+	// emitted instead).
+	Payload []byte
+	// Ends receives, for each value appended to Payload, len(Payload) -
+	// Base after it (appended to, growing as append does).
+	Ends []uint32
+	// Base is the offset in Payload that Ends are counted from.
+	Base int
+}
+
 // FeedRuns is Feed with a shortcut for streams. After emit has been given
 // a Response frame with terminator Chunk whose payload lies in p, each
 // frame that follows it directly in p and repeats its header up to the
 // length field (a further value of the same call's stream: same kind,
 // multiflag, procedure and call), with a non-empty payload that lies
-// wholly in p, is handed to more as its payload alone instead of to emit.
-// more(payload) stands for emit(Frame{Kind: KindResponse, Terminator:
-// TermChunk, Procedure: f.Procedure, Call: f.Call, Payload: payload}) with
-// f the frame emit was last given; payload is valid during the call only.
-// Every other frame, and everything about errors and limits, is as for
-// Feed.
+// wholly in p and fits in r.Payload's spare capacity, is taken into r
+// (its payload appended to r.Payload, its end to r.Ends) instead of being
+// emitted. The first frame that does not qualify goes to emit as usual;
+// emit may set r.Payload (typically after copying the payload it is given
+// to where further values should follow) and r.Base, and leaves r.Payload
+// without spare capacity to take no values. Everything about errors and
+// limits is as for Feed.
 //
 // A stream of small values is mostly headers: recognising a repeated
-// header by comparing its bytes, and calling a function that receives the
-// payload alone, costs a fraction of decoding each header and passing a
-// Frame.
-func (d *Decoder) FeedRuns(p []byte, emit func(Frame) error, more func(payload []byte)) error {
-	return d.feed(p, emit, more)
+// header by comparing its bytes and appending its payload in place costs
+// a fraction of decoding each header and passing a Frame to emit.
+func (d *Decoder) FeedRuns(p []byte, emit func(Frame) error, r *Run) error {
+	return d.feed(p, emit, r)
 }
 
-func (d *Decoder) feed(p []byte, emit func(Frame) error, more func([]byte)) error {
+func (d *Decoder) feed(p []byte, emit func(Frame) error, r *Run) error {
 	if d.err != nil {
 		return d.err
 	}
@@ -141,8 +155,8 @@ func (d *Decoder) feed(p []byte, emit func(Frame) error, more func([]byte)) erro
 						if err := d.emit(emit, f); err != nil {
 							return err
 						}
-						if more != nil && n > 0 && f.Kind == KindResponse && f.Terminator == TermChunk {
-							p = d.run(p, hdr, more)
+						if r != nil && n > 0 && f.Kind == KindResponse && f.Terminator == TermChunk {
+							p = d.run(p, hdr, r)
 						}
 						continue
 					}
@@ -187,24 +201,27 @@ func (d *Decoder) feed(p []byte, emit func(Frame) error, more func([]byte)) erro
 	return nil
 }
 
-// run hands more the payloads of the frames at the start of p that repeat
-// hdr, a Response Chunk header, up to its length field, as long as they
-// are complete in p with a payload of 1..d.max bytes, and returns the rest
-// of p. The frame that stops it is left to the general path, which
-// reports it if it is malformed.
-func (d *Decoder) run(p, hdr []byte, more func([]byte)) []byte {
+// run takes into r the frames at the start of p that repeat hdr, a
+// Response Chunk header, up to its length field, as long as they are
+// complete in p with a payload of 1..d.max bytes that fits in r.Payload,
+// and returns the rest of p. The frame that stops it is left to the
+// general path, which reports it if it is malformed.
+func (d *Decoder) run(p, hdr []byte, r *Run) []byte {
 	lw := hdr[1] >> shiftLength & 3
 	hlen := len(hdr)
 	prefix := hdr[:hlen-widthBytes[lw]]
+	buf, ends, base := r.Payload, r.Ends, r.Base
 	for len(p) > hlen && string(p[:len(prefix)]) == string(prefix) {
 		n := readUint(p[len(prefix):hlen], lw)
-		if n == 0 || n > uint64(len(p)-hlen) || n > uint64(d.max) {
+		if n == 0 || n > uint64(len(p)-hlen) || n > uint64(d.max) || n > uint64(cap(buf)-len(buf)) {
 			break
 		}
 		end := hlen + int(n)
-		more(p[hlen:end:end])
+		buf = append(buf, p[hlen:end]...)
+		ends = append(ends, uint32(len(buf)-base))
 		p = p[end:]
 	}
+	r.Payload, r.Ends = buf, ends
 	return p
 }
 

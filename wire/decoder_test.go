@@ -196,3 +196,45 @@ func TestKeepHandsOverTheBuffer(t *testing.T) {
 		t.Errorf("Keep outside emit returned true")
 	}
 }
+
+// TestFeedRunsTakesRepeatedHeaders checks which frames FeedRuns takes into
+// its Run: the values after an emitted stream value that repeat its header
+// and fit the room, and no other frame; and that it decodes what Feed
+// decodes.
+func TestFeedRunsTakesRepeatedHeaders(t *testing.T) {
+	value := func(call uint64, b ...byte) Frame { return h(KindResponse, TermChunk, 3, call, b...) }
+	var in []byte
+	for _, f := range []Frame{
+		value(1, 'a'), value(1, 'b'), value(1, 'c', 'd'), // two taken
+		value(2, 'e'), value(1, 'f'), value(1, 'g'), // another call: emitted; then f emitted, g taken
+		h(KindResponse, TermChunk, 3, 1), value(1, 'h'), // an empty value ends a run
+		value(1, 'i'), value(1, 'j', 'k', 'l', 'm', 'n', 'o', 'p', 'q'), // too big for the room: emitted
+		value(300, 'r'), value(300, 's'), // a wider header repeats too
+		h(KindResponse, TermComplete, 3, 300, 't'), h(KindCall, TermChunk, 3, 300, 'u'),
+	} {
+		in = AppendFrame(in, f)
+	}
+	want := decodeChunks(t, 0, in)
+	got, taken := decodeRunsExt(t, 0, extOff, 4, in)
+	if got.err != nil || want.err != nil {
+		t.Fatalf("FeedRuns: %v; Feed: %v", got.err, want.err)
+	}
+	if diff := sameFrames(got.frames, want.frames); diff != "" {
+		t.Fatal(diff)
+	}
+	// b, c-d, g, i, s.
+	if taken != 5 {
+		t.Errorf("took %d values into the run, want 5", taken)
+	}
+	if _, none := decodeRunsExt(t, 0, extOff, 0, in); none != 0 {
+		t.Errorf("took %d values into a run without room", none)
+	}
+	// Split anywhere, it decodes the same (values split across Feeds are
+	// emitted).
+	for s := range len(in) + 1 {
+		r, _ := decodeRunsExt(t, 0, extOff, 4, in[:s], in[s:])
+		if diff := sameFrames(r.frames, want.frames); r.err != nil || diff != "" {
+			t.Fatalf("split at %d: err %v %s", s, r.err, diff)
+		}
+	}
+}

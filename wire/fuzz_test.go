@@ -89,6 +89,17 @@ func fuzzDecode(t *testing.T, mode extMode, data []byte, split, limit uint16) {
 		}
 	}
 
+	// FeedRuns decodes the same frames, whatever room its Run offers.
+	for _, room := range []int{0, 1, 7, 600} {
+		r, _ := decodeRunsExt(t, max, mode, room, data[:s], data[s:])
+		if !sameError(r.err, whole.err) || errors.Is(r.err, ErrFrameTooLarge) != errors.Is(whole.err, ErrFrameTooLarge) {
+			t.Fatalf("%s: FeedRuns (room %d) at %d: err %v, Feed: %v", mode, room, s, r.err, whole.err)
+		}
+		if diff := sameFrames(r.frames, whole.frames); diff != "" {
+			t.Fatalf("%s: FeedRuns (room %d) at %d: %s", mode, room, s, diff)
+		}
+	}
+
 	again := encodeAllExt(whole.frames, mode)
 	for _, fr := range whole.frames {
 		if n, b := EncodedLen(fr), AppendFrame(nil, fr); n != len(b) {

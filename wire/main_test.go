@@ -203,3 +203,48 @@ func unhex(tb testing.TB, s string) []byte {
 	}
 	return b
 }
+
+// decodeRunsExt is decodeChunksExt through FeedRuns: after each frame
+// emitted, the Run offers room bytes (none when room is 0), and the values
+// taken into it are expanded back into the frames they stand for, in
+// order. It also reports how many values the Run took.
+func decodeRunsExt(tb testing.TB, max int, mode extMode, room int, chunks ...[]byte) (result, int) {
+	tb.Helper()
+	d := NewDecoder(max)
+	d.SetExtensions(mode == extOn)
+	var r result
+	add := collect(&r.frames)
+	var run Run
+	var last Frame
+	taken := 0
+	expand := func() {
+		from := uint32(0)
+		for _, end := range run.Ends {
+			_ = add(Frame{Kind: KindResponse, Terminator: TermChunk, Procedure: last.Procedure, Call: last.Call,
+				Payload: run.Payload[run.Base+int(from) : run.Base+int(end)]})
+			from = end
+		}
+		taken += len(run.Ends)
+		run = Run{}
+	}
+	emit := func(f Frame) error {
+		expand()
+		if mode == extOnAnnounce && f.Kind == KindAnnounce {
+			d.SetExtensions(true)
+		}
+		last = f
+		if room > 0 {
+			// Some bytes before Base, as a caller's arena has.
+			run.Payload, run.Base = make([]byte, 3, 3+room), 3
+		}
+		return add(f)
+	}
+	for _, c := range chunks {
+		if r.err = d.FeedRuns(c, emit, &run); r.err != nil {
+			break
+		}
+	}
+	expand()
+	r.buffered = d.Buffered()
+	return r, taken
+}
