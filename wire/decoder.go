@@ -1,6 +1,9 @@
 package wire
 
-import "fmt"
+import (
+	"encoding/binary"
+	"fmt"
+)
 
 // DefaultMaxPayload is the payload limit of a Decoder made with
 // NewDecoder(0): 16 MiB.
@@ -210,8 +213,28 @@ func (d *Decoder) run(p, hdr []byte, r *Run) []byte {
 	lw := hdr[1] >> shiftLength & 3
 	hlen := len(hdr)
 	prefix := hdr[:hlen-widthBytes[lw]]
+	// A prefix of up to 8 bytes (the usual: 4) is compared as one integer
+	// where 8 bytes are left.
+	var want, mask uint64
+	short := len(prefix) <= 8
+	if short {
+		for i, b := range prefix {
+			want |= uint64(b) << (8 * i)
+		}
+		mask = 1<<(8*len(prefix)) - 1
+		if len(prefix) == 8 {
+			mask = ^uint64(0)
+		}
+	}
 	buf, ends, base := r.Payload, r.Ends, r.Base
-	for len(p) > hlen && string(p[:len(prefix)]) == string(prefix) {
+	for len(p) > hlen {
+		if short && len(p) >= 8 {
+			if binary.LittleEndian.Uint64(p)&mask != want {
+				break
+			}
+		} else if string(p[:len(prefix)]) != string(prefix) {
+			break
+		}
 		n := readUint(p[len(prefix):hlen], lw)
 		if n == 0 || n > uint64(len(p)-hlen) || n > uint64(d.max) || n > uint64(cap(buf)-len(buf)) {
 			break
