@@ -29,6 +29,7 @@ type writer struct {
 	pending  []byte
 	spare    []byte
 	flushing bool
+	kicked   bool // a flusher goroutine was started and has not run yet (see kick)
 	// held counts readers dispatching a chunk (see hold): frames appended
 	// without blocking wait for the holder to flush them.
 	held int
@@ -119,6 +120,16 @@ func (w *writer) queue(ctx context.Context, k wire.Kind, t wire.Terminator, proc
 	} else {
 		w.pending = buf
 	}
+	if !w.flushing && w.held == 0 && len(w.pending) >= gatherBelow {
+		// The producer, which may block, writes what it has queued
+		// itself: a flusher goroutine started for it would mostly wait
+		// for a processor behind the producer, until the producer blocks,
+		// and the stream would go out in bursts instead of steadily.
+		w.flushing = true
+		err := w.flushLocked()
+		w.mu.Unlock()
+		return err
+	}
 	return w.release(false)
 }
 
@@ -173,6 +184,10 @@ func (w *writer) hold() {
 	w.mu.Unlock()
 }
 
+// unholdPasses is how many writes a reader makes at most in unhold: its
+// chunk's answers, then what others appended meanwhile.
+const unholdPasses = 2
+
 // unhold ends a hold. The last holder writes what is pending, if nobody is
 // writing, without blocking: with a non-blocking write on a socket
 // (tryWriter) when the transport allows, handing what is left to a flusher
@@ -190,7 +205,15 @@ func (w *writer) unhold() {
 		return
 	}
 	w.flushing = true
-	for len(w.pending) > 0 && w.err == nil {
+	for pass := 0; len(w.pending) > 0 && w.err == nil; pass++ {
+		if pass == unholdPasses {
+			// Others keep appending (a stream's producer does): they
+			// write it themselves, or a flusher does, while this reader
+			// goes back to reading.
+			w.flushing = false
+			w.kick()
+			return
+		}
 		buf := w.take()
 		w.mu.Unlock()
 		n, err := w.try(buf)
@@ -233,6 +256,32 @@ func (w *writer) startFlusher() {
 	}()
 }
 
+// kick makes sure a flusher goroutine will write what is pending, unless
+// someone else flushes first: the goroutine takes the flushing role only
+// when it runs. (Taking it at once, for a goroutine that on a busy
+// processor runs only when the goroutine that started it blocks, left the
+// frames of goroutines that could write them themselves waiting.) Called
+// with mu held; unlocks it.
+func (w *writer) kick() {
+	if w.kicked {
+		w.mu.Unlock()
+		return
+	}
+	w.kicked = true
+	w.wg.Add(1)
+	w.mu.Unlock()
+	go func() {
+		defer w.wg.Done()
+		w.mu.Lock()
+		w.kicked = false
+		if !w.flushing && w.held == 0 && len(w.pending) > 0 && w.err == nil {
+			w.flushing = true
+			w.flushLocked()
+		}
+		w.mu.Unlock()
+	}()
+}
+
 // release is called with mu held and unlocks it.
 func (w *writer) release(block bool) error {
 	if w.flushing || (!block && w.held > 0) {
@@ -240,11 +289,11 @@ func (w *writer) release(block bool) error {
 		w.mu.Unlock()
 		return nil
 	}
-	w.flushing = true
 	if !block {
-		w.startFlusher()
+		w.kick()
 		return nil
 	}
+	w.flushing = true
 	err := w.flushLocked()
 	w.mu.Unlock()
 	return err

@@ -3,6 +3,7 @@ package actors
 import (
 	"bytes"
 	"errors"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -131,5 +132,100 @@ func TestWriterLargePayloadGoesOutUncopiedAndInOrder(t *testing.T) {
 		return nil
 	}); err != nil || n != 11 {
 		t.Fatalf("decoded %d frames, err %v", n, err)
+	}
+}
+
+// TestQueueWritesItselfPastGather: a stream producer that finds the writer
+// idle with gatherBelow bytes queued writes them itself, before queue
+// returns, rather than leaving them to a flusher goroutine that on a busy
+// processor would run only once the producer blocks.
+func TestQueueWritesItselfPastGather(t *testing.T) {
+	sw := &slowWriter{}
+	var wg sync.WaitGroup
+	w := newWriter(sw, &wg, nil)
+	w.mu.Lock()
+	w.held = 1 // as a reader's hold: the small frames below stay queued
+	w.mu.Unlock()
+	value := make([]byte, 1000)
+	ctx := t.Context()
+	n := 0
+	for queued := 0; queued < gatherBelow; queued += wire.EncodedLen(wire.Frame{Kind: wire.KindResponse, Procedure: 1, Payload: value}) {
+		if err := w.queue(ctx, wire.KindResponse, wire.TermChunk, 1, 0, value); err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	w.mu.Lock()
+	w.held = 0
+	w.mu.Unlock()
+	if err := w.queue(ctx, wire.KindResponse, wire.TermChunk, 1, 0, value); err != nil {
+		t.Fatal(err)
+	}
+	n++
+	sw.mu.Lock()
+	writes, written := sw.writes, sw.buf.Len()
+	sw.mu.Unlock()
+	if want := n * (len(value) + 6); writes != 1 || written != want {
+		t.Errorf("when queue returned: %d writes, %d bytes; want 1 write of all %d frames, %d bytes", writes, written, n, want)
+	}
+	<-w.drained()
+	wg.Wait()
+}
+
+// TestBlockingFrameWritesAheadOfAKickedFlusher: a flusher goroutine
+// started for a frame takes the flushing role only when it runs, so a
+// goroutine that may block and comes first writes both frames itself.
+// (GOMAXPROCS 1 keeps the flusher from running before then.)
+func TestBlockingFrameWritesAheadOfAKickedFlusher(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	sw := &slowWriter{}
+	var wg sync.WaitGroup
+	w := newWriter(sw, &wg, nil)
+	if err := w.frame(wire.KindResponse, wire.TermComplete, 1, 0, []byte{1}, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.frame(wire.KindCall, wire.TermComplete, 1, 1, []byte{2}, true); err != nil {
+		t.Fatal(err)
+	}
+	sw.mu.Lock()
+	written := sw.buf.Len()
+	sw.mu.Unlock()
+	if written != 12 {
+		t.Errorf("%d bytes written when the blocking frame returned, want both frames' 12", written)
+	}
+	<-w.drained()
+	wg.Wait()
+}
+
+// TestUnholdLeavesOthersFramesToThem: a reader that writes its chunk's
+// answers in unhold makes at most unholdPasses writes, however much others
+// append meanwhile (a stream's producer), and goes back to reading; what
+// is left is written all the same.
+func TestUnholdLeavesOthersFramesToThem(t *testing.T) {
+	sw := &slowWriter{}
+	var wg sync.WaitGroup
+	w := newWriter(sw, &wg, nil)
+	tries := 0
+	w.try = func(b []byte) (int, error) {
+		tries++
+		n, err := sw.Write(b)
+		if tries < 100 {
+			// Another goroutine appends while the reader writes.
+			_ = w.frame(wire.KindResponse, wire.TermChunk, 1, 0, []byte{byte(tries)}, false)
+		}
+		return n, err
+	}
+	w.hold()
+	_ = w.frame(wire.KindResponse, wire.TermComplete, 2, 0, []byte{0}, false)
+	w.unhold()
+	if tries != unholdPasses {
+		t.Errorf("unhold made %d writes, want %d", tries, unholdPasses)
+	}
+	<-w.drained()
+	wg.Wait()
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	if want := 6 * (unholdPasses + 1); sw.buf.Len() != want {
+		t.Errorf("%d bytes written in all, want %d", sw.buf.Len(), want)
 	}
 }

@@ -70,6 +70,15 @@ func UnmarshalNoCopy(data []byte, v any) error { return unmarshal(data, v, true)
 
 func unmarshal(data []byte, v any, noCopy bool) error {
 	r := sliceReader{b: data, noCopy: noCopy}
+	if p, ok := v.(*int); ok {
+		// The commonest stream value, without the general path's dispatch
+		// (which decodes it the same way, and reports what fails here).
+		if x, err := r.int(intSize); err == nil && r.Len() == 0 {
+			*p = int(x)
+			return nil
+		}
+		r = sliceReader{b: data, noCopy: noCopy}
+	}
 	if err := decodeValue(&r, v); err != nil {
 		return shortError(err)
 	}

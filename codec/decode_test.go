@@ -1,6 +1,7 @@
 package codec_test
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"math"
@@ -225,5 +226,36 @@ func TestStructs(t *testing.T) {
 	}
 	if !reflect.DeepEqual(back, v) {
 		t.Fatalf("Unmarshal = %#v, want %#v", back, v)
+	}
+}
+
+// TestIntShortcutsMatchGeneralPath checks that Append and Unmarshal with an
+// *int, which take a shortcut, agree with the general path (DecodeArgs,
+// and an int inside a slice): same bytes, same values, failing on the same
+// input; and that a nil *int encodes as nil.
+func TestIntShortcutsMatchGeneralPath(t *testing.T) {
+	for _, n := range []int{0, 1, 127, 128, 255, 256, 65535, 65536, math.MaxUint32, math.MaxInt64,
+		-1, -32, -33, -128, -129, -32768, -32769, math.MinInt32, math.MinInt64} {
+		got, err := codec.Append(nil, &n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inSlice, err := codec.Append(nil, []int{n}) // fixarray header, then the general path's encoding
+		if err != nil || !bytes.Equal(got, inSlice[1:]) {
+			t.Errorf("%d: shortcut % x, general path % x (%v)", n, got, inSlice[1:], err)
+		}
+	}
+	if got, err := codec.Append(nil, (*int)(nil)); err != nil || !bytes.Equal(got, []byte{0xc0}) {
+		t.Errorf("nil *int: % x, %v; want c0", got, err)
+	}
+	for _, h := range []string{"05", "fb", "cc80", "cd0100", "ce00010000", "cf0000000000000005", "cfffffffffffffffff",
+		"d080", "d1fed4", "d280000000", "d38000000000000000", "c0", "a161", "ca3fc00000", "", "cc", "0505"} {
+		data := mustHex(t, h)
+		var short, general int
+		errShort := codec.Unmarshal(data, &short)
+		errGeneral := codec.DecodeArgs(data, &general)
+		if (errShort == nil) != (errGeneral == nil) || short != general {
+			t.Errorf("%q: shortcut %d, %v; general path %d, %v", h, short, errShort, general, errGeneral)
+		}
 	}
 }

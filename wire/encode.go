@@ -33,6 +33,11 @@ func AppendHeader(dst []byte, k Kind, t Terminator, procedure, call uint64, n in
 	length := uint64(n)
 	pw, cw, lw := widthOf(procedure), widthOf(call), widthOf(length)
 	mf := termBits(t) | pw<<shiftProcedure | cw<<shiftCall | lw<<shiftLength
+	if pw|cw|lw == widthU8 {
+		// The commonest header (a small value of a low-numbered call):
+		// one append.
+		return append(dst, byte(k), mf, byte(procedure), byte(call), byte(length))
+	}
 	dst = append(dst, byte(k), mf)
 	dst = appendUint(dst, pw, procedure)
 	dst = appendUint(dst, cw, call)
