@@ -54,8 +54,10 @@
 // announced them, a failed call ends with a RemoteError carrying a code
 // and a message, a caller's cancel reaches the callee's procedure context
 // (cause ErrCancelled), streams are flow-controlled with credits (a slow
-// reader holds the producer back: StreamWindow, 64 KiB by default, in both
-// directions), and Wire.Ping measures a round trip. Against a peer without
+// reader holds the producer back, in both directions: a response's window
+// starts at 64 KiB and grows up to DefaultMaxStreamWindow while the reader
+// keeps running dry, or is fixed with StreamWindow), and Wire.Ping
+// measures a round trip. Against a peer without
 // them, streams run unbounded as the Rust crate's do and a cancel stays on
 // this side. The layouts are in the wire package's PROTOCOL.md.
 //

@@ -20,9 +20,13 @@ import (
 // while Recv is used from another.
 //
 // With a peer that speaks the extensions the response is flow-controlled:
-// the callee sends at most the window (StreamWindow, 64 KiB by default)
-// ahead of Recv, and Send waits while the callee has not taken the
-// arguments already sent. A peer without them (the Rust crate) streams
+// the callee sends at most the window ahead of Recv, and Send waits while
+// the callee has not taken the arguments already sent. The window starts
+// at 64 KiB and doubles, up to DefaultMaxStreamWindow (1 MiB), each time
+// Recv finds nothing to read after taking 32 KiB or more since it last
+// grew: a stream that moves data fast gets the window it needs to keep
+// both ends busy, while a reader slower than its callee never runs dry and
+// keeps the window at 64 KiB. StreamWindow fixes the window instead. A peer without them (the Rust crate) streams
 // without limit, as it always does.
 //
 // A Stream must be ended: read it to io.EOF or an error, or call Close.
@@ -37,13 +41,18 @@ type Stream struct {
 // StreamOption configures a stream.
 type StreamOption func(*actors.OpenOptions)
 
-// StreamWindow sets how many bytes of the response the callee may send
+// StreamWindow fixes how many bytes of the response the callee may send
 // ahead of the reader (flow control with a peer that speaks the
-// extensions). Values under 64 KiB, the window both sides assume, mean 64
-// KiB.
+// extensions), instead of the adaptive window a Stream starts with. Values
+// under 64 KiB, the window both sides assume, mean 64 KiB.
 func StreamWindow(bytes int) StreamOption {
 	return func(o *actors.OpenOptions) { o.Window = int64(bytes) }
 }
+
+// DefaultMaxStreamWindow is how far a Stream's adaptive response window
+// grows (see Stream): the most a callee sends ahead of a reader that has
+// not fixed its window with StreamWindow.
+const DefaultMaxStreamWindow = actors.DefaultMaxWindow
 
 // Open starts a call of procedure proc whose arguments are sent with Send
 // and ended with CloseSend. Nothing is written before the first Send or

@@ -34,9 +34,13 @@ type Pending struct {
 	stream    bool
 	notify    chan struct{} // stream mode: a value arrived or the response ended
 	abandoned bool          // Cancel was called: arriving values are dropped
-	window    int64         // response window the caller chose (stream mode)
+	window    int64         // response window (stream mode): what the caller chose, or where it has grown to
+	maxWindow int64         // how far the window may grow (equal to window when the caller chose it)
 	widened   bool          // the window beyond the implicit one was granted
 	unacked   int64         // bytes taken and not yet granted back
+	taken     int64         // bytes taken since the window last grew
+	// testWaiting, set by tests only, is called by Recv before it waits.
+	testWaiting func()
 
 	// Arguments sent in pieces (stream mode).
 	sendMu    sync.Mutex
@@ -142,7 +146,14 @@ func (p *Pending) Recv(ctx context.Context) ([]byte, error) {
 			}
 			return nil, err
 		}
+		grant := p.growWindow()
 		p.mu.Unlock()
+		if grant > 0 {
+			p.w.grant(wire.KindResponseCredit, p.key, grant, true)
+		}
+		if p.testWaiting != nil {
+			p.testWaiting()
+		}
 		select {
 		case <-p.notify:
 		case <-p.w.done:
@@ -189,6 +200,7 @@ func (p *Pending) takeCredit(n int64) int64 {
 		return 0 // nothing more to come, or a peer without flow control
 	}
 	p.unacked += n
+	p.taken += n
 	if !p.widened {
 		p.widened = true
 		if extra := p.window - wire.InitialCredit; extra > 0 {
@@ -199,6 +211,25 @@ func (p *Pending) takeCredit(n int64) int64 {
 		return 0
 	}
 	g := p.unacked
+	p.unacked = 0
+	return g
+}
+
+// growWindow is called by Recv, with mu held, when it finds nothing to
+// read on a response still open: if the reader took at least half the
+// initial window since the window last grew (a stream that moves data,
+// not one that trickles), the window was too small to keep the reader
+// supplied (the credit it grants takes a round trip to reach the callee),
+// so it doubles, up to maxWindow. It returns the credit to grant now (0
+// for none).
+func (p *Pending) growWindow() int64 {
+	if p.window >= p.maxWindow || p.taken < wire.InitialCredit/2 || !p.w.peerExt.Load() {
+		return 0
+	}
+	extra := min(p.window, p.maxWindow-p.window)
+	p.window += extra
+	p.taken = 0
+	g := p.unacked + extra
 	p.unacked = 0
 	return g
 }

@@ -217,9 +217,21 @@ type OpenOptions struct {
 	// Window is the response flow-control window in bytes: how much of the
 	// response the callee may send ahead of Recv. Values below
 	// wire.InitialCredit (64 KiB, the window both sides assume) mean that.
-	// Only a callee that speaks the extensions is held to it.
+	// 0 means adaptive: the window starts at wire.InitialCredit and
+	// doubles, up to MaxWindow, whenever Recv runs dry after taking half
+	// the window. Only a callee that speaks the extensions is held to it.
 	Window int64
+	// MaxWindow is how far an adaptive window may grow; 0 means
+	// DefaultMaxWindow.
+	MaxWindow int64
 }
+
+// DefaultMaxWindow is how far an adaptive response window grows: 1 MiB,
+// which keeps a fast stream's producer and reader from waiting for each
+// other on loopback (a 64 KiB window lets them take turns instead: the
+// credit round trip crosses four goroutine wake-ups), while a slow
+// reader's stream holds at most this much.
+const DefaultMaxWindow = 1 << 20
 
 // Open starts a call of procedure proc whose arguments are sent with Send
 // and ended with CloseSend, and whose response is read value by value with
@@ -233,6 +245,14 @@ func (w *Wire) Open(ctx context.Context, proc uint64, opt OpenOptions) (*Pending
 		key: callKey{proc, call}, w: w, done: make(chan struct{}),
 		stream: true, notify: make(chan struct{}, 1), argNotify: make(chan struct{}, 1),
 		window: max(opt.Window, wire.InitialCredit),
+	}
+	switch {
+	case opt.Window > 0:
+		p.maxWindow = p.window // chosen: fixed
+	case opt.MaxWindow > 0:
+		p.maxWindow = max(opt.MaxWindow, wire.InitialCredit)
+	default:
+		p.maxWindow = DefaultMaxWindow
 	}
 	p.argCredit.Store(wire.InitialCredit)
 	w.sys.as.Root.Send(w.pid, startCallMsg{call: p})

@@ -2,6 +2,7 @@ package actors
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"runtime"
 	"sync"
@@ -147,7 +148,7 @@ func TestQueueWritesItselfPastGather(t *testing.T) {
 	w.held = 1 // as a reader's hold: the small frames below stay queued
 	w.mu.Unlock()
 	value := make([]byte, 1000)
-	ctx := t.Context()
+	ctx := context.Background()
 	n := 0
 	for queued := 0; queued < gatherBelow; queued += wire.EncodedLen(wire.Frame{Kind: wire.KindResponse, Procedure: 1, Payload: value}) {
 		if err := w.queue(ctx, wire.KindResponse, wire.TermChunk, 1, 0, value); err != nil {

@@ -23,10 +23,10 @@ import (
 
 // TestStreamFlowControlBoundsHeap: a Go callee yields 1 GiB (16,384 values
 // of 64 KiB) to a Go caller over loopback TCP that reads more slowly than
-// the producer writes. Flow control (the implicit 64 KiB window) must keep
-// the producer at most a couple of values ahead of the consumer, so the
-// heap stays small however much is streamed; every value must arrive, in
-// order and intact.
+// the producer writes. Flow control (the default adaptive window, at most
+// DefaultMaxStreamWindow) must keep the producer at most a window's worth
+// of values ahead of the consumer, so the heap stays small however much is
+// streamed; every value must arrive, in order and intact.
 func TestStreamFlowControlBoundsHeap(t *testing.T) {
 	if testing.Short() {
 		// About 2 s alone, 13 s under the race detector on two cores (it
@@ -37,12 +37,12 @@ func TestStreamFlowControlBoundsHeap(t *testing.T) {
 		valueLen = 64 << 10
 		count    = 16384 // 1 GiB in all
 		maxHeap  = 64 << 20
-		// With values of one window each, the callee may have sent at most
-		// one value more than the consumer took (it may overdraw its credit
-		// by one message) and yielded one more (runSequence holds the last
-		// yielded value back): yields returned <= taken + 2. One more of
-		// margin.
-		slack = wire.InitialCredit/valueLen + 2
+		// The callee may have sent a window's worth of values more than the
+		// consumer took, plus one (it may overdraw its credit by one
+		// message), and yielded one more (runSequence holds the last
+		// yielded value back to a plain peer): yields returned <= taken +
+		// window/valueLen + 2.
+		slack = ipfi.DefaultMaxStreamWindow/valueLen + 2
 	)
 	a, b := newInterface(t), newInterface(t)
 	var yielded atomic.Int64

@@ -1,0 +1,102 @@
+package actors
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ipfi-go/ipfi/wire"
+)
+
+// openIdle opens a stream to the callee's procedure 1, which sends nothing
+// until cancelled, on a wire whose peer has announced the extensions: the
+// test plays the response by pushing values itself.
+func openIdle(t *testing.T, opt OpenOptions) *Pending {
+	t.Helper()
+	caller, _, _, _ := pairOf(t)
+	select {
+	case <-caller.heard:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the callee's announcement did not arrive")
+	}
+	if !caller.peerExt.Load() {
+		t.Fatal("the callee does not speak the extensions")
+	}
+	p, err := caller.Open(context.Background(), 1, opt)
+	must(t, err)
+	t.Cleanup(p.Cancel)
+	return p
+}
+
+// windowOf reads p's window.
+func windowOf(p *Pending) int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.window
+}
+
+// take pushes n bytes as one value and takes it with Recv.
+func take(t *testing.T, p *Pending, n int) {
+	t.Helper()
+	p.pushAll([][]byte{make([]byte, n)})
+	if _, err := p.Recv(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// dry makes Recv find nothing to read (and wait), then lets it return a
+// value.
+func dry(t *testing.T, p *Pending) {
+	t.Helper()
+	waiting := make(chan struct{})
+	var once sync.Once // Recv may wake for a stale signal and wait again
+	p.testWaiting = func() { once.Do(func() { close(waiting) }) }
+	got := make(chan error, 1)
+	go func() {
+		_, err := p.Recv(context.Background())
+		got <- err
+	}()
+	<-waiting
+	p.pushAll([][]byte{{1}})
+	must(t, <-got)
+}
+
+// TestAdaptiveWindowGrowsWhenRecvRunsDry: a stream's window doubles, from
+// wire.InitialCredit to the maximum, each time Recv finds nothing to read
+// after taking half the initial window; never on a reader that took less
+// (a trickle), and never beyond the maximum.
+func TestAdaptiveWindowGrowsWhenRecvRunsDry(t *testing.T) {
+	p := openIdle(t, OpenOptions{MaxWindow: 4 * wire.InitialCredit})
+	if w := windowOf(p); w != wire.InitialCredit {
+		t.Fatalf("window %d at first, want %d", w, wire.InitialCredit)
+	}
+	take(t, p, 1000)
+	dry(t, p)
+	if w := windowOf(p); w != wire.InitialCredit {
+		t.Fatalf("window %d after a trickle ran dry, want %d", w, wire.InitialCredit)
+	}
+	for _, want := range []int64{2 * wire.InitialCredit, 4 * wire.InitialCredit, 4 * wire.InitialCredit} {
+		take(t, p, wire.InitialCredit/2)
+		dry(t, p)
+		if w := windowOf(p); w != want {
+			t.Fatalf("window %d after running dry, want %d", w, want)
+		}
+	}
+}
+
+// TestChosenWindowIsFixed: a window the caller chose does not grow, and
+// the default maximum is DefaultMaxWindow.
+func TestChosenWindowIsFixed(t *testing.T) {
+	p := openIdle(t, OpenOptions{Window: 2 * wire.InitialCredit})
+	for range 3 {
+		take(t, p, wire.InitialCredit)
+		dry(t, p)
+	}
+	if w := windowOf(p); w != 2*wire.InitialCredit {
+		t.Fatalf("chosen window grew to %d", w)
+	}
+	if d := openIdle(t, OpenOptions{}); d.maxWindow != DefaultMaxWindow {
+		t.Fatalf("default maximum %d, want %d", d.maxWindow, DefaultMaxWindow)
+	}
+}
