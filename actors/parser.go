@@ -21,6 +21,10 @@ type parserActor struct {
 	// at twice the last count (so that a small chunk of small frames does
 	// not make a big chunk with one large frame allocate thousands).
 	density, last int
+	// lastValues and lastPayload are how many stream values, and payload
+	// bytes copied, the last chunk held: the first blocks of the next are
+	// sized from them.
+	lastValues, lastPayload int
 }
 
 // item is one frame of a chunk, or a run: consecutive values of one call's
@@ -94,6 +98,7 @@ func (p *parserActor) parse(data []byte, fm *framesMsg) error {
 	// begins in the arena. The decoder appends the values that repeat the
 	// open run's header to both (FeedRuns); emit appends the rest.
 	var r wire.Run
+	copied := 0 // payload bytes in the arena blocks before r.Payload
 	// The open run: the last item, a stream value whose payload is in the
 	// arena, and the values that joined it since. Its ends and payload are
 	// stored in the item when it closes: per value only r changes (a store
@@ -137,7 +142,8 @@ func (p *parserActor) parse(data []byte, fm *framesMsg) error {
 			// across chunks is handed over instead.
 			if cap(r.Payload)-len(r.Payload) < len(f.Payload) {
 				closeRun() // nothing in the old block is contiguous with the new
-				size := min(max(2*cap(r.Payload), minArena), len(data))
+				copied += len(r.Payload)
+				size := min(max(2*cap(r.Payload), minArena, p.lastPayload+p.lastPayload/4), len(data))
 				r.Payload = make([]byte, 0, max(size, len(f.Payload)))
 			}
 			from = len(r.Payload)
@@ -167,6 +173,13 @@ func (p *parserActor) parse(data []byte, fm *framesMsg) error {
 		}
 		items = append(items, item{Frame: f})
 		if value {
+			if r.Ends == nil {
+				// Room for twice as many values as the last chunk held, or
+				// as many as this one can (a value's frame is at least 6
+				// bytes): grown by append from nothing, the block was
+				// copied a dozen times per chunk.
+				r.Ends = make([]uint32, 0, min(len(data)/6+1, 2*p.lastValues+16))
+			}
 			runItem, endsFrom, r.Base = &items[len(items)-1], len(r.Ends), from
 			r.Ends = append(r.Ends, uint32(len(f.Payload)))
 		}
@@ -179,6 +192,7 @@ func (p *parserActor) parse(data []byte, fm *framesMsg) error {
 		n += len(b)
 	}
 	p.density, p.last = n<<10/len(data), n
+	p.lastValues, p.lastPayload = len(r.Ends), copied+len(r.Payload)
 	switch {
 	case len(items) == 0:
 	case blocks == nil:

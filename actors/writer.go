@@ -44,8 +44,10 @@ type writer struct {
 }
 
 // highWater is how much a streaming producer may queue behind a write in
-// progress before it waits (see queue).
-const highWater = 256 << 10
+// progress before it waits (see queue). Half of maxRetained: the pending
+// buffer, which grows by doubling, then stays small enough to be kept for
+// the next burst instead of being dropped and grown again.
+const highWater = maxRetained / 2
 
 // maxRetained is the largest buffer the writer keeps between bursts, so an
 // idle wire stays small.
