@@ -2,6 +2,7 @@ package actors
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -98,5 +99,47 @@ func TestChosenWindowIsFixed(t *testing.T) {
 	}
 	if d := openIdle(t, OpenOptions{}); d.maxWindow != DefaultMaxWindow {
 		t.Fatalf("default maximum %d, want %d", d.maxWindow, DefaultMaxWindow)
+	}
+}
+
+// run pushes n values of size bytes each as one run.
+func pushRun(p *Pending, n, size int) {
+	data := make([]byte, n*size)
+	ends := make([]uint32, n)
+	for i := range ends {
+		data[i*size] = byte(i)
+		ends[i] = uint32((i + 1) * size)
+	}
+	p.pushRun(data, ends, 0)
+}
+
+// TestRecvServesARunWithoutLosingCreditOrCancel: Recv takes a run of
+// values whole and serves it without the lock, and still accounts every
+// byte for credit, and still stops at a Cancel made halfway.
+func TestRecvServesARunWithoutLosingCreditOrCancel(t *testing.T) {
+	p := openIdle(t, OpenOptions{})
+	pushRun(p, 10, 3<<10)
+	for i := range 10 {
+		v, err := p.Recv(context.Background())
+		if err != nil || len(v) != 3<<10 || v[0] != byte(i) {
+			t.Fatalf("value %d: %d bytes starting %v, %v", i, len(v), v[:1], err)
+		}
+	}
+	p.mu.Lock()
+	taken, owed := p.taken, p.owed
+	p.mu.Unlock()
+	if taken != 30<<10 || owed != 0 {
+		t.Fatalf("%d bytes accounted for credit and %d owed after taking 30 KiB, want all accounted", taken, owed)
+	}
+
+	pushRun(p, 10, 16)
+	for range 3 {
+		if _, err := p.Recv(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.Cancel()
+	if _, err := p.Recv(context.Background()); !errors.Is(err, ErrCancelled) {
+		t.Fatalf("Recv after Cancel, with values of the run left: %v, want ErrCancelled", err)
 	}
 }
