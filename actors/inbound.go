@@ -275,10 +275,8 @@ func (w *Wire) newSender(ctx context.Context, key callKey, entry *inboundEntry) 
 }
 
 func (s *sender) send(payload []byte, t wire.Terminator) error {
-	select {
-	case <-s.done: // cheaper per value than ctx.Err, which locks
+	if s.ctx.Err() != nil { // an atomic load (Go 1.24 on): cheaper per value than a select on done
 		return context.Cause(s.ctx)
-	default:
 	}
 	if s.entry.creditSig != nil {
 		for s.allow <= 0 {
@@ -297,6 +295,9 @@ func (s *sender) send(payload []byte, t wire.Terminator) error {
 	return s.w.out.queue(s.ctx, wire.KindResponse, t, s.key.proc, s.key.call, payload)
 }
 
+// sendChunk sends one value of a sequence.
+func (s *sender) sendChunk(v []byte) error { return s.send(v, wire.TermChunk) }
+
 // runSequence runs a sequence (or bidirectional) procedure: each yielded
 // value is one chunk. To a caller with the extensions each value is sent as
 // it is yielded and an empty Complete ends the response. To one without,
@@ -309,9 +310,6 @@ func (w *Wire) runSequence(ctx context.Context, proc procedures.Procedure, key c
 	ext := w.peerExt.Load() // settled: the peer's announcement came before its call
 	s := w.newSender(ctx, key, entry)
 	emit := func(v []byte) error {
-		if ext {
-			return s.send(v, wire.TermChunk) // the writer copies v
-		}
 		if have {
 			if err := s.send(held, wire.TermChunk); err != nil {
 				return err
@@ -321,6 +319,9 @@ func (w *Wire) runSequence(ctx context.Context, proc procedures.Procedure, key c
 		}
 		held, have = append(held[:0], v...), true // emit does not keep v
 		return nil
+	}
+	if ext {
+		emit = s.sendChunk // each value as it comes (the writer copies it)
 	}
 	var err error
 	if in != nil {
