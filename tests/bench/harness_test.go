@@ -39,7 +39,7 @@ func TestHarness(t *testing.T) {
 		unarySmall:  {"ipfi", "ipfi_goroutine", "raw", "netrpc", "grpc"},
 		unary64K:    {"ipfi", "ipfi_goroutine", "raw", "netrpc", "grpc"},
 		c64OneConn:  {"ipfi", "ipfi_goroutine", "rawmux", "netrpc", "grpc"},
-		stream100K:  {"ipfi", "raw", "grpc"},
+		stream100K:  {"ipfi", "ipfi_recv", "raw", "grpc"},
 		connectCall: {"ipfi", "raw", "netrpc", "grpc"},
 	}
 	for sc, systems := range want {

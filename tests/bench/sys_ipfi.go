@@ -57,6 +57,7 @@ func newIPFIServer(quick bool) (*ipfi.Interface, error) {
 type ipfiSystem struct {
 	e         *env
 	quick     bool // the unary procedures are Quick (system "ipfi"; "ipfi_goroutine" without)
+	recvAny   bool // system "ipfi_recv": the stream only, read with Stream.Recv(&v)
 	srv, cli  *ipfi.Interface
 	w         *ipfi.Wire
 	addr      string
@@ -68,6 +69,17 @@ func startIPFI(ctx context.Context, e *env) (system, error) { return startIPFIWi
 
 func startIPFIGoroutine(ctx context.Context, e *env) (system, error) {
 	return startIPFIWith(ctx, e, false)
+}
+
+// startIPFIRecv starts the system that reads the stream with Stream.Recv
+// into an any (one allocation per value: the target escapes), beside
+// "ipfi", which reads it with the typed iterator ipfi.Values.
+func startIPFIRecv(ctx context.Context, e *env) (system, error) {
+	s, err := startIPFIWith(ctx, e, true)
+	if err == nil {
+		s.(*ipfiSystem).recvAny = true
+	}
+	return s, err
 }
 
 func startIPFIWith(ctx context.Context, e *env, quick bool) (system, error) {
@@ -90,6 +102,12 @@ func startIPFIWith(ctx context.Context, e *env, quick bool) (system, error) {
 }
 
 func (s *ipfiSystem) op(scenario string) func(context.Context) error {
+	if s.recvAny {
+		if scenario == stream100K {
+			return s.countRecv
+		}
+		return nil // shown beside the stream figures only
+	}
 	if !s.quick && scenario != unarySmall && scenario != unary64K && scenario != c64OneConn {
 		return nil // the default shown beside the unary figures only
 	}
@@ -106,8 +124,34 @@ func (s *ipfiSystem) op(scenario string) func(context.Context) error {
 	return nil
 }
 
-// count reads a stream of s.e.streamLen values, as the gRPC client does.
+// count reads a stream of s.e.streamLen values with the typed iterator
+// (ipfi.Values: one decoding target for the whole stream), as the gRPC
+// client reads its stream with the generated code's typed Recv.
 func (s *ipfiSystem) count(ctx context.Context) error {
+	st, err := s.w.Stream(ctx, procCount, []any{s.e.streamLen})
+	if err != nil {
+		return err
+	}
+	i := 0
+	for v, err := range ipfi.Values[int](st) {
+		if err != nil {
+			return err
+		}
+		if v != i {
+			return fmt.Errorf("bench: ipfi stream value %d is %d", i, v)
+		}
+		i++
+	}
+	if i != s.e.streamLen {
+		return fmt.Errorf("bench: ipfi stream ended after %d values, want %d", i, s.e.streamLen)
+	}
+	return nil
+}
+
+// countRecv reads the stream with Stream.Recv into an int declared per
+// value, whose address escapes through Recv's any: one allocation per
+// value.
+func (s *ipfiSystem) countRecv(ctx context.Context) error {
 	st, err := s.w.Stream(ctx, procCount, []any{s.e.streamLen})
 	if err != nil {
 		return err

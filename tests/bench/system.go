@@ -37,6 +37,7 @@ type systemDef struct {
 var systemDefs = []systemDef{
 	{"ipfi", startIPFI},
 	{"ipfi_goroutine", startIPFIGoroutine},
+	{"ipfi_recv", startIPFIRecv},
 	{"raw", startRaw},
 	{"rawmux", startRawMux},
 	{"netrpc", startNetRPC},
