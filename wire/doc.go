@@ -14,6 +14,11 @@
 // A Decoder parses extension headers only once SetExtensions(true) has
 // been called, which the layer above does on the peer's KindAnnounce.
 //
+// For streams of small values, FeedRuns decodes as Feed does but takes the
+// frames that repeat a stream value's header into a Run (payloads back to
+// back, plus where each ends) instead of emitting each: a fast stream is
+// mostly headers, and this is most of what reading it costs.
+//
 // Invariants:
 //
 //   - Pure and synchronous: no goroutines, no locks, no I/O, standard
