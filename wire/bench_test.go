@@ -57,3 +57,42 @@ func BenchmarkDecoderFeed(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkStreamValues decodes a chunk of 4,096 small values of one
+// stream (as a reader gets them) with Feed, emitting a frame per value,
+// and with FeedRuns, taking them into a Run; per value.
+func BenchmarkStreamValues(b *testing.B) {
+	const values = 4096
+	var in []byte
+	for i := range values {
+		in = AppendFrame(in, Frame{Kind: KindResponse, Terminator: TermChunk, Procedure: 3, Call: 1,
+			Payload: []byte{0xcd, byte(i >> 8), byte(i)}})
+	}
+	var arena []byte
+	emit := func(f Frame) error { arena = append(arena, f.Payload...); return nil }
+	b.Run("Feed", func(b *testing.B) {
+		d := NewDecoder(0)
+		arena = make([]byte, 0, 3*values)
+		b.ReportAllocs()
+		for range b.N / values {
+			arena = arena[:0]
+			if err := d.Feed(in, emit); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("FeedRuns", func(b *testing.B) {
+		d := NewDecoder(0)
+		r := Run{Payload: make([]byte, 0, 3*values), Ends: make([]uint32, 0, values)}
+		b.ReportAllocs()
+		for range b.N / values {
+			r.Payload, r.Ends = r.Payload[:0], r.Ends[:0]
+			if err := d.FeedRuns(in, func(f Frame) error { return nil }, &r); err != nil {
+				b.Fatal(err)
+			}
+			if len(r.Ends) != values-1 {
+				b.Fatalf("%d values in the run, want %d", len(r.Ends), values-1)
+			}
+		}
+	})
+}
