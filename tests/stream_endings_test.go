@@ -33,17 +33,31 @@ func TestStreamFlowControlBoundsHeap(t *testing.T) {
 		// checks every byte copied: the gigabyte is copied several times).
 		t.Skip("streams 1 GiB; skipped in short mode")
 	}
+	streamSlowly(t, 16384, ipfi.DefaultMaxStreamWindow)
+}
+
+// TestStreamFixedWindowHoldsProducer: with a window the caller fixed
+// (StreamWindow, here the 64 KiB both sides assume), the producer is held
+// to it, a couple of values ahead at most, however often the reader runs
+// dry: the window does not grow.
+func TestStreamFixedWindowHoldsProducer(t *testing.T) {
+	streamSlowly(t, 1024, wire.InitialCredit, ipfi.StreamWindow(wire.InitialCredit))
+}
+
+// streamSlowly streams count values of 64 KiB to a reader that pauses
+// every 256 values, with a window of at most window bytes, and checks
+// that the producer never gets more than that window ahead, that the heap
+// stays under 64 MiB, and that every value arrives intact.
+func streamSlowly(t *testing.T, count, window int64, opts ...ipfi.StreamOption) {
 	const (
 		valueLen = 64 << 10
-		count    = 16384 // 1 GiB in all
 		maxHeap  = 64 << 20
-		// The callee may have sent a window's worth of values more than the
-		// consumer took, plus one (it may overdraw its credit by one
-		// message), and yielded one more (runSequence holds the last
-		// yielded value back to a plain peer): yields returned <= taken +
-		// window/valueLen + 2.
-		slack = ipfi.DefaultMaxStreamWindow/valueLen + 2
 	)
+	// The callee may have sent a window's worth of values more than the
+	// consumer took, plus one (it may overdraw its credit by one message),
+	// and yielded one more (runSequence holds the last yielded value back
+	// to a plain peer): yields returned <= taken + window/valueLen + 2.
+	slack := window/valueLen + 2
 	a, b := newInterface(t), newInterface(t)
 	var yielded atomic.Int64
 	pattern := make([]byte, valueLen)
@@ -102,7 +116,7 @@ func TestStreamFlowControlBoundsHeap(t *testing.T) {
 	defer stopSampler()
 
 	start := time.Now()
-	s, err := wa.Stream(ctx, 1, []any{count})
+	s, err := wa.Stream(ctx, 1, []any{count}, opts...)
 	must(t, err)
 	defer s.Close()
 	var received, total, atFirst int64
