@@ -88,10 +88,12 @@ func (w *writer) frame(k wire.Kind, t wire.Terminator, proc, call uint64, payloa
 // kept (maxRetained) and the copy would cost an allocation too.
 const directPayload = maxRetained
 
-// queue appends one frame of a stream without writing it itself: a
-// flusher goroutine writes what accumulates, so a fast producer's frames go
-// out many per write. It returns once the frame is queued, waiting first
-// while more than highWater bytes are queued (or until ctx ends).
+// queue appends one frame of a stream, for a producer that may block. It
+// writes only once gatherBelow bytes are queued and nobody is writing (then
+// it writes them all itself); below that a flusher goroutine is kicked, so
+// a fast producer's frames go out many per write. It returns once the
+// frame is queued, waiting first while more than highWater bytes are queued
+// (or until ctx ends), or once it has written.
 func (w *writer) queue(ctx context.Context, k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte) error {
 	w.mu.Lock()
 	for w.err == nil && len(w.pending) >= highWater {
