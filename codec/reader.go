@@ -341,6 +341,21 @@ func (r *sliceReader) byteArray() (ByteArray, error) {
 	return out, nil
 }
 
+// setInt reads an integer that must fit bits into *p (0 on error).
+func setInt[T int | int8 | int16 | int32 | int64](r *sliceReader, p *T, bits uint) error {
+	n, err := r.int(bits)
+	*p = T(n)
+	return err
+}
+
+// setUint reads an integer that must fit bits, unsigned, into *p (0 on
+// error).
+func setUint[T uint | uint8 | uint16 | uint32 | uint64](r *sliceReader, p *T, bits uint) error {
+	n, err := r.uint(bits)
+	*p = T(n)
+	return err
+}
+
 // decodeFast decodes one value into v if v is a pointer to a built-in scalar
 // or to a ByteArray. It reports false, consuming nothing, for any other
 // target.
@@ -353,41 +368,25 @@ func (r *sliceReader) decodeFast(v any) (bool, error) {
 			*p = string(b)
 		}
 	case *int64:
-		*p, err = r.int(64)
+		err = setInt(r, p, 64)
 	case *int:
-		var n int64
-		n, err = r.int(intSize)
-		*p = int(n)
+		err = setInt(r, p, intSize)
 	case *int32:
-		var n int64
-		n, err = r.int(32)
-		*p = int32(n)
+		err = setInt(r, p, 32)
 	case *int16:
-		var n int64
-		n, err = r.int(16)
-		*p = int16(n)
+		err = setInt(r, p, 16)
 	case *int8:
-		var n int64
-		n, err = r.int(8)
-		*p = int8(n)
+		err = setInt(r, p, 8)
 	case *uint64:
-		*p, err = r.uint(64)
+		err = setUint(r, p, 64)
 	case *uint:
-		var n uint64
-		n, err = r.uint(intSize)
-		*p = uint(n)
+		err = setUint(r, p, intSize)
 	case *uint32:
-		var n uint64
-		n, err = r.uint(32)
-		*p = uint32(n)
+		err = setUint(r, p, 32)
 	case *uint16:
-		var n uint64
-		n, err = r.uint(16)
-		*p = uint16(n)
+		err = setUint(r, p, 16)
 	case *uint8:
-		var n uint64
-		n, err = r.uint(8)
-		*p = uint8(n)
+		err = setUint(r, p, 8)
 	case *bool:
 		*p, err = r.bool()
 	case *float64:
