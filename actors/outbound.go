@@ -68,6 +68,18 @@ type segment struct {
 	off, next uint32
 }
 
+// left reports how many values of a run the segment still holds (0 for a
+// single value, which has no ends).
+func (sg *segment) left() int { return len(sg.ends) - int(sg.next) }
+
+// take returns the next value of a run; the segment must have one left.
+func (sg *segment) take() []byte {
+	end := sg.ends[sg.next]
+	c := sg.data[sg.off:end:end]
+	sg.off, sg.next = end, sg.next+1
+	return c
+}
+
 // Done returns a channel closed once the response is complete or the call
 // has failed (with its wire, or by the callee's error).
 func (p *Pending) Done() <-chan struct{} { return p.done }
@@ -128,12 +140,10 @@ func (p *Pending) result() ([][]byte, error) {
 // a value grants the callee credit for more (flow control). Recv is for
 // calls made with Open; one goroutine at a time.
 func (p *Pending) Recv(ctx context.Context) ([]byte, error) {
-	if int(p.cur.next) < len(p.cur.ends) && !p.cancelled.Load() {
+	if p.cur.left() > 0 && !p.cancelled.Load() {
 		// A value of the run Recv took: no lock.
-		end := p.cur.ends[p.cur.next]
-		c := p.cur.data[p.cur.off:end:end]
-		p.cur.off, p.cur.next = end, p.cur.next+1
-		if p.owed += int64(len(c)); p.owed >= owedSettle || int(p.cur.next) == len(p.cur.ends) {
+		c := p.cur.take()
+		if p.owed += int64(len(c)); p.owed >= owedSettle || p.cur.left() == 0 {
 			p.settle()
 		}
 		return c, nil
@@ -148,7 +158,7 @@ func (p *Pending) Recv(ctx context.Context) ([]byte, error) {
 			return nil, ErrCancelled
 		}
 		if p.head < len(p.segs) {
-			if sg := &p.segs[p.head]; len(sg.ends)-int(sg.next) > 1 {
+			if sg := &p.segs[p.head]; sg.left() > 1 {
 				// A run of values: Recv takes it whole and serves it
 				// without the lock (a lock per value, which the outbound
 				// actor contends for as it queues runs, was a third of
@@ -204,10 +214,8 @@ func (p *Pending) pop() []byte {
 		p.advance()
 		return c
 	}
-	end := sg.ends[sg.next]
-	c := sg.data[sg.off:end:end]
-	sg.off, sg.next = end, sg.next+1
-	if int(sg.next) == len(sg.ends) {
+	c := sg.take()
+	if sg.left() == 0 {
 		*sg = segment{}
 		p.advance()
 	}
