@@ -21,8 +21,8 @@ type (
 )
 
 // TestIntegerForms checks that a reader accepts any integer form whose value
-// fits the target (PROTOCOL.md section 7), through the fast and the
-// reflection paths.
+// fits the target (an invariant of the package documentation), through the
+// fast and the reflection paths.
 func TestIntegerForms(t *testing.T) {
 	tests := []struct {
 		name string

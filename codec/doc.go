@@ -2,7 +2,8 @@
 // ipfi (through rmp-serde's defaults) writes and reads them, so that Go and Rust
 // peers can exchange procedure arguments and results byte for byte.
 //
-// Invariants and compatibility notes (PROTOCOL.md section 7):
+// Invariants and compatibility notes (what a Rust peer's rmp-serde writes and
+// accepts):
 //
 //   - Integers are written in their smallest MessagePack form whatever their Go
 //     type (int64(1) is 0x01, int64(-300) is d1 fe d4, uint64 max is cf ff..ff).

@@ -39,8 +39,6 @@ const (
 	negFixLow    = 0xe0
 )
 
-var errShort = io.ErrUnexpectedEOF
-
 // sliceReader reads MessagePack values out of a byte slice. It implements
 // io.Reader and io.ByteScanner, so a msgpack.Decoder reading from it does no
 // buffering of its own and the position stays exact: the fast paths below

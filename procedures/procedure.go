@@ -7,10 +7,23 @@ import (
 	"github.com/ipfi-go/ipfi/internal/bufpool"
 )
 
-// Procedure is something registered on an interface: for now a function run
-// on one call's complete arguments that returns one response payload. It is an
-// immutable value; the zero Procedure is invalid. Build one with Raw or
-// Func0 to Func6.
+// Procedure is a function an interface offers its peers, registered at an
+// index of a Registry: it serves the calls a peer makes to that index. Its
+// Kind says how it is run:
+//
+//   - unary (Raw, Func0 to Func6): run with Invoke on a call's complete
+//     arguments, it answers one value;
+//   - sequence (Sequence0 to Sequence2): run with Stream on a call's
+//     complete arguments, it answers any number of values, one per chunk;
+//   - raw stream (RawStream): run with StreamRaw on a call's complete
+//     arguments, it sends its response in messages whose terminators it
+//     chooses;
+//   - bidirectional (Bidi, RawBidi): run with RunBidi as soon as its call
+//     starts, it reads the caller's values as they arrive while it answers
+//     values one per chunk.
+//
+// It is an immutable value; the zero Procedure is invalid (its Kind is
+// KindInvalid), and so is what every constructor returns for a nil function.
 type Procedure struct {
 	invoke func(ctx context.Context, args []byte) ([]byte, error)
 	// stream is set instead of invoke for a sequence procedure.
@@ -41,9 +54,8 @@ func (p Procedure) Release(payload []byte) {
 // promptly without blocking: the wire then runs it on its reader goroutine,
 // inside the call's actor, instead of on a goroutine of its own, and its
 // answer joins the answers to the other calls read in the same chunk in one
-// write. That saves a goroutine hand-off per call (measured on a loopback
-// connection: a small round trip up to 15% faster, 64 concurrent callers about
-// 30% more calls per second) and batches answers under load.
+// write. That saves a goroutine hand-off per call and batches answers under
+// load.
 //
 // The price is that while a quick procedure runs, its wire reads nothing:
 // a quick procedure must not block (on I/O, locks held for long, channels,

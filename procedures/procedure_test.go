@@ -13,8 +13,9 @@ import (
 	"github.com/ipfi-go/ipfi/procedures"
 )
 
-// The procedures of the vector file's callee 'alice' (procedure 3, a
-// sequence, is left to the streaming work).
+// The unary procedures of the vector file's callee 'alice' (procedure 3, a
+// sequence, answers in several messages: it is checked end to end, over a
+// wire, not here).
 var (
 	p0Answer = procedures.Func0(func(context.Context) (uint32, error) { return 42, nil })
 	p1Hello  = procedures.Func2(func(_ context.Context, a, b string) (string, error) {
@@ -64,7 +65,8 @@ func TestVectors(t *testing.T) {
 }
 
 // TestPartialArgs invokes procedure 1 on the concatenated payloads of the
-// three Call messages of call_p1_partial_stream, as the call actor will.
+// three Call messages of call_p1_partial_stream, as a callee does with a
+// call whose arguments arrive in pieces.
 func TestPartialArgs(t *testing.T) {
 	var args []byte
 	for _, m := range []string{"call_p1_partial_msg0", "call_p1_partial_msg1", "call_p1_partial_msg2"} {

@@ -190,7 +190,7 @@ func yielder[T any](emit func([]byte) error) func(T) error {
 			return fmt.Errorf("%w: %T: %w", ErrBadResult, v, err)
 		}
 		if cap(out) != cap(buf) {
-			buf = out // only when it grew: a store per value cost a write barrier each while the collector runs
+			buf = out // only when it grew: no pointer store (and its write barrier) per value
 		}
 		return emit(out)
 	}

@@ -104,8 +104,8 @@ type Run struct {
 // limits is as for Feed.
 //
 // A stream of small values is mostly headers: recognising a repeated
-// header by comparing its bytes and appending its payload in place costs
-// a fraction of decoding each header and passing a Frame to emit.
+// header by comparing its bytes and appending its payload in place spares
+// decoding each header and passing a Frame to emit.
 func (d *Decoder) FeedRuns(p []byte, emit func(Frame) error, r *Run) error {
 	return d.feed(p, emit, r)
 }
@@ -309,8 +309,8 @@ func headerLen(mf byte) (int, error) {
 
 // parseHeader decodes the complete header h (type byte first, validated by
 // headerLen) into f, whose payload it leaves alone, and returns the
-// payload's declared length. (It fills f in place: returning a Frame by
-// value cost a stream a fifth of its decoding time.)
+// payload's declared length. It fills f in place rather than returning a
+// Frame, which would be copied on every frame's path.
 func (d *Decoder) parseHeader(h []byte, f *Frame) (int, error) {
 	k, mf := Kind(h[0]), h[1]
 	f.Kind = k
@@ -350,11 +350,11 @@ func (d *Decoder) startBody(f Frame, hlen, n int) {
 func (d *Decoder) appendBody(b []byte) {
 	if need := len(d.buf) + len(b); need > cap(d.buf) {
 		// A payload of up to eagerBufferCap gets its declared length at
-		// once; a larger one twice
-		// what has arrived, never past the declared length. A frame that
-		// arrives in a few large reads is assembled in one or two
-		// allocations, and a peer that declares much and sends little
-		// costs at most twice what it sent.
+		// once; a larger one twice what has arrived, never past the
+		// declared length. A frame that arrives in a few large reads is
+		// assembled in one or two allocations, and a peer that declares
+		// much and sends little makes the decoder hold at most twice what
+		// it sent.
 		c := min(max(2*cap(d.buf), 2*need, minBufferCap), d.n)
 		if d.n <= eagerBufferCap {
 			c = d.n

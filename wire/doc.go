@@ -17,7 +17,8 @@
 // For streams of small values, FeedRuns decodes as Feed does but takes the
 // frames that repeat a stream value's header into a Run (payloads back to
 // back, plus where each ends) instead of emitting each: a fast stream is
-// mostly headers, and this is most of what reading it costs.
+// mostly headers, which FeedRuns recognises by their bytes without decoding
+// them.
 //
 // Invariants:
 //

@@ -53,8 +53,9 @@ func EncodedLen(f Frame) int {
 		widthBytes[widthOf(uint64(len(f.Payload)))] + len(f.Payload)
 }
 
-// termBits returns the multiflag bits 6-7 of t (a table and a bounds
-// check: inlined, where a switch with a panic was a call per frame).
+// termBits returns the multiflag bits 6-7 of t. It is a table lookup with
+// the panic in a function of its own, small enough to be inlined into
+// AppendHeader.
 func termBits(t Terminator) byte {
 	if t > TermComplete {
 		badTerminator(t)
