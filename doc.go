@@ -9,24 +9,30 @@
 // any number of wires, and both sides of a wire may call each other at the
 // same time, even from inside a procedure handling a call from that wire:
 //
-//	alice := ipfi.New()
+//	alice, err := ipfi.New()
 //	alice.Register(1, procedures.Func2(func(ctx context.Context, first, last string) (string, error) {
 //		return "Hello, " + first + " " + last + "!", nil
 //	}))
 //	go alice.Serve(ctx, listener)
 //
-//	bob := ipfi.New()
+//	bob, err := ipfi.New(ipfi.WithLimits(ipfi.Limits{MaxOpenCalls: 1000}))
 //	w, err := bob.Dial(ctx, "tcp", addr)
 //	greeting, err := ipfi.Call[string](ctx, w, 1, "John", "Doe") // "Hello, John Doe!"
+//
+// New takes Options (WithLimits, WithLogger, WithCloseGrace), each
+// documented with its default; a zero value means the default, and a value
+// New cannot use, such as a negative limit, makes it return an error
+// matching ErrInvalidOption instead of an interface.
 //
 // # Lifecycle
 //
 // When a wire ends, for whatever reason (the peer's Termination message, end
 // of stream, a read or write error, a malformed frame, Close), every call
-// waiting on it returns an error matching ErrWireTerminated that wraps the
-// cause, every procedure running for it has its context cancelled, and
-// nothing of it remains. Interface.Close ends every wire and returns once
-// every goroutine the interface started has returned.
+// waiting on it returns a *WireError: it matches ErrWireTerminated and wraps
+// the cause (ErrPeerTerminated, ErrPeerClosed for end of stream, ...).
+// Every procedure running for it has its context cancelled, and nothing of
+// it remains. Interface.Close ends every wire and returns once every
+// goroutine the interface started has returned.
 //
 // A procedure that returns an error or panics fails only its own call. To a
 // peer without this library's extensions, such as the Rust crate, a failed

@@ -2,14 +2,17 @@ package ipfi
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/ipfi-go/ipfi/actors"
+	"github.com/ipfi-go/ipfi/wire"
 )
 
 // Errors callers test with errors.Is. A call that ends because its wire did
-// returns an error matching ErrWireTerminated that also wraps the cause
-// (io.EOF, ErrPeerTerminated, ErrClosed, a read or write error, or an error
-// matching wire.ErrMalformed).
+// returns a *WireError: it matches ErrWireTerminated and wraps the cause
+// (ErrPeerClosed, ErrPeerTerminated, ErrClosed, a read or write error, or an
+// error matching wire.ErrMalformed). A wire's cause is never io.EOF, which
+// means only the clean end of a stream's response (Stream.Recv).
 var (
 	// ErrWireTerminated: the wire the call was on has ended.
 	ErrWireTerminated = actors.ErrWireTerminated
@@ -17,11 +20,15 @@ var (
 	ErrClosed = actors.ErrClosed
 	// ErrPeerTerminated: the peer sent a Termination message.
 	ErrPeerTerminated = actors.ErrPeerTerminated
+	// ErrPeerClosed: the peer's byte stream ended (end of stream, without a
+	// Termination message).
+	ErrPeerClosed = actors.ErrPeerClosed
 	// ErrCalleeOnly: a call was made on a callee-only wire.
 	ErrCalleeOnly = actors.ErrCalleeOnly
 	// ErrRemote: the peer answered with an empty response, which is how a
 	// peer without the error extension (such as the Rust crate, or this
 	// library talking to one) reports that the call failed on its side.
+	// Every *RemoteError matches it too.
 	ErrRemote = actors.ErrRemote
 	// ErrTooManyCalls: no free call index for that procedure on the wire.
 	ErrTooManyCalls = actors.ErrTooManyCalls
@@ -37,21 +44,66 @@ var (
 	// ErrNoExtensions: the peer has not announced this project's
 	// extensions (needed by Ping).
 	ErrNoExtensions = actors.ErrNoExtensions
+	// ErrInvalidOption: New (or Wire.Open) was given an option it cannot
+	// use, such as a negative limit; the error names the option.
+	ErrInvalidOption = errors.New("ipfi: invalid option")
 )
 
+// WireError is the error of every call that ended because its wire did. It
+// matches ErrWireTerminated with errors.Is and unwraps to its Cause, so
+// errors.Is also finds the cause (ErrClosed, ErrPeerTerminated,
+// ErrPeerClosed, wire.ErrMalformed, ...).
+type WireError struct {
+	// Cause is why the wire ended: what Wire.Err returns.
+	Cause error
+}
+
+// Error says the wire terminated, and why.
+func (e *WireError) Error() string {
+	if e.Cause == nil {
+		return ErrWireTerminated.Error()
+	}
+	return fmt.Sprintf("%v: %v", ErrWireTerminated, e.Cause)
+}
+
+// Is reports whether target is ErrWireTerminated.
+func (e *WireError) Is(target error) bool { return target == ErrWireTerminated }
+
+// Unwrap returns the cause.
+func (e *WireError) Unwrap() error { return e.Cause }
+
 // RemoteError is a call's failure as reported by a peer that speaks the
-// extensions: a code (wire.CodeUnknownProcedure, wire.CodeProcedure, ...)
-// and a message. It matches ErrRemote, and by its code
-// procedures.ErrUnknown, procedures.ErrBadArguments, ErrLimit, ErrCancelled
-// or context.DeadlineExceeded.
-type RemoteError = actors.RemoteError
+// extensions: a code and a message. It matches ErrRemote with errors.Is,
+// and by its code procedures.ErrUnknown (wire.CodeUnknownProcedure),
+// procedures.ErrBadArguments (wire.CodeBadArguments), ErrLimit
+// (wire.CodeLimit), ErrCancelled (wire.CodeCancelled) or
+// context.DeadlineExceeded (wire.CodeDeadline).
+type RemoteError struct {
+	// Code says what kind of failure it was.
+	Code wire.ErrorCode
+	// Message is the peer's description of the failure, as it sent it
+	// (a procedure's error text, a panic's value); it may be empty.
+	Message string
+}
 
-// WireError is the type of the errors matching ErrWireTerminated; its Cause
-// says why the wire ended.
-type WireError = actors.WireError
+// Error says the remote call failed, with the code and the message.
+func (e *RemoteError) Error() string {
+	if e.Message == "" {
+		return fmt.Sprintf("%v: %v", ErrRemote, e.Code)
+	}
+	return fmt.Sprintf("%v: %v: %s", ErrRemote, e.Code, e.Message)
+}
 
-// Limits bound what one peer can make an interface hold; see DefaultLimits.
-type Limits = actors.Limits
+// Is matches ErrRemote and the sentinel that the code stands for.
+func (e *RemoteError) Is(target error) bool { return actors.RemoteMatches(e.Code, target) }
 
-// DefaultLimits returns the limits an interface uses unless told otherwise.
-func DefaultLimits() Limits { return actors.DefaultLimits() }
+// The actors package builds the errors it hands to callers with these
+// constructors, so that their types are this package's.
+func init() {
+	actors.SetErrorTypes(actors.ErrorTypes{
+		Wire: func(cause error) error { return &WireError{Cause: cause} },
+		Remote: func(code wire.ErrorCode, msg string) error {
+			return &RemoteError{Code: code, Message: msg}
+		},
+	})
+}

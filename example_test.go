@@ -14,13 +14,19 @@ import (
 func Example() {
 	ctx := context.Background()
 
-	alice := ipfi.New()
+	alice, err := ipfi.New()
+	if err != nil {
+		panic(err)
+	}
 	defer alice.Close()
 	alice.Register(1, procedures.Func2(func(_ context.Context, first, last string) (string, error) {
 		return "Hello, " + first + " " + last + "!", nil
 	}))
 
-	bob := ipfi.New()
+	bob, err := ipfi.New()
+	if err != nil {
+		panic(err)
+	}
 	defer bob.Close()
 
 	a, b := net.Pipe()

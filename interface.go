@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"net"
 	"sync"
-	"time"
 
 	"github.com/ipfi-go/ipfi/actors"
 	"github.com/ipfi-go/ipfi/procedures"
@@ -25,31 +23,20 @@ type Interface struct {
 	serving sync.WaitGroup
 }
 
-// Option configures an Interface.
-type Option func(*actors.Config)
-
-// WithLogger sends the interface's logs (wire and call failures, the actor
-// system's own lines) to l. Default: nothing is logged.
-func WithLogger(l *slog.Logger) Option { return func(c *actors.Config) { c.Logger = l } }
-
-// WithLimits sets the limits enforced on every wire; zero fields keep their
-// defaults (DefaultLimits).
-func WithLimits(l Limits) Option { return func(c *actors.Config) { c.Limits = l } }
-
-// WithCloseGrace sets how long closing a wire waits for its Termination
-// message to be written before closing the transport. Default 1s.
-func WithCloseGrace(d time.Duration) Option {
-	return func(c *actors.Config) { c.CloseGrace = d }
-}
-
-// New returns an interface with no procedures and no wires. It starts no
-// goroutine and prints nothing.
-func New(opts ...Option) *Interface {
-	cfg := actors.Config{Registry: procedures.NewRegistry()}
+// New returns an interface with no procedures and no wires, configured by
+// opts (each option's comment states its default). An option it cannot use,
+// such as a negative limit, is an error matching ErrInvalidOption, never
+// silently replaced by its default. New starts no goroutine and prints
+// nothing.
+func New(opts ...Option) (*Interface, error) {
+	var c config
 	for _, o := range opts {
-		o(&cfg)
+		o(&c)
 	}
-	return &Interface{sys: actors.NewSystem(cfg), closing: make(chan struct{})}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return &Interface{sys: actors.NewSystem(c.actorsConfig()), closing: make(chan struct{})}, nil
 }
 
 // Register makes p callable by peers at index idx, on every wire, present
@@ -57,22 +44,6 @@ func New(opts ...Option) *Interface {
 func (i *Interface) Register(idx procedures.Index, p procedures.Procedure) error {
 	return i.sys.Registry().Register(idx, p)
 }
-
-// WireOption configures one wire.
-type WireOption func(*actors.WireOptions)
-
-// CalleeOnly makes a wire that serves the peer's calls but makes none (its
-// Call methods return ErrCalleeOnly) and ignores Response messages: the Rust
-// crate's "module style".
-func CalleeOnly() WireOption { return func(o *actors.WireOptions) { o.CalleeOnly = true } }
-
-// Plain makes a wire that speaks only the Rust crate's format: it does not
-// announce this project's extensions and ignores a peer's announcement, so
-// failures are reported as empty responses, cancel does not reach the
-// peer, and streams are not flow-controlled. Wires without it announce the
-// extensions and use them with a peer that announces them too; a Rust peer
-// skips the one-byte announcement.
-func Plain() WireOption { return func(o *actors.WireOptions) { o.Plain = true } }
 
 // Connect makes a wire over an ordered byte stream: bytes from the peer are
 // read from r, bytes to it written to w. If r or w implements io.Closer it is
@@ -105,9 +76,15 @@ func (i *Interface) connect(r io.Reader, w io.Writer, c io.Closer, opts []WireOp
 	pub := &Wire{}
 	// The handle is linked to its wire before the wire reads anything: a
 	// procedure may reach it (WireFrom) as soon as the first call arrives.
-	o := actors.WireOptions{Owner: pub, Bind: func(aw *actors.Wire) { pub.w = aw }}
+	var wc wireConfig
 	for _, opt := range opts {
-		opt(&o)
+		opt(&wc)
+	}
+	o := actors.WireOptions{
+		CalleeOnly: wc.calleeOnly,
+		Plain:      wc.plain,
+		Owner:      pub,
+		Bind:       func(aw *actors.Wire) { pub.w = aw },
 	}
 	if _, err := i.sys.Connect(r, w, c, o); err != nil {
 		return nil, err

@@ -2,7 +2,6 @@ package ipfi
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -34,19 +33,8 @@ type Stream struct {
 	w    *Wire
 	proc procedures.Index
 	ctx  context.Context
-	p    *actors.Pending
+	p    *actors.Call
 	stop func() bool
-}
-
-// StreamOption configures a stream.
-type StreamOption func(*actors.OpenOptions)
-
-// StreamWindow fixes how many bytes of the response the callee may send
-// ahead of the reader (flow control with a peer that speaks the
-// extensions), instead of the adaptive window a Stream starts with. Values
-// under 64 KiB, the window both sides assume, mean 64 KiB.
-func StreamWindow(bytes int) StreamOption {
-	return func(o *actors.OpenOptions) { o.Window = int64(bytes) }
 }
 
 // DefaultMaxStreamWindow is how far a Stream's adaptive response window
@@ -58,13 +46,17 @@ const DefaultMaxStreamWindow = actors.DefaultMaxWindow
 // and ended with CloseSend. Nothing is written before the first Send or
 // CloseSend. ctx bounds the whole call: when it ends, the call is cancelled
 // (a peer with the extensions has its procedure's context cancelled) and
-// Send and Recv return its cause.
+// Send and Recv return its cause. An option it cannot use is an error
+// matching ErrInvalidOption.
 func (w *Wire) Open(ctx context.Context, proc procedures.Index, opts ...StreamOption) (*Stream, error) {
-	var o actors.OpenOptions
+	var c streamConfig
 	for _, opt := range opts {
-		opt(&o)
+		opt(&c)
 	}
-	p, err := w.w.Open(ctx, uint64(proc), o)
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	p, err := w.w.Open(ctx, uint64(proc), actors.OpenOptions{Window: int64(c.window)})
 	if err != nil {
 		return nil, err
 	}
@@ -114,11 +106,12 @@ func (s *Stream) SendRaw(payload []byte) error { return s.p.Send(s.ctx, payload)
 func (s *Stream) CloseSend() error { return s.p.CloseSend(nil) }
 
 // Recv decodes the next value of the response into v (a pointer; nil
-// discards it). It returns io.EOF after the last value, or the call's
-// error after the values that arrived before it: a *RemoteError, an error
-// matching ErrWireTerminated, or ctx's cause. An empty value, how a peer
-// without the extensions reports a failure, is an error matching
-// ErrRemote.
+// discards it). It returns io.EOF itself, unwrapped, after the last value
+// of a complete response, and only then; a response cut short ends with the
+// call's error after the values that arrived before it: a *RemoteError, a
+// *WireError (matching ErrWireTerminated), or ctx's cause. An empty value,
+// how a peer without the extensions reports a failure, is an error
+// matching ErrRemote.
 func (s *Stream) Recv(v any) error {
 	b, err := s.RecvRaw()
 	if err != nil {
@@ -136,7 +129,8 @@ func (s *Stream) Recv(v any) error {
 
 // RecvRaw returns the next value of the response as it came (one
 // MessagePack value from a well-behaved peer; an empty one is how a peer
-// without the extensions reports a failure, see ErrRemote).
+// without the extensions reports a failure, see ErrRemote). Its errors are
+// Recv's: io.EOF only after the last value of a complete response.
 func (s *Stream) RecvRaw() ([]byte, error) {
 	b, err := s.p.Recv(s.ctx)
 	if err != nil {
@@ -161,9 +155,11 @@ func (s *Stream) release() {
 }
 
 // Values returns the rest of the stream's response as an iterator of
-// values decoded into T. It ends after the last value, or with one
-// non-nil error (the iteration then stops). Breaking out of the loop
-// closes the stream, cancelling the call.
+// values decoded into T. It ends silently after the last value of a
+// complete response (Recv's io.EOF), and otherwise with one non-nil error
+// (the iteration then stops): a stream cut short by its wire ends with a
+// *WireError, never silently. Breaking out of the loop closes the stream,
+// cancelling the call.
 func Values[T any](s *Stream) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		defer s.Close()
@@ -172,7 +168,7 @@ func Values[T any](s *Stream) iter.Seq2[T, error] {
 			var zero T
 			*v = zero
 			err := s.Recv(v)
-			if errors.Is(err, io.EOF) {
+			if err == io.EOF { // the clean end only, never a wrapped EOF
 				return
 			}
 			if err != nil {

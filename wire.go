@@ -36,10 +36,11 @@ func WireFrom(ctx context.Context) *Wire {
 //
 // Call blocks until the response arrives, ctx is done (it then returns
 // ctx's cause and cancels the call: a peer that speaks the extensions has
-// its procedure's context cancelled), or the wire ends (an error matching
-// ErrWireTerminated). A failed call returns an error matching ErrRemote: a
-// *RemoteError with the peer's code and message from a peer with the
-// extensions, or plain ErrRemote for the empty response of one without.
+// its procedure's context cancelled), or the wire ends (a *WireError,
+// matching ErrWireTerminated). A failed call returns an error matching
+// ErrRemote: a *RemoteError with the peer's code and message from a peer
+// with the extensions, or plain ErrRemote for the empty response of one
+// without.
 func (w *Wire) Call(ctx context.Context, proc procedures.Index, reply any, args ...any) error {
 	p, err := w.start(ctx, proc, args)
 	if err != nil {
@@ -58,7 +59,7 @@ func (w *Wire) Call(ctx context.Context, proc procedures.Index, reply any, args 
 // start encodes args into a pooled buffer and sends the call: once Start
 // returns the writer has written or copied the payload, so the buffer goes
 // back at once.
-func (w *Wire) start(ctx context.Context, proc procedures.Index, args []any) (*actors.Pending, error) {
+func (w *Wire) start(ctx context.Context, proc procedures.Index, args []any) (*actors.Call, error) {
 	payload, err := codec.AppendArgs(bufpool.Get(), args...)
 	if err != nil {
 		return nil, err
@@ -68,19 +69,28 @@ func (w *Wire) start(ctx context.Context, proc procedures.Index, args []any) (*a
 	return p, err
 }
 
+// single returns the one chunk of a plain call's response, or ErrStreamed.
+func single(proc procedures.Index, chunks [][]byte) ([]byte, error) {
+	if len(chunks) != 1 {
+		return nil, fmt.Errorf("%w of %d chunks (procedure %d)", ErrStreamed, len(chunks), proc)
+	}
+	return chunks[0], nil
+}
+
 // decodeReply decodes a plain call's response.
 func decodeReply(proc procedures.Index, chunks [][]byte, reply any) error {
-	if len(chunks) != 1 {
-		return fmt.Errorf("%w of %d chunks (procedure %d)", ErrStreamed, len(chunks), proc)
+	b, err := single(proc, chunks)
+	if err != nil {
+		return err
 	}
-	if len(chunks[0]) == 0 {
+	if len(b) == 0 {
 		return fmt.Errorf("%w (procedure %d)", ErrRemote, proc)
 	}
 	if reply == nil {
 		return nil
 	}
 	// The chunk is the caller's alone: a large []byte reply may alias it.
-	return codec.UnmarshalNoCopy(chunks[0], reply)
+	return codec.UnmarshalNoCopy(b, reply)
 }
 
 // CallRaw calls procedure proc with an argument payload sent as is
@@ -92,17 +102,14 @@ func (w *Wire) CallRaw(ctx context.Context, proc procedures.Index, payload []byt
 	if err != nil {
 		return nil, err
 	}
-	if len(chunks) != 1 {
-		return nil, fmt.Errorf("%w of %d chunks (procedure %d)", ErrStreamed, len(chunks), proc)
-	}
-	return chunks[0], nil
+	return single(proc, chunks)
 }
 
 // Pending is a call in flight, started with Wire.Start.
 type Pending struct {
 	w    *Wire
 	proc procedures.Index
-	p    *actors.Pending
+	p    *actors.Call
 }
 
 // Start sends a call like Call but does not wait for the response: the
@@ -165,7 +172,9 @@ func (w *Wire) Close() error { return w.w.Close() }
 // call pending on it has failed.
 func (w *Wire) Done() <-chan struct{} { return w.w.Done() }
 
-// Err returns nil while the wire is up, then why it ended: ErrClosed,
-// ErrPeerTerminated, io.EOF, a read or write error, or a protocol error
-// matching wire.ErrMalformed.
+// Err returns nil while the wire is up, then why it ended (the Cause of
+// the *WireError its calls fail with): ErrClosed, ErrPeerTerminated,
+// ErrPeerClosed (end of stream without a Termination message), a read or
+// write error, or a protocol error matching wire.ErrMalformed. It is never
+// io.EOF.
 func (w *Wire) Err() error { return w.w.Err() }

@@ -7,25 +7,55 @@
 //	     ├─ inbound call actors, one per call the peer makes (arguments, procedure, answer)
 //	     └─ outbound call actors, one per call this side makes (collect the response)
 //	    + writer: the wire's frame serialiser (a lock-based combiner, not a mailbox; see writer.go)
+//	    + workers: goroutines that execute procedures (workers.go), owned by the wire
 //
-// # Failure and termination
+// The writer and the workers are not actors: an actor's mailbox would cost
+// a goroutine hand-off per frame, and a procedure may block, which a
+// Receive must not. The reader actor is an actor only to own the start of
+// its goroutine; the wire closes the transport that stops it.
 //
-// A wire ends on EOF or a read error (reader -> parser -> wire), a malformed
-// frame (parser -> wire), a Termination message, a write error, or Close.
-// Each path calls Wire.die, which records the first cause, cancels the
-// wire's own context (that of quick procedures and idle runners), fails the
-// writer, closes the transport (so the reader's Read returns) and stops the
-// wire actor. Stopping it stops every child; an outbound call actor's
-// Stopping handler fails its handle with a WireError (matching
-// ErrWireTerminated, wrapping the cause); an inbound call actor's cancels
-// its procedure's context with that error. There is no other cleanup path.
+// # Calls
+//
+// Each call is a state machine written down in STATES.md, whose state names
+// the code uses: an outbound call (Call: completion, receive queue, send
+// side) ends in Call.finish, whatever ends it; an inbound call (inCall) is
+// answered in inCall.answer, and only there. Flow-control credit is
+// recvWindow and sendWindow (window.go) in every direction.
+//
+// # Termination: what stops what
+//
+// A wire ends in Wire.terminate, whatever the cause: end of stream or a
+// read error (reader -> parser -> wire), a malformed frame (parser ->
+// wire), a Termination message, a write error (writer), a failure of the
+// reader or parser (escalated to the root, whose strategy stops the wire),
+// Close, or the interface's Close. terminate records the cause, then stops,
+// in order:
+//
+//   - the workers (goroutines running procedures) that are parked: told to
+//     end; a worker running a procedure ends when the procedure returns,
+//     which its cancelled context asks for (a quick procedure's context is
+//     the wire's, cancelled here);
+//   - the writer: later writes fail, pending bytes are dropped; a flusher
+//     goroutine ends when its Write returns;
+//   - the transport, closed: the reader goroutine's Read returns and it
+//     ends; a Write blocked on a peer that stopped reading fails;
+//   - the wire actor, stopped: protoactor stops its children first. An
+//     outbound call actor's Stopping handler finishes its call with a
+//     WireError (matching ErrWireTerminated, wrapping the cause); an
+//     inbound call actor's cancels its procedure's context with it. When
+//     the last child has stopped, the wire's done channel closes.
+//
+// The tree is the cleanup path for calls; the goroutines are stopped by
+// terminate and counted by the wire (goroutines, workers.go): Wire.Close
+// waits for the actors and then for every goroutine the wire started, and
+// the interface's Close waits for every wire's. A call handle that never
+// reached its actor (the wire stopped first) is finished by whoever sees
+// the wire end first: the wire actor, Wire.register, Wait, Recv or Send.
 //
 // A procedure that returns an error or panics fails its call only: the
-// procedure's goroutine recovers the panic, answers the caller, and the call
-// actor turns it into a supervision failure that the wire's strategy
-// (supervision.StopOnFailure) handles by stopping that call alone. A
-// failure of the reader or parser escalates (supervision.EscalateNamed) and
-// the root's strategy stops the wire.
+// procedure's goroutine recovers the panic and answers the caller, and the
+// call actor turns it into a supervision failure that the wire's strategy
+// (supervision.StopOnFailure) handles by stopping that call alone.
 //
 // # Dispatch and goroutine hand-offs
 //
@@ -33,9 +63,10 @@
 // protoactor's default mailbox under its synchronized dispatcher without
 // allocating per message: a message runs the receiving mailbox on the
 // sending goroutine (unless that mailbox is already running on another
-// goroutine, in which case it is queued and that goroutine processes it). An actor hop is therefore a function call, not a
-// goroutine hand-off, and Receive never blocks: blocking work (Read, Write,
-// procedures) happens on goroutines outside the actors.
+// goroutine, in which case it is queued and that goroutine processes it).
+// An actor hop is therefore a function call, not a goroutine hand-off, and
+// Receive never blocks: blocking work (Read, Write, procedures) happens on
+// goroutines outside the actors.
 //
 // Hand-offs of a small unary call (a hand-off is one goroutine waking
 // another; the network poller waking a goroutine blocked in Read is counted
@@ -49,10 +80,10 @@
 //	    waking the calling goroutine                               1
 //	callee side: 1, or 0 for a procedures.Quick procedure
 //	  reader goroutine (woken by the poller): parser, wire and call actor
-//	    inline; the call actor hands the procedure to a runner goroutine
-//	    (runner.go)                                                1
-//	  runner: runs the procedure, writes the response itself, tells its call
-//	    actor (inline)                                             0
+//	    inline; the call actor hands the procedure to a worker goroutine
+//	    (workers.go)                                               1
+//	  worker: executes the procedure, writes the response itself, tells its
+//	    call actor (inline)                                        0
 //	  a Quick procedure instead runs in the call actor, on the reader; its
 //	  answer is appended to the writer, which the reader holds while it
 //	  dispatches a chunk and then writes without blocking          0
@@ -70,6 +101,7 @@
 // callActorPool idle ones per direction for the next calls (they are
 // children like the others and stop with the wire). An outbound call actor
 // is idle again once the wire has routed its call's final frame to it; an
-// inbound one reports to the wire when its procedure has returned. Runner goroutines wait runnerIdle (100 ms) for another
-// call before they end, or end at once with their wire.
+// inbound one reports to the wire when its call is answered and its
+// procedure has returned. Worker goroutines park for another call for an
+// idle period before they end, or end at once with their wire.
 package actors

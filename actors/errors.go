@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/ipfi-go/ipfi/procedures"
 	"github.com/ipfi-go/ipfi/wire"
@@ -19,6 +20,11 @@ var (
 	ErrClosed = errors.New("ipfi: closed")
 	// ErrPeerTerminated is the cause when the peer sent a Termination message.
 	ErrPeerTerminated = errors.New("ipfi: peer terminated the wire")
+	// ErrPeerClosed is the cause when the peer's byte stream ended (the
+	// transport's Read returned io.EOF) without a Termination message. A
+	// wire's cause is never io.EOF itself: io.EOF means only the clean end
+	// of a stream's response.
+	ErrPeerClosed = errors.New("ipfi: peer closed the stream")
 	// ErrCalleeOnly is returned by a call made on a callee-only wire.
 	ErrCalleeOnly = errors.New("ipfi: wire is callee-only")
 	// ErrRemote is returned when the peer answered a call with an empty
@@ -32,71 +38,77 @@ var (
 	// ErrLimit is the cause of a call refused because it exceeded one of the
 	// callee's limits.
 	ErrLimit = errors.New("ipfi: limit exceeded")
+	// ErrCancelled is the cause of a call cancelled by its caller (a stream
+	// closed early, a context done): it is what the callee's procedure
+	// context reports, and what a caller sees when the callee says a call
+	// was cancelled.
+	ErrCancelled = errors.New("ipfi: call cancelled")
+	// ErrNoExtensions is returned by what needs the peer to speak this
+	// project's extensions (Ping) when it has not announced them.
+	ErrNoExtensions = errors.New("ipfi: peer does not speak the extensions")
+	// ErrSendClosed is returned by a Send after CloseSend or after the call
+	// ended.
+	ErrSendClosed = errors.New("ipfi: call's arguments already ended")
 )
 
-// WireError is the error of a call that ended because its wire did. It
-// matches ErrWireTerminated with errors.Is and unwraps to the cause.
-type WireError struct {
-	Cause error
+// ErrorTypes builds the errors this package hands to callers, so that they
+// have the types of the package that owns the public API (the root package
+// ipfi installs its own with SetErrorTypes). Without them this package uses
+// unexported types that behave the same.
+type ErrorTypes struct {
+	// Wire wraps the cause of a wire's end as the error of every call on
+	// it. The error must match ErrWireTerminated with errors.Is and unwrap
+	// to cause.
+	Wire func(cause error) error
+	// Remote builds a call's failure as reported by a peer that speaks the
+	// extensions. The error must match what RemoteMatches says it matches.
+	Remote func(code wire.ErrorCode, msg string) error
 }
 
-func (e *WireError) Error() string {
-	if e.Cause == nil {
-		return ErrWireTerminated.Error()
-	}
-	return fmt.Sprintf("%v: %v", ErrWireTerminated, e.Cause)
+// errorTypes holds the installed ErrorTypes, nil until SetErrorTypes.
+var errorTypes atomic.Pointer[ErrorTypes]
+
+// SetErrorTypes installs the constructors of the errors this package
+// returns. Only the first call has an effect, and it should happen before
+// any System is made (the root package calls it from its init); a nil field
+// keeps this package's own type. It is safe for concurrent use.
+func SetErrorTypes(t ErrorTypes) {
+	errorTypes.CompareAndSwap(nil, &t)
 }
 
-// Is reports whether target is ErrWireTerminated.
-func (e *WireError) Is(target error) bool { return target == ErrWireTerminated }
-
-// Unwrap returns the cause.
-func (e *WireError) Unwrap() error { return e.Cause }
-
-// terminated wraps a cause as a WireError (a WireError stays as it is).
+// terminated wraps a cause as a wire-terminated error; an error that
+// already matches ErrWireTerminated stays as it is. It is the only way this
+// package builds one.
 func terminated(cause error) error {
-	var we *WireError
-	if errors.As(cause, &we) {
+	if errors.Is(cause, ErrWireTerminated) {
 		return cause
 	}
-	return &WireError{Cause: cause}
-}
-
-// ErrCancelled is the cause of a call cancelled by its caller (a stream
-// closed early, a context done): it is what the callee's procedure context
-// reports, and what a caller sees when the callee says a call was cancelled.
-var ErrCancelled = errors.New("ipfi: call cancelled")
-
-// ErrNoExtensions is returned by what needs the peer to speak this
-// project's extensions (Ping) when it has not announced them.
-var ErrNoExtensions = errors.New("ipfi: peer does not speak the extensions")
-
-// ErrSendClosed is returned by a Send after CloseSend or after the call
-// ended.
-var ErrSendClosed = errors.New("ipfi: call's arguments already ended")
-
-// RemoteError is how a peer that speaks the extensions reports a failed
-// call: an error code and a message. It matches ErrRemote with errors.Is,
-// and also, by its code, procedures.ErrUnknown, procedures.ErrBadArguments,
-// ErrLimit, ErrCancelled or context.DeadlineExceeded.
-type RemoteError struct {
-	Code    wire.ErrorCode
-	Message string
-}
-
-func (e *RemoteError) Error() string {
-	if e.Message == "" {
-		return fmt.Sprintf("%v: %v", ErrRemote, e.Code)
+	if t := errorTypes.Load(); t != nil && t.Wire != nil {
+		return t.Wire(cause)
 	}
-	return fmt.Sprintf("%v: %v: %s", ErrRemote, e.Code, e.Message)
+	return &wireError{cause: cause}
 }
 
-// Is matches ErrRemote and the sentinel that the code stands for.
-func (e *RemoteError) Is(target error) bool {
+// remoteErr builds the failure of a call as a peer with the extensions
+// reported it: code and message. It is the only way this package builds
+// one.
+func remoteErr(code wire.ErrorCode, msg string) error {
+	if t := errorTypes.Load(); t != nil && t.Remote != nil {
+		return t.Remote(code, msg)
+	}
+	return &remoteError{code: code, msg: msg}
+}
+
+// RemoteMatches reports whether a remote failure with code matches target
+// with errors.Is: ErrRemote always, and the sentinel that the code stands
+// for (procedures.ErrUnknown, procedures.ErrBadArguments, ErrLimit,
+// ErrCancelled or context.DeadlineExceeded). It is the inverse of the
+// mapping from a procedure's error to the code sent to the caller.
+func RemoteMatches(code wire.ErrorCode, target error) bool {
 	if target == ErrRemote {
 		return true
 	}
-	switch e.Code {
+	switch code {
 	case wire.CodeUnknownProcedure:
 		return target == procedures.ErrUnknown
 	case wire.CodeBadArguments:
@@ -110,6 +122,34 @@ func (e *RemoteError) Is(target error) bool {
 	}
 	return false
 }
+
+// wireError is the wire-terminated error when no ErrorTypes are installed.
+type wireError struct{ cause error }
+
+func (e *wireError) Error() string {
+	if e.cause == nil {
+		return ErrWireTerminated.Error()
+	}
+	return fmt.Sprintf("%v: %v", ErrWireTerminated, e.cause)
+}
+
+func (e *wireError) Is(target error) bool { return target == ErrWireTerminated }
+func (e *wireError) Unwrap() error        { return e.cause }
+
+// remoteError is the remote failure when no ErrorTypes are installed.
+type remoteError struct {
+	code wire.ErrorCode
+	msg  string
+}
+
+func (e *remoteError) Error() string {
+	if e.msg == "" {
+		return fmt.Sprintf("%v: %v", ErrRemote, e.code)
+	}
+	return fmt.Sprintf("%v: %v: %s", ErrRemote, e.code, e.msg)
+}
+
+func (e *remoteError) Is(target error) bool { return RemoteMatches(e.code, target) }
 
 // errorCode maps a call's failure to the code sent to a peer with the
 // extensions.

@@ -3,7 +3,10 @@ package actors
 import "github.com/ipfi-go/ipfi/wire"
 
 // Limits bound what one peer can make an interface hold. Each field's zero
-// value means its default (see DefaultLimits).
+// value means its default (see DefaultLimits); so does a negative value
+// here, which the root package refuses before it builds a Config (ipfi.New
+// validates its options). ipfi.Limits mirrors this struct field for field:
+// the root package converts one into the other.
 type Limits struct {
 	// MaxFrame is the largest payload one frame may declare; a larger one
 	// ends the wire as malformed before any memory is spent on it.

@@ -13,7 +13,8 @@ import (
 // messages go first; a panic in a handler is recovered and escalated to the
 // supervisor. Unlike it, posting allocates nothing in steady state (no
 // queue node, no closure per schedule) and an idle mailbox holds two nil
-// slices: both matter on a path that spawns two actors per call.
+// slices. It ignores the dispatcher protoactor hands it: the actors' Props
+// name none.
 type inlineMailbox struct {
 	mu        sync.Mutex
 	user      queue

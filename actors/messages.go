@@ -9,7 +9,7 @@ import (
 // quiet marks a message type as one whose dead letters are not logged. Dead
 // letters happen by design at the edges of a wire's life (a byte chunk that
 // arrives as the parser stops); logging them would also start protoactor's
-// throttle goroutine, which outlives the wire by a second.
+// throttle goroutine, which outlives the wire by its throttle interval.
 type quiet struct{}
 
 func (quiet) IgnoreDeadLetterLogging() {}
@@ -57,7 +57,7 @@ type fatalMsg struct {
 
 // startCallMsg registers an outbound call with the wire (caller -> wire).
 // Like frameRef it is one pointer, sent by value: no allocation.
-type startCallMsg struct{ call *Pending }
+type startCallMsg struct{ c *Call }
 
 func (startCallMsg) IgnoreDeadLetterLogging() {}
 
@@ -81,19 +81,19 @@ type cancelMsg struct{}
 func (cancelMsg) IgnoreDeadLetterLogging() {}
 
 // inDone tells the wire that an inbound call actor's call has ended and the
-// actor is free for another (call actor -> wire). The entry says which.
-type inDone struct{ e *inboundEntry }
+// actor is free for another (call actor -> wire). The call says which.
+type inDone struct{ c *inCall }
 
 func (inDone) IgnoreDeadLetterLogging() {}
 
 // inBegin hands an inbound call actor, new or idle, its call (wire -> call
 // actor).
-type inBegin struct{ e *inboundEntry }
+type inBegin struct{ c *inCall }
 
 func (inBegin) IgnoreDeadLetterLogging() {}
 
 // outBegin hands an outbound call actor, new or idle, its call (wire ->
 // call actor).
-type outBegin struct{ p *Pending }
+type outBegin struct{ c *Call }
 
 func (outBegin) IgnoreDeadLetterLogging() {}

@@ -42,8 +42,8 @@ type item struct {
 }
 
 // Item blocks: a chunk's items are collected in blocks that double in size
-// up to maxFrameBlock, never copied to grow (growing one slice cost a tenth
-// of a stream's CPU, and guessing the count from the last chunk misfires
+// up to maxFrameBlock, never copied to grow (a fast stream's chunk holds
+// thousands of items, and guessing the count from the last chunk misfires
 // when chunk sizes vary).
 const (
 	minFrameBlock = 1
@@ -101,8 +101,8 @@ func (p *parserActor) parse(data []byte, fm *framesMsg) error {
 	copied := 0 // payload bytes in the arena blocks before r.Payload
 	// The open run: the last item, a stream value whose payload is in the
 	// arena, and the values that joined it since. Its ends and payload are
-	// stored in the item when it closes: per value only r changes (a store
-	// into the item per value cost a write barrier each).
+	// stored in the item when it closes: per value only r changes (no
+	// pointer store, so no write barrier, per value).
 	var (
 		runItem  *item
 		endsFrom int

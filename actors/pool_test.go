@@ -145,53 +145,51 @@ func TestCallsAfterCancelledCallsAreAnswered(t *testing.T) {
 	}
 }
 
-// TestRunnersAreReusedAndEnd: a procedure's goroutine waits for the next
-// call, takes it if one comes, ends after a whole runnerIdle period without
-// one, and ends as soon as its wire ends.
-func TestRunnersAreReusedAndEnd(t *testing.T) {
-	ctx, cancel := context.WithCancelCause(context.Background())
-	var wg sync.WaitGroup
-	w := &Wire{procCtx: ctx, wg: &wg}
+// TestWorkersAreReusedAndEnd: a procedure's goroutine parks for the next
+// call, takes it if one comes, ends after a whole idle period without one,
+// and ends as soon as its wire ends.
+func TestWorkersAreReusedAndEnd(t *testing.T) {
+	var sysWG sync.WaitGroup
+	w := &Wire{sys: &System{workerIdle: defaultWorkerIdle}}
+	w.goroutines.sys = &sysWG
 	parked := func() int {
-		w.runners.mu.Lock()
-		defer w.runners.mu.Unlock()
-		return len(w.runners.idle)
+		w.workers.mu.Lock()
+		defer w.workers.mu.Unlock()
+		return len(w.workers.idle)
 	}
 	ids := make(chan uint64, 2)
 	var gone sync.WaitGroup
 	for range 2 {
 		gone.Add(1)
-		w.goProc(func() { ids <- goid(); gone.Done() })
+		w.goWork(func() { ids <- goid(); gone.Done() })
 		gone.Wait()
 		waitUntil(t, func() bool { return parked() == 1 })
 	}
 	if a, b := <-ids, <-ids; a != b {
-		t.Errorf("second job ran on goroutine %d, first on %d: want the same runner", b, a)
+		t.Errorf("second job ran on goroutine %d, first on %d: want the same worker", b, a)
 	}
-	// Idle for runnerIdle: the runner ends.
+	// Idle for a whole period: the worker ends.
 	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
+	go func() { w.goroutines.wait(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(20 * runnerIdle):
-		t.Fatal("an idle runner did not end")
+	case <-time.After(20 * defaultWorkerIdle):
+		t.Fatal("an idle worker did not end")
 	}
 	if parked() != 0 {
-		t.Fatal("an ended runner is still listed")
+		t.Fatal("an ended worker is still listed")
 	}
-	// A parked runner ends with its wire, long before its idle time.
-	defer func(d time.Duration) { runnerIdle = d }(runnerIdle)
-	runnerIdle = time.Hour
-	w.goProc(func() {})
+	// A parked worker ends with its wire, long before its idle time.
+	w.sys.workerIdle = time.Hour
+	w.goWork(func() {})
 	waitUntil(t, func() bool { return parked() == 1 })
-	cancel(ErrClosed)
-	w.endRunners() // as Wire.die does
+	w.stopWorkers() // as Wire.terminate does
 	ended := make(chan struct{})
-	go func() { wg.Wait(); close(ended) }()
+	go func() { sysWG.Wait(); close(ended) }()
 	select {
 	case <-ended:
 	case <-time.After(10 * time.Second):
-		t.Fatal("a parked runner did not end with its wire")
+		t.Fatal("a parked worker did not end with its wire")
 	}
 }
 
@@ -231,8 +229,8 @@ func TestIdleCallActorIgnoresStaleMessages(t *testing.T) {
 	c := &inboundActor{w: &Wire{}}
 	f := &wire.Frame{Kind: wire.KindCall, Terminator: wire.TermComplete, Procedure: 1, Call: 2, Payload: []byte{0xc0}}
 	for _, m := range []any{cancelMsg{}, frameRef{f}} {
-		c.Receive(msgCtx{msg: m}) // acting on it would use the nil entry
-		if c.entry != nil || c.started || c.args != nil {
+		c.Receive(msgCtx{msg: m}) // acting on it would use the nil call
+		if c.call != nil {
 			t.Fatalf("an idle call actor acted on %T: %+v", m, c)
 		}
 	}

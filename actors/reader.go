@@ -1,6 +1,8 @@
 package actors
 
 import (
+	"io"
+
 	"github.com/asynkron/protoactor-go/actor"
 )
 
@@ -13,8 +15,11 @@ const (
 
 // readerActor is the byte-reader of a wire. On Started it starts the one
 // goroutine that blocks in the transport's Read (never inside a Receive) and
-// passes every chunk to the parser. The goroutine ends when Read fails, which
-// the wire makes happen on its way down by closing the transport.
+// passes every chunk to the parser. The goroutine's stop signal is the
+// transport's Close, its done signal the wire's goroutine count. Closing the
+// transport is the wire's job, not this actor's (Wire.terminate): the
+// transport is the writer's too, and closing it is also what fails a Write
+// blocked on a peer that stopped reading.
 type readerActor struct {
 	w      *Wire
 	parser *actor.PID
@@ -22,13 +27,13 @@ type readerActor struct {
 
 func (r *readerActor) Receive(ctx actor.Context) {
 	if _, ok := ctx.Message().(*actor.Started); ok {
-		r.w.wg.Add(1)
+		r.w.goroutines.add()
 		go r.loop(ctx.ActorSystem().Root)
 	}
 }
 
 func (r *readerActor) loop(root *actor.RootContext) {
-	defer r.w.wg.Done()
+	defer r.w.goroutines.done()
 	msg := &chunkMsg{data: make([]byte, minReadBuf)}
 	for {
 		n, err := r.w.r.Read(msg.data[:cap(msg.data)])
@@ -54,6 +59,12 @@ func (r *readerActor) loop(root *actor.RootContext) {
 			}
 		}
 		if err != nil {
+			if err == io.EOF {
+				// A stream that ends without a Termination message: never
+				// io.EOF in a call's error, where io.EOF means a
+				// complete stream.
+				err = ErrPeerClosed
+			}
 			root.Send(r.parser, &readEndedMsg{err: err})
 			return
 		}

@@ -15,7 +15,9 @@ import (
 )
 
 // Config configures a System. The zero value of every field means its
-// default.
+// default. NewSystem does not validate it: the root package's New refuses
+// an invalid option (such as a negative limit or close grace) before it
+// builds a Config; here a negative value means the default too.
 type Config struct {
 	// Registry holds the procedures the interface serves. Default: empty.
 	Registry *procedures.Registry
@@ -40,7 +42,9 @@ type System struct {
 	limits   Limits
 	logger   *slog.Logger
 	grace    time.Duration
-	dispatch actor.Dispatcher
+	// workerIdle is how long a wire's worker parks waiting for another
+	// call (defaultWorkerIdle; tests shorten it).
+	workerIdle time.Duration
 
 	mu     sync.Mutex
 	closed bool
@@ -54,17 +58,14 @@ type System struct {
 // NewSystem starts an actor system and its interface root actor.
 func NewSystem(cfg Config) *System {
 	s := &System{
-		rootDone: make(chan struct{}),
-		registry: cfg.Registry,
-		limits:   cfg.Limits.withDefaults(),
-		logger:   cfg.Logger,
-		grace:    cfg.CloseGrace,
-		wires:    make(map[*Wire]struct{}),
-		byPID:    make(map[*actor.PID]*Wire),
-		// Every actor of the tree runs its mailbox on the sending goroutine:
-		// a message between actors costs a function call, not a goroutine
-		// hand-off (see the package doc for the count).
-		dispatch: actor.NewSynchronizedDispatcher(300),
+		rootDone:   make(chan struct{}),
+		registry:   cfg.Registry,
+		limits:     cfg.Limits.withDefaults(),
+		logger:     cfg.Logger,
+		grace:      cfg.CloseGrace,
+		wires:      make(map[*Wire]struct{}),
+		byPID:      make(map[*actor.PID]*Wire),
+		workerIdle: defaultWorkerIdle,
 	}
 	if s.registry == nil {
 		s.registry = procedures.NewRegistry()
@@ -84,7 +85,7 @@ func NewSystem(cfg Config) *System {
 	shrinkRegistry(s.as)
 	s.root = s.as.Root.Spawn(actor.PropsFromProducer(
 		func() actor.Actor { return &rootActor{s: s} },
-		actor.WithDispatcher(s.dispatch), actor.WithMailbox(newInlineMailbox),
+		actor.WithMailbox(newInlineMailbox),
 		actor.WithSupervisor(supervision.StopOnFailure(s.wireFailed)),
 	))
 	return s
@@ -168,7 +169,7 @@ func (s *System) Close() error {
 		}
 		deadline.Stop()
 		for _, w := range wires {
-			w.die(ErrClosed)
+			w.terminate(ErrClosed)
 		}
 		s.as.Root.Stop(s.root)
 		<-s.rootDone
@@ -195,7 +196,7 @@ func (r *rootActor) Receive(ctx actor.Context) {
 		w := m.w
 		pid := ctx.SpawnPrefix(actor.PropsFromProducer(
 			func() actor.Actor { return &wireActor{w: w} },
-			actor.WithDispatcher(r.s.dispatch), actor.WithMailbox(newInlineMailbox),
+			actor.WithMailbox(newInlineMailbox),
 			actor.WithSupervisor(supervision.EscalateNamed(supervision.StopOnFailure(r.s.callFailed), "reader", "parser")),
 		), "wire")
 		r.s.mu.Lock()

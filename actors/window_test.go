@@ -13,7 +13,7 @@ import (
 // openIdle opens a stream to the callee's procedure 1, which sends nothing
 // until cancelled, on a wire whose peer has announced the extensions: the
 // test plays the response by pushing values itself.
-func openIdle(t *testing.T, opt OpenOptions) *Pending {
+func openIdle(t *testing.T, opt OpenOptions) *Call {
 	t.Helper()
 	caller, _, _, _ := pairOf(t)
 	select {
@@ -30,17 +30,17 @@ func openIdle(t *testing.T, opt OpenOptions) *Pending {
 	return p
 }
 
-// windowOf reads p's window.
-func windowOf(p *Pending) int64 {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.window
+// windowOf reads c's response window.
+func windowOf(c *Call) int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.q.win.size
 }
 
 // take pushes n bytes as one value and takes it with Recv.
-func take(t *testing.T, p *Pending, n int) {
+func take(t *testing.T, p *Call, n int) {
 	t.Helper()
-	p.pushAll([][]byte{make([]byte, n)})
+	p.push([][]byte{make([]byte, n)})
 	if _, err := p.Recv(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -48,18 +48,18 @@ func take(t *testing.T, p *Pending, n int) {
 
 // dry makes Recv find nothing to read (and wait), then lets it return a
 // value.
-func dry(t *testing.T, p *Pending) {
+func dry(t *testing.T, p *Call) {
 	t.Helper()
 	waiting := make(chan struct{})
 	var once sync.Once // Recv may wake for a stale signal and wait again
-	p.testWaiting = func() { once.Do(func() { close(waiting) }) }
+	setRecvWaitsHook(t, func() { once.Do(func() { close(waiting) }) })
 	got := make(chan error, 1)
 	go func() {
 		_, err := p.Recv(context.Background())
 		got <- err
 	}()
 	<-waiting
-	p.pushAll([][]byte{{1}})
+	p.push([][]byte{{1}})
 	must(t, <-got)
 }
 
@@ -97,13 +97,13 @@ func TestChosenWindowIsFixed(t *testing.T) {
 	if w := windowOf(p); w != 2*wire.InitialCredit {
 		t.Fatalf("chosen window grew to %d", w)
 	}
-	if d := openIdle(t, OpenOptions{}); d.maxWindow != DefaultMaxWindow {
-		t.Fatalf("default maximum %d, want %d", d.maxWindow, DefaultMaxWindow)
+	if d := openIdle(t, OpenOptions{}); d.q.win.max != DefaultMaxWindow {
+		t.Fatalf("default maximum %d, want %d", d.q.win.max, DefaultMaxWindow)
 	}
 }
 
 // run pushes n values of size bytes each as one run.
-func pushRun(p *Pending, n, size int) {
+func pushRun(p *Call, n, size int) {
 	data := make([]byte, n*size)
 	ends := make([]uint32, n)
 	for i := range ends {
@@ -126,7 +126,7 @@ func TestRecvServesARunWithoutLosingCreditOrCancel(t *testing.T) {
 		}
 	}
 	p.mu.Lock()
-	taken, owed := p.taken, p.owed
+	taken, owed := p.q.win.taken, p.q.owed
 	p.mu.Unlock()
 	if taken != 30<<10 || owed != 0 {
 		t.Fatalf("%d bytes accounted for credit and %d owed after taking 30 KiB, want all accounted", taken, owed)

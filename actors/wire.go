@@ -29,7 +29,8 @@ type WireOptions struct {
 }
 
 // Wire is one connection to another program: the handle to a wire actor and
-// its subtree. Its methods are safe for concurrent use.
+// its subtree, and the owner of the wire's goroutines and transport. Its
+// methods are safe for concurrent use.
 type Wire struct {
 	sys        *System
 	pid        *actor.PID
@@ -43,25 +44,25 @@ type Wire struct {
 	ext        bool        // this side speaks the extensions (not Plain)
 	peerExt    atomic.Bool // the peer announced the extensions (and ext)
 
-	// procCtx is the context of the wire's quick procedures and runners;
-	// it is cancelled, with the wire's cause, when the wire ends. callCtx,
-	// which carries the wire like it but is never cancelled, is the parent
-	// of each call's context, which the call's actor cancels.
+	// procCtx is the context of the wire's quick procedures; it is
+	// cancelled, with the wire's cause, when the wire ends. callCtx, which
+	// carries the wire like it but is never cancelled, is the parent of
+	// each call's context, which the call's actor cancels.
 	procCtx    context.Context
 	callCtx    context.Context
 	procCancel context.CancelCauseFunc
-	runners    runners // goroutines that run procedures, kept briefly for the next call
+	workers    workers    // goroutines that execute procedures, parked briefly for the next call
+	goroutines goroutines // every goroutine the wire started: reader, workers, flushers
 
 	heard  chan struct{} // closed once the first bytes from the peer were parsed
 	pingMu sync.Mutex
 	pingN  uint64
 	pings  map[uint64]chan struct{}
 
-	done  chan struct{} // closed when the wire actor and all its children have stopped
-	errMu sync.Mutex
-	err   error
-	dying atomic.Bool
-	wg    *sync.WaitGroup
+	done        chan struct{} // closed when the wire actor and all its children have stopped
+	errMu       sync.Mutex
+	err         error       // the cause of the wire's end; the first recorded wins
+	terminating atomic.Bool // terminate has begun
 }
 
 type wireKey struct{}
@@ -78,9 +79,9 @@ func newWire(s *System, r io.Reader, wr io.Writer, c io.Closer, opt WireOptions)
 		idx:        newIndices(maxRustCallIndex),
 		done:       make(chan struct{}),
 		heard:      make(chan struct{}),
-		wg:         &s.wg,
 	}
-	w.out = newWriter(wr, w.wg, func(err error) { w.die(err) })
+	w.goroutines.sys = &s.wg
+	w.out = newWriter(wr, &w.goroutines, func(err error) { w.terminate(err) })
 	if w.ext {
 		// The announcement goes first, before anything this side writes.
 		w.out.pending = append(w.out.pending, byte(wire.KindAnnounce))
@@ -119,23 +120,35 @@ func (w *Wire) setErr(err error) {
 	w.errMu.Unlock()
 }
 
-// die ends the wire with cause (the first cause wins): procedures are
-// cancelled, writes fail, the transport is closed (which ends the
-// byte-reader's Read) and the wire actor is stopped, which stops its whole
-// subtree. It never blocks on I/O, so any goroutine may call it, including
-// an actor inside Receive.
+// terminate is the one way a wire ends, whatever the cause (end of stream
+// or a read error, a malformed frame, the peer's Termination, a write
+// error, a failure of the reader or parser, Close, the interface's Close).
+// The first cause recorded wins. In order:
 //
-// die may be re-entered from the stop it causes (the synchronized
-// dispatcher runs the wire's Stopping handler inline); the nested call
-// returns at once.
-func (w *Wire) die(cause error) {
+//  1. the cause is recorded (Err reports it; no call may start);
+//  2. the wire's quick-procedure context is cancelled and parked workers
+//     are told to end (their stop signal);
+//  3. the writer fails every later write and drops what is pending
+//     (flushers end once their Write returns);
+//  4. the transport is closed: the reader's Read returns (its stop
+//     signal) and a Write in progress fails;
+//  5. the wire actor is stopped, which stops its children: each outbound
+//     call actor finishes its call with a WireError, each inbound call
+//     actor cancels its procedure's context; then done is closed.
+//
+// Each goroutine's done signal is the wire's goroutine count (Close waits
+// for it). terminate never blocks on I/O, so any goroutine may call it,
+// including an actor inside Receive; it may be re-entered from the stop it
+// causes (the inline mailbox runs the wire's Stopping handler on the
+// calling goroutine), and the nested call returns at once.
+func (w *Wire) terminate(cause error) {
 	w.setErr(cause)
-	if !w.dying.CompareAndSwap(false, true) {
+	if !w.terminating.CompareAndSwap(false, true) {
 		return
 	}
 	cause = w.Err()
 	w.procCancel(terminated(cause))
-	w.endRunners()
+	w.stopWorkers()
 	w.out.close(terminated(cause))
 	if w.closer != nil {
 		_ = w.closer.Close()
@@ -152,10 +165,14 @@ func (w *Wire) sayGoodbye() {
 
 // Close sends the peer a Termination message (waiting at most the close
 // grace for it to be written), ends the wire with cause ErrClosed and
-// returns once every call pending on it has failed and its actors have
-// stopped. Procedures still running for it have their contexts cancelled;
-// Close does not wait for them (the interface's Close does). It is
-// idempotent and safe to call concurrently.
+// returns once every call pending on it has failed, its actors have
+// stopped and every goroutine it started has returned: its reader, its
+// flushers and the workers running its procedures, whose contexts are
+// cancelled (Close waits for them to return). So Close must not be called
+// from one of the wire's own procedures, which would wait for itself; a
+// procedure that wants its wire gone returns and lets its caller close it,
+// or closes it from a goroutine of its own. It is idempotent and safe to
+// call concurrently.
 func (w *Wire) Close() error {
 	// Record the cause first: the peer may answer the Termination message
 	// by closing the transport, and the end of stream that this side then
@@ -174,8 +191,9 @@ func (w *Wire) Close() error {
 		case <-time.After(w.sys.grace):
 		}
 	}
-	w.die(ErrClosed)
+	w.terminate(ErrClosed)
 	<-w.done
+	w.goroutines.wait()
 	return nil
 }
 
@@ -197,19 +215,35 @@ func (w *Wire) begin(ctx context.Context, proc uint64) (uint64, error) {
 // (MessagePack values concatenated) and returns its handle. It writes the
 // call itself (blocking while the transport accepts the bytes) unless
 // another goroutine is writing, in which case the call joins that write.
-func (w *Wire) Start(ctx context.Context, proc uint64, payload []byte) (*Pending, error) {
+func (w *Wire) Start(ctx context.Context, proc uint64, payload []byte) (*Call, error) {
 	call, err := w.begin(ctx, proc)
 	if err != nil {
 		return nil, err
 	}
-	p := &Pending{key: callKey{proc, call}, w: w, done: make(chan struct{})}
+	c := newCall(w, callKey{proc, call})
 	// Register the call before its bytes leave: the response is read, and
 	// routed through the same mailbox, only after.
-	w.sys.as.Root.Send(w.pid, startCallMsg{call: p})
+	if !w.register(c) {
+		return nil, c.err
+	}
 	if err := w.out.frame(wire.KindCall, wire.TermComplete, proc, call, payload, true); err != nil {
+		c.failWithWire()
 		return nil, terminated(w.errOr(err))
 	}
-	return p, nil
+	return c, nil
+}
+
+// register hands a new call to the wire actor. A wire that has begun to
+// end may never route it (the actor stopped before the message arrived):
+// the call then ends here with the wire's cause. The cause is recorded
+// before the actor stops (terminate), so a call that missed the actor
+// always sees it. register reports whether the call is still waiting.
+func (w *Wire) register(c *Call) bool {
+	w.sys.as.Root.Send(w.pid, startCallMsg{c})
+	if w.Err() != nil {
+		c.failWithWire()
+	}
+	return c.loadState() == callWaiting
 }
 
 // OpenOptions configures a call opened with Open.
@@ -236,41 +270,47 @@ const DefaultMaxWindow = 1 << 20
 // Open starts a call of procedure proc whose arguments are sent with Send
 // and ended with CloseSend, and whose response is read value by value with
 // Recv. Nothing is written until the first Send or CloseSend.
-func (w *Wire) Open(ctx context.Context, proc uint64, opt OpenOptions) (*Pending, error) {
+func (w *Wire) Open(ctx context.Context, proc uint64, opt OpenOptions) (*Call, error) {
 	call, err := w.begin(ctx, proc)
 	if err != nil {
 		return nil, err
 	}
-	p := &Pending{
-		key: callKey{proc, call}, w: w, done: make(chan struct{}),
-		stream: true, notify: make(chan struct{}, 1), argNotify: make(chan struct{}, 1),
-		window: max(opt.Window, wire.InitialCredit),
+	c := newStreamCall(w, callKey{proc, call}, opt)
+	if !w.register(c) {
+		return nil, c.err
 	}
+	return c, nil
+}
+
+// newStreamCall returns the handle of a call made with Open.
+func newStreamCall(w *Wire, key callKey, opt OpenOptions) *Call {
+	c := newCall(w, key)
+	c.q.stream = true
+	c.q.notify = make(chan struct{}, 1)
 	switch {
-	case opt.Window > 0:
-		p.maxWindow = p.window // chosen: fixed
+	case opt.Window > 0: // chosen: fixed
+		c.q.win = newRecvWindow(opt.Window, 0)
 	case opt.MaxWindow > 0:
-		p.maxWindow = max(opt.MaxWindow, wire.InitialCredit)
+		c.q.win = newRecvWindow(wire.InitialCredit, opt.MaxWindow)
 	default:
-		p.maxWindow = DefaultMaxWindow
+		c.q.win = newRecvWindow(wire.InitialCredit, DefaultMaxWindow)
 	}
-	p.argCredit.Store(wire.InitialCredit)
-	w.sys.as.Root.Send(w.pid, startCallMsg{call: p})
-	return p, nil
+	c.send = &sendSide{win: newSendWindow()}
+	return c
 }
 
 // Call sends a call and waits for its complete response (see Start and
-// Pending.Wait); if ctx ends first, the call is cancelled (Pending.Cancel).
+// Call.Wait); if ctx ends first, the call is cancelled (Call.Cancel).
 func (w *Wire) Call(ctx context.Context, proc uint64, payload []byte) ([][]byte, error) {
-	p, err := w.Start(ctx, proc, payload)
+	c, err := w.Start(ctx, proc, payload)
 	if err != nil {
 		return nil, err
 	}
-	chunks, err := p.Wait(ctx)
+	values, err := c.Wait(ctx)
 	if err != nil && ctx.Err() != nil {
-		p.Cancel()
+		c.CancelCause(err)
 	}
-	return chunks, err
+	return values, err
 }
 
 // PeerExtensions reports whether the peer has announced the extensions

@@ -7,19 +7,20 @@ import (
 )
 
 // wireActor is one connection. It spawns the byte-reader and parser, owns
-// the routing table from (procedure, call) pairs to call actors, spawns one
-// actor per inbound and per outbound call, and ends the wire on a fatal
-// message. Stopping it stops every child: that is the only cleanup path.
+// the routing table from (procedure, call) pairs to call actors, gives each
+// inbound and outbound call an actor, and ends the wire on a fatal message.
+// Stopping it stops every child, which ends every call (see
+// Wire.terminate).
 type wireActor struct {
 	w        *Wire
-	stopping bool
-	inbound  map[callKey]*inboundEntry
+	stopping bool // the wire is ending: frames and new calls are not routed
+	inbound  map[callKey]*inCall
 	inPIDs   map[*actor.PID]callKey
 	outbound map[callKey]*actor.PID
-	// Call actors whose call has ended, kept for the next calls: spawning
-	// and stopping an actor per call (registry insert and delete, a context,
-	// system messages) was a third of the CPU of a small call under load.
-	// They are children like the busy ones and stop with the wire.
+	// Call actors whose call has ended, kept for the next calls instead of
+	// spawning and stopping an actor per call (registry insert and delete,
+	// a context, system messages). They are children like the busy ones
+	// and stop with the wire.
 	idleIn, idleOut []*actor.PID
 }
 
@@ -52,22 +53,22 @@ func (a *wireActor) Receive(ctx actor.Context) {
 			}
 		}
 	case startCallMsg:
-		a.startCall(ctx, m.call)
+		a.startCall(ctx, m.c)
 	case inDone:
-		a.inboundEnded(ctx, m.e)
+		a.inboundEnded(ctx, m.c)
 	case *fatalMsg:
 		a.stopping = true
-		a.w.die(m.cause)
+		a.w.terminate(m.cause)
 	case *actor.Terminated:
 		if k, ok := a.inPIDs[m.Who]; ok {
 			delete(a.inPIDs, m.Who)
-			if e := a.inbound[k]; e != nil && e.pid == m.Who {
+			if c := a.inbound[k]; c != nil && c.pid == m.Who {
 				delete(a.inbound, k)
 			}
 		}
 	case *actor.Started:
 		a.w.pid = ctx.Self()
-		a.inbound = make(map[callKey]*inboundEntry)
+		a.inbound = make(map[callKey]*inCall)
 		a.inPIDs = make(map[*actor.PID]callKey)
 		a.outbound = make(map[callKey]*actor.PID)
 		parser, _ := ctx.SpawnNamed(a.props(func() actor.Actor {
@@ -76,14 +77,14 @@ func (a *wireActor) Receive(ctx actor.Context) {
 		_, _ = ctx.SpawnNamed(a.props(func() actor.Actor { return &readerActor{w: a.w, parser: parser} }), "reader")
 	case *actor.Stopping:
 		a.stopping = true
-		a.w.die(ErrClosed) // no-op when a cause was recorded already
+		a.w.terminate(ErrClosed) // no-op when a cause was recorded already
 	case *actor.Stopped:
 		close(a.w.done)
 	}
 }
 
 func (a *wireActor) props(p actor.Producer) *actor.Props {
-	return actor.PropsFromProducer(p, actor.WithDispatcher(a.w.sys.dispatch), actor.WithMailbox(newInlineMailbox))
+	return actor.PropsFromProducer(p, actor.WithMailbox(newInlineMailbox))
 }
 
 func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {
@@ -119,16 +120,16 @@ func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {
 			ctx.Poison(pid)
 		}
 	case wire.KindCancel, wire.KindResponseCredit:
-		e := a.inbound[callKey{f.Procedure, f.Call}]
-		if e == nil || e.answered.Load() {
+		c := a.inbound[callKey{f.Procedure, f.Call}]
+		if c == nil || c.loadState() == inAnswered {
 			return // the call has ended: nothing to cancel or to feed
 		}
 		if f.Kind == wire.KindCancel {
-			ctx.Send(e.pid, cancelMsg{})
+			ctx.Send(c.pid, cancelMsg{})
 			return
 		}
-		if n, err := wire.ParseCredit(*f); err == nil {
-			e.addCredit(int64(min(n, 1<<62)))
+		if n, err := wire.ParseCredit(*f); err == nil && c.resp != nil {
+			c.resp.grant(int64(min(n, maxGrant)))
 		}
 	case wire.KindPing:
 		var b [wire.MaxHeaderLen]byte
@@ -137,7 +138,7 @@ func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {
 		a.w.pong(f.Call)
 	case wire.KindTermination:
 		a.stopping = true // nothing after "over and out" counts
-		a.w.die(ErrPeerTerminated)
+		a.w.terminate(ErrPeerTerminated)
 	default:
 		// End of input needs no action on a stream transport; unknown type
 		// bytes are skipped alone, as the Rust crate does.
@@ -156,62 +157,62 @@ func (a *wireActor) routeRun(ctx actor.Context, it *item) {
 
 func (a *wireActor) inboundFrame(ctx actor.Context, f *wire.Frame) {
 	k := callKey{f.Procedure, f.Call}
-	e := a.inbound[k]
-	if e == nil || e.answered.Load() {
-		e = &inboundEntry{}
-		if len(a.inPIDs) >= a.w.limits.MaxOpenCalls {
-			// Over the open-call limit: answer at once. Later pieces of the
-			// same call find the answered entry and start over here.
-			if f.Terminator == wire.TermComplete {
-				a.w.answerError(k, e, ErrLimit, false)
-			}
-			return
-		}
-		w := a.w
-		e.key = k
-		e.proc, e.known = w.sys.registry.Lookup(procedures.Index(k.proc))
-		if e.known && e.proc.Kind() != procedures.KindUnary && w.peerExt.Load() {
-			e.creditSig = make(chan struct{}, 1)
-			e.credit.Store(wire.InitialCredit)
-		}
-		if e.pid = popIdle(&a.idleIn); e.pid == nil {
-			e.pid = ctx.Spawn(a.props(func() actor.Actor { return &inboundActor{w: w} }))
-		}
-		a.inbound[k] = e
-		a.inPIDs[e.pid] = k
-		// The call actor takes up this call and its first frame in one
-		// message.
-		e.first = f
-		ctx.Send(e.pid, inBegin{e})
+	if c := a.inbound[k]; c != nil && c.loadState() != inAnswered {
+		ctx.Send(c.pid, frameRef{f})
 		return
 	}
-	ctx.Send(e.pid, frameRef{f})
+	// A new call (or a new one on a pair whose last call was answered).
+	w := a.w
+	c := &inCall{w: w, key: k, argWin: fixedWindow()}
+	if len(a.inPIDs) >= w.limits.MaxOpenCalls {
+		// Over the open-call limit: answered at its end without an actor.
+		// Its other pieces find no call (or an answered one) and come
+		// here too.
+		if f.Terminator == wire.TermComplete {
+			_ = c.answer(nil, ErrLimit, false)
+		}
+		return
+	}
+	c.proc, c.known = w.sys.registry.Lookup(procedures.Index(k.proc))
+	if c.known && c.proc.Kind() != procedures.KindUnary && w.peerExt.Load() {
+		c.resp = newSendWindow()
+	}
+	if c.pid = popIdle(&a.idleIn); c.pid == nil {
+		c.pid = ctx.Spawn(a.props(func() actor.Actor { return &inboundActor{w: w} }))
+	}
+	a.inbound[k] = c
+	a.inPIDs[c.pid] = k
+	// The call actor takes up this call and its first frame in one
+	// message.
+	c.first = f
+	ctx.Send(c.pid, inBegin{c})
 }
 
 // inboundEnded takes back the actor of an inbound call that has ended.
-func (a *wireActor) inboundEnded(ctx actor.Context, e *inboundEntry) {
-	delete(a.inPIDs, e.pid)
-	if a.inbound[e.key] == e {
-		delete(a.inbound, e.key)
+func (a *wireActor) inboundEnded(ctx actor.Context, c *inCall) {
+	delete(a.inPIDs, c.pid)
+	if a.inbound[c.key] == c {
+		delete(a.inbound, c.key)
 	}
 	if a.stopping || len(a.idleIn) >= callActorPool {
-		ctx.Stop(e.pid)
+		ctx.Stop(c.pid)
 		return
 	}
-	a.idleIn = append(a.idleIn, e.pid)
+	a.idleIn = append(a.idleIn, c.pid)
 }
 
-func (a *wireActor) startCall(ctx actor.Context, p *Pending) {
+// startCall gives a new outbound call an actor and a route, or finishes it
+// at once if the wire is ending.
+func (a *wireActor) startCall(ctx actor.Context, c *Call) {
 	if a.stopping {
-		p.err = terminated(a.w.Err())
-		close(p.done)
+		c.failWithWire()
 		return
 	}
 	pid := popIdle(&a.idleOut)
 	if pid == nil {
 		w := a.w
-		pid = ctx.Spawn(a.props(func() actor.Actor { return &outboundActor{w: w, ended: true} }))
+		pid = ctx.Spawn(a.props(func() actor.Actor { return &outboundActor{w: w} }))
 	}
-	ctx.Send(pid, outBegin{p}) // the actor takes up this call
-	a.outbound[p.key] = pid
+	ctx.Send(pid, outBegin{c}) // the actor takes up this call
+	a.outbound[c.key] = pid
 }

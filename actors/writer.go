@@ -22,7 +22,7 @@ import (
 //
 // Goroutines that may block (a caller's, a procedure's) flush themselves.
 // Actors never block in Receive, so when one enqueues a frame and nobody is
-// flushing, a short-lived flusher goroutine is started (counted in wg).
+// flushing, a short-lived flusher goroutine is started (counted in g).
 type writer struct {
 	mu       sync.Mutex
 	w        io.Writer
@@ -36,8 +36,8 @@ type writer struct {
 	// try writes without blocking (nil when the transport cannot): a
 	// reader flushes with it, never blocking in Write.
 	try     func(b []byte) (int, error)
-	err     error // sticky: the first write error, or the wire's end
-	wg      *sync.WaitGroup
+	err     error         // sticky: the first write error, or the wire's end
+	g       *goroutines   // counts the flusher goroutines the writer starts
 	onError func(error)   // called once, outside the lock, on a write error
 	idle    chan struct{} // closed when the writer next goes idle; made on demand
 	room    chan struct{} // closed when a flusher next takes the pending buffer; made on demand
@@ -58,8 +58,8 @@ const maxRetained = 256 << 10
 // join the same write.
 const gatherBelow = 16 << 10
 
-func newWriter(w io.Writer, wg *sync.WaitGroup, onError func(error)) *writer {
-	return &writer{w: w, wg: wg, onError: onError, try: tryWriter(w)}
+func newWriter(w io.Writer, g *goroutines, onError func(error)) *writer {
+	return &writer{w: w, g: g, onError: onError, try: tryWriter(w)}
 }
 
 // frame appends one Call or Response frame. If block is true and no write is
@@ -83,9 +83,9 @@ func (w *writer) frame(k wire.Kind, t wire.Terminator, proc, call uint64, payloa
 // directPayload is the payload size from which a blocking writer that finds
 // the writer idle writes the payload from the caller's slice (one writev
 // with the header on a net.Conn) instead of copying it into the buffer.
-// Below it, copying and one write is faster (measured on a 64 KiB echo:
-// 150-175 us against 185-200 us with writev); above, the buffer would not be
-// kept (maxRetained) and the copy would cost an allocation too.
+// Below it, copying and one write is faster (see BENCHMARKS.md); above, the
+// buffer would not be kept (maxRetained) and the copy would cost an
+// allocation too.
 const directPayload = maxRetained
 
 // queue appends one frame of a stream, for a producer that may block. It
@@ -250,10 +250,10 @@ func (w *writer) unhold() {
 // startFlusher hands the flushing role, which the caller holds, to a
 // goroutine of its own. Called with mu held; unlocks it.
 func (w *writer) startFlusher() {
-	w.wg.Add(1)
+	w.g.add()
 	w.mu.Unlock()
 	go func() {
-		defer w.wg.Done()
+		defer w.g.done()
 		w.mu.Lock()
 		w.flushLocked()
 		w.mu.Unlock()
@@ -272,10 +272,10 @@ func (w *writer) kick() {
 		return
 	}
 	w.kicked = true
-	w.wg.Add(1)
+	w.g.add()
 	w.mu.Unlock()
 	go func() {
-		defer w.wg.Done()
+		defer w.g.done()
 		w.mu.Lock()
 		w.kicked = false
 		if !w.flushing && w.held == 0 && len(w.pending) > 0 && w.err == nil {

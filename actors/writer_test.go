@@ -43,7 +43,8 @@ func (s *slowWriter) Write(p []byte) (int, error) {
 func TestWriterBatchesFramesWrittenDuringAWrite(t *testing.T) {
 	sw := &slowWriter{entered: make(chan struct{}), release: make(chan struct{})}
 	var wg sync.WaitGroup
-	w := newWriter(sw, &wg, nil)
+	g := &goroutines{sys: &wg}
+	w := newWriter(sw, g, nil)
 	done := make(chan error, 1)
 	go func() { done <- w.frame(wire.KindCall, wire.TermComplete, 1, 0, []byte{1}, true) }()
 	<-sw.entered
@@ -80,8 +81,9 @@ func TestWriterErrorIsStickyAndReported(t *testing.T) {
 	boom := errors.New("boom")
 	sw := &slowWriter{fail: boom}
 	var wg sync.WaitGroup
+	g := &goroutines{sys: &wg}
 	var reported []error
-	w := newWriter(sw, &wg, func(err error) { reported = append(reported, err) })
+	w := newWriter(sw, g, func(err error) { reported = append(reported, err) })
 	if err := w.frame(wire.KindResponse, wire.TermComplete, 0, 0, nil, true); !errors.Is(err, boom) {
 		t.Fatalf("first frame: %v", err)
 	}
@@ -101,7 +103,8 @@ func TestWriterErrorIsStickyAndReported(t *testing.T) {
 func TestWriterLargePayloadGoesOutUncopiedAndInOrder(t *testing.T) {
 	sw := &slowWriter{entered: make(chan struct{}), release: make(chan struct{})}
 	var wg sync.WaitGroup
-	w := newWriter(sw, &wg, nil)
+	g := &goroutines{sys: &wg}
+	w := newWriter(sw, g, nil)
 	big := bytes.Repeat([]byte{9}, directPayload)
 	done := make(chan error, 1)
 	go func() { done <- w.frame(wire.KindResponse, wire.TermComplete, 2, 0, big, true) }()
@@ -143,7 +146,8 @@ func TestWriterLargePayloadGoesOutUncopiedAndInOrder(t *testing.T) {
 func TestQueueWritesItselfPastGather(t *testing.T) {
 	sw := &slowWriter{}
 	var wg sync.WaitGroup
-	w := newWriter(sw, &wg, nil)
+	g := &goroutines{sys: &wg}
+	w := newWriter(sw, g, nil)
 	w.mu.Lock()
 	w.held = 1 // as a reader's hold: the small frames below stay queued
 	w.mu.Unlock()
@@ -181,7 +185,8 @@ func TestBlockingFrameWritesAheadOfAKickedFlusher(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	sw := &slowWriter{}
 	var wg sync.WaitGroup
-	w := newWriter(sw, &wg, nil)
+	g := &goroutines{sys: &wg}
+	w := newWriter(sw, g, nil)
 	if err := w.frame(wire.KindResponse, wire.TermComplete, 1, 0, []byte{1}, false); err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +210,8 @@ func TestBlockingFrameWritesAheadOfAKickedFlusher(t *testing.T) {
 func TestUnholdLeavesOthersFramesToThem(t *testing.T) {
 	sw := &slowWriter{}
 	var wg sync.WaitGroup
-	w := newWriter(sw, &wg, nil)
+	g := &goroutines{sys: &wg}
+	w := newWriter(sw, g, nil)
 	tries := 0
 	w.try = func(b []byte) (int, error) {
 		tries++

@@ -140,7 +140,7 @@ func TestCalleeOnly(t *testing.T) {
 // TestInterfaceCloseWaitsForProcedures: Close cancels running procedures
 // and returns only after they have returned.
 func TestInterfaceCloseWaitsForProcedures(t *testing.T) {
-	a, b := ipfi.New(), ipfi.New()
+	a, b := mustNew(t), mustNew(t)
 	defer a.Close()
 	started := make(chan struct{})
 	var returned bool

@@ -19,15 +19,17 @@ const pendingCalls = 1000
 
 // TestWireDeathFailsEveryPendingCall opens 1,000 calls from a to b, all
 // blocked in b's procedure, then ends the wire one way or another. Every
-// call must fail with ErrWireTerminated wrapping the cause, every procedure
-// on b must see its context cancelled, and no goroutine may remain.
+// call must fail with ErrWireTerminated wrapping the cause (never io.EOF,
+// which means only a stream's clean end: end of stream is ErrPeerClosed),
+// every procedure on b must see its context cancelled, and no goroutine may
+// remain.
 func TestWireDeathFailsEveryPendingCall(t *testing.T) {
 	cases := []struct {
 		name  string
 		cause error
 		kill  func(t *testing.T, wa *ipfi.Wire, rawB net.Conn)
 	}{
-		{"eof", io.EOF, func(t *testing.T, _ *ipfi.Wire, rawB net.Conn) {
+		{"eof", ipfi.ErrPeerClosed, func(t *testing.T, _ *ipfi.Wire, rawB net.Conn) {
 			if err := rawB.(*net.TCPConn).CloseWrite(); err != nil {
 				t.Fatal(err)
 			}
@@ -58,7 +60,7 @@ func TestWireDeathFailsEveryPendingCall(t *testing.T) {
 }
 
 func testWireDeath(t *testing.T, cause error, kill func(*testing.T, *ipfi.Wire, net.Conn)) {
-	a, b := ipfi.New(), ipfi.New()
+	a, b := mustNew(t), mustNew(t)
 	defer a.Close()
 	defer b.Close()
 
@@ -105,7 +107,7 @@ func testWireDeath(t *testing.T, cause error, kill func(*testing.T, *ipfi.Wire, 
 	for n := range pendingCalls {
 		select {
 		case err := <-errs:
-			if !errors.Is(err, ipfi.ErrWireTerminated) || !errors.Is(err, cause) {
+			if !errors.Is(err, ipfi.ErrWireTerminated) || !errors.Is(err, cause) || errors.Is(err, io.EOF) {
 				t.Fatalf("call %d: err = %v, want ErrWireTerminated wrapping %v", n, err, cause)
 			}
 		case <-hang.C:
@@ -117,7 +119,7 @@ func testWireDeath(t *testing.T, cause error, kill func(*testing.T, *ipfi.Wire, 
 	case <-hang.C:
 		t.Fatal("wire not done within 5s")
 	}
-	if !errors.Is(wa.Err(), cause) {
+	if !errors.Is(wa.Err(), cause) || errors.Is(wa.Err(), io.EOF) {
 		t.Errorf("wire Err() = %v, want %v", wa.Err(), cause)
 	}
 	// The caller's end closed its connection, so b's wire ends too and

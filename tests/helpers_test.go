@@ -100,8 +100,19 @@ func (t *trickle) Close() error { return t.r.Close() }
 // newInterface returns an interface closed at the end of the test.
 func newInterface(t testing.TB, opts ...ipfi.Option) *ipfi.Interface {
 	t.Helper()
-	i := ipfi.New(opts...)
+	i := mustNew(t, opts...)
 	t.Cleanup(func() { i.Close() })
+	return i
+}
+
+// mustNew returns an interface for the caller to close, failing the test if
+// New fails.
+func mustNew(t testing.TB, opts ...ipfi.Option) *ipfi.Interface {
+	t.Helper()
+	i, err := ipfi.New(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return i
 }
 

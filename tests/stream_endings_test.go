@@ -237,8 +237,8 @@ func waitParked(t *testing.T, ctx context.Context, fn string, n int) {
 }
 
 const (
-	inRecv = "actors.(*Pending).Recv("
-	inSend = "actors.(*Pending).Send("
+	inRecv = "actors.(*Call).Recv("
+	inSend = "actors.(*Call).Send("
 )
 
 // checkCancelled asserts that a producer ended because its caller cancelled
@@ -487,7 +487,7 @@ func TestStreamProducerPanicEndsStreamOnly(t *testing.T) {
 // No goroutine may remain once both interfaces are closed.
 func TestThousandStreamsHalfCancelledHalfCut(t *testing.T) {
 	const streams = 1000
-	a, b := ipfi.New(), ipfi.New()
+	a, b := mustNew(t), mustNew(t)
 	defer a.Close()
 	defer b.Close()
 

@@ -89,8 +89,10 @@ func TestCollectedStreamKeepsEveryValue(t *testing.T) {
 
 // TestEmptyStreams: a sequence that yields nothing and a raw stream that
 // returns without sending Complete end their streams with no value (the
-// empty Complete that ends them is not a value); to a caller without the
-// extensions an empty Complete is how failure looks, and Recv says so.
+// empty Complete that ends them is not a value). To a caller without the
+// extensions an empty Complete is an empty stream when no value came before
+// it (the Rust crate's empty sequence), and how failure looks after values
+// (actors/STATES.md, "The empty Complete").
 func TestEmptyStreams(t *testing.T) {
 	callee := newInterface(t)
 	must(t, callee.Register(1, procedures.Sequence0(func(context.Context, func(int) error) error { return nil })))
@@ -114,7 +116,10 @@ func TestEmptyStreams(t *testing.T) {
 	must(t, err)
 	_, err = callee.ConnectConn(cb)
 	must(t, err)
-	if _, err := ipfi.Collect[int](ctx, wp, 1); !errors.Is(err, ipfi.ErrRemote) {
-		t.Fatalf("empty sequence to a plain caller: %v, want ErrRemote", err)
+	if got, err := ipfi.Collect[int](ctx, wp, 1); err != nil || len(got) != 0 {
+		t.Fatalf("empty sequence to a plain caller: %v, %v; want no values and no error", got, err)
+	}
+	if got, err := ipfi.Collect[int](ctx, wp, 2); !errors.Is(err, ipfi.ErrRemote) || !slices.Equal(got, []int{7}) {
+		t.Fatalf("raw stream ended by an empty Complete after a value, to a plain caller: %v, %v; want [7], ErrRemote", got, err)
 	}
 }

@@ -118,6 +118,18 @@ func TestGoCallerReadsRustStream(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("Collect: %v, want %v", got, want)
 	}
+
+	// 4. An empty sequence: the crate's one empty Complete (resp_p3_n0) is
+	// an empty stream to a stream reader (a plain Call reports it as
+	// ErrRemote: TestGoCallerWritesVectorBytes).
+	go func() {
+		peer.expectBytes("call_p3_n0", frame(wire.KindCall, wire.TermComplete, 3, 3, []byte{0}))
+		peer.send(frame(wire.KindResponse, wire.TermComplete, 3, 3, nil), true)
+	}()
+	got, err = ipfi.Collect[uint32](ctx, w, 3, uint32(0))
+	if err != nil || len(got) != 0 {
+		t.Fatalf("Collect of the empty sequence: %v, %v; want no values and no error", got, err)
+	}
 }
 
 // TestRawStreamReassemblesSplitValues: a raw streaming procedure sends one

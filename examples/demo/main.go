@@ -31,7 +31,10 @@ func run() error {
 
 	// The server: greets, adds, and has a procedure that never finishes on
 	// its own (it waits for its context).
-	server := ipfi.New()
+	server, err := ipfi.New()
+	if err != nil {
+		return err
+	}
 	defer server.Close()
 	var cancelled atomic.Int32
 	const open = 100
@@ -64,7 +67,10 @@ func run() error {
 	go func() { serveDone <- server.Serve(ctx, l) }()
 
 	// The client also serves a procedure, for the server to call.
-	client := ipfi.New()
+	client, err := ipfi.New()
+	if err != nil {
+		return err
+	}
 	defer client.Close()
 	client.Register(10, procedures.Func1(func(_ context.Context, name string) (string, error) {
 		return "the one and only " + name, nil

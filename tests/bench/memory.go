@@ -86,7 +86,10 @@ func idleWireBytes(ctx context.Context, n int) (total, stack float64, err error)
 	if err != nil {
 		return 0, 0, fmt.Errorf("bare pairs: %w", err)
 	}
-	srv := ipfi.New()
+	srv, err := ipfi.New()
+	if err != nil {
+		return 0, 0, err
+	}
 	defer srv.Close()
 	wired, err := pairsCost(ctx, n, srv)
 	if err != nil {

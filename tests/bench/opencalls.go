@@ -39,7 +39,11 @@ type blocking struct {
 }
 
 func newBlocking(n int) (*blocking, error) {
-	b := &blocking{srv: ipfi.New(ipfi.WithLimits(ipfi.Limits{MaxOpenCalls: 1 << 20})), release: make(chan struct{})}
+	srv, err := ipfi.New(ipfi.WithLimits(ipfi.Limits{MaxOpenCalls: 1 << 20}))
+	if err != nil {
+		return nil, err
+	}
+	b := &blocking{srv: srv, release: make(chan struct{})}
 	block := procedures.Func0(func(ctx context.Context) (struct{}, error) {
 		b.running.Add(1)
 		select {
@@ -99,7 +103,11 @@ func openCallsClient(ctx context.Context, n int) (float64, error) {
 	var drained sync.WaitGroup
 	drained.Go(func() { io.Copy(io.Discard, b) })
 	defer func() { b.Close(); drained.Wait() }()
-	cli := ipfi.New()
+	cli, err := ipfi.New()
+	if err != nil {
+		a.Close()
+		return 0, err
+	}
 	defer cli.Close()
 	w, err := cli.ConnectConn(a)
 	if err != nil {
@@ -172,7 +180,10 @@ func openCallsEndToEnd(ctx context.Context, n int) (float64, error) {
 		return 0, err
 	}
 	defer bs.srv.Close()
-	cli := ipfi.New()
+	cli, err := ipfi.New()
+	if err != nil {
+		return 0, err
+	}
 	defer cli.Close()
 	a, b, err := tcpPair()
 	if err != nil {

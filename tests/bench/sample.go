@@ -23,7 +23,10 @@ func sampleIPFI(ctx context.Context) (small, echo sample, err error) {
 	if err != nil {
 		return small, echo, err
 	}
-	cli := ipfi.New()
+	cli, err := ipfi.New()
+	if err != nil {
+		return small, echo, errors.Join(err, srv.Close())
+	}
 	defer func() { err = errors.Join(err, cli.Close(), srv.Close()) }()
 	a, b, err := tcpPair()
 	if err != nil {

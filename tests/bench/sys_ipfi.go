@@ -23,14 +23,17 @@ const (
 // such procedures: they run on the wire's reader. Without, they run on
 // goroutines of their own, the default.
 func newIPFIServer(quick bool) (*ipfi.Interface, error) {
-	srv := ipfi.New(ipfi.WithLimits(ipfi.Limits{MaxOpenCalls: 1 << 20}))
+	srv, err := ipfi.New(ipfi.WithLimits(ipfi.Limits{MaxOpenCalls: 1 << 20}))
+	if err != nil {
+		return nil, err
+	}
 	mark := func(p procedures.Procedure) procedures.Procedure {
 		if quick {
 			return procedures.Quick(p)
 		}
 		return p
 	}
-	err := errors.Join(
+	err = errors.Join(
 		srv.Register(procConcat, mark(procedures.Func2(func(_ context.Context, a, b string) (string, error) {
 			return a + " " + b, nil
 		}))),
@@ -87,12 +90,18 @@ func startIPFIWith(ctx context.Context, e *env, quick bool) (system, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := listen()
+	cli, err := ipfi.New()
 	if err != nil {
 		srv.Close()
 		return nil, err
 	}
-	s := &ipfiSystem{e: e, quick: quick, srv: srv, cli: ipfi.New(), addr: l.Addr().String(), echo: makeEcho(), serveDone: make(chan error, 1)}
+	l, err := listen()
+	if err != nil {
+		cli.Close()
+		srv.Close()
+		return nil, err
+	}
+	s := &ipfiSystem{e: e, quick: quick, srv: srv, cli: cli, addr: l.Addr().String(), echo: makeEcho(), serveDone: make(chan error, 1)}
 	go func() { s.serveDone <- srv.Serve(context.Background(), l) }()
 	if s.w, err = s.cli.Dial(ctx, "tcp", s.addr); err != nil {
 		s.close()

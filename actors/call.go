@@ -1,0 +1,165 @@
+package actors
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// callState is where an outbound call is in its life, as seen by its
+// handle (actors/STATES.md, "Outbound call"). A call starts in callWaiting
+// and ends, once, in one of the other three, through Call.finish.
+type callState uint32
+
+const (
+	// callWaiting: the response has not ended; its values are queued as
+	// they arrive.
+	callWaiting callState = iota
+	// callComplete: the response ended normally. Recv serves the queued
+	// values, then io.EOF; Wait returns the values.
+	callComplete
+	// callFailed: the call failed: the callee's error, an empty response
+	// from a peer without the extensions read by Wait, or the end of the
+	// wire (a WireError). Recv serves the queued values, then the error.
+	callFailed
+	// callCancelled: the caller abandoned the call (Cancel, or its
+	// context ended while it read). Queued values are dropped and later
+	// ones ignored; the handle reports the cause at once.
+	callCancelled
+)
+
+func (s callState) String() string {
+	switch s {
+	case callWaiting:
+		return "waiting"
+	case callComplete:
+		return "complete"
+	case callFailed:
+		return "failed"
+	case callCancelled:
+		return "cancelled"
+	}
+	return "callState(?)"
+}
+
+// Call is the handle of one outbound call. It has three parts with one job
+// each: the completion (state, err and done: how the call ended, set once
+// by finish), the receive queue (the response's values until the caller
+// takes them) and the send side (arguments sent in pieces, for calls made
+// with Open). The call's outbound actor feeds the queue and finishes the
+// call when its response ends; the caller's goroutines wait on it.
+type Call struct {
+	key  callKey
+	w    *Wire
+	done chan struct{} // closed by finish
+
+	mu    sync.Mutex
+	state atomic.Uint32 // a callState; written under mu, read without it by Recv's fast path
+	err   error         // the call's error (callFailed, callCancelled); set by finish
+	q     recvQueue     // guarded by mu, except Recv's run (see recvQueue)
+
+	send *sendSide // nil for a call made with Start (its arguments went whole)
+}
+
+func newCall(w *Wire, key callKey) *Call {
+	return &Call{key: key, w: w, done: make(chan struct{})}
+}
+
+// Done returns a channel closed once the call has ended: its response is
+// complete, it failed (the callee's error, its wire's end) or it was
+// cancelled.
+func (c *Call) Done() <-chan struct{} { return c.done }
+
+func (c *Call) loadState() callState { return callState(c.state.Load()) }
+
+// finish is the one way a call ends: whatever ends it (its response's
+// final frame, an Error frame, Cancel, the caller's context, its wire's
+// end, a call that never reached its actor) calls finish with the state it
+// ends in and its error (nil for callComplete). The first finish wins and
+// reports true; later ones do nothing. It never blocks.
+func (c *Call) finish(end callState, err error) bool {
+	c.mu.Lock()
+	if c.loadState() != callWaiting {
+		c.mu.Unlock()
+		return false
+	}
+	c.state.Store(uint32(end))
+	c.err = err
+	if end == callCancelled {
+		c.q.drop()
+	}
+	c.mu.Unlock()
+	close(c.done)
+	c.q.signal()
+	return true
+}
+
+// failWithWire finishes the call with its wire's end, if nothing ended it
+// before.
+func (c *Call) failWithWire() { c.finish(callFailed, terminated(c.w.Err())) }
+
+// Wait blocks until the call has ended, its wire has ended or ctx is done,
+// and returns the response's values (a plain procedure answers one). If ctx
+// ends first Wait returns its cause and the call stays open (see Cancel).
+// Wait is for calls made with Start; any goroutine may call it, more than
+// once.
+func (c *Call) Wait(ctx context.Context) ([][]byte, error) {
+	select {
+	case <-c.done:
+		return c.result()
+	default:
+	}
+	// Yield once before parking: a small call's answer is often being read
+	// by now, and a parked caller costs a wake-up.
+	runtime.Gosched()
+	select {
+	case <-c.done:
+		return c.result()
+	default:
+	}
+	select {
+	case <-c.done:
+	case <-c.w.done:
+		// The actors finished their calls before the wire was done; this
+		// one may never have reached its actor.
+		c.failWithWire()
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	}
+	return c.result()
+}
+
+// result is the outcome of an ended call (Wait).
+func (c *Call) result() ([][]byte, error) {
+	if c.loadState() != callComplete {
+		return nil, c.err
+	}
+	return c.q.collected, nil
+}
+
+// Cancel abandons the call: it ends with ErrCancelled (values that arrived
+// and were not taken are dropped), and a callee that speaks the extensions
+// is sent a Cancel message (its procedure's context is cancelled; it
+// answers with a cancelled error, which frees the call index). A callee
+// without the extensions cannot be told: the call index stays reserved
+// until it answers. Cancel is idempotent and does nothing once the call
+// has ended.
+func (c *Call) Cancel() { c.CancelCause(ErrCancelled) }
+
+// CancelCause is Cancel with the cause the handle reports (a context's
+// cause, say) instead of ErrCancelled.
+func (c *Call) CancelCause(cause error) {
+	if !c.finish(callCancelled, cause) {
+		return
+	}
+	if c.w.peerExt.Load() {
+		c.w.cancelCall(c.key)
+		return
+	}
+	if c.send != nil {
+		// Let a callee without the extensions run and answer, so that the
+		// call index is freed.
+		_ = c.CloseSend(nil)
+	}
+}

@@ -1,0 +1,65 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// TestRecvEndsWhenItsCallNeverReachedAnActor: a stream registered with a
+// wire that is already stopping is finished by the wire actor without an
+// outbound actor. Recv must end at once with the wire's error; it used to
+// spin at full CPU until its context ended, because that path closed the
+// handle's done channel without marking the call ended.
+func TestRecvEndsWhenItsCallNeverReachedAnActor(t *testing.T) {
+	caller, _, _, _ := pairOf(t)
+	must(t, caller.Close())
+	c := newStreamCall(caller, callKey{1, 0}, OpenOptions{})
+	(&wireActor{w: caller, stopping: true}).startCall(nil, c)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := c.Recv(ctx)
+	if ctx.Err() != nil {
+		t.Fatalf("Recv waited for its context (%v): a call that ended without an actor must end Recv", err)
+	}
+	if !errors.Is(err, ErrWireTerminated) || !errors.Is(err, ErrClosed) {
+		t.Fatalf("Recv = %v, want the wire's end (ErrWireTerminated, cause ErrClosed)", err)
+	}
+	if _, err := c.Wait(ctx); !errors.Is(err, ErrWireTerminated) {
+		t.Fatalf("Wait = %v, want ErrWireTerminated", err)
+	}
+	select {
+	case <-c.Done():
+	default:
+		t.Fatal("Done is not closed")
+	}
+}
+
+// TestCallStartedAsItsWireEndsEnds: a call registered just as its wire
+// ends never waits: whether the wire actor took it or stopped before,
+// Done closes and Wait returns the wire's end.
+func TestCallStartedAsItsWireEndsEnds(t *testing.T) {
+	for i := range 50 {
+		caller, _, _, _ := pairOf(t)
+		ended := make(chan struct{})
+		go func() { caller.terminate(ErrClosed); close(ended) }()
+		c, err := caller.Start(context.Background(), 1, []byte{0xc0})
+		if err != nil {
+			if !errors.Is(err, ErrWireTerminated) {
+				t.Fatalf("round %d: Start = %v, want ErrWireTerminated", i, err)
+			}
+			<-ended
+			continue
+		}
+		<-ended
+		select {
+		case <-c.Done():
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: a call started as its wire ended is still waiting", i)
+		}
+		if _, err := c.Wait(context.Background()); !errors.Is(err, ErrWireTerminated) {
+			t.Fatalf("round %d: Wait = %v, want ErrWireTerminated", i, err)
+		}
+	}
+}

@@ -1,0 +1,128 @@
+package actors
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/ipfi-go/ipfi/procedures"
+	"github.com/ipfi-go/ipfi/wire"
+)
+
+// execute invokes the call's procedure with its arguments and answers the
+// call. It returns a *ProcedureFailure if the procedure panicked (the
+// caller is answered with an error all the same). It runs on a worker
+// goroutine of the wire, or inside the call actor's Receive for a quick
+// procedure, whose answer is appended without blocking.
+func (c *inCall) execute(ctx context.Context, args []byte) (failure *ProcedureFailure) {
+	block := !c.proc.IsQuick()
+	defer func() {
+		if r := recover(); r != nil {
+			pf := &ProcedureFailure{Procedure: c.key.proc, Call: c.key.call, Panic: r, Stack: debug.Stack()}
+			_ = c.answer(nil, pf, block)
+			failure = pf
+		}
+	}()
+	switch c.proc.Kind() {
+	case procedures.KindSequence, procedures.KindBidi:
+		c.runSequence(ctx, args)
+		return nil
+	case procedures.KindRawStream:
+		c.runRawStream(ctx, args)
+		return nil
+	}
+	out, err := c.proc.Invoke(ctx, args)
+	_ = c.answer(out, err, block)
+	c.proc.Release(out) // written or copied: the procedure may reuse it
+	return nil
+}
+
+// sender writes the non-final response messages of one streaming
+// procedure, first waiting for flow-control credit when the caller speaks
+// the extensions (a message may overdraw the credit by its own size). The
+// procedure's goroutine owns it.
+type sender struct {
+	c    *inCall
+	ctx  context.Context
+	done <-chan struct{} // ctx.Done(), looked up once
+}
+
+func newSender(ctx context.Context, c *inCall) *sender {
+	return &sender{c: c, ctx: ctx, done: ctx.Done()}
+}
+
+func (s *sender) send(payload []byte, t wire.Terminator) error {
+	if s.ctx.Err() != nil { // an atomic load: cheaper per value than a select on done
+		return context.Cause(s.ctx)
+	}
+	if win := s.c.resp; win != nil {
+		for !win.ready() {
+			select {
+			case <-win.granted():
+			case <-s.done:
+				return context.Cause(s.ctx)
+			}
+		}
+		win.spend(len(payload))
+	}
+	return s.c.w.out.queue(s.ctx, wire.KindResponse, t, s.c.key.proc, s.c.key.call, payload)
+}
+
+// sendChunk sends one value of a sequence.
+func (s *sender) sendChunk(v []byte) error { return s.send(v, wire.TermChunk) }
+
+// runSequence runs a sequence (or bidirectional) procedure: each yielded
+// value is one chunk. To a caller with the extensions each value is sent as
+// it is yielded and an empty Complete ends the response. To one without,
+// the last value must carry the Complete terminator (as the Rust crate
+// writes it), so one value is held back until the next arrives or the
+// procedure returns; a sequence of no values is one empty Complete.
+func (c *inCall) runSequence(ctx context.Context, args []byte) {
+	var held []byte
+	have := false
+	s := newSender(ctx, c)
+	emit := func(v []byte) error {
+		if have {
+			if err := s.send(held, wire.TermChunk); err != nil {
+				return err
+			}
+		} else if err := ctx.Err(); err != nil {
+			return context.Cause(ctx)
+		}
+		held, have = append(held[:0], v...), true // emit does not keep v
+		return nil
+	}
+	if c.w.peerExt.Load() { // settled: the peer's announcement came before its call
+		emit = s.sendChunk // each value as it comes (the writer copies it)
+	}
+	var err error
+	if c.in != nil {
+		in := c.in
+		err = c.proc.RunBidi(ctx, func() ([]byte, error) { return in.next(ctx) }, emit)
+	} else {
+		err = c.proc.Stream(ctx, args, emit)
+	}
+	_ = c.answer(held, err, true)
+}
+
+// runRawStream runs a raw streaming procedure, which picks each message's
+// terminator; if it returns without sending Complete, an empty Complete (or
+// its error) ends the response.
+func (c *inCall) runRawStream(ctx context.Context, args []byte) {
+	s := newSender(ctx, c)
+	send := func(payload []byte, t wire.Terminator) error {
+		switch {
+		case t == wire.TermComplete:
+			return c.answer(payload, nil, true)
+		case t != wire.TermNone && t != wire.TermChunk:
+			return fmt.Errorf("ipfi: invalid terminator %v", t)
+		case c.loadState() == inAnswered:
+			return ErrSendClosed
+		case t == wire.TermNone && len(payload) == 0:
+			return nil
+		}
+		return s.send(payload, t)
+	}
+	err := c.proc.StreamRaw(ctx, args, send)
+	_ = c.answer(nil, err, true)
+}
