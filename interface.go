@@ -84,7 +84,7 @@ func (i *Interface) connect(r io.Reader, w io.Writer, c io.Closer, opts []WireOp
 		CalleeOnly: wc.calleeOnly,
 		Plain:      wc.plain,
 		Owner:      pub,
-		Bind:       func(aw *actors.Wire) { pub.w = aw },
+		Bind:       func(aw *actors.Conn) { pub.w = aw },
 	}
 	if _, err := i.sys.Connect(r, w, c, o); err != nil {
 		return nil, err

@@ -15,7 +15,7 @@ import (
 // other's procedures over it, concurrently and in any number. Its methods are
 // safe for concurrent use.
 type Wire struct {
-	w *actors.Wire
+	w *actors.Conn
 }
 
 // WireFrom returns the wire a procedure's call came in on (so that the

@@ -51,7 +51,7 @@ func (s callState) String() string {
 // call when its response ends; the caller's goroutines wait on it.
 type Call struct {
 	key  callKey
-	w    *Wire
+	w    *Conn
 	done chan struct{} // closed by finish
 
 	mu    sync.Mutex
@@ -62,7 +62,7 @@ type Call struct {
 	send *sendSide // nil for a call made with Start (its arguments went whole)
 }
 
-func newCall(w *Wire, key callKey) *Call {
+func newCall(w *Conn, key callKey) *Call {
 	return &Call{key: key, w: w, done: make(chan struct{})}
 }
 

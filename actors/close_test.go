@@ -10,7 +10,7 @@ import (
 	"github.com/ipfi-go/ipfi/procedures"
 )
 
-// TestWireCloseWaitsForItsGoroutines: Wire.Close returns only once every
+// TestWireCloseWaitsForItsGoroutines: Conn.Close returns only once every
 // goroutine the wire started has ended, including the worker running a
 // procedure that takes a while to return after its context is cancelled.
 func TestWireCloseWaitsForItsGoroutines(t *testing.T) {
@@ -40,6 +40,6 @@ func TestWireCloseWaitsForItsGoroutines(t *testing.T) {
 	<-started
 	must(t, callee.Close())
 	if !returned.Load() {
-		t.Fatal("Wire.Close returned while a procedure of the wire was still running")
+		t.Fatal("Conn.Close returned while a procedure of the wire was still running")
 	}
 }

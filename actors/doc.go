@@ -24,7 +24,7 @@
 //
 // # Termination: what stops what
 //
-// A wire ends in Wire.terminate, whatever the cause: end of stream or a
+// A wire ends in Conn.terminate, whatever the cause: end of stream or a
 // read error (reader -> parser -> wire), a malformed frame (parser ->
 // wire), a Termination message, a write error (writer), a failure of the
 // reader or parser (escalated to the root, whose strategy stops the wire),
@@ -46,11 +46,11 @@
 //     the last child has stopped, the wire's done channel closes.
 //
 // The tree is the cleanup path for calls; the goroutines are stopped by
-// terminate and counted by the wire (goroutines, workers.go): Wire.Close
+// terminate and counted by the wire (goroutines, workers.go): Conn.Close
 // waits for the actors and then for every goroutine the wire started, and
 // the interface's Close waits for every wire's. A call handle that never
 // reached its actor (the wire stopped first) is finished by whoever sees
-// the wire end first: the wire actor, Wire.register, Wait, Recv or Send.
+// the wire end first: the wire actor, Conn.register, Wait, Recv or Send.
 //
 // A procedure that returns an error or panics fails its call only: the
 // procedure's goroutine recovers the panic and answers the caller, and the

@@ -52,7 +52,7 @@ func (s inState) String() string {
 // actor routes frames to it (reading its state) and feeds its response
 // credit. answer is the one place that records that it was answered.
 type inCall struct {
-	w     *Wire
+	w     *Conn
 	key   callKey
 	pid   *actor.PID           // the call's actor (nil for a call refused without one)
 	proc  procedures.Procedure // looked up once, by the wire, when the call began
@@ -155,7 +155,7 @@ func (f *ProcedureFailure) Error() string {
 // has returned. When the actor stops, for whatever reason, its call's
 // procedure has its context cancelled.
 type inboundActor struct {
-	w    *Wire
+	w    *Conn
 	call *inCall // the current call; nil while idle
 }
 

@@ -17,7 +17,7 @@ import (
 // (next, on the procedure's goroutine), granting the caller credit as it
 // does.
 type input struct {
-	w      *Wire
+	w      *Conn
 	key    callKey
 	mu     sync.Mutex
 	buf    []byte
@@ -27,7 +27,7 @@ type input struct {
 	notify chan struct{}
 }
 
-func newInput(w *Wire, key callKey) *input {
+func newInput(w *Conn, key callKey) *input {
 	return &input{w: w, key: key, win: fixedWindow(), notify: make(chan struct{}, 1)}
 }
 

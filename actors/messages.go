@@ -71,7 +71,7 @@ func (procDoneMsg) IgnoreDeadLetterLogging() {}
 // spawnWireMsg asks the interface root to spawn a wire actor.
 type spawnWireMsg struct {
 	quiet
-	w     *Wire
+	w     *Conn
 	reply chan error
 }
 

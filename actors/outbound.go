@@ -12,7 +12,7 @@ import (
 // while it has a call (its wire ending), it finishes the call with the
 // wire's end, after the values that already arrived.
 type outboundActor struct {
-	w       *Wire
+	w       *Conn
 	call    *Call      // the current call; nil while idle
 	partial []byte     // the pieces of a value so far (Response messages with terminator None)
 	win     recvWindow // a collected response: credit granted as values arrive

@@ -10,7 +10,7 @@ import (
 // created and dropped in the one place that spawns and stops call actors).
 // A malformed frame ends the wire.
 type parserActor struct {
-	w      *Wire
+	w      *Conn
 	dec    *wire.Decoder
 	wire   *actor.PID
 	failed bool

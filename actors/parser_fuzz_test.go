@@ -18,7 +18,7 @@ type flat struct {
 // parseAll runs a parser over data cut at the given points and flattens
 // its items (a run becomes its values, each a Chunk response).
 func parseAll(data []byte, cuts []int) ([]flat, error) {
-	p := &parserActor{w: &Wire{ext: true}, dec: wire.NewDecoder(1 << 16)}
+	p := &parserActor{w: &Conn{ext: true}, dec: wire.NewDecoder(1 << 16)}
 	var out []flat
 	prev := 0
 	for _, c := range append(cuts, len(data)) {
@@ -150,7 +150,7 @@ func FuzzParser(f *testing.F) {
 // become runs (far fewer items than values), and nothing else does.
 func TestParserFoldsRuns(t *testing.T) {
 	data := streamBytes()
-	p := &parserActor{w: &Wire{ext: true}, dec: wire.NewDecoder(1 << 16)}
+	p := &parserActor{w: &Conn{ext: true}, dec: wire.NewDecoder(1 << 16)}
 	var fm framesMsg
 	if err := p.parse(data, &fm); err != nil {
 		t.Fatal(err)

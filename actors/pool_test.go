@@ -20,7 +20,7 @@ import (
 // pairOf connects two wires of two systems over an in-memory pipe; the
 // callee side serves procedure 0 (echo) and procedure 1 (blocks until its
 // context ends).
-func pairOf(t *testing.T) (caller, callee *Wire, callerSys, calleeSys *System) {
+func pairOf(t *testing.T) (caller, callee *Conn, callerSys, calleeSys *System) {
 	t.Helper()
 	reg := procedures.NewRegistry()
 	must(t, reg.Register(0, procedures.Raw(func(_ context.Context, args []byte) ([]byte, error) {
@@ -150,7 +150,7 @@ func TestCallsAfterCancelledCallsAreAnswered(t *testing.T) {
 // and ends as soon as its wire ends.
 func TestWorkersAreReusedAndEnd(t *testing.T) {
 	var sysWG sync.WaitGroup
-	w := &Wire{sys: &System{workerIdle: defaultWorkerIdle}}
+	w := &Conn{sys: &System{workerIdle: defaultWorkerIdle}}
 	w.goroutines.sys = &sysWG
 	parked := func() int {
 		w.workers.mu.Lock()
@@ -183,7 +183,7 @@ func TestWorkersAreReusedAndEnd(t *testing.T) {
 	w.sys.workerIdle = time.Hour
 	w.goWork(func() {})
 	waitUntil(t, func() bool { return parked() == 1 })
-	w.stopWorkers() // as Wire.terminate does
+	w.stopWorkers() // as Conn.terminate does
 	ended := make(chan struct{})
 	go func() { sysWG.Wait(); close(ended) }()
 	select {
@@ -226,7 +226,7 @@ func (c msgCtx) Message() any { return c.msg }
 // (back with its wire, maybe soon to take up another call): it must do
 // nothing with them.
 func TestIdleCallActorIgnoresStaleMessages(t *testing.T) {
-	c := &inboundActor{w: &Wire{}}
+	c := &inboundActor{w: &Conn{}}
 	f := &wire.Frame{Kind: wire.KindCall, Terminator: wire.TermComplete, Procedure: 1, Call: 2, Payload: []byte{0xc0}}
 	for _, m := range []any{cancelMsg{}, frameRef{f}} {
 		c.Receive(msgCtx{msg: m}) // acting on it would use the nil call

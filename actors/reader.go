@@ -17,11 +17,11 @@ const (
 // goroutine that blocks in the transport's Read (never inside a Receive) and
 // passes every chunk to the parser. The goroutine's stop signal is the
 // transport's Close, its done signal the wire's goroutine count. Closing the
-// transport is the wire's job, not this actor's (Wire.terminate): the
+// transport is the wire's job, not this actor's (Conn.terminate): the
 // transport is the writer's too, and closing it is also what fails a Write
 // blocked on a peer that stopped reading.
 type readerActor struct {
-	w      *Wire
+	w      *Conn
 	parser *actor.PID
 }
 

@@ -48,8 +48,8 @@ type System struct {
 
 	mu     sync.Mutex
 	closed bool
-	wires  map[*Wire]struct{}
-	byPID  map[*actor.PID]*Wire
+	wires  map[*Conn]struct{}
+	byPID  map[*actor.PID]*Conn
 
 	wg        sync.WaitGroup // every goroutine the system starts
 	closeOnce sync.Once
@@ -63,8 +63,8 @@ func NewSystem(cfg Config) *System {
 		limits:     cfg.Limits.withDefaults(),
 		logger:     cfg.Logger,
 		grace:      cfg.CloseGrace,
-		wires:      make(map[*Wire]struct{}),
-		byPID:      make(map[*actor.PID]*Wire),
+		wires:      make(map[*Conn]struct{}),
+		byPID:      make(map[*actor.PID]*Conn),
 		workerIdle: defaultWorkerIdle,
 	}
 	if s.registry == nil {
@@ -113,7 +113,7 @@ func (s *System) callFailed(f supervision.Failure) {
 
 // Connect makes a wire over r and w, under the interface root. If c is not
 // nil it is closed when the wire ends (closing it must unblock r's Read).
-func (s *System) Connect(r io.Reader, wr io.Writer, c io.Closer, opt WireOptions) (*Wire, error) {
+func (s *System) Connect(r io.Reader, wr io.Writer, c io.Closer, opt WireOptions) (*Conn, error) {
 	w := newWire(s, r, wr, c, opt)
 	if opt.Bind != nil {
 		opt.Bind(w)
@@ -135,7 +135,7 @@ func (s *System) Connect(r io.Reader, wr io.Writer, c io.Closer, opt WireOptions
 	return w, nil
 }
 
-func (s *System) forget(w *Wire) {
+func (s *System) forget(w *Conn) {
 	s.mu.Lock()
 	delete(s.wires, w)
 	delete(s.byPID, w.pid)
@@ -151,7 +151,7 @@ func (s *System) Close() error {
 	s.closeOnce.Do(func() {
 		s.mu.Lock()
 		s.closed = true
-		wires := make([]*Wire, 0, len(s.wires))
+		wires := make([]*Conn, 0, len(s.wires))
 		for w := range s.wires {
 			wires = append(wires, w)
 		}

@@ -25,13 +25,14 @@ type WireOptions struct {
 	// Bind, if set, is called with the new wire before it reads anything
 	// (before any procedure can reach Owner through FromContext), so that
 	// the owner can finish linking itself to the wire.
-	Bind func(*Wire)
+	Bind func(*Conn)
 }
 
-// Wire is one connection to another program: the handle to a wire actor and
+// Conn is the engine of one wire (one connection to another program; the
+// root package's Wire is its public handle): the handle to a wire actor and
 // its subtree, and the owner of the wire's goroutines and transport. Its
 // methods are safe for concurrent use.
-type Wire struct {
+type Conn struct {
 	sys        *System
 	pid        *actor.PID
 	r          io.Reader
@@ -67,8 +68,8 @@ type Wire struct {
 
 type wireKey struct{}
 
-func newWire(s *System, r io.Reader, wr io.Writer, c io.Closer, opt WireOptions) *Wire {
-	w := &Wire{
+func newWire(s *System, r io.Reader, wr io.Writer, c io.Closer, opt WireOptions) *Conn {
+	w := &Conn{
 		sys:        s,
 		r:          r,
 		closer:     c,
@@ -92,27 +93,27 @@ func newWire(s *System, r io.Reader, wr io.Writer, c io.Closer, opt WireOptions)
 }
 
 // FromContext returns the wire a procedure's call came in on, or nil.
-func FromContext(ctx context.Context) *Wire {
-	w, _ := ctx.Value(wireKey{}).(*Wire)
+func FromContext(ctx context.Context) *Conn {
+	w, _ := ctx.Value(wireKey{}).(*Conn)
 	return w
 }
 
 // Owner returns the value given as WireOptions.Owner.
-func (w *Wire) Owner() any { return w.owner }
+func (w *Conn) Owner() any { return w.owner }
 
 // Done returns a channel closed once the wire has ended and every call
 // pending on it has failed.
-func (w *Wire) Done() <-chan struct{} { return w.done }
+func (w *Conn) Done() <-chan struct{} { return w.done }
 
 // Err returns nil while the wire is up, then the cause of its end.
-func (w *Wire) Err() error {
+func (w *Conn) Err() error {
 	w.errMu.Lock()
 	defer w.errMu.Unlock()
 	return w.err
 }
 
 // setErr records the first cause of the wire's end.
-func (w *Wire) setErr(err error) {
+func (w *Conn) setErr(err error) {
 	w.errMu.Lock()
 	if w.err == nil {
 		w.err = err
@@ -141,7 +142,7 @@ func (w *Wire) setErr(err error) {
 // including an actor inside Receive; it may be re-entered from the stop it
 // causes (the inline mailbox runs the wire's Stopping handler on the
 // calling goroutine), and the nested call returns at once.
-func (w *Wire) terminate(cause error) {
+func (w *Conn) terminate(cause error) {
 	w.setErr(cause)
 	if !w.terminating.CompareAndSwap(false, true) {
 		return
@@ -159,7 +160,7 @@ func (w *Wire) terminate(cause error) {
 }
 
 // sayGoodbye queues a Termination message without waiting for it.
-func (w *Wire) sayGoodbye() {
+func (w *Conn) sayGoodbye() {
 	_ = w.out.raw([]byte{byte(wire.KindTermination)}, false)
 }
 
@@ -173,7 +174,7 @@ func (w *Wire) sayGoodbye() {
 // procedure that wants its wire gone returns and lets its caller close it,
 // or closes it from a goroutine of its own. It is idempotent and safe to
 // call concurrently.
-func (w *Wire) Close() error {
+func (w *Conn) Close() error {
 	// Record the cause first: the peer may answer the Termination message
 	// by closing the transport, and the end of stream that this side then
 	// reads must not become the cause.
@@ -198,7 +199,7 @@ func (w *Wire) Close() error {
 }
 
 // begin checks that a call may start and takes its call index.
-func (w *Wire) begin(ctx context.Context, proc uint64) (uint64, error) {
+func (w *Conn) begin(ctx context.Context, proc uint64) (uint64, error) {
 	if w.calleeOnly {
 		return 0, ErrCalleeOnly
 	}
@@ -215,7 +216,7 @@ func (w *Wire) begin(ctx context.Context, proc uint64) (uint64, error) {
 // (MessagePack values concatenated) and returns its handle. It writes the
 // call itself (blocking while the transport accepts the bytes) unless
 // another goroutine is writing, in which case the call joins that write.
-func (w *Wire) Start(ctx context.Context, proc uint64, payload []byte) (*Call, error) {
+func (w *Conn) Start(ctx context.Context, proc uint64, payload []byte) (*Call, error) {
 	call, err := w.begin(ctx, proc)
 	if err != nil {
 		return nil, err
@@ -238,7 +239,7 @@ func (w *Wire) Start(ctx context.Context, proc uint64, payload []byte) (*Call, e
 // the call then ends here with the wire's cause. The cause is recorded
 // before the actor stops (terminate), so a call that missed the actor
 // always sees it. register reports whether the call is still waiting.
-func (w *Wire) register(c *Call) bool {
+func (w *Conn) register(c *Call) bool {
 	w.sys.as.Root.Send(w.pid, startCallMsg{c})
 	if w.Err() != nil {
 		c.failWithWire()
@@ -270,7 +271,7 @@ const DefaultMaxWindow = 1 << 20
 // Open starts a call of procedure proc whose arguments are sent with Send
 // and ended with CloseSend, and whose response is read value by value with
 // Recv. Nothing is written until the first Send or CloseSend.
-func (w *Wire) Open(ctx context.Context, proc uint64, opt OpenOptions) (*Call, error) {
+func (w *Conn) Open(ctx context.Context, proc uint64, opt OpenOptions) (*Call, error) {
 	call, err := w.begin(ctx, proc)
 	if err != nil {
 		return nil, err
@@ -283,7 +284,7 @@ func (w *Wire) Open(ctx context.Context, proc uint64, opt OpenOptions) (*Call, e
 }
 
 // newStreamCall returns the handle of a call made with Open.
-func newStreamCall(w *Wire, key callKey, opt OpenOptions) *Call {
+func newStreamCall(w *Conn, key callKey, opt OpenOptions) *Call {
 	c := newCall(w, key)
 	c.q.stream = true
 	c.q.notify = make(chan struct{}, 1)
@@ -301,7 +302,7 @@ func newStreamCall(w *Wire, key callKey, opt OpenOptions) *Call {
 
 // Call sends a call and waits for its complete response (see Start and
 // Call.Wait); if ctx ends first, the call is cancelled (Call.Cancel).
-func (w *Wire) Call(ctx context.Context, proc uint64, payload []byte) ([][]byte, error) {
+func (w *Conn) Call(ctx context.Context, proc uint64, payload []byte) ([][]byte, error) {
 	c, err := w.Start(ctx, proc, payload)
 	if err != nil {
 		return nil, err
@@ -316,11 +317,11 @@ func (w *Wire) Call(ctx context.Context, proc uint64, payload []byte) ([][]byte,
 // PeerExtensions reports whether the peer has announced the extensions
 // (error responses, cancel, flow control, ping) so far. A peer announces
 // first thing, so this is settled once anything has arrived from it.
-func (w *Wire) PeerExtensions() bool { return w.peerExt.Load() }
+func (w *Conn) PeerExtensions() bool { return w.peerExt.Load() }
 
 // grant sends the peer credit for n more bytes of call key (k is
 // wire.KindResponseCredit or wire.KindArgumentCredit).
-func (w *Wire) grant(k wire.Kind, key callKey, n int64, block bool) {
+func (w *Conn) grant(k wire.Kind, key callKey, n int64, block bool) {
 	if n <= 0 || !w.peerExt.Load() {
 		return
 	}
@@ -330,7 +331,7 @@ func (w *Wire) grant(k wire.Kind, key callKey, n int64, block bool) {
 
 // cancelCall tells a peer with the extensions that this side abandons call
 // key.
-func (w *Wire) cancelCall(key callKey) {
+func (w *Conn) cancelCall(key callKey) {
 	if !w.peerExt.Load() {
 		return
 	}
@@ -338,7 +339,7 @@ func (w *Wire) cancelCall(key callKey) {
 	_ = w.out.raw(wire.AppendCancel(b[:0], key.proc, key.call), true)
 }
 
-func (w *Wire) errOr(err error) error {
+func (w *Conn) errOr(err error) error {
 	if e := w.Err(); e != nil {
 		return e
 	}
@@ -350,7 +351,7 @@ func (w *Wire) errOr(err error) error {
 // (they say whether the peer speaks the extensions). It fails with
 // ErrNoExtensions if the peer did not announce the extensions, with a
 // WireError if the wire ends first, or with ctx's error.
-func (w *Wire) Ping(ctx context.Context) (time.Duration, error) {
+func (w *Conn) Ping(ctx context.Context) (time.Duration, error) {
 	if !w.peerExt.Load() {
 		select {
 		case <-w.heard:
@@ -393,7 +394,7 @@ func (w *Wire) Ping(ctx context.Context) (time.Duration, error) {
 }
 
 // pong wakes the Ping waiting for nonce (wire actor).
-func (w *Wire) pong(nonce uint64) {
+func (w *Conn) pong(nonce uint64) {
 	w.pingMu.Lock()
 	if c := w.pings[nonce]; c != nil {
 		close(c)
@@ -408,7 +409,7 @@ const peerWait = time.Second
 
 // awaitPeer waits until the peer's first bytes have arrived (at most
 // peerWait) and reports whether the peer speaks the extensions.
-func (w *Wire) awaitPeer(ctx context.Context) bool {
+func (w *Conn) awaitPeer(ctx context.Context) bool {
 	t := time.NewTimer(peerWait)
 	defer t.Stop()
 	select {

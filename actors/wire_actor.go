@@ -10,9 +10,9 @@ import (
 // the routing table from (procedure, call) pairs to call actors, gives each
 // inbound and outbound call an actor, and ends the wire on a fatal message.
 // Stopping it stops every child, which ends every call (see
-// Wire.terminate).
+// Conn.terminate).
 type wireActor struct {
-	w        *Wire
+	w        *Conn
 	stopping bool // the wire is ending: frames and new calls are not routed
 	inbound  map[callKey]*inCall
 	inPIDs   map[*actor.PID]callKey

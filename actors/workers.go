@@ -28,7 +28,7 @@ const defaultWorkerIdle = 100 * time.Millisecond
 const maxIdleWorkers = 64
 
 // goWork runs f on a parked worker of the wire, or on a new one.
-func (w *Wire) goWork(f func()) {
+func (w *Conn) goWork(f func()) {
 	ws := &w.workers
 	ws.mu.Lock()
 	if n := len(ws.idle); n > 0 {
@@ -46,7 +46,7 @@ func (w *Wire) goWork(f func()) {
 
 // stopWorkers tells the parked workers to end, and the others not to park
 // (the wire is ending).
-func (w *Wire) stopWorkers() {
+func (w *Conn) stopWorkers() {
 	ws := &w.workers
 	ws.mu.Lock()
 	ws.closed = true
@@ -61,7 +61,7 @@ func (w *Wire) stopWorkers() {
 // worker runs f, then the jobs handed to it while it is parked. Its timer
 // is not reset per job: when it fires, a worker that ran a job since the
 // last time parks another period.
-func (w *Wire) worker(f func()) {
+func (w *Conn) worker(f func()) {
 	defer w.goroutines.done()
 	var ch chan func()
 	var idle *time.Timer
