@@ -162,10 +162,15 @@ func (w *Wire) Ping(ctx context.Context) (time.Duration, error) { return w.w.Pin
 // first thing, so this is settled once anything has arrived from it.
 func (w *Wire) PeerExtensions() bool { return w.w.PeerExtensions() }
 
-// Close sends the peer a Termination message, ends the wire (every call
-// pending on it fails with ErrWireTerminated, cause ErrClosed; every
-// procedure running for it has its context cancelled) and returns once its
-// actors have stopped. It is idempotent and safe to call concurrently.
+// Close sends the peer a Termination message (waiting at most the close
+// grace for it to be written), ends the wire (every call pending on it
+// fails with ErrWireTerminated, cause ErrClosed; every procedure running
+// for it has its context cancelled) and returns once every goroutine of
+// the wire has ended: its reader, its writer's, and the procedures running
+// for it. So a procedure must not call Close on its own wire (it would wait
+// for itself); it may close it from a goroutine of its own. A wire whose
+// transport's Read cannot be interrupted by closing it keeps Close waiting
+// until Read returns. Close is idempotent and safe to call concurrently.
 func (w *Wire) Close() error { return w.w.Close() }
 
 // Done returns a channel that is closed once the wire has ended and every
