@@ -94,10 +94,16 @@ func newSendWindow() *sendWindow {
 	return s
 }
 
-// grant adds n bytes of credit from the consumer and wakes a waiting
-// producer. It never blocks.
+// grant adds n bytes of credit from the consumer (n at most maxGrant) and
+// wakes a waiting producer. The credit saturates at maxGrant: a peer's
+// grants cannot overflow it. It never blocks.
 func (s *sendWindow) grant(n int64) {
-	s.credit.Add(n)
+	for {
+		old := s.credit.Load()
+		if s.credit.CompareAndSwap(old, min(old+n, maxGrant)) {
+			break
+		}
+	}
 	select {
 	case s.sig <- struct{}{}:
 	default:
@@ -111,7 +117,7 @@ func (s *sendWindow) ready() bool {
 		return true
 	}
 	if got := s.credit.Swap(0); got != 0 {
-		s.allow += got
+		s.allow = min(s.allow+got, maxGrant)
 	}
 	return s.allow > 0
 }
@@ -124,6 +130,7 @@ func (s *sendWindow) spend(n int) { s.allow -= int64(n) }
 // asks ready again.
 func (s *sendWindow) granted() <-chan struct{} { return s.sig }
 
-// maxGrant caps one credit message's grant, so that grants from a
-// misbehaving peer cannot overflow a window's counter.
-const maxGrant = 1 << 62
+// maxGrant caps one credit message's grant and a producer's credit, so
+// that grants from a misbehaving peer cannot overflow a counter (two of
+// them add up to less than the largest int64).
+const maxGrant = 1 << 61
