@@ -61,7 +61,7 @@ func (w *Wire) Open(ctx context.Context, proc procedures.Index, opts ...StreamOp
 		return nil, err
 	}
 	s := &Stream{w: w, proc: proc, ctx: ctx, p: p}
-	s.stop = context.AfterFunc(ctx, p.Cancel)
+	s.stop = context.AfterFunc(ctx, func() { p.CancelCause(context.Cause(ctx)) })
 	return s, nil
 }
 

@@ -153,13 +153,30 @@ func (c *Call) CancelCause(cause error) {
 	if !c.finish(callCancelled, cause) {
 		return
 	}
+	select {
+	case <-c.w.heard:
+		c.tellCancelled()
+	default:
+		// Whether the callee speaks the extensions is not settled until
+		// its first bytes arrive: a worker of the wire waits for them (at
+		// most peerWait, or until the wire ends) and then tells it.
+		c.w.goWork(func() {
+			c.w.awaitPeer(context.Background())
+			c.tellCancelled()
+		})
+	}
+}
+
+// tellCancelled tells the callee that the call was cancelled: a Cancel
+// message to a peer with the extensions; to one without, which cannot be
+// told, a stream's arguments are closed, so that it runs and answers and
+// the call index is freed.
+func (c *Call) tellCancelled() {
 	if c.w.peerExt.Load() {
 		c.w.cancelCall(c.key)
 		return
 	}
 	if c.send != nil {
-		// Let a callee without the extensions run and answer, so that the
-		// call index is freed.
 		_ = c.CloseSend(nil)
 	}
 }

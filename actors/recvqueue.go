@@ -149,6 +149,9 @@ func (c *Call) pushRun(data []byte, ends []uint32, off uint32) {
 // cancel's cause. Taking a value grants the callee credit for more (flow
 // control). Recv is for calls made with Open; one goroutine at a time.
 func (c *Call) Recv(ctx context.Context) ([]byte, error) {
+	if ctx.Err() != nil {
+		return nil, c.contextEnded(ctx)
+	}
 	q := &c.q
 	if q.run.left() > 0 && c.loadState() != callCancelled {
 		// A value of the run Recv took: no lock.
@@ -209,10 +212,18 @@ func (c *Call) Recv(ctx context.Context) ([]byte, error) {
 		case <-c.w.done:
 			c.failWithWire()
 		case <-ctx.Done():
-			c.CancelCause(context.Cause(ctx))
-			return nil, context.Cause(ctx)
+			return nil, c.contextEnded(ctx)
 		}
 	}
+}
+
+// contextEnded cancels the call because ctx, which bounds Recv or Send,
+// has ended (unless the call ended before), and returns ctx's cause: once
+// their context has ended, Recv and Send report that and nothing else.
+func (c *Call) contextEnded(ctx context.Context) error {
+	cause := context.Cause(ctx)
+	c.CancelCause(cause)
+	return cause
 }
 
 // owesCredit reports whether values Recv takes are granted back: not once

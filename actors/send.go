@@ -43,7 +43,8 @@ type sendSide struct {
 // first bytes, which say whether it speaks the extensions: a Rust peer
 // writes nothing before it answers, and is then sent to without limit. It
 // fails with ErrSendClosed after CloseSend, with the call's error once the
-// call has ended, or with ctx's cause. An empty payload sends nothing.
+// call has ended, or, once ctx has ended, with ctx's cause (the call is then
+// cancelled). An empty payload sends nothing.
 func (c *Call) Send(ctx context.Context, payload []byte) error {
 	s := c.send
 	if s == nil {
@@ -51,6 +52,9 @@ func (c *Call) Send(ctx context.Context, payload []byte) error {
 	}
 	if len(payload) == 0 {
 		return nil
+	}
+	if ctx.Err() != nil {
+		return c.contextEnded(ctx)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -65,16 +69,16 @@ func (c *Call) Send(ctx context.Context, payload []byte) error {
 		case <-s.win.granted():
 		case <-c.w.done:
 			c.failWithWire()
-			return c.sendErr()
+			return c.sendErr(ctx)
 		case <-c.done:
-			return c.sendErr()
+			return c.sendErr(ctx)
 		case <-ctx.Done():
-			return context.Cause(ctx)
+			return c.contextEnded(ctx)
 		}
 	}
 	select {
 	case <-c.done:
-		return c.sendErr()
+		return c.sendErr(ctx)
 	default:
 	}
 	s.win.spend(len(payload))
@@ -84,9 +88,13 @@ func (c *Call) Send(ctx context.Context, payload []byte) error {
 	return nil
 }
 
-// sendErr is the error of a Send on an ended call: the call's error, or
-// ErrSendClosed once its response is complete.
-func (c *Call) sendErr() error {
+// sendErr is the error of a Send on an ended call: ctx's cause if ctx has
+// ended, else the call's error, or ErrSendClosed once its response is
+// complete.
+func (c *Call) sendErr(ctx context.Context) error {
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
 	if c.loadState() == callComplete {
 		return ErrSendClosed
 	}
