@@ -62,8 +62,7 @@ type inCall struct {
 
 	// The inbound actor's, while it holds the call.
 	args   []byte                  // the arguments so far (a procedure that takes them whole)
-	size   int                     // argument bytes received so far
-	argWin recvWindow              // argument credit, granted back as pieces arrive
+	pieces *pieces                 // accounting of arguments sent in several pieces
 	in     *input                  // a bidirectional procedure's arguments
 	cancel context.CancelCauseFunc // cancels the procedure's context
 
@@ -237,10 +236,25 @@ func (a *inboundActor) frame(ctx actor.Context, f *wire.Frame) {
 	}
 }
 
+// pieces accounts for the arguments of a call sent in several pieces, to a
+// procedure that takes them whole (a call in one piece needs none).
+type pieces struct {
+	size int        // argument bytes received so far
+	win  recvWindow // argument credit, granted back as pieces arrive
+}
+
 // accumulate adds a piece of the arguments of a procedure that takes them
-// whole.
+// whole, moving the call to inOverLimit if they pass the limit.
 func (a *inboundActor) accumulate(c *inCall, piece []byte, last bool) {
-	if c.size += len(piece); c.size > a.w.limits.MaxCallArgs {
+	if c.pieces == nil {
+		if last && len(piece) <= a.w.limits.MaxCallArgs {
+			c.args = piece // the whole arguments: the parser's private copy
+			return
+		}
+		c.pieces = &pieces{win: fixedWindow()}
+	}
+	p := c.pieces
+	if p.size += len(piece); p.size > a.w.limits.MaxCallArgs {
 		c.args = nil
 		c.move(inReceiving, inOverLimit)
 		return
@@ -253,7 +267,7 @@ func (a *inboundActor) accumulate(c *inCall, piece []byte, last bool) {
 	if !last && a.w.peerExt.Load() {
 		// Accumulated arguments are bounded by the limit, not by the
 		// window: the caller gets its credit back as they arrive.
-		a.w.grant(wire.KindArgumentCredit, c.key, c.argWin.consumed(int64(len(piece))), false)
+		a.w.grant(wire.KindArgumentCredit, c.key, p.win.consumed(int64(len(piece))), false)
 	}
 }
 

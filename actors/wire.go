@@ -61,8 +61,7 @@ type Conn struct {
 	pings  map[uint64]chan struct{}
 
 	done        chan struct{} // closed when the wire actor and all its children have stopped
-	errMu       sync.Mutex
-	err         error       // the cause of the wire's end; the first recorded wins
+	cause       atomic.Pointer[error] // the cause of the wire's end; the first recorded wins
 	terminating atomic.Bool // terminate has begun
 }
 
@@ -107,18 +106,15 @@ func (w *Conn) Done() <-chan struct{} { return w.done }
 
 // Err returns nil while the wire is up, then the cause of its end.
 func (w *Conn) Err() error {
-	w.errMu.Lock()
-	defer w.errMu.Unlock()
-	return w.err
+	if p := w.cause.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // setErr records the first cause of the wire's end.
 func (w *Conn) setErr(err error) {
-	w.errMu.Lock()
-	if w.err == nil {
-		w.err = err
-	}
-	w.errMu.Unlock()
+	w.cause.CompareAndSwap(nil, &err)
 }
 
 // terminate is the one way a wire ends, whatever the cause (end of stream
@@ -178,13 +174,8 @@ func (w *Conn) Close() error {
 	// Record the cause first: the peer may answer the Termination message
 	// by closing the transport, and the end of stream that this side then
 	// reads must not become the cause.
-	w.errMu.Lock()
-	up := w.err == nil
-	if up {
-		w.err = ErrClosed
-	}
-	w.errMu.Unlock()
-	if up {
+	closed := ErrClosed
+	if w.cause.CompareAndSwap(nil, &closed) {
 		w.sayGoodbye()
 		select {
 		case <-w.out.drained():

@@ -163,7 +163,7 @@ func (a *wireActor) inboundFrame(ctx actor.Context, f *wire.Frame) {
 	}
 	// A new call (or a new one on a pair whose last call was answered).
 	w := a.w
-	c := &inCall{w: w, key: k, argWin: fixedWindow()}
+	c := &inCall{w: w, key: k}
 	if len(a.inPIDs) >= w.limits.MaxOpenCalls {
 		// Over the open-call limit: answered at its end without an actor.
 		// Its other pieces find no call (or an answered one) and come
