@@ -44,10 +44,11 @@ const DefaultMaxStreamWindow = actors.DefaultMaxWindow
 
 // Open starts a call of procedure proc whose arguments are sent with Send
 // and ended with CloseSend. Nothing is written before the first Send or
-// CloseSend. ctx bounds the whole call: when it ends, the call is cancelled
-// (a peer with the extensions has its procedure's context cancelled) and
-// Send and Recv return its cause. An option it cannot use is an error
-// matching ErrInvalidOption.
+// CloseSend. ctx bounds the whole call: when it ends before the call has,
+// the call is cancelled (a peer with the extensions has its procedure's
+// context cancelled) and Send and Recv return its cause; a call that had
+// ended keeps its outcome (a complete response is still read to io.EOF).
+// An option it cannot use is an error matching ErrInvalidOption.
 func (w *Wire) Open(ctx context.Context, proc procedures.Index, opts ...StreamOption) (*Stream, error) {
 	var c streamConfig
 	for _, opt := range opts {

@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/ipfi-go/ipfi/wire"
 )
 
 // callState is where an outbound call is in its life, as seen by its
@@ -170,13 +172,25 @@ func (c *Call) CancelCause(cause error) {
 // tellCancelled tells the callee that the call was cancelled: a Cancel
 // message to a peer with the extensions; to one without, which cannot be
 // told, a stream's arguments are closed, so that it runs and answers and
-// the call index is freed.
+// the call index is freed. It closes the send side first, under its lock:
+// a piece a Send was writing goes out before the Cancel, and nothing is
+// sent after it (a Call frame after the Cancel would start the call anew
+// on the callee, with nobody to cancel it).
 func (c *Call) tellCancelled() {
-	if c.w.peerExt.Load() {
-		c.w.cancelCall(c.key)
-		return
+	ext := c.w.peerExt.Load()
+	if s := c.send; s != nil {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		open := s.state == sendOpen
+		s.state = sendClosed
+		if !ext {
+			if open {
+				_ = c.w.out.frame(wire.KindCall, wire.TermComplete, c.key.proc, c.key.call, nil, true)
+			}
+			return
+		}
 	}
-	if c.send != nil {
-		_ = c.CloseSend(nil)
+	if ext {
+		c.w.cancelCall(c.key)
 	}
 }

@@ -144,13 +144,14 @@ func (c *Call) pushRun(data []byte, ends []uint32, off uint32) {
 // Recv returns the next value of the response, in order, blocking until
 // one arrives: io.EOF once the response is complete and every value was
 // taken, and only then; the call's error (a RemoteError, a WireError)
-// after the values that arrived before it. If ctx ends first the call is
-// cancelled and Recv returns ctx's cause; after Cancel it returns the
-// cancel's cause. Taking a value grants the callee credit for more (flow
+// after the values that arrived before it. If ctx ends while the call is
+// still going, the call is cancelled with ctx's cause, which Recv returns
+// from then on, as it returns the cause of a Cancel; a call that had ended
+// keeps its outcome. Once Recv has reported the end, it reports it again. Taking a value grants the callee credit for more (flow
 // control). Recv is for calls made with Open; one goroutine at a time.
 func (c *Call) Recv(ctx context.Context) ([]byte, error) {
 	if ctx.Err() != nil {
-		return nil, c.contextEnded(ctx)
+		c.CancelCause(context.Cause(ctx)) // nothing if the call has ended
 	}
 	q := &c.q
 	if q.run.left() > 0 && c.loadState() != callCancelled {
@@ -167,9 +168,6 @@ func (c *Call) Recv(ctx context.Context) ([]byte, error) {
 		if state == callCancelled {
 			err := c.err
 			c.mu.Unlock()
-			if ctx.Err() != nil {
-				return nil, context.Cause(ctx)
-			}
 			return nil, err
 		}
 		if q.queued() {
@@ -212,18 +210,9 @@ func (c *Call) Recv(ctx context.Context) ([]byte, error) {
 		case <-c.w.done:
 			c.failWithWire()
 		case <-ctx.Done():
-			return nil, c.contextEnded(ctx)
+			c.CancelCause(context.Cause(ctx)) // then the loop reports how the call ended
 		}
 	}
-}
-
-// contextEnded cancels the call because ctx, which bounds Recv or Send,
-// has ended (unless the call ended before), and returns ctx's cause: once
-// their context has ended, Recv and Send report that and nothing else.
-func (c *Call) contextEnded(ctx context.Context) error {
-	cause := context.Cause(ctx)
-	c.CancelCause(cause)
-	return cause
 }
 
 // owesCredit reports whether values Recv takes are granted back: not once

@@ -41,10 +41,11 @@ type sendSide struct {
 // is used up. On a fresh wire whose peer has sent nothing yet, a Send that
 // finds the window used up first waits (up to peerWait) for the peer's
 // first bytes, which say whether it speaks the extensions: a Rust peer
-// writes nothing before it answers, and is then sent to without limit. It
-// fails with ErrSendClosed after CloseSend, with the call's error once the
-// call has ended, or, once ctx has ended, with ctx's cause (the call is then
-// cancelled). An empty payload sends nothing.
+// writes nothing before it answers, and is then sent to without limit.
+// Once the call has ended it returns the call's error (ErrSendClosed if
+// its response is complete); after CloseSend, ErrSendClosed. If ctx ends
+// first the call is cancelled with ctx's cause, which Send returns. An
+// empty payload sends nothing.
 func (c *Call) Send(ctx context.Context, payload []byte) error {
 	s := c.send
 	if s == nil {
@@ -53,48 +54,56 @@ func (c *Call) Send(ctx context.Context, payload []byte) error {
 	if len(payload) == 0 {
 		return nil
 	}
-	if ctx.Err() != nil {
-		return c.contextEnded(ctx)
+	ctxEnded := ctx.Err() != nil
+	var err error
+	if !ctxEnded {
+		s.mu.Lock()
+		err, ctxEnded = c.sendLocked(ctx, payload)
+		s.mu.Unlock()
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.state == sendClosed {
-		return ErrSendClosed
+	if ctxEnded {
+		// Outside the lock: telling the callee takes it (tellCancelled).
+		c.CancelCause(context.Cause(ctx))
+		return c.sendErr()
 	}
-	for !s.win.ready() {
-		if !c.w.peerExt.Load() && !c.w.awaitPeer(ctx) {
-			break // a peer without flow control
+	return err
+}
+
+// sendLocked is Send with the send side's lock held. It reports whether
+// ctx ended first.
+func (c *Call) sendLocked(ctx context.Context, payload []byte) (error, bool) {
+	s := c.send
+	for {
+		select {
+		case <-c.done:
+			return c.sendErr(), false
+		default:
+		}
+		if s.state == sendClosed {
+			return ErrSendClosed, false
+		}
+		if s.win.ready() || (!c.w.peerExt.Load() && !c.w.awaitPeer(ctx)) {
+			break // credit, or a peer without flow control
 		}
 		select {
 		case <-s.win.granted():
 		case <-c.w.done:
 			c.failWithWire()
-			return c.sendErr(ctx)
 		case <-c.done:
-			return c.sendErr(ctx)
 		case <-ctx.Done():
-			return c.contextEnded(ctx)
+			return nil, true
 		}
-	}
-	select {
-	case <-c.done:
-		return c.sendErr(ctx)
-	default:
 	}
 	s.win.spend(len(payload))
 	if err := c.w.out.frame(wire.KindCall, wire.TermNone, c.key.proc, c.key.call, payload, true); err != nil {
-		return terminated(c.w.errOr(err))
+		return terminated(c.w.errOr(err)), false
 	}
-	return nil
+	return nil, false
 }
 
-// sendErr is the error of a Send on an ended call: ctx's cause if ctx has
-// ended, else the call's error, or ErrSendClosed once its response is
-// complete.
-func (c *Call) sendErr(ctx context.Context) error {
-	if ctx.Err() != nil {
-		return context.Cause(ctx)
-	}
+// sendErr is the error of a Send on an ended call: the call's error, or
+// ErrSendClosed once its response is complete.
+func (c *Call) sendErr() error {
 	if c.loadState() == callComplete {
 		return ErrSendClosed
 	}

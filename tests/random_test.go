@@ -97,6 +97,17 @@ var rndRegressionSeeds = []uint64{
 	// cause), so Iter and Collect of a cut stream end with no error, as if
 	// complete. Also: Send after Close returns nil.
 	1558173231507255942,
+	// Found after the state-machine rewrite, in a 10-minute run: a
+	// stream's context ending between Open and CloseSend (Wire.Stream)
+	// wrote the Cancel before the call's Complete frame, so the callee
+	// started the endless procedure anew with nobody to cancel it
+	// ("procedures still running").
+	16535666322311679593,
+	8866529031054669363,
+	// Same run: Recv after it had returned io.EOF returned the context's
+	// cause once the context ended (a call that ended must keep its
+	// outcome).
+	2453103773570806822,
 }
 
 const (
@@ -1187,14 +1198,14 @@ func (x *rndExec) stream(ctx context.Context, a rndAllow) {
 
 // afterEnd checks the first Recv after the caller ended a sequence stream
 // it had read k values of: the end of the stream, never a wrong value, and
-// after a cancelled context never a value at all.
+// after a cancelled context a value only from a stream that had ended
+// before (complete, or failed with values queued): a call that ended keeps
+// its outcome; one still going is cancelled and reports the cause.
 func (x *rndExec) afterEnd(s *ipfi.Stream, what string, k int, a rndAllow) {
 	var v int
 	err := s.Recv(&v)
 	if err == nil {
 		switch {
-		case x.op.end == reCancel:
-			x.finding("Recv after %s returned value %d: want the context's cause", what, v)
 		case v != k:
 			x.finding("Recv after %s returned value %d, want %d or an error", what, v, k)
 		}

@@ -371,3 +371,47 @@ func callbackDuringClose(t *testing.T, tr transport, qBlocks bool, after int,
 	}
 	return errs
 }
+
+// TestCancelBeforeCloseSendStartsNothing: a stream whose context ends
+// after Open and before CloseSend (what Wire.Stream does in between) is
+// cancelled, and nothing of it may reach the callee after the Cancel: a
+// Call frame written after it used to start the procedure anew on the
+// callee, with nobody left to cancel it.
+func TestCancelBeforeCloseSendStartsNothing(t *testing.T) {
+	a, b := newRandIface(t), newRandIface(t)
+	t.Cleanup(func() { a.Close(); b.Close() })
+	started, cancelled := make(chan struct{}, 1), make(chan struct{}, 1)
+	must(t, b.Register(1, procedures.Sequence0(func(ctx context.Context, yield func(int) error) error {
+		started <- struct{}{}
+		<-ctx.Done()
+		cancelled <- struct{}{}
+		return context.Cause(ctx)
+	})))
+	w, _ := connect(t, pipe, a, b)
+	bg := bounded(t, 10*time.Second)
+	if _, err := w.Ping(bg); err != nil { // the peer's extensions are known
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(bg)
+	s, err := w.Open(ctx, 1)
+	must(t, err)
+	cancel()
+	if err := s.Recv(nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Recv after the context ended: %v, want context.Canceled", err)
+	}
+	_ = s.CloseSend()                     // too late: the call is cancelled
+	if _, err := w.Ping(bg); err != nil { // the callee has read whatever was sent
+		t.Fatal(err)
+	}
+	select {
+	case <-started:
+		select {
+		case <-cancelled:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the callee runs a call its caller cancelled before closing its arguments, and nothing cancels it")
+		}
+	case <-time.After(time.Second):
+		// Nothing started: there is no signal for an absence, so the
+		// procedure is given a second to show up.
+	}
+}
