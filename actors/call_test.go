@@ -16,7 +16,7 @@ func TestRecvEndsWhenItsCallNeverReachedAnActor(t *testing.T) {
 	caller, _, _, _ := pairOf(t)
 	must(t, caller.Close())
 	c := newStreamCall(caller, callKey{1, 0}, OpenOptions{})
-	(&wireActor{w: caller, stopping: true}).startCall(nil, c)
+	(&wireActor{w: caller}).startCall(nil, c) // the wire is ending: no actor for the call
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_, err := c.Recv(ctx)

@@ -13,7 +13,6 @@ import (
 // Conn.terminate).
 type wireActor struct {
 	w        *Conn
-	stopping bool // the wire is ending: frames and new calls are not routed
 	inbound  map[callKey]*inCall
 	inPIDs   map[*actor.PID]callKey
 	outbound map[callKey]*actor.PID
@@ -57,7 +56,6 @@ func (a *wireActor) Receive(ctx actor.Context) {
 	case inDone:
 		a.inboundEnded(ctx, m.c)
 	case *fatalMsg:
-		a.stopping = true
 		a.w.terminate(m.cause)
 	case *actor.Terminated:
 		if k, ok := a.inPIDs[m.Who]; ok {
@@ -76,19 +74,22 @@ func (a *wireActor) Receive(ctx actor.Context) {
 		}), "parser")
 		_, _ = ctx.SpawnNamed(a.props(func() actor.Actor { return &readerActor{w: a.w, parser: parser} }), "reader")
 	case *actor.Stopping:
-		a.stopping = true
 		a.w.terminate(ErrClosed) // no-op when a cause was recorded already
 	case *actor.Stopped:
 		close(a.w.done)
 	}
 }
 
+// ending reports whether the wire has begun to end (Conn.terminate): from
+// then on no frame is routed and no call begins.
+func (a *wireActor) ending() bool { return a.w.terminating.Load() }
+
 func (a *wireActor) props(p actor.Producer) *actor.Props {
 	return actor.PropsFromProducer(p, actor.WithMailbox(newInlineMailbox))
 }
 
 func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {
-	if a.stopping {
+	if a.ending() {
 		return
 	}
 	switch f.Kind {
@@ -137,8 +138,7 @@ func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {
 	case wire.KindPong:
 		a.w.pong(f.Call)
 	case wire.KindTermination:
-		a.stopping = true // nothing after "over and out" counts
-		a.w.terminate(ErrPeerTerminated)
+		a.w.terminate(ErrPeerTerminated) // nothing after "over and out" counts
 	default:
 		// End of input needs no action on a stream transport; unknown type
 		// bytes are skipped alone, as the Rust crate does.
@@ -147,7 +147,7 @@ func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {
 
 // routeRun hands a run of one call's stream values to the call's actor.
 func (a *wireActor) routeRun(ctx actor.Context, it *item) {
-	if a.stopping || a.w.calleeOnly {
+	if a.ending() || a.w.calleeOnly {
 		return
 	}
 	if pid := a.outbound[callKey{it.Procedure, it.Call}]; pid != nil {
@@ -194,7 +194,7 @@ func (a *wireActor) inboundEnded(ctx actor.Context, c *inCall) {
 	if a.inbound[c.key] == c {
 		delete(a.inbound, c.key)
 	}
-	if a.stopping || len(a.idleIn) >= callActorPool {
+	if a.ending() || len(a.idleIn) >= callActorPool {
 		ctx.Stop(c.pid)
 		return
 	}
@@ -204,7 +204,7 @@ func (a *wireActor) inboundEnded(ctx actor.Context, c *inCall) {
 // startCall gives a new outbound call an actor and a route, or finishes it
 // at once if the wire is ending.
 func (a *wireActor) startCall(ctx actor.Context, c *Call) {
-	if a.stopping {
+	if a.ending() {
 		c.failWithWire()
 		return
 	}
