@@ -86,8 +86,8 @@ func (c *Call) finish(end callState, err error) bool {
 		c.mu.Unlock()
 		return false
 	}
+	c.err = err // before the state: a goroutine that loads the state may then read err
 	c.state.Store(uint32(end))
-	c.err = err
 	if end == callCancelled {
 		c.q.drop()
 	}
