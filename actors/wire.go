@@ -60,9 +60,9 @@ type Conn struct {
 	pingN  uint64
 	pings  map[uint64]chan struct{}
 
-	done        chan struct{} // closed when the wire actor and all its children have stopped
+	done        chan struct{}         // closed when the wire actor and all its children have stopped
 	cause       atomic.Pointer[error] // the cause of the wire's end; the first recorded wins
-	terminating atomic.Bool // terminate has begun
+	terminating atomic.Bool           // terminate has begun
 }
 
 type wireKey struct{}
