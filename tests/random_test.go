@@ -632,7 +632,7 @@ func (p *rndProgram) run() (clean bool) {
 	}
 	p.settled = make(chan struct{}, total) // never blocks
 	p.idle = make(chan struct{}, 1)
-	p.a, p.b = newRandIface(t), newRandIface(t)
+	p.a, p.b = mustNew(t), mustNew(t)
 	defer func() {
 		if !p.hangs { // a hung program's Close may hang too: leave it to the leak check
 			_ = p.a.Close()

@@ -15,19 +15,6 @@ import (
 	"github.com/ipfi-go/ipfi/procedures"
 )
 
-// newRandIface makes an Interface for the tests of this file and of
-// random_test.go: the one place they call ipfi.New. The caller closes it
-// (the random programs close theirs mid-test and check for leaks, the
-// regression loops make thousands).
-func newRandIface(t testing.TB, opts ...ipfi.Option) *ipfi.Interface {
-	t.Helper()
-	i, err := ipfi.New(opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return i
-}
-
 // cutValues is how many values the cut stream's procedure yields before it
 // waits for its context to end.
 const cutValues = 10
@@ -40,7 +27,7 @@ const cutValues = 10
 // stream, with no Termination message.
 func cutStreamSetup(t *testing.T) (wa, wb *ipfi.Wire, yielded <-chan struct{}, cut func()) {
 	t.Helper()
-	a, b := newRandIface(t), newRandIface(t)
+	a, b := mustNew(t), mustNew(t)
 	t.Cleanup(func() { a.Close(); b.Close() })
 	y := make(chan struct{}, 1)
 	must(t, b.Register(1, procedures.Sequence0(func(ctx context.Context, yield func(int) error) error {
@@ -292,7 +279,7 @@ func callbackDuringClose(t *testing.T, tr transport, qBlocks bool, after int,
 	closeWire func(ia, ib *ipfi.Interface, wa, wb *ipfi.Wire) error,
 ) []error {
 	t.Helper()
-	ia, ib := newRandIface(t), newRandIface(t)
+	ia, ib := mustNew(t), mustNew(t)
 	defer ia.Close()
 	defer ib.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -378,7 +365,7 @@ func callbackDuringClose(t *testing.T, tr transport, qBlocks bool, after int,
 // Call frame written after it used to start the procedure anew on the
 // callee, with nobody left to cancel it.
 func TestCancelBeforeCloseSendStartsNothing(t *testing.T) {
-	a, b := newRandIface(t), newRandIface(t)
+	a, b := mustNew(t), mustNew(t)
 	t.Cleanup(func() { a.Close(); b.Close() })
 	started, cancelled := make(chan struct{}, 1), make(chan struct{}, 1)
 	must(t, b.Register(1, procedures.Sequence0(func(ctx context.Context, yield func(int) error) error {
