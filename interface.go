@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/ipfi-go/ipfi/actors"
 	"github.com/ipfi-go/ipfi/procedures"
@@ -110,8 +111,11 @@ func (i *Interface) Dial(ctx context.Context, network, addr string, opts ...Wire
 
 // Serve accepts connections on l and makes a wire of each, until ctx is
 // done (it then returns ctx's error), the interface is closed (ErrClosed)
-// or Accept fails (that error). It closes l before returning. Wires already
-// made stay up: close them, or the interface.
+// or Accept fails for good (that error). A temporary Accept error, such as
+// too many open files, is retried after a pause that doubles from 5 ms up
+// to 1 s while the errors last, as net/http's Server does. It closes l
+// before returning. Wires already made stay up: close them, or the
+// interface.
 func (i *Interface) Serve(ctx context.Context, l net.Listener, opts ...WireOption) error {
 	i.mu.Lock()
 	if i.closed {
@@ -136,6 +140,7 @@ func (i *Interface) Serve(ctx context.Context, l net.Listener, opts ...WireOptio
 	}()
 	defer func() { close(stop); <-watcher }()
 
+	var pause time.Duration // the wait before the next Accept after a temporary error
 	for {
 		c, err := l.Accept()
 		if err != nil {
@@ -145,9 +150,24 @@ func (i *Interface) Serve(ctx context.Context, l net.Listener, opts ...WireOptio
 			case <-i.closing:
 				return ErrClosed
 			default:
+			}
+			if !temporary(err) {
 				return err
 			}
+			pause = min(max(2*pause, minAcceptPause), maxAcceptPause)
+			t := time.NewTimer(pause)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-i.closing:
+				t.Stop()
+				return ErrClosed
+			}
+			continue
 		}
+		pause = 0
 		if _, err := i.ConnectConn(c, opts...); err != nil {
 			_ = c.Close()
 			if errors.Is(err, ErrClosed) {
@@ -155,6 +175,20 @@ func (i *Interface) Serve(ctx context.Context, l net.Listener, opts ...WireOptio
 			}
 		}
 	}
+}
+
+// The pause Serve makes after a temporary Accept error: it doubles from
+// minAcceptPause up to maxAcceptPause while the errors last.
+const (
+	minAcceptPause = 5 * time.Millisecond
+	maxAcceptPause = time.Second
+)
+
+// temporary reports whether an Accept error may pass (too many open files,
+// a connection aborted before it was accepted), as net/http judges it.
+func temporary(err error) bool {
+	var te interface{ Temporary() bool }
+	return errors.As(err, &te) && te.Temporary()
 }
 
 // Close ends every wire (each peer is sent a Termination message first),
