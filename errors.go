@@ -47,6 +47,17 @@ var (
 	// ErrInvalidOption: New (or Wire.Open) was given an option it cannot
 	// use, such as a negative limit; the error names the option.
 	ErrInvalidOption = errors.New("ipfi: invalid option")
+	// ErrDecode: a response's value did not decode into the type the
+	// caller asked for; the error names the procedure and wraps the
+	// decoder's error.
+	ErrDecode = errors.New("ipfi: cannot decode the response")
+	// ErrNoWire: a call was made on a nil *Wire, such as what WireFrom
+	// returns outside a procedure.
+	ErrNoWire = errors.New("ipfi: no wire (WireFrom outside a procedure?)")
+	// ErrQuickCallback: a procedures.Quick procedure called its own wire,
+	// whose reader is the goroutine running it: waiting for the answer
+	// would stop the wire.
+	ErrQuickCallback = actors.ErrQuickCallback
 )
 
 // WireError is the error of every call that ended because its wire did. It

@@ -41,8 +41,15 @@ func New(opts ...Option) (*Interface, error) {
 }
 
 // Register makes p callable by peers at index idx, on every wire, present
-// and future. It fails if idx is taken.
+// and future. It fails if idx is taken, and with ErrClosed once the
+// interface is closed.
 func (i *Interface) Register(idx procedures.Index, p procedures.Procedure) error {
+	i.mu.Lock()
+	closed := i.closed
+	i.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
 	return i.sys.Registry().Register(idx, p)
 }
 

@@ -50,6 +50,9 @@ const DefaultMaxStreamWindow = actors.DefaultMaxWindow
 // ended keeps its outcome (a complete response is still read to io.EOF).
 // An option it cannot use is an error matching ErrInvalidOption.
 func (w *Wire) Open(ctx context.Context, proc procedures.Index, opts ...StreamOption) (*Stream, error) {
+	if w == nil {
+		return nil, ErrNoWire
+	}
 	var c streamConfig
 	for _, opt := range opts {
 		opt(&c)
@@ -125,7 +128,10 @@ func (s *Stream) Recv(v any) error {
 	if v == nil {
 		return nil
 	}
-	return codec.Unmarshal(b, v)
+	if err := codec.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%w of procedure %d: %w", ErrDecode, s.proc, err)
+	}
+	return nil
 }
 
 // RecvRaw returns the next value of the response as it came (one

@@ -19,7 +19,8 @@ type Wire struct {
 }
 
 // WireFrom returns the wire a procedure's call came in on (so that the
-// procedure can call back its caller), or nil if ctx is not a procedure's.
+// procedure can call back its caller), or nil if ctx is not a procedure's;
+// calls on a nil *Wire return ErrNoWire.
 func WireFrom(ctx context.Context) *Wire {
 	if aw := actors.FromContext(ctx); aw != nil {
 		if w, ok := aw.Owner().(*Wire); ok {
@@ -60,6 +61,9 @@ func (w *Wire) Call(ctx context.Context, proc procedures.Index, reply any, args 
 // returns the writer has written or copied the payload, so the buffer goes
 // back at once.
 func (w *Wire) start(ctx context.Context, proc procedures.Index, args []any) (*actors.Call, error) {
+	if w == nil {
+		return nil, ErrNoWire
+	}
 	payload, err := codec.AppendArgs(bufpool.Get(), args...)
 	if err != nil {
 		return nil, err
@@ -90,7 +94,10 @@ func decodeReply(proc procedures.Index, chunks [][]byte, reply any) error {
 		return nil
 	}
 	// The chunk is the caller's alone: a large []byte reply may alias it.
-	return codec.UnmarshalNoCopy(b, reply)
+	if err := codec.UnmarshalNoCopy(b, reply); err != nil {
+		return fmt.Errorf("%w of procedure %d: %w", ErrDecode, proc, err)
+	}
+	return nil
 }
 
 // CallRaw calls procedure proc with an argument payload sent as is
@@ -98,6 +105,9 @@ func decodeReply(proc procedures.Index, chunks [][]byte, reply any) error {
 // the response payload as it came, empty included. It blocks like Call. A
 // response streamed in several chunks returns ErrStreamed.
 func (w *Wire) CallRaw(ctx context.Context, proc procedures.Index, payload []byte) ([]byte, error) {
+	if w == nil {
+		return nil, ErrNoWire
+	}
 	chunks, err := w.w.Call(ctx, uint64(proc), payload)
 	if err != nil {
 		return nil, err
@@ -155,7 +165,12 @@ func Call[T any](ctx context.Context, w *Wire, proc procedures.Index, args ...an
 // Ping sends the peer a ping and waits for its pong: the round trip time,
 // or ErrNoExtensions for a peer without the extensions. On a fresh wire it
 // first waits for the peer's first bytes, which say whether it has them.
-func (w *Wire) Ping(ctx context.Context) (time.Duration, error) { return w.w.Ping(ctx) }
+func (w *Wire) Ping(ctx context.Context) (time.Duration, error) {
+	if w == nil {
+		return 0, ErrNoWire
+	}
+	return w.w.Ping(ctx)
+}
 
 // PeerExtensions reports whether the peer has announced this project's
 // extensions (error codes, cancel, flow control, ping). A peer announces

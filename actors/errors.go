@@ -49,6 +49,10 @@ var (
 	// ErrSendClosed is returned by a Send after CloseSend or after the call
 	// ended.
 	ErrSendClosed = errors.New("ipfi: call's arguments already ended")
+	// ErrQuickCallback is returned by a call or Ping that a quick procedure
+	// makes on its own wire: the goroutine running it is the wire's reader,
+	// so the answer could never be read.
+	ErrQuickCallback = errors.New("ipfi: a quick procedure cannot call its own wire")
 )
 
 // ErrorTypes builds the errors this package hands to callers, so that they
@@ -156,6 +160,10 @@ func (e *remoteError) Is(target error) bool { return RemoteMatches(e.code, targe
 func errorCode(err error) wire.ErrorCode {
 	var pf *ProcedureFailure
 	switch {
+	case errors.Is(err, ErrRemote), errors.Is(err, ErrWireTerminated):
+		// A call the procedure made failed (and the procedure returned
+		// that): the procedure failed, whatever the nested call's code.
+		return wire.CodeProcedure
 	case errors.Is(err, procedures.ErrUnknown):
 		return wire.CodeUnknownProcedure
 	case errors.Is(err, procedures.ErrBadArguments):

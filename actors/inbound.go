@@ -294,7 +294,7 @@ func (a *inboundActor) start(ctx actor.Context, args []byte) {
 		// reader's chunk is done. Nothing can cancel it while it runs
 		// (this goroutine would read the cancel), so its context is the
 		// wire's.
-		if failure := c.execute(a.w.procCtx, args); failure != nil {
+		if failure := c.execute(a.w.quickCtx, args); failure != nil {
 			panic(failure) // a supervision failure, as in procDoneMsg
 		}
 		a.release(ctx)

@@ -2,6 +2,7 @@ package actors
 
 import (
 	"context"
+	"errors"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -50,6 +51,7 @@ type Conn struct {
 	// carries the wire like it but is never cancelled, is the parent of
 	// each call's context, which the call's actor cancels.
 	procCtx    context.Context
+	quickCtx   context.Context // procCtx, marked as a quick procedure's (see ErrQuickCallback)
 	callCtx    context.Context
 	procCancel context.CancelCauseFunc
 	workers    workers    // goroutines that execute procedures, parked briefly for the next call
@@ -66,6 +68,16 @@ type Conn struct {
 }
 
 type wireKey struct{}
+
+// quickKey marks the context of a wire's quick procedures, with the wire.
+type quickKey struct{}
+
+// quickOn reports whether ctx is that of a quick procedure of w: one that
+// runs on w's reader, which must not wait for an answer from w.
+func (w *Conn) quickOn(ctx context.Context) bool {
+	q, _ := ctx.Value(quickKey{}).(*Conn)
+	return q == w
+}
 
 func newWire(s *System, r io.Reader, wr io.Writer, c io.Closer, opt WireOptions) *Conn {
 	w := &Conn{
@@ -88,6 +100,7 @@ func newWire(s *System, r io.Reader, wr io.Writer, c io.Closer, opt WireOptions)
 	}
 	w.callCtx = context.WithValue(context.Background(), wireKey{}, w)
 	w.procCtx, w.procCancel = context.WithCancelCause(w.callCtx)
+	w.quickCtx = context.WithValue(w.procCtx, quickKey{}, w)
 	return w
 }
 
@@ -144,6 +157,7 @@ func (w *Conn) terminate(cause error) {
 		return
 	}
 	cause = w.Err()
+	w.logEnd(cause)
 	w.procCancel(terminated(cause))
 	w.stopWorkers()
 	w.out.close(terminated(cause))
@@ -152,6 +166,23 @@ func (w *Conn) terminate(cause error) {
 	}
 	if w.pid != nil {
 		w.sys.as.Root.Stop(w.pid)
+	}
+}
+
+// logEnd logs the end of a wire that did not close cleanly (closed here,
+// or by the peer's Termination): at Info for the peer's end of stream, at
+// Warn otherwise (a read or write error, a malformed frame, a failure).
+func (w *Conn) logEnd(cause error) {
+	var id string
+	if w.pid != nil {
+		id = w.pid.Id
+	}
+	switch {
+	case errors.Is(cause, ErrClosed), errors.Is(cause, ErrPeerTerminated):
+	case errors.Is(cause, ErrPeerClosed):
+		w.sys.logger.Info("ipfi: wire ended", "wire", id, "cause", cause)
+	default:
+		w.sys.logger.Warn("ipfi: wire ended", "wire", id, "cause", cause)
 	}
 }
 
@@ -199,6 +230,9 @@ func (w *Conn) begin(ctx context.Context, proc uint64) (uint64, error) {
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, context.Cause(ctx)
+	}
+	if w.quickOn(ctx) {
+		return 0, ErrQuickCallback
 	}
 	return w.idx.take(proc)
 }
@@ -343,6 +377,9 @@ func (w *Conn) errOr(err error) error {
 // ErrNoExtensions if the peer did not announce the extensions, with a
 // WireError if the wire ends first, or with ctx's error.
 func (w *Conn) Ping(ctx context.Context) (time.Duration, error) {
+	if w.quickOn(ctx) {
+		return 0, ErrQuickCallback
+	}
 	if !w.peerExt.Load() {
 		select {
 		case <-w.heard:
