@@ -210,7 +210,9 @@ func (a *inboundActor) frame(ctx actor.Context, f *wire.Frame) {
 		}
 		a.accumulate(c, f.Payload, last)
 	case inOverLimit:
-		// Dropped: the call is answered with ErrLimit at its end.
+		// Dropped, its credit given back so that the caller's Send does
+		// not wait for it: the call is answered with ErrLimit at its end.
+		a.grantPiece(c, len(f.Payload), last)
 	case inRunning:
 		if c.in != nil {
 			c.in.add(f.Payload, last)
@@ -257,17 +259,21 @@ func (a *inboundActor) accumulate(c *inCall, piece []byte, last bool) {
 	if p.size += len(piece); p.size > a.w.limits.MaxCallArgs {
 		c.args = nil
 		c.move(inReceiving, inOverLimit)
-		return
-	}
-	if c.args == nil {
+	} else if c.args == nil {
 		c.args = piece // the parser's private copy: no need for another
 	} else {
 		c.args = append(c.args, piece...)
 	}
-	if !last && a.w.peerExt.Load() {
-		// Accumulated arguments are bounded by the limit, not by the
-		// window: the caller gets its credit back as they arrive.
-		a.w.grant(wire.KindArgumentCredit, c.key, p.win.consumed(int64(len(piece))), false)
+	// Accumulated arguments are bounded by the limit, not by the window:
+	// the caller gets its credit back as they arrive.
+	a.grantPiece(c, len(piece), last)
+}
+
+// grantPiece gives the caller back the argument credit of a piece of n
+// bytes that the call took (or dropped), unless it was the last.
+func (a *inboundActor) grantPiece(c *inCall, n int, last bool) {
+	if !last && c.pieces != nil && a.w.peerExt.Load() {
+		a.w.grant(wire.KindArgumentCredit, c.key, c.pieces.win.consumed(int64(n)), false)
 	}
 }
 

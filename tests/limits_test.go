@@ -61,6 +61,37 @@ func TestArgumentLimit(t *testing.T) {
 	}
 }
 
+// TestArgumentsInPiecesOverTheLimitDoNotHang: arguments sent in pieces
+// that pass MaxCallArgs are dropped by the callee, which still gives their
+// credit back, so the caller's Sends go through and the call is answered
+// with ErrLimit at its end. (The callee used to stop granting credit, and
+// the caller's Send waited forever for it.)
+func TestArgumentsInPiecesOverTheLimitDoNotHang(t *testing.T) {
+	a := newInterface(t)
+	b := newInterface(t, ipfi.WithLimits(ipfi.Limits{MaxCallArgs: 100 << 10}))
+	must(t, b.Register(1, procedures.Raw(func(_ context.Context, args []byte) ([]byte, error) {
+		return []byte{0xc0}, nil
+	})))
+	wa, _ := connect(t, tcp, a, b)
+	ctx := bounded(t, 10*time.Second)
+	s, err := wa.Open(ctx, 1)
+	must(t, err)
+	defer s.Close()
+	piece := repeat(0xc0, 32<<10) // 32 KiB of MessagePack nils
+	for i := range 16 {           // 512 KiB in all, five times the limit
+		if err := s.SendRaw(piece); err != nil {
+			t.Fatalf("Send of piece %d: %v (want the pieces over the limit to be taken and dropped)", i, err)
+		}
+	}
+	must(t, s.CloseSend())
+	if err := s.Recv(nil); !errors.Is(err, ipfi.ErrLimit) {
+		t.Fatalf("Recv = %v, want ErrLimit", err)
+	}
+	if n, err := ipfi.Call[any](ctx, wa, 1); err != nil || n != nil {
+		t.Fatalf("next call: %v, %v", n, err)
+	}
+}
+
 // TestOpenCallLimit: calls beyond MaxOpenCalls are answered with an error at
 // once, while the open ones go on.
 func TestOpenCallLimit(t *testing.T) {
