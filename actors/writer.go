@@ -65,7 +65,28 @@ func newWriter(w io.Writer, g *goroutines, onError func(error)) *writer {
 // frame appends one Call or Response frame. If block is true and no write is
 // in progress, frame writes it (and anything else pending) before returning;
 // otherwise it returns at once. It returns the writer's sticky error.
+//
+// A payload larger than maxFramePayload goes as several frames: pieces of
+// maxFramePayload bytes with terminator None, then the rest with t (the
+// receiver appends None pieces to the value they begin).
 func (w *writer) frame(k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte, block bool) error {
+	for len(payload) > maxFramePayload {
+		if err := w.frame1(k, wire.TermNone, proc, call, payload[:maxFramePayload], block); err != nil {
+			return err
+		}
+		payload = payload[maxFramePayload:]
+	}
+	return w.frame1(k, t, proc, call, payload, block)
+}
+
+// maxFramePayload is the largest payload this side writes in one frame: a
+// larger argument or value is split into pieces (terminator None), so that
+// no frame goes over a peer's frame limit (Limits.MaxFrame, 16 MiB by
+// default) and one large value cannot end a wire.
+const maxFramePayload = 1 << 20
+
+// frame1 is frame for a payload of at most maxFramePayload bytes.
+func (w *writer) frame1(k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte, block bool) error {
 	w.mu.Lock()
 	if w.err != nil {
 		err := w.err
@@ -94,7 +115,20 @@ const directPayload = maxRetained
 // a fast producer's frames go out many per write. It returns once the
 // frame is queued, waiting first while more than highWater bytes are queued
 // (or until ctx ends), or once it has written.
+//
+// A payload larger than maxFramePayload goes in pieces, as with frame.
 func (w *writer) queue(ctx context.Context, k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte) error {
+	for len(payload) > maxFramePayload {
+		if err := w.queue1(ctx, k, wire.TermNone, proc, call, payload[:maxFramePayload]); err != nil {
+			return err
+		}
+		payload = payload[maxFramePayload:]
+	}
+	return w.queue1(ctx, k, t, proc, call, payload)
+}
+
+// queue1 is queue for a payload of at most maxFramePayload bytes.
+func (w *writer) queue1(ctx context.Context, k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte) error {
 	w.mu.Lock()
 	for w.err == nil && len(w.pending) >= highWater {
 		if w.room == nil {

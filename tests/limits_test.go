@@ -92,6 +92,44 @@ func TestArgumentsInPiecesOverTheLimitDoNotHang(t *testing.T) {
 	}
 }
 
+// TestLargeArgumentsGoInPieces: an argument larger than the peer's frame
+// limit goes as several frames, so it reaches a callee whose argument
+// limit allows it (it used to end the wire, its frame over MaxFrame), and
+// one over the callee's argument limit is answered with ErrLimit (an empty
+// response to a plain caller) while the wire goes on.
+func TestLargeArgumentsGoInPieces(t *testing.T) {
+	a := newInterface(t)
+	b := newInterface(t, ipfi.WithLimits(ipfi.Limits{MaxCallArgs: 32 << 20})) // MaxFrame stays 16 MiB
+	must(t, b.Register(1, procedures.Func1(func(_ context.Context, p []byte) (int, error) { return len(p), nil })))
+	must(t, b.Register(2, procedures.Func1(func(_ context.Context, n int) ([]byte, error) { return make([]byte, n), nil })))
+	wa, wb := connect(t, tcp, a, b)
+	ctx := bounded(t, 30*time.Second)
+	if n, err := ipfi.Call[int](ctx, wa, 1, make([]byte, 20<<20)); err != nil || n != 20<<20 {
+		t.Fatalf("20 MiB argument, frame limit 16 MiB, argument limit 32 MiB: %v, %v", n, err)
+	}
+	if got, err := ipfi.Call[[]byte](ctx, wa, 2, 20<<20); err != nil || len(got) != 20<<20 {
+		t.Fatalf("20 MiB result over a 16 MiB frame limit: %d bytes, %v", len(got), err)
+	}
+	if _, err := ipfi.Call[int](ctx, wa, 1, make([]byte, 40<<20)); !errors.Is(err, ipfi.ErrLimit) {
+		t.Fatalf("40 MiB argument over a 32 MiB argument limit: %v, want ErrLimit", err)
+	}
+	if n, err := ipfi.Call[int](ctx, wa, 1, []byte("ok")); err != nil || n != 2 || wa.Err() != nil || wb.Err() != nil {
+		t.Fatalf("the wire after it: %v, %v (wire ends: %v, %v)", n, err, wa.Err(), wb.Err())
+	}
+
+	ca, cb := tcpPair(t)
+	wp, err := newInterface(t).ConnectConn(ca, ipfi.Plain())
+	must(t, err)
+	_, err = b.ConnectConn(cb)
+	must(t, err)
+	if _, err := ipfi.Call[int](ctx, wp, 1, make([]byte, 40<<20)); !errors.Is(err, ipfi.ErrRemote) {
+		t.Fatalf("40 MiB argument from a plain caller: %v, want ErrRemote", err)
+	}
+	if n, err := ipfi.Call[int](ctx, wp, 1, []byte("ok")); err != nil || n != 2 {
+		t.Fatalf("the plain wire after it: %v, %v", n, err)
+	}
+}
+
 // TestOpenCallLimit: calls beyond MaxOpenCalls are answered with an error at
 // once, while the open ones go on.
 func TestOpenCallLimit(t *testing.T) {
