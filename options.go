@@ -55,7 +55,9 @@ type Limits struct {
 	// MaxFrame is the largest payload, in bytes, one frame from the peer
 	// may declare; a larger one ends the wire as malformed
 	// (wire.ErrFrameTooLarge) before any memory is spent on it.
-	// Default 16 MiB (wire.DefaultMaxPayload).
+	// Default 16 MiB (wire.DefaultMaxPayload). This side writes no frame
+	// over 1 MiB: larger arguments and values go in pieces, which the
+	// argument limit (MaxCallArgs) bounds instead.
 	MaxFrame int
 	// MaxCallArgs is the most argument bytes one call from the peer may
 	// accumulate across its pieces; a call over it is answered with an
