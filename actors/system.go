@@ -114,7 +114,7 @@ func (s *System) callFailed(f supervision.Failure) {
 // Connect makes a wire over r and w, under the interface root. If c is not
 // nil it is closed when the wire ends (closing it must unblock r's Read).
 func (s *System) Connect(r io.Reader, wr io.Writer, c io.Closer, opt WireOptions) (*Conn, error) {
-	w := newWire(s, r, wr, c, opt)
+	w := newConn(s, r, wr, c, opt)
 	if opt.Bind != nil {
 		opt.Bind(w)
 	}

@@ -79,7 +79,7 @@ func (w *Conn) quickOn(ctx context.Context) bool {
 	return q == w
 }
 
-func newWire(s *System, r io.Reader, wr io.Writer, c io.Closer, opt WireOptions) *Conn {
+func newConn(s *System, r io.Reader, wr io.Writer, c io.Closer, opt WireOptions) *Conn {
 	w := &Conn{
 		sys:        s,
 		r:          r,
