@@ -15,10 +15,15 @@ const DefaultMaxPayload = 16 << 20
 const keepBufferCap = 64 << 10
 
 // eagerBufferCap is the largest split payload for which a Decoder allocates
-// the declared length as soon as the first payload bytes arrive (one
-// allocation for a frame that arrives in a few reads); a larger payload's
-// buffer grows with the bytes that arrive.
-const eagerBufferCap = 128 << 10
+// the declared length at once, as soon as a share (1/eagerShare) of it has
+// arrived: one allocation for a frame that arrives in a few reads, while a
+// peer that declares much and sends a few bytes makes the decoder hold no
+// more than eagerShare times what it sent. A larger payload's buffer grows
+// with the bytes that arrive.
+const (
+	eagerBufferCap = 128 << 10
+	eagerShare     = 8
+)
 
 // minBufferCap is the smallest payload buffer a Decoder allocates.
 const minBufferCap = 512
@@ -349,14 +354,15 @@ func (d *Decoder) startBody(f Frame, hlen, n int) {
 // the declared length.
 func (d *Decoder) appendBody(b []byte) {
 	if need := len(d.buf) + len(b); need > cap(d.buf) {
-		// A payload of up to eagerBufferCap gets its declared length at
-		// once; a larger one twice what has arrived, never past the
+		// A payload of up to eagerBufferCap gets its declared length
+		// once an eighth of it has arrived; before, and for a larger
+		// one, twice what has arrived, never past the
 		// declared length. A frame that arrives in a few large reads is
 		// assembled in one or two allocations, and a peer that declares
 		// much and sends little makes the decoder hold at most twice what
 		// it sent.
 		c := min(max(2*cap(d.buf), 2*need, minBufferCap), d.n)
-		if d.n <= eagerBufferCap {
+		if d.n <= eagerBufferCap && need >= d.n/eagerShare {
 			c = d.n
 		}
 		nb := make([]byte, len(d.buf), c)

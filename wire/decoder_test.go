@@ -238,3 +238,25 @@ func TestFeedRunsTakesRepeatedHeaders(t *testing.T) {
 		}
 	}
 }
+
+// TestDeclaredLengthIsNotTrusted: a frame that declares a payload the
+// decoder would allocate at once (up to eagerBufferCap) and sends a few
+// bytes of it makes the decoder hold no more than a small buffer; the
+// declared length is allocated once an eighth of it has arrived.
+func TestDeclaredLengthIsNotTrusted(t *testing.T) {
+	d := NewDecoder(0)
+	hdr := AppendHeader(nil, KindCall, TermComplete, 1, 0, eagerBufferCap)
+	emit := func(Frame) error { t.Fatal("a frame was emitted before its payload arrived"); return nil }
+	if err := d.Feed(append(hdr, make([]byte, 15)...), emit); err != nil {
+		t.Fatal(err)
+	}
+	if c := cap(d.buf); c > minBufferCap {
+		t.Fatalf("after 15 bytes of a %d-byte payload the decoder holds %d bytes, want at most %d", eagerBufferCap, c, minBufferCap)
+	}
+	if err := d.Feed(make([]byte, eagerBufferCap/8), emit); err != nil {
+		t.Fatal(err)
+	}
+	if c := cap(d.buf); c != eagerBufferCap {
+		t.Fatalf("after an eighth of the payload the buffer is %d bytes, want the declared %d", c, eagerBufferCap)
+	}
+}
