@@ -54,6 +54,19 @@ var (
 	// ErrNoWire: a call was made on a nil *Wire, such as what WireFrom
 	// returns outside a procedure.
 	ErrNoWire = errors.New("ipfi: no wire (WireFrom outside a procedure?)")
+	// ErrKeepaliveTimeout: the wire's cause when its peer sent nothing
+	// for Timeouts.KeepaliveTimeout after a keepalive ping (a frozen peer
+	// or path).
+	ErrKeepaliveTimeout = actors.ErrKeepaliveTimeout
+	// ErrWriteTimeout: the wire's cause when writing to its peer made no
+	// progress for Timeouts.Write (a peer that stopped reading).
+	ErrWriteTimeout = actors.ErrWriteTimeout
+	// ErrHandshakeTimeout: the wire's cause when a peer that connected to
+	// Serve sent nothing within Timeouts.Handshake.
+	ErrHandshakeTimeout = actors.ErrHandshakeTimeout
+	// ErrIdleTimeout: the wire's cause when a wire accepted by Serve had
+	// no open call and received no message for Timeouts.Idle.
+	ErrIdleTimeout = actors.ErrIdleTimeout
 	// ErrQuickCallback: a procedures.Quick procedure called its own wire,
 	// whose reader is the goroutine running it: waiting for the answer
 	// would stop the wire.

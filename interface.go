@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"sync"
 	"time"
@@ -16,7 +17,8 @@ import (
 // wires it has to other programs. One interface serves any number of wires;
 // its methods are safe for concurrent use.
 type Interface struct {
-	sys *actors.System
+	sys    *actors.System
+	logger *slog.Logger // nil: nothing is logged
 
 	mu      sync.Mutex
 	closing chan struct{}
@@ -37,7 +39,7 @@ func New(opts ...Option) (*Interface, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	return &Interface{sys: actors.NewSystem(c.actorsConfig()), closing: make(chan struct{})}, nil
+	return &Interface{sys: actors.NewSystem(c.actorsConfig()), logger: c.logger, closing: make(chan struct{})}, nil
 }
 
 // Register makes p callable by peers at index idx, on every wire, present
@@ -91,6 +93,7 @@ func (i *Interface) connect(r io.Reader, w io.Writer, c io.Closer, opts []WireOp
 	o := actors.WireOptions{
 		CalleeOnly: wc.calleeOnly,
 		Plain:      wc.plain,
+		Accepted:   wc.accepted,
 		Owner:      pub,
 		Bind:       func(aw *actors.Conn) { pub.w = aw },
 	}
@@ -123,7 +126,12 @@ func (i *Interface) Dial(ctx context.Context, network, addr string, opts ...Wire
 // to 1 s while the errors last, as net/http's Server does. It closes l
 // before returning. Wires already made stay up: close them, or the
 // interface.
+//
+// Its wires are Accepted: the interface's handshake and idle timeouts
+// apply to them. A connection beyond Limits.MaxWires is closed as soon as
+// it is accepted (and logged, with WithLogger).
 func (i *Interface) Serve(ctx context.Context, l net.Listener, opts ...WireOption) error {
+	opts = append(opts[:len(opts):len(opts)], Accepted())
 	i.mu.Lock()
 	if i.closed {
 		i.mu.Unlock()
@@ -179,6 +187,9 @@ func (i *Interface) Serve(ctx context.Context, l net.Listener, opts ...WireOptio
 			_ = c.Close()
 			if errors.Is(err, ErrClosed) {
 				return err
+			}
+			if i.logger != nil {
+				i.logger.Warn("ipfi: connection refused", "remote", c.RemoteAddr().String(), "err", err)
 			}
 		}
 	}

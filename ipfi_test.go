@@ -299,6 +299,12 @@ func TestInvalidOptions(t *testing.T) {
 		{"MaxFrame", ipfi.WithLimits(ipfi.Limits{MaxFrame: -1})},
 		{"MaxCallArgs", ipfi.WithLimits(ipfi.Limits{MaxCallArgs: -1})},
 		{"MaxOpenCalls", ipfi.WithLimits(ipfi.Limits{MaxOpenCalls: -1})},
+		{"MaxWireArgs", ipfi.WithLimits(ipfi.Limits{MaxWireArgs: -1})},
+		{"MaxOpenStreams", ipfi.WithLimits(ipfi.Limits{MaxOpenStreams: -1})},
+		{"MaxCalls", ipfi.WithLimits(ipfi.Limits{MaxCalls: -1})},
+		{"MaxWires", ipfi.WithLimits(ipfi.Limits{MaxWires: -1})},
+		{"MaxWriteQueue", ipfi.WithLimits(ipfi.Limits{MaxWriteQueue: -1})},
+		{"MaxCollected", ipfi.WithLimits(ipfi.Limits{MaxCollected: -1})},
 		{"close grace", ipfi.WithCloseGrace(-time.Second)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -325,9 +331,24 @@ func TestInvalidOptions(t *testing.T) {
 
 // TestDefaultLimits pins the defaults the Limits fields document.
 func TestDefaultLimits(t *testing.T) {
-	want := ipfi.Limits{MaxFrame: 16 << 20, MaxCallArgs: 16 << 20, MaxOpenCalls: 100_000}
+	want := ipfi.Limits{
+		MaxFrame: 16 << 20, MaxCallArgs: 16 << 20, MaxWireArgs: 32 << 20,
+		MaxOpenCalls: 1_000, MaxOpenStreams: 256, MaxCalls: 10_000, MaxWires: 10_000,
+		MaxWriteQueue: 4 << 20, MaxCollected: 64 << 20,
+	}
 	if got := ipfi.DefaultLimits(); got != want {
 		t.Fatalf("DefaultLimits() = %+v, want %+v", got, want)
+	}
+}
+
+// TestDefaultTimeouts pins the defaults the Timeouts fields document.
+func TestDefaultTimeouts(t *testing.T) {
+	want := ipfi.Timeouts{
+		KeepaliveInterval: 30 * time.Second, KeepaliveTimeout: 20 * time.Second,
+		Write: 10 * time.Second, Handshake: 10 * time.Second, Idle: 2 * time.Minute,
+	}
+	if got := ipfi.DefaultTimeouts(); got != want {
+		t.Fatalf("DefaultTimeouts() = %+v, want %+v", got, want)
 	}
 }
 

@@ -15,6 +15,7 @@ type Option func(*config)
 // its default.
 type config struct {
 	limits     Limits
+	timeouts   Timeouts
 	logger     *slog.Logger
 	closeGrace time.Duration
 }
@@ -27,7 +28,13 @@ func (c *config) validate() error {
 	}{
 		{"MaxFrame", c.limits.MaxFrame},
 		{"MaxCallArgs", c.limits.MaxCallArgs},
+		{"MaxWireArgs", c.limits.MaxWireArgs},
 		{"MaxOpenCalls", c.limits.MaxOpenCalls},
+		{"MaxOpenStreams", c.limits.MaxOpenStreams},
+		{"MaxCalls", c.limits.MaxCalls},
+		{"MaxWires", c.limits.MaxWires},
+		{"MaxWriteQueue", c.limits.MaxWriteQueue},
+		{"MaxCollected", c.limits.MaxCollected},
 	} {
 		if f.v < 0 {
 			return fmt.Errorf("%w: Limits.%s is %d, want 0 (the default) or more", ErrInvalidOption, f.name, f.v)
@@ -43,14 +50,21 @@ func (c *config) validate() error {
 func (c *config) actorsConfig() actors.Config {
 	return actors.Config{
 		Limits:     actors.Limits(c.limits),
+		Timeouts:   actors.Timeouts(c.timeouts),
 		Logger:     c.logger,
 		CloseGrace: c.closeGrace,
 	}
 }
 
-// Limits bound what one peer can make an interface hold. A zero field
-// means its default (the value in DefaultLimits); a negative one makes New
-// return an error matching ErrInvalidOption.
+// Limits bound what one peer, and all of them together, can make an
+// interface hold. A zero field means its default (the value in
+// DefaultLimits); a negative one makes New return an error matching
+// ErrInvalidOption. SECURITY.md tabulates them with what each costs.
+//
+// The defaults keep what one connection can make the process hold to tens
+// of MiB: its frame in progress (MaxFrame), its arguments (MaxWireArgs),
+// what is queued for it (MaxWriteQueue), its open calls (MaxOpenCalls
+// procedures running, with their goroutines).
 type Limits struct {
 	// MaxFrame is the largest payload, in bytes, one frame from the peer
 	// may declare; a larger one ends the wire as malformed
@@ -64,10 +78,42 @@ type Limits struct {
 	// error (a *RemoteError matching ErrLimit, for a peer with the
 	// extensions) and the wire goes on. Default 16 MiB.
 	MaxCallArgs int
+	// MaxWireArgs is the most argument bytes the peer's calls on one wire
+	// may hold together while they arrive in pieces (or wait, unread, for
+	// a bidirectional procedure); a call whose piece would pass it is
+	// answered with an error as for MaxCallArgs. Default 32 MiB.
+	MaxWireArgs int
 	// MaxOpenCalls is the most calls from the peer one wire may have open
 	// at once; a call over it is answered at once with an error (as for
-	// MaxCallArgs) and the wire goes on. Default 100,000.
+	// MaxCallArgs) and the wire goes on. Default 1,000.
 	MaxOpenCalls int
+	// MaxOpenStreams is the most calls from the peer to streaming
+	// procedures (Sequence, Bidi, RawStream) one wire may have open at
+	// once; a call over it is answered with an error as for MaxOpenCalls.
+	// Default 256.
+	MaxOpenStreams int
+	// MaxCalls is the most calls from all peers the interface may have
+	// open at once (procedures running, and their goroutines); a call over
+	// it is answered with an error as for MaxOpenCalls. Default 10,000.
+	MaxCalls int
+	// MaxWires is the most wires the interface may have at once: Connect
+	// beyond it returns an error matching ErrLimit, and Serve closes the
+	// connections it accepts beyond it. Default 10,000.
+	MaxWires int
+	// MaxWriteQueue is the most bytes a wire holds for its peer waiting to
+	// be written (answers, errors, pongs, credit and stream values alike).
+	// While it is full the wire reads nothing more from that peer and
+	// callers that write wait (or return at their context's end); a peer
+	// that never reads again ends the wire after Timeouts.Write.
+	// Default 4 MiB.
+	MaxWriteQueue int
+	// MaxCollected is the most response bytes this side's calls on one
+	// wire may hold together while their responses arrive, for calls that
+	// take the response whole (Call, Start then Wait, CallRaw): a call
+	// whose response would pass it fails with an error matching ErrLimit
+	// and is cancelled at the callee. Streams read value by value are
+	// bounded by flow control instead. Default 64 MiB.
+	MaxCollected int
 }
 
 // DefaultLimits returns the limits an interface enforces unless WithLimits
@@ -78,6 +124,48 @@ func DefaultLimits() Limits { return Limits(actors.DefaultLimits()) }
 // zero field keeps its default; a negative one is an invalid option.
 // Default: DefaultLimits(). Of several WithLimits, the last counts.
 func WithLimits(l Limits) Option { return func(c *config) { c.limits = l } }
+
+// Timeouts bound how long a wire waits on its peer. A zero field means its
+// default (the value in DefaultTimeouts); a negative one turns that timeout
+// off. Each ends the wire with a cause of its own, which Wire.Err returns
+// and every call on the wire carries in its *WireError; each is noticed
+// within half of its length after it passes (a wire has one timer, which
+// ticks every half of its shortest timeout).
+type Timeouts struct {
+	// KeepaliveInterval is how long a wire whose peer speaks the
+	// extensions may receive nothing before it pings the peer. A peer
+	// without them (the Rust crate) is never pinged: only Idle applies to
+	// it. Default 30s.
+	KeepaliveInterval time.Duration
+	// KeepaliveTimeout is how long the peer has, after such a ping, to
+	// send anything (its pong, or anything else) before the wire ends with
+	// ErrKeepaliveTimeout: a frozen peer or path. Default 20s.
+	KeepaliveTimeout time.Duration
+	// Write is how long a write to the transport may make no progress
+	// before the wire ends with ErrWriteTimeout (a peer that stopped
+	// reading). Default 10s.
+	Write time.Duration
+	// Handshake is how long a wire accepted by Serve (or made with the
+	// Accepted option) may wait for the peer's first byte before it ends
+	// with ErrHandshakeTimeout. Default 10s.
+	Handshake time.Duration
+	// Idle is how long a wire accepted by Serve (or made with the Accepted
+	// option) may have no call open, either way, and receive no message
+	// (pongs to keepalive pings do not count) before it is closed with
+	// ErrIdleTimeout (the peer is sent a Termination message). It is also
+	// what ends a wire whose peer sends a message a byte at a time, too
+	// slowly to finish any. Default 2m.
+	Idle time.Duration
+}
+
+// DefaultTimeouts returns the timeouts an interface enforces unless
+// WithTimeouts says otherwise: every field set to its default.
+func DefaultTimeouts() Timeouts { return Timeouts(actors.DefaultTimeouts()) }
+
+// WithTimeouts sets the timeouts of every wire of the interface. A zero
+// field keeps its default; a negative one turns that timeout off.
+// Default: DefaultTimeouts(). Of several WithTimeouts, the last counts.
+func WithTimeouts(t Timeouts) Option { return func(c *config) { c.timeouts = t } }
 
 // WithLogger sends the interface's logs (wire and call failures, the actor
 // system's own lines) to l. Default (or nil): nothing is logged.
@@ -95,7 +183,14 @@ type WireOption func(*wireConfig)
 type wireConfig struct {
 	calleeOnly bool
 	plain      bool
+	accepted   bool
 }
+
+// Accepted marks a wire as accepted from a listener, as Serve's wires are:
+// the interface's Timeouts.Handshake and Timeouts.Idle apply to it. For a
+// server that runs its own accept loop. Default: a wire made with Connect
+// waits on its peer as long as the keepalive says it is alive.
+func Accepted() WireOption { return func(c *wireConfig) { c.accepted = true } }
 
 // CalleeOnly makes a wire that serves the peer's calls but makes none (its
 // Call methods return ErrCalleeOnly) and ignores Response messages: the Rust

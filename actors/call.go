@@ -185,7 +185,7 @@ func (c *Call) tellCancelled() {
 		s.state = sendClosed
 		if !ext {
 			if open {
-				_ = c.w.out.frame(wire.KindCall, wire.TermComplete, c.key.proc, c.key.call, nil, true)
+				_ = c.w.out.frame(context.Background(), wire.KindCall, wire.TermComplete, c.key.proc, c.key.call, nil)
 			}
 			return
 		}

@@ -49,6 +49,18 @@ var (
 	// ErrSendClosed is returned by a Send after CloseSend or after the call
 	// ended.
 	ErrSendClosed = errors.New("ipfi: call's arguments already ended")
+	// ErrKeepaliveTimeout is the cause of a wire whose peer sent nothing
+	// for Timeouts.KeepaliveTimeout after a keepalive ping.
+	ErrKeepaliveTimeout = errors.New("ipfi: keepalive timeout: the peer stopped answering")
+	// ErrWriteTimeout is the cause of a wire whose writes made no progress
+	// for Timeouts.Write (a peer that stopped reading).
+	ErrWriteTimeout = errors.New("ipfi: write timeout: the peer stopped reading")
+	// ErrHandshakeTimeout is the cause of a wire accepted by Serve whose
+	// peer sent nothing within Timeouts.Handshake.
+	ErrHandshakeTimeout = errors.New("ipfi: handshake timeout: the peer sent nothing")
+	// ErrIdleTimeout is the cause of a wire accepted by Serve that had no
+	// open call and received no message for Timeouts.Idle.
+	ErrIdleTimeout = errors.New("ipfi: idle timeout")
 	// ErrQuickCallback is returned by a call or Ping that a quick procedure
 	// makes on its own wire: the goroutine running it is the wire's reader,
 	// so the answer could never be read.

@@ -12,10 +12,10 @@ import (
 // execute invokes the call's procedure with its arguments and answers the
 // call. It returns a *ProcedureFailure if the procedure panicked (the
 // caller is answered with an error all the same). It runs on a worker
-// goroutine of the wire, or inside the call actor's Receive for a quick
-// procedure, whose answer is appended without blocking.
-func (c *inCall) execute(ctx context.Context, args []byte) (failure *ProcedureFailure) {
-	block := !c.proc.IsQuick()
+// goroutine of the wire (block is true), or inside the call actor's
+// Receive for a quick procedure, whose answer is appended without blocking
+// (block is false).
+func (c *inCall) execute(ctx context.Context, args []byte, block bool) (failure *ProcedureFailure) {
 	defer func() {
 		if r := recover(); r != nil {
 			pf := &ProcedureFailure{Procedure: c.key.proc, Call: c.key.call, Panic: r, Stack: debug.Stack()}

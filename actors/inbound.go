@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -19,8 +20,8 @@ const (
 	// inReceiving: argument pieces are accumulated (and granted back as
 	// they arrive) until the Complete piece starts the procedure.
 	inReceiving inState = iota
-	// inOverLimit: the pieces passed Limits.MaxCallArgs: they are dropped,
-	// and the Complete piece is answered with ErrLimit.
+	// inOverLimit: the pieces passed Limits.MaxCallArgs or MaxWireArgs:
+	// they are dropped, and the Complete piece is answered with ErrLimit.
 	inOverLimit
 	// inRunning: the procedure runs. A bidirectional one started at the
 	// first piece and takes the later ones as they arrive.
@@ -63,6 +64,7 @@ type inCall struct {
 	// The inbound actor's, while it holds the call.
 	args   []byte                  // the arguments so far (a procedure that takes them whole)
 	pieces *pieces                 // accounting of arguments sent in several pieces
+	over   error                   // which limit the pieces passed (inOverLimit)
 	in     *input                  // a bidirectional procedure's arguments
 	cancel context.CancelCauseFunc // cancels the procedure's context
 
@@ -104,22 +106,30 @@ func (c *inCall) answer(payload []byte, err error, block bool) error {
 		}
 	}
 	w := c.w
+	var ctx context.Context // nil: inside a Receive, never blocks
+	if block {
+		ctx = context.Background() // the wire's end ends the wait
+	}
 	if err == nil {
-		return w.out.frame(wire.KindResponse, wire.TermComplete, c.key.proc, c.key.call, payload, block)
+		return w.out.frame(ctx, wire.KindResponse, wire.TermComplete, c.key.proc, c.key.call, payload)
 	}
 	if w.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, ErrWireTerminated)) {
 		return nil
 	}
 	if !w.peerExt.Load() {
-		return w.out.frame(wire.KindResponse, wire.TermComplete, c.key.proc, c.key.call, nil, block)
+		return w.out.frame(ctx, wire.KindResponse, wire.TermComplete, c.key.proc, c.key.call, nil)
 	}
 	code := errorCode(err)
 	msg := err.Error()
-	if code == wire.CodeCancelled {
+	switch code {
+	case wire.CodeCancelled:
 		msg = ""
+	case wire.CodeLimit:
+		// The code says it: the message says which limit.
+		msg = strings.TrimPrefix(msg, ErrLimit.Error()+": ")
 	}
 	var b [wire.MaxHeaderLen + 10 + wire.MaxErrorMessage]byte
-	return w.out.raw(wire.AppendError(b[:0], c.key.proc, c.key.call, code, msg), block)
+	return w.out.raw(ctx, wire.AppendError(b[:0], c.key.proc, c.key.call, code, msg))
 }
 
 // stop cancels the procedure's context with cause and closes its input.
@@ -226,14 +236,13 @@ func (a *inboundActor) frame(ctx actor.Context, f *wire.Frame) {
 	}
 	switch {
 	case c.loadState() == inOverLimit:
-		_ = c.answer(nil, ErrLimit, false)
-		a.release(ctx)
+		a.refuse(ctx, c.over)
 	case !c.known:
-		_ = c.answer(nil, procedures.ErrUnknown, false)
-		a.release(ctx)
+		a.refuse(ctx, procedures.ErrUnknown)
 	default:
 		args := c.args
 		c.args = nil
+		c.unholdArgs() // the procedure has them now
 		a.start(ctx, args)
 	}
 }
@@ -242,7 +251,16 @@ func (a *inboundActor) frame(ctx actor.Context, f *wire.Frame) {
 // procedure that takes them whole (a call in one piece needs none).
 type pieces struct {
 	size int        // argument bytes received so far
+	held int        // of them, those counted in the wire's (Limits.MaxWireArgs)
 	win  recvWindow // argument credit, granted back as pieces arrive
+}
+
+// unholdArgs uncounts the call's arguments from the wire's.
+func (c *inCall) unholdArgs() {
+	if p := c.pieces; p != nil && p.held > 0 {
+		c.w.argBytes.Add(-int64(p.held))
+		p.held = 0
+	}
 }
 
 // accumulate adds a piece of the arguments of a procedure that takes them
@@ -256,12 +274,17 @@ func (a *inboundActor) accumulate(c *inCall, piece []byte, last bool) {
 		c.pieces = &pieces{win: fixedWindow()}
 	}
 	p := c.pieces
-	if p.size += len(piece); p.size > a.w.limits.MaxCallArgs {
-		c.args = nil
-		c.move(inReceiving, inOverLimit)
-	} else if c.args == nil {
+	p.size += len(piece)
+	switch {
+	case p.size > a.w.limits.MaxCallArgs:
+		a.overLimit(c, fmt.Errorf("%w: more than %d bytes of arguments (MaxCallArgs)", ErrLimit, a.w.limits.MaxCallArgs))
+	case !a.w.holdArgs(len(piece)):
+		a.overLimit(c, fmt.Errorf("%w: the wire holds %d bytes of arguments (MaxWireArgs)", ErrLimit, a.w.limits.MaxWireArgs))
+	case c.args == nil:
+		p.held += len(piece)
 		c.args = piece // the parser's private copy: no need for another
-	} else {
+	default:
+		p.held += len(piece)
 		c.args = append(c.args, piece...)
 	}
 	// Accumulated arguments are bounded by the limit, not by the window:
@@ -269,11 +292,20 @@ func (a *inboundActor) accumulate(c *inCall, piece []byte, last bool) {
 	a.grantPiece(c, len(piece), last)
 }
 
+// overLimit drops the arguments of a call whose pieces passed a limit and
+// moves it to inOverLimit; its Complete piece is answered with err.
+func (a *inboundActor) overLimit(c *inCall, err error) {
+	c.args = nil
+	c.unholdArgs()
+	c.over = err
+	c.move(inReceiving, inOverLimit)
+}
+
 // grantPiece gives the caller back the argument credit of a piece of n
 // bytes that the call took (or dropped), unless it was the last.
 func (a *inboundActor) grantPiece(c *inCall, n int, last bool) {
 	if !last && c.pieces != nil && a.w.peerExt.Load() {
-		a.w.grant(wire.KindArgumentCredit, c.key, c.pieces.win.consumed(int64(n)), false)
+		a.w.grant(nil, wire.KindArgumentCredit, c.key, c.pieces.win.consumed(int64(n)))
 	}
 }
 
@@ -282,8 +314,7 @@ func (a *inboundActor) cancel(ctx actor.Context) {
 	c := a.call
 	switch c.loadState() {
 	case inReceiving, inOverLimit:
-		_ = c.answer(nil, ErrCancelled, false)
-		a.release(ctx)
+		a.refuse(ctx, ErrCancelled)
 	case inRunning:
 		c.stop(ErrCancelled) // the procedure returns, and its goroutine answers
 	}
@@ -295,12 +326,12 @@ func (a *inboundActor) cancel(ctx actor.Context) {
 func (a *inboundActor) start(ctx actor.Context, args []byte) {
 	c := a.call
 	c.move(inReceiving, inRunning)
-	if c.proc.IsQuick() {
+	if c.proc.IsQuick() && !a.w.out.full() {
 		// Its answer is appended without blocking and written once the
 		// reader's chunk is done. Nothing can cancel it while it runs
 		// (this goroutine would read the cancel), so its context is the
 		// wire's.
-		if failure := c.execute(a.w.quickCtx, args); failure != nil {
+		if failure := c.execute(a.w.quickCtx, args, false); failure != nil {
 			panic(failure) // a supervision failure, as in procDoneMsg
 		}
 		a.release(ctx)
@@ -313,7 +344,28 @@ func (a *inboundActor) start(ctx actor.Context, args []byte) {
 	c.cancel = cancel
 	self, root := ctx.Self(), ctx.ActorSystem().Root
 	a.w.goWork(func() {
-		root.Send(self, procDoneMsg{failure: c.execute(pctx, args)})
+		root.Send(self, procDoneMsg{failure: c.execute(pctx, args, true)})
+	})
+}
+
+// refuse answers the current call with err without running its procedure
+// (an unknown procedure, arguments over a limit, a cancel before it ran)
+// and releases the actor. While the writer is full (the peer is not
+// reading) the answer is not added to it from here: a goroutine of the
+// wire waits for room to write it, and the call stays open, counted in
+// the open-call limits, until it has. See writer.
+func (a *inboundActor) refuse(ctx actor.Context, err error) {
+	c := a.call
+	if !a.w.out.full() {
+		_ = c.answer(nil, err, false)
+		a.release(ctx)
+		return
+	}
+	c.state.Store(uint32(inRunning)) // its answer is on the way: a cancel changes nothing
+	self, root := ctx.Self(), ctx.ActorSystem().Root
+	a.w.goWork(func() {
+		_ = c.answer(nil, err, true)
+		root.Send(self, procDoneMsg{})
 	})
 }
 
@@ -322,6 +374,7 @@ func (a *inboundActor) start(ctx actor.Context, args []byte) {
 func (a *inboundActor) release(ctx actor.Context) {
 	c := a.call
 	c.stop(ErrCancelled)
+	c.unholdArgs()
 	a.call = nil
 	ctx.Send(ctx.Parent(), inDone{c})
 }

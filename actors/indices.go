@@ -1,6 +1,9 @@
 package actors
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // maxRustCallIndex is the largest call index a peer without extensions
 // accepts: the Rust crate keeps call indices in u16.
@@ -15,6 +18,7 @@ type indices struct {
 	mu    sync.Mutex
 	max   uint64
 	procs map[uint64]*procIndices
+	n     atomic.Int64 // indices taken, over all procedures
 }
 
 type procIndices struct {
@@ -47,6 +51,7 @@ func (x *indices) take(proc uint64) (uint64, error) {
 		}
 		if _, busy := p.open[i]; !busy {
 			p.open[i] = struct{}{}
+			x.n.Add(1)
 			return i, nil
 		}
 	}
@@ -56,7 +61,10 @@ func (x *indices) take(proc uint64) (uint64, error) {
 func (x *indices) release(k callKey) {
 	x.mu.Lock()
 	if p := x.procs[k.proc]; p != nil {
-		delete(p.open, k.call)
+		if _, ok := p.open[k.call]; ok {
+			delete(p.open, k.call)
+			x.n.Add(-1)
+		}
 	}
 	x.mu.Unlock()
 }

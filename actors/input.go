@@ -35,10 +35,12 @@ func newInput(w *Conn, key callKey) *input {
 // caller's final piece.
 func (in *input) add(p []byte, last bool) {
 	in.mu.Lock()
-	if len(in.buf)+len(p) > in.w.limits.MaxCallArgs {
-		// Unread arguments over the limit: the procedure's next read fails.
-		in.closed = true
-	} else {
+	switch {
+	case in.closed:
+	case len(in.buf)+len(p) > in.w.limits.MaxCallArgs || !in.w.holdArgs(len(p)):
+		// Unread arguments over a limit: the procedure's next read fails.
+		in.closeLocked()
+	default:
 		in.buf = append(in.buf, p...)
 	}
 	in.eof = in.eof || last
@@ -49,9 +51,19 @@ func (in *input) add(p []byte, last bool) {
 // close makes the procedure's next read fail (call actor, as the call ends).
 func (in *input) close() {
 	in.mu.Lock()
-	in.closed = true
+	in.closeLocked()
 	in.mu.Unlock()
 	in.wake()
+}
+
+// closeLocked closes the input and drops its unread arguments, which no
+// longer count in the wire's (Limits.MaxWireArgs). Called with mu held.
+func (in *input) closeLocked() {
+	if !in.closed {
+		in.closed = true
+		in.w.argBytes.Add(-int64(len(in.buf)))
+		in.buf = nil
+	}
 }
 
 func (in *input) wake() {
@@ -72,12 +84,13 @@ func (in *input) next(ctx context.Context) ([]byte, error) {
 		case err == nil:
 			v := in.buf[:n:n]
 			in.buf = in.buf[n:]
+			in.w.argBytes.Add(-int64(n))
 			var grant int64
 			if !in.eof {
 				grant = in.win.consumed(int64(n))
 			}
 			in.mu.Unlock()
-			in.w.grant(wire.KindArgumentCredit, in.key, grant, true)
+			in.w.grant(ctx, wire.KindArgumentCredit, in.key, grant)
 			return v, nil
 		case !errors.Is(err, codec.ErrIncomplete):
 			in.mu.Unlock()

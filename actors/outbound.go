@@ -1,6 +1,8 @@
 package actors
 
 import (
+	"fmt"
+
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/ipfi-go/ipfi/wire"
 )
@@ -18,6 +20,7 @@ type outboundActor struct {
 	win     recvWindow // a collected response: credit granted as values arrive
 	values  int        // values of the current call so far
 	batch   [][]byte   // values of the message being handled, handed over together
+	held    int64      // bytes counted in the wire's collected responses (Limits.MaxCollected)
 }
 
 func (o *outboundActor) Receive(ctx actor.Context) {
@@ -67,6 +70,9 @@ func (o *outboundActor) frame(f *wire.Frame) {
 // response takes a Response frame.
 func (o *outboundActor) response(f *wire.Frame) {
 	if f.Terminator == wire.TermNone {
+		if !o.hold(len(f.Payload), true) {
+			return
+		}
 		o.partial = append(o.partial, f.Payload...)
 		o.received(len(f.Payload))
 		return
@@ -77,6 +83,9 @@ func (o *outboundActor) response(f *wire.Frame) {
 		o.partial = nil
 	}
 	if f.Terminator == wire.TermChunk {
+		if !o.hold(len(f.Payload), false) {
+			return
+		}
 		o.values++
 		o.batch = append(o.batch, value)
 		o.received(len(f.Payload))
@@ -111,6 +120,9 @@ func (o *outboundActor) emptyEnds() bool {
 // collected response takes its values one by one.
 func (o *outboundActor) run(it *item) {
 	vals, ends := it.Payload, it.ends
+	if !o.hold(len(vals), false) {
+		return
+	}
 	var start uint32
 	i := 0
 	if len(o.partial) > 0 {
@@ -133,6 +145,27 @@ func (o *outboundActor) run(it *item) {
 	o.received(len(vals))
 }
 
+// hold counts n more bytes of the call's response in the wire's collected
+// responses: those of a response collected whole, and the pieces of a
+// value (partial) of any response. If that passes Limits.MaxCollected the
+// call fails with ErrLimit, the callee is told it was cancelled, and hold
+// reports false.
+func (o *outboundActor) hold(n int, partial bool) bool {
+	if o.call.q.stream && !partial {
+		return true // flow control bounds what a stream's reader leaves unread
+	}
+	w := o.w
+	if w.collected.Add(int64(n)) <= int64(w.limits.MaxCollected) {
+		o.held += int64(n)
+		return true
+	}
+	w.collected.Add(-int64(n))
+	key := o.call.key
+	o.end(callFailed, fmt.Errorf("%w: the wire's calls hold %d bytes of responses (MaxCollected)", ErrLimit, w.limits.MaxCollected))
+	w.cancelCall(key)
+	return false
+}
+
 // received grants credit for n bytes of a collected response (the caller
 // takes the whole response at once, so arriving is consuming); a stream's
 // reader grants in Recv instead.
@@ -140,7 +173,7 @@ func (o *outboundActor) received(n int) {
 	if o.call.q.stream || !o.w.peerExt.Load() {
 		return
 	}
-	o.w.grant(wire.KindResponseCredit, o.call.key, o.win.consumed(int64(n)), false)
+	o.w.grant(nil, wire.KindResponseCredit, o.call.key, o.win.consumed(int64(n)))
 }
 
 // end finishes the call and makes the actor idle again. When the response
@@ -149,6 +182,9 @@ func (o *outboundActor) received(n int) {
 func (o *outboundActor) end(state callState, err error) {
 	o.flush()
 	call := o.call
+	if o.held > 0 {
+		o.w.collected.Add(-o.held)
+	}
 	*o = outboundActor{w: o.w, batch: o.batch}
 	call.finish(state, err)
 }

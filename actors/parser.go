@@ -107,6 +107,7 @@ func (p *parserActor) parse(data []byte, fm *framesMsg) error {
 		runItem  *item
 		endsFrom int
 	)
+	msgs := 0 // messages other than pongs (each value of a run counts once)
 	closeRun := func() {
 		if runItem == nil {
 			return
@@ -131,6 +132,9 @@ func (p *parserActor) parse(data []byte, fm *framesMsg) error {
 		}
 		if f.Kind.IsExtension() && !p.ext {
 			return nil // a stray byte from a peer without extensions: skipped
+		}
+		if f.Kind != wire.KindPong {
+			msgs++
 		}
 		from := -1
 		if len(f.Payload) > 0 && !p.dec.Keep() {
@@ -187,6 +191,9 @@ func (p *parserActor) parse(data []byte, fm *framesMsg) error {
 	}
 	err := p.dec.FeedRuns(data, emit, &r)
 	closeRun()
+	if msgs > 0 {
+		p.w.msgs.Add(uint64(msgs))
+	}
 	n := len(items)
 	for _, b := range blocks {
 		n += len(b)

@@ -7,7 +7,8 @@ import (
 )
 
 // Read buffer sizes: a wire starts small so that thousands of idle wires cost
-// little, and grows while reads keep filling the buffer.
+// little, grows while reads keep filling the buffer, and shrinks back while
+// they fill less than a quarter of it.
 const (
 	minReadBuf = 2 << 10
 	maxReadBuf = 64 << 10
@@ -38,6 +39,7 @@ func (r *readerActor) loop(root *actor.RootContext) {
 	for {
 		n, err := r.w.r.Read(msg.data[:cap(msg.data)])
 		if n > 0 {
+			r.w.reads.Add(1)
 			full := n == cap(msg.data)
 			msg.data = msg.data[:n]
 			msg.consumed.Store(false)
@@ -51,12 +53,18 @@ func (r *readerActor) loop(root *actor.RootContext) {
 			// consumed by the time Send returns; if the parser was busy on
 			// another goroutine it is still queued and its buffer is not ours.
 			size := cap(msg.data)
-			if full && size < maxReadBuf {
+			switch {
+			case full && size < maxReadBuf:
 				size *= 2
+			case n < size/4 && size > minReadBuf:
+				size /= 2
 			}
 			if !msg.consumed.Load() || size != cap(msg.data) {
 				msg = &chunkMsg{data: make([]byte, size)}
 			}
+			// While the writer holds far more than it may for the peer,
+			// read no more from it (see writer.waitRoom).
+			r.w.out.waitRoom()
 		}
 		if err != nil {
 			if err == io.EOF {

@@ -158,7 +158,7 @@ func (c *Call) Recv(ctx context.Context) ([]byte, error) {
 		// A value of the run Recv took: no lock.
 		v := q.run.take()
 		if q.owed += int64(len(v)); q.owed >= owedSettle || q.run.left() == 0 {
-			c.settle()
+			c.settle(ctx)
 		}
 		return v, nil
 	}
@@ -187,7 +187,7 @@ func (c *Call) Recv(ctx context.Context) ([]byte, error) {
 				grant = q.win.consumed(int64(len(v)))
 			}
 			c.mu.Unlock()
-			c.w.grant(wire.KindResponseCredit, c.key, grant, true)
+			c.w.grant(ctx, wire.KindResponseCredit, c.key, grant)
 			return v, nil
 		}
 		if state != callWaiting {
@@ -203,7 +203,7 @@ func (c *Call) Recv(ctx context.Context) ([]byte, error) {
 			grant = q.win.dry()
 		}
 		c.mu.Unlock()
-		c.w.grant(wire.KindResponseCredit, c.key, grant, true)
+		c.w.grant(ctx, wire.KindResponseCredit, c.key, grant)
 		testHookRecvWaits()
 		select {
 		case <-q.notify:
@@ -228,7 +228,7 @@ const owedSettle = wire.InitialCredit / 8
 
 // settle accounts the values Recv served from its run since it last
 // settled, granting credit if that is due.
-func (c *Call) settle() {
+func (c *Call) settle(ctx context.Context) {
 	c.mu.Lock()
 	var grant int64
 	if c.owesCredit(c.loadState()) {
@@ -236,7 +236,7 @@ func (c *Call) settle() {
 	}
 	c.q.owed = 0
 	c.mu.Unlock()
-	c.w.grant(wire.KindResponseCredit, c.key, grant, true)
+	c.w.grant(ctx, wire.KindResponseCredit, c.key, grant)
 }
 
 // testHookRecvWaits is called by Recv before it waits for a value (tests

@@ -95,7 +95,7 @@ func (c *Call) sendLocked(ctx context.Context, payload []byte) (error, bool) {
 		}
 	}
 	s.win.spend(len(payload))
-	if err := c.w.out.frame(wire.KindCall, wire.TermNone, c.key.proc, c.key.call, payload, true); err != nil {
+	if err := c.w.out.frame(ctx, wire.KindCall, wire.TermNone, c.key.proc, c.key.call, payload); err != nil {
 		return terminated(c.w.errOr(err)), false
 	}
 	return nil, false
@@ -125,7 +125,7 @@ func (c *Call) CloseSend(last []byte) error {
 		return nil
 	}
 	s.state = sendClosed
-	if err := c.w.out.frame(wire.KindCall, wire.TermComplete, c.key.proc, c.key.call, last, true); err != nil {
+	if err := c.w.out.frame(context.Background(), wire.KindCall, wire.TermComplete, c.key.proc, c.key.call, last); err != nil {
 		return terminated(c.w.errOr(err))
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -30,6 +31,9 @@ type Config struct {
 	// CloseGrace is how long Close waits for a wire's Termination message to
 	// be written before it closes the transport anyway. Default 1s.
 	CloseGrace time.Duration
+	// Timeouts bound how long wires wait on their peers. Default:
+	// DefaultTimeouts().
+	Timeouts Timeouts
 }
 
 // System is the actor system of one Interface: a protoactor-go system, the
@@ -40,11 +44,15 @@ type System struct {
 	rootDone chan struct{}
 	registry *procedures.Registry
 	limits   Limits
+	timeouts Timeouts
 	logger   *slog.Logger
 	grace    time.Duration
 	// workerIdle is how long a wire's worker parks waiting for another
 	// call (defaultWorkerIdle; tests shorten it).
 	workerIdle time.Duration
+
+	// calls counts the inbound calls open on all the wires (Limits.MaxCalls).
+	calls atomic.Int64
 
 	mu     sync.Mutex
 	closed bool
@@ -61,6 +69,7 @@ func NewSystem(cfg Config) *System {
 		rootDone:   make(chan struct{}),
 		registry:   cfg.Registry,
 		limits:     cfg.Limits.withDefaults(),
+		timeouts:   cfg.Timeouts.withDefaults(),
 		logger:     cfg.Logger,
 		grace:      cfg.CloseGrace,
 		wires:      make(map[*Conn]struct{}),
@@ -123,6 +132,10 @@ func (s *System) Connect(r io.Reader, wr io.Writer, c io.Closer, opt WireOptions
 		s.mu.Unlock()
 		return nil, ErrClosed
 	}
+	if len(s.wires) >= s.limits.MaxWires {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("%w: the interface has %d wires (Limits.MaxWires)", ErrLimit, s.limits.MaxWires)
+	}
 	s.wires[w] = struct{}{}
 	s.mu.Unlock()
 	reply := make(chan error, 1)
@@ -132,6 +145,7 @@ func (s *System) Connect(r io.Reader, wr io.Writer, c io.Closer, opt WireOptions
 		return nil, err
 	}
 	w.out.flushSoon() // the announcement
+	w.dog.start(w)
 	return w, nil
 }
 

@@ -23,6 +23,9 @@ type WireOptions struct {
 	// Plain turns the extensions off: the wire neither announces them nor
 	// uses a peer's, and speaks exactly the Rust crate's bytes.
 	Plain bool
+	// Accepted marks a wire accepted from a listener (Serve's): the
+	// interface's handshake and idle timeouts apply to it.
+	Accepted bool
 	// Bind, if set, is called with the new wire before it reads anything
 	// (before any procedure can reach Owner through FromContext), so that
 	// the owner can finish linking itself to the wire.
@@ -62,6 +65,18 @@ type Conn struct {
 	pingN  uint64
 	pings  map[uint64]chan struct{}
 
+	// What arrived, for the watchdog: chunks read (the reader's), and
+	// messages other than pongs parsed (the parser's).
+	reads, msgs atomic.Uint64
+	dog         watchdog
+	// Bytes held for the peer's calls and for this side's, over all of
+	// them: arguments arriving in pieces (Limits.MaxWireArgs), responses
+	// being collected (Limits.MaxCollected).
+	argBytes, collected atomic.Int64
+	// inOpen counts the inbound calls that have an actor (wire actor's;
+	// read by the watchdog).
+	inOpen atomic.Int64
+
 	done        chan struct{}         // closed when the wire actor and all its children have stopped
 	cause       atomic.Pointer[error] // the cause of the wire's end; the first recorded wins
 	terminating atomic.Bool           // terminate has begun
@@ -93,7 +108,7 @@ func newConn(s *System, r io.Reader, wr io.Writer, c io.Closer, opt WireOptions)
 		heard:      make(chan struct{}),
 	}
 	w.goroutines.sys = &s.wg
-	w.out = newWriter(wr, &w.goroutines, func(err error) { w.terminate(err) })
+	w.out = newWriter(wr, &w.goroutines, s.limits.MaxWriteQueue, func(err error) { w.terminate(err) })
 	if w.ext {
 		// The announcement goes first, before anything this side writes.
 		w.out.pending = append(w.out.pending, byte(wire.KindAnnounce))
@@ -101,6 +116,7 @@ func newConn(s *System, r io.Reader, wr io.Writer, c io.Closer, opt WireOptions)
 	w.callCtx = context.WithValue(context.Background(), wireKey{}, w)
 	w.procCtx, w.procCancel = context.WithCancelCause(w.callCtx)
 	w.quickCtx = context.WithValue(w.procCtx, quickKey{}, w)
+	w.dog.init(s.timeouts, opt.Accepted)
 	return w
 }
 
@@ -158,6 +174,7 @@ func (w *Conn) terminate(cause error) {
 	}
 	cause = w.Err()
 	w.logEnd(cause)
+	w.dog.stop()
 	w.procCancel(terminated(cause))
 	w.stopWorkers()
 	w.out.close(terminated(cause))
@@ -188,7 +205,7 @@ func (w *Conn) logEnd(cause error) {
 
 // sayGoodbye queues a Termination message without waiting for it.
 func (w *Conn) sayGoodbye() {
-	_ = w.out.raw([]byte{byte(wire.KindTermination)}, false)
+	_ = w.out.raw(nil, []byte{byte(wire.KindTermination)})
 }
 
 // Close sends the peer a Termination message (waiting at most the close
@@ -202,22 +219,48 @@ func (w *Conn) sayGoodbye() {
 // or closes it from a goroutine of its own. It is idempotent and safe to
 // call concurrently.
 func (w *Conn) Close() error {
-	// Record the cause first: the peer may answer the Termination message
-	// by closing the transport, and the end of stream that this side then
-	// reads must not become the cause.
-	closed := ErrClosed
-	if w.cause.CompareAndSwap(nil, &closed) {
-		w.sayGoodbye()
-		select {
-		case <-w.out.drained():
-		case <-w.done:
-		case <-time.After(w.sys.grace):
-		}
-	}
-	w.terminate(ErrClosed)
+	w.closeWith(ErrClosed)
 	<-w.done
 	w.goroutines.wait()
 	return nil
+}
+
+// closeWith ends the wire with cause after sending the peer a Termination
+// message, waiting at most the close grace for it to be written, unless
+// the wire's end has begun already. The cause is recorded first: the peer
+// may answer the Termination message by closing the transport, and the
+// end of stream that this side then reads must not become the cause.
+func (w *Conn) closeWith(cause error) {
+	if w.cause.CompareAndSwap(nil, &cause) {
+		w.sayGoodbye()
+		t := time.NewTimer(w.sys.grace)
+		select {
+		case <-w.out.drained():
+		case <-w.done:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	w.terminate(cause)
+}
+
+// holdArgs counts n more argument bytes held for the peer's calls, unless
+// that would pass Limits.MaxWireArgs (then it counts nothing and reports
+// false).
+func (w *Conn) holdArgs(n int) bool {
+	if w.argBytes.Add(int64(n)) > int64(w.limits.MaxWireArgs) {
+		w.argBytes.Add(-int64(n))
+		return false
+	}
+	return true
+}
+
+// keepalivePing pings the peer without waiting (the watchdog's); nonce 0
+// is never one of Ping's, so the pong wakes nobody: its arrival is what
+// counts.
+func (w *Conn) keepalivePing() {
+	var b [wire.MaxHeaderLen]byte
+	_ = w.out.raw(nil, wire.AppendPing(b[:0], wire.KindPing, 0))
 }
 
 // begin checks that a call may start and takes its call index.
@@ -252,7 +295,7 @@ func (w *Conn) Start(ctx context.Context, proc uint64, payload []byte) (*Call, e
 	if !w.register(c) {
 		return nil, c.err
 	}
-	if err := w.out.frame(wire.KindCall, wire.TermComplete, proc, call, payload, true); err != nil {
+	if err := w.out.frame(ctx, wire.KindCall, wire.TermComplete, proc, call, payload); err != nil {
 		c.failWithWire()
 		return nil, terminated(w.errOr(err))
 	}
@@ -345,13 +388,14 @@ func (w *Conn) Call(ctx context.Context, proc uint64, payload []byte) ([][]byte,
 func (w *Conn) PeerExtensions() bool { return w.peerExt.Load() }
 
 // grant sends the peer credit for n more bytes of call key (k is
-// wire.KindResponseCredit or wire.KindArgumentCredit).
-func (w *Conn) grant(k wire.Kind, key callKey, n int64, block bool) {
+// wire.KindResponseCredit or wire.KindArgumentCredit). ctx is as for
+// writer.frame: nil inside an actor.
+func (w *Conn) grant(ctx context.Context, k wire.Kind, key callKey, n int64) {
 	if n <= 0 || !w.peerExt.Load() {
 		return
 	}
 	var b [wire.MaxHeaderLen + 10]byte
-	_ = w.out.raw(wire.AppendCredit(b[:0], k, key.proc, key.call, uint64(n)), block)
+	_ = w.out.raw(ctx, wire.AppendCredit(b[:0], k, key.proc, key.call, uint64(n)))
 }
 
 // cancelCall tells a peer with the extensions that this side abandons call
@@ -361,7 +405,9 @@ func (w *Conn) cancelCall(key callKey) {
 		return
 	}
 	var b [wire.MaxHeaderLen]byte
-	_ = w.out.raw(wire.AppendCancel(b[:0], key.proc, key.call), true)
+	// Without waiting: the caller is giving up on the call, maybe because
+	// its context ended.
+	_ = w.out.raw(nil, wire.AppendCancel(b[:0], key.proc, key.call))
 }
 
 func (w *Conn) errOr(err error) error {
@@ -408,7 +454,7 @@ func (w *Conn) Ping(ctx context.Context) (time.Duration, error) {
 	}()
 	start := time.Now()
 	var b [wire.MaxHeaderLen]byte
-	if err := w.out.raw(wire.AppendPing(b[:0], wire.KindPing, nonce), true); err != nil {
+	if err := w.out.raw(ctx, wire.AppendPing(b[:0], wire.KindPing, nonce)); err != nil {
 		return 0, terminated(w.errOr(err))
 	}
 	select {

@@ -1,6 +1,8 @@
 package actors
 
 import (
+	"fmt"
+
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/ipfi-go/ipfi/procedures"
 	"github.com/ipfi-go/ipfi/wire"
@@ -14,13 +16,61 @@ import (
 type wireActor struct {
 	w        *Conn
 	inbound  map[callKey]*inCall
-	inPIDs   map[*actor.PID]callKey
+	inPIDs   map[*actor.PID]inRef // the inbound calls that have an actor
+	streams  int                  // how many of them call streaming procedures
 	outbound map[callKey]*actor.PID
 	// Call actors whose call has ended, kept for the next calls instead of
 	// spawning and stopping an actor per call (registry insert and delete,
 	// a context, system messages). They are children like the busy ones
 	// and stop with the wire.
 	idleIn, idleOut []*actor.PID
+}
+
+// inRef is what the wire keeps of an inbound call while it has an actor.
+type inRef struct {
+	key    callKey
+	stream bool // a streaming procedure's (Limits.MaxOpenStreams)
+}
+
+// opened counts an inbound call that was given an actor, in the wire's
+// and the interface's open calls.
+func (a *wireActor) opened(c *inCall, stream bool) {
+	a.inPIDs[c.pid] = inRef{c.key, stream}
+	if stream {
+		a.streams++
+	}
+	a.w.inOpen.Add(1)
+	a.w.sys.calls.Add(1)
+}
+
+// closed uncounts the inbound call whose actor is pid, if it is counted,
+// and returns it.
+func (a *wireActor) closed(pid *actor.PID) (inRef, bool) {
+	r, ok := a.inPIDs[pid]
+	if !ok {
+		return r, false
+	}
+	delete(a.inPIDs, pid)
+	if r.stream {
+		a.streams--
+	}
+	a.w.inOpen.Add(-1)
+	a.w.sys.calls.Add(-1)
+	return r, true
+}
+
+// overOpen says which open-call limit a new call would pass, or "".
+func (a *wireActor) overOpen(stream bool) string {
+	l := &a.w.limits
+	switch {
+	case len(a.inPIDs) >= l.MaxOpenCalls:
+		return fmt.Sprintf("%d calls open on the wire (MaxOpenCalls)", l.MaxOpenCalls)
+	case stream && a.streams >= l.MaxOpenStreams:
+		return fmt.Sprintf("%d streams open on the wire (MaxOpenStreams)", l.MaxOpenStreams)
+	case a.w.sys.calls.Load() >= int64(l.MaxCalls):
+		return fmt.Sprintf("%d calls open on the interface (MaxCalls)", l.MaxCalls)
+	}
+	return ""
 }
 
 // popIdle takes an idle call actor from pool, or returns nil.
@@ -58,16 +108,15 @@ func (a *wireActor) Receive(ctx actor.Context) {
 	case *fatalMsg:
 		a.w.terminate(m.cause)
 	case *actor.Terminated:
-		if k, ok := a.inPIDs[m.Who]; ok {
-			delete(a.inPIDs, m.Who)
-			if c := a.inbound[k]; c != nil && c.pid == m.Who {
-				delete(a.inbound, k)
+		if r, ok := a.closed(m.Who); ok {
+			if c := a.inbound[r.key]; c != nil && c.pid == m.Who {
+				delete(a.inbound, r.key)
 			}
 		}
 	case *actor.Started:
 		a.w.pid = ctx.Self()
 		a.inbound = make(map[callKey]*inCall)
-		a.inPIDs = make(map[*actor.PID]callKey)
+		a.inPIDs = make(map[*actor.PID]inRef)
 		a.outbound = make(map[callKey]*actor.PID)
 		parser, _ := ctx.SpawnNamed(a.props(func() actor.Actor {
 			return &parserActor{w: a.w, dec: wire.NewDecoder(a.w.limits.MaxFrame), wire: ctx.Self()}
@@ -76,6 +125,9 @@ func (a *wireActor) Receive(ctx actor.Context) {
 	case *actor.Stopping:
 		a.w.terminate(ErrClosed) // no-op when a cause was recorded already
 	case *actor.Stopped:
+		for pid := range a.inPIDs {
+			a.closed(pid) // no longer counted in the interface's calls
+		}
 		close(a.w.done)
 	}
 }
@@ -133,8 +185,11 @@ func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {
 			c.resp.grant(int64(min(n, maxGrant)))
 		}
 	case wire.KindPing:
+		if a.w.out.full() {
+			return // a peer that does not read our writes gets no pong
+		}
 		var b [wire.MaxHeaderLen]byte
-		_ = a.w.out.raw(wire.AppendPing(b[:0], wire.KindPong, f.Call), false)
+		_ = a.w.out.raw(nil, wire.AppendPing(b[:0], wire.KindPong, f.Call))
 	case wire.KindPong:
 		a.w.pong(f.Call)
 	case wire.KindTermination:
@@ -164,24 +219,25 @@ func (a *wireActor) inboundFrame(ctx actor.Context, f *wire.Frame) {
 	// A new call (or a new one on a pair whose last call was answered).
 	w := a.w
 	c := &inCall{w: w, key: k}
-	if len(a.inPIDs) >= w.limits.MaxOpenCalls {
-		// Over the open-call limit: answered at its end without an actor.
+	c.proc, c.known = w.sys.registry.Lookup(procedures.Index(k.proc))
+	stream := c.known && c.proc.Kind() != procedures.KindUnary
+	if over := a.overOpen(stream); over != "" {
+		// Over an open-call limit: answered at its end without an actor.
 		// Its other pieces find no call (or an answered one) and come
 		// here too.
 		if f.Terminator == wire.TermComplete {
-			_ = c.answer(nil, ErrLimit, false)
+			_ = c.answer(nil, fmt.Errorf("%w: %s", ErrLimit, over), false)
 		}
 		return
 	}
-	c.proc, c.known = w.sys.registry.Lookup(procedures.Index(k.proc))
-	if c.known && c.proc.Kind() != procedures.KindUnary && w.peerExt.Load() {
+	if stream && w.peerExt.Load() {
 		c.resp = newSendWindow()
 	}
 	if c.pid = popIdle(&a.idleIn); c.pid == nil {
 		c.pid = ctx.Spawn(a.props(func() actor.Actor { return &inboundActor{w: w} }))
 	}
 	a.inbound[k] = c
-	a.inPIDs[c.pid] = k
+	a.opened(c, stream)
 	// The call actor takes up this call and its first frame in one
 	// message.
 	c.first = f
@@ -190,7 +246,7 @@ func (a *wireActor) inboundFrame(ctx actor.Context, f *wire.Frame) {
 
 // inboundEnded takes back the actor of an inbound call that has ended.
 func (a *wireActor) inboundEnded(ctx actor.Context, c *inCall) {
-	delete(a.inPIDs, c.pid)
+	a.closed(c.pid)
 	if a.inbound[c.key] == c {
 		delete(a.inbound, c.key)
 	}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ipfi-go/ipfi/wire"
 )
@@ -20,9 +21,23 @@ import (
 // small frames go out in one system call; alone, a caller writes its own
 // frame with no hand-off at all.
 //
-// Goroutines that may block (a caller's, a procedure's) flush themselves.
-// Actors never block in Receive, so when one enqueues a frame and nobody is
-// flushing, a short-lived flusher goroutine is started (counted in g).
+// Goroutines that may block (a caller's, a procedure's) flush themselves;
+// they pass frame and raw a context (never nil). A goroutine whose context
+// can end writes without blocking (tryWriter) and leaves what the
+// transport does not take at once to a flusher goroutine, or leaves it all
+// to one when the transport cannot be written without blocking, so that it
+// returns when its context ends. Actors never block in Receive: they pass
+// a nil context, and when one enqueues a frame and nobody is flushing, a
+// short-lived flusher goroutine is started (counted in g).
+//
+// What is pending is bounded by max (Limits.MaxWriteQueue): goroutines
+// that may block wait for room while it is full and someone else writes;
+// while it is full (full), actors do not add answers themselves but leave
+// them to goroutines that wait (a quick procedure runs on one, a refused
+// call is answered from one, a pong is dropped), each counted in the
+// open-call limits until it has written. Past the bound and readerSlack,
+// the wire's reader stops reading from the peer (waitRoom). The watchdog
+// ends a wire whose write makes no progress (progress).
 type writer struct {
 	mu       sync.Mutex
 	w        io.Writer
@@ -37,6 +52,10 @@ type writer struct {
 	// reader flushes with it, never blocking in Write.
 	try     func(b []byte) (int, error)
 	err     error         // sticky: the first write error, or the wire's end
+	max     int           // the bound on pending (Limits.MaxWriteQueue)
+	over    atomic.Bool   // len(pending) >= max, for full (which takes no lock)
+	writing bool          // a blocking Write is in progress
+	writes  uint64        // blocking Writes that returned
 	g       *goroutines   // counts the flusher goroutines the writer starts
 	onError func(error)   // called once, outside the lock, on a write error
 	idle    chan struct{} // closed when the writer next goes idle; made on demand
@@ -58,25 +77,28 @@ const maxRetained = 256 << 10
 // join the same write.
 const gatherBelow = 16 << 10
 
-func newWriter(w io.Writer, g *goroutines, onError func(error)) *writer {
-	return &writer{w: w, g: g, onError: onError, try: tryWriter(w)}
+func newWriter(w io.Writer, g *goroutines, max int, onError func(error)) *writer {
+	return &writer{w: w, g: g, max: max, onError: onError, try: tryWriter(w)}
 }
 
-// frame appends one Call or Response frame. If block is true and no write is
-// in progress, frame writes it (and anything else pending) before returning;
-// otherwise it returns at once. It returns the writer's sticky error.
+// frame appends one Call or Response frame. With a nil ctx (an actor) it
+// returns at once. Otherwise it first waits while the writer is full and
+// someone else writes (returning ctx's cause if ctx ends first); then, if
+// no write is in progress, it writes the frame and anything else pending
+// before returning (see writer for a ctx that can end). It returns the
+// writer's sticky error.
 //
 // A payload larger than maxFramePayload goes as several frames: pieces of
 // maxFramePayload bytes with terminator None, then the rest with t (the
 // receiver appends None pieces to the value they begin).
-func (w *writer) frame(k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte, block bool) error {
+func (w *writer) frame(ctx context.Context, k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte) error {
 	for len(payload) > maxFramePayload {
-		if err := w.frame1(k, wire.TermNone, proc, call, payload[:maxFramePayload], block); err != nil {
+		if err := w.frame1(ctx, k, wire.TermNone, proc, call, payload[:maxFramePayload]); err != nil {
 			return err
 		}
 		payload = payload[maxFramePayload:]
 	}
-	return w.frame1(k, t, proc, call, payload, block)
+	return w.frame1(ctx, k, t, proc, call, payload)
 }
 
 // maxFramePayload is the largest payload this side writes in one frame: a
@@ -86,19 +108,92 @@ func (w *writer) frame(k wire.Kind, t wire.Terminator, proc, call uint64, payloa
 const maxFramePayload = 1 << 20
 
 // frame1 is frame for a payload of at most maxFramePayload bytes.
-func (w *writer) frame1(k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte, block bool) error {
+func (w *writer) frame1(ctx context.Context, k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte) error {
 	w.mu.Lock()
-	if w.err != nil {
-		err := w.err
+	if err := w.roomLocked(ctx); err != nil {
 		w.mu.Unlock()
 		return err
 	}
-	if block && !w.flushing && len(w.pending) == 0 && len(payload) >= directPayload {
+	if ctx != nil && ctx.Done() == nil && !w.flushing && len(w.pending) == 0 && len(payload) >= directPayload {
 		return w.direct(k, t, proc, call, payload)
 	}
 	w.pending = wire.AppendHeader(w.pending, k, t, proc, call, len(payload))
 	w.pending = append(w.pending, payload...)
-	return w.release(block)
+	w.note()
+	return w.release(ctx)
+}
+
+// roomLocked waits, for a goroutine that may block (ctx not nil), while
+// the writer is full and another goroutine writes. It returns the writer's
+// sticky error, or ctx's cause if ctx ends first. Called with mu held;
+// returns with it held.
+func (w *writer) roomLocked(ctx context.Context) error {
+	for ctx != nil && w.err == nil && w.flushing && len(w.pending) >= w.max {
+		room := w.roomChan()
+		w.mu.Unlock()
+		select {
+		case <-room:
+		case <-ctx.Done():
+			w.mu.Lock()
+			return context.Cause(ctx)
+		}
+		w.mu.Lock()
+	}
+	return w.err
+}
+
+// roomChan returns the channel closed when a flusher next takes the
+// pending buffer (or the writer fails). Called with mu held.
+func (w *writer) roomChan() chan struct{} {
+	if w.room == nil {
+		w.room = make(chan struct{})
+	}
+	return w.room
+}
+
+// full reports whether the writer holds its bound for the peer: frames
+// that actors would add in answer to the peer are then left to goroutines
+// that wait for room.
+func (w *writer) full() bool { return w.over.Load() }
+
+// note records whether what is pending reaches the bound (full). Called
+// with mu held after pending grew.
+func (w *writer) note() {
+	if len(w.pending) >= w.max {
+		w.over.Store(true)
+	}
+}
+
+// readerSlack is how far past its bound the writer may hold before the
+// wire's reader stops (waitRoom): goroutines that wait for room may each
+// have added one frame of up to maxFramePayload, and actors add small
+// frames past the bound (credit, the answers to calls over an open-call
+// limit) that only a peer that does not read makes pile up.
+const readerSlack = maxFramePayload + 64<<10
+
+// waitRoom blocks the wire's reader while the writer holds more than its
+// bound and readerSlack: it returns once what is pending is below that, or
+// the writer has failed (the watchdog fails a wire whose write makes no
+// progress for Timeouts.Write). Honest peers never get there: what answers
+// them waits in goroutines (see writer), so neither side stops reading
+// for the other.
+func (w *writer) waitRoom() {
+	w.mu.Lock()
+	for w.err == nil && len(w.pending) >= w.max+readerSlack {
+		room := w.roomChan()
+		w.mu.Unlock()
+		<-room
+		w.mu.Lock()
+	}
+	w.mu.Unlock()
+}
+
+// progress reports whether a blocking Write is in progress, and how many
+// have returned (the watchdog's view of a stalled write).
+func (w *writer) progress() (writing bool, writes uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.writing, w.writes
 }
 
 // directPayload is the payload size from which a blocking writer that finds
@@ -131,10 +226,7 @@ func (w *writer) queue(ctx context.Context, k wire.Kind, t wire.Terminator, proc
 func (w *writer) queue1(ctx context.Context, k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte) error {
 	w.mu.Lock()
 	for w.err == nil && len(w.pending) >= highWater {
-		if w.room == nil {
-			w.room = make(chan struct{})
-		}
-		room := w.room
+		room := w.roomChan()
 		w.mu.Unlock()
 		select {
 		case <-room:
@@ -158,6 +250,7 @@ func (w *writer) queue1(ctx context.Context, k wire.Kind, t wire.Terminator, pro
 	} else {
 		w.pending = buf
 	}
+	w.note()
 	if !w.flushing && w.held == 0 && len(w.pending) >= gatherBelow {
 		// The producer, which may block, writes what it has queued
 		// itself: a flusher goroutine started for it would mostly wait
@@ -168,7 +261,7 @@ func (w *writer) queue1(ctx context.Context, k wire.Kind, t wire.Terminator, pro
 		w.mu.Unlock()
 		return err
 	}
-	return w.release(false)
+	return w.release(nil)
 }
 
 // direct writes one large frame without copying its payload, then flushes
@@ -179,8 +272,13 @@ func (w *writer) direct(k wire.Kind, t wire.Terminator, proc, call uint64, paylo
 	w.mu.Unlock()
 	var hdr [wire.MaxHeaderLen]byte
 	bufs := net.Buffers{wire.AppendHeader(hdr[:0], k, t, proc, call, len(payload)), payload}
+	w.mu.Lock()
+	w.writing = true
+	w.mu.Unlock()
 	_, err := bufs.WriteTo(w.w)
 	w.mu.Lock()
+	w.writing = false
+	w.writes++
 	if err != nil {
 		w.fail(err)
 	}
@@ -189,16 +287,17 @@ func (w *writer) direct(k wire.Kind, t wire.Terminator, proc, call uint64, paylo
 	return err
 }
 
-// raw appends bytes as they are (a bodiless message such as Termination).
-func (w *writer) raw(b []byte, block bool) error {
+// raw appends bytes as they are (a bodiless message such as Termination,
+// or an extension message); ctx is as for frame.
+func (w *writer) raw(ctx context.Context, b []byte) error {
 	w.mu.Lock()
-	if w.err != nil {
-		err := w.err
+	if err := w.roomLocked(ctx); err != nil {
 		w.mu.Unlock()
 		return err
 	}
 	w.pending = append(w.pending, b...)
-	return w.release(block)
+	w.note()
+	return w.release(ctx)
 }
 
 // flushSoon starts a flusher for what is pending, if anything is and nobody
@@ -209,7 +308,7 @@ func (w *writer) flushSoon() {
 		w.mu.Unlock()
 		return
 	}
-	_ = w.release(false)
+	_ = w.release(nil)
 }
 
 // hold is called by a reader before it dispatches a chunk: the frames that
@@ -239,15 +338,22 @@ func (w *writer) unhold() {
 		return
 	}
 	if w.try == nil {
-		_ = w.release(false)
+		_ = w.release(nil)
 		return
 	}
 	w.flushing = true
+	w.tryFlush()
+}
+
+// tryFlush writes what is pending without blocking, in at most
+// unholdPasses writes, and hands what is left to a flusher goroutine.
+// Called with mu held, flushing set and w.try not nil; unlocks mu.
+func (w *writer) tryFlush() {
 	for pass := 0; len(w.pending) > 0 && w.err == nil; pass++ {
 		if pass == unholdPasses {
 			// Others keep appending (a stream's producer does): they
-			// write it themselves, or a flusher does, while this reader
-			// goes back to reading.
+			// write it themselves, or a flusher does, while this
+			// goroutine goes on.
 			w.flushing = false
 			w.kick()
 			return
@@ -266,6 +372,7 @@ func (w *writer) unhold() {
 			rest := make([]byte, 0, len(buf)-n+len(w.pending))
 			rest = append(append(rest, buf[n:]...), w.pending...)
 			w.pending = rest
+			w.note()
 			w.startFlusher()
 			return
 		}
@@ -320,15 +427,29 @@ func (w *writer) kick() {
 	}()
 }
 
-// release is called with mu held and unlocks it.
-func (w *writer) release(block bool) error {
-	if w.flushing || (!block && w.held > 0) {
+// release has what was just appended written: by the caller, for a
+// goroutine that may block (ctx not nil) and finds nobody writing; else by
+// whoever is writing, by the reader holding the writer, or by a flusher
+// goroutine. A caller whose ctx can end writes only without blocking. It
+// is called with mu held and unlocks it.
+func (w *writer) release(ctx context.Context) error {
+	if w.flushing || (ctx == nil && w.held > 0) {
 		// Someone is writing, or a reader holding the writer will.
 		w.mu.Unlock()
 		return nil
 	}
-	if !block {
+	switch {
+	case ctx == nil:
 		w.kick()
+		return nil
+	case ctx.Done() != nil:
+		// A write that blocked would outlive the caller's context.
+		if w.try == nil {
+			w.kick()
+			return nil
+		}
+		w.flushing = true
+		w.tryFlush()
 		return nil
 	}
 	w.flushing = true
@@ -352,6 +473,7 @@ func (w *writer) take() []byte {
 	buf := w.pending
 	w.pending = w.spare[:0]
 	w.spare = nil
+	w.over.Store(false)
 	if w.room != nil {
 		close(w.room)
 		w.room = nil
@@ -364,9 +486,12 @@ func (w *writer) take() []byte {
 func (w *writer) flushLocked() error {
 	for len(w.pending) > 0 && w.err == nil {
 		buf := w.take()
+		w.writing = true
 		w.mu.Unlock()
 		_, err := w.w.Write(buf)
 		w.mu.Lock()
+		w.writing = false
+		w.writes++
 		if cap(buf) <= maxRetained {
 			w.spare = buf[:0]
 		}
@@ -390,6 +515,7 @@ func (w *writer) fail(err error) {
 	}
 	w.err = err
 	w.pending = nil
+	w.over.Store(false)
 	if w.room != nil {
 		close(w.room)
 		w.room = nil
@@ -432,6 +558,7 @@ func (w *writer) close(err error) {
 		w.err = err
 	}
 	w.pending = nil
+	w.over.Store(false)
 	w.spare = nil
 	if w.room != nil {
 		close(w.room)

@@ -44,12 +44,12 @@ func TestWriterBatchesFramesWrittenDuringAWrite(t *testing.T) {
 	sw := &slowWriter{entered: make(chan struct{}), release: make(chan struct{})}
 	var wg sync.WaitGroup
 	g := &goroutines{sys: &wg}
-	w := newWriter(sw, g, nil)
+	w := newWriter(sw, g, DefaultLimits().MaxWriteQueue, nil)
 	done := make(chan error, 1)
-	go func() { done <- w.frame(wire.KindCall, wire.TermComplete, 1, 0, []byte{1}, true) }()
+	go func() { done <- w.frame(bg, wire.KindCall, wire.TermComplete, 1, 0, []byte{1}) }()
 	<-sw.entered
 	for i := range 50 {
-		if err := w.frame(wire.KindCall, wire.TermComplete, 1, uint64(i+1), []byte{1}, true); err != nil {
+		if err := w.frame(bg, wire.KindCall, wire.TermComplete, 1, uint64(i+1), []byte{1}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -83,11 +83,11 @@ func TestWriterErrorIsStickyAndReported(t *testing.T) {
 	var wg sync.WaitGroup
 	g := &goroutines{sys: &wg}
 	var reported []error
-	w := newWriter(sw, g, func(err error) { reported = append(reported, err) })
-	if err := w.frame(wire.KindResponse, wire.TermComplete, 0, 0, nil, true); !errors.Is(err, boom) {
+	w := newWriter(sw, g, DefaultLimits().MaxWriteQueue, func(err error) { reported = append(reported, err) })
+	if err := w.frame(bg, wire.KindResponse, wire.TermComplete, 0, 0, nil); !errors.Is(err, boom) {
 		t.Fatalf("first frame: %v", err)
 	}
-	if err := w.raw([]byte{0}, true); !errors.Is(err, boom) {
+	if err := w.raw(bg, []byte{0}); !errors.Is(err, boom) {
 		t.Fatalf("later frame: %v", err)
 	}
 	wg.Wait()
@@ -104,13 +104,13 @@ func TestWriterLargePayloadGoesOutUncopiedAndInOrder(t *testing.T) {
 	sw := &slowWriter{entered: make(chan struct{}), release: make(chan struct{})}
 	var wg sync.WaitGroup
 	g := &goroutines{sys: &wg}
-	w := newWriter(sw, g, nil)
+	w := newWriter(sw, g, DefaultLimits().MaxWriteQueue, nil)
 	big := bytes.Repeat([]byte{9}, directPayload)
 	done := make(chan error, 1)
-	go func() { done <- w.frame(wire.KindResponse, wire.TermComplete, 2, 0, big, true) }()
+	go func() { done <- w.frame(bg, wire.KindResponse, wire.TermComplete, 2, 0, big) }()
 	<-sw.entered // the header's Write (a plain io.Writer gets one Write per slice)
 	for i := range 10 {
-		if err := w.frame(wire.KindResponse, wire.TermComplete, 2, uint64(i+1), []byte{1}, true); err != nil {
+		if err := w.frame(bg, wire.KindResponse, wire.TermComplete, 2, uint64(i+1), []byte{1}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -147,7 +147,7 @@ func TestQueueWritesItselfPastGather(t *testing.T) {
 	sw := &slowWriter{}
 	var wg sync.WaitGroup
 	g := &goroutines{sys: &wg}
-	w := newWriter(sw, g, nil)
+	w := newWriter(sw, g, DefaultLimits().MaxWriteQueue, nil)
 	w.mu.Lock()
 	w.held = 1 // as a reader's hold: the small frames below stay queued
 	w.mu.Unlock()
@@ -186,11 +186,11 @@ func TestBlockingFrameWritesAheadOfAKickedFlusher(t *testing.T) {
 	sw := &slowWriter{}
 	var wg sync.WaitGroup
 	g := &goroutines{sys: &wg}
-	w := newWriter(sw, g, nil)
-	if err := w.frame(wire.KindResponse, wire.TermComplete, 1, 0, []byte{1}, false); err != nil {
+	w := newWriter(sw, g, DefaultLimits().MaxWriteQueue, nil)
+	if err := w.frame(nil, wire.KindResponse, wire.TermComplete, 1, 0, []byte{1}); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.frame(wire.KindCall, wire.TermComplete, 1, 1, []byte{2}, true); err != nil {
+	if err := w.frame(bg, wire.KindCall, wire.TermComplete, 1, 1, []byte{2}); err != nil {
 		t.Fatal(err)
 	}
 	sw.mu.Lock()
@@ -211,19 +211,19 @@ func TestUnholdLeavesOthersFramesToThem(t *testing.T) {
 	sw := &slowWriter{}
 	var wg sync.WaitGroup
 	g := &goroutines{sys: &wg}
-	w := newWriter(sw, g, nil)
+	w := newWriter(sw, g, DefaultLimits().MaxWriteQueue, nil)
 	tries := 0
 	w.try = func(b []byte) (int, error) {
 		tries++
 		n, err := sw.Write(b)
 		if tries < 100 {
 			// Another goroutine appends while the reader writes.
-			_ = w.frame(wire.KindResponse, wire.TermChunk, 1, 0, []byte{byte(tries)}, false)
+			_ = w.frame(nil, wire.KindResponse, wire.TermChunk, 1, 0, []byte{byte(tries)})
 		}
 		return n, err
 	}
 	w.hold()
-	_ = w.frame(wire.KindResponse, wire.TermComplete, 2, 0, []byte{0}, false)
+	_ = w.frame(nil, wire.KindResponse, wire.TermComplete, 2, 0, []byte{0})
 	w.unhold()
 	if tries != unholdPasses {
 		t.Errorf("unhold made %d writes, want %d", tries, unholdPasses)
@@ -236,3 +236,7 @@ func TestUnholdLeavesOthersFramesToThem(t *testing.T) {
 		t.Errorf("%d bytes written in all, want %d", sw.buf.Len(), want)
 	}
 }
+
+// bg is the context of a writer's caller that may block and has no
+// deadline.
+var bg = context.Background()

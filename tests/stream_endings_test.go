@@ -487,7 +487,9 @@ func TestStreamProducerPanicEndsStreamOnly(t *testing.T) {
 // No goroutine may remain once both interfaces are closed.
 func TestThousandStreamsHalfCancelledHalfCut(t *testing.T) {
 	const streams = 1000
-	a, b := mustNew(t), mustNew(t)
+	// Over the default open-stream limit (256 per wire): the callee
+	// raises it for the thousand.
+	a, b := mustNew(t), mustNew(t, ipfi.WithLimits(ipfi.Limits{MaxOpenStreams: streams, MaxOpenCalls: streams}))
 	defer a.Close()
 	defer b.Close()
 
