@@ -187,8 +187,9 @@ func (w *Conn) terminate(cause error) {
 }
 
 // logEnd logs the end of a wire that did not close cleanly (closed here,
-// or by the peer's Termination): at Info for the peer's end of stream, at
-// Warn otherwise (a read or write error, a malformed frame, a failure).
+// or by the peer's Termination): at Info for the peer's end of stream and
+// an idle timeout, at Warn otherwise (a read or write error, a malformed
+// frame, a failure, another timeout).
 func (w *Conn) logEnd(cause error) {
 	var id string
 	if w.pid != nil {
@@ -196,7 +197,7 @@ func (w *Conn) logEnd(cause error) {
 	}
 	switch {
 	case errors.Is(cause, ErrClosed), errors.Is(cause, ErrPeerTerminated):
-	case errors.Is(cause, ErrPeerClosed):
+	case errors.Is(cause, ErrPeerClosed), errors.Is(cause, ErrIdleTimeout):
 		w.sys.logger.Info("ipfi: wire ended", "wire", id, "cause", cause)
 	default:
 		w.sys.logger.Warn("ipfi: wire ended", "wire", id, "cause", cause)
