@@ -1,6 +1,7 @@
 package ipfi
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -96,18 +97,96 @@ func (e *WireError) Is(target error) bool { return target == ErrWireTerminated }
 // Unwrap returns the cause.
 func (e *WireError) Unwrap() error { return e.Cause }
 
+// Code says what kind of failure a peer reported for a call (a
+// RemoteError's Code). It is the wire's error code (wire.ErrorCode); the
+// codes are these constants.
+type Code = wire.ErrorCode
+
+// The codes of RemoteError.Code.
+const (
+	// CodeUnknownProcedure: the callee has no procedure of that index
+	// (matches procedures.ErrUnknown).
+	CodeUnknownProcedure = wire.CodeUnknownProcedure
+	// CodeBadArguments: the arguments did not decode into the procedure's
+	// parameters (matches procedures.ErrBadArguments).
+	CodeBadArguments = wire.CodeBadArguments
+	// CodeProcedure: the procedure returned an error (including the
+	// failure of a call it made itself, whatever that call's code).
+	CodeProcedure = wire.CodeProcedure
+	// CodePanic: the procedure panicked.
+	CodePanic = wire.CodePanic
+	// CodeLimit: the call went over one of the callee's limits (matches
+	// ErrLimit; the message names the limit).
+	CodeLimit = wire.CodeLimit
+	// CodeCancelled: the call was cancelled (matches ErrCancelled).
+	CodeCancelled = wire.CodeCancelled
+	// CodeDeadline: the call's deadline passed (matches
+	// context.DeadlineExceeded).
+	CodeDeadline = wire.CodeDeadline
+	// CodeApplication: the procedure returned an application error, an
+	// *Error, which the RemoteError unwraps to.
+	CodeApplication = wire.CodeApplication
+)
+
+// Error is an application error: a procedure returns one (or an error
+// wrapping one) to give its caller a code of the application's own, a
+// message and optional details, and the caller gets it back: its call's
+// error is a *RemoteError with Code CodeApplication that unwraps to an
+// *Error, so errors.As finds it and errors.Is matches it against an *Error
+// with the same Code:
+//
+//	var ErrNotFound = &ipfi.Error{Code: 404, Message: "not found"}
+//
+//	// in the procedure
+//	return fmt.Errorf("user %d: %w", id, ErrNotFound)
+//
+//	// in the caller
+//	if errors.Is(err, ErrNotFound) { ... }
+//	var e *ipfi.Error
+//	if errors.As(err, &e) { log.Print(e.Code, e.Message) }
+//
+// The caller's Message is the text of the error the procedure returned
+// (here "user 7: not found"), at most wire.MaxErrorMessage bytes; Details
+// at most wire.MaxErrorDetails bytes (larger ones are left out). A peer
+// without the extensions gets an empty response, as for any failure.
+type Error struct {
+	// Code is the application's own code.
+	Code uint64
+	// Message describes the failure.
+	Message string
+	// Details are optional data for the caller, MessagePack by
+	// convention (codec.Marshal).
+	Details []byte
+}
+
+// Error returns the message, or "application error <code>" without one.
+func (e *Error) Error() string {
+	if e.Message == "" {
+		return fmt.Sprintf("application error %d", e.Code)
+	}
+	return e.Message
+}
+
+// Is matches an *Error with the same Code.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code
+}
+
 // RemoteError is a call's failure as reported by a peer that speaks the
 // extensions: a code and a message. It matches ErrRemote with errors.Is,
-// and by its code procedures.ErrUnknown (wire.CodeUnknownProcedure),
-// procedures.ErrBadArguments (wire.CodeBadArguments), ErrLimit
-// (wire.CodeLimit), ErrCancelled (wire.CodeCancelled) or
-// context.DeadlineExceeded (wire.CodeDeadline).
+// and by its code procedures.ErrUnknown (CodeUnknownProcedure),
+// procedures.ErrBadArguments (CodeBadArguments), ErrLimit (CodeLimit),
+// ErrCancelled (CodeCancelled) or context.DeadlineExceeded (CodeDeadline);
+// with CodeApplication it unwraps to the procedure's *Error.
 type RemoteError struct {
 	// Code says what kind of failure it was.
-	Code wire.ErrorCode
+	Code Code
 	// Message is the peer's description of the failure, as it sent it
 	// (a procedure's error text, a panic's value); it may be empty.
 	Message string
+	// App is the application error, for Code CodeApplication; else nil.
+	App *Error
 }
 
 // Error says the remote call failed, with the code and the message.
@@ -121,13 +200,32 @@ func (e *RemoteError) Error() string {
 // Is matches ErrRemote and the sentinel that the code stands for.
 func (e *RemoteError) Is(target error) bool { return actors.RemoteMatches(e.Code, target) }
 
+// Unwrap returns the application error, or nil.
+func (e *RemoteError) Unwrap() error {
+	if e.App == nil {
+		return nil
+	}
+	return e.App
+}
+
 // The actors package builds the errors it hands to callers with these
 // constructors, so that their types are this package's.
 func init() {
 	actors.SetErrorTypes(actors.ErrorTypes{
 		Wire: func(cause error) error { return &WireError{Cause: cause} },
-		Remote: func(code wire.ErrorCode, msg string) error {
-			return &RemoteError{Code: code, Message: msg}
+		Remote: func(b wire.ErrorBody) error {
+			e := &RemoteError{Code: b.Code, Message: b.Message}
+			if b.Code == wire.CodeApplication {
+				e.App = &Error{Code: b.App, Message: b.Message, Details: bytes.Clone(b.Details)}
+			}
+			return e
+		},
+		Application: func(err error) (uint64, []byte, bool) {
+			var e *Error
+			if !errors.As(err, &e) {
+				return 0, nil, false
+			}
+			return e.Code, e.Details, true
 		},
 	})
 }

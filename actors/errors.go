@@ -78,7 +78,11 @@ type ErrorTypes struct {
 	Wire func(cause error) error
 	// Remote builds a call's failure as reported by a peer that speaks the
 	// extensions. The error must match what RemoteMatches says it matches.
-	Remote func(code wire.ErrorCode, msg string) error
+	Remote func(b wire.ErrorBody) error
+	// Application reports whether a procedure's error is (or wraps) an
+	// application error, and its code and details: it is then sent with
+	// wire.CodeApplication.
+	Application func(err error) (app uint64, details []byte, ok bool)
 }
 
 // errorTypes holds the installed ErrorTypes, nil until SetErrorTypes.
@@ -108,11 +112,20 @@ func terminated(cause error) error {
 // remoteErr builds the failure of a call as a peer with the extensions
 // reported it: code and message. It is the only way this package builds
 // one.
-func remoteErr(code wire.ErrorCode, msg string) error {
+func remoteErr(b wire.ErrorBody) error {
 	if t := errorTypes.Load(); t != nil && t.Remote != nil {
-		return t.Remote(code, msg)
+		return t.Remote(b)
 	}
-	return &remoteError{code: code, msg: msg}
+	return &remoteError{code: b.Code, msg: b.Message}
+}
+
+// application reports whether err is an application error (see
+// ErrorTypes.Application), and its code and details.
+func application(err error) (app uint64, details []byte, ok bool) {
+	if t := errorTypes.Load(); t != nil && t.Application != nil {
+		return t.Application(err)
+	}
+	return 0, nil, false
 }
 
 // RemoteMatches reports whether a remote failure with code matches target
@@ -167,6 +180,11 @@ func (e *remoteError) Error() string {
 
 func (e *remoteError) Is(target error) bool { return RemoteMatches(e.code, target) }
 
+func isApplication(err error) bool {
+	_, _, ok := application(err)
+	return ok
+}
+
 // errorCode maps a call's failure to the code sent to a peer with the
 // extensions.
 func errorCode(err error) wire.ErrorCode {
@@ -176,6 +194,8 @@ func errorCode(err error) wire.ErrorCode {
 		// A call the procedure made failed (and the procedure returned
 		// that): the procedure failed, whatever the nested call's code.
 		return wire.CodeProcedure
+	case isApplication(err):
+		return wire.CodeApplication
 	case errors.Is(err, procedures.ErrUnknown):
 		return wire.CodeUnknownProcedure
 	case errors.Is(err, procedures.ErrBadArguments):

@@ -128,6 +128,10 @@ func (c *inCall) answer(payload []byte, err error, block bool) error {
 		// The code says it: the message says which limit.
 		msg = strings.TrimPrefix(msg, ErrLimit.Error()+": ")
 	}
+	if code == wire.CodeApplication {
+		app, details, _ := application(err)
+		return w.out.raw(ctx, wire.AppendApplicationError(nil, c.key.proc, c.key.call, app, msg, details))
+	}
 	var b [wire.MaxHeaderLen + 10 + wire.MaxErrorMessage]byte
 	return w.out.raw(ctx, wire.AppendError(b[:0], c.key.proc, c.key.call, code, msg))
 }

@@ -60,8 +60,11 @@ func (o *outboundActor) frame(f *wire.Frame) {
 			o.call.send.win.grant(int64(min(n, maxGrant)))
 		}
 	case wire.KindError:
-		code, msg, _ := wire.ParseError(*f)
-		o.end(callFailed, remoteErr(code, msg))
+		b, err := wire.ParseErrorBody(*f)
+		if err != nil {
+			b = wire.ErrorBody{Code: wire.CodeProcedure, Message: err.Error()}
+		}
+		o.end(callFailed, remoteErr(b))
 	case wire.KindResponse:
 		o.response(f)
 	}

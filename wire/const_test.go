@@ -94,7 +94,8 @@ func TestStrings(t *testing.T) {
 		{CodeCancelled.String(), "cancelled"},
 		{CodeDeadline.String(), "deadline exceeded"},
 		{ErrorCode(0).String(), "code(0)"},
-		{ErrorCode(8).String(), "code(8)"},
+		{CodeApplication.String(), "application error"},
+		{ErrorCode(9).String(), "code(9)"},
 		{ErrorCode(300).String(), "code(300)"},
 	}
 	for _, tt := range tests {

@@ -38,7 +38,16 @@ const (
 	CodeCancelled ErrorCode = 6
 	// CodeDeadline: a deadline passed.
 	CodeDeadline ErrorCode = 7
+	// CodeApplication: the procedure returned an application error, with
+	// a code of the application's own, a message and optional details
+	// (see AppendApplicationError).
+	CodeApplication ErrorCode = 8
 )
+
+// MaxErrorDetails is the most bytes of details AppendApplicationError
+// writes: larger details are left out (details are MessagePack by
+// convention, which a cut would break).
+const MaxErrorDetails = 16 << 10
 
 // String returns "unknown procedure", "bad arguments", "procedure error",
 // "panic", "limit exceeded", "cancelled", "deadline exceeded" or "code(N)"
@@ -59,6 +68,8 @@ func (c ErrorCode) String() string {
 		return "cancelled"
 	case CodeDeadline:
 		return "deadline exceeded"
+	case CodeApplication:
+		return "application error"
 	}
 	return fmt.Sprintf("code(%d)", uint64(c))
 }
@@ -94,6 +105,14 @@ func ParseCredit(f Frame) (uint64, error) {
 // call): the payload is code as an unsigned varint, then msg's bytes, msg
 // truncated to MaxErrorMessage bytes at a UTF-8 boundary.
 func AppendError(dst []byte, procedure, call uint64, code ErrorCode, msg string) []byte {
+	msg = truncate(msg)
+	dst = AppendHeader(dst, KindError, TermComplete, procedure, call, uvarintLen(uint64(code))+len(msg))
+	dst = binary.AppendUvarint(dst, uint64(code))
+	return append(dst, msg...)
+}
+
+// truncate cuts msg to MaxErrorMessage bytes at a UTF-8 boundary.
+func truncate(msg string) string {
 	if len(msg) > MaxErrorMessage {
 		i := MaxErrorMessage
 		for i > 0 && !utf8.RuneStart(msg[i]) {
@@ -101,25 +120,84 @@ func AppendError(dst []byte, procedure, call uint64, code ErrorCode, msg string)
 		}
 		msg = msg[:i]
 	}
-	dst = AppendHeader(dst, KindError, TermComplete, procedure, call, uvarintLen(uint64(code))+len(msg))
-	dst = binary.AppendUvarint(dst, uint64(code))
-	return append(dst, msg...)
+	return msg
 }
 
-// ParseError returns the code and message of a KindError frame. The error
-// wraps ErrMalformed if the payload does not start with an unsigned varint;
-// ParseError of another kind is an error too. The message is returned as
-// sent, not checked for UTF-8.
-func ParseError(f Frame) (ErrorCode, string, error) {
+// AppendApplicationError appends a KindError message with code
+// CodeApplication ending the call (procedure, call): the payload is the
+// code 8 as an unsigned varint, then app (the application's code) as an
+// unsigned varint, then the length of msg as an unsigned varint and msg's
+// bytes (truncated as by AppendError), then details (the rest of the
+// payload; left out if longer than MaxErrorDetails).
+func AppendApplicationError(dst []byte, procedure, call, app uint64, msg string, details []byte) []byte {
+	msg = truncate(msg)
+	if len(details) > MaxErrorDetails {
+		details = nil
+	}
+	n := uvarintLen(uint64(CodeApplication)) + uvarintLen(app) + uvarintLen(uint64(len(msg))) + len(msg) + len(details)
+	dst = AppendHeader(dst, KindError, TermComplete, procedure, call, n)
+	dst = binary.AppendUvarint(dst, uint64(CodeApplication))
+	dst = binary.AppendUvarint(dst, app)
+	dst = binary.AppendUvarint(dst, uint64(len(msg)))
+	dst = append(dst, msg...)
+	return append(dst, details...)
+}
+
+// ErrorBody is what a KindError message says: its code and message, and
+// for CodeApplication the application's code and the details.
+type ErrorBody struct {
+	Code    ErrorCode
+	Message string
+	App     uint64 // CodeApplication only
+	Details []byte // CodeApplication only; aliases the frame's payload
+}
+
+// ParseErrorBody returns what a KindError frame says. The error wraps
+// ErrMalformed if the payload does not start with an unsigned varint, or
+// if a CodeApplication payload does not hold its application code and its
+// message's length and bytes; ParseErrorBody of another kind is an error
+// too. The message is returned as sent, not checked for UTF-8.
+func ParseErrorBody(f Frame) (ErrorBody, error) {
 	if f.Kind != KindError {
-		return 0, "", fmt.Errorf("wire: ParseError of a %s frame", f.Kind)
+		return ErrorBody{}, fmt.Errorf("wire: ParseError of a %s frame", f.Kind)
 	}
-	v, n := binary.Uvarint(f.Payload)
+	bad := func(what string) error {
+		return fmt.Errorf("%w: error payload %x %s (procedure %d, call %d)",
+			ErrMalformed, f.Payload, what, f.Procedure, f.Call)
+	}
+	p := f.Payload
+	v, n := binary.Uvarint(p)
 	if n <= 0 {
-		return 0, "", fmt.Errorf("%w: error payload %x does not start with an unsigned varint (procedure %d, call %d)",
-			ErrMalformed, f.Payload, f.Procedure, f.Call)
+		return ErrorBody{}, bad("does not start with an unsigned varint")
 	}
-	return ErrorCode(v), string(f.Payload[n:]), nil
+	b := ErrorBody{Code: ErrorCode(v)}
+	p = p[n:]
+	if b.Code != CodeApplication {
+		b.Message = string(p)
+		return b, nil
+	}
+	if b.App, n = binary.Uvarint(p); n <= 0 {
+		return ErrorBody{}, bad("has no application code")
+	}
+	p = p[n:]
+	l, n := binary.Uvarint(p)
+	if n <= 0 || l > uint64(len(p)-n) {
+		return ErrorBody{}, bad("has no message length, or a length past its end")
+	}
+	p = p[n:]
+	b.Message = string(p[:l])
+	if rest := p[l:]; len(rest) > 0 {
+		b.Details = rest
+	}
+	return b, nil
+}
+
+// ParseError returns the code and message of a KindError frame (see
+// ParseErrorBody, which also returns an application error's code and
+// details).
+func ParseError(f Frame) (ErrorCode, string, error) {
+	b, err := ParseErrorBody(f)
+	return b.Code, b.Message, err
 }
 
 // AppendCancel appends a KindCancel message for the call (procedure, call),

@@ -42,6 +42,8 @@ type extWant struct {
 	procedure, call uint64
 	code            ErrorCode // KindError
 	msg             string    // KindError
+	app             uint64    // KindError, CodeApplication
+	details         string    // KindError, CodeApplication (hex)
 	amount          uint64    // credits
 }
 
@@ -50,6 +52,8 @@ var wantExtensions = map[string]extWant{
 	"ext_error_p1_c0_procedure_boom":  {kind: KindError, procedure: 1, call: 0, code: CodeProcedure, msg: "boom"},
 	"ext_error_p2_c5_unknown_empty":   {kind: KindError, procedure: 2, call: 5, code: CodeUnknownProcedure},
 	"ext_error_p0_c0_code300":         {kind: KindError, code: 300, msg: "é"},
+	"ext_error_p1_c2_application_404": {kind: KindError, procedure: 1, call: 2, code: CodeApplication, app: 404, msg: "not found", details: "81a2696407"},
+	"ext_error_p0_c0_application_0":   {kind: KindError, code: CodeApplication},
 	"ext_cancel_p3_c2":                {kind: KindCancel, procedure: 3, call: 2},
 	"ext_response_credit_p3_c2_65536": {kind: KindResponseCredit, procedure: 3, call: 2, amount: 65536},
 	"ext_argument_credit_p300_c256_1": {kind: KindArgumentCredit, procedure: 300, call: 256, amount: 1},
@@ -65,6 +69,9 @@ func (w extWant) encode(t *testing.T) []byte {
 	case KindAnnounce:
 		return AppendFrame(nil, Frame{Kind: KindAnnounce})
 	case KindError:
+		if w.code == CodeApplication {
+			return AppendApplicationError(nil, w.procedure, w.call, w.app, w.msg, unhex(t, w.details))
+		}
 		return AppendError(nil, w.procedure, w.call, w.code, w.msg)
 	case KindCancel:
 		return AppendCancel(nil, w.procedure, w.call)
@@ -100,6 +107,10 @@ func (w extWant) check(t *testing.T, f Frame) {
 		code, msg, err := ParseError(f)
 		if err != nil || code != w.code || msg != w.msg {
 			t.Fatalf("ParseError = %v, %q, %v; want %v, %q", code, msg, err, w.code, w.msg)
+		}
+		b, err := ParseErrorBody(f)
+		if err != nil || b.App != w.app || hexOf(b.Details) != w.details {
+			t.Fatalf("ParseErrorBody = %+v, %v; want application code %d, details %s", b, err, w.app, w.details)
 		}
 	case KindResponseCredit, KindArgumentCredit:
 		amount, err := ParseCredit(f)
@@ -193,6 +204,7 @@ func TestExtensionVectorsHex(t *testing.T) {
 	want := map[string]string{
 		"ext_announce":                    "f0",
 		"ext_error_p1_c0_procedure_boom":  "f1c001000503626f6f6d",
+		"ext_error_p1_c2_application_404": "f1c0010212089403096e6f7420666f756e6481a2696407",
 		"ext_cancel_p3_c2":                "f2c0030200",
 		"ext_response_credit_p3_c2_65536": "f3c0030203808004",
 		"ext_argument_credit_p300_c256_1": "f4ca2c0100010101",
@@ -398,7 +410,9 @@ func TestMalformedBodies(t *testing.T) {
 			}
 		}
 	}
-	for _, payload := range []string{"", "80", "ffffffffffffffffffff01"} {
+	// An application error (code 8) without its application code, or with a
+	// message length past its end, is malformed too.
+	for _, payload := range []string{"", "80", "ffffffffffffffffffff01", "08", "0880", "0800", "08000561", "0800ffffffffffffffffff01"} {
 		f := h(KindError, TermComplete, 1, 0, unhex(t, payload)...)
 		if code, msg, err := ParseError(f); !isMalformed(err) {
 			t.Errorf("ParseError([%s]) = %v, %q, %v; want ErrMalformed", payload, code, msg, err)
