@@ -68,6 +68,15 @@ var (
 	// ErrIdleTimeout: the wire's cause when a wire accepted by Serve had
 	// no open call and received no message for Timeouts.Idle.
 	ErrIdleTimeout = actors.ErrIdleTimeout
+	// ErrShutdown: the call was refused because its callee is shutting
+	// down (Shutdown): it did not run and may be made again elsewhere. A
+	// call on a wire whose peer said it is shutting down fails with it at
+	// once; so do Serve and Connect on an interface shutting down.
+	ErrShutdown = actors.ErrShutdown
+	// ErrStopTimeout: Close waited Timeouts.Stop for procedures to return
+	// after their contexts were cancelled, and some did not: they are left
+	// running, and the error says how many goroutines.
+	ErrStopTimeout = actors.ErrStopTimeout
 	// ErrQuickCallback: a procedures.Quick procedure called its own wire,
 	// whose reader is the goroutine running it: waiting for the answer
 	// would stop the wire.

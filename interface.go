@@ -20,10 +20,12 @@ type Interface struct {
 	sys    *actors.System
 	logger *slog.Logger // nil: nothing is logged
 
-	mu      sync.Mutex
-	closing chan struct{}
-	closed  bool
-	serving sync.WaitGroup
+	mu       sync.Mutex
+	closing  chan struct{}
+	closed   bool
+	drain    chan struct{} // closed by Shutdown
+	draining bool
+	serving  sync.WaitGroup
 }
 
 // New returns an interface with no procedures and no wires, configured by
@@ -39,7 +41,7 @@ func New(opts ...Option) (*Interface, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	return &Interface{sys: actors.NewSystem(c.actorsConfig()), logger: c.logger, closing: make(chan struct{})}, nil
+	return &Interface{sys: actors.NewSystem(c.actorsConfig()), logger: c.logger, closing: make(chan struct{}), drain: make(chan struct{})}, nil
 }
 
 // Register makes p callable by peers at index idx, on every wire, present
@@ -149,6 +151,7 @@ func (i *Interface) Serve(ctx context.Context, l net.Listener, opts ...WireOptio
 		select {
 		case <-ctx.Done():
 		case <-i.closing:
+		case <-i.drain:
 		case <-stop:
 		}
 		_ = l.Close()
@@ -164,6 +167,8 @@ func (i *Interface) Serve(ctx context.Context, l net.Listener, opts ...WireOptio
 				return ctx.Err()
 			case <-i.closing:
 				return ErrClosed
+			case <-i.drain:
+				return ErrShutdown
 			default:
 			}
 			if !temporary(err) {
@@ -179,18 +184,22 @@ func (i *Interface) Serve(ctx context.Context, l net.Listener, opts ...WireOptio
 			case <-i.closing:
 				t.Stop()
 				return ErrClosed
+			case <-i.drain:
+				t.Stop()
+				return ErrShutdown
 			}
 			continue
 		}
 		pause = 0
 		if _, err := i.ConnectConn(c, opts...); err != nil {
-			_ = c.Close()
-			if errors.Is(err, ErrClosed) {
+			if errors.Is(err, ErrClosed) || errors.Is(err, ErrShutdown) {
+				_ = c.Close()
 				return err
 			}
 			if i.logger != nil {
 				i.logger.Warn("ipfi: connection refused", "remote", c.RemoteAddr().String(), "err", err)
 			}
+			_ = c.Close()
 		}
 	}
 }
@@ -212,8 +221,12 @@ func temporary(err error) bool {
 // Close ends every wire (each peer is sent a Termination message first),
 // stops every Serve, and returns once every goroutine the interface started
 // has ended, including procedures still running: their contexts are
-// cancelled, and Close waits for them to return. It is idempotent and safe
-// to call concurrently.
+// cancelled, and Close waits for them to return, at most Timeouts.Stop.
+// Past it, Close logs and returns an error matching ErrStopTimeout that
+// says how many goroutines are left: procedures that ignore their
+// contexts, which Go cannot stop. It is the hard stop (see Shutdown for
+// the graceful one), idempotent and safe to call concurrently; only the
+// first call reports ErrStopTimeout.
 func (i *Interface) Close() error {
 	i.mu.Lock()
 	if !i.closed {
@@ -223,6 +236,30 @@ func (i *Interface) Close() error {
 	i.mu.Unlock()
 	i.serving.Wait()
 	return i.sys.Close()
+}
+
+// Shutdown stops the interface gracefully: it stops accepting (every
+// Serve returns ErrShutdown and closes its listener; Connect fails with
+// ErrShutdown), has every wire refuse new calls from its peer (a peer of
+// this library is told, and its new calls fail at once with ErrShutdown;
+// a call that arrives anyway is refused without running, with an error
+// matching ErrShutdown), lets the calls already open on every wire, both
+// ways, and their streams finish, then closes the interface (Close). If
+// ctx ends first, it closes all the same and returns ctx's cause; else it
+// returns what Close returns.
+func (i *Interface) Shutdown(ctx context.Context) error {
+	i.mu.Lock()
+	if !i.draining && !i.closed {
+		i.draining = true
+		close(i.drain)
+	}
+	i.mu.Unlock()
+	i.serving.Wait()
+	err := i.sys.Drain(ctx)
+	if cerr := i.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // closers closes several things, keeping the first error.

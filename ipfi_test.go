@@ -345,7 +345,7 @@ func TestDefaultLimits(t *testing.T) {
 func TestDefaultTimeouts(t *testing.T) {
 	want := ipfi.Timeouts{
 		KeepaliveInterval: 30 * time.Second, KeepaliveTimeout: 20 * time.Second,
-		Write: 10 * time.Second, Handshake: 10 * time.Second, Idle: 2 * time.Minute,
+		Write: 10 * time.Second, Handshake: 10 * time.Second, Idle: 2 * time.Minute, Stop: 10 * time.Second,
 	}
 	if got := ipfi.DefaultTimeouts(); got != want {
 		t.Fatalf("DefaultTimeouts() = %+v, want %+v", got, want)

@@ -78,10 +78,13 @@ type Limits struct {
 	// error (a *RemoteError matching ErrLimit, for a peer with the
 	// extensions) and the wire goes on. Default 16 MiB.
 	MaxCallArgs int
-	// MaxWireArgs is the most argument bytes the peer's calls on one wire
-	// may hold together while they arrive in pieces (or wait, unread, for
-	// a bidirectional procedure); a call whose piece would pass it is
-	// answered with an error as for MaxCallArgs. Default 32 MiB.
+	// MaxWireArgs is the most bytes the peer's calls on one wire may hold
+	// together: their arguments, from their arrival (whole or in pieces)
+	// until their procedures return (or, for a bidirectional procedure,
+	// until it reads them), and their answers while they wait to be
+	// written to a peer that reads slowly. A call whose arguments would
+	// pass it, or that arrives while it is passed, is answered with an
+	// error as for MaxCallArgs. Default 32 MiB.
 	MaxWireArgs int
 	// MaxOpenCalls is the most calls from the peer one wire may have open
 	// at once; a call over it is answered at once with an error (as for
@@ -125,7 +128,8 @@ func DefaultLimits() Limits { return Limits(actors.DefaultLimits()) }
 // Default: DefaultLimits(). Of several WithLimits, the last counts.
 func WithLimits(l Limits) Option { return func(c *config) { c.limits = l } }
 
-// Timeouts bound how long a wire waits on its peer. A zero field means its
+// Timeouts bound how long a wire waits on its peer, and how long closing
+// waits for procedures. A zero field means its
 // default (the value in DefaultTimeouts); a negative one turns that timeout
 // off. Each ends the wire with a cause of its own, which Wire.Err returns
 // and every call on the wire carries in its *WireError; each is noticed
@@ -156,6 +160,13 @@ type Timeouts struct {
 	// what ends a wire whose peer sends a message a byte at a time, too
 	// slowly to finish any. Default 2m.
 	Idle time.Duration
+	// Stop is how long closing a wire or the interface (Close, and the
+	// end of Shutdown) waits for the procedures it ran to return once
+	// their contexts are cancelled. A procedure that ignores its context
+	// cannot be stopped: past Stop, Close logs and returns an error
+	// matching ErrStopTimeout that says how many goroutines are left
+	// running. Default 10s.
+	Stop time.Duration
 }
 
 // DefaultTimeouts returns the timeouts an interface enforces unless

@@ -182,11 +182,26 @@ func (w *Wire) PeerExtensions() bool { return w.w.PeerExtensions() }
 // fails with ErrWireTerminated, cause ErrClosed; every procedure running
 // for it has its context cancelled) and returns once every goroutine of
 // the wire has ended: its reader, its writer's, and the procedures running
-// for it. So a procedure must not call Close on its own wire (it would wait
-// for itself); it may close it from a goroutine of its own. A wire whose
-// transport's Read cannot be interrupted by closing it keeps Close waiting
-// until Read returns. Close is idempotent and safe to call concurrently.
+// for it, at most Timeouts.Stop for procedures that ignore their contexts
+// (then it returns an error matching ErrStopTimeout and leaves them). So a
+// procedure must not call Close on its own wire (it would wait for itself);
+// it may close it from a goroutine of its own. A wire whose transport's
+// Read cannot be interrupted by closing it keeps Close waiting until Read
+// returns. Close is idempotent and safe to call concurrently.
 func (w *Wire) Close() error { return w.w.Close() }
+
+// Shutdown closes the wire gracefully: it stops taking new calls from the
+// peer (a peer of this library is told, and its new calls fail at once
+// with ErrShutdown; a call that arrives anyway is refused without running,
+// with an error matching ErrShutdown), lets the calls open on it, both
+// ways, finish, then closes it (Close). If ctx ends first, it closes all
+// the same and returns ctx's cause; else what Close returns.
+func (w *Wire) Shutdown(ctx context.Context) error {
+	if w == nil {
+		return ErrNoWire
+	}
+	return w.w.Shutdown(ctx)
+}
 
 // Done returns a channel that is closed once the wire has ended and every
 // call pending on it has failed.

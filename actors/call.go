@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/ipfi-go/ipfi/wire"
 )
@@ -62,6 +63,26 @@ type Call struct {
 	q     recvQueue     // guarded by mu, except Recv's run (see recvQueue)
 
 	send *sendSide // nil for a call made with Start (its arguments went whole)
+
+	// deadline is the caller's context's deadline (zero if none), told to
+	// a callee that speaks version 2 of the extensions with the call's
+	// first Call message.
+	deadline time.Time
+}
+
+// deadlinePrefix returns the KindDeadline message to write right before
+// the call's first Call message, appended to b, or nil if the call has no
+// deadline or the callee would not understand it.
+func (c *Call) deadlinePrefix(b []byte) []byte {
+	if c.deadline.IsZero() || !c.w.peerV2.Load() {
+		return nil
+	}
+	left := time.Until(c.deadline)
+	ms := uint64(0)
+	if left > 0 {
+		ms = uint64((left + time.Millisecond - 1) / time.Millisecond)
+	}
+	return wire.AppendDeadline(b, c.key.proc, c.key.call, ms)
 }
 
 func newCall(w *Conn, key callKey) *Call {

@@ -61,6 +61,16 @@ var (
 	// ErrIdleTimeout is the cause of a wire accepted by Serve that had no
 	// open call and received no message for Timeouts.Idle.
 	ErrIdleTimeout = errors.New("ipfi: idle timeout")
+	// ErrStopTimeout is what Close returns when procedures of the wire (or
+	// the interface) have not returned within Timeouts.Stop of their
+	// contexts being cancelled: they ignore their contexts, and are left
+	// running (the error says how many goroutines).
+	ErrStopTimeout = errors.New("ipfi: procedures still running after close")
+	// ErrShutdown is returned by a call on a wire whose peer is shutting
+	// down (it sent KindGoAway), and is what a call refused by a callee
+	// that is shutting down matches: the procedure did not run, and the
+	// call may be made again elsewhere.
+	ErrShutdown = errors.New("ipfi: shutting down")
 	// ErrQuickCallback is returned by a call or Ping that a quick procedure
 	// makes on its own wire: the goroutine running it is the wire's reader,
 	// so the answer could never be read.
@@ -148,6 +158,8 @@ func RemoteMatches(code wire.ErrorCode, target error) bool {
 		return target == ErrCancelled
 	case wire.CodeDeadline:
 		return target == context.DeadlineExceeded
+	case wire.CodeShutdown:
+		return target == ErrShutdown
 	}
 	return false
 }
@@ -204,6 +216,8 @@ func errorCode(err error) wire.ErrorCode {
 		return wire.CodePanic
 	case errors.Is(err, ErrLimit):
 		return wire.CodeLimit
+	case errors.Is(err, ErrShutdown):
+		return wire.CodeShutdown
 	case errors.Is(err, ErrCancelled), errors.Is(err, context.Canceled):
 		return wire.CodeCancelled
 	case errors.Is(err, context.DeadlineExceeded):

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/ipfi-go/ipfi/procedures"
@@ -53,16 +54,20 @@ func (s inState) String() string {
 // actor routes frames to it (reading its state) and feeds its response
 // credit. answer is the one place that records that it was answered.
 type inCall struct {
-	w     *Conn
-	key   callKey
-	pid   *actor.PID           // the call's actor (nil for a call refused without one)
-	proc  procedures.Procedure // looked up once, by the wire, when the call began
-	known bool                 // proc is registered
-	state atomic.Uint32        // an inState
-	first *wire.Frame          // the call's first frame, handed over with inBegin
+	w   *Conn
+	key callKey
+	pid *actor.PID // the call's actor (nil for a call refused without one)
+	// deadline is the time the caller gave the call (KindDeadline),
+	// counted from its first Call message's arrival; negative for none.
+	deadline time.Duration
+	proc     procedures.Procedure // looked up once, by the wire, when the call began
+	known    bool                 // proc is registered
+	state    atomic.Uint32        // an inState
+	first    *wire.Frame          // the call's first frame, handed over with inBegin
 
 	// The inbound actor's, while it holds the call.
 	args   []byte                  // the arguments so far (a procedure that takes them whole)
+	held   int                     // argument bytes counted in the wire's (Limits.MaxWireArgs)
 	pieces *pieces                 // accounting of arguments sent in several pieces
 	over   error                   // which limit the pieces passed (inOverLimit)
 	in     *input                  // a bidirectional procedure's arguments
@@ -111,6 +116,13 @@ func (c *inCall) answer(payload []byte, err error, block bool) error {
 		ctx = context.Background() // the wire's end ends the wait
 	}
 	if err == nil {
+		if block && len(payload) > 0 && w.out.full() {
+			// It waits for room: it counts in what the peer's calls
+			// hold meanwhile, which refuses new ones past the budget.
+			n := int64(len(payload))
+			w.argBytes.Add(n)
+			defer w.argBytes.Add(-n)
+		}
 		return w.out.frame(ctx, wire.KindResponse, wire.TermComplete, c.key.proc, c.key.call, payload)
 	}
 	if w.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, ErrWireTerminated)) {
@@ -246,8 +258,7 @@ func (a *inboundActor) frame(ctx actor.Context, f *wire.Frame) {
 	default:
 		args := c.args
 		c.args = nil
-		c.unholdArgs() // the procedure has them now
-		a.start(ctx, args)
+		a.start(ctx, args) // they count in the wire's until it returns (release)
 	}
 }
 
@@ -255,40 +266,41 @@ func (a *inboundActor) frame(ctx actor.Context, f *wire.Frame) {
 // procedure that takes them whole (a call in one piece needs none).
 type pieces struct {
 	size int        // argument bytes received so far
-	held int        // of them, those counted in the wire's (Limits.MaxWireArgs)
 	win  recvWindow // argument credit, granted back as pieces arrive
 }
 
-// unholdArgs uncounts the call's arguments from the wire's.
+// unholdArgs uncounts the call's arguments from the wire's (inbound actor:
+// the procedure returned, or never ran).
 func (c *inCall) unholdArgs() {
-	if p := c.pieces; p != nil && p.held > 0 {
-		c.w.argBytes.Add(-int64(p.held))
-		p.held = 0
+	if c.held > 0 {
+		c.w.argBytes.Add(-int64(c.held))
+		c.held = 0
 	}
 }
 
 // accumulate adds a piece of the arguments of a procedure that takes them
-// whole, moving the call to inOverLimit if they pass the limit.
+// whole, moving the call to inOverLimit if they pass a limit. The
+// arguments count in the wire's (Limits.MaxWireArgs) from now until the
+// procedure returns.
 func (a *inboundActor) accumulate(c *inCall, piece []byte, last bool) {
-	if c.pieces == nil {
-		if last && len(piece) <= a.w.limits.MaxCallArgs {
-			c.args = piece // the whole arguments: the parser's private copy
-			return
-		}
+	if c.pieces == nil && !last {
 		c.pieces = &pieces{win: fixedWindow()}
 	}
-	p := c.pieces
-	p.size += len(piece)
+	size := len(piece)
+	if p := c.pieces; p != nil {
+		p.size += len(piece)
+		size = p.size
+	}
 	switch {
-	case p.size > a.w.limits.MaxCallArgs:
+	case size > a.w.limits.MaxCallArgs:
 		a.overLimit(c, fmt.Errorf("%w: more than %d bytes of arguments (MaxCallArgs)", ErrLimit, a.w.limits.MaxCallArgs))
 	case !a.w.holdArgs(len(piece)):
 		a.overLimit(c, fmt.Errorf("%w: the wire holds %d bytes of arguments (MaxWireArgs)", ErrLimit, a.w.limits.MaxWireArgs))
 	case c.args == nil:
-		p.held += len(piece)
+		c.held += len(piece)
 		c.args = piece // the parser's private copy: no need for another
 	default:
-		p.held += len(piece)
+		c.held += len(piece)
 		c.args = append(c.args, piece...)
 	}
 	// Accumulated arguments are bounded by the limit, not by the window:
@@ -329,6 +341,10 @@ func (a *inboundActor) cancel(ctx actor.Context) {
 // on a goroutine of the wire (see workers).
 func (a *inboundActor) start(ctx actor.Context, args []byte) {
 	c := a.call
+	if c.deadline == 0 {
+		a.refuse(ctx, context.DeadlineExceeded) // it passed on the way
+		return
+	}
 	c.move(inReceiving, inRunning)
 	if c.proc.IsQuick() && !a.w.out.full() {
 		// Its answer is appended without blocking and written once the
@@ -346,6 +362,10 @@ func (a *inboundActor) start(ctx actor.Context, args []byte) {
 	// context costs every call that context's lock twice.
 	pctx, cancel := context.WithCancelCause(a.w.callCtx)
 	c.cancel = cancel
+	if c.deadline > 0 {
+		dctx, stop := context.WithTimeout(pctx, c.deadline)
+		pctx, c.cancel = dctx, func(cause error) { cancel(cause); stop() }
+	}
 	self, root := ctx.Self(), ctx.ActorSystem().Root
 	a.w.goWork(func() {
 		root.Send(self, procDoneMsg{failure: c.execute(pctx, args, true)})

@@ -20,9 +20,11 @@ type Limits struct {
 	// across its pieces; a call over it is answered with an error.
 	// Default 16 MiB.
 	MaxCallArgs int
-	// MaxWireArgs is the most argument bytes the inbound calls of one wire
-	// may hold together while they arrive in pieces; a call whose piece
-	// would pass it is answered with an error. Default 32 MiB.
+	// MaxWireArgs is the most bytes the inbound calls of one wire may hold
+	// together: their arguments, from their arrival until their procedures
+	// return, and their answers while they wait for room in the writer. A
+	// call whose arguments would pass it, or that arrives while it is
+	// passed, is answered with an error. Default 32 MiB.
 	MaxWireArgs int
 	// MaxOpenCalls is the most inbound calls one wire may have open at once;
 	// a call over it is answered with an error. Default 1,000.
@@ -109,6 +111,11 @@ type Timeouts struct {
 	// receive no message (a pong to a keepalive ping does not count)
 	// before it is closed with ErrIdleTimeout. Default 2m.
 	Idle time.Duration
+	// Stop is how long closing a wire or the interface waits for the
+	// procedures it ran to return once their contexts are cancelled; past
+	// it, Close returns an error matching ErrStopTimeout and leaves them
+	// running. Default 10s.
+	Stop time.Duration
 }
 
 // DefaultTimeouts returns the default timeouts.
@@ -119,6 +126,7 @@ func DefaultTimeouts() Timeouts {
 		Write:             10 * time.Second,
 		Handshake:         10 * time.Second,
 		Idle:              2 * time.Minute,
+		Stop:              10 * time.Second,
 	}
 }
 
@@ -132,6 +140,7 @@ func (t Timeouts) withDefaults() Timeouts {
 		{&t.Write, &d.Write},
 		{&t.Handshake, &d.Handshake},
 		{&t.Idle, &d.Idle},
+		{&t.Stop, &d.Stop},
 	} {
 		switch {
 		case *f.v == 0:

@@ -15,6 +15,7 @@ type parserActor struct {
 	wire   *actor.PID
 	failed bool
 	ext    bool // the peer's announcement was read
+	v2     bool // and its announcement of version 2
 	heard  bool // a chunk was read (w.heard is closed)
 	// density is how many frames the last chunk held per KiB, last how
 	// many: the first block of the next chunk is sized from them, capped
@@ -120,13 +121,22 @@ func (p *parserActor) parse(data []byte, fm *framesMsg) error {
 		runItem = nil
 	}
 	emit := func(f wire.Frame) error {
-		if f.Kind == wire.KindAnnounce {
+		switch f.Kind {
+		case wire.KindAnnounce:
 			if p.w.ext && !p.ext {
 				// Everything after this byte is from a peer with the
 				// extensions: their messages carry headers from now on.
 				p.ext = true
 				p.dec.SetExtensions(true)
 				p.w.peerExt.Store(true)
+			}
+			return nil
+		case wire.KindAnnounce2:
+			if p.ext && !p.v2 {
+				// And version 2's (deadline, go-away) too.
+				p.v2 = true
+				p.dec.SetExtensionVersion(2)
+				p.w.peerV2.Store(true)
 			}
 			return nil
 		}

@@ -170,7 +170,7 @@ func TestWorkersAreReusedAndEnd(t *testing.T) {
 	}
 	// Idle for a whole period: the worker ends.
 	done := make(chan struct{})
-	go func() { w.goroutines.wait(); close(done) }()
+	go func() { w.goroutines.wait(time.Minute); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(20 * defaultWorkerIdle):

@@ -30,9 +30,20 @@ func (s sendState) String() string {
 // in pieces, flow-controlled by the callee's argument credit. One Send or
 // CloseSend at a time (mu).
 type sendSide struct {
-	mu    sync.Mutex
-	state sendState
-	win   *sendWindow // argument credit granted by the callee
+	mu      sync.Mutex
+	state   sendState
+	started bool        // a Call message was written (the first carries the deadline)
+	win     *sendWindow // argument credit granted by the callee
+}
+
+// first returns what to write before the next Call message: the call's
+// deadline before its first. Called with the send side's lock held.
+func (c *Call) first(b []byte) []byte {
+	if c.send.started {
+		return nil
+	}
+	c.send.started = true
+	return c.deadlinePrefix(b)
 }
 
 // Send sends payload (MessagePack values, concatenated) as more of the
@@ -95,7 +106,8 @@ func (c *Call) sendLocked(ctx context.Context, payload []byte) (error, bool) {
 		}
 	}
 	s.win.spend(len(payload))
-	if err := c.w.out.frame(ctx, wire.KindCall, wire.TermNone, c.key.proc, c.key.call, payload); err != nil {
+	var b [wire.MaxHeaderLen + 10]byte
+	if err := c.w.out.framePre(ctx, c.first(b[:0]), wire.KindCall, wire.TermNone, c.key.proc, c.key.call, payload); err != nil {
 		return terminated(c.w.errOr(err)), false
 	}
 	return nil, false
@@ -125,7 +137,8 @@ func (c *Call) CloseSend(last []byte) error {
 		return nil
 	}
 	s.state = sendClosed
-	if err := c.w.out.frame(context.Background(), wire.KindCall, wire.TermComplete, c.key.proc, c.key.call, last); err != nil {
+	var b [wire.MaxHeaderLen + 10]byte
+	if err := c.w.out.framePre(context.Background(), c.first(b[:0]), wire.KindCall, wire.TermComplete, c.key.proc, c.key.call, last); err != nil {
 		return terminated(c.w.errOr(err))
 	}
 	return nil

@@ -54,10 +54,11 @@ type System struct {
 	// calls counts the inbound calls open on all the wires (Limits.MaxCalls).
 	calls atomic.Int64
 
-	mu     sync.Mutex
-	closed bool
-	wires  map[*Conn]struct{}
-	byPID  map[*actor.PID]*Conn
+	mu       sync.Mutex
+	closed   bool
+	draining bool // Shutdown began: no new wire
+	wires    map[*Conn]struct{}
+	byPID    map[*actor.PID]*Conn
 
 	wg        sync.WaitGroup // every goroutine the system starts
 	closeOnce sync.Once
@@ -132,6 +133,10 @@ func (s *System) Connect(r io.Reader, wr io.Writer, c io.Closer, opt WireOptions
 		s.mu.Unlock()
 		return nil, ErrClosed
 	}
+	if s.draining {
+		s.mu.Unlock()
+		return nil, ErrShutdown
+	}
 	if len(s.wires) >= s.limits.MaxWires {
 		s.mu.Unlock()
 		return nil, fmt.Errorf("%w: the interface has %d wires (Limits.MaxWires)", ErrLimit, s.limits.MaxWires)
@@ -159,9 +164,12 @@ func (s *System) forget(w *Conn) {
 // Close ends every wire (each peer is sent a Termination message, given up
 // to the close grace to be written), stops the actor tree and returns once
 // every goroutine the system started has ended, including procedures still
-// running (their contexts are cancelled). It is idempotent and safe to call
-// concurrently.
+// running (their contexts are cancelled), waiting for them at most
+// Timeouts.Stop: past it, it logs and returns an error matching
+// ErrStopTimeout, leaving them running. It is idempotent and safe to call
+// concurrently; only the first call reports that error.
 func (s *System) Close() error {
+	var err error
 	s.closeOnce.Do(func() {
 		s.mu.Lock()
 		s.closed = true
@@ -187,9 +195,39 @@ func (s *System) Close() error {
 		}
 		s.as.Root.Stop(s.root)
 		<-s.rootDone
-		s.wg.Wait()
+		if d := s.timeouts.Stop; !waitGroup(&s.wg, d) {
+			var n int64
+			for _, w := range wires {
+				n += w.goroutines.n.Load()
+			}
+			s.logger.Error("ipfi: procedures ignore their cancelled contexts", "goroutines", n, "after", d)
+			err = fmt.Errorf("%w: %d goroutines, %v after their contexts were cancelled", ErrStopTimeout, n, d)
+		}
 		s.as.Shutdown()
 	})
+	return err
+}
+
+// Drain makes no new wire (Connect fails with ErrShutdown), has every wire
+// take no new calls (Conn.Drain), and waits until no call is open on any
+// of them or ctx ends (it then returns ctx's cause). Closing the system is
+// the caller's next step.
+func (s *System) Drain(ctx context.Context) error {
+	s.mu.Lock()
+	s.draining = true
+	wires := make([]*Conn, 0, len(s.wires))
+	for w := range s.wires {
+		wires = append(wires, w)
+	}
+	s.mu.Unlock()
+	for _, w := range wires {
+		w.Drain()
+	}
+	for _, w := range wires {
+		if err := w.waitQuiet(ctx); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -116,7 +116,10 @@ func (d *watchdog) check(w *Conn) error {
 	p := d.period
 	d.age += p
 	reads, msgs := w.reads.Load(), w.msgs.Load()
-	if reads != d.lastReads {
+	if reads != d.lastReads || w.out.parked.Load() {
+		// Something arrived; or this side is not reading (waitRoom),
+		// which says nothing of the peer: a write that stalls ends the
+		// wire instead.
 		d.lastReads, d.quiet, d.pinged = reads, 0, false
 	} else {
 		d.quiet += p

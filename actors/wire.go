@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -48,6 +49,9 @@ type Conn struct {
 	idx        *indices
 	ext        bool        // this side speaks the extensions (not Plain)
 	peerExt    atomic.Bool // the peer announced the extensions (and ext)
+	peerV2     atomic.Bool // the peer announced version 2 of them too
+	draining   atomic.Bool // this side is shutting down: new calls from the peer are refused
+	peerGone   atomic.Bool // the peer sent KindGoAway: new calls to it fail with ErrShutdown
 
 	// procCtx is the context of the wire's quick procedures; it is
 	// cancelled, with the wire's cause, when the wire ends. callCtx, which
@@ -76,6 +80,11 @@ type Conn struct {
 	// inOpen counts the inbound calls that have an actor (wire actor's;
 	// read by the watchdog).
 	inOpen atomic.Int64
+
+	// quiet is closed once no call is open either way, for Shutdown
+	// (made on demand, under quietMu).
+	quietMu sync.Mutex
+	quiet   chan struct{}
 
 	done        chan struct{}         // closed when the wire actor and all its children have stopped
 	cause       atomic.Pointer[error] // the cause of the wire's end; the first recorded wins
@@ -110,8 +119,8 @@ func newConn(s *System, r io.Reader, wr io.Writer, c io.Closer, opt WireOptions)
 	w.goroutines.sys = &s.wg
 	w.out = newWriter(wr, &w.goroutines, s.limits.MaxWriteQueue, func(err error) { w.terminate(err) })
 	if w.ext {
-		// The announcement goes first, before anything this side writes.
-		w.out.pending = append(w.out.pending, byte(wire.KindAnnounce))
+		// The announcements go first, before anything this side writes.
+		w.out.pending = append(w.out.pending, byte(wire.KindAnnounce), byte(wire.KindAnnounce2))
 	}
 	w.callCtx = context.WithValue(context.Background(), wireKey{}, w)
 	w.procCtx, w.procCancel = context.WithCancelCause(w.callCtx)
@@ -214,15 +223,21 @@ func (w *Conn) sayGoodbye() {
 // returns once every call pending on it has failed, its actors have
 // stopped and every goroutine it started has returned: its reader, its
 // flushers and the workers running its procedures, whose contexts are
-// cancelled (Close waits for them to return). So Close must not be called
-// from one of the wire's own procedures, which would wait for itself; a
+// cancelled (Close waits for them to return, at most Timeouts.Stop: past
+// it, it logs and returns an error matching ErrStopTimeout that says how
+// many goroutines are left running). So Close must not be called from one
+// of the wire's own procedures, which would wait for itself until then; a
 // procedure that wants its wire gone returns and lets its caller close it,
 // or closes it from a goroutine of its own. It is idempotent and safe to
 // call concurrently.
 func (w *Conn) Close() error {
 	w.closeWith(ErrClosed)
 	<-w.done
-	w.goroutines.wait()
+	if d := w.sys.timeouts.Stop; !w.goroutines.wait(d) {
+		n := w.goroutines.n.Load()
+		w.sys.logger.Error("ipfi: procedures ignore their cancelled contexts", "wire", w.pid.Id, "goroutines", n, "after", d)
+		return fmt.Errorf("%w: %d goroutines of the wire, %v after their contexts were cancelled", ErrStopTimeout, n, d)
+	}
 	return nil
 }
 
@@ -243,6 +258,76 @@ func (w *Conn) closeWith(cause error) {
 		t.Stop()
 	}
 	w.terminate(cause)
+}
+
+// Shutdown stops the wire taking new calls from its peer, waits for the
+// calls open on it, both ways, to end, and then closes it (Close). A peer
+// that speaks version 2 of the extensions is told (KindGoAway), and its
+// new calls fail at once with ErrShutdown; a call that reaches this side
+// after Shutdown began is refused without running, with an error matching
+// ErrShutdown (an empty response for a peer without the extensions). This
+// side may still make calls while it waits (a procedure finishing may).
+// If ctx ends first, the wire is closed all the same and Shutdown returns
+// ctx's cause.
+func (w *Conn) Shutdown(ctx context.Context) error {
+	w.Drain()
+	err := w.waitQuiet(ctx)
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Drain is Shutdown's first step alone: the wire takes no new calls from
+// its peer (and tells a peer that speaks version 2), and stays up.
+func (w *Conn) Drain() {
+	if w.draining.Swap(true) {
+		return
+	}
+	if w.peerV2.Load() {
+		var b [wire.MaxHeaderLen]byte
+		_ = w.out.raw(nil, wire.AppendGoAway(b[:0]))
+	}
+}
+
+// open reports whether a call is open on the wire, either way.
+func (w *Conn) open() bool { return w.inOpen.Load() > 0 || w.idx.n.Load() > 0 }
+
+// waitQuiet waits until no call is open on the wire, either way, the wire
+// ends, or ctx ends (then it returns ctx's cause).
+func (w *Conn) waitQuiet(ctx context.Context) error {
+	w.quietMu.Lock()
+	if !w.open() {
+		w.quietMu.Unlock()
+		return nil
+	}
+	if w.quiet == nil {
+		w.quiet = make(chan struct{})
+	}
+	quiet := w.quiet
+	w.quietMu.Unlock()
+	select {
+	case <-quiet:
+		return nil
+	case <-w.done:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// noteQuiet wakes waitQuiet once no call is open (wire actor, after a
+// call ended). It costs an atomic load unless the wire is draining.
+func (w *Conn) noteQuiet() {
+	if !w.draining.Load() {
+		return
+	}
+	w.quietMu.Lock()
+	if w.quiet != nil && !w.open() {
+		close(w.quiet)
+		w.quiet = nil
+	}
+	w.quietMu.Unlock()
 }
 
 // holdArgs counts n more argument bytes held for the peer's calls, unless
@@ -278,6 +363,9 @@ func (w *Conn) begin(ctx context.Context, proc uint64) (uint64, error) {
 	if w.quickOn(ctx) {
 		return 0, ErrQuickCallback
 	}
+	if w.peerGone.Load() {
+		return 0, ErrShutdown
+	}
 	return w.idx.take(proc)
 }
 
@@ -291,12 +379,14 @@ func (w *Conn) Start(ctx context.Context, proc uint64, payload []byte) (*Call, e
 		return nil, err
 	}
 	c := newCall(w, callKey{proc, call})
+	c.deadline, _ = ctx.Deadline()
 	// Register the call before its bytes leave: the response is read, and
 	// routed through the same mailbox, only after.
 	if !w.register(c) {
 		return nil, c.err
 	}
-	if err := w.out.frame(ctx, wire.KindCall, wire.TermComplete, proc, call, payload); err != nil {
+	var b [wire.MaxHeaderLen + 10]byte
+	if err := w.out.framePre(ctx, c.deadlinePrefix(b[:0]), wire.KindCall, wire.TermComplete, proc, call, payload); err != nil {
 		c.failWithWire()
 		return nil, terminated(w.errOr(err))
 	}
@@ -346,6 +436,7 @@ func (w *Conn) Open(ctx context.Context, proc uint64, opt OpenOptions) (*Call, e
 		return nil, err
 	}
 	c := newStreamCall(w, callKey{proc, call}, opt)
+	c.deadline, _ = ctx.Deadline()
 	if !w.register(c) {
 		return nil, c.err
 	}

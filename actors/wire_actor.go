@@ -2,6 +2,7 @@ package actors
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/ipfi-go/ipfi/procedures"
@@ -19,6 +20,13 @@ type wireActor struct {
 	inPIDs   map[*actor.PID]inRef // the inbound calls that have an actor
 	streams  int                  // how many of them call streaming procedures
 	outbound map[callKey]*actor.PID
+	// deadline is the last KindDeadline message, for the call whose first
+	// Call message comes right after it (and for no other).
+	deadline struct {
+		key callKey
+		ms  uint64
+		set bool
+	}
 	// Call actors whose call has ended, kept for the next calls instead of
 	// spawning and stopping an actor per call (registry insert and delete,
 	// a context, system messages). They are children like the busy ones
@@ -40,7 +48,6 @@ func (a *wireActor) opened(c *inCall, stream bool) {
 		a.streams++
 	}
 	a.w.inOpen.Add(1)
-	a.w.sys.calls.Add(1)
 }
 
 // closed uncounts the inbound call whose actor is pid, if it is counted,
@@ -56,8 +63,13 @@ func (a *wireActor) closed(pid *actor.PID) (inRef, bool) {
 	}
 	a.w.inOpen.Add(-1)
 	a.w.sys.calls.Add(-1)
+	a.w.noteQuiet()
 	return r, true
 }
+
+// maxDeadlineMs bounds the milliseconds a KindDeadline gives (a year), so
+// that the duration does not overflow.
+const maxDeadlineMs = 365 * 24 * 3600 * 1000
 
 // overOpen says which open-call limit a new call would pass, or "".
 func (a *wireActor) overOpen(stream bool) string {
@@ -67,7 +79,13 @@ func (a *wireActor) overOpen(stream bool) string {
 		return fmt.Sprintf("%d calls open on the wire (MaxOpenCalls)", l.MaxOpenCalls)
 	case stream && a.streams >= l.MaxOpenStreams:
 		return fmt.Sprintf("%d streams open on the wire (MaxOpenStreams)", l.MaxOpenStreams)
-	case a.w.sys.calls.Load() >= int64(l.MaxCalls):
+	case a.w.argBytes.Load() >= int64(l.MaxWireArgs):
+		return fmt.Sprintf("the wire's calls hold %d bytes (MaxWireArgs)", l.MaxWireArgs)
+	case a.w.sys.calls.Add(1) > int64(l.MaxCalls):
+		// The last check: it takes the call's place in the interface's
+		// count (wires on other goroutines take theirs at the same time),
+		// which opened keeps and closed gives back.
+		a.w.sys.calls.Add(-1)
 		return fmt.Sprintf("%d calls open on the interface (MaxCalls)", l.MaxCalls)
 	}
 	return ""
@@ -144,6 +162,9 @@ func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {
 	if a.ending() {
 		return
 	}
+	if a.deadline.set && f.Kind != wire.KindCall {
+		a.deadline.set = false // it was not followed by its call
+	}
 	switch f.Kind {
 	case wire.KindCall:
 		a.inboundFrame(ctx, f)
@@ -166,6 +187,7 @@ func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {
 		// the poison pill) comes after this frame.
 		delete(a.outbound, k)
 		a.w.idx.release(k)
+		a.w.noteQuiet()
 		ctx.Send(pid, frameRef{f})
 		if len(a.idleOut) < callActorPool {
 			a.idleOut = append(a.idleOut, pid)
@@ -184,6 +206,12 @@ func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {
 		if n, err := wire.ParseCredit(*f); err == nil && c.resp != nil {
 			c.resp.grant(int64(min(n, maxGrant)))
 		}
+	case wire.KindDeadline:
+		if ms, err := wire.ParseDeadline(*f); err == nil {
+			a.deadline.key, a.deadline.ms, a.deadline.set = callKey{f.Procedure, f.Call}, ms, true
+		}
+	case wire.KindGoAway:
+		a.w.peerGone.Store(true)
 	case wire.KindPing:
 		if a.w.out.full() {
 			return // a peer that does not read our writes gets no pong
@@ -202,6 +230,7 @@ func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {
 
 // routeRun hands a run of one call's stream values to the call's actor.
 func (a *wireActor) routeRun(ctx actor.Context, it *item) {
+	a.deadline.set = false
 	if a.ending() || a.w.calleeOnly {
 		return
 	}
@@ -212,13 +241,26 @@ func (a *wireActor) routeRun(ctx actor.Context, it *item) {
 
 func (a *wireActor) inboundFrame(ctx actor.Context, f *wire.Frame) {
 	k := callKey{f.Procedure, f.Call}
+	d := a.deadline
+	a.deadline.set = false
 	if c := a.inbound[k]; c != nil && c.loadState() != inAnswered {
 		ctx.Send(c.pid, frameRef{f})
 		return
 	}
 	// A new call (or a new one on a pair whose last call was answered).
 	w := a.w
-	c := &inCall{w: w, key: k}
+	c := &inCall{w: w, key: k, deadline: -1}
+	if d.set && d.key == k {
+		c.deadline = time.Duration(min(d.ms, maxDeadlineMs)) * time.Millisecond
+	}
+	if w.draining.Load() {
+		// This side is shutting down: the call is refused (at its end,
+		// without an actor), and did not run.
+		if f.Terminator == wire.TermComplete {
+			_ = c.answer(nil, ErrShutdown, false)
+		}
+		return
+	}
 	c.proc, c.known = w.sys.registry.Lookup(procedures.Index(k.proc))
 	stream := c.known && c.proc.Kind() != procedures.KindUnary
 	if over := a.overOpen(stream); over != "" {

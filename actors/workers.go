@@ -2,6 +2,7 @@ package actors
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -129,17 +130,40 @@ func (w *Conn) worker(f func()) {
 type goroutines struct {
 	wire sync.WaitGroup
 	sys  *sync.WaitGroup
+	n    atomic.Int64 // how many are running, for reports
 }
 
 func (g *goroutines) add() {
 	g.sys.Add(1)
 	g.wire.Add(1)
+	g.n.Add(1)
 }
 
 func (g *goroutines) done() {
+	g.n.Add(-1)
 	g.wire.Done()
 	g.sys.Done()
 }
 
-// wait blocks until every goroutine counted has returned.
-func (g *goroutines) wait() { g.wire.Wait() }
+// wait blocks until every goroutine counted has returned, or d has passed
+// (then it reports false).
+func (g *goroutines) wait(d time.Duration) bool { return waitGroup(&g.wire, d) }
+
+// waitGroup waits for wg at most d and reports whether it was done. When
+// d passes first, a goroutine stays waiting for wg (as long as the
+// goroutines wg counts, which ignore their contexts).
+func waitGroup(wg *sync.WaitGroup, d time.Duration) bool {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
+	}
+}

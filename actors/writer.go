@@ -54,6 +54,7 @@ type writer struct {
 	err     error         // sticky: the first write error, or the wire's end
 	max     int           // the bound on pending (Limits.MaxWriteQueue)
 	over    atomic.Bool   // len(pending) >= max, for full (which takes no lock)
+	parked  atomic.Bool   // the wire's reader waits in waitRoom
 	writing bool          // a blocking Write is in progress
 	writes  uint64        // blocking Writes that returned
 	g       *goroutines   // counts the flusher goroutines the writer starts
@@ -92,13 +93,19 @@ func newWriter(w io.Writer, g *goroutines, max int, onError func(error)) *writer
 // maxFramePayload bytes with terminator None, then the rest with t (the
 // receiver appends None pieces to the value they begin).
 func (w *writer) frame(ctx context.Context, k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte) error {
+	return w.framePre(ctx, nil, k, t, proc, call, payload)
+}
+
+// framePre is frame with the bytes pre (a message, such as a call's
+// deadline) written right before the frame, with nothing in between.
+func (w *writer) framePre(ctx context.Context, pre []byte, k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte) error {
 	for len(payload) > maxFramePayload {
-		if err := w.frame1(ctx, k, wire.TermNone, proc, call, payload[:maxFramePayload]); err != nil {
+		if err := w.frame1(ctx, pre, k, wire.TermNone, proc, call, payload[:maxFramePayload]); err != nil {
 			return err
 		}
-		payload = payload[maxFramePayload:]
+		pre, payload = nil, payload[maxFramePayload:]
 	}
-	return w.frame1(ctx, k, t, proc, call, payload)
+	return w.frame1(ctx, pre, k, t, proc, call, payload)
 }
 
 // maxFramePayload is the largest payload this side writes in one frame: a
@@ -108,15 +115,16 @@ func (w *writer) frame(ctx context.Context, k wire.Kind, t wire.Terminator, proc
 const maxFramePayload = 1 << 20
 
 // frame1 is frame for a payload of at most maxFramePayload bytes.
-func (w *writer) frame1(ctx context.Context, k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte) error {
+func (w *writer) frame1(ctx context.Context, pre []byte, k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte) error {
 	w.mu.Lock()
 	if err := w.roomLocked(ctx); err != nil {
 		w.mu.Unlock()
 		return err
 	}
-	if ctx != nil && ctx.Done() == nil && !w.flushing && len(w.pending) == 0 && len(payload) >= directPayload {
+	if ctx != nil && ctx.Done() == nil && pre == nil && !w.flushing && len(w.pending) == 0 && len(payload) >= directPayload {
 		return w.direct(k, t, proc, call, payload)
 	}
+	w.pending = append(w.pending, pre...)
 	w.pending = wire.AppendHeader(w.pending, k, t, proc, call, len(payload))
 	w.pending = append(w.pending, payload...)
 	w.note()
@@ -182,7 +190,9 @@ func (w *writer) waitRoom() {
 	for w.err == nil && len(w.pending) >= w.max+readerSlack {
 		room := w.roomChan()
 		w.mu.Unlock()
+		w.parked.Store(true)
 		<-room
+		w.parked.Store(false)
 		w.mu.Lock()
 	}
 	w.mu.Unlock()

@@ -272,8 +272,8 @@ func TestHandshakeTimeout(t *testing.T) {
 	c, h := dialServer(t, opt)
 	start := time.Now()
 	got, end := readUntilClosed(t, c, 5*time.Second)
-	if !bytes.Equal(got, []byte{byte(wire.KindAnnounce)}) {
-		t.Fatalf("the server wrote %x before closing, want its announcement only", got)
+	if !bytes.Equal(got, announcements) {
+		t.Fatalf("the server wrote %x before closing, want its announcements only", got)
 	}
 	t.Logf("closed %v after connecting (timeout %v)", end.Sub(start), timeout)
 	if d := end.Sub(start); d < timeout {
@@ -357,4 +357,34 @@ func TestIdleTimeout(t *testing.T) {
 			t.Fatalf("a wire with a call open ended: %q", ended)
 		}
 	})
+}
+
+// TestParkedReaderEndsByWriteTimeout: when the wire stops reading because
+// its peer, which calls and never reads, filled the writer, the watchdog
+// does not take the silence for a dead peer (the keepalive timeout): this
+// side is the one not reading. The wire ends with ErrWriteTimeout.
+func TestParkedReaderEndsByWriteTimeout(t *testing.T) {
+	i := newInterface(t,
+		ipfi.WithLimits(ipfi.Limits{MaxOpenCalls: 4, MaxWriteQueue: 64 << 10}),
+		ipfi.WithTimeouts(ipfi.Timeouts{KeepaliveInterval: 50 * time.Millisecond, KeepaliveTimeout: 100 * time.Millisecond, Write: time.Second}))
+	blk := newBlocker()
+	defer close(blk.release)
+	must(t, i.Register(1, blk.unary()))
+	server, client := tcpPair(t)
+	defer client.Close()
+	w, err := i.ConnectConn(server)
+	must(t, err)
+	// Four calls that stay open, then calls over the open-call limit, each
+	// answered with an error the peer never reads, until the wire stops
+	// reading.
+	// It keeps sending: the wire's silence is its own.
+	calls := []byte{byte(wire.KindAnnounce)}
+	for n := range 1_000_000 {
+		calls = append(calls, frame(wire.KindCall, wire.TermComplete, 1, uint64(n%65536), nil)...)
+	}
+	go client.Write(calls) // returns when the wire ends and closes its side
+	cause, took := waitEnd(t, w, time.Now(), 10*time.Second)
+	if !errors.Is(cause, ipfi.ErrWriteTimeout) {
+		t.Fatalf("the wire ended with %v after %v, want ErrWriteTimeout", cause, took)
+	}
 }

@@ -48,12 +48,12 @@ type rawPeer struct {
 }
 
 // newRawPeer connects a wire of i to a peer the test drives by hand, and
-// reads the wire's announcement of the extensions, the first byte it
-// writes (a Rust peer skips it).
+// reads the wire's announcements of the extensions (versions 1 and 2), the
+// first two bytes it writes (a Rust peer skips them).
 func newRawPeer(t testing.TB, i *ipfi.Interface, opts ...ipfi.WireOption) (*ipfi.Wire, *rawPeer) {
 	t.Helper()
 	w, p := newPlainRawPeer(t, i, opts...)
-	p.expectBytes("announce", []byte{byte(wire.KindAnnounce)})
+	p.expectBytes("announce", announcements)
 	return w, p
 }
 
@@ -106,6 +106,9 @@ func (p *rawPeer) send(b []byte, oneByteAtATime bool) {
 func frame(k wire.Kind, term wire.Terminator, proc, call uint64, payload []byte) []byte {
 	return wire.AppendFrame(nil, wire.Frame{Kind: k, Terminator: term, Procedure: proc, Call: call, Payload: payload})
 }
+
+// announcements are the first bytes a wire of this library writes.
+var announcements = []byte{byte(wire.KindAnnounce), byte(wire.KindAnnounce2)}
 
 func repeat(b byte, n int) []byte { return bytes.Repeat([]byte{b}, n) }
 

@@ -79,7 +79,10 @@ func TestStrings(t *testing.T) {
 		{KindPing.String(), "ping"},
 		{KindPong.String(), "pong"},
 		{Kind(0xef).String(), "unknown(0xef)"},
-		{Kind(0xf7).String(), "unknown(0xf7)"},
+		{KindDeadline.String(), "deadline"},
+		{KindGoAway.String(), "go-away"},
+		{KindAnnounce2.String(), "announce-2"},
+		{Kind(0xfa).String(), "unknown(0xfa)"},
 		{Kind(4).String(), "unknown(0x04)"},
 		{Kind(0xfe).String(), "unknown(0xfe)"},
 		{TermNone.String(), "none"},
@@ -95,7 +98,8 @@ func TestStrings(t *testing.T) {
 		{CodeDeadline.String(), "deadline exceeded"},
 		{ErrorCode(0).String(), "code(0)"},
 		{CodeApplication.String(), "application error"},
-		{ErrorCode(9).String(), "code(9)"},
+		{CodeShutdown.String(), "shutting down"},
+		{ErrorCode(10).String(), "code(10)"},
 		{ErrorCode(300).String(), "code(300)"},
 	}
 	for _, tt := range tests {
@@ -109,8 +113,9 @@ func TestStrings(t *testing.T) {
 // format's, IsExtension the extension kinds, a decoder the extension kinds
 // but KindAnnounce once extensions are on.
 func TestHasHeader(t *testing.T) {
-	on, off := NewDecoder(0), NewDecoder(0)
+	on, off, v2 := NewDecoder(0), NewDecoder(0), NewDecoder(0)
 	on.SetExtensions(true)
+	v2.SetExtensionVersion(2)
 	for k := 0; k < 256; k++ {
 		want := k == 1 || k == 2
 		if got := Kind(k).HasHeader(); got != want {
@@ -119,15 +124,19 @@ func TestHasHeader(t *testing.T) {
 		if got := off.hasHeader(Kind(k)); got != want {
 			t.Errorf("extensions off: hasHeader(%d) = %v", k, got)
 		}
-		ext := k >= 0xf0 && k <= 0xf6
+		ext := k >= 0xf0 && k <= 0xf9
 		if got := Kind(k).IsExtension(); got != ext {
 			t.Errorf("Kind(%d).IsExtension() = %v", k, got)
 		}
-		wantOn := want || ext && k != 0xf0
+		wantOn := want || k >= 0xf1 && k <= 0xf6
 		if got := on.hasHeader(Kind(k)); got != wantOn {
 			t.Errorf("extensions on: hasHeader(%d) = %v", k, got)
 		}
-		if got := Kind(k).encodesHeader(); got != wantOn {
+		want2 := wantOn || k == 0xf7 || k == 0xf8
+		if got := v2.hasHeader(Kind(k)); got != want2 {
+			t.Errorf("extensions version 2: hasHeader(%d) = %v", k, got)
+		}
+		if got := Kind(k).encodesHeader(); got != want2 {
 			t.Errorf("Kind(%d).encodesHeader() = %v", k, got)
 		}
 	}

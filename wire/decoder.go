@@ -36,7 +36,7 @@ const minBufferCap = 512
 type Decoder struct {
 	max int   // largest accepted payload
 	err error // first fatal error, returned by every later Feed
-	ext bool  // parse the headers of extension kinds (SetExtensions)
+	ext int   // the extension version whose headers are parsed (SetExtensionVersion)
 
 	// Header of the current frame, while it is split across Feeds.
 	hdr  [MaxHeaderLen]byte
@@ -263,13 +263,31 @@ func (d *Decoder) run(p, hdr []byte, r *Run) []byte {
 // frame: the change applies from the next message that starts, the very
 // next byte of the same Feed included. A message whose type byte has
 // already been read keeps the reading it started with.
-func (d *Decoder) SetExtensions(on bool) { d.ext = on }
+func (d *Decoder) SetExtensions(on bool) {
+	if on {
+		d.SetExtensionVersion(1)
+	} else {
+		d.SetExtensionVersion(0)
+	}
+}
+
+// SetExtensionVersion sets which extension kinds have their headers
+// parsed: none for 0 (as a new Decoder starts), 0xF1..0xF6 for 1 (as
+// SetExtensions(true)), 0xF1..0xF8 for 2 and more. It takes effect as
+// SetExtensions does, typically on seeing KindAnnounce (version 1) and
+// then KindAnnounce2 (version 2). The announcements are always a single
+// byte.
+func (d *Decoder) SetExtensionVersion(v int) { d.ext = v }
 
 // hasHeader reports whether a message of kind k carries a header for this
-// decoder: Call and Response always, the extension kinds other than
-// KindAnnounce when extensions are on.
+// decoder: Call and Response always, the extension kinds other than the
+// announcements when their version is on.
 func (d *Decoder) hasHeader(k Kind) bool {
-	return k.HasHeader() || d.ext && k.hasExtHeader()
+	if k.HasHeader() {
+		return true
+	}
+	v := k.extVersion()
+	return v > 0 && v <= d.ext
 }
 
 // Keep may be called by emit to keep the payload of the frame it is given

@@ -9,10 +9,13 @@
 // It also encodes this project's negotiated extensions, version 1
 // (PROTOCOL.md, "Extensions (version 1)"): the kinds KindAnnounce through
 // KindPong (0xF0..0xF6), and body helpers for errors (AppendError,
-// ParseError), cancellation (AppendCancel), flow-control credit
-// (AppendCredit, ParseCredit, InitialCredit) and liveness (AppendPing).
-// A Decoder parses extension headers only once SetExtensions(true) has
-// been called, which the layer above does on the peer's KindAnnounce.
+// AppendApplicationError, ParseError, ParseErrorBody), cancellation
+// (AppendCancel), flow-control credit (AppendCredit, ParseCredit,
+// InitialCredit) and liveness (AppendPing); and version 2 (PROTOCOL.md,
+// "Version 2"): KindAnnounce2, deadlines (AppendDeadline, ParseDeadline)
+// and go-away (AppendGoAway). A Decoder parses extension headers only once
+// SetExtensions(true) (version 1) or SetExtensionVersion(2) has been
+// called, which the layer above does on the peer's announcements.
 //
 // For streams of small values, FeedRuns decodes as Feed does but takes the
 // frames that repeat a stream value's header into a Run (payloads back to

@@ -42,6 +42,9 @@ const (
 	// a code of the application's own, a message and optional details
 	// (see AppendApplicationError).
 	CodeApplication ErrorCode = 8
+	// CodeShutdown: the callee is shutting down and refused the call
+	// without running it (it may be made again elsewhere).
+	CodeShutdown ErrorCode = 9
 )
 
 // MaxErrorDetails is the most bytes of details AppendApplicationError
@@ -70,6 +73,8 @@ func (c ErrorCode) String() string {
 		return "deadline exceeded"
 	case CodeApplication:
 		return "application error"
+	case CodeShutdown:
+		return "shutting down"
 	}
 	return fmt.Sprintf("code(%d)", uint64(c))
 }
@@ -93,6 +98,11 @@ func ParseCredit(f Frame) (uint64, error) {
 	if f.Kind != KindResponseCredit && f.Kind != KindArgumentCredit {
 		return 0, fmt.Errorf("wire: ParseCredit of a %s frame", f.Kind)
 	}
+	return oneUvarint(f)
+}
+
+// oneUvarint returns the unsigned varint that is f's whole payload.
+func oneUvarint(f Frame) (uint64, error) {
 	v, n := binary.Uvarint(f.Payload)
 	if n <= 0 || n != len(f.Payload) {
 		return 0, fmt.Errorf("%w: %s payload %x is not one unsigned varint (procedure %d, call %d)",
@@ -198,6 +208,31 @@ func ParseErrorBody(f Frame) (ErrorBody, error) {
 func ParseError(f Frame) (ErrorCode, string, error) {
 	b, err := ParseErrorBody(f)
 	return b.Code, b.Message, err
+}
+
+// AppendDeadline appends a KindDeadline message for the call (procedure,
+// call): the payload is ms, the milliseconds left before the call's
+// deadline, as an unsigned varint. A caller writes it right before the
+// call's first Call message (version 2).
+func AppendDeadline(dst []byte, procedure, call, ms uint64) []byte {
+	dst = AppendHeader(dst, KindDeadline, TermComplete, procedure, call, uvarintLen(ms))
+	return binary.AppendUvarint(dst, ms)
+}
+
+// ParseDeadline returns the milliseconds a KindDeadline frame gives. The
+// error wraps ErrMalformed if the payload is not exactly one unsigned
+// varint; ParseDeadline of another kind is an error too.
+func ParseDeadline(f Frame) (uint64, error) {
+	if f.Kind != KindDeadline {
+		return 0, fmt.Errorf("wire: ParseDeadline of a %s frame", f.Kind)
+	}
+	return oneUvarint(f)
+}
+
+// AppendGoAway appends a KindGoAway message: procedure 0, call 0, an empty
+// payload (version 2).
+func AppendGoAway(dst []byte) []byte {
+	return AppendHeader(dst, KindGoAway, TermComplete, 0, 0, 0)
 }
 
 // AppendCancel appends a KindCancel message for the call (procedure, call),

@@ -49,6 +49,9 @@ type extWant struct {
 
 var wantExtensions = map[string]extWant{
 	"ext_announce":                    {kind: KindAnnounce},
+	"ext_announce2":                   {kind: KindAnnounce2},
+	"ext_deadline_p1_c2_1500ms":       {kind: KindDeadline, procedure: 1, call: 2, amount: 1500},
+	"ext_goaway":                      {kind: KindGoAway},
 	"ext_error_p1_c0_procedure_boom":  {kind: KindError, procedure: 1, call: 0, code: CodeProcedure, msg: "boom"},
 	"ext_error_p2_c5_unknown_empty":   {kind: KindError, procedure: 2, call: 5, code: CodeUnknownProcedure},
 	"ext_error_p0_c0_code300":         {kind: KindError, code: 300, msg: "é"},
@@ -66,8 +69,12 @@ var wantExtensions = map[string]extWant{
 // encode writes w with the Append helper of its kind.
 func (w extWant) encode(t *testing.T) []byte {
 	switch w.kind {
-	case KindAnnounce:
-		return AppendFrame(nil, Frame{Kind: KindAnnounce})
+	case KindAnnounce, KindAnnounce2:
+		return AppendFrame(nil, Frame{Kind: w.kind})
+	case KindDeadline:
+		return AppendDeadline(nil, w.procedure, w.call, w.amount)
+	case KindGoAway:
+		return AppendGoAway(nil)
 	case KindError:
 		if w.code == CodeApplication {
 			return AppendApplicationError(nil, w.procedure, w.call, w.app, w.msg, unhex(t, w.details))
@@ -93,8 +100,8 @@ func (w extWant) check(t *testing.T, f Frame) {
 	if f.Kind != w.kind {
 		t.Fatalf("kind %s, want %s", f.Kind, w.kind)
 	}
-	if w.kind == KindAnnounce {
-		if sameFrames([]Frame{f}, []Frame{{Kind: KindAnnounce}}) != "" {
+	if w.kind == KindAnnounce || w.kind == KindAnnounce2 {
+		if sameFrames([]Frame{f}, []Frame{{Kind: w.kind}}) != "" {
 			t.Fatalf("announce decoded as %s", fmtFrame(f))
 		}
 		return
@@ -116,6 +123,11 @@ func (w extWant) check(t *testing.T, f Frame) {
 		amount, err := ParseCredit(f)
 		if err != nil || amount != w.amount {
 			t.Fatalf("ParseCredit = %d, %v; want %d", amount, err, w.amount)
+		}
+	case KindDeadline:
+		ms, err := ParseDeadline(f)
+		if err != nil || ms != w.amount {
+			t.Fatalf("ParseDeadline = %d, %v; want %d", ms, err, w.amount)
 		}
 	default:
 		if f.Payload != nil {
@@ -205,6 +217,9 @@ func TestExtensionVectorsHex(t *testing.T) {
 		"ext_announce":                    "f0",
 		"ext_error_p1_c0_procedure_boom":  "f1c001000503626f6f6d",
 		"ext_error_p1_c2_application_404": "f1c0010212089403096e6f7420666f756e6481a2696407",
+		"ext_announce2":                   "f9",
+		"ext_deadline_p1_c2_1500ms":       "f7c0010202dc0b",
+		"ext_goaway":                      "f8c0000000",
 		"ext_cancel_p3_c2":                "f2c0030200",
 		"ext_response_credit_p3_c2_65536": "f3c0030203808004",
 		"ext_argument_credit_p300_c256_1": "f4ca2c0100010101",
@@ -408,6 +423,12 @@ func TestMalformedBodies(t *testing.T) {
 			if v, err := ParseCredit(f); !isMalformed(err) {
 				t.Errorf("ParseCredit(%s [%s]) = %d, %v; want ErrMalformed", k, payload, v, err)
 			}
+		}
+	}
+	for _, payload := range []string{"", "80", "0102", "ffffffffffffffffffff01"} {
+		f := h(KindDeadline, TermComplete, 3, 2, unhex(t, payload)...)
+		if v, err := ParseDeadline(f); !isMalformed(err) {
+			t.Errorf("ParseDeadline([%s]) = %d, %v; want ErrMalformed", payload, v, err)
 		}
 	}
 	// An application error (code 8) without its application code, or with a

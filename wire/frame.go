@@ -6,10 +6,11 @@ import "fmt"
 //
 // Values other than the ones below are not errors at this layer: the
 // Decoder emits them as bodiless frames and the layer above decides what
-// they mean (a Rust peer skips them). The extension kinds 0xF0..0xF6 are
-// this project's negotiated extensions (PROTOCOL.md, "Extensions (version
-// 1)"): a Decoder parses the header of 0xF1..0xF6 only once SetExtensions
-// has turned them on, and emits them as bodiless unknown frames otherwise.
+// they mean (a Rust peer skips them). The extension kinds 0xF0..0xF9 are
+// this project's negotiated extensions (PROTOCOL.md, "Extensions"): a
+// Decoder parses the header of 0xF1..0xF6 only once SetExtensions has
+// turned version 1 on, of 0xF7..0xF8 once SetExtensionVersion has turned
+// version 2 on, and emits them as bodiless unknown frames otherwise.
 type Kind byte
 
 const (
@@ -54,6 +55,22 @@ const (
 	KindPong Kind = 0xF6
 )
 
+// Extension kinds of version 2 (PROTOCOL.md, "Version 2"), only ever sent
+// to a peer whose KindAnnounce2 has arrived.
+const (
+	// KindDeadline (caller to callee), written right before the first
+	// Call message of a call: the call's deadline, as the milliseconds
+	// left. Header + payload (see AppendDeadline).
+	KindDeadline Kind = 0xF7
+	// KindGoAway (either side): the sender takes no new calls on this
+	// wire; calls already made are answered. Header with procedure 0 and
+	// call 0, empty payload (see AppendGoAway).
+	KindGoAway Kind = 0xF8
+	// KindAnnounce2 is bodiless: "I speak version 2 of the extensions".
+	// Written right after KindAnnounce.
+	KindAnnounce2 Kind = 0xF9
+)
+
 // String returns "termination", "call", "response", "end-of-input", the
 // extension kinds' names ("announce", "error", "cancel", "response-credit",
 // "argument-credit", "ping", "pong") or "unknown(0x..)" for any other type
@@ -82,6 +99,12 @@ func (k Kind) String() string {
 		return "ping"
 	case KindPong:
 		return "pong"
+	case KindDeadline:
+		return "deadline"
+	case KindGoAway:
+		return "go-away"
+	case KindAnnounce2:
+		return "announce-2"
 	}
 	return fmt.Sprintf("unknown(0x%02x)", byte(k))
 }
@@ -94,12 +117,25 @@ func (k Kind) String() string {
 func (k Kind) HasHeader() bool { return k == KindCall || k == KindResponse }
 
 // IsExtension reports whether k is one of this project's extension kinds,
-// KindAnnounce through KindPong (0xF0..0xF6).
-func (k Kind) IsExtension() bool { return k >= KindAnnounce && k <= KindPong }
+// KindAnnounce through KindAnnounce2 (0xF0..0xF9).
+func (k Kind) IsExtension() bool { return k >= KindAnnounce && k <= KindAnnounce2 }
+
+// extVersion is the version of the extensions that gives kind k its
+// header, or 0 for a kind without one (KindAnnounce, KindAnnounce2, and
+// every other kind).
+func (k Kind) extVersion() int {
+	switch {
+	case k >= KindError && k <= KindPong:
+		return 1
+	case k == KindDeadline || k == KindGoAway:
+		return 2
+	}
+	return 0
+}
 
 // hasExtHeader reports whether k is an extension kind that carries the
-// Call/Response header (every extension kind but KindAnnounce).
-func (k Kind) hasExtHeader() bool { return k >= KindError && k <= KindPong }
+// Call/Response header (every extension kind but the announcements).
+func (k Kind) hasExtHeader() bool { return k.extVersion() > 0 }
 
 // encodesHeader reports whether AppendFrame writes a header for kind k: the
 // base Call and Response, and the extension kinds that carry one.

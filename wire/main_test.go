@@ -49,8 +49,8 @@ type extMode int
 
 const (
 	extOff        extMode = iota // never, as for a peer that never announced
-	extOn                        // from the first byte
-	extOnAnnounce                // from the byte after a KindAnnounce, as the actors layer does
+	extOn                        // version 2 from the first byte
+	extOnAnnounce                // version 1 from the byte after a KindAnnounce, 2 after a KindAnnounce2 that follows, as the actors layer does
 )
 
 func (m extMode) String() string {
@@ -68,13 +68,13 @@ func decodeChunks(tb testing.TB, max int, chunks ...[]byte) result {
 func decodeChunksExt(tb testing.TB, max int, mode extMode, chunks ...[]byte) result {
 	tb.Helper()
 	d := NewDecoder(max)
-	d.SetExtensions(mode == extOn)
+	v := startVersion(mode)
+	d.SetExtensionVersion(v)
 	var r result
 	add := collect(&r.frames)
 	emit := func(f Frame) error {
-		if mode == extOnAnnounce && f.Kind == KindAnnounce {
-			d.SetExtensions(true)
-		}
+		v = nextVersion(mode, v, f.Kind)
+		d.SetExtensionVersion(v)
 		return add(f)
 	}
 	for _, c := range chunks {
@@ -132,18 +132,36 @@ func encodeAll(frames []Frame) []byte {
 // as its type byte alone.
 func encodeAllExt(frames []Frame, mode extMode) []byte {
 	var b []byte
-	on := mode == extOn
+	v := startVersion(mode)
 	for _, f := range frames {
-		if !on && f.Kind.IsExtension() {
-			b = append(b, byte(f.Kind))
+		if f.Kind.IsExtension() && f.Kind.extVersion() > v {
+			b = append(b, byte(f.Kind)) // bodiless at this version
 		} else {
 			b = AppendFrame(b, f)
 		}
-		if mode == extOnAnnounce && f.Kind == KindAnnounce {
-			on = true
-		}
+		v = nextVersion(mode, v, f.Kind)
 	}
 	return b
+}
+
+// startVersion is the extension version a decoder starts with in mode.
+func startVersion(mode extMode) int {
+	if mode == extOn {
+		return 2
+	}
+	return 0
+}
+
+// nextVersion is the extension version after a frame of kind k, from v.
+func nextVersion(mode extMode, v int, k Kind) int {
+	switch {
+	case mode != extOnAnnounce:
+	case k == KindAnnounce && v == 0:
+		return 1
+	case k == KindAnnounce2 && v == 1:
+		return 2
+	}
+	return v
 }
 
 // sameFrames reports where two frame lists differ, or "" if they don't.
@@ -211,7 +229,8 @@ func unhex(tb testing.TB, s string) []byte {
 func decodeRunsExt(tb testing.TB, max int, mode extMode, room int, chunks ...[]byte) (result, int) {
 	tb.Helper()
 	d := NewDecoder(max)
-	d.SetExtensions(mode == extOn)
+	v := startVersion(mode)
+	d.SetExtensionVersion(v)
 	var r result
 	add := collect(&r.frames)
 	var run Run
@@ -229,9 +248,8 @@ func decodeRunsExt(tb testing.TB, max int, mode extMode, room int, chunks ...[]b
 	}
 	emit := func(f Frame) error {
 		expand()
-		if mode == extOnAnnounce && f.Kind == KindAnnounce {
-			d.SetExtensions(true)
-		}
+		v = nextVersion(mode, v, f.Kind)
+		d.SetExtensionVersion(v)
 		last = f
 		if room > 0 {
 			// Some bytes before Base, as a caller's arena has.
