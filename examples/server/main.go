@@ -1,0 +1,255 @@
+// Command server serves a fixed set of IPFI procedures on a TCP or Unix
+// socket: a peer for trying clients against, and a target for load and attack
+// tools. Every limit of ipfi.Limits is a flag, so a run can tighten them.
+//
+// Usage:
+//
+//	go run ./examples/server [-addr 127.0.0.1:7070 | -addr unix:/path] [-log info] [limits...]
+//
+// It prints one line on stdout, "listening on ADDR", ADDR in the form -addr
+// takes (so -addr 127.0.0.1:0 reports the port it got), logs to stderr, and
+// on SIGINT or SIGTERM ends every wire and exits 0 (a second signal kills it
+// at once).
+//
+// Procedures (arguments and results are MessagePack):
+//
+//	index  name      arguments             result
+//	0      constant  none                  int 42
+//	1      greeting  name string           string "Hello, <name>!"
+//	2      echo      exactly one value     that value, byte for byte
+//	3      sequence  n int, 0..1048576     a stream of the ints 0 .. n-1
+//	4      sum       ints, sent in pieces  int: their sum (Wire.Open, Send..., CloseSend, Recv)
+//	5      sleep     ms int, 0..3600000    ms, after sleeping that long; or the call context's error
+//
+// An argument out of range is an error matching procedures.ErrBadArguments.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"iter"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/ipfi-go/ipfi"
+	"github.com/ipfi-go/ipfi/codec"
+	"github.com/ipfi-go/ipfi/procedures"
+)
+
+// Bounds on the arguments of sequence and sleep.
+const (
+	maxSequence = 1 << 20
+	maxSleepMs  = 3_600_000
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	context.AfterFunc(ctx, stop) // a second signal kills at once
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "server:", err)
+		stop()
+		os.Exit(1)
+	}
+}
+
+// config is what the command line sets.
+type config struct {
+	addr       string
+	level      slog.Level
+	limits     ipfi.Limits
+	closeGrace time.Duration
+}
+
+// parse reads the command line; flag errors and usage go to stderr.
+func parse(args []string, stderr io.Writer) (*config, error) {
+	c := &config{limits: ipfi.DefaultLimits()}
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:7070", "address to listen on: host:port (TCP) or unix:/path")
+	fs.TextVar(&c.level, "log", slog.LevelInfo, "log level: debug, info, warn or error")
+	// One flag per limit or option; options passes them to ipfi.New.
+	fs.IntVar(&c.limits.MaxFrame, "max-frame", c.limits.MaxFrame, "Limits.MaxFrame: largest frame payload a peer may declare, in bytes")
+	fs.IntVar(&c.limits.MaxCallArgs, "max-call-args", c.limits.MaxCallArgs, "Limits.MaxCallArgs: most argument bytes of one call from a peer")
+	fs.IntVar(&c.limits.MaxOpenCalls, "max-open-calls", c.limits.MaxOpenCalls, "Limits.MaxOpenCalls: most calls from a peer open at once on one wire")
+	fs.DurationVar(&c.closeGrace, "close-grace", 0, "how long closing a wire waits for its Termination message to be written (0: the library's default)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	return c, nil
+}
+
+// options are the interface's options as the command line sets them.
+func (c *config) options(log *slog.Logger) []ipfi.Option {
+	return []ipfi.Option{
+		ipfi.WithLogger(log),
+		ipfi.WithLimits(c.limits),
+		ipfi.WithCloseGrace(c.closeGrace),
+	}
+}
+
+// run is the whole server: it serves until ctx is done, then ends every wire
+// and returns nil, or returns the first error that stops it from serving.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c, err := parse(args, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: c.level}))
+	iface, err := ipfi.New(c.options(log)...)
+	if err != nil {
+		return err
+	}
+	defer iface.Close()
+	if err := register(iface); err != nil {
+		return err
+	}
+	l, err := listen(c.addr)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	addr := l.Addr().String()
+	if l.Addr().Network() == "unix" {
+		addr = "unix:" + addr
+	}
+	fmt.Fprintf(stdout, "listening on %s\n", addr)
+	log.Info("serving", "addr", addr, "limits", fmt.Sprintf("%+v", c.limits))
+
+	var wires sync.WaitGroup // the goroutines logging each wire's end
+	err = accept(ctx, iface, l, log, &wires)
+	// Stop: end every wire, then wait until each wire's end is logged.
+	closeErr := iface.Close()
+	wires.Wait()
+	log.Info("stopped")
+	return errors.Join(err, closeErr)
+}
+
+// listen listens on addr: "unix:/path" for a Unix socket, host:port for TCP.
+func listen(addr string) (net.Listener, error) {
+	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
+		return net.Listen("unix", path)
+	}
+	return net.Listen("tcp", addr)
+}
+
+// accept makes a wire of each connection l accepts, and logs its end, until
+// ctx is done (it then returns nil), Accept fails for good or the interface
+// is closed. A connection the interface refuses is logged and closed.
+// A temporary Accept error (too many open files) is retried after a pause
+// that doubles from 5 ms up to 1 s, so that running out of descriptors under
+// load does not stop the server.
+func accept(ctx context.Context, iface *ipfi.Interface, l net.Listener, log *slog.Logger, wires *sync.WaitGroup) error {
+	defer context.AfterFunc(ctx, func() { l.Close() })()
+	var pause time.Duration
+	for {
+		conn, err := l.Accept()
+		if ctx.Err() != nil {
+			if conn != nil {
+				conn.Close()
+			}
+			return nil
+		}
+		if err != nil {
+			var te interface{ Temporary() bool }
+			if !errors.As(err, &te) || !te.Temporary() {
+				return err
+			}
+			pause = min(max(2*pause, 5*time.Millisecond), time.Second)
+			log.Warn("accept failed, retrying", "err", err, "pause", pause)
+			select {
+			case <-time.After(pause):
+			case <-ctx.Done():
+			}
+			continue
+		}
+		pause = 0
+		remote := conn.RemoteAddr().String()
+		w, err := iface.ConnectConn(conn)
+		if err != nil {
+			conn.Close()
+			if errors.Is(err, ipfi.ErrClosed) {
+				return err
+			}
+			log.Warn("connection refused", "remote", remote, "err", err)
+			continue
+		}
+		log.Debug("wire accepted", "remote", remote)
+		wires.Add(1)
+		go func() {
+			defer wires.Done()
+			start := time.Now()
+			<-w.Done()
+			log.Info("wire ended", "remote", remote, "after", time.Since(start).Round(time.Millisecond), "cause", w.Err())
+		}()
+	}
+}
+
+// register registers the procedures of the package comment's table.
+func register(iface *ipfi.Interface) error {
+	for idx, p := range []procedures.Procedure{
+		0: procedures.Quick(procedures.Func0(func(context.Context) (int, error) {
+			return 42, nil
+		})),
+		1: procedures.Quick(procedures.Func1(func(_ context.Context, name string) (string, error) {
+			return "Hello, " + name + "!", nil
+		})),
+		2: procedures.Quick(procedures.Raw(func(_ context.Context, args []byte) ([]byte, error) {
+			if n, err := codec.ValueLen(args); err != nil || n != len(args) {
+				return nil, fmt.Errorf("%w: echo takes exactly one value", procedures.ErrBadArguments)
+			}
+			return args, nil
+		})),
+		3: procedures.Sequence1(func(_ context.Context, n int, yield func(int) error) error {
+			if n < 0 || n > maxSequence {
+				return fmt.Errorf("%w: n is %d, want 0 to %d", procedures.ErrBadArguments, n, maxSequence)
+			}
+			for i := range n {
+				if err := yield(i); err != nil {
+					return err
+				}
+			}
+			return nil
+		}),
+		4: procedures.Bidi(func(_ context.Context, in iter.Seq2[int, error], yield func(int) error) error {
+			sum := 0
+			for v, err := range in {
+				if err != nil {
+					return err
+				}
+				sum += v
+			}
+			return yield(sum)
+		}),
+		5: procedures.Func1(func(ctx context.Context, ms int) (int, error) {
+			if ms < 0 || ms > maxSleepMs {
+				return 0, fmt.Errorf("%w: ms is %d, want 0 to %d", procedures.ErrBadArguments, ms, maxSleepMs)
+			}
+			t := time.NewTimer(time.Duration(ms) * time.Millisecond)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				return ms, nil
+			case <-ctx.Done():
+				return 0, context.Cause(ctx)
+			}
+		}),
+	} {
+		if err := iface.Register(procedures.Index(idx), p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
