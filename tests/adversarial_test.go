@@ -1089,8 +1089,11 @@ func advArgumentBudgets(t *testing.T, s advScale, read bool) {
 		}) {
 			t.Fatalf("answers: %s; want %d CodeLimit and %d others", p.codeSummary(), wantLimit, wantOK)
 		}
-		if got := p.code(wire.CodeLimit); got != wantLimit {
-			t.Errorf("answers: %s; want %d CodeLimit (and %d CodeBadArguments)", p.codeSummary(), wantLimit, wantOK)
+		// At least wantLimit: arguments count in MaxWireArgs until their
+		// procedure returns, so a call of the last round still running
+		// when the next round's pieces arrive may push one more over.
+		if got, bad := p.code(wire.CodeLimit), p.code(wire.CodeBadArguments); got < wantLimit || got+bad != wantLimit+wantOK {
+			t.Errorf("answers: %s; want at least %d CodeLimit, %d answers in all", p.codeSummary(), wantLimit, wantLimit+wantOK)
 		}
 		if err := w.Err(); err != nil {
 			t.Fatalf("the attacker's wire ended: %v", err)
@@ -1452,12 +1455,12 @@ func advNoCredit(t *testing.T, s advScale) {
 // calls, 64 KiB echoes. The server's wire must end with ErrWriteTimeout
 // (1 s) and the heap stay bounded. Retained: the writer holds at most
 // MaxWriteQueue (1 MiB here) pending plus one buffer being written, plus
-// readerSlack; the procedures waiting to answer hold their arguments,
-// which MaxWireArgs (4 MiB here) should bound (see SECURITY.md: they are
-// not counted in it once complete, and 11d fails on that).
+// readerSlack; the procedures waiting to answer hold their arguments and
+// their answers, which MaxWireArgs (4 MiB here) bounds together, and the
+// codec's buffer pool may keep as much again of encoded answers.
 func advNoRead(t *testing.T, s advScale, what string) {
 	lim := ipfi.Limits{MaxWriteQueue: mib, MaxWireArgs: 4 * mib}
-	bound := advBound(2*mib + advReaderSlack + 4*mib)
+	bound := advBound(2*mib + advReaderSlack + 2*4*mib)
 	a := beginAttack(t, lim, what, bound)
 	defer a.finish()
 	c, err := net.Dial("tcp", a.h.addr)
@@ -1534,12 +1537,14 @@ ended:
 // interface-wide MaxCalls lets that many run and refuses the others with
 // CodeLimit; goroutines stay bounded by it. The good client may be
 // refused too while the attackers hold every call (MaxCalls is one pool
-// for all peers: a known gap, see SECURITY.md). Retained: 8 KiB per running
-// call, 32 KiB per connection.
+// for all peers: a known gap, see SECURITY.md). Retained: 16 KiB per
+// running call (its goroutine's stack, grown by decoding, its actor and
+// context, its timer: 13 KiB of live heap measured per call at full
+// scale), 32 KiB per connection.
 func advOpenCalls(t *testing.T, s advScale) {
 	m, k, maxCalls := s.openM, s.openK, s.maxCalls
 	a := beginAttack(t, ipfi.Limits{MaxCalls: maxCalls}, fmt.Sprintf("%dx%d, MaxCalls %d", m, k, maxCalls),
-		advBound(int64(maxCalls)*8*kib+int64(m)*32*kib))
+		advBound(int64(maxCalls)*16*kib+int64(m)*32*kib))
 	defer a.finish()
 	a.goodMayBeLimited = true
 	a.h.track.Store(false)
