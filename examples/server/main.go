@@ -8,7 +8,8 @@
 //
 // It prints one line on stdout, "listening on ADDR", ADDR in the form -addr
 // takes (so -addr 127.0.0.1:0 reports the port it got), logs to stderr, and
-// on SIGINT or SIGTERM ends every wire and exits 0 (a second signal kills it
+// on SIGINT or SIGTERM shuts down (new calls are refused, open ones have
+// -drain to finish), ends every wire and exits 0 (a second signal kills it
 // at once).
 //
 // Procedures (arguments and results are MessagePack):
@@ -67,12 +68,14 @@ type config struct {
 	addr       string
 	level      slog.Level
 	limits     ipfi.Limits
+	timeouts   ipfi.Timeouts
 	closeGrace time.Duration
+	drain      time.Duration
 }
 
 // parse reads the command line; flag errors and usage go to stderr.
 func parse(args []string, stderr io.Writer) (*config, error) {
-	c := &config{limits: ipfi.DefaultLimits()}
+	c := &config{limits: ipfi.DefaultLimits(), timeouts: ipfi.DefaultTimeouts()}
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:7070", "address to listen on: host:port (TCP) or unix:/path")
@@ -80,8 +83,21 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	// One flag per limit or option; options passes them to ipfi.New.
 	fs.IntVar(&c.limits.MaxFrame, "max-frame", c.limits.MaxFrame, "Limits.MaxFrame: largest frame payload a peer may declare, in bytes")
 	fs.IntVar(&c.limits.MaxCallArgs, "max-call-args", c.limits.MaxCallArgs, "Limits.MaxCallArgs: most argument bytes of one call from a peer")
+	fs.IntVar(&c.limits.MaxWireArgs, "max-wire-args", c.limits.MaxWireArgs, "Limits.MaxWireArgs: most bytes the calls of one wire hold (arguments until their procedures return, answers waiting)")
 	fs.IntVar(&c.limits.MaxOpenCalls, "max-open-calls", c.limits.MaxOpenCalls, "Limits.MaxOpenCalls: most calls from a peer open at once on one wire")
+	fs.IntVar(&c.limits.MaxOpenStreams, "max-open-streams", c.limits.MaxOpenStreams, "Limits.MaxOpenStreams: most calls to streaming procedures open at once on one wire")
+	fs.IntVar(&c.limits.MaxCalls, "max-calls", c.limits.MaxCalls, "Limits.MaxCalls: most calls open at once on all wires")
+	fs.IntVar(&c.limits.MaxWires, "max-wires", c.limits.MaxWires, "Limits.MaxWires: most wires at once")
+	fs.IntVar(&c.limits.MaxWriteQueue, "max-write-queue", c.limits.MaxWriteQueue, "Limits.MaxWriteQueue: most bytes a wire holds for its peer")
+	fs.IntVar(&c.limits.MaxCollected, "max-collected", c.limits.MaxCollected, "Limits.MaxCollected: most response bytes this side's calls on one wire collect")
+	fs.DurationVar(&c.timeouts.KeepaliveInterval, "keepalive", c.timeouts.KeepaliveInterval, "Timeouts.KeepaliveInterval: quiet time before a keepalive ping (negative: off)")
+	fs.DurationVar(&c.timeouts.KeepaliveTimeout, "keepalive-timeout", c.timeouts.KeepaliveTimeout, "Timeouts.KeepaliveTimeout: time the peer has to answer it")
+	fs.DurationVar(&c.timeouts.Write, "write-timeout", c.timeouts.Write, "Timeouts.Write: how long a write may make no progress")
+	fs.DurationVar(&c.timeouts.Handshake, "handshake-timeout", c.timeouts.Handshake, "Timeouts.Handshake: how long a new connection may send nothing")
+	fs.DurationVar(&c.timeouts.Idle, "idle-timeout", c.timeouts.Idle, "Timeouts.Idle: how long a wire may have no call and receive no message")
+	fs.DurationVar(&c.timeouts.Stop, "stop-timeout", c.timeouts.Stop, "Timeouts.Stop: how long closing waits for procedures to return")
 	fs.DurationVar(&c.closeGrace, "close-grace", 0, "how long closing a wire waits for its Termination message to be written (0: the library's default)")
+	fs.DurationVar(&c.drain, "drain", 10*time.Second, "on SIGINT or SIGTERM, how long open calls may take to finish (Shutdown) before the hard stop")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -96,6 +112,7 @@ func (c *config) options(log *slog.Logger) []ipfi.Option {
 	return []ipfi.Option{
 		ipfi.WithLogger(log),
 		ipfi.WithLimits(c.limits),
+		ipfi.WithTimeouts(c.timeouts),
 		ipfi.WithCloseGrace(c.closeGrace),
 	}
 }
@@ -130,8 +147,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	var wires sync.WaitGroup // the goroutines logging each wire's end
 	err = accept(ctx, iface, l, log, &wires)
-	// Stop: end every wire, then wait until each wire's end is logged.
-	closeErr := iface.Close()
+	// Stop: refuse new calls, let open ones finish for at most the drain
+	// time, end every wire, then wait until each wire's end is logged.
+	dctx, cancel := context.WithTimeout(context.Background(), c.drain)
+	closeErr := iface.Shutdown(dctx)
+	cancel()
+	if errors.Is(closeErr, context.DeadlineExceeded) {
+		log.Warn("calls still open after the drain time: closed", "drain", c.drain)
+		closeErr = nil
+	}
 	wires.Wait()
 	log.Info("stopped")
 	return errors.Join(err, closeErr)
@@ -177,7 +201,7 @@ func accept(ctx context.Context, iface *ipfi.Interface, l net.Listener, log *slo
 		}
 		pause = 0
 		remote := conn.RemoteAddr().String()
-		w, err := iface.ConnectConn(conn)
+		w, err := iface.ConnectConn(conn, ipfi.Accepted())
 		if err != nil {
 			conn.Close()
 			if errors.Is(err, ipfi.ErrClosed) {
