@@ -68,6 +68,67 @@ type Call struct {
 	// a callee that speaks version 2 of the extensions with the call's
 	// first Call message.
 	deadline time.Time
+
+	// relay frees the call's index once both its arguments and its
+	// response have ended (relayArgsClosed | relayEnded), whichever ends
+	// last: a callee may answer with an Error before the arguments end
+	// (wire/PROTOCOL.md, "Version 2"), and the pair is not free until the
+	// caller has ended them.
+	relay atomic.Uint32
+}
+
+// The bits of Call.relay.
+const (
+	relayArgsClosed uint32 = 1 << iota // the last argument frame (terminator Complete) or a Cancel was written
+	relayEnded                         // the response's final frame (an Error) was routed
+)
+
+// argsClosed records that the call's arguments have ended, and frees the
+// call's index if its response ended first. Only its first call counts.
+func (c *Call) argsClosed() {
+	if old := c.relay.Or(relayArgsClosed); old&relayArgsClosed == 0 && old&relayEnded != 0 {
+		c.w.idx.release(c.key)
+		c.w.noteQuiet()
+	}
+}
+
+// ended records that the call's response ended with an Error (wire actor)
+// and reports whether its arguments had ended too: then the wire frees the
+// index; else argsClosed will.
+func (c *Call) ended() bool { return c.relay.Or(relayEnded)&relayArgsClosed != 0 }
+
+// abandonArgs ends the arguments of a call made with Start whose writing
+// was cut short (its caller's context ended): a peer without the
+// extensions gets an empty Complete piece (a peer with them, the Cancel
+// CancelCause sent), then the index may be freed. On a goroutine of the
+// wire: the write waits for room.
+func (c *Call) abandonArgs() {
+	c.w.goWork(func() {
+		if !c.w.peerExt.Load() {
+			_ = c.w.out.frame(context.Background(), wire.KindCall, wire.TermComplete, c.key.proc, c.key.call, nil)
+		}
+		c.argsClosed()
+	})
+}
+
+// closeArgsEarly ends the arguments of a call its callee answered before
+// they ended: a call made with Open gets its Complete piece (empty) now,
+// on a goroutine of the wire (its send side's lock may be held by a Send);
+// a call made with Start ends them itself as it finishes writing (Start).
+func (c *Call) closeArgsEarly() {
+	s := c.send
+	if s == nil {
+		return
+	}
+	c.w.goWork(func() {
+		s.mu.Lock()
+		if s.state == sendOpen {
+			s.state = sendClosed
+			_ = c.w.out.frame(context.Background(), wire.KindCall, wire.TermComplete, c.key.proc, c.key.call, nil)
+		}
+		s.mu.Unlock()
+		c.argsClosed()
+	})
 }
 
 // deadlinePrefix returns the KindDeadline message to write right before
@@ -204,6 +265,13 @@ func (c *Call) tellCancelled() {
 		defer s.mu.Unlock()
 		open := s.state == sendOpen
 		s.state = sendClosed
+		if !s.started {
+			// Nothing of it reached the peer, which will never answer:
+			// the wire forgets it.
+			c.w.sys.as.Root.Send(c.w.pid, forgetMsg{c})
+			return
+		}
+		defer c.argsClosed() // the Complete piece, or the Cancel, ends them
 		if !ext {
 			if open {
 				_ = c.w.out.frame(context.Background(), wire.KindCall, wire.TermComplete, c.key.proc, c.key.call, nil)

@@ -32,6 +32,11 @@ const (
 	// is ending. From now on the peer may reuse the (procedure, call)
 	// pair: a Call frame with it starts a new call.
 	inAnswered
+	// inDraining: the call was answered (ErrLimit) before its arguments
+	// ended, to a peer that speaks version 2 of the extensions; its pieces
+	// are dropped until the caller ends them (its Complete piece, or a
+	// Cancel), which frees the pair (wire/PROTOCOL.md, "Version 2").
+	inDraining
 )
 
 func (s inState) String() string {
@@ -44,6 +49,8 @@ func (s inState) String() string {
 		return "running"
 	case inAnswered:
 		return "answered"
+	case inDraining:
+		return "draining"
 	}
 	return "inState(?)"
 }
@@ -66,12 +73,15 @@ type inCall struct {
 	first    *wire.Frame          // the call's first frame, handed over with inBegin
 
 	// The inbound actor's, while it holds the call.
-	args   []byte                  // the arguments so far (a procedure that takes them whole)
-	held   int                     // argument bytes counted in the wire's (Limits.MaxWireArgs)
-	pieces *pieces                 // accounting of arguments sent in several pieces
-	over   error                   // which limit the pieces passed (inOverLimit)
-	in     *input                  // a bidirectional procedure's arguments
-	cancel context.CancelCauseFunc // cancels the procedure's context
+	args   []byte  // the arguments so far (a procedure that takes them whole)
+	held   int     // argument bytes counted in the wire's (Limits.MaxWireArgs)
+	pieces *pieces // accounting of arguments sent in several pieces
+	over   error   // which limit the pieces passed (inOverLimit)
+	// argsEnded: a bidirectional procedure's arguments ended (their
+	// Complete piece was taken).
+	argsEnded bool
+	in        *input                  // a bidirectional procedure's arguments
+	cancel    context.CancelCauseFunc // cancels the procedure's context
 
 	// resp is the response credit of a streaming procedure whose caller
 	// speaks the extensions (nil otherwise): spent by the procedure's
@@ -101,12 +111,18 @@ func (c *inCall) move(from, to inState) bool {
 // true on a goroutine that may write the answer itself; inside a Receive
 // it is false and the write never blocks. It returns the writer's error.
 func (c *inCall) answer(payload []byte, err error, block bool) error {
+	return c.answerAs(payload, err, block, inAnswered)
+}
+
+// answerAs is answer, moving the call to final: inAnswered, or inDraining
+// for a call answered before its arguments ended.
+func (c *inCall) answerAs(payload []byte, err error, block bool, final inState) error {
 	for {
 		s := c.loadState()
-		if s == inAnswered {
+		if s == inAnswered || s == inDraining {
 			return ErrSendClosed
 		}
-		if c.move(s, inAnswered) {
+		if c.move(s, final) {
 			break
 		}
 	}
@@ -231,6 +247,7 @@ func (a *inboundActor) frame(ctx actor.Context, f *wire.Frame) {
 			// arguments as they come; credit is granted as it takes them.
 			c.in = newInput(a.w, c.key)
 			c.in.add(f.Payload, last)
+			c.argsEnded = last
 			a.start(ctx, nil)
 			return
 		}
@@ -240,19 +257,39 @@ func (a *inboundActor) frame(ctx actor.Context, f *wire.Frame) {
 		// not wait for it: the call is answered with ErrLimit at its end.
 		a.grantPiece(c, len(f.Payload), last)
 	case inRunning:
-		if c.in != nil {
-			c.in.add(f.Payload, last)
+		if c.in == nil || c.argsEnded {
+			// A Call message for a call whose arguments had ended: the
+			// peer reused the pair while its call is open. Nothing can
+			// tell which call it meant; the wire ends, as for any
+			// malformed input.
+			ctx.Send(ctx.Parent(), &fatalMsg{cause: fmt.Errorf(
+				"%w: a Call message for procedure %d, call %d, whose arguments had ended (the pair reused while its call is open)",
+				wire.ErrMalformed, c.key.proc, c.key.call)})
+			return
 		}
-		return // else a piece after Complete: nothing to add to
+		c.in.add(f.Payload, last)
+		c.argsEnded = last
+		return
 	case inAnswered:
 		return // pieces of a call refused or cancelled before it ran
+	case inDraining:
+		if last {
+			a.release(ctx) // the caller ended its arguments: the pair is free
+		}
+		return
 	}
 	if !last {
 		return
 	}
-	switch {
-	case c.loadState() == inOverLimit:
+	switch c.loadState() {
+	case inDraining:
+		a.release(ctx) // answered as the last piece passed a limit
+		return
+	case inOverLimit:
 		a.refuse(ctx, c.over)
+		return
+	}
+	switch {
 	case !c.known:
 		a.refuse(ctx, procedures.ErrUnknown)
 	default:
@@ -308,19 +345,25 @@ func (a *inboundActor) accumulate(c *inCall, piece []byte, last bool) {
 	a.grantPiece(c, len(piece), last)
 }
 
-// overLimit drops the arguments of a call whose pieces passed a limit and
-// moves it to inOverLimit; its Complete piece is answered with err.
+// overLimit drops the arguments of a call whose pieces passed a limit. A
+// caller that speaks version 2 of the extensions is answered err at once
+// (its Send returns it) and the call drains its pieces (inDraining); any
+// other is answered at its Complete piece (inOverLimit), as it expects.
 func (a *inboundActor) overLimit(c *inCall, err error) {
 	c.args = nil
 	c.unholdArgs()
-	c.over = err
-	c.move(inReceiving, inOverLimit)
+	if !a.w.peerV2.Load() {
+		c.over = err
+		c.move(inReceiving, inOverLimit)
+		return
+	}
+	_ = c.answerAs(nil, err, false, inDraining)
 }
 
 // grantPiece gives the caller back the argument credit of a piece of n
 // bytes that the call took (or dropped), unless it was the last.
 func (a *inboundActor) grantPiece(c *inCall, n int, last bool) {
-	if !last && c.pieces != nil && a.w.peerExt.Load() {
+	if !last && c.pieces != nil && a.w.peerExt.Load() && c.loadState() != inDraining {
 		a.w.grant(nil, wire.KindArgumentCredit, c.key, c.pieces.win.consumed(int64(n)))
 	}
 }
@@ -331,6 +374,8 @@ func (a *inboundActor) cancel(ctx actor.Context) {
 	switch c.loadState() {
 	case inReceiving, inOverLimit:
 		a.refuse(ctx, ErrCancelled)
+	case inDraining:
+		a.release(ctx) // answered already; the Cancel ends its arguments
 	case inRunning:
 		c.stop(ErrCancelled) // the procedure returns, and its goroutine answers
 	}

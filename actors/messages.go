@@ -61,6 +61,18 @@ type startCallMsg struct{ c *Call }
 
 func (startCallMsg) IgnoreDeadLetterLogging() {}
 
+// forgetMsg asks the wire to drop the route of a call that never reached
+// the peer (see wireActor.forget).
+type forgetMsg struct{ c *Call }
+
+func (forgetMsg) IgnoreDeadLetterLogging() {}
+
+// outDropMsg tells an outbound actor to let go of its call, which has
+// ended (cancelled) without a word from the peer.
+type outDropMsg struct{}
+
+func (outDropMsg) IgnoreDeadLetterLogging() {}
+
 // procDoneMsg tells an inbound call actor its procedure returned
 // (procedure goroutine -> call actor); failure is non-nil when the procedure
 // panicked. Sent by value: no allocation.

@@ -35,6 +35,10 @@ func (o *outboundActor) Receive(ctx actor.Context) {
 			o.run(m.it)
 			o.flush()
 		}
+	case outDropMsg:
+		if o.call != nil {
+			o.end(callCancelled, ErrCancelled) // the call has ended already: only the actor resets
+		}
 	case outBegin:
 		*o = outboundActor{w: o.w, call: m.c, batch: o.batch, win: fixedWindow()}
 	case *actor.Stopping:

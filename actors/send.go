@@ -107,7 +107,18 @@ func (c *Call) sendLocked(ctx context.Context, payload []byte) (error, bool) {
 	}
 	s.win.spend(len(payload))
 	var b [wire.MaxHeaderLen + 10]byte
-	if err := c.w.out.framePre(ctx, c.first(b[:0]), wire.KindCall, wire.TermNone, c.key.proc, c.key.call, payload); err != nil {
+	first := !s.started
+	n, err := c.w.out.framePreN(ctx, c.first(b[:0]), wire.KindCall, wire.TermNone, c.key.proc, c.key.call, payload)
+	switch {
+	case err == nil:
+	case c.w.ctxEnded(ctx):
+		// ctx ended while the piece waited for room in the writer: the
+		// call is cancelled (Send's caller does it).
+		if first && n == 0 {
+			s.started = false // nothing reached the peer
+		}
+		return nil, true
+	default:
 		return terminated(c.w.errOr(err)), false
 	}
 	return nil, false
@@ -141,5 +152,6 @@ func (c *Call) CloseSend(last []byte) error {
 	if err := c.w.out.framePre(context.Background(), c.first(b[:0]), wire.KindCall, wire.TermComplete, c.key.proc, c.key.call, last); err != nil {
 		return terminated(c.w.errOr(err))
 	}
+	c.argsClosed()
 	return nil
 }

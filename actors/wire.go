@@ -380,17 +380,46 @@ func (w *Conn) Start(ctx context.Context, proc uint64, payload []byte) (*Call, e
 	}
 	c := newCall(w, callKey{proc, call})
 	c.deadline, _ = ctx.Deadline()
+	pieces := len(payload) > maxFramePayload
+	if !pieces {
+		c.relay.Store(relayArgsClosed) // one frame: it ends them as it goes
+	}
 	// Register the call before its bytes leave: the response is read, and
 	// routed through the same mailbox, only after.
 	if !w.register(c) {
 		return nil, c.err
 	}
 	var b [wire.MaxHeaderLen + 10]byte
-	if err := w.out.framePre(ctx, c.deadlinePrefix(b[:0]), wire.KindCall, wire.TermComplete, proc, call, payload); err != nil {
+	n, err := w.out.framePreN(ctx, c.deadlinePrefix(b[:0]), wire.KindCall, wire.TermComplete, proc, call, payload)
+	switch {
+	case err == nil:
+	case !w.ctxEnded(ctx):
 		c.failWithWire()
 		return nil, terminated(w.errOr(err))
+	case n == 0:
+		// ctx ended while the call waited for room in the writer, and
+		// nothing of it went out.
+		c.finish(callCancelled, err)
+		w.sys.as.Root.Send(w.pid, forgetMsg{c})
+		return nil, err
+	default:
+		// ctx ended with the arguments cut short: the callee is told
+		// (a Cancel to a peer with the extensions, an empty Complete
+		// piece to one without), which ends them.
+		c.CancelCause(err)
+		c.abandonArgs()
+		return nil, err
+	}
+	if pieces {
+		c.argsClosed()
 	}
 	return c, nil
+}
+
+// ctxEnded reports whether a write failed because ctx ended (while it
+// waited for room), rather than because the wire did.
+func (w *Conn) ctxEnded(ctx context.Context) bool {
+	return ctx.Err() != nil && w.Err() == nil
 }
 
 // register hands a new call to the wire actor. A wire that has begun to
@@ -547,6 +576,9 @@ func (w *Conn) Ping(ctx context.Context) (time.Duration, error) {
 	start := time.Now()
 	var b [wire.MaxHeaderLen]byte
 	if err := w.out.raw(ctx, wire.AppendPing(b[:0], wire.KindPing, nonce)); err != nil {
+		if w.ctxEnded(ctx) {
+			return 0, err
+		}
 		return 0, terminated(w.errOr(err))
 	}
 	select {

@@ -15,11 +15,16 @@ import (
 // Stopping it stops every child, which ends every call (see
 // Conn.terminate).
 type wireActor struct {
-	w        *Conn
-	inbound  map[callKey]*inCall
-	inPIDs   map[*actor.PID]inRef // the inbound calls that have an actor
-	streams  int                  // how many of them call streaming procedures
-	outbound map[callKey]*actor.PID
+	w       *Conn
+	inbound map[callKey]*inCall
+	inPIDs  map[*actor.PID]inRef // the inbound calls that have an actor
+	// refused are the calls refused at their first piece, without an
+	// actor, and answered at once (a caller with version 2 of the
+	// extensions): their later pieces are dropped until the Complete one.
+	// At most MaxOpenCalls; past that, calls are answered at their end.
+	refused  map[callKey]struct{}
+	streams  int // how many of them call streaming procedures
+	outbound map[callKey]outRoute
 	// deadline is the last KindDeadline message, for the call whose first
 	// Call message comes right after it (and for no other).
 	deadline struct {
@@ -32,6 +37,13 @@ type wireActor struct {
 	// a context, system messages). They are children like the busy ones
 	// and stop with the wire.
 	idleIn, idleOut []*actor.PID
+}
+
+// outRoute is where the frames of an outbound call go: its actor, and the
+// call (for the end of its arguments, see Call.argsClosed).
+type outRoute struct {
+	pid *actor.PID
+	c   *Call
 }
 
 // inRef is what the wire keeps of an inbound call while it has an actor.
@@ -121,6 +133,8 @@ func (a *wireActor) Receive(ctx actor.Context) {
 		}
 	case startCallMsg:
 		a.startCall(ctx, m.c)
+	case forgetMsg:
+		a.forget(ctx, m.c)
 	case inDone:
 		a.inboundEnded(ctx, m.c)
 	case *fatalMsg:
@@ -135,7 +149,8 @@ func (a *wireActor) Receive(ctx actor.Context) {
 		a.w.pid = ctx.Self()
 		a.inbound = make(map[callKey]*inCall)
 		a.inPIDs = make(map[*actor.PID]inRef)
-		a.outbound = make(map[callKey]*actor.PID)
+		a.refused = make(map[callKey]struct{})
+		a.outbound = make(map[callKey]outRoute)
 		parser, _ := ctx.SpawnNamed(a.props(func() actor.Actor {
 			return &parserActor{w: a.w, dec: wire.NewDecoder(a.w.limits.MaxFrame), wire: ctx.Self()}
 		}), "parser")
@@ -173,10 +188,11 @@ func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {
 			return
 		}
 		k := callKey{f.Procedure, f.Call}
-		pid := a.outbound[k]
-		if pid == nil {
+		r, ok := a.outbound[k]
+		if !ok {
 			return // a response to no open call of ours: ignored, as the Rust crate does
 		}
+		pid := r.pid
 		if f.Kind != wire.KindError && (f.Kind != wire.KindResponse || f.Terminator != wire.TermComplete) {
 			ctx.Send(pid, frameRef{f})
 			return
@@ -186,8 +202,15 @@ func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {
 		// actor back. Whatever the wire sends it next (a later call, or
 		// the poison pill) comes after this frame.
 		delete(a.outbound, k)
-		a.w.idx.release(k)
-		a.w.noteQuiet()
+		if f.Kind == wire.KindError && !r.c.ended() {
+			// The callee answered before the call's arguments ended
+			// (over a limit, wire/PROTOCOL.md "Version 2"): the pair
+			// stays taken until they do.
+			r.c.closeArgsEarly()
+		} else {
+			a.w.idx.release(k)
+			a.w.noteQuiet()
+		}
 		ctx.Send(pid, frameRef{f})
 		if len(a.idleOut) < callActorPool {
 			a.idleOut = append(a.idleOut, pid)
@@ -234,8 +257,8 @@ func (a *wireActor) routeRun(ctx actor.Context, it *item) {
 	if a.ending() || a.w.calleeOnly {
 		return
 	}
-	if pid := a.outbound[callKey{it.Procedure, it.Call}]; pid != nil {
-		ctx.Send(pid, runRef{it})
+	if r, ok := a.outbound[callKey{it.Procedure, it.Call}]; ok {
+		ctx.Send(r.pid, runRef{it})
 	}
 }
 
@@ -243,6 +266,12 @@ func (a *wireActor) inboundFrame(ctx actor.Context, f *wire.Frame) {
 	k := callKey{f.Procedure, f.Call}
 	d := a.deadline
 	a.deadline.set = false
+	if _, ok := a.refused[k]; ok {
+		if f.Terminator == wire.TermComplete {
+			delete(a.refused, k) // its caller ended it: the pair is free
+		}
+		return
+	}
 	if c := a.inbound[k]; c != nil && c.loadState() != inAnswered {
 		ctx.Send(c.pid, frameRef{f})
 		return
@@ -254,22 +283,15 @@ func (a *wireActor) inboundFrame(ctx actor.Context, f *wire.Frame) {
 		c.deadline = time.Duration(min(d.ms, maxDeadlineMs)) * time.Millisecond
 	}
 	if w.draining.Load() {
-		// This side is shutting down: the call is refused (at its end,
-		// without an actor), and did not run.
-		if f.Terminator == wire.TermComplete {
-			_ = c.answer(nil, ErrShutdown, false)
-		}
+		// This side is shutting down: the call is refused without an
+		// actor, and did not run.
+		a.refuse(c, f, ErrShutdown)
 		return
 	}
 	c.proc, c.known = w.sys.registry.Lookup(procedures.Index(k.proc))
 	stream := c.known && c.proc.Kind() != procedures.KindUnary
 	if over := a.overOpen(stream); over != "" {
-		// Over an open-call limit: answered at its end without an actor.
-		// Its other pieces find no call (or an answered one) and come
-		// here too.
-		if f.Terminator == wire.TermComplete {
-			_ = c.answer(nil, fmt.Errorf("%w: %s", ErrLimit, over), false)
-		}
+		a.refuse(c, f, fmt.Errorf("%w: %s", ErrLimit, over))
 		return
 	}
 	if stream && w.peerExt.Load() {
@@ -284,6 +306,21 @@ func (a *wireActor) inboundFrame(ctx actor.Context, f *wire.Frame) {
 	// message.
 	c.first = f
 	ctx.Send(c.pid, inBegin{c})
+}
+
+// refuse answers a call that gets no actor with err: at its first piece,
+// to a caller that speaks version 2 of the extensions (its Send returns
+// the error; its later pieces are dropped, see refused), else at its
+// Complete piece (its other pieces find no call, or an answered one, and
+// come here too).
+func (a *wireActor) refuse(c *inCall, f *wire.Frame, err error) {
+	switch {
+	case f.Terminator == wire.TermComplete:
+		_ = c.answer(nil, err, false)
+	case a.w.peerV2.Load() && len(a.refused) < a.w.limits.MaxOpenCalls:
+		_ = c.answer(nil, err, false)
+		a.refused[c.key] = struct{}{}
+	}
 }
 
 // inboundEnded takes back the actor of an inbound call that has ended.
@@ -312,5 +349,22 @@ func (a *wireActor) startCall(ctx actor.Context, c *Call) {
 		pid = ctx.Spawn(a.props(func() actor.Actor { return &outboundActor{w: w} }))
 	}
 	ctx.Send(pid, outBegin{c}) // the actor takes up this call
-	a.outbound[c.key] = pid
+	a.outbound[c.key] = outRoute{pid, c}
+}
+
+// forget drops the route of an outbound call that never reached the peer
+// (opened, then cancelled before anything was sent) and frees its index:
+// no answer will come for it.
+func (a *wireActor) forget(ctx actor.Context, c *Call) {
+	if r, ok := a.outbound[c.key]; ok && r.c == c {
+		delete(a.outbound, c.key)
+		a.w.idx.release(c.key)
+		a.w.noteQuiet()
+		ctx.Send(r.pid, outDropMsg{}) // the actor lets go of the call and goes idle
+		if len(a.idleOut) < callActorPool {
+			a.idleOut = append(a.idleOut, r.pid)
+		} else {
+			ctx.Poison(r.pid)
+		}
+	}
 }

@@ -99,13 +99,26 @@ func (w *writer) frame(ctx context.Context, k wire.Kind, t wire.Terminator, proc
 // framePre is frame with the bytes pre (a message, such as a call's
 // deadline) written right before the frame, with nothing in between.
 func (w *writer) framePre(ctx context.Context, pre []byte, k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte) error {
+	_, err := w.framePreN(ctx, pre, k, t, proc, call, payload)
+	return err
+}
+
+// framePreN is framePre, and also reports how many frames it appended:
+// when ctx ends while it waits for room, the frames before went out and
+// the rest did not (a call's arguments cut short).
+func (w *writer) framePreN(ctx context.Context, pre []byte, k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte) (int, error) {
+	n := 0
 	for len(payload) > maxFramePayload {
 		if err := w.frame1(ctx, pre, k, wire.TermNone, proc, call, payload[:maxFramePayload]); err != nil {
-			return err
+			return n, err
 		}
+		n++
 		pre, payload = nil, payload[maxFramePayload:]
 	}
-	return w.frame1(ctx, pre, k, t, proc, call, payload)
+	if err := w.frame1(ctx, pre, k, t, proc, call, payload); err != nil {
+		return n, err
+	}
+	return n + 1, nil
 }
 
 // maxFramePayload is the largest payload this side writes in one frame: a

@@ -3,6 +3,9 @@ package tests
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,34 +64,74 @@ func TestArgumentLimit(t *testing.T) {
 	}
 }
 
-// TestArgumentsInPiecesOverTheLimitDoNotHang: arguments sent in pieces
-// that pass MaxCallArgs are dropped by the callee, which still gives their
-// credit back, so the caller's Sends go through and the call is answered
-// with ErrLimit at its end. (The callee used to stop granting credit, and
-// the caller's Send waited forever for it.)
-func TestArgumentsInPiecesOverTheLimitDoNotHang(t *testing.T) {
-	a := newInterface(t)
-	b := newInterface(t, ipfi.WithLimits(ipfi.Limits{MaxCallArgs: 100 << 10}))
-	must(t, b.Register(1, procedures.Raw(func(_ context.Context, args []byte) ([]byte, error) {
-		return []byte{0xc0}, nil
-	})))
-	wa, _ := connect(t, tcp, a, b)
-	ctx := bounded(t, 10*time.Second)
-	s, err := wa.Open(ctx, 1)
-	must(t, err)
-	defer s.Close()
-	piece := repeat(0xc0, 32<<10) // 32 KiB of MessagePack nils
-	for i := range 16 {           // 512 KiB in all, five times the limit
-		if err := s.SendRaw(piece); err != nil {
-			t.Fatalf("Send of piece %d: %v (want the pieces over the limit to be taken and dropped)", i, err)
-		}
-	}
-	must(t, s.CloseSend())
-	if err := s.Recv(nil); !errors.Is(err, ipfi.ErrLimit) {
-		t.Fatalf("Recv = %v, want ErrLimit", err)
-	}
-	if n, err := ipfi.Call[any](ctx, wa, 1); err != nil || n != nil {
-		t.Fatalf("next call: %v, %v", n, err)
+// TestArgumentsInPiecesOverTheLimitAreRefusedAtOnce: arguments sent in
+// pieces that pass MaxCallArgs are answered ErrLimit as soon as they do,
+// to a caller that speaks version 2 of the extensions: its next Send
+// returns the error (the callee drops the rest without buffering it), and
+// the pair and the wire go on. A caller without the extensions (Plain)
+// cannot be answered early: its pieces are dropped, their credit given
+// back, and the call is answered at its end. (The callee used to stop
+// granting credit, and the caller's Send waited forever for it; then it
+// answered ErrLimit only after CloseSend.)
+func TestArgumentsInPiecesOverTheLimitAreRefusedAtOnce(t *testing.T) {
+	for _, plain := range []bool{false, true} {
+		t.Run(fmt.Sprintf("plain=%v", plain), func(t *testing.T) {
+			a := newInterface(t)
+			b := newInterface(t, ipfi.WithLimits(ipfi.Limits{MaxCallArgs: 100 << 10}))
+			must(t, b.Register(1, procedures.Raw(func(_ context.Context, args []byte) ([]byte, error) {
+				return []byte{0xc0}, nil
+			})))
+			ca, cb := tcpPair(t)
+			var opts []ipfi.WireOption
+			if plain {
+				opts = append(opts, ipfi.Plain())
+			}
+			wa, err := a.ConnectConn(ca, opts...)
+			must(t, err)
+			_, err = b.ConnectConn(cb)
+			must(t, err)
+			ctx := bounded(t, 10*time.Second)
+			if !plain {
+				_, err := wa.Ping(ctx) // the announcements are in
+				must(t, err)
+			}
+			s, err := wa.Open(ctx, 1)
+			must(t, err)
+			defer s.Close()
+			piece := repeat(0xc0, 32<<10) // 32 KiB of MessagePack nils
+			refused := -1
+			for i := range 64 { // 2 MiB in all, twenty times the limit
+				if err := s.SendRaw(piece); err != nil {
+					if !errors.Is(err, ipfi.ErrLimit) {
+						t.Fatalf("Send of piece %d: %v, want ErrLimit", i, err)
+					}
+					refused = i
+					break
+				}
+			}
+			switch {
+			case plain && refused >= 0:
+				t.Fatalf("a plain caller's Send of piece %d was refused: it cannot be answered before its end", refused)
+			case !plain && refused < 0:
+				t.Fatal("every Send of 2 MiB of pieces went through: the call over 100 KiB was not refused at once")
+			}
+			t.Logf("refused at piece %d (the limit is passed by piece 3)", refused)
+			must(t, s.CloseSend())
+			err = s.Recv(nil)
+			switch {
+			case plain && err != io.EOF && !errors.Is(err, ipfi.ErrRemote):
+				// The empty response that reports a failure to a plain
+				// caller ends a stream with no value (actors/STATES.md).
+				t.Fatalf("Recv = %v, want the end of the stream (an empty response)", err)
+			case !plain && !errors.Is(err, ipfi.ErrLimit):
+				t.Fatalf("Recv = %v, want ErrLimit", err)
+			}
+			for range 3 { // the pair, and the wire, go on
+				if n, err := ipfi.Call[any](ctx, wa, 1); err != nil || n != nil {
+					t.Fatalf("next call: %v, %v", n, err)
+				}
+			}
+		})
 	}
 }
 
@@ -159,5 +202,72 @@ func TestOpenCallLimit(t *testing.T) {
 		if err := p.Wait(ctx, &n); err != nil || n != 1 {
 			t.Fatalf("open call: %v, %v", n, err)
 		}
+	}
+}
+
+// TestPiecesOverTheOpenCallLimitAreRefusedAtOnce: a call in pieces beyond
+// MaxOpenCalls is answered ErrLimit at its first piece, to a caller that
+// speaks version 2 of the extensions, so its Send returns the error
+// instead of waiting for credit that would never come (the callee used to
+// drop the pieces without a word and answer only at the end); the pair
+// and the wire go on.
+func TestPiecesOverTheOpenCallLimitAreRefusedAtOnce(t *testing.T) {
+	blk := newBlocker()
+	b := newInterface(t, ipfi.WithLimits(ipfi.Limits{MaxOpenCalls: 1}))
+	must(t, b.Register(1, blk.unary()))
+	must(t, b.Register(2, procedures.Raw(func(context.Context, []byte) ([]byte, error) { return []byte{0xc0}, nil })))
+	w, _ := connect(t, tcp, newInterface(t), b)
+	ctx := bounded(t, 10*time.Second)
+	open, err := w.Start(ctx, 1)
+	must(t, err)
+	<-blk.started
+	s, err := w.Open(ctx, 2)
+	must(t, err)
+	defer s.Close()
+	piece := repeat(0xc0, 32<<10)
+	refused := false
+	for range 8 { // 256 KiB: past the 64 KiB the caller may send without credit
+		if err := s.SendRaw(piece); err != nil {
+			if !errors.Is(err, ipfi.ErrLimit) || !strings.Contains(err.Error(), "MaxOpenCalls") {
+				t.Fatalf("Send beyond MaxOpenCalls: %v, want ErrLimit naming it", err)
+			}
+			refused = true
+			break
+		}
+	}
+	if !refused {
+		t.Fatal("256 KiB of pieces of a call beyond MaxOpenCalls went through")
+	}
+	close(blk.release)
+	var v int
+	must(t, open.Wait(ctx, &v))
+	for range 3 {
+		if n, err := ipfi.Call[any](ctx, w, 2); err != nil || n != nil {
+			t.Fatalf("a call once the open one ended: %v, %v", n, err)
+		}
+	}
+}
+
+// TestReusedPairEndsTheWire: a Call message for a call whose arguments
+// had ended (the peer reused the pair while the call is open) ends the
+// wire as malformed, with a cause saying so, instead of being dropped
+// without a word.
+func TestReusedPairEndsTheWire(t *testing.T) {
+	blk := newBlocker()
+	defer close(blk.release)
+	i := newInterface(t)
+	must(t, i.Register(1, blk.unary()))
+	w, peer := newRawPeer(t, i)
+	peer.send(announcements, false)
+	peer.send(frame(wire.KindCall, wire.TermComplete, 1, 0, nil), false)
+	<-blk.started
+	peer.send(frame(wire.KindCall, wire.TermComplete, 1, 0, nil), false)
+	select {
+	case <-w.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the wire went on after its peer reused an open call's pair")
+	}
+	if err := w.Err(); !errors.Is(err, wire.ErrMalformed) || !strings.Contains(err.Error(), "reused") {
+		t.Fatalf("the wire ended with %v, want a malformed-input cause naming the reused pair", err)
 	}
 }

@@ -944,6 +944,9 @@ func (x *rndExec) check(step string, err error, a rndAllow) bool {
 		case a.remote:
 		case (a.abandoned || a.ctxEnds && !a.stream) && (errors.Is(err, ipfi.ErrCancelled) ||
 			errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)):
+		case a.ctxEnds && errors.Is(err, context.DeadlineExceeded):
+			// The call's deadline crossed the wire (version 2) and the
+			// callee's procedure stopped at it first.
 		case a.ctxEnds && errors.Is(err, ipfi.ErrCancelled):
 			bad("the call's cancel reported by the callee: want its context's cause")
 		default:
