@@ -350,3 +350,72 @@ func heapInUse() int64 {
 	runtime.ReadMemStats(&m)
 	return int64(m.HeapInuse)
 }
+
+// TestLimitsAgainstPlainCaller: a caller that never announced the
+// extensions (the Rust crate's format) is answered every refusal with an
+// empty response (ErrRemote on this side), never an extension message,
+// and the wire goes on: over MaxOpenCalls, MaxOpenStreams, MaxCalls and
+// MaxWireArgs.
+func TestLimitsAgainstPlainCaller(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		limits ipfi.Limits
+		proc   procedures.Index // the procedure the refused call calls
+		args   []any            // its arguments
+	}{
+		{"MaxOpenCalls", ipfi.Limits{MaxOpenCalls: 1}, 3, nil},
+		{"MaxOpenStreams", ipfi.Limits{MaxOpenStreams: 1}, 1, nil},
+		{"MaxCalls", ipfi.Limits{MaxCalls: 1}, 3, nil},
+		{"MaxWireArgs", ipfi.Limits{MaxWireArgs: 64 << 10}, 3, []any{make([]byte, 96<<10)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			blk := newBlocker()
+			b := newInterface(t, ipfi.WithLimits(tc.limits))
+			must(t, b.Register(1, blk.sequence()))
+			must(t, b.Register(3, procedures.Raw(func(context.Context, []byte) ([]byte, error) { return []byte{0xc0}, nil })))
+			ca, cb := tcpPair(t)
+			w, err := newInterface(t).ConnectConn(ca, ipfi.Plain())
+			must(t, err)
+			_, err = b.ConnectConn(cb)
+			must(t, err)
+			ctx := bounded(t, 10*time.Second)
+			var s *ipfi.Stream
+			if tc.name != "MaxWireArgs" { // one call holds the place
+				s, err = w.Stream(ctx, 1, nil)
+				must(t, err)
+				defer s.Close()
+				<-blk.started
+			}
+			// Call (not CallRaw, which returns the empty payload as it came)
+			// reads an empty response as a failure.
+			_, err = ipfi.Call[any](ctx, w, tc.proc, tc.args...)
+			if !errors.Is(err, ipfi.ErrRemote) {
+				t.Fatalf("a call over %s from a plain caller: %v, want ErrRemote (an empty response)", tc.name, err)
+			}
+			var re *ipfi.RemoteError
+			if errors.As(err, &re) {
+				t.Fatalf("a plain caller got an extension error message: %v", err)
+			}
+			close(blk.release)
+			if s != nil {
+				for {
+					if _, err := s.RecvRaw(); err != nil {
+						break // the call holding the place has ended
+					}
+				}
+			}
+			// The place is given back as the callee's call actor finishes,
+			// just after its answer: a call right after may still find it
+			// taken, and is refused; a few round trips later it is not.
+			for try := 0; ; try++ {
+				_, err := ipfi.Call[any](ctx, w, 3)
+				if err == nil {
+					break
+				}
+				if !errors.Is(err, ipfi.ErrRemote) || try == 100 {
+					t.Fatalf("the wire after the refusal: %v", err)
+				}
+			}
+		})
+	}
+}

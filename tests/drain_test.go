@@ -278,3 +278,39 @@ func TestCloseBoundsProceduresThatIgnoreTheirContext(t *testing.T) {
 	}
 	t.Logf("Close returned after %v: %v", took, err)
 }
+
+// TestNoVersion2MessagesToPlainPeer: a peer that never announced the
+// extensions is sent neither a deadline with a call nor a go-away when the
+// wire shuts down: after the announcements, only the call and the
+// Termination message.
+func TestNoVersion2MessagesToPlainPeer(t *testing.T) {
+	w, peer := newRawPeer(t, newInterface(t))
+	peer.send(frame(wire.KindEndOfInput, 0, 0, 0, nil), false) // something, but no announcement
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	p, err := w.Start(ctx, 4)
+	must(t, err)
+	call := frame(wire.KindCall, wire.TermComplete, 4, 0, nil)
+	peer.expectBytes("the call, without a deadline before it", call)
+	peer.send(frame(wire.KindResponse, wire.TermComplete, 4, 0, []byte{1}), false)
+	var v int
+	must(t, p.Wait(ctx, &v))
+	rest := make(chan []byte, 1)
+	go func() {
+		var b bytes.Buffer
+		buf := make([]byte, 64)
+		for {
+			n, err := peer.r.Read(buf)
+			b.Write(buf[:n])
+			if err != nil {
+				rest <- b.Bytes()
+				return
+			}
+		}
+	}()
+	must(t, w.Shutdown(ctx))
+	peer.r.Close()
+	if got := <-rest; !bytes.Equal(got, []byte{byte(wire.KindTermination)}) {
+		t.Fatalf("after the call the wire wrote %x to a plain peer as it shut down, want only the Termination (00)", got)
+	}
+}
