@@ -7,11 +7,14 @@ import (
 )
 
 // Read buffer sizes: a wire starts small so that thousands of idle wires cost
-// little, grows while reads keep filling the buffer, and shrinks back while
-// they fill less than a quarter of it.
+// little, grows while reads keep filling the buffer, and shrinks back by half
+// after shrinkAfter reads in a row that fill less than a quarter of it (a
+// burst is over: a wire that alternates large and small reads, as one
+// answering large calls does, keeps its buffer instead of reallocating it).
 const (
-	minReadBuf = 2 << 10
-	maxReadBuf = 64 << 10
+	minReadBuf  = 2 << 10
+	maxReadBuf  = 64 << 10
+	shrinkAfter = 16
 )
 
 // readerActor is the byte-reader of a wire. On Started it starts the one
@@ -36,6 +39,7 @@ func (r *readerActor) Receive(ctx actor.Context) {
 func (r *readerActor) loop(root *actor.RootContext) {
 	defer r.w.goroutines.done()
 	msg := &chunkMsg{data: make([]byte, minReadBuf)}
+	small := 0 // reads in a row that filled less than a quarter of the buffer
 	for {
 		n, err := r.w.r.Read(msg.data[:cap(msg.data)])
 		if n > 0 {
@@ -53,11 +57,17 @@ func (r *readerActor) loop(root *actor.RootContext) {
 			// consumed by the time Send returns; if the parser was busy on
 			// another goroutine it is still queued and its buffer is not ours.
 			size := cap(msg.data)
+			if n < size/4 {
+				small++
+			} else {
+				small = 0
+			}
 			switch {
 			case full && size < maxReadBuf:
 				size *= 2
-			case n < size/4 && size > minReadBuf:
+			case small >= shrinkAfter && size > minReadBuf:
 				size /= 2
+				small = 0
 			}
 			if !msg.consumed.Load() || size != cap(msg.data) {
 				msg = &chunkMsg{data: make([]byte, size)}

@@ -199,6 +199,9 @@ const readerSlack = maxFramePayload + 64<<10
 // them waits in goroutines (see writer), so neither side stops reading
 // for the other.
 func (w *writer) waitRoom() {
+	if !w.over.Load() {
+		return // below the bound, so below the bound and readerSlack
+	}
 	w.mu.Lock()
 	for w.err == nil && len(w.pending) >= w.max+readerSlack {
 		room := w.roomChan()

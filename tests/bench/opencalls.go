@@ -39,7 +39,7 @@ type blocking struct {
 }
 
 func newBlocking(n int) (*blocking, error) {
-	srv, err := ipfi.New(ipfi.WithLimits(ipfi.Limits{MaxOpenCalls: 1 << 20}))
+	srv, err := ipfi.New(ipfi.WithLimits(ipfi.Limits{MaxOpenCalls: 1 << 20, MaxCalls: 1 << 20}))
 	if err != nil {
 		return nil, err
 	}

@@ -23,7 +23,7 @@ const (
 // such procedures: they run on the wire's reader. Without, they run on
 // goroutines of their own, the default.
 func newIPFIServer(quick bool) (*ipfi.Interface, error) {
-	srv, err := ipfi.New(ipfi.WithLimits(ipfi.Limits{MaxOpenCalls: 1 << 20}))
+	srv, err := ipfi.New(ipfi.WithLimits(ipfi.Limits{MaxOpenCalls: 1 << 20, MaxCalls: 1 << 20}))
 	if err != nil {
 		return nil, err
 	}
