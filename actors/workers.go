@@ -128,26 +128,52 @@ func (w *Conn) worker(f func()) {
 // system, whose Close waits for all. Each such goroutine calls add before
 // it starts and done as it returns.
 type goroutines struct {
-	wire sync.WaitGroup
-	sys  *sync.WaitGroup
-	n    atomic.Int64 // how many are running, for reports
+	sys *sync.WaitGroup
+	n   atomic.Int64 // how many are running
+
+	mu   sync.Mutex
+	zero chan struct{} // closed when n next reaches 0, for wait; made on demand
 }
 
 func (g *goroutines) add() {
 	g.sys.Add(1)
-	g.wire.Add(1)
 	g.n.Add(1)
 }
 
 func (g *goroutines) done() {
-	g.n.Add(-1)
-	g.wire.Done()
+	if g.n.Add(-1) == 0 {
+		g.mu.Lock()
+		if g.zero != nil {
+			close(g.zero)
+			g.zero = nil
+		}
+		g.mu.Unlock()
+	}
 	g.sys.Done()
 }
 
 // wait blocks until every goroutine counted has returned, or d has passed
 // (then it reports false).
-func (g *goroutines) wait(d time.Duration) bool { return waitGroup(&g.wire, d) }
+func (g *goroutines) wait(d time.Duration) bool {
+	g.mu.Lock()
+	if g.n.Load() == 0 {
+		g.mu.Unlock()
+		return true
+	}
+	if g.zero == nil {
+		g.zero = make(chan struct{})
+	}
+	zero := g.zero
+	g.mu.Unlock()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-zero:
+		return true
+	case <-t.C:
+		return false
+	}
+}
 
 // waitGroup waits for wg at most d and reports whether it was done. When
 // d passes first, a goroutine stays waiting for wg (as long as the

@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"io"
+	"math"
 	"net"
 	"runtime"
 	"sync"
@@ -368,15 +369,17 @@ func (w *writer) unhold() {
 		return
 	}
 	w.flushing = true
-	w.tryFlush()
+	w.tryFlush(unholdPasses)
 }
 
-// tryFlush writes what is pending without blocking, in at most
-// unholdPasses writes, and hands what is left to a flusher goroutine.
-// Called with mu held, flushing set and w.try not nil; unlocks mu.
-func (w *writer) tryFlush() {
+// tryFlush writes what is pending without blocking, in at most passes
+// writes (a reader makes few: it has reading to do; a caller writes until
+// nothing is pending, as a blocking flusher does), and hands what is left
+// to a flusher goroutine. Called with mu held, flushing set and w.try not
+// nil; unlocks mu.
+func (w *writer) tryFlush(passes int) {
 	for pass := 0; len(w.pending) > 0 && w.err == nil; pass++ {
-		if pass == unholdPasses {
+		if pass == passes {
 			// Others keep appending (a stream's producer does): they
 			// write it themselves, or a flusher does, while this
 			// goroutine goes on.
@@ -475,7 +478,7 @@ func (w *writer) release(ctx context.Context) error {
 			return nil
 		}
 		w.flushing = true
-		w.tryFlush()
+		w.tryFlush(math.MaxInt)
 		return nil
 	}
 	w.flushing = true
