@@ -8,6 +8,7 @@
 //	     └─ outbound call actors, one per call this side makes (collect the response)
 //	    + writer: the wire's frame serialiser (a lock-based combiner, not a mailbox; see writer.go)
 //	    + workers: goroutines that execute procedures (workers.go), owned by the wire
+//	    + watchdog: the wire's one timer (watchdog.go): keepalive, write, handshake and idle timeouts
 //
 // The writer and the workers are not actors: an actor's mailbox would cost
 // a goroutine hand-off per frame, and a procedure may block, which a
@@ -26,11 +27,13 @@
 //
 // A wire ends in Conn.terminate, whatever the cause: end of stream or a
 // read error (reader -> parser -> wire), a malformed frame (parser ->
-// wire), a Termination message, a write error (writer), a failure of the
-// reader or parser (escalated to the root, whose strategy stops the wire),
-// Close, or the interface's Close. terminate records the cause, then stops,
-// in order:
+// wire), a Termination message, a write error (writer), a timeout
+// (watchdog), a failure of the reader or parser (escalated to the root,
+// whose strategy stops the wire), Close, Shutdown, or the interface's
+// Close. terminate records the cause, then stops, in order:
 //
+//   - the watchdog: its timer is stopped; a tick already running is
+//     counted in the wire's goroutines;
 //   - the workers (goroutines running procedures) that are parked: told to
 //     end; a worker running a procedure ends when the procedure returns,
 //     which its cancelled context asks for (a quick procedure's context is
@@ -48,7 +51,9 @@
 // The tree is the cleanup path for calls; the goroutines are stopped by
 // terminate and counted by the wire (goroutines, workers.go): Conn.Close
 // waits for the actors and then for every goroutine the wire started, and
-// the interface's Close waits for every wire's. A call handle that never
+// the interface's Close waits for every wire's, each at most Timeouts.Stop
+// (a procedure that ignores its context is left running and reported with
+// ErrStopTimeout). A call handle that never
 // reached its actor (the wire stopped first) is finished by whoever sees
 // the wire end first: the wire actor, Conn.register, Wait, Recv or Send.
 //
