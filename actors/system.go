@@ -171,13 +171,7 @@ func (s *System) forget(w *Conn) {
 func (s *System) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
-		s.mu.Lock()
-		s.closed = true
-		wires := make([]*Conn, 0, len(s.wires))
-		for w := range s.wires {
-			wires = append(wires, w)
-		}
-		s.mu.Unlock()
+		wires := s.stopAdding(func() { s.closed = true })
 		deadline := time.NewTimer(s.grace)
 		for _, w := range wires {
 			w.setErr(ErrClosed) // before the peer can answer by hanging up
@@ -208,18 +202,25 @@ func (s *System) Close() error {
 	return err
 }
 
+// stopAdding runs mark, which stops Connect from adding wires, and returns
+// the wires there are, both under the system's lock.
+func (s *System) stopAdding(mark func()) []*Conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	mark()
+	wires := make([]*Conn, 0, len(s.wires))
+	for w := range s.wires {
+		wires = append(wires, w)
+	}
+	return wires
+}
+
 // Drain makes no new wire (Connect fails with ErrShutdown), has every wire
 // take no new calls (Conn.Drain), and waits until no call is open on any
 // of them or ctx ends (it then returns ctx's cause). Closing the system is
 // the caller's next step.
 func (s *System) Drain(ctx context.Context) error {
-	s.mu.Lock()
-	s.draining = true
-	wires := make([]*Conn, 0, len(s.wires))
-	for w := range s.wires {
-		wires = append(wires, w)
-	}
-	s.mu.Unlock()
+	wires := s.stopAdding(func() { s.draining = true })
 	for _, w := range wires {
 		w.Drain()
 	}
