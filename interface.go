@@ -25,7 +25,10 @@ type Interface struct {
 	closed   bool
 	drain    chan struct{} // closed by Shutdown
 	draining bool
-	serving  sync.WaitGroup
+	// procs counts the goroutines that watch child processes (ConnectCmd):
+	// Close waits for them, so that no child outlives the interface.
+	procs   sync.WaitGroup
+	serving sync.WaitGroup
 }
 
 // New returns an interface with no procedures and no wires, configured by
@@ -60,9 +63,10 @@ func (i *Interface) Register(idx procedures.Index, p procedures.Procedure) error
 // Connect makes a wire over an ordered byte stream: bytes from the peer are
 // read from r, bytes to it written to w. If r or w implements io.Closer it is
 // closed when the wire ends; closing r must make a blocked Read return (as
-// it does for net.Conn, os.File pipes and io.Pipe). A reader that cannot be
-// unblocked keeps its goroutine, and the interface's Close, waiting until
-// its Read returns.
+// it does for net.Conn, io.Pipe and the ends of os.Pipe, but not for
+// os.Stdin or a terminal: use ConnectStdio for the process's own stdio,
+// ConnectCmd for a child's). A reader that cannot be unblocked keeps its
+// goroutine, and the interface's Close, waiting until its Read returns.
 func (i *Interface) Connect(r io.Reader, w io.Writer, opts ...WireOption) (*Wire, error) {
 	var cl closers
 	if c, ok := r.(io.Closer); ok {
@@ -235,7 +239,9 @@ func (i *Interface) Close() error {
 	}
 	i.mu.Unlock()
 	i.serving.Wait()
-	return i.sys.Close()
+	err := i.sys.Close()
+	i.procs.Wait()
+	return err
 }
 
 // Shutdown stops the interface gracefully: it stops accepting (every

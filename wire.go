@@ -16,6 +16,10 @@ import (
 // safe for concurrent use.
 type Wire struct {
 	w *actors.Conn
+	// after, if not nil, is closed once what the wire's transport needs
+	// after the wire ends has finished (a child process waited for);
+	// Close waits for it.
+	after chan struct{}
 }
 
 // WireFrom returns the wire a procedure's call came in on (so that the
@@ -188,7 +192,16 @@ func (w *Wire) PeerExtensions() bool { return w.w.PeerExtensions() }
 // it may close it from a goroutine of its own. A wire whose transport's
 // Read cannot be interrupted by closing it keeps Close waiting until Read
 // returns. Close is idempotent and safe to call concurrently.
-func (w *Wire) Close() error { return w.w.Close() }
+func (w *Wire) Close() error {
+	if w == nil {
+		return ErrNoWire
+	}
+	err := w.w.Close()
+	if w.after != nil {
+		<-w.after
+	}
+	return err
+}
 
 // Shutdown closes the wire gracefully: it stops taking new calls from the
 // peer (a peer of this library is told, and its new calls fail at once
@@ -200,7 +213,11 @@ func (w *Wire) Shutdown(ctx context.Context) error {
 	if w == nil {
 		return ErrNoWire
 	}
-	return w.w.Shutdown(ctx)
+	err := w.w.Shutdown(ctx)
+	if w.after != nil {
+		<-w.after
+	}
+	return err
 }
 
 // Done returns a channel that is closed once the wire has ended and every

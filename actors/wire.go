@@ -195,6 +195,11 @@ func (w *Conn) terminate(cause error) {
 	}
 }
 
+// Abort ends the wire with cause, as a failure of its transport would (no
+// Termination message is sent): for a transport whose end the owner learns
+// first, such as a child process that exited. It does not wait.
+func (w *Conn) Abort(cause error) { w.terminate(cause) }
+
 // logEnd logs the end of a wire that did not close cleanly (closed here,
 // or by the peer's Termination): at Info for the peer's end of stream and
 // an idle timeout, at Warn otherwise (a read or write error, a malformed

@@ -1,9 +1,15 @@
 package tests
 
 import (
+	"os"
 	"testing"
 
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) != "" {
+		os.Exit(childMain()) // this binary, run as a module by the process tests
+	}
+	goleak.VerifyTestMain(m)
+}

@@ -1,0 +1,195 @@
+package ipfi
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"time"
+)
+
+// ErrProcessExited is the cause of a wire to a child process (ConnectCmd)
+// that ended because the process exited; the error says how (its exit
+// status, or the signal that killed it).
+var ErrProcessExited = errors.New("ipfi: process exited")
+
+// ProcessGrace is how long a wire to a child process, once it has ended,
+// lets the process exit by itself before killing it. A program that uses
+// ServeStdio (or ends when its wire does) exits as soon as it reads the
+// Termination message Close sends, or the end of its input.
+const ProcessGrace = 2 * time.Second
+
+// exitWait is how long the wire's reader, at the end of a child's output,
+// waits for the child's exit status to report it as the wire's cause.
+const exitWait = time.Second
+
+// ConnectCmd starts cmd and makes a wire over its standard input and
+// output: a host and a module program (a plugin) in any language that
+// speaks the protocol over stdio. cmd's Stdin and Stdout must be nil (the
+// wire takes them); a nil Stderr is the host's, so the module's logs pass
+// through. The module should serve its wire on its stdio (ServeStdio, or
+// ConnectStdio) and exit when the wire ends.
+//
+// When the process exits, the wire ends with a cause matching
+// ErrProcessExited that gives its exit status (every call pending on the
+// wire fails with it). When the wire ends first (Close sends the module a
+// Termination message; or the module's output is malformed), the process
+// has ProcessGrace to exit, then is killed. Close returns once the process
+// has exited. A module whose host dies without a word reads the end of its
+// input, and its wire ends: no process is left behind.
+func (i *Interface) ConnectCmd(cmd *exec.Cmd, opts ...WireOption) (*Wire, error) {
+	if cmd.Stdin != nil || cmd.Stdout != nil {
+		return nil, errors.New("ipfi: ConnectCmd: cmd.Stdin and cmd.Stdout must be nil (the wire takes them)")
+	}
+	// Pipes of our own, not cmd's StdinPipe and StdoutPipe: cmd.Wait
+	// would close those under the wire's reader. os.Pipe's ends are
+	// pollable, so closing them ends a blocked Read or Write at once.
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		inR.Close()
+		inW.Close()
+		return nil, err
+	}
+	cmd.Stdin, cmd.Stdout = inR, outW
+	if cmd.Stderr == nil {
+		cmd.Stderr = os.Stderr
+	}
+	err = cmd.Start()
+	inR.Close() // the child's ends: the child has them now
+	outW.Close()
+	if err != nil {
+		inW.Close()
+		outR.Close()
+		return nil, err
+	}
+	p := &process{cmd: cmd, exited: make(chan struct{})}
+	i.procs.Add(2)
+	go func() {
+		defer i.procs.Done()
+		p.wait()
+	}()
+	w, err := i.connect(&exitReader{r: outR, p: p}, inW, closers{outR, inW}, opts)
+	if err != nil {
+		outR.Close()
+		inW.Close()
+		_ = cmd.Process.Kill()
+		<-p.exited
+		i.procs.Done() // no watcher
+		return nil, err
+	}
+	w.after = make(chan struct{})
+	go func() {
+		defer i.procs.Done()
+		p.watch(w)
+	}()
+	return w, nil
+}
+
+// process is a child process that a wire talks to.
+type process struct {
+	cmd    *exec.Cmd
+	exited chan struct{} // closed once cmd.Wait has returned
+	cause  error         // how it exited, matching ErrProcessExited; set before exited closes
+}
+
+// wait waits for the process to exit and records how.
+func (p *process) wait() {
+	err := p.cmd.Wait()
+	if err == nil {
+		err = errors.New("exit status 0")
+	}
+	p.cause = fmt.Errorf("%w: %v", ErrProcessExited, err)
+	close(p.exited)
+}
+
+// watch ends w when the process exits, and the process when w ends (after
+// ProcessGrace); it closes w.after once the process has exited.
+func (p *process) watch(w *Wire) {
+	defer close(w.after)
+	select {
+	case <-p.exited:
+		w.w.Abort(p.cause)
+		return
+	case <-w.Done():
+	}
+	t := time.NewTimer(ProcessGrace)
+	defer t.Stop()
+	select {
+	case <-p.exited:
+	case <-t.C:
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+	}
+}
+
+// exitReader is a child's output: at its end it reports how the child
+// exited (waiting at most exitWait for it), so that the wire's cause is
+// the exit status rather than a bare end of stream.
+type exitReader struct {
+	r io.Reader
+	p *process
+}
+
+func (e *exitReader) Read(b []byte) (int, error) {
+	n, err := e.r.Read(b)
+	if err == io.EOF {
+		t := time.NewTimer(exitWait)
+		defer t.Stop()
+		select {
+		case <-e.p.exited:
+			return n, e.p.cause
+		case <-t.C:
+		}
+	}
+	return n, err
+}
+
+// Pipe connects a and b in memory (net.Pipe: synchronous, unbuffered) and
+// returns a's wire and b's: two interfaces of one process, or a test's
+// peers. opts apply to both wires.
+func Pipe(a, b *Interface, opts ...WireOption) (wa, wb *Wire, err error) {
+	ca, cb := net.Pipe()
+	if wa, err = a.ConnectConn(ca, opts...); err != nil {
+		ca.Close()
+		cb.Close()
+		return nil, nil, err
+	}
+	if wb, err = b.ConnectConn(cb, opts...); err != nil {
+		wa.Close()
+		cb.Close()
+		return nil, nil, err
+	}
+	return wa, wb, nil
+}
+
+// OneByteAtATime wraps a transport so that every Read returns at most one
+// byte and every Write is made one byte at a time: the slowest legal byte
+// stream (a serial line, a radio, Morse code), for testing that nothing
+// depends on how bytes are grouped. Closing it closes c.
+func OneByteAtATime(c io.ReadWriteCloser) io.ReadWriteCloser { return oneByte{c} }
+
+type oneByte struct{ c io.ReadWriteCloser }
+
+func (o oneByte) Read(p []byte) (int, error) {
+	if len(p) > 1 {
+		p = p[:1]
+	}
+	return o.c.Read(p)
+}
+
+func (o oneByte) Write(p []byte) (int, error) {
+	for i := range p {
+		if _, err := o.c.Write(p[i : i+1]); err != nil {
+			return i, err
+		}
+	}
+	return len(p), nil
+}
+
+func (o oneByte) Close() error { return o.c.Close() }

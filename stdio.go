@@ -1,0 +1,57 @@
+package ipfi
+
+import "context"
+
+// ConnectStdio makes a wire over the process's own standard input and
+// output: the module side of ConnectCmd, for a program that a host runs.
+// It takes both over:
+//
+//   - standard input is read through a non-blocking duplicate of its
+//     descriptor, so that closing the wire (Close, Shutdown, the
+//     interface's Close) ends a read in progress at once, even while the
+//     host keeps the pipe open (on Unix; elsewhere a read in progress ends
+//     only when the host closes the pipe or writes);
+//   - the wire writes to a duplicate of standard output's descriptor, and
+//     descriptor 1 is pointed at standard error (on Unix): a stray
+//     fmt.Println, or a library that logs to os.Stdout, goes to the host's
+//     log instead of into the wire, where it would break the framing or
+//     be skipped silently as unknown bytes.
+//
+// Call it once per process; nothing else should read os.Stdin afterwards.
+// The wire ends when the host closes it (a Termination message) or exits
+// (the end of the input); the program should then exit (see ServeStdio).
+func (i *Interface) ConnectStdio(opts ...WireOption) (*Wire, error) {
+	in, out, err := takeStdio()
+	if err != nil {
+		return nil, err
+	}
+	w, err := i.connect(in, out, closers{in, out}, opts)
+	if err != nil {
+		in.Close()
+		out.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+// ServeStdio serves the interface's procedures to the host on the
+// process's stdio (ConnectStdio) until the host closes the wire or exits,
+// or ctx is done (the wire is then closed), and closes the interface. It
+// returns the wire's cause: ErrPeerTerminated when the host closed it,
+// ErrPeerClosed when the host went away, ctx's cause when ctx ended.
+func (i *Interface) ServeStdio(ctx context.Context, opts ...WireOption) error {
+	w, err := i.ConnectStdio(opts...)
+	if err != nil {
+		return err
+	}
+	select {
+	case <-w.Done():
+	case <-ctx.Done():
+		_ = w.Close()
+		_ = i.Close()
+		return context.Cause(ctx)
+	}
+	cause := w.Err()
+	_ = i.Close()
+	return cause
+}

@@ -1,0 +1,8 @@
+//go:build unix && !linux
+
+package ipfi
+
+import "syscall"
+
+// redirectStdout makes descriptor stdout a copy of stderr.
+func redirectStdout(stderr, stdout int) error { return syscall.Dup2(stderr, stdout) }

@@ -1,0 +1,293 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ipfi-go/ipfi"
+	"github.com/ipfi-go/ipfi/procedures"
+	"github.com/ipfi-go/ipfi/wire"
+)
+
+// childEnv, set, makes the test binary a module serving on its stdio
+// (childMain) instead of running tests.
+const childEnv = "IPFI_TEST_CHILD"
+
+// The module's procedures.
+const (
+	childGreet    = 1 // name -> "Hello, name!"
+	childStray    = 2 // prints a line to stdout, then returns 42
+	childExit     = 3 // code -> exits the process with it
+	childCloseOwn = 4 // closes its own wire (from a goroutine), returns 1
+)
+
+// childMain is the module: it serves its procedures on its stdio until the
+// host closes the wire or goes away, then exits 0.
+func childMain() int {
+	i, err := ipfi.New()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		return 1
+	}
+	_ = i.Register(childGreet, procedures.Func1(func(_ context.Context, name string) (string, error) {
+		return "Hello, " + name + "!", nil
+	}))
+	_ = i.Register(childStray, procedures.Func0(func(context.Context) (int, error) {
+		fmt.Println("a stray line on stdout")
+		return 42, nil
+	}))
+	_ = i.Register(childExit, procedures.Func1(func(_ context.Context, code int) (int, error) {
+		os.Exit(code)
+		return 0, nil
+	}))
+	_ = i.Register(childCloseOwn, procedures.Func0(func(ctx context.Context) (int, error) {
+		w := ipfi.WireFrom(ctx)
+		go w.Close()
+		return 1, nil
+	}))
+	err = i.ServeStdio(context.Background())
+	fmt.Fprintln(os.Stderr, "child: wire ended:", err)
+	return 0
+}
+
+// childCmd is a command that runs this test binary as the module.
+func childCmd() *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	// Under the race detector a process sleeps 1 s before it exits
+	// (atexit_sleep_ms): not for the module.
+	cmd.Env = append(os.Environ(), childEnv+"=1", "GORACE=atexit_sleep_ms=0")
+	return cmd
+}
+
+// lockedBuffer is a bytes.Buffer safe for a writer and a reader at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestProcessWire: a host calls a module it started (ConnectCmd) over the
+// module's stdio; the module's stray print to stdout goes to its stderr,
+// not into the wire; Close sends the module a Termination message, the
+// module exits, and Close returns well within ProcessGrace.
+func TestProcessWire(t *testing.T) {
+	host := newInterface(t)
+	cmd := childCmd()
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	w, err := host.ConnectCmd(cmd)
+	must(t, err)
+	ctx := bounded(t, 10*time.Second)
+	if got, err := ipfi.Call[string](ctx, w, childGreet, "host"); err != nil || got != "Hello, host!" {
+		t.Fatalf("greet: %q, %v", got, err)
+	}
+	if got, err := ipfi.Call[int](ctx, w, childStray); err != nil || got != 42 {
+		t.Fatalf("a call whose procedure prints to stdout: %v, %v; want 42", got, err)
+	}
+	if got, err := ipfi.Call[string](ctx, w, childGreet, "again"); err != nil || got != "Hello, again!" {
+		t.Fatalf("a call after the stray print: %q, %v", got, err)
+	}
+	start := time.Now()
+	must(t, w.Close())
+	took := time.Since(start)
+	if took > ipfi.ProcessGrace/2 {
+		t.Fatalf("Close took %v: the module did not exit on its Termination message", took)
+	}
+	if s := stderr.String(); !strings.Contains(s, "a stray line on stdout") || !strings.Contains(s, "peer terminated") {
+		t.Fatalf("the module's stderr: %q; want the stray line and its wire's end", s)
+	}
+	if cmd.ProcessState == nil || !cmd.ProcessState.Success() {
+		t.Fatalf("the module: %v, want it to have exited 0", cmd.ProcessState)
+	}
+}
+
+// TestProcessExitEndsWire: a module that exits ends its wire with a cause
+// matching ErrProcessExited that gives its exit status; the call pending
+// on it fails with it.
+func TestProcessExitEndsWire(t *testing.T) {
+	host := newInterface(t)
+	cmd := childCmd()
+	cmd.Stderr = io.Discard
+	w, err := host.ConnectCmd(cmd)
+	must(t, err)
+	_, err = ipfi.Call[int](bounded(t, 10*time.Second), w, childExit, 3)
+	if !errors.Is(err, ipfi.ErrWireTerminated) || !errors.Is(err, ipfi.ErrProcessExited) || !strings.Contains(err.Error(), "exit status 3") {
+		t.Fatalf("a call whose module exited 3: %v, want a WireError with ErrProcessExited and the status", err)
+	}
+	<-w.Done()
+	if !errors.Is(w.Err(), ipfi.ErrProcessExited) {
+		t.Fatalf("the wire's cause: %v", w.Err())
+	}
+	must(t, w.Close())
+}
+
+// startRawChild starts the module with pipes the test drives by hand, and
+// drains its output.
+func startRawChild(t *testing.T) (cmd *exec.Cmd, stdin io.WriteCloser, stderr *lockedBuffer, exited chan error) {
+	t.Helper()
+	cmd = childCmd()
+	stderr = &lockedBuffer{}
+	cmd.Stderr = stderr
+	stdin, err := cmd.StdinPipe()
+	must(t, err)
+	stdout, err := cmd.StdoutPipe()
+	must(t, err)
+	must(t, cmd.Start())
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		_, _ = io.Copy(io.Discard, stdout)
+	}()
+	exited = make(chan error, 1)
+	go func() {
+		<-drained // Wait closes stdout: read it to its end first
+		exited <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		stdin.Close()
+		_ = cmd.Process.Kill()
+		<-drained
+	})
+	return cmd, stdin, stderr, exited
+}
+
+// TestStdioCloseDoesNotWaitForInput: a module that closes its own wire
+// while its host keeps its stdin open exits at once: its wire's Close does
+// not wait for a read of stdin to return (ConnectStdio reads a pollable
+// duplicate). Bound: 3 s (it takes milliseconds).
+func TestStdioCloseDoesNotWaitForInput(t *testing.T) {
+	_, stdin, stderr, exited := startRawChild(t)
+	_, err := stdin.Write(append(bytes.Clone(announcements), frame(wire.KindCall, wire.TermComplete, childCloseOwn, 0, nil)...))
+	must(t, err)
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("the module exited with %v, want 0", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatalf("the module did not exit within 3 s of closing its wire, its stdin still open (stderr %q)", stderr.String())
+	}
+}
+
+// TestModuleExitsWhenHostGoes: a module whose host goes away without a
+// word (its stdin ends) ends its wire and exits: no orphan.
+func TestModuleExitsWhenHostGoes(t *testing.T) {
+	_, stdin, stderr, exited := startRawChild(t)
+	_, err := stdin.Write(announcements)
+	must(t, err)
+	must(t, stdin.Close()) // the host is gone
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("the module exited with %v, want 0", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("the module did not exit within 3 s of its host going away")
+	}
+	if s := stderr.String(); !strings.Contains(s, "peer closed") {
+		t.Fatalf("the module's stderr: %q, want its wire ended by the end of its input", s)
+	}
+}
+
+// TestOneByteAtATimeBothWays: the main scenarios over a transport that
+// reads and writes one byte per call in both directions
+// (ipfi.OneByteAtATime): unary both ways, a stream, arguments in pieces,
+// and the wire's death failing a pending call.
+func TestOneByteAtATimeBothWays(t *testing.T) {
+	a, b := newInterface(t), newInterface(t)
+	blk := newBlocker()
+	defer close(blk.release)
+	for _, i := range []*ipfi.Interface{a, b} {
+		must(t, i.Register(1, procedures.Func2(func(_ context.Context, x, y int) (int, error) { return x + y, nil })))
+	}
+	must(t, b.Register(2, procedures.Sequence1(func(_ context.Context, n int, yield func(int) error) error {
+		for k := range n {
+			if err := yield(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})))
+	must(t, b.Register(3, procedures.Bidi(func(_ context.Context, in iter.Seq2[int, error], yield func(int) error) error {
+		sum := 0
+		for v, err := range in {
+			if err != nil {
+				return err
+			}
+			sum += v
+		}
+		return yield(sum)
+	})))
+	must(t, b.Register(4, blk.unary()))
+	ca, cb := net.Pipe()
+	wa, err := a.ConnectConn(ipfi.OneByteAtATime(ca))
+	must(t, err)
+	wb, err := b.ConnectConn(ipfi.OneByteAtATime(cb))
+	must(t, err)
+	ctx := bounded(t, 20*time.Second)
+	if got, err := ipfi.Call[int](ctx, wa, 1, 2, 3); err != nil || got != 5 {
+		t.Fatalf("a -> b: %v, %v", got, err)
+	}
+	if got, err := ipfi.Call[int](ctx, wb, 1, 4, 5); err != nil || got != 9 {
+		t.Fatalf("b -> a: %v, %v", got, err)
+	}
+	if got, err := ipfi.Collect[int](ctx, wa, 2, 20); err != nil || len(got) != 20 || got[19] != 19 {
+		t.Fatalf("stream: %v, %v", got, err)
+	}
+	s, err := wa.Open(ctx, 3)
+	must(t, err)
+	for k := 1; k <= 10; k++ {
+		must(t, s.Send(k))
+	}
+	must(t, s.CloseSend())
+	var sum int
+	if err := s.Recv(&sum); err != nil || sum != 55 {
+		t.Fatalf("arguments in pieces: %v, %v", sum, err)
+	}
+	s.Close()
+	p, err := wa.Start(ctx, 4)
+	must(t, err)
+	<-blk.started
+	must(t, wb.Close())
+	if err := p.Wait(ctx, nil); !errors.Is(err, ipfi.ErrWireTerminated) {
+		t.Fatalf("a call pending as the wire died: %v, want ErrWireTerminated", err)
+	}
+}
+
+// TestPipe: ipfi.Pipe connects two interfaces in memory.
+func TestPipe(t *testing.T) {
+	a, b := newInterface(t), newInterface(t)
+	must(t, b.Register(1, procedures.Func0(func(context.Context) (string, error) { return "b", nil })))
+	must(t, a.Register(1, procedures.Func0(func(context.Context) (string, error) { return "a", nil })))
+	wa, wb, err := ipfi.Pipe(a, b)
+	must(t, err)
+	ctx := bounded(t, 5*time.Second)
+	if got, err := ipfi.Call[string](ctx, wa, 1); err != nil || got != "b" {
+		t.Fatalf("a -> b: %q, %v", got, err)
+	}
+	if got, err := ipfi.Call[string](ctx, wb, 1); err != nil || got != "a" {
+		t.Fatalf("b -> a: %q, %v", got, err)
+	}
+}
