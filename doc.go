@@ -55,15 +55,17 @@
 //
 // # Extensions
 //
-// Each wire announces this project's extensions with one byte as it opens
-// (a Rust peer skips it; Plain turns it off). Between two peers that both
-// announced them, a failed call ends with a RemoteError carrying a code
-// and a message, a caller's cancel reaches the callee's procedure context
-// (cause ErrCancelled), streams are flow-controlled with credits (a slow
-// reader holds the producer back, in both directions: a response's window
-// starts at 64 KiB and grows up to DefaultMaxStreamWindow while the reader
-// keeps running dry, or is fixed with StreamWindow), and Wire.Ping
-// measures a round trip. Against a peer without
+// Each wire announces this project's extensions with two bytes as it opens,
+// one per version (a Rust peer skips them; Plain turns them off). Between
+// two peers that both announced them, a failed call ends with a RemoteError
+// carrying a code and a message (an application's own, with Error), a
+// caller's cancel reaches the callee's procedure context (cause
+// ErrCancelled) and so does its deadline, streams are flow-controlled with
+// credits (a slow reader holds the producer back, in both directions: a
+// response's window starts at 64 KiB and grows up to DefaultMaxStreamWindow
+// while the reader keeps running dry, or is fixed with StreamWindow),
+// Wire.Ping measures a round trip, keepalive pings find a frozen peer, and
+// Shutdown tells the peer to make no new calls. Against a peer without
 // them, streams run unbounded as the Rust crate's do and a cancel stays on
 // this side. The layouts are in the wire package's PROTOCOL.md.
 //

@@ -147,7 +147,10 @@ type Timeouts struct {
 	KeepaliveTimeout time.Duration
 	// Write is how long a write to the transport may make no progress
 	// before the wire ends with ErrWriteTimeout (a peer that stopped
-	// reading). Default 10s.
+	// reading). Progress is a Write call returning: one call that takes
+	// longer (a large buffer on a slow transport such as a serial line, a
+	// radio or Morse code) counts as none, so raise it, or turn it off,
+	// for such transports. Default 10s.
 	Write time.Duration
 	// Handshake is how long a wire accepted by Serve (or made with the
 	// Accepted option) may wait for the peer's first byte before it ends
@@ -213,7 +216,7 @@ func CalleeOnly() WireOption { return func(c *wireConfig) { c.calleeOnly = true 
 // failures are reported as empty responses, cancel does not reach the
 // peer, and streams are not flow-controlled. Default: a wire announces the
 // extensions and uses them with a peer that announces them too (a Rust
-// peer skips the one-byte announcement).
+// peer skips the two announcement bytes).
 func Plain() WireOption { return func(c *wireConfig) { c.plain = true } }
 
 // StreamOption configures one stream; see Wire.Open.
