@@ -100,6 +100,7 @@ func (i *Interface) connect(r io.Reader, w io.Writer, c io.Closer, opts []WireOp
 		CalleeOnly: wc.calleeOnly,
 		Plain:      wc.plain,
 		Accepted:   wc.accepted,
+		Push:       wc.push,
 		Owner:      pub,
 		Bind:       func(aw *actors.Conn) { pub.w = aw },
 	}

@@ -198,6 +198,7 @@ type wireConfig struct {
 	calleeOnly bool
 	plain      bool
 	accepted   bool
+	push       bool // ConnectPush's: no reader goroutine
 }
 
 // Accepted marks a wire as accepted from a listener, as Serve's wires are:

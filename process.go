@@ -193,3 +193,51 @@ func (o oneByte) Write(p []byte) (int, error) {
 }
 
 func (o oneByte) Close() error { return o.c.Close() }
+
+// Push is the program's side of a wire in push mode (ConnectPush): for a
+// transport that calls back when bytes arrive (a serial port's event, a
+// JavaScript callback, a radio) instead of being read. No goroutine of the
+// library waits on it.
+type Push struct{ w *Wire }
+
+// Feed hands the wire bytes that arrived from the peer. It parses them and
+// dispatches what they hold before it returns, on the caller's goroutine
+// (the wire's quick procedures run on it, as they would on a reader); b
+// may be reused afterwards. While the wire holds more output than it may
+// for the peer (Limits.MaxWriteQueue: the transport is not taking it),
+// Feed waits until that drains or the wire ends, as a reader would stop
+// reading. It returns a *WireError once the wire has ended. Feed and End
+// must not be called concurrently.
+func (p *Push) Feed(b []byte) error { return p.w.w.Feed(b) }
+
+// End tells the wire that the peer's bytes have ended: the wire ends with
+// err as its cause, or ErrPeerClosed for nil, after what was fed before.
+func (p *Push) End(err error) { p.w.w.EndInput(err) }
+
+// ConnectPush makes a wire in push mode: the program hands it the peer's
+// bytes as they arrive (Push.Feed, Push.End), and it gives the program
+// its output by calling send, from whichever goroutine is writing, one
+// call at a time, with the bytes to send in order (send must not keep b
+// after it returns; an error from send ends the wire). send may block
+// until the transport takes the bytes: the wire's writer waits (other
+// callers queue up to Limits.MaxWriteQueue), and a send that takes longer
+// than Timeouts.Write ends the wire. Close ends the wire; nothing is
+// closed on the program's side, which learns of the end from Wire.Done.
+func (i *Interface) ConnectPush(send func(b []byte) error, opts ...WireOption) (*Wire, *Push, error) {
+	opts = append(opts[:len(opts):len(opts)], func(c *wireConfig) { c.push = true })
+	w, err := i.connect(nil, sendWriter(send), nil, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return w, &Push{w: w}, nil
+}
+
+// sendWriter is a send callback as the io.Writer the wire writes to.
+type sendWriter func([]byte) error
+
+func (s sendWriter) Write(b []byte) (int, error) {
+	if err := s(b); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}

@@ -1,7 +1,10 @@
 package actors
 
 import (
+	"bytes"
+	"errors"
 	"io"
+	"sync"
 
 	"github.com/asynkron/protoactor-go/actor"
 )
@@ -31,8 +34,87 @@ type readerActor struct {
 
 func (r *readerActor) Receive(ctx actor.Context) {
 	if _, ok := ctx.Message().(*actor.Started); ok {
+		if r.w.push != nil {
+			// Push mode: the program hands the bytes in (Conn.Feed); no
+			// goroutine reads.
+			r.w.push.parser = r.parser
+			close(r.w.push.ready)
+			return
+		}
 		r.w.goroutines.add()
 		go r.loop(ctx.ActorSystem().Root)
+	}
+}
+
+// pushIn is the input side of a wire in push mode (WireOptions.Push).
+type pushIn struct {
+	mu     sync.Mutex    // one Feed or EndInput at a time
+	ready  chan struct{} // closed once parser is set
+	parser *actor.PID
+	ended  bool // EndInput was called
+}
+
+// Feed hands the wire bytes that arrived from the peer, in push mode: it
+// parses them and dispatches their frames before it returns (b may be
+// reused afterwards). While the wire's writer holds more than it may for
+// the peer (the peer is not taking this side's output), Feed waits, as a
+// reader would stop reading, until the output drains or the wire ends. It
+// returns the wire's error once the wire has ended. One Feed or EndInput
+// at a time.
+func (w *Conn) Feed(b []byte) error {
+	p := w.push
+	if p == nil {
+		return errors.New("ipfi: Feed on a wire that is not in push mode")
+	}
+	if err := w.Err(); err != nil {
+		return terminated(err)
+	}
+	if len(b) == 0 {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ended {
+		return terminated(ErrPeerClosed)
+	}
+	select {
+	case <-p.ready:
+	case <-w.done:
+		return terminated(w.Err())
+	}
+	msg := &chunkMsg{data: bytes.Clone(b)}
+	w.reads.Add(1)
+	w.out.hold()
+	w.sys.as.Root.Send(p.parser, msg)
+	w.out.unhold()
+	w.out.waitRoom()
+	if err := w.Err(); err != nil {
+		return terminated(err)
+	}
+	return nil
+}
+
+// EndInput tells a wire in push mode that its peer's bytes have ended:
+// with err (nil means the peer's stream ended, ErrPeerClosed) as the
+// cause, after the frames fed before. Later calls do nothing.
+func (w *Conn) EndInput(err error) {
+	p := w.push
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ended {
+		return
+	}
+	p.ended = true
+	if err == nil {
+		err = ErrPeerClosed
+	}
+	select {
+	case <-p.ready:
+		w.sys.as.Root.Send(p.parser, &readEndedMsg{err: err})
+	case <-w.done:
 	}
 }
 

@@ -27,6 +27,10 @@ type WireOptions struct {
 	// Accepted marks a wire accepted from a listener (Serve's): the
 	// interface's handshake and idle timeouts apply to it.
 	Accepted bool
+	// Push makes a wire with no reader goroutine: the program hands it the
+	// peer's bytes with Feed and EndInput (the reader passed to Connect is
+	// not read).
+	Push bool
 	// Bind, if set, is called with the new wire before it reads anything
 	// (before any procedure can reach Owner through FromContext), so that
 	// the owner can finish linking itself to the wire.
@@ -47,6 +51,7 @@ type Conn struct {
 	calleeOnly bool
 	owner      any
 	idx        *indices
+	push       *pushIn     // push mode's input side (nil: a reader goroutine reads r)
 	ext        bool        // this side speaks the extensions (not Plain)
 	peerExt    atomic.Bool // the peer announced the extensions (and ext)
 	peerV2     atomic.Bool // the peer announced version 2 of them too
@@ -117,6 +122,9 @@ func newConn(s *System, r io.Reader, wr io.Writer, c io.Closer, opt WireOptions)
 		heard:      make(chan struct{}),
 	}
 	w.goroutines.sys = &s.wg
+	if opt.Push {
+		w.push = &pushIn{ready: make(chan struct{})}
+	}
 	w.out = newWriter(wr, &w.goroutines, s.limits.MaxWriteQueue, func(err error) { w.terminate(err) })
 	if w.ext {
 		// The announcements go first, before anything this side writes.

@@ -291,3 +291,122 @@ func TestPipe(t *testing.T) {
 		t.Fatalf("b -> a: %q, %v", got, err)
 	}
 }
+
+// pushLine carries one direction of a push-mode wire: the sender's writer
+// hands bytes to send, and a goroutine of the test (the "event loop" of a
+// callback-driven transport) feeds them to the receiver.
+type pushLine struct {
+	ch   chan []byte
+	stop chan struct{}
+}
+
+func newPushLine() *pushLine {
+	return &pushLine{ch: make(chan []byte, 64), stop: make(chan struct{})}
+}
+
+func (l *pushLine) send(b []byte) error {
+	select {
+	case l.ch <- bytes.Clone(b):
+		return nil
+	case <-l.stop:
+		return io.ErrClosedPipe
+	}
+}
+
+// run feeds what arrives to p until the line stops.
+func (l *pushLine) run(p *ipfi.Push, wg *sync.WaitGroup) {
+	defer wg.Done()
+	for {
+		select {
+		case b := <-l.ch:
+			if p.Feed(b) != nil {
+				return
+			}
+		case <-l.stop:
+			return
+		}
+	}
+}
+
+// TestPushMode: two interfaces whose wires are in push mode (ConnectPush:
+// no goroutine of the library reads; the program feeds the bytes in and
+// takes them out through a callback) run the main scenarios: unary both
+// ways, a stream, arguments in pieces, and the input's end failing a
+// pending call with the cause given.
+func TestPushMode(t *testing.T) {
+	a, b := newInterface(t), newInterface(t)
+	blk := newBlocker()
+	defer close(blk.release)
+	for _, i := range []*ipfi.Interface{a, b} {
+		must(t, i.Register(1, procedures.Func2(func(_ context.Context, x, y int) (int, error) { return x + y, nil })))
+	}
+	must(t, b.Register(2, procedures.Sequence1(func(_ context.Context, n int, yield func(int) error) error {
+		for k := range n {
+			if err := yield(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})))
+	must(t, b.Register(3, procedures.Bidi(func(_ context.Context, in iter.Seq2[int, error], yield func(int) error) error {
+		sum := 0
+		for v, err := range in {
+			if err != nil {
+				return err
+			}
+			sum += v
+		}
+		return yield(sum)
+	})))
+	must(t, b.Register(4, blk.unary()))
+	ab, ba := newPushLine(), newPushLine()
+	wa, pa, err := a.ConnectPush(ab.send)
+	must(t, err)
+	wb, pb, err := b.ConnectPush(ba.send)
+	must(t, err)
+	var drivers sync.WaitGroup
+	drivers.Add(2)
+	go ab.run(pb, &drivers)
+	go ba.run(pa, &drivers)
+	defer func() {
+		close(ab.stop)
+		close(ba.stop)
+		drivers.Wait()
+	}()
+
+	ctx := bounded(t, 10*time.Second)
+	if got, err := ipfi.Call[int](ctx, wa, 1, 2, 3); err != nil || got != 5 {
+		t.Fatalf("a -> b: %v, %v", got, err)
+	}
+	if got, err := ipfi.Call[int](ctx, wb, 1, 4, 5); err != nil || got != 9 {
+		t.Fatalf("b -> a: %v, %v", got, err)
+	}
+	if got, err := ipfi.Collect[int](ctx, wa, 2, 1000); err != nil || len(got) != 1000 || got[999] != 999 {
+		t.Fatalf("stream: %d values, %v", len(got), err)
+	}
+	s, err := wa.Open(ctx, 3)
+	must(t, err)
+	for k := 1; k <= 100; k++ {
+		must(t, s.Send(k))
+	}
+	must(t, s.CloseSend())
+	var sum int
+	if err := s.Recv(&sum); err != nil || sum != 5050 {
+		t.Fatalf("arguments in pieces: %v, %v", sum, err)
+	}
+	s.Close()
+	if !wa.PeerExtensions() || !wb.PeerExtensions() {
+		t.Fatal("the push-mode wires did not see each other's extensions")
+	}
+	p, err := wa.Start(ctx, 4)
+	must(t, err)
+	<-blk.started
+	cut := errors.New("the radio went quiet")
+	pa.End(cut)
+	if err := p.Wait(ctx, nil); !errors.Is(err, ipfi.ErrWireTerminated) || !errors.Is(err, cut) {
+		t.Fatalf("a call pending as the input ended: %v, want a WireError with the cause given", err)
+	}
+	if err := pa.Feed([]byte{0}); !errors.Is(err, ipfi.ErrWireTerminated) {
+		t.Fatalf("Feed after the wire ended: %v, want a WireError", err)
+	}
+}
