@@ -156,3 +156,28 @@ func TestEscalateNamedFailsTheSupervisor(t *testing.T) {
 		t.Fatal("named child's failure did not escalate")
 	}
 }
+
+// TestRestartPolicy: the delay starts at Initial and doubles up to Max;
+// MaxRestarts within Window gives up; restarts older than Window no
+// longer count.
+func TestRestartPolicy(t *testing.T) {
+	r := supervision.Restart{Initial: 10 * time.Millisecond, Max: 35 * time.Millisecond, MaxRestarts: 3, Window: time.Minute}
+	now := time.Now()
+	var done []time.Time
+	for i, want := range []time.Duration{10 * time.Millisecond, 20 * time.Millisecond, 35 * time.Millisecond} {
+		d, ok := r.Next(done, now)
+		if !ok || d != want {
+			t.Fatalf("restart %d: %v, %v; want %v", i, d, ok, want)
+		}
+		done = append(done, now)
+	}
+	if _, ok := r.Next(done, now); ok {
+		t.Fatal("a fourth restart within the window was allowed")
+	}
+	if d, ok := r.Next(done, now.Add(2*time.Minute)); !ok || d != 10*time.Millisecond {
+		t.Fatalf("after the window: %v, %v; want a restart after Initial", d, ok)
+	}
+	if _, ok := (supervision.Restart{MaxRestarts: -1}).Next(make([]time.Time, 1000), now); !ok {
+		t.Fatal("an unlimited policy gave up")
+	}
+}

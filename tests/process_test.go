@@ -17,6 +17,7 @@ import (
 
 	"github.com/ipfi-go/ipfi"
 	"github.com/ipfi-go/ipfi/procedures"
+	"github.com/ipfi-go/ipfi/supervision"
 	"github.com/ipfi-go/ipfi/wire"
 )
 
@@ -408,5 +409,62 @@ func TestPushMode(t *testing.T) {
 	}
 	if err := pa.Feed([]byte{0}); !errors.Is(err, ipfi.ErrWireTerminated) {
 		t.Fatalf("Feed after the wire ended: %v, want a WireError", err)
+	}
+}
+
+// TestSupervisedChildRestarts: a module that crashes is started again
+// under its restart policy and calls go on over the new wire; the calls
+// pending on the old one fail with its exit status; once the policy gives
+// up, Wire says so; every change is reported as an event.
+func TestSupervisedChildRestarts(t *testing.T) {
+	host := newInterface(t)
+	var mu sync.Mutex
+	var events []string
+	record := func(e ipfi.WireEvent) {
+		mu.Lock()
+		defer mu.Unlock()
+		s := e.Kind.String()
+		if e.Err != nil && strings.Contains(e.Err.Error(), "exit status") {
+			s += " (exited)"
+		}
+		events = append(events, s)
+	}
+	dial := func(context.Context) (*ipfi.Wire, error) {
+		cmd := childCmd()
+		cmd.Stderr = io.Discard
+		return host.ConnectCmd(cmd)
+	}
+	ctx := bounded(t, 20*time.Second)
+	s, err := host.Supervise(ctx, dial, supervision.Restart{Initial: 10 * time.Millisecond, MaxRestarts: 1}, record)
+	must(t, err)
+	defer s.Close()
+	w, err := s.Wire(ctx)
+	must(t, err)
+	if got, err := ipfi.Call[string](ctx, w, childGreet, "one"); err != nil || got != "Hello, one!" {
+		t.Fatalf("greet: %q, %v", got, err)
+	}
+	if _, err := ipfi.Call[int](ctx, w, childExit, 3); !errors.Is(err, ipfi.ErrProcessExited) {
+		t.Fatalf("the call that crashed the module: %v, want ErrProcessExited", err)
+	}
+	w2, err := s.Wire(ctx)
+	must(t, err)
+	if w2 == w {
+		t.Fatal("Wire returned the wire that ended")
+	}
+	if got, err := ipfi.Call[string](ctx, w2, childGreet, "two"); err != nil || got != "Hello, two!" {
+		t.Fatalf("greet after the restart: %q, %v", got, err)
+	}
+	if _, err := ipfi.Call[int](ctx, w2, childExit, 4); !errors.Is(err, ipfi.ErrProcessExited) {
+		t.Fatalf("the second crash: %v", err)
+	}
+	if _, err := s.Wire(ctx); !errors.Is(err, ipfi.ErrGaveUp) || !errors.Is(err, ipfi.ErrProcessExited) {
+		t.Fatalf("Wire after the policy gave up: %v, want ErrGaveUp with the last exit", err)
+	}
+	must(t, s.Close())
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{"up", "down (exited)", "up", "down (exited)", "gave up (exited)"}
+	if fmt.Sprint(events) != fmt.Sprint(want) {
+		t.Fatalf("events %q, want %q", events, want)
 	}
 }
