@@ -19,7 +19,7 @@
 //	w, err := bob.Dial(ctx, "tcp", addr)
 //	greeting, err := ipfi.Call[string](ctx, w, 1, "John", "Doe") // "Hello, John Doe!"
 //
-// New takes Options (WithLimits, WithLogger, WithCloseGrace), each
+// New takes Options (WithLimits, WithTimeouts, WithLogger, WithCloseGrace), each
 // documented with its default; a zero value means the default, and a value
 // New cannot use, such as a negative limit, makes it return an error
 // matching ErrInvalidOption instead of an interface.
