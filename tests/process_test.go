@@ -57,6 +57,7 @@ func childMain() int {
 		go w.Close()
 		return 1, nil
 	}))
+	registerScenarioCallee(i)
 	err = i.ServeStdio(context.Background())
 	fmt.Fprintln(os.Stderr, "child: wire ended:", err)
 	return 0
