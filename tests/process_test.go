@@ -469,3 +469,75 @@ func TestSupervisedChildRestarts(t *testing.T) {
 		t.Fatalf("events %q, want %q", events, want)
 	}
 }
+
+// hostEnv, set, makes the test binary a host (hostMain) that runs the
+// module and waits to be killed.
+const hostEnv = "IPFI_TEST_HOST"
+
+// hostMain starts the module over its stdio (ConnectCmd), prints the
+// module's pid once the module has answered a call, and waits (at most a
+// minute) to be killed.
+func hostMain() int {
+	host, err := ipfi.New()
+	if err != nil {
+		return 1
+	}
+	cmd := childCmd()
+	w, err := host.ConnectCmd(cmd)
+	if err != nil {
+		return 1
+	}
+	if _, err := ipfi.Call[string](context.Background(), w, childGreet, "host"); err != nil {
+		return 1
+	}
+	fmt.Println(cmd.Process.Pid)
+	time.Sleep(time.Minute) // the test kills this process long before
+	return 0
+}
+
+// gone reports whether process pid has exited (a zombie waiting for a
+// parent that does not reap it counts as exited).
+func gone(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	// The state follows the command name in parentheses.
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 && i+2 < len(s) {
+		return s[i+2] == 'Z' || s[i+2] == 'X'
+	}
+	return false
+}
+
+// TestModuleExitsWhenHostIsKilled: a host process that is killed (SIGKILL:
+// no Termination, no cleanup) leaves no module behind: the module reads
+// the end of its input and exits. Bound: 5 s.
+func TestModuleExitsWhenHostIsKilled(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("needs /proc to watch a process that is not this one's child")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), hostEnv+"=1", "GORACE=atexit_sleep_ms=0")
+	cmd.Stderr = io.Discard
+	out, err := cmd.StdoutPipe()
+	must(t, err)
+	must(t, cmd.Start())
+	var pid int
+	if _, err := fmt.Fscan(out, &pid); err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		t.Fatalf("reading the module's pid from the host: %v", err)
+	}
+	must(t, cmd.Process.Kill())
+	_ = cmd.Wait()
+	// Nothing signals the exit of a process that is not this one's child:
+	// its state is polled, every 10 ms, for at most 5 s.
+	deadline := time.Now().Add(5 * time.Second)
+	for !gone(pid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the module (pid %d) outlived its killed host by 5 s", pid)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
