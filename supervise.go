@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/asynkron/protoactor-go/actor"
 	"github.com/ipfi-go/ipfi/supervision"
 )
 
@@ -67,28 +68,32 @@ const (
 // wire that ended fail as on any wire (a *WireError with its cause); the
 // interface's procedures serve the new wire at once. Its methods are safe
 // for concurrent use.
+//
+// Its keeper is an actor under the interface root, beside the wires: it
+// watches the wire's actor, and restarts it when that actor terminates
+// (actors/STATES.md, "Supervised wire").
 type Supervised struct {
 	i      *Interface
 	dial   func(ctx context.Context) (*Wire, error)
 	policy supervision.Restart
 	events func(WireEvent)
-	stop   chan struct{} // closed by Close
+	keeper *actor.PID
 	ctx    context.Context
 	cancel context.CancelFunc // ends a dial in progress (Close)
+	dials  sync.WaitGroup     // dials in progress (keeper's goroutines)
 
 	mu      sync.Mutex
 	state   supState
 	cur     *Wire         // the wire while supUp
 	err     error         // the last failure (supGaveUp)
+	dialed  *Wire         // a wire a dial made, until the keeper takes it
 	changed chan struct{} // closed and replaced at every change of state
-	done    chan struct{} // closed when the supervising goroutine ends
 }
 
 // Supervise makes a wire with dial, now, and keeps it up under policy
 // (see Supervised). events, if not nil, is called with every change, one
-// at a time, on the supervising goroutine: it must not block for long.
-// If the first dial fails, Supervise returns its error and supervises
-// nothing.
+// at a time, by the keeper: it must not block for long. If the first dial
+// fails, Supervise returns its error and supervises nothing.
 func (i *Interface) Supervise(ctx context.Context, dial func(ctx context.Context) (*Wire, error), policy supervision.Restart, events func(WireEvent)) (*Supervised, error) {
 	w, err := dial(ctx)
 	if err != nil {
@@ -96,17 +101,16 @@ func (i *Interface) Supervise(ctx context.Context, dial func(ctx context.Context
 	}
 	s := &Supervised{
 		i: i, dial: dial, policy: policy, events: events,
-		stop: make(chan struct{}), cur: w, state: supUp,
-		changed: make(chan struct{}), done: make(chan struct{}),
+		cur: w, state: supUp, changed: make(chan struct{}),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.emit(WireEvent{Kind: WireUp})
-	i.procs.Add(1)
-	go func() {
-		defer i.procs.Done()
-		defer close(s.done)
-		s.supervise(w)
-	}()
+	s.keeper, err = i.sys.SpawnChild("supervised", func() actor.Actor { return &keeper{s: s, wire: w} })
+	if err != nil {
+		s.cancel()
+		_ = w.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -130,9 +134,10 @@ func (s *Supervised) emit(e WireEvent) {
 
 // ending reports whether s or its interface is closing.
 func (s *Supervised) ending() bool {
-	select {
-	case <-s.stop:
+	if s.ctx.Err() != nil {
 		return true
+	}
+	select {
 	case <-s.i.closing:
 		return true
 	default:
@@ -140,63 +145,106 @@ func (s *Supervised) ending() bool {
 	}
 }
 
-// supervise watches w and makes it again when it ends, until the policy
-// gives up or s (or the interface) closes.
-func (s *Supervised) supervise(w *Wire) {
-	var restarts []time.Time
-	for {
-		select {
-		case <-w.Done():
-		case <-s.stop:
-			_ = w.Close()
+// The keeper's messages.
+type (
+	restartMsg struct{} // the policy's delay has passed: dial again
+	dialedMsg  struct{} // a dial has ended: its wire is in Supervised.dialed, or it failed with err
+)
+
+func (restartMsg) IgnoreDeadLetterLogging() {}
+func (dialedMsg) IgnoreDeadLetterLogging()  {}
+
+// keeper is a supervised wire's actor: it watches the wire's actor and,
+// when it terminates, asks the policy, waits its delay and dials again (on
+// a goroutine: a dial blocks), until the policy gives up or it is stopped.
+type keeper struct {
+	s        *Supervised
+	wire     *Wire // the wire watched (nil while restarting)
+	restarts []time.Time
+	cause    error       // the last failure
+	timer    *time.Timer // the policy's delay, while waiting
+	dialErr  error       // the last dial's error, handed over with dialedMsg
+}
+
+func (k *keeper) Receive(ctx actor.Context) {
+	s := k.s
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		ctx.Watch(k.wire.w.PID())
+	case *actor.Terminated:
+		if k.wire == nil || !m.Who.Equal(k.wire.w.PID()) || s.ending() {
 			return
 		}
+		k.cause = k.wire.Err()
+		k.wire = nil
+		s.set(supRestarting, nil, nil)
+		s.emit(WireEvent{Kind: WireDown, Err: k.cause, Restarts: len(k.restarts)})
+		k.next(ctx)
+	case restartMsg:
 		if s.ending() {
 			return
 		}
-		cause := w.Err()
-		s.set(supRestarting, nil, nil)
-		s.emit(WireEvent{Kind: WireDown, Err: cause, Restarts: len(restarts)})
-		for w = nil; w == nil; {
-			delay, ok := s.policy.Next(restarts, time.Now())
-			if !ok {
-				err := fmt.Errorf("%w after %d restarts: %w", ErrGaveUp, len(restarts), cause)
-				s.set(supGaveUp, nil, err)
-				s.emit(WireEvent{Kind: WireGaveUp, Err: cause, Restarts: len(restarts)})
-				return
-			}
-			t := time.NewTimer(delay)
-			select {
-			case <-t.C:
-			case <-s.stop:
-				t.Stop()
-				return
-			case <-s.i.closing:
-				t.Stop()
-				return
-			}
-			restarts = append(restarts, time.Now())
-			nw, err := s.dial(s.ctx)
-			if err != nil {
-				cause = err
-				s.emit(WireEvent{Kind: WireDown, Err: err, Restarts: len(restarts)})
-				continue
-			}
-			if s.ending() {
-				_ = nw.Close()
-				return
-			}
-			w = nw
+		k.restarts = append(k.restarts, time.Now())
+		self := ctx.Self()
+		s.dials.Add(1)
+		s.i.procs.Add(1) // the interface's Close waits for it too
+		go func() {
+			defer s.i.procs.Done()
+			defer s.dials.Done()
+			w, err := s.dial(s.ctx)
+			s.mu.Lock()
+			s.dialed, k.dialErr = w, err
+			s.mu.Unlock()
+			s.i.sys.Send(self, dialedMsg{})
+		}()
+	case dialedMsg:
+		s.mu.Lock()
+		w, err := s.dialed, k.dialErr
+		if err == nil && s.state == supClosed {
+			s.mu.Unlock()
+			return // Close takes the wire from s.dialed and closes it
 		}
-		s.set(supUp, w, nil)
-		s.emit(WireEvent{Kind: WireUp, Restarts: len(restarts)})
+		s.dialed = nil
+		if err == nil {
+			s.state, s.cur = supUp, w
+			close(s.changed)
+			s.changed = make(chan struct{})
+		}
+		s.mu.Unlock()
+		if err != nil {
+			k.cause = err
+			s.emit(WireEvent{Kind: WireDown, Err: err, Restarts: len(k.restarts)})
+			k.next(ctx)
+			return
+		}
+		k.wire = w
+		ctx.Watch(w.w.PID())
+		s.emit(WireEvent{Kind: WireUp, Restarts: len(k.restarts)})
+	case *actor.Stopping:
+		if k.timer != nil {
+			k.timer.Stop()
+		}
 	}
 }
 
+// next asks the policy: it gives up, or a restart comes after its delay.
+func (k *keeper) next(ctx actor.Context) {
+	s := k.s
+	delay, ok := s.policy.Next(k.restarts, time.Now())
+	if !ok {
+		err := fmt.Errorf("%w after %d restarts: %w", ErrGaveUp, len(k.restarts), k.cause)
+		s.set(supGaveUp, nil, err)
+		s.emit(WireEvent{Kind: WireGaveUp, Err: k.cause, Restarts: len(k.restarts)})
+		return
+	}
+	self := ctx.Self()
+	k.timer = time.AfterFunc(delay, func() { s.i.sys.Send(self, restartMsg{}) })
+}
+
 // Wire returns the wire that is up, waiting while it is being made again
-// (or until ctx ends); never a wire that has ended. Once the policy has given up it returns an error
-// matching ErrGaveUp (and wrapping the last failure); once s is closed,
-// ErrClosed.
+// (or until ctx ends); never a wire whose end has begun. Once the policy
+// has given up it returns an error matching ErrGaveUp (and wrapping the
+// last failure); once s is closed, ErrClosed.
 func (s *Supervised) Wire(ctx context.Context) (*Wire, error) {
 	for {
 		s.mu.Lock()
@@ -207,8 +255,8 @@ func (s *Supervised) Wire(ctx context.Context) (*Wire, error) {
 			if w.Err() == nil {
 				return w, nil
 			}
-			// Ending (its calls may have failed already): the
-			// supervising goroutine has yet to see it.
+			// Ending (its calls may have failed already): the keeper
+			// has yet to see it.
 		case supGaveUp:
 			return nil, err
 		case supClosed:
@@ -222,21 +270,30 @@ func (s *Supervised) Wire(ctx context.Context) (*Wire, error) {
 	}
 }
 
-// Close stops supervising and closes the wire that is up; it returns once
-// the supervising goroutine has ended. Later calls do nothing.
+// Close stops supervising and closes the wire that is up (and one a dial
+// in progress makes); it returns once they are closed. Later calls do
+// nothing.
 func (s *Supervised) Close() error {
 	s.mu.Lock()
 	if s.state == supClosed {
 		s.mu.Unlock()
-		<-s.done
 		return nil
 	}
-	s.state, s.cur = supClosed, nil
+	s.state = supClosed
 	close(s.changed)
 	s.changed = make(chan struct{})
 	s.mu.Unlock()
-	close(s.stop)
 	s.cancel()
-	<-s.done
+	s.i.sys.StopChild(s.keeper)
+	s.dials.Wait()
+	s.mu.Lock()
+	cur, dialed := s.cur, s.dialed
+	s.cur, s.dialed = nil, nil
+	s.mu.Unlock()
+	for _, w := range []*Wire{cur, dialed} {
+		if w != nil {
+			_ = w.Close()
+		}
+	}
 	return nil
 }

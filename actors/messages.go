@@ -3,6 +3,7 @@ package actors
 import (
 	"sync/atomic"
 
+	"github.com/asynkron/protoactor-go/actor"
 	"github.com/ipfi-go/ipfi/wire"
 )
 
@@ -79,6 +80,15 @@ func (outDropMsg) IgnoreDeadLetterLogging() {}
 type procDoneMsg struct{ failure *ProcedureFailure }
 
 func (procDoneMsg) IgnoreDeadLetterLogging() {}
+
+// spawnChildMsg asks the interface root to spawn another child (see
+// System.SpawnChild).
+type spawnChildMsg struct {
+	quiet
+	props  *actor.Props
+	prefix string
+	reply  chan *actor.PID // nil once the root is stopping
+}
 
 // spawnWireMsg asks the interface root to spawn a wire actor.
 type spawnWireMsg struct {

@@ -202,6 +202,27 @@ func (s *System) Close() error {
 	return err
 }
 
+// SpawnChild spawns an actor under the interface root, beside its wires
+// (the keeper of a supervised wire, in the root package), with the
+// interface's inline mailbox; it fails with ErrClosed once the interface
+// is closing. The root stops it as it stops, after its wires' ends began.
+func (s *System) SpawnChild(prefix string, p actor.Producer) (*actor.PID, error) {
+	reply := make(chan *actor.PID, 1)
+	s.as.Root.Send(s.root, &spawnChildMsg{props: actor.PropsFromProducer(p, actor.WithMailbox(newInlineMailbox)), prefix: prefix, reply: reply})
+	pid := <-reply
+	if pid == nil {
+		return nil, ErrClosed
+	}
+	return pid, nil
+}
+
+// Send sends msg to pid from outside the actor tree (a goroutine, a timer).
+func (s *System) Send(pid *actor.PID, msg any) { s.as.Root.Send(pid, msg) }
+
+// StopChild stops an actor spawned with SpawnChild and returns once it has
+// stopped. It must not be called from inside an actor.
+func (s *System) StopChild(pid *actor.PID) { _ = s.as.Root.StopFuture(pid).Wait() }
+
 // stopAdding runs mark, which stops Connect from adding wires, and returns
 // the wires there are, both under the system's lock.
 func (s *System) stopAdding(mark func()) []*Conn {
@@ -256,6 +277,12 @@ func (r *rootActor) Receive(ctx actor.Context) {
 		r.s.byPID[pid] = w
 		r.s.mu.Unlock()
 		m.reply <- nil
+	case *spawnChildMsg:
+		if r.stopping {
+			m.reply <- nil
+			return
+		}
+		m.reply <- ctx.SpawnPrefix(m.props, m.prefix)
 	case *actor.Terminated:
 		r.s.mu.Lock()
 		if w := r.s.byPID[m.Who]; w != nil {

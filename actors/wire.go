@@ -143,6 +143,11 @@ func FromContext(ctx context.Context) *Conn {
 	return w
 }
 
+// PID returns the wire actor's PID, for an actor that watches the wire:
+// it receives *actor.Terminated when the wire has ended and its calls with
+// it.
+func (w *Conn) PID() *actor.PID { return w.pid }
+
 // Owner returns the value given as WireOptions.Owner.
 func (w *Conn) Owner() any { return w.owner }
 

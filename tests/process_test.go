@@ -541,3 +541,52 @@ func TestModuleExitsWhenHostIsKilled(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestSupervisedDialledAddress: a supervised wire to an address is dialled
+// again when the server drops it, and calls go on; closing the Supervised
+// while it waits to restart stops it (nothing left running: goleak).
+func TestSupervisedDialledAddress(t *testing.T) {
+	server := newInterface(t)
+	must(t, server.Register(1, procedures.Func0(func(ctx context.Context) (int, error) { return 7, nil })))
+	must(t, server.Register(2, procedures.Func0(func(ctx context.Context) (int, error) {
+		w := ipfi.WireFrom(ctx)
+		go w.Close() // the server drops the client's wire
+		return 0, nil
+	})))
+	addr, _ := serveLoopback(t, server)
+	client := newInterface(t)
+	ups := make(chan struct{}, 10)
+	ctx := bounded(t, 10*time.Second)
+	s, err := client.Supervise(ctx, func(ctx context.Context) (*ipfi.Wire, error) {
+		return client.Dial(ctx, "tcp", addr)
+	}, supervision.Restart{Initial: 10 * time.Millisecond}, func(e ipfi.WireEvent) {
+		if e.Kind == ipfi.WireUp {
+			ups <- struct{}{}
+		}
+	})
+	must(t, err)
+	<-ups
+	for round := range 3 {
+		w, err := s.Wire(ctx)
+		must(t, err)
+		if got, err := ipfi.Call[int](ctx, w, 1); err != nil || got != 7 {
+			t.Fatalf("round %d: %v, %v", round, got, err)
+		}
+		_, _ = ipfi.Call[int](ctx, w, 2) // dropped by the server
+		<-ups                            // dialled again
+	}
+	// Dropped once more, then closed while the policy's delay runs.
+	s2, err := client.Supervise(ctx, func(ctx context.Context) (*ipfi.Wire, error) {
+		return client.Dial(ctx, "tcp", addr)
+	}, supervision.Restart{Initial: time.Hour}, nil)
+	must(t, err)
+	w, err := s2.Wire(ctx)
+	must(t, err)
+	_, _ = ipfi.Call[int](ctx, w, 2)
+	<-w.Done()
+	must(t, s2.Close())
+	if _, err := s2.Wire(ctx); !errors.Is(err, ipfi.ErrClosed) {
+		t.Fatalf("Wire after Close: %v, want ErrClosed", err)
+	}
+	must(t, s.Close())
+}
