@@ -13,5 +13,11 @@
 //     parser) fails the supervisor itself, so a broken parser takes its whole
 //     wire down instead of leaving it deaf. Other children go to a fallback.
 //
+// What can be made again is a wire whose byte stream can be opened anew (a
+// child process started again, an address dialled again): Restart is the
+// policy for that, which ipfi.Interface.Supervise's keeper (an actor beside
+// the wires) applies when a supervised wire's actor terminates. It makes a
+// new wire rather than restarting the old actor in place.
+//
 // Strategies depend only on protoactor-go's actor package.
 package supervision
