@@ -1,12 +1,16 @@
 package ipfi
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ipfi-go/ipfi/actors"
@@ -25,6 +29,12 @@ type Interface struct {
 	closed   bool
 	drain    chan struct{} // closed by Shutdown
 	draining bool
+	// The wires up, for Wires and the hooks (WithWireHooks).
+	wiresMu sync.Mutex
+	wires   map[*Wire]struct{}
+	nextID  atomic.Uint64
+	opened  func(*Wire)
+	ended   func(*Wire, error)
 	// procs counts the goroutines that watch child processes (ConnectCmd):
 	// Close waits for them, so that no child outlives the interface.
 	procs   sync.WaitGroup
@@ -44,7 +54,14 @@ func New(opts ...Option) (*Interface, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	return &Interface{sys: actors.NewSystem(c.actorsConfig()), logger: c.logger, closing: make(chan struct{}), drain: make(chan struct{})}, nil
+	i := &Interface{
+		logger: c.logger, closing: make(chan struct{}), drain: make(chan struct{}),
+		wires: make(map[*Wire]struct{}), opened: c.opened, ended: c.ended,
+	}
+	ac := c.actorsConfig()
+	ac.WireEnded = i.wireEnded
+	i.sys = actors.NewSystem(ac)
+	return i, nil
 }
 
 // Register makes p callable by peers at index idx, on every wire, present
@@ -89,14 +106,19 @@ func (i *Interface) ConnectConn(c io.ReadWriteCloser, opts ...WireOption) (*Wire
 }
 
 func (i *Interface) connect(r io.Reader, w io.Writer, c io.Closer, opts []WireOption) (*Wire, error) {
-	pub := &Wire{}
+	pub := &Wire{id: i.nextID.Add(1), remote: remoteAddr(r, c)}
 	// The handle is linked to its wire before the wire reads anything: a
 	// procedure may reach it (WireFrom) as soon as the first call arrives.
 	var wc wireConfig
 	for _, opt := range opts {
 		opt(&wc)
 	}
+	name := fmt.Sprint(pub.id)
+	if pub.remote != nil {
+		name += " " + pub.remote.String()
+	}
 	o := actors.WireOptions{
+		Name:       name,
 		CalleeOnly: wc.calleeOnly,
 		Plain:      wc.plain,
 		Accepted:   wc.accepted,
@@ -104,10 +126,56 @@ func (i *Interface) connect(r io.Reader, w io.Writer, c io.Closer, opts []WireOp
 		Owner:      pub,
 		Bind:       func(aw *actors.Conn) { pub.w = aw },
 	}
+	i.wiresMu.Lock()
+	i.wires[pub] = struct{}{}
+	i.wiresMu.Unlock()
 	if _, err := i.sys.Connect(r, w, c, o); err != nil {
+		i.wiresMu.Lock()
+		delete(i.wires, pub)
+		i.wiresMu.Unlock()
 		return nil, err
 	}
+	if i.opened != nil {
+		i.opened(pub)
+	}
 	return pub, nil
+}
+
+// remoteAddr is the peer's address of a transport that has one.
+func remoteAddr(parts ...any) net.Addr {
+	for _, p := range parts {
+		if a, ok := p.(interface{ RemoteAddr() net.Addr }); ok {
+			return a.RemoteAddr()
+		}
+	}
+	return nil
+}
+
+// wireEnded is told by the actor system that a wire has ended.
+func (i *Interface) wireEnded(c *actors.Conn) {
+	w, _ := c.Owner().(*Wire)
+	if w == nil {
+		return
+	}
+	i.wiresMu.Lock()
+	delete(i.wires, w)
+	i.wiresMu.Unlock()
+	if i.ended != nil {
+		i.ended(w, c.Err())
+	}
+}
+
+// Wires returns the interface's wires that are up (or ending), in the
+// order they were made.
+func (i *Interface) Wires() []*Wire {
+	i.wiresMu.Lock()
+	out := make([]*Wire, 0, len(i.wires))
+	for w := range i.wires {
+		out = append(out, w)
+	}
+	i.wiresMu.Unlock()
+	slices.SortFunc(out, func(a, b *Wire) int { return cmp.Compare(a.id, b.id) })
+	return out
 }
 
 // Dial connects to addr on the named network (as net.Dialer.DialContext)

@@ -14,6 +14,8 @@ type Option func(*config)
 // config is what the Options of New set; the zero value of each field means
 // its default.
 type config struct {
+	opened     func(*Wire)
+	ended      func(*Wire, error)
 	limits     Limits
 	timeouts   Timeouts
 	logger     *slog.Logger
@@ -180,6 +182,16 @@ func DefaultTimeouts() Timeouts { return Timeouts(actors.DefaultTimeouts()) }
 // field keeps its default; a negative one turns that timeout off.
 // Default: DefaultTimeouts(). Of several WithTimeouts, the last counts.
 func WithTimeouts(t Timeouts) Option { return func(c *config) { c.timeouts = t } }
+
+// WithWireHooks has the interface tell the program of every wire it makes
+// (Connect, Serve, Dial, ConnectCmd...): opened as the wire is made, on
+// the goroutine that made it (the wire is already reading: a call on it
+// may be under way); ended once it has ended and every call on it has failed, with its cause,
+// on the actor system's root (it must not block). Either may be nil.
+// Default: none.
+func WithWireHooks(opened func(w *Wire), ended func(w *Wire, cause error)) Option {
+	return func(c *config) { c.opened, c.ended = opened, ended }
+}
 
 // WithLogger sends the interface's logs (wire and call failures, the actor
 // system's own lines) to l. Default (or nil): nothing is logged.

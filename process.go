@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"time"
 )
 
@@ -134,6 +135,18 @@ func (p *process) watch(w *Wire) {
 type exitReader struct {
 	r io.Reader
 	p *process
+}
+
+// RemoteAddr names the child: the wire's peer address.
+func (e *exitReader) RemoteAddr() net.Addr { return processAddr{e.p.cmd} }
+
+// processAddr is the address of a child process: its program and pid.
+type processAddr struct{ cmd *exec.Cmd }
+
+func (processAddr) Network() string { return "exec" }
+
+func (a processAddr) String() string {
+	return fmt.Sprintf("%s[%d]", filepath.Base(a.cmd.Path), a.cmd.Process.Pid)
 }
 
 func (e *exitReader) Read(b []byte) (int, error) {

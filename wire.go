@@ -3,6 +3,8 @@ package ipfi
 import (
 	"context"
 	"fmt"
+	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/ipfi-go/ipfi/actors"
@@ -15,11 +17,51 @@ import (
 // other's procedures over it, concurrently and in any number. Its methods are
 // safe for concurrent use.
 type Wire struct {
-	w *actors.Conn
+	w      *actors.Conn
+	id     uint64
+	remote net.Addr               // the peer's address, if the transport has one
+	label  atomic.Pointer[string] // set by the program (SetLabel)
 	// after, if not nil, is closed once what the wire's transport needs
 	// after the wire ends has finished (a child process waited for);
 	// Close waits for it.
 	after chan struct{}
+}
+
+// ID returns the wire's number, unique in its interface (1 for the first
+// wire, and counting); logs about the wire name it.
+func (w *Wire) ID() uint64 { return w.id }
+
+// RemoteAddr returns the peer's address: the connection's for a socket
+// transport (a net.Conn, Dial, Serve), an "exec" address naming the
+// program and its process id for ConnectCmd, nil for other transports.
+func (w *Wire) RemoteAddr() net.Addr { return w.remote }
+
+// SetLabel attaches a label of the program's to the wire (a user name once
+// authenticated, a module's name), for String and its logs.
+func (w *Wire) SetLabel(label string) { w.label.Store(&label) }
+
+// Label returns what SetLabel set, or "".
+func (w *Wire) Label() string {
+	if l := w.label.Load(); l != nil {
+		return *l
+	}
+	return ""
+}
+
+// String returns "wire N", with the label and the peer's address when
+// there are.
+func (w *Wire) String() string {
+	if w == nil {
+		return "wire <nil>"
+	}
+	s := fmt.Sprintf("wire %d", w.id)
+	if l := w.Label(); l != "" {
+		s += " (" + l + ")"
+	}
+	if w.remote != nil {
+		s += " " + w.remote.String()
+	}
+	return s
 }
 
 // WireFrom returns the wire a procedure's call came in on (so that the

@@ -34,6 +34,10 @@ type Config struct {
 	// Timeouts bound how long wires wait on their peers. Default:
 	// DefaultTimeouts().
 	Timeouts Timeouts
+	// WireEnded, if set, is called once for every wire of the system after
+	// it has ended (its actor and its calls' have stopped), on the
+	// interface root's goroutine: it must not block.
+	WireEnded func(*Conn)
 }
 
 // System is the actor system of one Interface: a protoactor-go system, the
@@ -43,6 +47,7 @@ type System struct {
 	root     *actor.PID
 	rootDone chan struct{}
 	registry *procedures.Registry
+	ended    func(*Conn) // Config.WireEnded
 	limits   Limits
 	timeouts Timeouts
 	logger   *slog.Logger
@@ -69,6 +74,7 @@ func NewSystem(cfg Config) *System {
 	s := &System{
 		rootDone:   make(chan struct{}),
 		registry:   cfg.Registry,
+		ended:      cfg.WireEnded,
 		limits:     cfg.Limits.withDefaults(),
 		timeouts:   cfg.Timeouts.withDefaults(),
 		logger:     cfg.Logger,
@@ -285,11 +291,15 @@ func (r *rootActor) Receive(ctx actor.Context) {
 		m.reply <- ctx.SpawnPrefix(m.props, m.prefix)
 	case *actor.Terminated:
 		r.s.mu.Lock()
-		if w := r.s.byPID[m.Who]; w != nil {
+		w := r.s.byPID[m.Who]
+		if w != nil {
 			delete(r.s.byPID, m.Who)
 			delete(r.s.wires, w)
 		}
 		r.s.mu.Unlock()
+		if w != nil && r.s.ended != nil {
+			r.s.ended(w)
+		}
 	case *actor.Stopping:
 		r.stopping = true
 	case *actor.Stopped:

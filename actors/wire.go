@@ -27,6 +27,9 @@ type WireOptions struct {
 	// Accepted marks a wire accepted from a listener (Serve's): the
 	// interface's handshake and idle timeouts apply to it.
 	Accepted bool
+	// Name identifies the wire in logs (the root package's wire ID and
+	// label); empty means the wire actor's id.
+	Name string
 	// Push makes a wire with no reader goroutine: the program hands it the
 	// peer's bytes with Feed and EndInput (the reader passed to Connect is
 	// not read).
@@ -52,6 +55,7 @@ type Conn struct {
 	owner      any
 	idx        *indices
 	push       *pushIn     // push mode's input side (nil: a reader goroutine reads r)
+	name       string      // in logs (WireOptions.Name)
 	ext        bool        // this side speaks the extensions (not Plain)
 	peerExt    atomic.Bool // the peer announced the extensions (and ext)
 	peerV2     atomic.Bool // the peer announced version 2 of them too
@@ -116,6 +120,7 @@ func newConn(s *System, r io.Reader, wr io.Writer, c io.Closer, opt WireOptions)
 		limits:     s.limits,
 		calleeOnly: opt.CalleeOnly,
 		owner:      opt.Owner,
+		name:       opt.Name,
 		ext:        !opt.Plain,
 		idx:        newIndices(maxRustCallIndex),
 		done:       make(chan struct{}),
@@ -218,8 +223,8 @@ func (w *Conn) Abort(cause error) { w.terminate(cause) }
 // an idle timeout, at Warn otherwise (a read or write error, a malformed
 // frame, a failure, another timeout).
 func (w *Conn) logEnd(cause error) {
-	var id string
-	if w.pid != nil {
+	id := w.name
+	if id == "" && w.pid != nil {
 		id = w.pid.Id
 	}
 	switch {
