@@ -35,6 +35,7 @@ type Interface struct {
 	nextID  atomic.Uint64
 	opened  func(*Wire)
 	ended   func(*Wire, error)
+	client  []ClientInterceptor
 	// procs counts the goroutines that watch child processes (ConnectCmd):
 	// Close waits for them, so that no child outlives the interface.
 	procs   sync.WaitGroup
@@ -60,6 +61,8 @@ func New(opts ...Option) (*Interface, error) {
 	}
 	ac := c.actorsConfig()
 	ac.WireEnded = i.wireEnded
+	ac.Intercept = serverChain(c.server)
+	i.client = c.client
 	i.sys = actors.NewSystem(ac)
 	return i, nil
 }
@@ -106,7 +109,7 @@ func (i *Interface) ConnectConn(c io.ReadWriteCloser, opts ...WireOption) (*Wire
 }
 
 func (i *Interface) connect(r io.Reader, w io.Writer, c io.Closer, opts []WireOption) (*Wire, error) {
-	pub := &Wire{id: i.nextID.Add(1), remote: remoteAddr(r, c)}
+	pub := &Wire{id: i.nextID.Add(1), remote: remoteAddr(r, c), client: i.client}
 	// The handle is linked to its wire before the wire reads anything: a
 	// procedure may reach it (WireFrom) as soon as the first call arrives.
 	var wc wireConfig

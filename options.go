@@ -14,6 +14,8 @@ type Option func(*config)
 // config is what the Options of New set; the zero value of each field means
 // its default.
 type config struct {
+	server     []ServerInterceptor
+	client     []ClientInterceptor
 	opened     func(*Wire)
 	ended      func(*Wire, error)
 	limits     Limits

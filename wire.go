@@ -21,6 +21,7 @@ type Wire struct {
 	id     uint64
 	remote net.Addr               // the peer's address, if the transport has one
 	label  atomic.Pointer[string] // set by the program (SetLabel)
+	client []ClientInterceptor    // the interface's
 	// after, if not nil, is closed once what the wire's transport needs
 	// after the wire ends has finished (a child process waited for);
 	// Close waits for it.
@@ -89,6 +90,17 @@ func WireFrom(ctx context.Context) *Wire {
 // with the extensions, or plain ErrRemote for the empty response of one
 // without.
 func (w *Wire) Call(ctx context.Context, proc procedures.Index, reply any, args ...any) error {
+	if w != nil && len(w.client) > 0 {
+		// A copy for the closure: args itself must not escape, or every
+		// call's variadic slice would be allocated.
+		a := append([]any(nil), args...)
+		return w.intercepted(ctx, proc, func(ctx context.Context) error { return w.call(ctx, proc, reply, a) })
+	}
+	return w.call(ctx, proc, reply, args)
+}
+
+// call is Call without the client interceptors.
+func (w *Wire) call(ctx context.Context, proc procedures.Index, reply any, args []any) error {
 	p, err := w.start(ctx, proc, args)
 	if err != nil {
 		return err
@@ -154,6 +166,20 @@ func (w *Wire) CallRaw(ctx context.Context, proc procedures.Index, payload []byt
 	if w == nil {
 		return nil, ErrNoWire
 	}
+	if len(w.client) > 0 {
+		var out []byte
+		err := w.intercepted(ctx, proc, func(ctx context.Context) error {
+			var err error
+			out, err = w.callRaw(ctx, proc, payload)
+			return err
+		})
+		return out, err
+	}
+	return w.callRaw(ctx, proc, payload)
+}
+
+// callRaw is CallRaw without the client interceptors.
+func (w *Wire) callRaw(ctx context.Context, proc procedures.Index, payload []byte) ([]byte, error) {
 	chunks, err := w.w.Call(ctx, uint64(proc), payload)
 	if err != nil {
 		return nil, err

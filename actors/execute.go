@@ -23,18 +23,41 @@ func (c *inCall) execute(ctx context.Context, args []byte, block bool) (failure 
 			failure = pf
 		}
 	}()
+	if icpt := c.w.sys.intercept; icpt != nil {
+		info := CallInfo{Procedure: c.key.proc, Call: c.key.call, Owner: c.w.owner, ArgBytes: len(args)}
+		err := icpt(ctx, info, func(ctx context.Context) error { return c.run(ctx, args, block) })
+		if err != nil {
+			// Refused by an interceptor (or failed after the answer:
+			// then the first answer stands).
+			_ = c.answer(nil, err, block)
+		}
+		return nil
+	}
+	_ = c.run(ctx, args, block)
+	return nil
+}
+
+// CallInfo describes a call the peer made, for an interceptor
+// (Config.Intercept).
+type CallInfo struct {
+	Procedure, Call uint64
+	Owner           any // the wire's WireOptions.Owner
+	ArgBytes        int // the arguments' size (0 for a bidirectional procedure's, which arrive as it runs)
+}
+
+// run runs the call's procedure and answers the call; it returns the
+// procedure's error (nil if it succeeded).
+func (c *inCall) run(ctx context.Context, args []byte, block bool) error {
 	switch c.proc.Kind() {
 	case procedures.KindSequence, procedures.KindBidi:
-		c.runSequence(ctx, args)
-		return nil
+		return c.runSequence(ctx, args)
 	case procedures.KindRawStream:
-		c.runRawStream(ctx, args)
-		return nil
+		return c.runRawStream(ctx, args)
 	}
 	out, err := c.proc.Invoke(ctx, args)
 	_ = c.answer(out, err, block)
 	c.proc.Release(out) // written or copied: the procedure may reuse it
-	return nil
+	return err
 }
 
 // sender writes the non-final response messages of one streaming
@@ -77,7 +100,7 @@ func (s *sender) sendChunk(v []byte) error { return s.send(v, wire.TermChunk) }
 // the last value must carry the Complete terminator (as the Rust crate
 // writes it), so one value is held back until the next arrives or the
 // procedure returns; a sequence of no values is one empty Complete.
-func (c *inCall) runSequence(ctx context.Context, args []byte) {
+func (c *inCall) runSequence(ctx context.Context, args []byte) error {
 	var held []byte
 	have := false
 	s := newSender(ctx, c)
@@ -103,12 +126,13 @@ func (c *inCall) runSequence(ctx context.Context, args []byte) {
 		err = c.proc.Stream(ctx, args, emit)
 	}
 	_ = c.answer(held, err, true)
+	return err
 }
 
 // runRawStream runs a raw streaming procedure, which picks each message's
 // terminator; if it returns without sending Complete, an empty Complete (or
 // its error) ends the response.
-func (c *inCall) runRawStream(ctx context.Context, args []byte) {
+func (c *inCall) runRawStream(ctx context.Context, args []byte) error {
 	s := newSender(ctx, c)
 	send := func(payload []byte, t wire.Terminator) error {
 		switch {
@@ -125,4 +149,5 @@ func (c *inCall) runRawStream(ctx context.Context, args []byte) {
 	}
 	err := c.proc.StreamRaw(ctx, args, send)
 	_ = c.answer(nil, err, true)
+	return err
 }

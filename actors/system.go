@@ -34,6 +34,11 @@ type Config struct {
 	// Timeouts bound how long wires wait on their peers. Default:
 	// DefaultTimeouts().
 	Timeouts Timeouts
+	// Intercept, if set, runs around every call the system serves, of
+	// every kind: next runs the procedure and answers the call, returning
+	// the procedure's error; an error Intercept returns without calling
+	// next answers the call instead (the procedure does not run).
+	Intercept func(ctx context.Context, info CallInfo, next func(context.Context) error) error
 	// WireEnded, if set, is called once for every wire of the system after
 	// it has ended (its actor and its calls' have stopped), on the
 	// interface root's goroutine: it must not block.
@@ -43,15 +48,16 @@ type Config struct {
 // System is the actor system of one Interface: a protoactor-go system, the
 // interface root actor and the wires under it.
 type System struct {
-	as       *actor.ActorSystem
-	root     *actor.PID
-	rootDone chan struct{}
-	registry *procedures.Registry
-	ended    func(*Conn) // Config.WireEnded
-	limits   Limits
-	timeouts Timeouts
-	logger   *slog.Logger
-	grace    time.Duration
+	as        *actor.ActorSystem
+	root      *actor.PID
+	rootDone  chan struct{}
+	registry  *procedures.Registry
+	ended     func(*Conn) // Config.WireEnded
+	intercept func(context.Context, CallInfo, func(context.Context) error) error
+	limits    Limits
+	timeouts  Timeouts
+	logger    *slog.Logger
+	grace     time.Duration
 	// workerIdle is how long a wire's worker parks waiting for another
 	// call (defaultWorkerIdle; tests shorten it).
 	workerIdle time.Duration
@@ -75,6 +81,7 @@ func NewSystem(cfg Config) *System {
 		rootDone:   make(chan struct{}),
 		registry:   cfg.Registry,
 		ended:      cfg.WireEnded,
+		intercept:  cfg.Intercept,
 		limits:     cfg.Limits.withDefaults(),
 		timeouts:   cfg.Timeouts.withDefaults(),
 		logger:     cfg.Logger,

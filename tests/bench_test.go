@@ -104,3 +104,25 @@ func BenchmarkStream(b *testing.B) {
 		b.Fatalf("%d values, want %d", n, b.N)
 	}
 }
+
+// BenchmarkUnarySmallIntercepted: BenchmarkUnarySmall with one server and
+// one client interceptor that only pass the call on: the cost of the
+// interceptor machinery per call (compare with BenchmarkUnarySmall).
+func BenchmarkUnarySmallIntercepted(b *testing.B) {
+	callee := newInterface(b, ipfi.WithServerInterceptors(func(ctx context.Context, _ ipfi.CallInfo, next func(context.Context) error) error {
+		return next(ctx)
+	}))
+	caller := newInterface(b, ipfi.WithClientInterceptors(func(ctx context.Context, _ ipfi.CallInfo, invoke func(context.Context) error) error {
+		return invoke(ctx)
+	}))
+	must(b, callee.Register(1, procedures.Func2(func(_ context.Context, a, c string) (string, error) { return a + " " + c, nil })))
+	w, _ := connect(b, tcp, caller, callee)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := ipfi.Call[string](ctx, w, 1, "John", "Doe"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
