@@ -21,6 +21,42 @@ type CallInfo struct {
 	// the server (0 for a bidirectional procedure's, which arrive as it
 	// runs).
 	ArgBytes int
+	// Metadata is the call's metadata: what it arrived with, on the
+	// server; what ctx carries (AppendMetadata), on the client.
+	Metadata Metadata
+}
+
+// Metadata is a call's metadata: string keys and values sent with the call
+// (an auth token, a trace context), to a peer that speaks version 2 of the
+// extensions; never to one that does not. At most wire.MaxMetadataEntries
+// pairs in wire.MaxMetadataBytes; more makes the call fail with ErrLimit.
+type Metadata map[string]string
+
+// AppendMetadata returns ctx whose calls carry the keys and values kv (in
+// turn: key, value, key, value...) besides those ctx carries already; a
+// later value for a key replaces an earlier one on the receiving side. It
+// panics on an odd number of strings.
+func AppendMetadata(ctx context.Context, kv ...string) context.Context {
+	if len(kv)%2 != 0 {
+		panic("ipfi: AppendMetadata with an odd number of keys and values")
+	}
+	return actors.WithOutgoing(ctx, kv)
+}
+
+// MetadataFrom returns the metadata the call of a procedure's ctx came
+// with (nil if none).
+func MetadataFrom(ctx context.Context) Metadata { return toMetadata(actors.Incoming(ctx)) }
+
+// toMetadata makes a Metadata of keys and values in turn (nil for none).
+func toMetadata(kv []string) Metadata {
+	if len(kv) == 0 {
+		return nil
+	}
+	m := make(Metadata, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return m
 }
 
 // ServerInterceptor runs around every call the interface serves, of every
@@ -60,7 +96,7 @@ func serverChain(in []ServerInterceptor) func(context.Context, actors.CallInfo, 
 		return nil
 	}
 	return func(ctx context.Context, ai actors.CallInfo, next func(context.Context) error) error {
-		info := CallInfo{Procedure: procedures.Index(ai.Procedure), ArgBytes: ai.ArgBytes}
+		info := CallInfo{Procedure: procedures.Index(ai.Procedure), ArgBytes: ai.ArgBytes, Metadata: toMetadata(ai.Metadata)}
 		info.Wire, _ = ai.Owner.(*Wire)
 		info.Deadline, _ = ctx.Deadline()
 		return chain(in, 0, ctx, info, next)
@@ -81,7 +117,7 @@ func (w *Wire) intercepted(ctx context.Context, proc procedures.Index, invoke fu
 	if len(in) == 0 {
 		return invoke(ctx)
 	}
-	info := CallInfo{Wire: w, Procedure: proc}
+	info := CallInfo{Wire: w, Procedure: proc, Metadata: toMetadata(actors.Outgoing(ctx))}
 	info.Deadline, _ = ctx.Deadline()
 	var run func(k int, ctx context.Context) error
 	run = func(k int, ctx context.Context) error {

@@ -2,6 +2,7 @@ package actors
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -75,6 +76,54 @@ type Call struct {
 	// (wire/PROTOCOL.md, "Version 2"), and the pair is not free until the
 	// caller has ended them.
 	relay atomic.Uint32
+
+	// meta is the call's KindMetadata message (the caller's context's
+	// outgoing metadata, encoded at Start or Open), nil without any; it
+	// goes with the deadline, before the first Call message, to a callee
+	// that speaks version 2.
+	meta []byte
+}
+
+// outgoingKey is the context key of the metadata calls carry (Outgoing).
+type outgoingKey struct{}
+
+// incomingKey is the context key of a procedure's call's metadata.
+type incomingKey struct{}
+
+// WithOutgoing returns ctx whose calls carry kv (keys and values in turn)
+// after the metadata ctx carries already.
+func WithOutgoing(ctx context.Context, kv []string) context.Context {
+	old, _ := ctx.Value(outgoingKey{}).([]string)
+	return context.WithValue(ctx, outgoingKey{}, append(old[:len(old):len(old)], kv...))
+}
+
+// Outgoing returns the metadata ctx's calls carry (keys and values in
+// turn), or nil.
+func Outgoing(ctx context.Context) []string {
+	kv, _ := ctx.Value(outgoingKey{}).([]string)
+	return kv
+}
+
+// Incoming returns the metadata the call of a procedure's ctx came with
+// (keys and values in turn), or nil.
+func Incoming(ctx context.Context) []string {
+	kv, _ := ctx.Value(incomingKey{}).([]string)
+	return kv
+}
+
+// setMeta encodes the outgoing metadata of ctx for the call; an error (over
+// the limits) fails the call before it is sent.
+func (c *Call) setMeta(ctx context.Context) error {
+	kv, _ := ctx.Value(outgoingKey{}).([]string)
+	if len(kv) == 0 {
+		return nil
+	}
+	b, err := wire.AppendMetadata(nil, c.key.proc, c.key.call, kv)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrLimit, err)
+	}
+	c.meta = b
+	return nil
 }
 
 // The bits of Call.relay.
@@ -135,15 +184,18 @@ func (c *Call) closeArgsEarly() {
 // the call's first Call message, appended to b, or nil if the call has no
 // deadline or the callee would not understand it.
 func (c *Call) deadlinePrefix(b []byte) []byte {
-	if c.deadline.IsZero() || !c.w.peerV2.Load() {
+	if (c.deadline.IsZero() && c.meta == nil) || !c.w.peerV2.Load() {
 		return nil
+	}
+	if c.deadline.IsZero() {
+		return append(b, c.meta...)
 	}
 	left := time.Until(c.deadline)
 	ms := uint64(0)
 	if left > 0 {
 		ms = uint64((left + time.Millisecond - 1) / time.Millisecond)
 	}
-	return wire.AppendDeadline(b, c.key.proc, c.key.call, ms)
+	return append(wire.AppendDeadline(b, c.key.proc, c.key.call, ms), c.meta...)
 }
 
 func newCall(w *Conn, key callKey) *Call {

@@ -24,7 +24,7 @@ func (c *inCall) execute(ctx context.Context, args []byte, block bool) (failure 
 		}
 	}()
 	if icpt := c.w.sys.intercept; icpt != nil {
-		info := CallInfo{Procedure: c.key.proc, Call: c.key.call, Owner: c.w.owner, ArgBytes: len(args)}
+		info := CallInfo{Procedure: c.key.proc, Call: c.key.call, Owner: c.w.owner, ArgBytes: len(args), Metadata: c.meta}
 		err := icpt(ctx, info, func(ctx context.Context) error { return c.run(ctx, args, block) })
 		if err != nil {
 			// Refused by an interceptor (or failed after the answer:
@@ -41,8 +41,9 @@ func (c *inCall) execute(ctx context.Context, args []byte, block bool) (failure 
 // (Config.Intercept).
 type CallInfo struct {
 	Procedure, Call uint64
-	Owner           any // the wire's WireOptions.Owner
-	ArgBytes        int // the arguments' size (0 for a bidirectional procedure's, which arrive as it runs)
+	Owner           any      // the wire's WireOptions.Owner
+	ArgBytes        int      // the arguments' size (0 for a bidirectional procedure's, which arrive as it runs)
+	Metadata        []string // the call's metadata, keys and values in turn
 }
 
 // run runs the call's procedure and answers the call; it returns the

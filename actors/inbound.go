@@ -61,9 +61,10 @@ func (s inState) String() string {
 // actor routes frames to it (reading its state) and feeds its response
 // credit. answer is the one place that records that it was answered.
 type inCall struct {
-	w   *Conn
-	key callKey
-	pid *actor.PID // the call's actor (nil for a call refused without one)
+	w    *Conn
+	key  callKey
+	pid  *actor.PID // the call's actor (nil for a call refused without one)
+	meta []string   // the call's metadata (KindMetadata), keys and values in turn
 	// deadline is the time the caller gave the call (KindDeadline),
 	// counted from its first Call message's arrival; negative for none.
 	deadline time.Duration
@@ -396,7 +397,11 @@ func (a *inboundActor) start(ctx actor.Context, args []byte) {
 		// reader's chunk is done. Nothing can cancel it while it runs
 		// (this goroutine would read the cancel), so its context is the
 		// wire's.
-		if failure := c.execute(a.w.quickCtx, args, false); failure != nil {
+		qctx := a.w.quickCtx
+		if c.meta != nil {
+			qctx = context.WithValue(qctx, incomingKey{}, c.meta)
+		}
+		if failure := c.execute(qctx, args, false); failure != nil {
 			panic(failure) // a supervision failure, as in procDoneMsg
 		}
 		a.release(ctx)
@@ -410,6 +415,9 @@ func (a *inboundActor) start(ctx actor.Context, args []byte) {
 	if c.deadline > 0 {
 		dctx, stop := context.WithTimeout(pctx, c.deadline)
 		pctx, c.cancel = dctx, func(cause error) { cancel(cause); stop() }
+	}
+	if c.meta != nil {
+		pctx = context.WithValue(pctx, incomingKey{}, c.meta)
 	}
 	self, root := ctx.Self(), ctx.ActorSystem().Root
 	a.w.goWork(func() {

@@ -403,6 +403,10 @@ func (w *Conn) Start(ctx context.Context, proc uint64, payload []byte) (*Call, e
 	}
 	c := newCall(w, callKey{proc, call})
 	c.deadline, _ = ctx.Deadline()
+	if err := c.setMeta(ctx); err != nil {
+		w.idx.release(c.key)
+		return nil, err
+	}
 	pieces := len(payload) > maxFramePayload
 	if !pieces {
 		c.relay.Store(relayArgsClosed) // one frame: it ends them as it goes
@@ -489,6 +493,10 @@ func (w *Conn) Open(ctx context.Context, proc uint64, opt OpenOptions) (*Call, e
 	}
 	c := newStreamCall(w, callKey{proc, call}, opt)
 	c.deadline, _ = ctx.Deadline()
+	if err := c.setMeta(ctx); err != nil {
+		w.idx.release(c.key)
+		return nil, err
+	}
 	if !w.register(c) {
 		return nil, c.err
 	}

@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -30,6 +31,14 @@ type wireActor struct {
 	deadline struct {
 		key callKey
 		ms  uint64
+		set bool
+	}
+	// meta is the last KindMetadata message, likewise: its pairs, or why
+	// they were refused (over the limits).
+	meta struct {
+		key callKey
+		kv  []string
+		err error
 		set bool
 	}
 	// Call actors whose call has ended, kept for the next calls instead of
@@ -177,8 +186,9 @@ func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {
 	if a.ending() {
 		return
 	}
-	if a.deadline.set && f.Kind != wire.KindCall {
+	if f.Kind != wire.KindCall && f.Kind != wire.KindMetadata {
 		a.deadline.set = false // it was not followed by its call
+		a.meta.set = false
 	}
 	switch f.Kind {
 	case wire.KindCall:
@@ -233,6 +243,13 @@ func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {
 		if ms, err := wire.ParseDeadline(*f); err == nil {
 			a.deadline.key, a.deadline.ms, a.deadline.set = callKey{f.Procedure, f.Call}, ms, true
 		}
+	case wire.KindMetadata:
+		kv, err := wire.ParseMetadata(*f)
+		if err != nil && !errors.Is(err, wire.ErrMetadataTooLarge) {
+			a.w.terminate(err) // malformed
+			return
+		}
+		a.meta.key, a.meta.kv, a.meta.err, a.meta.set = callKey{f.Procedure, f.Call}, kv, err, true
 	case wire.KindGoAway:
 		a.w.peerGone.Store(true)
 	case wire.KindPing:
@@ -253,7 +270,7 @@ func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {
 
 // routeRun hands a run of one call's stream values to the call's actor.
 func (a *wireActor) routeRun(ctx actor.Context, it *item) {
-	a.deadline.set = false
+	a.deadline.set, a.meta.set = false, false
 	if a.ending() || a.w.calleeOnly {
 		return
 	}
@@ -264,8 +281,8 @@ func (a *wireActor) routeRun(ctx actor.Context, it *item) {
 
 func (a *wireActor) inboundFrame(ctx actor.Context, f *wire.Frame) {
 	k := callKey{f.Procedure, f.Call}
-	d := a.deadline
-	a.deadline.set = false
+	d, meta := a.deadline, a.meta
+	a.deadline.set, a.meta.set = false, false
 	if _, ok := a.refused[k]; ok {
 		if f.Terminator == wire.TermComplete {
 			delete(a.refused, k) // its caller ended it: the pair is free
@@ -281,6 +298,13 @@ func (a *wireActor) inboundFrame(ctx actor.Context, f *wire.Frame) {
 	c := &inCall{w: w, key: k, deadline: -1}
 	if d.set && d.key == k {
 		c.deadline = time.Duration(min(d.ms, maxDeadlineMs)) * time.Millisecond
+	}
+	if meta.set && meta.key == k {
+		if meta.err != nil {
+			a.refuse(c, f, fmt.Errorf("%w: %w", ErrLimit, meta.err))
+			return
+		}
+		c.meta = meta.kv
 	}
 	if w.draining.Load() {
 		// This side is shutting down: the call is refused without an

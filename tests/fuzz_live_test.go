@@ -424,6 +424,9 @@ func liveWireSeeds(tb testing.TB) [][]byte {
 	both(cat(wire.AppendDeadline(nil, 4, 9, 5), call(wire.TermComplete, 4, 0, 0x01, 0x02), call(wire.TermComplete, 4, 9, 0x01, 0x02)))
 	both(cat(wire.AppendGoAway(nil), call(wire.TermComplete, 4, 0, 0x01, 0x02)))
 	both(wire.AppendApplicationError(nil, 4, 0, 404, "not asked", []byte{0xc0}))
+	meta, _ := wire.AppendMetadata(nil, 4, 0, []string{"authorization", "Bearer x", "trace", "t"})
+	both(cat(meta, call(wire.TermComplete, 4, 0, 0x01, 0x02)))
+	both(append(wire.AppendHeader(nil, wire.KindMetadata, wire.TermComplete, 4, 0, 2), 0x01, 0x05)) // malformed
 	both(nil)
 	return seeds
 }

@@ -82,7 +82,8 @@ func TestStrings(t *testing.T) {
 		{KindDeadline.String(), "deadline"},
 		{KindGoAway.String(), "go-away"},
 		{KindAnnounce2.String(), "announce-2"},
-		{Kind(0xfa).String(), "unknown(0xfa)"},
+		{KindMetadata.String(), "metadata"},
+		{Kind(0xfb).String(), "unknown(0xfb)"},
 		{Kind(4).String(), "unknown(0x04)"},
 		{Kind(0xfe).String(), "unknown(0xfe)"},
 		{TermNone.String(), "none"},
@@ -124,7 +125,7 @@ func TestHasHeader(t *testing.T) {
 		if got := off.hasHeader(Kind(k)); got != want {
 			t.Errorf("extensions off: hasHeader(%d) = %v", k, got)
 		}
-		ext := k >= 0xf0 && k <= 0xf9
+		ext := k >= 0xf0 && k <= 0xfa
 		if got := Kind(k).IsExtension(); got != ext {
 			t.Errorf("Kind(%d).IsExtension() = %v", k, got)
 		}
@@ -132,7 +133,7 @@ func TestHasHeader(t *testing.T) {
 		if got := on.hasHeader(Kind(k)); got != wantOn {
 			t.Errorf("extensions on: hasHeader(%d) = %v", k, got)
 		}
-		want2 := wantOn || k == 0xf7 || k == 0xf8
+		want2 := wantOn || k == 0xf7 || k == 0xf8 || k == 0xfa
 		if got := v2.hasHeader(Kind(k)); got != want2 {
 			t.Errorf("extensions version 2: hasHeader(%d) = %v", k, got)
 		}

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"unicode/utf8"
 )
@@ -227,6 +228,80 @@ func ParseDeadline(f Frame) (uint64, error) {
 		return 0, fmt.Errorf("wire: ParseDeadline of a %s frame", f.Kind)
 	}
 	return oneUvarint(f)
+}
+
+// Metadata limits: a writer sends, and a reader accepts, at most
+// MaxMetadataEntries pairs in at most MaxMetadataBytes of payload.
+const (
+	MaxMetadataEntries = 64
+	MaxMetadataBytes   = 8 << 10
+)
+
+// ErrMetadataTooLarge is returned by AppendMetadata and ParseMetadata for
+// metadata over MaxMetadataEntries or MaxMetadataBytes.
+var ErrMetadataTooLarge = errors.New("wire: metadata over its limits")
+
+// AppendMetadata appends a KindMetadata message for the call (procedure,
+// call): the payload is the number of pairs as an unsigned varint, then
+// each key and value as an unsigned varint length and its bytes. kv holds
+// the keys and values in turn (an even count). Over MaxMetadataEntries
+// pairs or MaxMetadataBytes of payload it returns dst unchanged and
+// ErrMetadataTooLarge.
+func AppendMetadata(dst []byte, procedure, call uint64, kv []string) ([]byte, error) {
+	if len(kv)%2 != 0 {
+		return dst, errors.New("wire: AppendMetadata with an odd number of keys and values")
+	}
+	n := uvarintLen(uint64(len(kv) / 2))
+	for _, s := range kv {
+		n += uvarintLen(uint64(len(s))) + len(s)
+	}
+	if len(kv)/2 > MaxMetadataEntries || n > MaxMetadataBytes {
+		return dst, ErrMetadataTooLarge
+	}
+	dst = AppendHeader(dst, KindMetadata, TermComplete, procedure, call, n)
+	dst = binary.AppendUvarint(dst, uint64(len(kv)/2))
+	for _, s := range kv {
+		dst = binary.AppendUvarint(dst, uint64(len(s)))
+		dst = append(dst, s...)
+	}
+	return dst, nil
+}
+
+// ParseMetadata returns the keys and values of a KindMetadata frame, in
+// turn. The error wraps ErrMalformed if the payload does not hold the
+// pairs it counts, exactly, and is ErrMetadataTooLarge over the limits;
+// ParseMetadata of another kind is an error too.
+func ParseMetadata(f Frame) ([]string, error) {
+	if f.Kind != KindMetadata {
+		return nil, fmt.Errorf("wire: ParseMetadata of a %s frame", f.Kind)
+	}
+	p := f.Payload
+	if len(p) > MaxMetadataBytes {
+		return nil, ErrMetadataTooLarge
+	}
+	bad := fmt.Errorf("%w: metadata payload %x does not hold the pairs it counts (procedure %d, call %d)",
+		ErrMalformed, p, f.Procedure, f.Call)
+	count, n := binary.Uvarint(p)
+	if n <= 0 {
+		return nil, bad
+	}
+	if count > MaxMetadataEntries {
+		return nil, ErrMetadataTooLarge
+	}
+	p = p[n:]
+	kv := make([]string, 0, 2*count)
+	for range 2 * count {
+		l, n := binary.Uvarint(p)
+		if n <= 0 || l > uint64(len(p)-n) {
+			return nil, bad
+		}
+		kv = append(kv, string(p[n:n+int(l)]))
+		p = p[n+int(l):]
+	}
+	if len(p) != 0 {
+		return nil, bad
+	}
+	return kv, nil
 }
 
 // AppendGoAway appends a KindGoAway message: procedure 0, call 0, an empty

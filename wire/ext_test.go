@@ -3,6 +3,7 @@ package wire
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -45,6 +46,7 @@ type extWant struct {
 	app             uint64    // KindError, CodeApplication
 	details         string    // KindError, CodeApplication (hex)
 	amount          uint64    // credits
+	kv              []string  // metadata
 }
 
 var wantExtensions = map[string]extWant{
@@ -52,6 +54,7 @@ var wantExtensions = map[string]extWant{
 	"ext_announce2":                   {kind: KindAnnounce2},
 	"ext_deadline_p1_c2_1500ms":       {kind: KindDeadline, procedure: 1, call: 2, amount: 1500},
 	"ext_goaway":                      {kind: KindGoAway},
+	"ext_metadata_p1_c2_auth":         {kind: KindMetadata, procedure: 1, call: 2, kv: []string{"authorization", "Bearer t0k"}},
 	"ext_error_p1_c0_procedure_boom":  {kind: KindError, procedure: 1, call: 0, code: CodeProcedure, msg: "boom"},
 	"ext_error_p2_c5_unknown_empty":   {kind: KindError, procedure: 2, call: 5, code: CodeUnknownProcedure},
 	"ext_error_p0_c0_code300":         {kind: KindError, code: 300, msg: "é"},
@@ -75,6 +78,12 @@ func (w extWant) encode(t *testing.T) []byte {
 		return AppendDeadline(nil, w.procedure, w.call, w.amount)
 	case KindGoAway:
 		return AppendGoAway(nil)
+	case KindMetadata:
+		b, err := AppendMetadata(nil, w.procedure, w.call, w.kv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
 	case KindError:
 		if w.code == CodeApplication {
 			return AppendApplicationError(nil, w.procedure, w.call, w.app, w.msg, unhex(t, w.details))
@@ -123,6 +132,11 @@ func (w extWant) check(t *testing.T, f Frame) {
 		amount, err := ParseCredit(f)
 		if err != nil || amount != w.amount {
 			t.Fatalf("ParseCredit = %d, %v; want %d", amount, err, w.amount)
+		}
+	case KindMetadata:
+		kv, err := ParseMetadata(f)
+		if err != nil || fmt.Sprint(kv) != fmt.Sprint(w.kv) {
+			t.Fatalf("ParseMetadata = %q, %v; want %q", kv, err, w.kv)
 		}
 	case KindDeadline:
 		ms, err := ParseDeadline(f)
@@ -220,6 +234,7 @@ func TestExtensionVectorsHex(t *testing.T) {
 		"ext_announce2":                   "f9",
 		"ext_deadline_p1_c2_1500ms":       "f7c0010202dc0b",
 		"ext_goaway":                      "f8c0000000",
+		"ext_metadata_p1_c2_auth":         "fac001021a010d617574686f72697a6174696f6e0a4265617265722074306b",
 		"ext_cancel_p3_c2":                "f2c0030200",
 		"ext_response_credit_p3_c2_65536": "f3c0030203808004",
 		"ext_argument_credit_p300_c256_1": "f4ca2c0100010101",
@@ -557,5 +572,34 @@ func TestExtensionZeroCopyAndKeep(t *testing.T) {
 	}
 	if _, msg, err := ParseError(Frame{Kind: KindError, Payload: kept}); err != nil || msg != strings.Repeat("y", 200) {
 		t.Errorf("kept payload was overwritten: %q, %v", msg, err)
+	}
+}
+
+// TestMetadataLimits: metadata over its limits is refused on both sides,
+// and a payload that does not hold the pairs it counts is malformed.
+func TestMetadataLimits(t *testing.T) {
+	many := make([]string, 2*(MaxMetadataEntries+1))
+	if _, err := AppendMetadata(nil, 1, 0, many); !errors.Is(err, ErrMetadataTooLarge) {
+		t.Fatalf("%d pairs: %v, want ErrMetadataTooLarge", len(many)/2, err)
+	}
+	big := []string{"k", strings.Repeat("v", MaxMetadataBytes)}
+	if _, err := AppendMetadata(nil, 1, 0, big); !errors.Is(err, ErrMetadataTooLarge) {
+		t.Fatalf("a %d-byte value: %v, want ErrMetadataTooLarge", MaxMetadataBytes, err)
+	}
+	if _, err := AppendMetadata(nil, 1, 0, []string{"odd"}); err == nil {
+		t.Fatal("an odd number of keys and values was accepted")
+	}
+	for _, payload := range []string{"", "80", "01", "0101", "01016101", "0101610162ff", "4100"} {
+		f := h(KindMetadata, TermComplete, 1, 0, unhex(t, payload)...)
+		_, err := ParseMetadata(f)
+		if payload == "4100" {
+			if !errors.Is(err, ErrMetadataTooLarge) {
+				t.Errorf("ParseMetadata of 65 pairs: %v, want ErrMetadataTooLarge", err)
+			}
+			continue
+		}
+		if !isMalformed(err) {
+			t.Errorf("ParseMetadata([%s]) = %v, want ErrMalformed", payload, err)
+		}
 	}
 }

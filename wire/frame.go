@@ -69,6 +69,11 @@ const (
 	// KindAnnounce2 is bodiless: "I speak version 2 of the extensions".
 	// Written right after KindAnnounce.
 	KindAnnounce2 Kind = 0xF9
+	// KindMetadata (caller to callee), written right before the first
+	// Call message of a call (after its KindDeadline, if any): the call's
+	// metadata, string keys and values. Header + payload (see
+	// AppendMetadata).
+	KindMetadata Kind = 0xFA
 )
 
 // String returns "termination", "call", "response", "end-of-input", the
@@ -105,6 +110,8 @@ func (k Kind) String() string {
 		return "go-away"
 	case KindAnnounce2:
 		return "announce-2"
+	case KindMetadata:
+		return "metadata"
 	}
 	return fmt.Sprintf("unknown(0x%02x)", byte(k))
 }
@@ -117,8 +124,8 @@ func (k Kind) String() string {
 func (k Kind) HasHeader() bool { return k == KindCall || k == KindResponse }
 
 // IsExtension reports whether k is one of this project's extension kinds,
-// KindAnnounce through KindAnnounce2 (0xF0..0xF9).
-func (k Kind) IsExtension() bool { return k >= KindAnnounce && k <= KindAnnounce2 }
+// KindAnnounce through KindMetadata (0xF0..0xFA).
+func (k Kind) IsExtension() bool { return k >= KindAnnounce && k <= KindMetadata }
 
 // extVersion is the version of the extensions that gives kind k its
 // header, or 0 for a kind without one (KindAnnounce, KindAnnounce2, and
@@ -127,7 +134,7 @@ func (k Kind) extVersion() int {
 	switch {
 	case k >= KindError && k <= KindPong:
 		return 1
-	case k == KindDeadline || k == KindGoAway:
+	case k == KindDeadline || k == KindGoAway || k == KindMetadata:
 		return 2
 	}
 	return 0
