@@ -55,6 +55,28 @@ func New(opts ...Option) (*Interface, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
+	tel, err := newTelemetry(c.meter, c.tracer)
+	if err != nil {
+		return nil, err
+	}
+	if tel != nil {
+		// Outermost: they see the time and result the others make.
+		c.server = append([]ServerInterceptor{tel.server}, c.server...)
+		c.client = append([]ClientInterceptor{tel.client}, c.client...)
+		opened, ended := c.opened, c.ended
+		c.opened = func(w *Wire) {
+			tel.opened(w)
+			if opened != nil {
+				opened(w)
+			}
+		}
+		c.ended = func(w *Wire, cause error) {
+			tel.ended(w, cause)
+			if ended != nil {
+				ended(w, cause)
+			}
+		}
+	}
 	i := &Interface{
 		logger: c.logger, closing: make(chan struct{}), drain: make(chan struct{}),
 		wires: make(map[*Wire]struct{}), opened: c.opened, ended: c.ended,

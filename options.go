@@ -1,6 +1,9 @@
 package ipfi
 
 import (
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"fmt"
 	"log/slog"
 	"time"
@@ -14,6 +17,8 @@ type Option func(*config)
 // config is what the Options of New set; the zero value of each field means
 // its default.
 type config struct {
+	meter      metric.MeterProvider
+	tracer     trace.TracerProvider
 	server     []ServerInterceptor
 	client     []ClientInterceptor
 	opened     func(*Wire)

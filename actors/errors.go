@@ -225,3 +225,13 @@ func errorCode(err error) wire.ErrorCode {
 	}
 	return wire.CodeProcedure
 }
+
+// CodeOf returns the code a procedure's error is sent to a caller with (the
+// one a peer with the extensions receives), for reports such as metrics;
+// 0 for nil.
+func CodeOf(err error) wire.ErrorCode {
+	if err == nil {
+		return 0
+	}
+	return errorCode(err)
+}

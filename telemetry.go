@@ -1,0 +1,190 @@
+package ipfi
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/ipfi-go/ipfi/actors"
+)
+
+// instrumentation is the name the library's meter and tracer go by.
+const instrumentation = "github.com/ipfi-go/ipfi"
+
+// WithMeterProvider records the interface's metrics through mp
+// (OpenTelemetry): calls served and made, by procedure and result code
+// (ipfi.server.calls, ipfi.client.calls), their durations in seconds
+// (ipfi.server.duration, ipfi.client.duration), argument bytes received
+// (ipfi.server.arg_bytes), calls being served (ipfi.server.active), wires
+// open (ipfi.wires.open) and wires ended by cause (ipfi.wires.ended).
+// Client calls are those Call, Wire.Call and CallRaw make. Default (or
+// nil): nothing is recorded.
+func WithMeterProvider(mp metric.MeterProvider) Option { return func(c *config) { c.meter = mp } }
+
+// WithTracerProvider records a span per call through tp (OpenTelemetry),
+// on both sides: the caller's span (for Call, Wire.Call and CallRaw)
+// travels in the call's metadata as a W3C trace context ("traceparent"),
+// and the callee's span is its child. Default (or nil): no spans.
+func WithTracerProvider(tp trace.TracerProvider) Option { return func(c *config) { c.tracer = tp } }
+
+// telemetry holds the instruments of WithMeterProvider and the tracer of
+// WithTracerProvider, and makes the interceptors that record them.
+type telemetry struct {
+	tracer trace.Tracer // nil without a TracerProvider
+	prop   propagation.TraceContext
+
+	serverCalls, clientCalls       metric.Int64Counter
+	serverDuration, clientDuration metric.Float64Histogram
+	argBytes                       metric.Int64Counter
+	active, wiresOpen              metric.Int64UpDownCounter
+	wiresEnded                     metric.Int64Counter
+}
+
+// newTelemetry makes the instruments; it returns nil when there is
+// nothing to record.
+func newTelemetry(mp metric.MeterProvider, tp trace.TracerProvider) (*telemetry, error) {
+	if mp == nil && tp == nil {
+		return nil, nil
+	}
+	t := &telemetry{}
+	if tp != nil {
+		t.tracer = tp.Tracer(instrumentation)
+	}
+	if mp == nil {
+		return t, nil
+	}
+	m := mp.Meter(instrumentation)
+	var errs []error
+	add := func(err error) { errs = append(errs, err) }
+	var err error
+	t.serverCalls, err = m.Int64Counter("ipfi.server.calls", metric.WithDescription("Calls served, by procedure and result code."))
+	add(err)
+	t.clientCalls, err = m.Int64Counter("ipfi.client.calls", metric.WithDescription("Calls made, by procedure and result code."))
+	add(err)
+	t.serverDuration, err = m.Float64Histogram("ipfi.server.duration", metric.WithUnit("s"), metric.WithDescription("Duration of calls served."))
+	add(err)
+	t.clientDuration, err = m.Float64Histogram("ipfi.client.duration", metric.WithUnit("s"), metric.WithDescription("Duration of calls made."))
+	add(err)
+	t.argBytes, err = m.Int64Counter("ipfi.server.arg_bytes", metric.WithUnit("By"), metric.WithDescription("Argument bytes of calls served."))
+	add(err)
+	t.active, err = m.Int64UpDownCounter("ipfi.server.active", metric.WithDescription("Calls being served."))
+	add(err)
+	t.wiresOpen, err = m.Int64UpDownCounter("ipfi.wires.open", metric.WithDescription("Wires open."))
+	add(err)
+	t.wiresEnded, err = m.Int64Counter("ipfi.wires.ended", metric.WithDescription("Wires ended, by cause."))
+	add(err)
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// codeName is a call's result for metrics and spans: "ok", or its code.
+func codeName(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	var re *RemoteError
+	if errors.As(err, &re) {
+		return re.Code.String()
+	}
+	if errors.Is(err, ErrWireTerminated) {
+		return "wire terminated"
+	}
+	return actors.CodeOf(err).String()
+}
+
+// server records a call served (outermost of the server interceptors).
+func (t *telemetry) server(ctx context.Context, info CallInfo, next func(context.Context) error) error {
+	proc := attribute.String("procedure", strconv.FormatUint(uint64(info.Procedure), 10))
+	if t.tracer != nil {
+		ctx = t.prop.Extract(ctx, propagation.MapCarrier(info.Metadata))
+		var span trace.Span
+		ctx, span = t.tracer.Start(ctx, "ipfi.serve "+proc.Value.AsString(), trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(proc))
+		defer span.End()
+		err := t.serverMetrics(ctx, info, proc, next)
+		if err != nil {
+			span.SetStatus(codes.Error, err.Error())
+		}
+		span.SetAttributes(attribute.String("code", codeName(err)))
+		return err
+	}
+	return t.serverMetrics(ctx, info, proc, next)
+}
+
+func (t *telemetry) serverMetrics(ctx context.Context, info CallInfo, proc attribute.KeyValue, next func(context.Context) error) error {
+	if t.serverCalls == nil {
+		return next(ctx)
+	}
+	set := metric.WithAttributes(proc)
+	t.active.Add(ctx, 1, set)
+	t.argBytes.Add(ctx, int64(info.ArgBytes), set)
+	start := time.Now()
+	err := next(ctx)
+	t.active.Add(ctx, -1, set)
+	result := metric.WithAttributes(proc, attribute.String("code", codeName(err)))
+	t.serverCalls.Add(ctx, 1, result)
+	t.serverDuration.Record(ctx, time.Since(start).Seconds(), result)
+	return err
+}
+
+// client records a call made (outermost of the client interceptors).
+func (t *telemetry) client(ctx context.Context, info CallInfo, invoke func(context.Context) error) error {
+	proc := attribute.String("procedure", strconv.FormatUint(uint64(info.Procedure), 10))
+	var span trace.Span
+	if t.tracer != nil {
+		ctx, span = t.tracer.Start(ctx, "ipfi.call "+proc.Value.AsString(), trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(proc))
+		defer span.End()
+		carrier := propagation.MapCarrier{}
+		t.prop.Inject(ctx, carrier)
+		for k, v := range carrier {
+			ctx = AppendMetadata(ctx, k, v)
+		}
+	}
+	start := time.Now()
+	err := invoke(ctx)
+	if span != nil {
+		if err != nil {
+			span.SetStatus(codes.Error, err.Error())
+		}
+		span.SetAttributes(attribute.String("code", codeName(err)))
+	}
+	if t.clientCalls != nil {
+		result := metric.WithAttributes(proc, attribute.String("code", codeName(err)))
+		t.clientCalls.Add(ctx, 1, result)
+		t.clientDuration.Record(ctx, time.Since(start).Seconds(), result)
+	}
+	return err
+}
+
+// opened and ended count wires (wire hooks).
+func (t *telemetry) opened(*Wire) {
+	if t.wiresOpen != nil {
+		t.wiresOpen.Add(context.Background(), 1)
+	}
+}
+
+func (t *telemetry) ended(_ *Wire, cause error) {
+	if t.wiresOpen != nil {
+		t.wiresOpen.Add(context.Background(), -1)
+		t.wiresEnded.Add(context.Background(), 1, metric.WithAttributes(attribute.String("cause", causeName(cause))))
+	}
+}
+
+// causeName is a wire's cause for metrics: its sentinel's text.
+func causeName(err error) string {
+	for _, s := range []error{ErrClosed, ErrPeerTerminated, ErrPeerClosed, ErrKeepaliveTimeout, ErrWriteTimeout,
+		ErrHandshakeTimeout, ErrIdleTimeout, ErrProcessExited} {
+		if errors.Is(err, s) {
+			return s.Error()
+		}
+	}
+	return "other"
+}
