@@ -84,6 +84,7 @@ func (w *Conn) Feed(b []byte) error {
 	}
 	msg := &chunkMsg{data: bytes.Clone(b)}
 	w.reads.Add(1)
+	w.bytesIn.Add(int64(len(b)))
 	w.out.hold()
 	w.sys.as.Root.Send(p.parser, msg)
 	w.out.unhold()
@@ -126,6 +127,7 @@ func (r *readerActor) loop(root *actor.RootContext) {
 		n, err := r.w.r.Read(msg.data[:cap(msg.data)])
 		if n > 0 {
 			r.w.reads.Add(1)
+			r.w.bytesIn.Add(int64(n))
 			full := n == cap(msg.data)
 			msg.data = msg.data[:n]
 			msg.consumed.Store(false)

@@ -54,13 +54,15 @@ type Conn struct {
 	calleeOnly bool
 	owner      any
 	idx        *indices
-	push       *pushIn     // push mode's input side (nil: a reader goroutine reads r)
-	name       string      // in logs (WireOptions.Name)
-	ext        bool        // this side speaks the extensions (not Plain)
-	peerExt    atomic.Bool // the peer announced the extensions (and ext)
-	peerV2     atomic.Bool // the peer announced version 2 of them too
-	draining   atomic.Bool // this side is shutting down: new calls from the peer are refused
-	peerGone   atomic.Bool // the peer sent KindGoAway: new calls to it fail with ErrShutdown
+	push       *pushIn      // push mode's input side (nil: a reader goroutine reads r)
+	name       string       // in logs (WireOptions.Name)
+	started    time.Time    // when the wire was made
+	bytesIn    atomic.Int64 // bytes read from the peer
+	ext        bool         // this side speaks the extensions (not Plain)
+	peerExt    atomic.Bool  // the peer announced the extensions (and ext)
+	peerV2     atomic.Bool  // the peer announced version 2 of them too
+	draining   atomic.Bool  // this side is shutting down: new calls from the peer are refused
+	peerGone   atomic.Bool  // the peer sent KindGoAway: new calls to it fail with ErrShutdown
 
 	// procCtx is the context of the wire's quick procedures; it is
 	// cancelled, with the wire's cause, when the wire ends. callCtx, which
@@ -121,6 +123,7 @@ func newConn(s *System, r io.Reader, wr io.Writer, c io.Closer, opt WireOptions)
 		calleeOnly: opt.CalleeOnly,
 		owner:      opt.Owner,
 		name:       opt.Name,
+		started:    time.Now(),
 		ext:        !opt.Plain,
 		idx:        newIndices(maxRustCallIndex),
 		done:       make(chan struct{}),

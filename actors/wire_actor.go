@@ -146,6 +146,8 @@ func (a *wireActor) Receive(ctx actor.Context) {
 		a.forget(ctx, m.c)
 	case inDone:
 		a.inboundEnded(ctx, m.c)
+	case *snapshotMsg:
+		a.snapshot(ctx)
 	case *fatalMsg:
 		a.w.terminate(m.cause)
 	case *actor.Terminated:

@@ -58,6 +58,7 @@ type writer struct {
 	parked  atomic.Bool   // the wire's reader waits in waitRoom
 	writing bool          // a blocking Write is in progress
 	writes  uint64        // blocking Writes that returned
+	written int64         // bytes written to the transport
 	g       *goroutines   // counts the flusher goroutines the writer starts
 	onError func(error)   // called once, outside the lock, on a write error
 	idle    chan struct{} // closed when the writer next goes idle; made on demand
@@ -215,6 +216,13 @@ func (w *writer) waitRoom() {
 	w.mu.Unlock()
 }
 
+// bytesOut returns the bytes written to the transport so far.
+func (w *writer) bytesOut() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.written
+}
+
 // progress reports whether a blocking Write is in progress, and how many
 // have returned (the watchdog's view of a stalled write).
 func (w *writer) progress() (writing bool, writes uint64) {
@@ -302,10 +310,11 @@ func (w *writer) direct(k wire.Kind, t wire.Terminator, proc, call uint64, paylo
 	w.mu.Lock()
 	w.writing = true
 	w.mu.Unlock()
-	_, err := bufs.WriteTo(w.w)
+	n, err := bufs.WriteTo(w.w)
 	w.mu.Lock()
 	w.writing = false
 	w.writes++
+	w.written += n
 	if err != nil {
 		w.fail(err)
 	}
@@ -391,6 +400,7 @@ func (w *writer) tryFlush(passes int) {
 		w.mu.Unlock()
 		n, err := w.try(buf)
 		w.mu.Lock()
+		w.written += int64(n)
 		if err != nil {
 			w.fail(err)
 			break
@@ -517,10 +527,11 @@ func (w *writer) flushLocked() error {
 		buf := w.take()
 		w.writing = true
 		w.mu.Unlock()
-		_, err := w.w.Write(buf)
+		n, err := w.w.Write(buf)
 		w.mu.Lock()
 		w.writing = false
 		w.writes++
+		w.written += int64(n)
 		if cap(buf) <= maxRetained {
 			w.spare = buf[:0]
 		}

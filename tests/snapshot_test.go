@@ -1,0 +1,86 @@
+package tests
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ipfi-go/ipfi"
+)
+
+// TestSnapshot: the live view lists each wire (its ID, label, peer, bytes)
+// and the calls open on it, served and made, with their procedure, state
+// and whether they stream, as a tree, as JSON and over the debug handler.
+func TestSnapshot(t *testing.T) {
+	blk := newBlocker()
+	server := newInterface(t)
+	must(t, server.Register(1, blk.sequence()))
+	must(t, server.Register(2, blk.unary()))
+	client := newInterface(t)
+	cw, sw := connect(t, tcp, client, server)
+	sw.SetLabel("client")
+	ctx := bounded(t, 10*time.Second)
+	s, err := cw.Stream(ctx, 1, nil)
+	must(t, err)
+	defer s.Close()
+	p, err := cw.Start(ctx, 2)
+	must(t, err)
+	<-blk.started
+	<-blk.started
+
+	snap := server.Snapshot()
+	if len(snap.Wires) != 1 {
+		t.Fatalf("the server's snapshot has %d wires:\n%s", len(snap.Wires), snap)
+	}
+	ws := snap.Wires[0]
+	if ws.ID != sw.ID() || ws.Label != "client" || ws.Peer == "" || ws.BytesIn == 0 || ws.BytesOut == 0 || !ws.PeerExtensions {
+		t.Fatalf("the server's wire: %+v", ws)
+	}
+	if len(ws.Serving) != 2 {
+		t.Fatalf("serving %+v, want 2 calls", ws.Serving)
+	}
+	streams := 0
+	for _, c := range ws.Serving {
+		if c.State != "running" {
+			t.Fatalf("a call served is %q, want running", c.State)
+		}
+		if c.Stream {
+			streams++
+			if c.Procedure != 1 || c.Credit == 0 {
+				t.Fatalf("the stream: %+v", c)
+			}
+		}
+	}
+	if streams != 1 {
+		t.Fatalf("%d streams among the calls served, want 1", streams)
+	}
+	text := snap.String()
+	for _, want := range []string{"interface: 1 wire", "wire ", "(client)", "serving procedure 1 call 0  running  stream", "serving procedure 2 call 0  running"} {
+		if !strings.Contains(text, want) {
+			t.Fatalf("the tree lacks %q:\n%s", want, text)
+		}
+	}
+	if cs := client.Snapshot(); len(cs.Wires) != 1 || len(cs.Wires[0].Calling) != 2 {
+		t.Fatalf("the client's snapshot:\n%s", cs)
+	}
+
+	h := server.DebugHandler()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/debug/ipfi", nil))
+	if !strings.Contains(rec.Body.String(), "serving procedure 2") {
+		t.Fatalf("the handler's text:\n%s", rec.Body.String())
+	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/debug/ipfi?format=json", nil))
+	var decoded ipfi.Snapshot
+	must(t, json.Unmarshal(rec.Body.Bytes(), &decoded))
+	if len(decoded.Wires) != 1 || len(decoded.Wires[0].Serving) != 2 {
+		t.Fatalf("the handler's JSON: %s", rec.Body.String())
+	}
+	close(blk.release)
+	var v int
+	must(t, p.Wait(ctx, &v))
+}
