@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ipfi-go/ipfi"
+)
+
+// runBench is "ipfi bench ADDR PROC [ARGS...]": -c callers call PROC over
+// one wire as fast as they can for -d, with a progress line every -i, then
+// a histogram of the calls' latencies and their percentiles.
+func runBench(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
+	concurrency := fs.Int("c", 8, "how many callers call at once (over one wire)")
+	duration := fs.Duration("d", 5*time.Second, "how long to call")
+	interval := fs.Duration("i", 0, "how often to print progress (default 1s, or a third of -d when -d is shorter than 3s)")
+	timeout := fs.Duration("timeout", 10*time.Second, "how long connecting, and then each call, may take")
+	rest, err := parseFlags(fs, args, 2, -1)
+	if err != nil {
+		return err
+	}
+	if *concurrency < 1 || *duration <= 0 || *interval < 0 {
+		return usageError{"-c and -d must be positive, -i not negative"}
+	}
+	if *interval == 0 {
+		*interval = min(time.Second, *duration/3)
+	}
+	addr, err := parseAddr(rest[0])
+	if err != nil {
+		return err
+	}
+	proc, err := parseProc(rest[1])
+	if err != nil {
+		return err
+	}
+	payload, err := encodeArgs(rest[2:])
+	if err != nil {
+		return err
+	}
+	cctx, cancel := context.WithTimeout(ctx, *timeout)
+	iface, w, err := connect(cctx, addr, stderr)
+	cancel()
+	if err != nil {
+		return err
+	}
+	defer iface.Close()
+
+	// A first call checks that the procedure answers, and whether its
+	// response is streamed: a plain one is called with CallRaw, a streamed
+	// one read to its end.
+	streamed := false
+	cctx, cancel = context.WithTimeout(ctx, *timeout)
+	_, err = w.CallRaw(cctx, proc, payload)
+	cancel()
+	if errors.Is(err, ipfi.ErrStreamed) {
+		streamed, err = true, nil
+	}
+	if err != nil {
+		return fmt.Errorf("first call: %w", callError(err, proc, *timeout))
+	}
+	call := func(ctx context.Context) error {
+		if streamed {
+			return invoke(ctx, w, proc, payload, func([]byte) error { return nil })
+		}
+		resp, err := w.CallRaw(ctx, proc, payload)
+		if err == nil && len(resp) == 0 {
+			err = fmt.Errorf("%w (an empty response)", ipfi.ErrRemote)
+		}
+		return err
+	}
+
+	kind := "plain"
+	if streamed {
+		kind = "streamed"
+	}
+	fmt.Fprintf(stdout, "bench: procedure %d (%s response) at %s, %d callers over one wire, for %v\n", proc, kind, addr, *concurrency, *duration)
+	// The run ends by a cancel, not a deadline: a deadline would travel
+	// with each call to the peer, which would fail the calls open at the
+	// end as its own errors.
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	end := time.AfterFunc(*duration, stop)
+	defer end.Stop()
+	var (
+		calls, errs atomic.Int64
+		firstErr    error
+		errOnce     sync.Once
+		latencies   = make([][]time.Duration, *concurrency) // each caller's
+		callers     sync.WaitGroup
+	)
+	start := time.Now()
+	for c := range *concurrency {
+		callers.Add(1)
+		go func() {
+			defer callers.Done()
+			for runCtx.Err() == nil {
+				ctx, cancel := context.WithTimeout(runCtx, *timeout)
+				t0 := time.Now()
+				err := call(ctx)
+				took := time.Since(t0)
+				cancel()
+				if err != nil {
+					if runCtx.Err() != nil {
+						return // cut short by the end of the run: not counted
+					}
+					errs.Add(1)
+					errOnce.Do(func() { firstErr = callError(err, proc, *timeout) })
+					if w.Err() != nil {
+						stop() // the wire has ended: every further call would fail
+						return
+					}
+					continue
+				}
+				calls.Add(1)
+				latencies[c] = append(latencies[c], took)
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() {
+		callers.Wait()
+		close(done)
+	}()
+	tick := time.NewTicker(*interval)
+	defer tick.Stop()
+	lastCalls, lastTime := int64(0), start
+progress:
+	for {
+		select {
+		case now := <-tick.C:
+			n := calls.Load()
+			rate := float64(n-lastCalls) / now.Sub(lastTime).Seconds()
+			fmt.Fprintf(stdout, "  %6.1fs  %10d calls  %10.0f calls/s  %6d errors\n", now.Sub(start).Seconds(), n, rate, errs.Load())
+			lastCalls, lastTime = n, now
+		case <-done:
+			break progress
+		}
+	}
+	elapsed := time.Since(start)
+
+	all := slices.Concat(latencies...)
+	slices.Sort(all)
+	n := len(all)
+	fmt.Fprintf(stdout, "%d calls in %v: %.0f calls/s, %d errors\n", n, round(elapsed), float64(n)/elapsed.Seconds(), errs.Load())
+	if firstErr != nil {
+		fmt.Fprintf(stdout, "first error: %s\n", oneLine(firstErr.Error()))
+	}
+	if n > 0 {
+		printHistogram(stdout, all)
+	}
+	if werr := w.Err(); werr != nil {
+		return fmt.Errorf("the wire ended during the run: %w", werr)
+	}
+	if n == 0 {
+		return errors.New("no call succeeded")
+	}
+	return nil
+}
+
+// bucketBounds are the histogram's bucket upper bounds, 1-2-5 from 1µs to
+// 100s; a last bucket holds anything longer.
+var bucketBounds = func() []time.Duration {
+	var b []time.Duration
+	for d := time.Microsecond; d <= 100*time.Second; d *= 10 {
+		b = append(b, d, 2*d, 5*d)
+	}
+	return b
+}()
+
+// printHistogram prints the latencies (sorted) in buckets, each with its
+// count, its share and a bar, then the percentiles.
+func printHistogram(out io.Writer, sorted []time.Duration) {
+	const width = 40
+	counts := make([]int, len(bucketBounds)+1)
+	for _, d := range sorted {
+		i, _ := slices.BinarySearch(bucketBounds, d+1) // the first bound > d
+		counts[i]++
+	}
+	first := slices.IndexFunc(counts, func(c int) bool { return c > 0 })
+	last := len(counts) - 1
+	for counts[last] == 0 {
+		last--
+	}
+	top := slices.Max(counts)
+	fmt.Fprintln(out, "latency:")
+	for i := first; i <= last; i++ {
+		lo, hi := "0", "+Inf"
+		if i > 0 {
+			lo = bucketBounds[i-1].String()
+		}
+		if i < len(bucketBounds) {
+			hi = bucketBounds[i].String()
+		}
+		bar := int(math.Ceil(float64(counts[i]) * width / float64(top)))
+		fmt.Fprintf(out, "  %6s .. %-6s %-*s %9d  %5.1f%%\n", lo, hi, width, strings.Repeat("#", bar), counts[i], 100*float64(counts[i])/float64(len(sorted)))
+	}
+	pct := func(p float64) time.Duration {
+		return sorted[max(0, int(math.Ceil(p*float64(len(sorted))))-1)]
+	}
+	fmt.Fprintf(out, "p50 %v  p90 %v  p99 %v  max %v\n", round(pct(0.50)), round(pct(0.90)), round(pct(0.99)), round(sorted[len(sorted)-1]))
+}
