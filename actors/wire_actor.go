@@ -188,7 +188,7 @@ func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {
 	if a.ending() {
 		return
 	}
-	if f.Kind != wire.KindCall && f.Kind != wire.KindMetadata {
+	if (a.deadline.set || a.meta.set) && f.Kind != wire.KindCall && f.Kind != wire.KindMetadata {
 		a.deadline.set = false // it was not followed by its call
 		a.meta.set = false
 	}
@@ -283,13 +283,17 @@ func (a *wireActor) routeRun(ctx actor.Context, it *item) {
 
 func (a *wireActor) inboundFrame(ctx actor.Context, f *wire.Frame) {
 	k := callKey{f.Procedure, f.Call}
-	d, meta := a.deadline, a.meta
+	// A deadline or metadata just before applies to this frame's call
+	// only if it starts a call (below); either way it is used up.
+	dset, mset := a.deadline.set, a.meta.set
 	a.deadline.set, a.meta.set = false, false
-	if _, ok := a.refused[k]; ok {
-		if f.Terminator == wire.TermComplete {
-			delete(a.refused, k) // its caller ended it: the pair is free
+	if len(a.refused) > 0 {
+		if _, ok := a.refused[k]; ok {
+			if f.Terminator == wire.TermComplete {
+				delete(a.refused, k) // its caller ended it: the pair is free
+			}
+			return
 		}
-		return
 	}
 	if c := a.inbound[k]; c != nil && c.loadState() != inAnswered {
 		ctx.Send(c.pid, frameRef{f})
@@ -298,15 +302,15 @@ func (a *wireActor) inboundFrame(ctx actor.Context, f *wire.Frame) {
 	// A new call (or a new one on a pair whose last call was answered).
 	w := a.w
 	c := &inCall{w: w, key: k, deadline: -1}
-	if d.set && d.key == k {
-		c.deadline = time.Duration(min(d.ms, maxDeadlineMs)) * time.Millisecond
+	if dset && a.deadline.key == k {
+		c.deadline = time.Duration(min(a.deadline.ms, maxDeadlineMs)) * time.Millisecond
 	}
-	if meta.set && meta.key == k {
-		if meta.err != nil {
-			a.refuse(c, f, fmt.Errorf("%w: %w", ErrLimit, meta.err))
+	if mset && a.meta.key == k {
+		if a.meta.err != nil {
+			a.refuse(c, f, fmt.Errorf("%w: %w", ErrLimit, a.meta.err))
 			return
 		}
-		c.meta = meta.kv
+		c.meta = a.meta.kv
 	}
 	if w.draining.Load() {
 		// This side is shutting down: the call is refused without an
