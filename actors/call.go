@@ -65,10 +65,9 @@ type Call struct {
 
 	send *sendSide // nil for a call made with Start (its arguments went whole)
 
-	// deadline is the caller's context's deadline (zero if none), told to
-	// a callee that speaks version 2 of the extensions with the call's
-	// first Call message.
-	deadline time.Time
+	// ext holds what few calls have (a deadline, metadata), nil for the
+	// others: the handle stays in a smaller size class.
+	ext *callExt
 
 	// relay frees the call's index once both its arguments and its
 	// response have ended (relayArgsClosed | relayEnded), whichever ends
@@ -76,12 +75,39 @@ type Call struct {
 	// (wire/PROTOCOL.md, "Version 2"), and the pair is not free until the
 	// caller has ended them.
 	relay atomic.Uint32
+}
 
+// callExt is what a Call made with a deadline or metadata also carries.
+type callExt struct {
+	// deadline is the caller's context's deadline (zero if none), told to
+	// a callee that speaks version 2 of the extensions with the call's
+	// first Call message.
+	deadline time.Time
 	// meta is the call's KindMetadata message (the caller's context's
 	// outgoing metadata, encoded at Start or Open), nil without any; it
 	// goes with the deadline, before the first Call message, to a callee
 	// that speaks version 2.
 	meta []byte
+}
+
+// setExt records ctx's deadline and outgoing metadata for the call; an
+// error (metadata over the limits) fails the call before it is sent.
+func (c *Call) setExt(ctx context.Context) error {
+	d, hasDeadline := ctx.Deadline()
+	kv, _ := ctx.Value(outgoingKey{}).([]string)
+	if !hasDeadline && len(kv) == 0 {
+		return nil
+	}
+	c.ext = &callExt{deadline: d}
+	if len(kv) == 0 {
+		return nil
+	}
+	b, err := wire.AppendMetadata(nil, c.key.proc, c.key.call, kv)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrLimit, err)
+	}
+	c.ext.meta = b
+	return nil
 }
 
 // outgoingKey is the context key of the metadata calls carry (Outgoing).
@@ -109,21 +135,6 @@ func Outgoing(ctx context.Context) []string {
 func Incoming(ctx context.Context) []string {
 	kv, _ := ctx.Value(incomingKey{}).([]string)
 	return kv
-}
-
-// setMeta encodes the outgoing metadata of ctx for the call; an error (over
-// the limits) fails the call before it is sent.
-func (c *Call) setMeta(ctx context.Context) error {
-	kv, _ := ctx.Value(outgoingKey{}).([]string)
-	if len(kv) == 0 {
-		return nil
-	}
-	b, err := wire.AppendMetadata(nil, c.key.proc, c.key.call, kv)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrLimit, err)
-	}
-	c.meta = b
-	return nil
 }
 
 // The bits of Call.relay.
@@ -184,18 +195,19 @@ func (c *Call) closeArgsEarly() {
 // the call's first Call message, appended to b, or nil if the call has no
 // deadline or the callee would not understand it.
 func (c *Call) deadlinePrefix(b []byte) []byte {
-	if (c.deadline.IsZero() && c.meta == nil) || !c.w.peerV2.Load() {
+	x := c.ext
+	if x == nil || !c.w.peerV2.Load() {
 		return nil
 	}
-	if c.deadline.IsZero() {
-		return append(b, c.meta...)
+	if x.deadline.IsZero() {
+		return append(b, x.meta...)
 	}
-	left := time.Until(c.deadline)
+	left := time.Until(x.deadline)
 	ms := uint64(0)
 	if left > 0 {
 		ms = uint64((left + time.Millisecond - 1) / time.Millisecond)
 	}
-	return append(wire.AppendDeadline(b, c.key.proc, c.key.call, ms), c.meta...)
+	return append(wire.AppendDeadline(b, c.key.proc, c.key.call, ms), x.meta...)
 }
 
 func newCall(w *Conn, key callKey) *Call {

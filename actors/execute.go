@@ -24,7 +24,7 @@ func (c *inCall) execute(ctx context.Context, args []byte, block bool) (failure 
 		}
 	}()
 	if icpt := c.w.sys.intercept; icpt != nil {
-		info := CallInfo{Procedure: c.key.proc, Call: c.key.call, Owner: c.w.owner, ArgBytes: len(args), Metadata: c.meta}
+		info := CallInfo{Procedure: c.key.proc, Call: c.key.call, Owner: c.w.owner, ArgBytes: len(args), Metadata: c.meta()}
 		err := icpt(ctx, info, func(ctx context.Context) error { return c.run(ctx, args, block) })
 		if err != nil {
 			// Refused by an interceptor (or failed after the answer:

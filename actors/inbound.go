@@ -61,33 +61,55 @@ func (s inState) String() string {
 // actor routes frames to it (reading its state) and feeds its response
 // credit. answer is the one place that records that it was answered.
 type inCall struct {
-	w    *Conn
-	key  callKey
-	pid  *actor.PID // the call's actor (nil for a call refused without one)
-	meta []string   // the call's metadata (KindMetadata), keys and values in turn
-	// deadline is the time the caller gave the call (KindDeadline),
-	// counted from its first Call message's arrival; negative for none.
-	deadline time.Duration
-	proc     procedures.Procedure // looked up once, by the wire, when the call began
-	known    bool                 // proc is registered
-	state    atomic.Uint32        // an inState
-	first    *wire.Frame          // the call's first frame, handed over with inBegin
+	w     *Conn
+	key   callKey
+	pid   *actor.PID           // the call's actor (nil for a call refused without one)
+	ext   *inExt               // a deadline or metadata the call came with; nil for none
+	proc  procedures.Procedure // looked up once, by the wire, when the call began
+	state atomic.Uint32        // an inState
+	known bool                 // proc is registered
+	// argsEnded: a bidirectional procedure's arguments ended (their
+	// Complete piece was taken). The inbound actor's.
+	argsEnded bool
+	first     *wire.Frame // the call's first frame, handed over with inBegin
 
 	// The inbound actor's, while it holds the call.
-	args   []byte  // the arguments so far (a procedure that takes them whole)
-	held   int     // argument bytes counted in the wire's (Limits.MaxWireArgs)
-	pieces *pieces // accounting of arguments sent in several pieces
-	over   error   // which limit the pieces passed (inOverLimit)
-	// argsEnded: a bidirectional procedure's arguments ended (their
-	// Complete piece was taken).
-	argsEnded bool
-	in        *input                  // a bidirectional procedure's arguments
-	cancel    context.CancelCauseFunc // cancels the procedure's context
+	args   []byte                  // the arguments so far (a procedure that takes them whole)
+	held   int                     // argument bytes counted in the wire's (Limits.MaxWireArgs)
+	pieces *pieces                 // accounting of arguments sent in several pieces
+	in     *input                  // a bidirectional procedure's arguments
+	cancel context.CancelCauseFunc // cancels the procedure's context
 
 	// resp is the response credit of a streaming procedure whose caller
 	// speaks the extensions (nil otherwise): spent by the procedure's
 	// goroutine, granted by the wire actor.
 	resp *sendWindow
+}
+
+// inExt is what an inbound call that came with a deadline or metadata
+// also carries (a pointer: most calls have neither, and the call stays in
+// a smaller size class).
+type inExt struct {
+	// deadline is the time the caller gave the call (KindDeadline),
+	// counted from its first Call message's arrival; negative for none.
+	deadline time.Duration
+	meta     []string // the call's metadata (KindMetadata), keys and values in turn
+}
+
+// deadline returns the call's deadline, negative for none.
+func (c *inCall) deadline() time.Duration {
+	if c.ext == nil {
+		return -1
+	}
+	return c.ext.deadline
+}
+
+// meta returns the call's metadata, nil for none.
+func (c *inCall) meta() []string {
+	if c.ext == nil {
+		return nil
+	}
+	return c.ext.meta
 }
 
 func (c *inCall) loadState() inState { return inState(c.state.Load()) }
@@ -134,14 +156,31 @@ func (c *inCall) answerAs(payload []byte, err error, block bool, final inState) 
 	}
 	if err == nil {
 		if block && len(payload) > 0 && w.out.full() {
-			// It waits for room: it counts in what the peer's calls
-			// hold meanwhile, which refuses new ones past the budget.
-			n := int64(len(payload))
-			w.argBytes.Add(n)
-			defer w.argBytes.Add(-n)
+			return c.answerWaiting(ctx, payload)
 		}
 		return w.out.frame(ctx, wire.KindResponse, wire.TermComplete, c.key.proc, c.key.call, payload)
 	}
+	return c.answerError(ctx, err)
+}
+
+// answerWaiting writes a value for a writer that is full: it waits for
+// room, and counts meanwhile in what the peer's calls hold, which refuses
+// new ones past the budget.
+//
+//go:noinline
+func (c *inCall) answerWaiting(ctx context.Context, payload []byte) error {
+	n := int64(len(payload))
+	c.w.argBytes.Add(n)
+	defer c.w.argBytes.Add(-n)
+	return c.w.out.frame(ctx, wire.KindResponse, wire.TermComplete, c.key.proc, c.key.call, payload)
+}
+
+// answerError writes the call's failure (see answer). Apart from answer so
+// that the success path does not carry its buffer in its stack frame.
+//
+//go:noinline
+func (c *inCall) answerError(ctx context.Context, err error) error {
+	w := c.w
 	if w.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, ErrWireTerminated)) {
 		return nil
 	}
@@ -287,7 +326,7 @@ func (a *inboundActor) frame(ctx actor.Context, f *wire.Frame) {
 		a.release(ctx) // answered as the last piece passed a limit
 		return
 	case inOverLimit:
-		a.refuse(ctx, c.over)
+		a.refuse(ctx, c.pieces.over)
 		return
 	}
 	switch {
@@ -303,6 +342,7 @@ func (a *inboundActor) frame(ctx actor.Context, f *wire.Frame) {
 // pieces accounts for the arguments of a call sent in several pieces, to a
 // procedure that takes them whole (a call in one piece needs none).
 type pieces struct {
+	over error      // which limit the pieces passed (inOverLimit)
 	size int        // argument bytes received so far
 	win  recvWindow // argument credit, granted back as pieces arrive
 }
@@ -354,7 +394,10 @@ func (a *inboundActor) overLimit(c *inCall, err error) {
 	c.args = nil
 	c.unholdArgs()
 	if !a.w.peerV2.Load() {
-		c.over = err
+		if c.pieces == nil { // one piece, over the limit by itself
+			c.pieces = &pieces{win: fixedWindow()}
+		}
+		c.pieces.over = err
 		c.move(inReceiving, inOverLimit)
 		return
 	}
@@ -387,7 +430,7 @@ func (a *inboundActor) cancel(ctx actor.Context) {
 // on a goroutine of the wire (see workers).
 func (a *inboundActor) start(ctx actor.Context, args []byte) {
 	c := a.call
-	if c.deadline == 0 {
+	if c.deadline() == 0 {
 		a.refuse(ctx, context.DeadlineExceeded) // it passed on the way
 		return
 	}
@@ -398,8 +441,8 @@ func (a *inboundActor) start(ctx actor.Context, args []byte) {
 		// (this goroutine would read the cancel), so its context is the
 		// wire's.
 		qctx := a.w.quickCtx
-		if c.meta != nil {
-			qctx = context.WithValue(qctx, incomingKey{}, c.meta)
+		if m := c.meta(); m != nil {
+			qctx = context.WithValue(qctx, incomingKey{}, m)
 		}
 		if failure := c.execute(qctx, args, false); failure != nil {
 			panic(failure) // a supervision failure, as in procDoneMsg
@@ -412,12 +455,12 @@ func (a *inboundActor) start(ctx actor.Context, args []byte) {
 	// context costs every call that context's lock twice.
 	pctx, cancel := context.WithCancelCause(a.w.callCtx)
 	c.cancel = cancel
-	if c.deadline > 0 {
-		dctx, stop := context.WithTimeout(pctx, c.deadline)
+	if d := c.deadline(); d > 0 {
+		dctx, stop := context.WithTimeout(pctx, d)
 		pctx, c.cancel = dctx, func(cause error) { cancel(cause); stop() }
 	}
-	if c.meta != nil {
-		pctx = context.WithValue(pctx, incomingKey{}, c.meta)
+	if m := c.meta(); m != nil {
+		pctx = context.WithValue(pctx, incomingKey{}, m)
 	}
 	self, root := ctx.Self(), ctx.ActorSystem().Root
 	a.w.goWork(func() {

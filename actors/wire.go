@@ -405,8 +405,7 @@ func (w *Conn) Start(ctx context.Context, proc uint64, payload []byte) (*Call, e
 		return nil, err
 	}
 	c := newCall(w, callKey{proc, call})
-	c.deadline, _ = ctx.Deadline()
-	if err := c.setMeta(ctx); err != nil {
+	if err := c.setExt(ctx); err != nil {
 		w.idx.release(c.key)
 		return nil, err
 	}
@@ -421,29 +420,39 @@ func (w *Conn) Start(ctx context.Context, proc uint64, payload []byte) (*Call, e
 	}
 	var b [wire.MaxHeaderLen + 10]byte
 	n, err := w.out.framePreN(ctx, c.deadlinePrefix(b[:0]), wire.KindCall, wire.TermComplete, proc, call, payload)
+	if err != nil {
+		return nil, w.startFailed(ctx, c, n, err)
+	}
+	if pieces {
+		c.argsClosed()
+	}
+	return c, nil
+}
+
+// startFailed ends a call whose frames could not all be written (after n
+// of them) and returns Start's error. Apart from Start, which runs on
+// every caller's goroutine: its frame stays small.
+//
+//go:noinline
+func (w *Conn) startFailed(ctx context.Context, c *Call, n int, err error) error {
 	switch {
-	case err == nil:
 	case !w.ctxEnded(ctx):
 		c.failWithWire()
-		return nil, terminated(w.errOr(err))
+		return terminated(w.errOr(err))
 	case n == 0:
 		// ctx ended while the call waited for room in the writer, and
 		// nothing of it went out.
 		c.finish(callCancelled, err)
 		w.sys.as.Root.Send(w.pid, forgetMsg{c})
-		return nil, err
+		return err
 	default:
 		// ctx ended with the arguments cut short: the callee is told
 		// (a Cancel to a peer with the extensions, an empty Complete
 		// piece to one without), which ends them.
 		c.CancelCause(err)
 		c.abandonArgs()
-		return nil, err
+		return err
 	}
-	if pieces {
-		c.argsClosed()
-	}
-	return c, nil
 }
 
 // ctxEnded reports whether a write failed because ctx ended (while it
@@ -495,8 +504,7 @@ func (w *Conn) Open(ctx context.Context, proc uint64, opt OpenOptions) (*Call, e
 		return nil, err
 	}
 	c := newStreamCall(w, callKey{proc, call}, opt)
-	c.deadline, _ = ctx.Deadline()
-	if err := c.setMeta(ctx); err != nil {
+	if err := c.setExt(ctx); err != nil {
 		w.idx.release(c.key)
 		return nil, err
 	}

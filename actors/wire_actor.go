@@ -55,6 +55,18 @@ type outRoute struct {
 	c   *Call
 }
 
+// stopped uncounts the calls still counted and closes done (the wire
+// actor has stopped). Apart from Receive, which runs on callers'
+// goroutines: a map iteration would widen its stack frame.
+//
+//go:noinline
+func (a *wireActor) stopped() {
+	for pid := range a.inPIDs {
+		a.closed(pid) // no longer counted in the interface's calls
+	}
+	close(a.w.done)
+}
+
 // inRef is what the wire keeps of an inbound call while it has an actor.
 type inRef struct {
 	key    callKey
@@ -169,10 +181,7 @@ func (a *wireActor) Receive(ctx actor.Context) {
 	case *actor.Stopping:
 		a.w.terminate(ErrClosed) // no-op when a cause was recorded already
 	case *actor.Stopped:
-		for pid := range a.inPIDs {
-			a.closed(pid) // no longer counted in the interface's calls
-		}
-		close(a.w.done)
+		a.stopped()
 	}
 }
 
@@ -301,16 +310,19 @@ func (a *wireActor) inboundFrame(ctx actor.Context, f *wire.Frame) {
 	}
 	// A new call (or a new one on a pair whose last call was answered).
 	w := a.w
-	c := &inCall{w: w, key: k, deadline: -1}
+	c := &inCall{w: w, key: k}
 	if dset && a.deadline.key == k {
-		c.deadline = time.Duration(min(a.deadline.ms, maxDeadlineMs)) * time.Millisecond
+		c.ext = &inExt{deadline: time.Duration(min(a.deadline.ms, maxDeadlineMs)) * time.Millisecond}
 	}
 	if mset && a.meta.key == k {
 		if a.meta.err != nil {
 			a.refuse(c, f, fmt.Errorf("%w: %w", ErrLimit, a.meta.err))
 			return
 		}
-		c.meta = a.meta.kv
+		if c.ext == nil {
+			c.ext = &inExt{deadline: -1}
+		}
+		c.ext.meta = a.meta.kv
 	}
 	if w.draining.Load() {
 		// This side is shutting down: the call is refused without an
