@@ -221,28 +221,7 @@ func TestOneByteAtATimeBothWays(t *testing.T) {
 	a, b := newInterface(t), newInterface(t)
 	blk := newBlocker()
 	defer close(blk.release)
-	for _, i := range []*ipfi.Interface{a, b} {
-		must(t, i.Register(1, procedures.Func2(func(_ context.Context, x, y int) (int, error) { return x + y, nil })))
-	}
-	must(t, b.Register(2, procedures.Sequence1(func(_ context.Context, n int, yield func(int) error) error {
-		for k := range n {
-			if err := yield(k); err != nil {
-				return err
-			}
-		}
-		return nil
-	})))
-	must(t, b.Register(3, procedures.Bidi(func(_ context.Context, in iter.Seq2[int, error], yield func(int) error) error {
-		sum := 0
-		for v, err := range in {
-			if err != nil {
-				return err
-			}
-			sum += v
-		}
-		return yield(sum)
-	})))
-	must(t, b.Register(4, blk.unary()))
+	registerBothWays(t, a, b, blk)
 	ca, cb := net.Pipe()
 	wa, err := a.ConnectConn(ipfi.OneByteAtATime(ca))
 	must(t, err)
@@ -315,6 +294,57 @@ func (l *pushLine) send(b []byte) error {
 	}
 }
 
+// pushPair connects a and b with wires in push mode, fed by two goroutines
+// of the test (the "event loop" of a callback-driven transport), which stop
+// when the test ends, before the interfaces close.
+func pushPair(t *testing.T, a, b *ipfi.Interface) (wa, wb *ipfi.Wire, pa, pb *ipfi.Push) {
+	t.Helper()
+	ab, ba := newPushLine(), newPushLine()
+	wa, pa, err := a.ConnectPush(ab.send)
+	must(t, err)
+	wb, pb, err = b.ConnectPush(ba.send)
+	must(t, err)
+	var drivers sync.WaitGroup
+	drivers.Add(2)
+	go ab.run(pb, &drivers)
+	go ba.run(pa, &drivers)
+	t.Cleanup(func() {
+		close(ab.stop)
+		close(ba.stop)
+		drivers.Wait()
+	})
+	return wa, wb, pa, pb
+}
+
+// registerBothWays registers, for the transport tests, procedure 1 (add)
+// on a and b, and on b 2 (a sequence of n), 3 (a bidirectional sum) and 4
+// (blk's blocking procedure).
+func registerBothWays(t *testing.T, a, b *ipfi.Interface, blk *blocker) {
+	t.Helper()
+	for _, i := range []*ipfi.Interface{a, b} {
+		must(t, i.Register(1, procedures.Func2(func(_ context.Context, x, y int) (int, error) { return x + y, nil })))
+	}
+	must(t, b.Register(2, procedures.Sequence1(func(_ context.Context, n int, yield func(int) error) error {
+		for k := range n {
+			if err := yield(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})))
+	must(t, b.Register(3, procedures.Bidi(func(_ context.Context, in iter.Seq2[int, error], yield func(int) error) error {
+		sum := 0
+		for v, err := range in {
+			if err != nil {
+				return err
+			}
+			sum += v
+		}
+		return yield(sum)
+	})))
+	must(t, b.Register(4, blk.unary()))
+}
+
 // run feeds what arrives to p until the line stops.
 func (l *pushLine) run(p *ipfi.Push, wg *sync.WaitGroup) {
 	defer wg.Done()
@@ -339,42 +369,8 @@ func TestPushMode(t *testing.T) {
 	a, b := newInterface(t), newInterface(t)
 	blk := newBlocker()
 	defer close(blk.release)
-	for _, i := range []*ipfi.Interface{a, b} {
-		must(t, i.Register(1, procedures.Func2(func(_ context.Context, x, y int) (int, error) { return x + y, nil })))
-	}
-	must(t, b.Register(2, procedures.Sequence1(func(_ context.Context, n int, yield func(int) error) error {
-		for k := range n {
-			if err := yield(k); err != nil {
-				return err
-			}
-		}
-		return nil
-	})))
-	must(t, b.Register(3, procedures.Bidi(func(_ context.Context, in iter.Seq2[int, error], yield func(int) error) error {
-		sum := 0
-		for v, err := range in {
-			if err != nil {
-				return err
-			}
-			sum += v
-		}
-		return yield(sum)
-	})))
-	must(t, b.Register(4, blk.unary()))
-	ab, ba := newPushLine(), newPushLine()
-	wa, pa, err := a.ConnectPush(ab.send)
-	must(t, err)
-	wb, pb, err := b.ConnectPush(ba.send)
-	must(t, err)
-	var drivers sync.WaitGroup
-	drivers.Add(2)
-	go ab.run(pb, &drivers)
-	go ba.run(pa, &drivers)
-	defer func() {
-		close(ab.stop)
-		close(ba.stop)
-		drivers.Wait()
-	}()
+	registerBothWays(t, a, b, blk)
+	wa, wb, pa, _ := pushPair(t, a, b)
 
 	ctx := bounded(t, 10*time.Second)
 	if got, err := ipfi.Call[int](ctx, wa, 1, 2, 3); err != nil || got != 5 {

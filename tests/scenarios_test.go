@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -160,20 +159,7 @@ func TestMainScenariosOverEveryTransport(t *testing.T) {
 	t.Run("push", func(t *testing.T) {
 		caller, callee := scenarioCaller(t), newInterface(t)
 		registerScenarioCallee(callee)
-		ab, ba := newPushLine(), newPushLine()
-		w, pa, err := caller.ConnectPush(ab.send)
-		must(t, err)
-		_, pb, err := callee.ConnectPush(ba.send)
-		must(t, err)
-		var drivers sync.WaitGroup
-		drivers.Add(2)
-		go ab.run(pb, &drivers)
-		go ba.run(pa, &drivers)
-		defer func() {
-			close(ab.stop)
-			close(ba.stop)
-			drivers.Wait()
-		}()
+		w, _, pa, _ := pushPair(t, caller, callee)
 		mainScenarios(t, w, func() { pa.End(errors.New("the line went quiet")) })
 	})
 	t.Run("child stdio", func(t *testing.T) {
