@@ -125,7 +125,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: c.level}))
-	iface, err := ipfi.New(c.options(log)...)
+	iface, err := ipfi.New(append(c.options(log), wireLog(log))...)
 	if err != nil {
 		return err
 	}
@@ -145,10 +145,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "listening on %s\n", addr)
 	log.Info("serving", "addr", addr, "limits", fmt.Sprintf("%+v", c.limits))
 
-	var wires sync.WaitGroup // the goroutines logging each wire's end
-	err = accept(ctx, iface, l, log, &wires)
+	// Serve retries temporary Accept errors, gives its wires the
+	// handshake and idle timeouts, and closes (and logs) connections
+	// beyond the wire limit.
+	err = iface.Serve(ctx, l)
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		err = nil // asked to stop
+	}
 	// Stop: refuse new calls, let open ones finish for at most the drain
-	// time, end every wire, then wait until each wire's end is logged.
+	// time, end every wire (each end is logged by wireLog).
 	dctx, cancel := context.WithTimeout(context.Background(), c.drain)
 	closeErr := iface.Shutdown(dctx)
 	cancel()
@@ -156,9 +161,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		log.Warn("calls still open after the drain time: closed", "drain", c.drain)
 		closeErr = nil
 	}
-	wires.Wait()
 	log.Info("stopped")
 	return errors.Join(err, closeErr)
+}
+
+// wireLog logs each wire as it is made (at debug) and as it ends (at
+// info), with the peer's address, its age and its cause.
+func wireLog(log *slog.Logger) ipfi.Option {
+	var mu sync.Mutex
+	opened := make(map[*ipfi.Wire]time.Time)
+	return ipfi.WithWireHooks(
+		func(w *ipfi.Wire) {
+			mu.Lock()
+			opened[w] = time.Now()
+			mu.Unlock()
+			log.Debug("wire accepted", "wire", w)
+		},
+		func(w *ipfi.Wire, cause error) {
+			mu.Lock()
+			start := opened[w]
+			delete(opened, w)
+			mu.Unlock()
+			log.Info("wire ended", "wire", w, "after", time.Since(start).Round(time.Millisecond), "cause", cause)
+		},
+	)
 }
 
 // listen listens on addr: "unix:/path" for a Unix socket, host:port for TCP.
@@ -167,58 +193,6 @@ func listen(addr string) (net.Listener, error) {
 		return net.Listen("unix", path)
 	}
 	return net.Listen("tcp", addr)
-}
-
-// accept makes a wire of each connection l accepts, and logs its end, until
-// ctx is done (it then returns nil), Accept fails for good or the interface
-// is closed. A connection the interface refuses is logged and closed.
-// A temporary Accept error (too many open files) is retried after a pause
-// that doubles from 5 ms up to 1 s, so that running out of descriptors under
-// load does not stop the server.
-func accept(ctx context.Context, iface *ipfi.Interface, l net.Listener, log *slog.Logger, wires *sync.WaitGroup) error {
-	defer context.AfterFunc(ctx, func() { l.Close() })()
-	var pause time.Duration
-	for {
-		conn, err := l.Accept()
-		if ctx.Err() != nil {
-			if conn != nil {
-				conn.Close()
-			}
-			return nil
-		}
-		if err != nil {
-			var te interface{ Temporary() bool }
-			if !errors.As(err, &te) || !te.Temporary() {
-				return err
-			}
-			pause = min(max(2*pause, 5*time.Millisecond), time.Second)
-			log.Warn("accept failed, retrying", "err", err, "pause", pause)
-			select {
-			case <-time.After(pause):
-			case <-ctx.Done():
-			}
-			continue
-		}
-		pause = 0
-		remote := conn.RemoteAddr().String()
-		w, err := iface.ConnectConn(conn, ipfi.Accepted())
-		if err != nil {
-			conn.Close()
-			if errors.Is(err, ipfi.ErrClosed) {
-				return err
-			}
-			log.Warn("connection refused", "remote", remote, "err", err)
-			continue
-		}
-		log.Debug("wire accepted", "remote", remote)
-		wires.Add(1)
-		go func() {
-			defer wires.Done()
-			start := time.Now()
-			<-w.Done()
-			log.Info("wire ended", "remote", remote, "after", time.Since(start).Round(time.Millisecond), "cause", w.Err())
-		}()
-	}
 }
 
 // register registers the procedures of the package comment's table.
