@@ -228,26 +228,7 @@ func TestOneByteAtATimeBothWays(t *testing.T) {
 	wb, err := b.ConnectConn(ipfi.OneByteAtATime(cb))
 	must(t, err)
 	ctx := bounded(t, 20*time.Second)
-	if got, err := ipfi.Call[int](ctx, wa, 1, 2, 3); err != nil || got != 5 {
-		t.Fatalf("a -> b: %v, %v", got, err)
-	}
-	if got, err := ipfi.Call[int](ctx, wb, 1, 4, 5); err != nil || got != 9 {
-		t.Fatalf("b -> a: %v, %v", got, err)
-	}
-	if got, err := ipfi.Collect[int](ctx, wa, 2, 20); err != nil || len(got) != 20 || got[19] != 19 {
-		t.Fatalf("stream: %v, %v", got, err)
-	}
-	s, err := wa.Open(ctx, 3)
-	must(t, err)
-	for k := 1; k <= 10; k++ {
-		must(t, s.Send(k))
-	}
-	must(t, s.CloseSend())
-	var sum int
-	if err := s.Recv(&sum); err != nil || sum != 55 {
-		t.Fatalf("arguments in pieces: %v, %v", sum, err)
-	}
-	s.Close()
+	bothWays(ctx, t, wa, wb, 20, 10)
 	p, err := wa.Start(ctx, 4)
 	must(t, err)
 	<-blk.started
@@ -345,6 +326,33 @@ func registerBothWays(t *testing.T, a, b *ipfi.Interface, blk *blocker) {
 	must(t, b.Register(4, blk.unary()))
 }
 
+// bothWays runs the scenarios of registerBothWays's procedures over the
+// connected wires wa and wb: unary a -> b and b -> a, a stream of n values
+// from b, and the pieces 1..pieces sent to b's summing procedure.
+func bothWays(ctx context.Context, t *testing.T, wa, wb *ipfi.Wire, n, pieces int) {
+	t.Helper()
+	if got, err := ipfi.Call[int](ctx, wa, 1, 2, 3); err != nil || got != 5 {
+		t.Fatalf("a -> b: %v, %v", got, err)
+	}
+	if got, err := ipfi.Call[int](ctx, wb, 1, 4, 5); err != nil || got != 9 {
+		t.Fatalf("b -> a: %v, %v", got, err)
+	}
+	if got, err := ipfi.Collect[int](ctx, wa, 2, n); err != nil || len(got) != n || got[n-1] != n-1 {
+		t.Fatalf("stream: %d values, %v", len(got), err)
+	}
+	s, err := wa.Open(ctx, 3)
+	must(t, err)
+	defer s.Close()
+	for k := 1; k <= pieces; k++ {
+		must(t, s.Send(k))
+	}
+	must(t, s.CloseSend())
+	var sum int
+	if err := s.Recv(&sum); err != nil || sum != pieces*(pieces+1)/2 {
+		t.Fatalf("arguments in pieces: %v, %v", sum, err)
+	}
+}
+
 // run feeds what arrives to p until the line stops.
 func (l *pushLine) run(p *ipfi.Push, wg *sync.WaitGroup) {
 	defer wg.Done()
@@ -373,26 +381,7 @@ func TestPushMode(t *testing.T) {
 	wa, wb, pa, _ := pushPair(t, a, b)
 
 	ctx := bounded(t, 10*time.Second)
-	if got, err := ipfi.Call[int](ctx, wa, 1, 2, 3); err != nil || got != 5 {
-		t.Fatalf("a -> b: %v, %v", got, err)
-	}
-	if got, err := ipfi.Call[int](ctx, wb, 1, 4, 5); err != nil || got != 9 {
-		t.Fatalf("b -> a: %v, %v", got, err)
-	}
-	if got, err := ipfi.Collect[int](ctx, wa, 2, 1000); err != nil || len(got) != 1000 || got[999] != 999 {
-		t.Fatalf("stream: %d values, %v", len(got), err)
-	}
-	s, err := wa.Open(ctx, 3)
-	must(t, err)
-	for k := 1; k <= 100; k++ {
-		must(t, s.Send(k))
-	}
-	must(t, s.CloseSend())
-	var sum int
-	if err := s.Recv(&sum); err != nil || sum != 5050 {
-		t.Fatalf("arguments in pieces: %v, %v", sum, err)
-	}
-	s.Close()
+	bothWays(ctx, t, wa, wb, 1000, 100)
 	if !wa.PeerExtensions() || !wb.PeerExtensions() {
 		t.Fatal("the push-mode wires did not see each other's extensions")
 	}
