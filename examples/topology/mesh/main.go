@@ -17,12 +17,8 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 
 	"github.com/ipfi-go/ipfi"
 	"github.com/ipfi-go/ipfi/examples/topology/topo"
@@ -38,21 +34,7 @@ type Reply struct {
 	Peer, From, Seq int
 }
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	s, err := run(ctx, os.Args[1:], os.Stdout)
-	if errors.Is(err, flag.ErrHelp) {
-		return
-	}
-	if err == nil {
-		err = s.Check()
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "mesh:", err)
-		os.Exit(1)
-	}
-}
+func main() { topo.Main("mesh", run) }
 
 // run parses args, runs the mesh and prints its summary to stdout.
 func run(ctx context.Context, args []string, stdout io.Writer) (topo.Summary, error) {

@@ -23,11 +23,8 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"slices"
 
 	"github.com/ipfi-go/ipfi"
@@ -45,21 +42,7 @@ const procRelay procedures.Index = 1
 // peer before it passes the error back unchanged.
 const CodeHop = 502
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	s, err := run(ctx, os.Args[1:], os.Stdout)
-	if errors.Is(err, flag.ErrHelp) {
-		return
-	}
-	if err == nil {
-		err = s.Check()
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "ring:", err)
-		os.Exit(1)
-	}
-}
+func main() { topo.Main("ring", run) }
 
 // run parses args, runs the ring and prints its summary to stdout.
 func run(ctx context.Context, args []string, stdout io.Writer) (topo.Summary, error) {

@@ -21,12 +21,8 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 
 	"github.com/ipfi-go/ipfi"
 	"github.com/ipfi-go/ipfi/examples/topology/topo"
@@ -55,21 +51,7 @@ const (
 	kindCall  = "hub→client"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	s, err := run(ctx, os.Args[1:], os.Stdout)
-	if errors.Is(err, flag.ErrHelp) {
-		return
-	}
-	if err == nil {
-		err = s.Check()
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "star:", err)
-		os.Exit(1)
-	}
-}
+func main() { topo.Main("star", run) }
 
 // run parses args, runs the star and prints its summary to stdout.
 func run(ctx context.Context, args []string, stdout io.Writer) (topo.Summary, error) {

@@ -3,7 +3,11 @@ package topo
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
+	"os"
+	"os/signal"
 	"runtime"
 	"sync"
 	"time"
@@ -115,4 +119,25 @@ func Timed(ctx context.Context, cfg *Config, call func(ctx context.Context) erro
 // WrongReply is the error of a call whose answer is not what it should be.
 func WrongReply(got, want any) error {
 	return fmt.Errorf("wrong reply: got %v, want %v", got, want)
+}
+
+// Main is an example program's main: it runs run with the program's
+// arguments and stdout until it returns or an interrupt arrives, checks
+// the summary, and exits with status 1 and the error on stderr if either
+// failed. -h prints the flags and exits cleanly.
+func Main(name string, run func(ctx context.Context, args []string, stdout io.Writer) (Summary, error)) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	s, err := run(ctx, os.Args[1:], os.Stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err == nil {
+		err = s.Check()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, name+":", err)
+		stop()
+		os.Exit(1)
+	}
 }

@@ -31,12 +31,8 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"sync"
 	"time"
 
@@ -101,21 +97,7 @@ func (t tree) inSubtree(p, i int) bool {
 	return p == i
 }
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	s, err := run(ctx, os.Args[1:], os.Stdout)
-	if errors.Is(err, flag.ErrHelp) {
-		return
-	}
-	if err == nil {
-		err = s.Check()
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "tree:", err)
-		os.Exit(1)
-	}
-}
+func main() { topo.Main("tree", run) }
 
 // run parses args, runs the tree and prints its summary to stdout.
 func run(ctx context.Context, args []string, stdout io.Writer) (topo.Summary, error) {
