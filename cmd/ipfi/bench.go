@@ -34,15 +34,7 @@ func runBench(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stde
 	if *interval == 0 {
 		*interval = min(time.Second, *duration/3)
 	}
-	addr, err := parseAddr(rest[0])
-	if err != nil {
-		return err
-	}
-	proc, err := parseProc(rest[1])
-	if err != nil {
-		return err
-	}
-	payload, err := encodeArgs(rest[2:])
+	addr, proc, payload, err := parseTarget(rest)
 	if err != nil {
 		return err
 	}

@@ -22,15 +22,7 @@ func runCall(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stder
 	if err != nil {
 		return err
 	}
-	addr, err := parseAddr(rest[0])
-	if err != nil {
-		return err
-	}
-	proc, err := parseProc(rest[1])
-	if err != nil {
-		return err
-	}
-	payload, err := encodeArgs(rest[2:])
+	addr, proc, payload, err := parseTarget(rest)
 	if err != nil {
 		return err
 	}

@@ -189,6 +189,25 @@ func usage(out io.Writer) {
 	fmt.Fprintln(out, "Each ARG is one JSON value, sent as MessagePack; results print as JSON, one value per line.")
 }
 
+// parseTarget parses "ADDR PROC [ARGS...]", the operands of call and
+// bench: the address, the procedure's index and the arguments encoded as
+// one MessagePack payload.
+func parseTarget(operands []string) (address, procedures.Index, []byte, error) {
+	addr, err := parseAddr(operands[0])
+	if err != nil {
+		return address{}, 0, nil, err
+	}
+	proc, err := parseProc(operands[1])
+	if err != nil {
+		return address{}, 0, nil, err
+	}
+	payload, err := encodeArgs(operands[2:])
+	if err != nil {
+		return address{}, 0, nil, err
+	}
+	return addr, proc, payload, nil
+}
+
 // parseProc parses a procedure index.
 func parseProc(s string) (procedures.Index, error) {
 	n, err := strconv.ParseUint(s, 10, 64)
