@@ -63,25 +63,23 @@ func newInterface(t testing.TB, opts ...ipfi.Option) *ipfi.Interface {
 // was written to them.
 func captureOutput(t *testing.T, f func()) string {
 	t.Helper()
-	r, w, err := os.Pipe()
+	// A file rather than a pipe: os.Pipe does not exist on wasip1.
+	out, err := os.CreateTemp(t.TempDir(), "output")
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer out.Close()
 	stdout, stderr := os.Stdout, os.Stderr
-	os.Stdout, os.Stderr = w, w
-	done := make(chan string)
-	go func() {
-		b, _ := io.ReadAll(r)
-		done <- string(b)
-	}()
+	os.Stdout, os.Stderr = out, out
 	func() {
 		defer func() { os.Stdout, os.Stderr = stdout, stderr }()
 		f()
 	}()
-	w.Close()
-	out := <-done
-	r.Close()
-	return out
+	b, err := os.ReadFile(out.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // TestServeAndDial: Serve accepts wires until its context ends; Dial

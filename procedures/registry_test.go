@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -126,12 +127,16 @@ func TestRegistryConcurrent(t *testing.T) {
 		rg.Add(1)
 		go func() {
 			defer rg.Done()
-			for {
+			// Bounded, and yielding each round: the readers run beside the
+			// writers without relying on preemption (which a single-threaded
+			// runtime such as wasip1's does not have).
+			for n := 0; n < 100*rounds; n++ {
 				select {
 				case <-stop:
 					return
 				default:
 				}
+				runtime.Gosched()
 				for _, i := range stable {
 					p, ok := r.Lookup(i)
 					if !ok {
