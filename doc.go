@@ -34,6 +34,14 @@
 // it remains. Interface.Close ends every wire and returns once every
 // goroutine the interface started has returned.
 //
+// End of stream is a half-close: the peer may still be reading. The calls
+// this side made fail at once (ErrPeerClosed), while the calls the peer
+// made before its stream ended run to their answers, which are written,
+// for at most the close grace (WithCloseGrace); then the wire ends. A
+// program given a batch of calls and then the end of its input answers
+// them all. A peer can also say "over" without ending its stream: see
+// Wire.SendEndOfInput and Wire.EndOfInput.
+//
 // A procedure that returns an error or panics fails only its own call. To a
 // peer without this library's extensions, such as the Rust crate, a failed
 // call is answered with an empty response, and Call reports ErrRemote.

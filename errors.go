@@ -22,7 +22,9 @@ var (
 	// ErrPeerTerminated: the peer sent a Termination message.
 	ErrPeerTerminated = actors.ErrPeerTerminated
 	// ErrPeerClosed: the peer's byte stream ended (end of stream, without a
-	// Termination message).
+	// Termination message). The calls this side made fail with it at once;
+	// the wire ends with it once the peer's calls are answered (see
+	// "Lifecycle" in the package documentation).
 	ErrPeerClosed = actors.ErrPeerClosed
 	// ErrCalleeOnly: a call was made on a callee-only wire.
 	ErrCalleeOnly = actors.ErrCalleeOnly

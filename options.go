@@ -206,7 +206,10 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 
 // WithCloseGrace sets how long closing a wire (or the interface) waits for
 // its Termination message to be written before closing the transport
-// anyway. Default (or 0): 1s. A negative duration is an invalid option.
+// anyway, and how long a wire whose peer's stream ended (a half-close, see
+// "Lifecycle" in the package documentation) waits for the peer's calls to
+// be answered and written before it ends and cancels those still running.
+// Default (or 0): 1s. A negative duration is an invalid option.
 func WithCloseGrace(d time.Duration) Option { return func(c *config) { c.closeGrace = d } }
 
 // WireOption configures one wire; see Interface.Connect.

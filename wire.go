@@ -234,6 +234,38 @@ func Call[T any](ctx context.Context, w *Wire, proc procedures.Index, args ...an
 	return out, err
 }
 
+// SendEndOfInput tells the peer that this side has written everything it
+// has for now: End of input ("over" in the protocol, a message every IPFI
+// peer knows, the Rust crate's too), written after everything written
+// before it. A host that has sent a batch of calls to a module that reads
+// its input in one go says so with it; the peer sees it on EndOfInput.
+// The wire stays up, and more may follow. It fails with a WireError if
+// the wire has ended, or with ctx's cause if ctx ends while the wire's
+// writer is full.
+func (w *Wire) SendEndOfInput(ctx context.Context) error {
+	if w == nil {
+		return ErrNoWire
+	}
+	return w.w.SendEndOfInput(ctx)
+}
+
+// EndOfInput returns a channel that receives a value each time the peer
+// sends End of input (SendEndOfInput on its side): the end of a batch.
+// By then every call the peer sent before it has begun on this side, so a
+// module-style program answers its batch and leaves with
+//
+//	<-w.EndOfInput()
+//	err := w.Shutdown(ctx) // waits for the calls open both ways, then closes
+//
+// The channel has a buffer of one: signals that arrive while one is
+// waiting merge. It is never closed (select on Done too).
+func (w *Wire) EndOfInput() <-chan struct{} {
+	if w == nil {
+		return nil
+	}
+	return w.w.EndOfInput()
+}
+
 // Ping sends the peer a ping and waits for its pong: the round trip time,
 // or ErrNoExtensions for a peer without the extensions. On a fresh wire it
 // first waits for the peer's first bytes, which say whether it has them.

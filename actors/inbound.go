@@ -255,6 +255,10 @@ func (a *inboundActor) Receive(ctx actor.Context) {
 		if a.call != nil { // else a cancel routed as the last call ended
 			a.cancel(ctx)
 		}
+	case inputEndedMsg:
+		if a.call != nil {
+			a.inputEnded(ctx)
+		}
 	case procDoneMsg:
 		if m.failure != nil {
 			// Turn the recovered panic into a supervision failure: the
@@ -422,6 +426,29 @@ func (a *inboundActor) cancel(ctx actor.Context) {
 		a.release(ctx) // answered already; the Cancel ends its arguments
 	case inRunning:
 		c.stop(ErrCancelled) // the procedure returns, and its goroutine answers
+	}
+}
+
+// errArgsCut answers a call whose arguments the peer's stream ended
+// before they did.
+var errArgsCut = fmt.Errorf("%w before the call's arguments ended", ErrPeerClosed)
+
+// inputEnded takes the end of the peer's stream (wireActor.inputEnded). A
+// call that has all its arguments runs on; one whose arguments had not
+// ended never gets the rest, so it ends: answered errArgsCut if its
+// procedure had not started (the peer may still be reading), its
+// procedure cancelled with errArgsCut if it had (a bidirectional one).
+func (a *inboundActor) inputEnded(ctx actor.Context) {
+	c := a.call
+	switch c.loadState() {
+	case inReceiving, inOverLimit:
+		a.refuse(ctx, errArgsCut)
+	case inDraining:
+		a.release(ctx)
+	case inRunning:
+		if c.in != nil && !c.argsEnded {
+			c.stop(errArgsCut)
+		}
 	}
 }
 

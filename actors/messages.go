@@ -50,6 +50,13 @@ type runRef struct{ it *item }
 
 func (runRef) IgnoreDeadLetterLogging() {}
 
+// inputEndedMsg says the peer's stream has ended (end of stream): parser
+// -> wire, which half-closes (Conn.endInput), then wire -> each call
+// actor, whose call can no longer hear from the peer.
+type inputEndedMsg struct{}
+
+func (inputEndedMsg) IgnoreDeadLetterLogging() {}
+
 // fatalMsg asks the wire to end with the given cause.
 type fatalMsg struct {
 	quiet

@@ -39,6 +39,12 @@ func (o *outboundActor) Receive(ctx actor.Context) {
 		if o.call != nil {
 			o.end(callCancelled, ErrCancelled) // the call has ended already: only the actor resets
 		}
+	case inputEndedMsg:
+		if o.call != nil {
+			// The peer's stream ended: no answer can come. The wire has
+			// dropped the route and takes the actor back.
+			o.end(callFailed, terminated(ErrPeerClosed))
+		}
 	case outBegin:
 		*o = outboundActor{w: o.w, call: m.c, batch: o.batch, win: fixedWindow()}
 	case *actor.Stopping:

@@ -59,7 +59,15 @@ func (p *parserActor) Receive(ctx actor.Context) {
 	case *chunkMsg:
 		p.chunk(ctx, m)
 	case *readEndedMsg:
-		if !p.failed {
+		if !p.heard {
+			p.heard = true // the peer said nothing: it did not announce
+			close(p.w.heard)
+		}
+		switch {
+		case p.failed:
+		case m.err == ErrPeerClosed:
+			ctx.Send(p.wire, inputEndedMsg{}) // a half-close (Conn.endInput)
+		default:
 			ctx.Send(p.wire, &fatalMsg{cause: m.err})
 		}
 	}

@@ -97,10 +97,49 @@ type Conn struct {
 	quietMu sync.Mutex
 	quiet   chan struct{}
 
-	done        chan struct{}         // closed when the wire actor and all its children have stopped
-	cause       atomic.Pointer[error] // the cause of the wire's end; the first recorded wins
-	terminating atomic.Bool           // terminate has begun
+	// eoi receives a value each time the peer sends End of input (wire
+	// actor; a buffer of one, so signals not yet taken merge).
+	eoi chan struct{}
+
+	// state is the wire's wireState; inputDone is closed as it leaves
+	// wireUp (the peer's stream ended, or the wire is ending): a Ping
+	// can no longer get its pong.
+	state     atomic.Uint32
+	inputDone chan struct{}
+	done      chan struct{}         // closed when the wire actor and all its children have stopped
+	cause     atomic.Pointer[error] // the cause of the wire's end; the first recorded wins
 }
+
+// wireState is where a wire is in its life (actors/STATES.md, "The
+// wire"). It only moves forward: wireUp, then wireInputEnded or straight
+// to wireEnding.
+type wireState uint32
+
+const (
+	// wireUp: both directions flow.
+	wireUp wireState = iota
+	// wireInputEnded: the peer's stream ended (end of stream, not a
+	// Termination message): nothing more will be read, this side's calls
+	// have failed, and the peer's calls that arrived run to their answers
+	// for at most the close grace (endInput).
+	wireInputEnded
+	// wireEnding: terminate has begun; nothing is routed or written.
+	wireEnding
+)
+
+func (s wireState) String() string {
+	switch s {
+	case wireUp:
+		return "up"
+	case wireInputEnded:
+		return "input-ended"
+	case wireEnding:
+		return "ending"
+	}
+	return "wireState(?)"
+}
+
+func (w *Conn) loadState() wireState { return wireState(w.state.Load()) }
 
 type wireKey struct{}
 
@@ -128,12 +167,21 @@ func newConn(s *System, r io.Reader, wr io.Writer, c io.Closer, opt WireOptions)
 		idx:        newIndices(maxRustCallIndex),
 		done:       make(chan struct{}),
 		heard:      make(chan struct{}),
+		inputDone:  make(chan struct{}),
+		eoi:        make(chan struct{}, 1),
 	}
 	w.goroutines.sys = &s.wg
 	if opt.Push {
 		w.push = &pushIn{ready: make(chan struct{})}
 	}
-	w.out = newWriter(wr, &w.goroutines, s.limits.MaxWriteQueue, func(err error) { w.terminate(err) })
+	w.out = newWriter(wr, &w.goroutines, s.limits.MaxWriteQueue, func(err error) {
+		if w.loadState() == wireInputEnded {
+			// The peer closed both directions: its end of stream is
+			// the cause, the failed write only how it showed.
+			err = ErrPeerClosed
+		}
+		w.terminate(err)
+	})
 	if w.ext {
 		// The announcements go first, before anything this side writes.
 		w.out.pending = append(w.out.pending, byte(wire.KindAnnounce), byte(wire.KindAnnounce2))
@@ -176,8 +224,9 @@ func (w *Conn) setErr(err error) {
 	w.cause.CompareAndSwap(nil, &err)
 }
 
-// terminate is the one way a wire ends, whatever the cause (end of stream
-// or a read error, a malformed frame, the peer's Termination, a write
+// terminate is the one way a wire ends, whatever the cause (a read error,
+// the end of a half-closed wire (endInput), a malformed frame, the peer's
+// Termination, a write
 // error, a failure of the reader or parser, Close, the interface's Close).
 // The first cause recorded wins. In order:
 //
@@ -199,8 +248,17 @@ func (w *Conn) setErr(err error) {
 // calling goroutine), and the nested call returns at once.
 func (w *Conn) terminate(cause error) {
 	w.setErr(cause)
-	if !w.terminating.CompareAndSwap(false, true) {
-		return
+	for {
+		s := w.loadState()
+		if s == wireEnding {
+			return
+		}
+		if w.state.CompareAndSwap(uint32(s), uint32(wireEnding)) {
+			if s == wireUp {
+				close(w.inputDone)
+			}
+			break
+		}
 	}
 	cause = w.Err()
 	w.logEnd(cause)
@@ -316,6 +374,68 @@ func (w *Conn) Drain() {
 	}
 }
 
+// endInput moves the wire from wireUp to wireInputEnded, for the wire
+// actor when the peer's stream has ended (the reader's end of stream, or
+// EndInput in push mode). The peer may still be reading, so the wire
+// half-closes instead of ending: it takes no more calls (this side's
+// fail, see wireActor.inputEnded), the watchdog stops (the peer can no
+// longer answer a ping), and a goroutine of the wire ends it with cause
+// ErrPeerClosed once no call of the peer's is open and what they answered
+// is written, or once the close grace has passed, whichever is first. A
+// peer that closed both directions makes the answers' write fail, which
+// ends the wire at once. It reports false if the wire is ending already.
+func (w *Conn) endInput() bool {
+	if !w.state.CompareAndSwap(uint32(wireUp), uint32(wireInputEnded)) {
+		return false
+	}
+	close(w.inputDone)
+	w.dog.stop()
+	w.draining.Store(true) // no new call can arrive anyway; waitQuiet is woken
+	w.goroutines.add()
+	go w.finishInput()
+	return true
+}
+
+// finishInput ends a wire whose input has ended (endInput): when the
+// peer's calls are answered and written, or after the close grace.
+func (w *Conn) finishInput() {
+	defer w.goroutines.done()
+	ctx, cancel := context.WithTimeout(context.Background(), w.sys.grace)
+	defer cancel()
+	if w.waitQuiet(ctx) == nil {
+		select {
+		case <-w.out.drained():
+		case <-w.done:
+		case <-ctx.Done():
+		}
+	}
+	w.terminate(ErrPeerClosed)
+}
+
+// SendEndOfInput writes End of input (wire.KindEndOfInput, "over") after
+// everything written before it: the peer may take it as the end of a
+// batch (EndOfInput on its side). The wire stays up; more may follow. It
+// returns ctx's cause if ctx ends while the writer is full, or a
+// wire-terminated error.
+func (w *Conn) SendEndOfInput(ctx context.Context) error {
+	if err := w.Err(); err != nil {
+		return terminated(err)
+	}
+	if err := w.out.raw(ctx, []byte{byte(wire.KindEndOfInput)}); err != nil {
+		if w.ctxEnded(ctx) {
+			return err
+		}
+		return terminated(w.errOr(err))
+	}
+	return nil
+}
+
+// EndOfInput returns a channel that receives a value each time the peer
+// sends End of input, after the wire has taken every frame the peer sent
+// before it (each call among them has begun). It has a buffer of one:
+// signals that arrive while one is waiting merge into it.
+func (w *Conn) EndOfInput() <-chan struct{} { return w.eoi }
+
 // open reports whether a call is open on the wire, either way.
 func (w *Conn) open() bool { return w.inOpen.Load() > 0 || w.idx.n.Load() > 0 }
 
@@ -382,6 +502,9 @@ func (w *Conn) begin(ctx context.Context, proc uint64) (uint64, error) {
 	}
 	if err := w.Err(); err != nil {
 		return 0, terminated(err)
+	}
+	if w.loadState() == wireInputEnded {
+		return 0, terminated(ErrPeerClosed) // the peer can no longer answer
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, context.Cause(ctx)
@@ -589,6 +712,9 @@ func (w *Conn) Ping(ctx context.Context) (time.Duration, error) {
 	if w.quickOn(ctx) {
 		return 0, ErrQuickCallback
 	}
+	if w.loadState() != wireUp {
+		return 0, terminated(w.errOr(ErrPeerClosed)) // no pong can come
+	}
 	if !w.peerExt.Load() {
 		select {
 		case <-w.heard:
@@ -626,8 +752,8 @@ func (w *Conn) Ping(ctx context.Context) (time.Duration, error) {
 	select {
 	case <-c:
 		return time.Since(start), nil
-	case <-w.done:
-		return 0, terminated(w.Err())
+	case <-w.inputDone: // no pong can come: the wire is ending, or its input has
+		return 0, terminated(w.errOr(ErrPeerClosed))
 	case <-ctx.Done():
 		return 0, context.Cause(ctx)
 	}

@@ -162,6 +162,8 @@ func (a *wireActor) Receive(ctx actor.Context) {
 		a.snapshot(ctx)
 	case *fatalMsg:
 		a.w.terminate(m.cause)
+	case inputEndedMsg:
+		a.inputEnded(ctx)
 	case *actor.Terminated:
 		if r, ok := a.closed(m.Who); ok {
 			if c := a.inbound[r.key]; c != nil && c.pid == m.Who {
@@ -187,7 +189,7 @@ func (a *wireActor) Receive(ctx actor.Context) {
 
 // ending reports whether the wire has begun to end (Conn.terminate): from
 // then on no frame is routed and no call begins.
-func (a *wireActor) ending() bool { return a.w.terminating.Load() }
+func (a *wireActor) ending() bool { return a.w.loadState() == wireEnding }
 
 func (a *wireActor) props(p actor.Producer) *actor.Props {
 	return actor.PropsFromProducer(p, actor.WithMailbox(newInlineMailbox))
@@ -273,10 +275,43 @@ func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {
 		a.w.pong(f.Call)
 	case wire.KindTermination:
 		a.w.terminate(ErrPeerTerminated) // nothing after "over and out" counts
+	case wire.KindEndOfInput:
+		select {
+		case a.w.eoi <- struct{}{}:
+		default: // one is waiting already: they merge
+		}
 	default:
-		// End of input needs no action on a stream transport; unknown type
-		// bytes are skipped alone, as the Rust crate does.
+		// Unknown type bytes are skipped alone, as the Rust crate does.
 	}
+}
+
+// inputEnded half-closes the wire (Conn.endInput): the peer's stream has
+// ended. Every call this side made fails at once with ErrPeerClosed (no
+// answer can come); the peer's calls are told (inboundActor.inputEnded):
+// those that had all their arguments run on to their answers, the others
+// end.
+func (a *wireActor) inputEnded(ctx actor.Context) {
+	w := a.w
+	if !w.endInput() {
+		return
+	}
+	for k, r := range a.outbound {
+		delete(a.outbound, k)
+		w.idx.release(k)
+		ctx.Send(r.pid, inputEndedMsg{})
+		if len(a.idleOut) < callActorPool {
+			a.idleOut = append(a.idleOut, r.pid)
+		} else {
+			ctx.Poison(r.pid)
+		}
+	}
+	for _, c := range a.inbound {
+		if c.pid != nil {
+			ctx.Send(c.pid, inputEndedMsg{})
+		}
+	}
+	clear(a.refused)
+	w.noteQuiet()
 }
 
 // routeRun hands a run of one call's stream values to the call's actor.
@@ -381,8 +416,13 @@ func (a *wireActor) inboundEnded(ctx actor.Context, c *inCall) {
 // startCall gives a new outbound call an actor and a route, or finishes it
 // at once if the wire is ending.
 func (a *wireActor) startCall(ctx actor.Context, c *Call) {
-	if a.ending() {
+	switch a.w.loadState() {
+	case wireEnding:
 		c.failWithWire()
+		return
+	case wireInputEnded:
+		a.w.idx.release(c.key)
+		c.finish(callFailed, terminated(ErrPeerClosed))
 		return
 	}
 	pid := popIdle(&a.idleOut)
