@@ -17,6 +17,12 @@ import "context"
 //     log instead of into the wire, where it would break the framing or
 //     be skipped silently as unknown bytes.
 //
+// On wasip1 (a WebAssembly module) standard input is made non-blocking
+// instead, so that a read waiting for the host does not stop the module's
+// other goroutines: the host must give the module an OS pipe as its
+// standard input (with wazero, ModuleConfig.WithStdin of an os.Pipe's read
+// end), else ConnectStdio fails saying so. See examples/wasm.
+//
 // Call it once per process; nothing else should read os.Stdin afterwards.
 // The wire ends when the host closes it (a Termination message) or exits
 // (the end of the input); the program should then exit (see ServeStdio).

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
+	"runtime"
 	"sync"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -119,11 +121,30 @@ func (w *Conn) EndInput(err error) {
 	}
 }
 
+// readBlocksThread reports whether a Read of r may stop every goroutine
+// of the program: on a runtime with one thread and no preemption
+// (WebAssembly), a Read of a host file descriptor (an *os.File, such as
+// standard input) that blocks in the host does. Then the reader writes
+// what is pending itself before each Read (the announcement, and the
+// answers its chunks produced without blocking: quick procedures, errors,
+// pongs, credit) instead of leaving it to a flusher goroutine that could
+// not run. Not for an in-process pipe: its Read parks only the reader,
+// and a reader blocked writing to a peer that does the same would
+// deadlock.
+var readBlocksThread = func(r io.Reader) bool {
+	_, file := r.(*os.File)
+	return file && (runtime.GOOS == "wasip1" || runtime.GOOS == "js")
+}
+
 func (r *readerActor) loop(root *actor.RootContext) {
 	defer r.w.goroutines.done()
 	msg := &chunkMsg{data: make([]byte, minReadBuf)}
 	small := 0 // reads in a row that filled less than a quarter of the buffer
+	selfFlush := readBlocksThread(r.w.r)
 	for {
+		if selfFlush {
+			r.w.out.flushHere()
+		}
 		n, err := r.w.r.Read(msg.data[:cap(msg.data)])
 		if n > 0 {
 			r.w.reads.Add(1)

@@ -347,6 +347,25 @@ func (w *writer) flushSoon() {
 	_ = w.release(nil)
 }
 
+// flushHere writes what is pending on the calling goroutine, blocking in
+// Write, unless a reader holds the writer or the writer fails. If another
+// goroutine is flushing (it may have yielded in take), it first yields to
+// it a few times. For a reader whose Read may stop every goroutine (see
+// readBlocksThread), before it reads.
+func (w *writer) flushHere() {
+	w.mu.Lock()
+	for i := 0; w.flushing && i < 8; i++ {
+		w.mu.Unlock()
+		runtime.Gosched()
+		w.mu.Lock()
+	}
+	if w.err == nil && !w.flushing && w.held == 0 && len(w.pending) > 0 {
+		w.flushing = true
+		_ = w.flushLocked()
+	}
+	w.mu.Unlock()
+}
+
 // hold is called by a reader before it dispatches a chunk: the frames that
 // the chunk's calls answer without blocking (quick procedures, errors,
 // pongs, credit) are appended and left for unhold, which writes them
