@@ -21,7 +21,11 @@ import "context"
 // instead, so that a read waiting for the host does not stop the module's
 // other goroutines: the host must give the module an OS pipe as its
 // standard input (with wazero, ModuleConfig.WithStdin of an os.Pipe's read
-// end), else ConnectStdio fails saying so. See examples/wasm.
+// end), else ConnectStdio fails saying so. There descriptors cannot be
+// duplicated: the wire writes to standard output itself, so the module
+// must print nothing there (standard error is free), and closing the wire
+// closes standard input. A module that only serves its host can use the
+// lighter package guest instead. See examples/wasm.
 //
 // Call it once per process; nothing else should read os.Stdin afterwards.
 // The wire ends when the host closes it (a Termination message) or exits
@@ -44,7 +48,16 @@ func (i *Interface) ConnectStdio(opts ...WireOption) (*Wire, error) {
 // process's stdio (ConnectStdio) until the host closes the wire or exits,
 // or ctx is done (the wire is then closed), and closes the interface. It
 // returns the wire's cause: ErrPeerTerminated when the host closed it,
-// ErrPeerClosed when the host went away, ctx's cause when ctx ended.
+// ErrPeerClosed when the host went away (after answering the calls read
+// before), ctx's cause when ctx ended. A module that serves batches ended
+// by End of input uses ConnectStdio and Wire.EndOfInput instead:
+//
+//	w, err := iface.ConnectStdio()
+//	select {
+//	case <-w.EndOfInput():
+//		err = w.Shutdown(ctx) // answers the batch, then closes the wire
+//	case <-w.Done():
+//	}
 func (i *Interface) ServeStdio(ctx context.Context, opts ...WireOption) error {
 	w, err := i.ConnectStdio(opts...)
 	if err != nil {

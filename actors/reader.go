@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"runtime"
 	"sync"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -133,7 +132,7 @@ func (w *Conn) EndInput(err error) {
 // deadlock.
 var readBlocksThread = func(r io.Reader) bool {
 	_, file := r.(*os.File)
-	return file && (runtime.GOOS == "wasip1" || runtime.GOOS == "js")
+	return file && oneThread
 }
 
 func (r *readerActor) loop(root *actor.RootContext) {
@@ -141,6 +140,11 @@ func (r *readerActor) loop(root *actor.RootContext) {
 	msg := &chunkMsg{data: make([]byte, minReadBuf)}
 	small := 0 // reads in a row that filled less than a quarter of the buffer
 	selfFlush := readBlocksThread(r.w.r)
+	if selfFlush {
+		r.w.out.mu.Lock()
+		r.w.out.readerFlushes = true
+		r.w.out.mu.Unlock()
+	}
 	for {
 		if selfFlush {
 			r.w.out.flushHere()

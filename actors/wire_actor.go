@@ -292,7 +292,10 @@ func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {
 // end.
 func (a *wireActor) inputEnded(ctx actor.Context) {
 	w := a.w
-	if !w.endInput() {
+	if w.Err() != nil || !w.endInput() {
+		// This side is closing already (or ending): the end of stream
+		// ends the wire now, with the cause recorded first.
+		w.terminate(ErrPeerClosed)
 		return
 	}
 	for k, r := range a.outbound {

@@ -49,6 +49,10 @@ type writer struct {
 	// held counts readers dispatching a chunk (see hold): frames appended
 	// without blocking wait for the holder to flush them.
 	held int
+	// readerFlushes: the wire's reader writes what is pending itself
+	// before each Read (flushHere; see readBlocksThread), so unhold
+	// leaves its chunk's answers to it. Set before the first chunk.
+	readerFlushes bool
 	// try writes without blocking (nil when the transport cannot): a
 	// reader flushes with it, never blocking in Write.
 	try     func(b []byte) (int, error)
@@ -64,6 +68,12 @@ type writer struct {
 	idle    chan struct{} // closed when the writer next goes idle; made on demand
 	room    chan struct{} // closed when a flusher next takes the pending buffer; made on demand
 }
+
+// oneThread is set on runtimes with one thread and no preemption
+// (WebAssembly): there a Write blocks every goroutine until the host has
+// taken the bytes, whoever makes it, so a caller whose context can end
+// writes itself all the same instead of starting a flusher goroutine.
+const oneThread = runtime.GOOS == "wasip1" || runtime.GOOS == "js"
 
 // highWater is how much a streaming producer may queue behind a write in
 // progress before it waits (see queue). Half of maxRetained: the pending
@@ -392,7 +402,11 @@ func (w *writer) unhold() {
 		w.mu.Unlock()
 		return
 	}
-	if w.try == nil {
+	switch {
+	case w.readerFlushes:
+		w.mu.Unlock() // the reader writes it before its next Read (flushHere)
+		return
+	case w.try == nil:
 		_ = w.release(nil)
 		return
 	}
@@ -500,7 +514,7 @@ func (w *writer) release(ctx context.Context) error {
 	case ctx == nil:
 		w.kick()
 		return nil
-	case ctx.Done() != nil:
+	case ctx.Done() != nil && !oneThread:
 		// A write that blocked would outlive the caller's context.
 		if w.try == nil {
 			w.kick()
