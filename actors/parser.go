@@ -59,10 +59,6 @@ func (p *parserActor) Receive(ctx actor.Context) {
 	case *chunkMsg:
 		p.chunk(ctx, m)
 	case *readEndedMsg:
-		if !p.heard {
-			p.heard = true // the peer said nothing: it did not announce
-			close(p.w.heard)
-		}
 		switch {
 		case p.failed:
 		case m.err == ErrPeerClosed:

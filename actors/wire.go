@@ -718,8 +718,8 @@ func (w *Conn) Ping(ctx context.Context) (time.Duration, error) {
 	if !w.peerExt.Load() {
 		select {
 		case <-w.heard:
-		case <-w.done:
-			return 0, terminated(w.Err())
+		case <-w.inputDone: // nothing more will be heard: the wire is ending, or its input has
+			return 0, terminated(w.errOr(ErrPeerClosed))
 		case <-ctx.Done():
 			return 0, context.Cause(ctx)
 		}
@@ -780,7 +780,7 @@ func (w *Conn) awaitPeer(ctx context.Context) bool {
 	defer t.Stop()
 	select {
 	case <-w.heard:
-	case <-w.done:
+	case <-w.inputDone:
 	case <-ctx.Done():
 	case <-t.C:
 	}

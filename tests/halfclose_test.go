@@ -287,7 +287,9 @@ func TestEndOfStreamCutsArgumentsShort(t *testing.T) {
 }
 
 // TestEndOfStreamFromAPeerThatClosedBothWays: a peer that closed its
-// transport altogether ends the wire at once: writing the answer fails.
+// transport altogether ends the wire at once, as soon as there is an
+// answer to write: the write fails, and the cause is still the peer's end
+// of stream.
 func TestEndOfStreamFromAPeerThatClosedBothWays(t *testing.T) {
 	ctx := bounded(t, 30*time.Second)
 	client, server := newInterface(t), newInterface(t, ipfi.WithCloseGrace(time.Minute))
@@ -297,6 +299,12 @@ func TestEndOfStreamFromAPeerThatClosedBothWays(t *testing.T) {
 		<-answer
 		return 1, nil
 	})))
+	clientRunning := make(chan struct{})
+	must(t, client.Register(2, procedures.Func0(func(ctx context.Context) (int, error) {
+		close(clientRunning)
+		<-ctx.Done()
+		return 0, context.Cause(ctx)
+	})))
 	ca, cb := net.Pipe()
 	wc, err := client.ConnectConn(ca)
 	must(t, err)
@@ -305,10 +313,17 @@ func TestEndOfStreamFromAPeerThatClosedBothWays(t *testing.T) {
 	if _, err := wc.Start(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
+	serverCall, err := ws.Start(ctx, 2)
+	must(t, err)
 	<-running
+	<-clientRunning
 	must(t, ca.Close()) // both directions: net.Pipe has no half-close
-	close(answer)
-	<-ws.Done() // before the minute's grace
+	// The server's own call fails once it has read the end of stream.
+	if err := serverCall.Wait(ctx, new(int)); !errors.Is(err, ipfi.ErrPeerClosed) {
+		t.Fatalf("the server's call: %v, want ErrPeerClosed", err)
+	}
+	close(answer) // its write fails
+	<-ws.Done()   // before the minute's grace
 	if !errors.Is(ws.Err(), ipfi.ErrPeerClosed) {
 		t.Errorf("the server's wire ended with %v, want ErrPeerClosed", ws.Err())
 	}
@@ -418,5 +433,22 @@ func TestEndOfInputIsTheRustCratesByte(t *testing.T) {
 	want := append(vectors.Get("resp_p0"), vectors.Get("termination")...)
 	if !bytes.Equal(out, want) {
 		t.Errorf("after End of input and Shutdown the peer read %x, want the answer and Termination %x", out, want)
+	}
+}
+
+// TestPingAPeerThatEndedWithoutAWord: a peer whose stream ends before it
+// sent anything did not say whether it speaks the extensions; Ping fails
+// with the wire's end (ErrPeerClosed), not ErrNoExtensions (the random
+// programs found this).
+func TestPingAPeerThatEndedWithoutAWord(t *testing.T) {
+	ctx := bounded(t, 30*time.Second)
+	server := newInterface(t)
+	peer, cb := tcpPair(t)
+	defer peer.Close()
+	ws, err := server.ConnectConn(cb)
+	must(t, err)
+	must(t, peer.(*net.TCPConn).CloseWrite())
+	if _, err := ws.Ping(ctx); !errors.Is(err, ipfi.ErrWireTerminated) || !errors.Is(err, ipfi.ErrPeerClosed) {
+		t.Errorf("Ping: %v, want ErrWireTerminated wrapping ErrPeerClosed", err)
 	}
 }
