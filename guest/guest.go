@@ -26,7 +26,9 @@
 // A procedure may call the host back while it runs (Call, CallRaw): the
 // messages that arrive meanwhile are handled as they come (pings answered,
 // credit taken, new calls queued, a Cancel of the running call cancels
-// its context).
+// its context). The host's procedure must not call the guest back and
+// wait: the guest serves one call at a time, so that call would wait for
+// the one that waits for it.
 //
 // The guest needs only packages procedures, wire and codec, so a module
 // built with it stays small (package ipfi brings the actor system).
@@ -96,14 +98,20 @@ type Options struct {
 	// MaxCallArgs bounds one call's arguments in bytes (default 16 MiB);
 	// a call over it is answered with ErrLimit and does not run.
 	MaxCallArgs int
-	// MaxQueued bounds the calls that wait while one runs (default
-	// 1,000); one more is answered with ErrLimit.
+	// MaxQueued bounds the calls that wait while one runs, or whose
+	// arguments are arriving in pieces (default 1,000); one more is
+	// answered with ErrLimit.
 	MaxQueued int
+	// MaxHeld bounds the argument bytes of all those calls together
+	// (default 32 MiB); a call that would pass it is answered with
+	// ErrLimit.
+	MaxHeld int
 }
 
 const (
 	defaultMaxCallArgs = 16 << 20
 	defaultMaxQueued   = 1000
+	defaultMaxHeld     = 32 << 20
 	// maxFramePayload is the largest payload written in one frame, as
 	// package ipfi's writer: a larger value goes in pieces.
 	maxFramePayload = 1 << 20
@@ -129,6 +137,7 @@ type Peer struct {
 
 	queue   []inCall           // calls with all their arguments, waiting to run
 	pieces  map[key]*gathering // calls whose arguments are arriving in pieces
+	held    int                // argument bytes in queue and pieces (Options.MaxHeld)
 	running *running           // the call being served, or nil
 	calls   map[key]*outCall   // calls back to the host waiting for their answers
 	next    uint64             // the next call index for a call back
@@ -143,12 +152,11 @@ type key struct{ proc, call uint64 }
 type inCall struct {
 	key
 	args []byte
-	err  error // answer with this instead of running (over a limit)
 }
 
 type gathering struct {
 	args []byte
-	over bool // past MaxCallArgs: the rest is dropped, the call answered ErrLimit
+	over error // past a limit: the rest is dropped, the call answered with it
 }
 
 type running struct {
@@ -175,6 +183,9 @@ func New(r io.Reader, w io.Writer, reg *procedures.Registry, opt Options) *Peer 
 	}
 	if opt.MaxQueued <= 0 {
 		opt.MaxQueued = defaultMaxQueued
+	}
+	if opt.MaxHeld <= 0 {
+		opt.MaxHeld = defaultMaxHeld
 	}
 	return &Peer{
 		r: r, w: w, reg: reg, opt: opt,
@@ -219,6 +230,7 @@ func (p *Peer) Serve(ctx context.Context) error {
 			c := p.queue[0]
 			p.queue[0] = inCall{}
 			p.queue = p.queue[1:]
+			p.held -= len(c.args)
 			p.serve(ctx, c)
 		}
 		switch {
@@ -302,42 +314,80 @@ func (p *Peer) handle(f wire.Frame) error {
 	return nil
 }
 
-// callFrame takes a Call message: a whole call, or a piece of one.
+// callFrame takes a Call message: a whole call, or a piece of one. The
+// arguments held for calls that wait count in p.held until they run.
 func (p *Peer) callFrame(k key, f wire.Frame) {
 	g := p.pieces[k]
 	if f.Terminator != wire.TermComplete {
 		if g == nil {
 			g = &gathering{}
+			if len(p.pieces)+len(p.queue) >= p.opt.MaxQueued {
+				g.over = p.overQueued()
+			}
 			p.pieces[k] = g
 		}
-		if !g.over && len(g.args)+len(f.Payload) > p.opt.MaxCallArgs {
-			g.over, g.args = true, nil
+		if g.over == nil {
+			g.over = p.overArgs(len(g.args), len(f.Payload))
 		}
-		if !g.over {
+		if g.over == nil {
 			g.args = append(g.args, f.Payload...)
+			p.held += len(f.Payload)
+		} else if g.args != nil {
+			p.held -= len(g.args)
+			g.args = nil
 		}
 		if p.peerExt { // gathered (or dropped): the caller's credit comes back
 			p.out = wire.AppendCredit(p.out, wire.KindArgumentCredit, k.proc, k.call, uint64(len(f.Payload)))
 		}
 		return
 	}
-	c := inCall{key: k}
+	delete(p.pieces, k)
+	var err error
+	var before int
 	switch {
 	case p.over:
-		c.err = errOver
-	case g == nil:
-		c.args = append([]byte(nil), f.Payload...) // the payload is the decoder's
-	case g.over || len(g.args)+len(f.Payload) > p.opt.MaxCallArgs:
-		c.err = fmt.Errorf("%w: more than %d bytes of arguments (MaxCallArgs)", ErrLimit, p.opt.MaxCallArgs)
-	default:
-		c.args = append(g.args, f.Payload...)
+		err = errOver
+	case g != nil && g.over != nil:
+		err = g.over
+	case g == nil && len(p.queue)+len(p.pieces) >= p.opt.MaxQueued:
+		err = p.overQueued()
+	case g != nil:
+		before = len(g.args)
 	}
-	delete(p.pieces, k)
-	if len(p.queue) >= p.opt.MaxQueued {
-		p.answerError(k, fmt.Errorf("%w: %d calls waiting (MaxQueued)", ErrLimit, p.opt.MaxQueued))
+	if err == nil {
+		err = p.overArgs(before, len(f.Payload))
+	}
+	if err != nil {
+		if g != nil {
+			p.held -= len(g.args)
+		}
+		p.answerError(k, err) // at once: it waits for nothing
 		return
 	}
+	c := inCall{key: k}
+	if g == nil {
+		c.args = append([]byte(nil), f.Payload...) // the payload is the decoder's
+	} else {
+		c.args = append(g.args, f.Payload...)
+	}
+	p.held += len(f.Payload)
 	p.queue = append(p.queue, c)
+}
+
+// overArgs says which limit a call holding before bytes of arguments would
+// pass with n more, or nil.
+func (p *Peer) overArgs(before, n int) error {
+	switch {
+	case before+n > p.opt.MaxCallArgs:
+		return fmt.Errorf("%w: more than %d bytes of arguments (MaxCallArgs)", ErrLimit, p.opt.MaxCallArgs)
+	case p.held+n > p.opt.MaxHeld:
+		return fmt.Errorf("%w: the waiting calls hold %d bytes of arguments (MaxHeld)", ErrLimit, p.opt.MaxHeld)
+	}
+	return nil
+}
+
+func (p *Peer) overQueued() error {
+	return fmt.Errorf("%w: %d calls waiting (MaxQueued)", ErrLimit, p.opt.MaxQueued)
 }
 
 // cancel takes the host's Cancel of a call: the running one has its
@@ -351,22 +401,20 @@ func (p *Peer) cancel(k key) {
 	for i, c := range p.queue {
 		if c.key == k {
 			p.queue = append(p.queue[:i], p.queue[i+1:]...)
+			p.held -= len(c.args)
 			p.answerError(k, context.Canceled)
 			return
 		}
 	}
-	if _, ok := p.pieces[k]; ok {
+	if g, ok := p.pieces[k]; ok {
 		delete(p.pieces, k)
+		p.held -= len(g.args)
 		p.answerError(k, context.Canceled)
 	}
 }
 
 // serve runs one call's procedure and answers it.
 func (p *Peer) serve(ctx context.Context, c inCall) {
-	if c.err != nil {
-		p.answerError(c.key, c.err)
-		return
-	}
 	proc, ok := p.reg.Lookup(procedures.Index(c.proc))
 	switch {
 	case !ok:

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -343,4 +344,49 @@ func TestArgumentsInPieces(t *testing.T) {
 		t.Fatalf("arguments over MaxCallArgs: %q, %v, want ErrLimit", got, err)
 	}
 	st.Close()
+}
+
+// TestWaitingCallsAreBounded: while a call runs (here waiting in a call
+// back to the host), the calls that arrive wait, at most MaxQueued of them
+// holding at most MaxHeld bytes of arguments; the others are answered
+// ErrLimit at once, and those that waited run afterwards.
+func TestWaitingCallsAreBounded(t *testing.T) {
+	ctx := bounded(t)
+	s := newSession(t, guest.Options{MaxQueued: 2, MaxHeld: 64})
+	started, release := make(chan struct{}), make(chan struct{})
+	must(t, s.host.Register(21, procedures.Func0(func(ctx context.Context) (int, error) {
+		close(started)
+		<-release
+		return 7, nil
+	})))
+	first, err := s.w.Start(ctx, 13)
+	must(t, err)
+	<-started
+	var waiting []*ipfi.Pending
+	for range 2 {
+		c, err := s.w.Start(ctx, 0)
+		must(t, err)
+		waiting = append(waiting, c)
+	}
+	over, err := s.w.Start(ctx, 0)
+	must(t, err)
+	if err := over.Wait(ctx, new(uint32)); !errors.Is(err, ipfi.ErrLimit) || !strings.Contains(err.Error(), "MaxQueued") {
+		t.Errorf("a third waiting call: %v, want ErrLimit naming MaxQueued", err)
+	}
+	close(release)
+	var got int
+	if err := first.Wait(ctx, &got); err != nil || got != 7 {
+		t.Fatalf("the running call: %d, %v", got, err)
+	}
+	for i, c := range waiting {
+		var v uint32
+		if err := c.Wait(ctx, &v); err != nil || v != 42 {
+			t.Errorf("waiting call %d: %d, %v", i, v, err)
+		}
+	}
+	// MaxHeld: arguments of 100 bytes cannot wait.
+	_, err = ipfi.Call[string](ctx, s.w, 1, strings.Repeat("x", 100), "y")
+	if !errors.Is(err, ipfi.ErrLimit) || !strings.Contains(err.Error(), "MaxHeld") {
+		t.Errorf("a call with 100 bytes of arguments: %v, want ErrLimit naming MaxHeld", err)
+	}
 }
