@@ -1,6 +1,7 @@
 package ipfi
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -153,4 +154,20 @@ func (i *Interface) DebugHandler() http.Handler {
 		rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = fmt.Fprint(rw, s.String())
 	})
+}
+
+// SnapshotIndex is the procedure index at which `ipfi serve` exposes its
+// live view (ExposeSnapshot), and which `ipfi tree` calls by default.
+const SnapshotIndex procedures.Index = 65535
+
+// ExposeSnapshot registers at index idx a procedure that answers the
+// interface's Snapshot as JSON (one MessagePack string), so that a peer
+// sees the live view over a wire: `ipfi tree ADDR` prints it as a tree.
+// Like DebugHandler it shows every wire's peer address and the calls open
+// on it: expose it only to peers that may see that.
+func (i *Interface) ExposeSnapshot(idx procedures.Index) error {
+	return i.Register(idx, procedures.Func0(func(context.Context) (string, error) {
+		b, err := json.Marshal(i.Snapshot())
+		return string(b), err
+	}))
 }

@@ -84,3 +84,19 @@ func TestSnapshot(t *testing.T) {
 	var v int
 	must(t, p.Wait(ctx, &v))
 }
+
+// TestExposeSnapshot: an interface that exposes its live view answers it,
+// as JSON, to a peer over a wire; the peer's own call is in it.
+func TestExposeSnapshot(t *testing.T) {
+	ctx := bounded(t, 30*time.Second)
+	a, b := newInterface(t), newInterface(t)
+	must(t, b.ExposeSnapshot(ipfi.SnapshotIndex))
+	wa, _ := connect(t, tcp, a, b)
+	raw, err := ipfi.Call[string](ctx, wa, ipfi.SnapshotIndex)
+	must(t, err)
+	var s ipfi.Snapshot
+	must(t, json.Unmarshal([]byte(raw), &s))
+	if len(s.Wires) != 1 || len(s.Wires[0].Serving) != 1 || s.Wires[0].Serving[0].Procedure != ipfi.SnapshotIndex {
+		t.Fatalf("the exposed live view: %+v", s)
+	}
+}

@@ -71,6 +71,7 @@ var commands = []command{
 	{"ping", "ADDR", "measure the round trip to ADDR", runPing},
 	{"serve", "ADDR", "serve the example procedures at ADDR (or stdio:) until interrupted", runServe},
 	{"bench", "ADDR PROC [ARGS...]", "call PROC from concurrent workers and print a latency histogram", runBench},
+	{"tree", "ADDR", "print the live view (wires, open calls) of an interface that exposes it, as ipfi serve does", runTree},
 }
 
 // usageError is a command line that did not parse: exit status 2.

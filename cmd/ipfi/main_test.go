@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipfi-go/ipfi"
 	"go.uber.org/goleak"
 )
 
@@ -354,5 +356,27 @@ func TestSumInPieces(t *testing.T) {
 	var sum int
 	if err := s.Recv(&sum); err != nil || sum != 10 {
 		t.Fatalf("sum in pieces: %d, %v; want 10", sum, err)
+	}
+}
+
+// TestTree: ipfi serve exposes its live view; ipfi tree prints it as a
+// tree (its own call among the open ones) or as JSON, and says so when the
+// procedure is not there.
+func TestTree(t *testing.T) {
+	addr := serve(t, "tcp://127.0.0.1:0")
+	stdout, stderr, code := cli(t, "tree", addr)
+	wantOK(t, []string{"tree", addr}, stdout, stderr, code)
+	if !strings.HasPrefix(stdout, "interface: 1 wire\n") || !strings.Contains(stdout, "serving procedure 65535 call 0  running") {
+		t.Errorf("tree printed:\n%s", stdout)
+	}
+	stdout, stderr, code = cli(t, "tree", "-json", addr)
+	wantOK(t, []string{"tree", "-json", addr}, stdout, stderr, code)
+	var s ipfi.Snapshot
+	if err := json.Unmarshal([]byte(stdout), &s); err != nil || len(s.Wires) != 1 || len(s.Wires[0].Serving) != 1 {
+		t.Errorf("tree -json printed %q: %+v, %v", stdout, s, err)
+	}
+	_, stderr, code = cli(t, "tree", "-proc", "9", addr)
+	if code != exitFail || !strings.Contains(stderr, "does not expose its live view at procedure 9") {
+		t.Errorf("tree -proc 9: exit %d, %q", code, stderr)
 	}
 }

@@ -45,6 +45,7 @@ const (
 func runServe(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
 	drain := fs.Duration("drain", 5*time.Second, "once interrupted, how long open calls have to finish")
 	verbose := fs.Bool("v", false, "log wires and calls that fail to stderr")
+	tree := fs.Bool("tree", true, fmt.Sprintf("expose the live view at procedure %d, for ipfi tree", ipfi.SnapshotIndex))
 	rest, err := parseFlags(fs, args, 1, 1)
 	if err != nil {
 		return err
@@ -67,6 +68,11 @@ func runServe(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stde
 	defer iface.Close()
 	if err := registerExamples(iface); err != nil {
 		return err
+	}
+	if *tree {
+		if err := iface.ExposeSnapshot(ipfi.SnapshotIndex); err != nil {
+			return err
+		}
 	}
 
 	if addr.scheme == "stdio" {
