@@ -1,0 +1,152 @@
+// Command metrics exports an interface's OpenTelemetry metrics through
+// Prometheus and shows a scrape: a server and a client over loopback TCP,
+// both with WithMeterProvider, make a few calls (some fail), then the
+// program scrapes its own /metrics over HTTP and prints the ipfi lines.
+//
+//	go run ./examples/metrics          # one scrape, then exit
+//	go run ./examples/metrics -serve   # keep serving /metrics (and /debug/ipfi) until interrupted
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+
+	"github.com/ipfi-go/ipfi"
+	"github.com/ipfi-go/ipfi/procedures"
+)
+
+func main() {
+	serve := flag.Bool("serve", false, "keep serving /metrics until interrupted")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Stdout, *serve); err != nil {
+		fmt.Fprintln(os.Stderr, "metrics:", err)
+		os.Exit(1)
+	}
+}
+
+// run sets up the exporter, the two interfaces and the HTTP server, makes
+// the calls and prints the scrape; with serve it then waits for ctx.
+func run(ctx context.Context, out io.Writer, serve bool) error {
+	// OpenTelemetry's Prometheus exporter is a metric reader registered
+	// on a Prometheus registry; the MeterProvider feeds it.
+	reg := prometheus.NewRegistry()
+	exporter, err := otelprom.New(otelprom.WithRegisterer(reg))
+	if err != nil {
+		return err
+	}
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter))
+	defer mp.Shutdown(context.Background())
+
+	server, err := ipfi.New(ipfi.WithMeterProvider(mp))
+	if err != nil {
+		return err
+	}
+	defer server.Close()
+	if err := errors.Join(
+		server.Register(1, procedures.Func2(func(_ context.Context, first, last string) (string, error) {
+			return "Hello, " + first + " " + last + "!", nil
+		})),
+		server.Register(2, procedures.Func1(func(_ context.Context, id int) (string, error) {
+			return "", &ipfi.Error{Code: 404, Message: fmt.Sprintf("no user %d", id)}
+		})),
+	); err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- server.Serve(sctx, l) }()
+	defer func() {
+		cancel()
+		<-served
+	}()
+
+	// /metrics for Prometheus, /debug/ipfi for the live view.
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("/debug/ipfi", server.DebugHandler())
+	hl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go hs.Serve(hl)
+	defer hs.Close()
+
+	client, err := ipfi.New(ipfi.WithMeterProvider(mp))
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	cctx, ccancel := context.WithTimeout(ctx, 10*time.Second)
+	defer ccancel()
+	w, err := client.Dial(cctx, "tcp", l.Addr().String())
+	if err != nil {
+		return err
+	}
+	for _, name := range []string{"Ada", "Grace", "Barbara"} {
+		if _, err := ipfi.Call[string](cctx, w, 1, name, "Doe"); err != nil {
+			return err
+		}
+	}
+	if _, err := ipfi.Call[string](cctx, w, 2, 7); err == nil {
+		return errors.New("procedure 2 succeeded")
+	}
+
+	url := "http://" + hl.Addr().String() + "/metrics"
+	hc := &http.Client{}
+	defer hc.CloseIdleConnections()
+	scrape, err := get(cctx, hc, url)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "GET %s (the ipfi lines):\n", url)
+	for _, line := range strings.Split(scrape, "\n") {
+		if strings.HasPrefix(line, "ipfi_") && !strings.Contains(line, "_bucket{") {
+			fmt.Fprintln(out, line)
+		}
+	}
+	if !serve {
+		return nil
+	}
+	fmt.Fprintf(out, "serving %s and http://%s/debug/ipfi until interrupted\n", url, hl.Addr())
+	<-ctx.Done()
+	return nil
+}
+
+// get returns the body of an HTTP GET.
+func get(ctx context.Context, hc *http.Client, url string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return string(b), err
+}
