@@ -3,6 +3,7 @@ package codec
 import (
 	"fmt"
 	"io"
+	"reflect"
 	"sync"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -40,6 +41,7 @@ func decodeSlow(r *sliceReader, v any) error {
 	if err := probe.check(0); err != nil {
 		return err
 	}
+	prepare(reflect.TypeOf(v)) // a struct's field encoders are built once, for decoding too
 	d := decoderPool.Get().(*pooledDecoder)
 	d.r = *r
 	err := d.dec.Decode(v)

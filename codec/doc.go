@@ -14,6 +14,18 @@
 //     names, as rmp-serde writes a Rust struct or tuple; no as_array tag is
 //     needed. A struct decodes from such an array, or from a map keyed by field
 //     name.
+//   - A struct that must evolve between versions (fields added, removed or
+//     reordered on one side only) crosses as a map from field names to values
+//     instead: mark its type with a blank field named _msgpack, of type
+//     struct{}, tagged msgpack:",as_map" (see [Example_asMap]). Field names are the msgpack
+//     tag's or the Go field's; `omitempty` and `-` apply; the fields of an
+//     untagged embedded struct are inlined. Use arrays (the default) for
+//     whatever a Rust peer reads as a plain struct; rmp-serde reads a struct
+//     from a map too (it writes one only with to_vec_named, as in the golden
+//     vector msgpack_struct_named), so the map form crosses to Rust as well.
+//     The mark is honoured wherever the type is reached through pointers,
+//     slices, arrays, maps and struct fields, not through an interface; it
+//     registers the type's encoder with msgpack/v5, for the whole program.
 //   - Strings are str (fixstr, then str8 d9 from 32 to 255 bytes, str16,
 //     str32). A Go []byte is bin, which a Rust Vec<u8> does not accept: use
 //     [ByteArray], an array of integers, for a Vec<u8>. ByteArray decodes from

@@ -2,6 +2,7 @@ package codec
 
 import (
 	"io"
+	"reflect"
 	"sync"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -51,6 +52,7 @@ var encoderPool = sync.Pool{New: func() any {
 
 // appendSlow appends v's encoding with msgpack/v5.
 func appendSlow(dst []byte, v any) ([]byte, error) {
+	prepare(reflect.TypeOf(v))
 	e := encoderPool.Get().(*pooledEncoder)
 	e.w.b = dst
 	err := e.enc.Encode(v)
