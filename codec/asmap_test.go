@@ -58,7 +58,7 @@ type userV1 struct {
 
 type userV2 struct {
 	_msgpack struct{} `msgpack:",as_map"`
-	ID       int // added, and first
+	ID       int      // added, and first
 	Email    string
 	Name     string
 	Tags     []string `msgpack:"tags,omitempty"`
