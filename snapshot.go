@@ -41,6 +41,10 @@ type CallSnapshot struct {
 	State     string           `json:"state"`
 	Stream    bool             `json:"stream,omitempty"`
 	Credit    int64            `json:"credit,omitempty"` // response credit the peer granted and the stream has not taken
+	// Age is how long ago the call's first message arrived, for a call
+	// being served; 0 for a call this side made (timing each call made
+	// would cost every call a clock reading).
+	Age time.Duration `json:"age_ns,omitempty"`
 }
 
 // snapshotWait bounds how long Snapshot waits for one wire's actor.
@@ -68,7 +72,7 @@ func (i *Interface) Snapshot() Snapshot {
 		for _, c := range st.Inbound {
 			ws.Serving = append(ws.Serving, CallSnapshot{
 				Procedure: procedures.Index(c.Procedure), Call: c.Call, State: c.State,
-				Stream: c.Stream, Credit: c.Credit,
+				Stream: c.Stream, Credit: c.Credit, Age: max(now.Sub(c.Arrived), 0),
 			})
 		}
 		for _, c := range st.Outbound {
@@ -85,7 +89,7 @@ func (i *Interface) Snapshot() Snapshot {
 //
 //	interface: 1 wire
 //	└─ wire 1 (alice) 127.0.0.1:50123  age 2.1s  in 1.2 kB  out 640 B
-//	   ├─ serving procedure 3 call 0  running  stream
+//	   ├─ serving procedure 3 call 0  running  stream  age 1.5s
 //	   └─ calling procedure 9 call 4  waiting
 func (s Snapshot) String() string {
 	var b strings.Builder
@@ -133,6 +137,9 @@ func (s Snapshot) String() string {
 				if l.c.Credit > 0 {
 					fmt.Fprintf(&b, " (credit %d B)", l.c.Credit)
 				}
+			}
+			if l.c.Age > 0 {
+				fmt.Fprintf(&b, "  age %v", l.c.Age.Round(time.Millisecond))
 			}
 			b.WriteString("\n")
 		}

@@ -18,9 +18,10 @@ type WireState struct {
 // CallState is one open call in a WireState.
 type CallState struct {
 	Procedure, Call uint64
-	State           string // an inState's name for an inbound call; "waiting" for an outbound one
-	Stream          bool   // a streaming procedure's (inbound)
-	Credit          int64  // response credit granted and not yet taken (an inbound stream with flow control)
+	State           string    // an inState's name for an inbound call; "waiting" for an outbound one
+	Stream          bool      // a streaming procedure's (inbound)
+	Credit          int64     // response credit granted and not yet taken (an inbound stream with flow control)
+	Arrived         time.Time // when the call's first message was read (inbound); zero for an outbound one
 }
 
 // snapshotMsg asks a wire actor for its state.
@@ -58,7 +59,7 @@ func (a *wireActor) snapshot(ctx actor.Context) {
 		if c == nil || c.pid != pid {
 			continue
 		}
-		cs := CallState{Procedure: r.key.proc, Call: r.key.call, State: c.loadState().String(), Stream: r.stream}
+		cs := CallState{Procedure: r.key.proc, Call: r.key.call, State: c.loadState().String(), Stream: r.stream, Arrived: time.Unix(0, r.arrived)}
 		if c.resp != nil {
 			cs.Credit = c.resp.credit.Load()
 		}

@@ -69,14 +69,15 @@ func (a *wireActor) stopped() {
 
 // inRef is what the wire keeps of an inbound call while it has an actor.
 type inRef struct {
-	key    callKey
-	stream bool // a streaming procedure's (Limits.MaxOpenStreams)
+	key     callKey
+	stream  bool  // a streaming procedure's (Limits.MaxOpenStreams)
+	arrived int64 // when the chunk that began it was read (Conn.readAt)
 }
 
 // opened counts an inbound call that was given an actor, in the wire's
 // and the interface's open calls.
 func (a *wireActor) opened(c *inCall, stream bool) {
-	a.inPIDs[c.pid] = inRef{c.key, stream}
+	a.inPIDs[c.pid] = inRef{c.key, stream, a.w.readAt.Load()}
 	if stream {
 		a.streams++
 	}

@@ -15,6 +15,7 @@ import (
 // and the calls open on it, served and made, with their procedure, state
 // and whether they stream, as a tree, as JSON and over the debug handler.
 func TestSnapshot(t *testing.T) {
+	start := time.Now()
 	blk := newBlocker()
 	server := newInterface(t)
 	must(t, server.Register(1, blk.sequence()))
@@ -46,6 +47,9 @@ func TestSnapshot(t *testing.T) {
 	for _, c := range ws.Serving {
 		if c.State != "running" {
 			t.Fatalf("a call served is %q, want running", c.State)
+		}
+		if c.Age <= 0 || c.Age > time.Since(start) {
+			t.Fatalf("a call served is %v old, want more than 0 and less than the test (%v)", c.Age, time.Since(start))
 		}
 		if c.Stream {
 			streams++
