@@ -87,7 +87,7 @@ func (w *Conn) Feed(b []byte) error {
 	msg := &chunkMsg{data: bytes.Clone(b)}
 	w.reads.Add(1)
 	w.bytesIn.Add(int64(len(b)))
-	w.readAt.Store(time.Now().UnixNano())
+	w.readAt.Store(int64(time.Since(epoch)))
 	w.out.hold()
 	w.sys.as.Root.Send(p.parser, msg)
 	w.out.unhold()
@@ -155,7 +155,7 @@ func (r *readerActor) loop(root *actor.RootContext) {
 		if n > 0 {
 			r.w.reads.Add(1)
 			r.w.bytesIn.Add(int64(n))
-			r.w.readAt.Store(time.Now().UnixNano())
+			r.w.readAt.Store(int64(time.Since(epoch)))
 			full := n == cap(msg.data)
 			msg.data = msg.data[:n]
 			msg.consumed.Store(false)

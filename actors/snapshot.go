@@ -24,6 +24,10 @@ type CallState struct {
 	Arrived         time.Time // when the call's first message was read (inbound); zero for an outbound one
 }
 
+// epoch is the origin of the wires' read stamps (Conn.readAt): a
+// monotonic reading since it costs half of a time.Now.
+var epoch = time.Now()
+
 // snapshotMsg asks a wire actor for its state.
 type snapshotMsg struct{ quiet }
 
@@ -59,7 +63,7 @@ func (a *wireActor) snapshot(ctx actor.Context) {
 		if c == nil || c.pid != pid {
 			continue
 		}
-		cs := CallState{Procedure: r.key.proc, Call: r.key.call, State: c.loadState().String(), Stream: r.stream, Arrived: time.Unix(0, r.arrived)}
+		cs := CallState{Procedure: r.key.proc, Call: r.key.call, State: c.loadState().String(), Stream: r.stream, Arrived: epoch.Add(time.Duration(r.arrived))}
 		if c.resp != nil {
 			cs.Credit = c.resp.credit.Load()
 		}

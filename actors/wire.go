@@ -58,7 +58,7 @@ type Conn struct {
 	name       string       // in logs (WireOptions.Name)
 	started    time.Time    // when the wire was made
 	bytesIn    atomic.Int64 // bytes read from the peer
-	readAt     atomic.Int64 // when the last chunk was read (Unix ns): when the calls in it arrived
+	readAt     atomic.Int64 // when the last chunk was read, as a time.Duration since epoch: when the calls in it arrived
 	ext        bool         // this side speaks the extensions (not Plain)
 	peerExt    atomic.Bool  // the peer announced the extensions (and ext)
 	peerV2     atomic.Bool  // the peer announced version 2 of them too

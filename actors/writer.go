@@ -62,7 +62,7 @@ type writer struct {
 	parked  atomic.Bool   // the wire's reader waits in waitRoom
 	writing bool          // a blocking Write is in progress
 	writes  uint64        // blocking Writes that returned
-	written int64         // bytes written to the transport
+	written int64         // bytes handed to the transport's Write (counted before it returns, less what it did not take)
 	g       *goroutines   // counts the flusher goroutines the writer starts
 	onError func(error)   // called once, outside the lock, on a write error
 	idle    chan struct{} // closed when the writer next goes idle; made on demand
@@ -226,7 +226,9 @@ func (w *writer) waitRoom() {
 	w.mu.Unlock()
 }
 
-// bytesOut returns the bytes written to the transport so far.
+// bytesOut returns the bytes written to the transport so far, counting a
+// Write in progress: so that a peer that has read bytes never sees a
+// count without them.
 func (w *writer) bytesOut() int64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -317,14 +319,16 @@ func (w *writer) direct(k wire.Kind, t wire.Terminator, proc, call uint64, paylo
 	w.mu.Unlock()
 	var hdr [wire.MaxHeaderLen]byte
 	bufs := net.Buffers{wire.AppendHeader(hdr[:0], k, t, proc, call, len(payload)), payload}
+	total := int64(len(bufs[0]) + len(bufs[1]))
 	w.mu.Lock()
 	w.writing = true
+	w.written += total
 	w.mu.Unlock()
 	n, err := bufs.WriteTo(w.w)
 	w.mu.Lock()
 	w.writing = false
 	w.writes++
-	w.written += n
+	w.written -= total - n
 	if err != nil {
 		w.fail(err)
 	}
@@ -430,10 +434,11 @@ func (w *writer) tryFlush(passes int) {
 			return
 		}
 		buf := w.take()
+		w.written += int64(len(buf))
 		w.mu.Unlock()
 		n, err := w.try(buf)
 		w.mu.Lock()
-		w.written += int64(n)
+		w.written -= int64(len(buf) - n)
 		if err != nil {
 			w.fail(err)
 			break
@@ -559,12 +564,13 @@ func (w *writer) flushLocked() error {
 	for len(w.pending) > 0 && w.err == nil {
 		buf := w.take()
 		w.writing = true
+		w.written += int64(len(buf))
 		w.mu.Unlock()
 		n, err := w.w.Write(buf)
 		w.mu.Lock()
 		w.writing = false
 		w.writes++
-		w.written += int64(n)
+		w.written -= int64(len(buf) - n)
 		if cap(buf) <= maxRetained {
 			w.spare = buf[:0]
 		}

@@ -31,6 +31,11 @@ func TestSnapshot(t *testing.T) {
 	must(t, err)
 	<-blk.started
 	<-blk.started
+	// The client has read the server's bytes (its announcement, a pong):
+	// the server's count of bytes out includes them.
+	if _, err := cw.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
 
 	snap := server.Snapshot()
 	if len(snap.Wires) != 1 {
