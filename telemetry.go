@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -45,6 +47,52 @@ type telemetry struct {
 	argBytes                       metric.Int64Counter
 	active, wiresOpen              metric.Int64UpDownCounter
 	wiresEnded                     metric.Int64Counter
+
+	// The attribute sets of the calls recorded so far, built once each
+	// (building one per call cost most of the metrics' allocations): by
+	// procedure, and by procedure and result code. At most maxSets of
+	// each are kept; past that (a peer calling many unknown procedures)
+	// they are built per call.
+	procSets, resultSets sync.Map // uint64 or resultKey -> metric.MeasurementOption
+	nSets                atomic.Int64
+}
+
+type resultKey struct {
+	proc uint64
+	code string
+}
+
+// maxSets bounds the attribute sets telemetry keeps.
+const maxSets = 4096
+
+// procOpt returns the measurement option of procedure p's attributes.
+func (t *telemetry) procOpt(p uint64) metric.MeasurementOption {
+	if v, ok := t.procSets.Load(p); ok {
+		return v.(metric.MeasurementOption)
+	}
+	o := metric.WithAttributeSet(attribute.NewSet(procAttr(p)))
+	if t.nSets.Add(1) <= maxSets {
+		t.procSets.Store(p, o)
+	}
+	return o
+}
+
+// resultOpt returns the measurement option of procedure p's attributes
+// with result code.
+func (t *telemetry) resultOpt(p uint64, code string) metric.MeasurementOption {
+	k := resultKey{p, code}
+	if v, ok := t.resultSets.Load(k); ok {
+		return v.(metric.MeasurementOption)
+	}
+	o := metric.WithAttributeSet(attribute.NewSet(procAttr(p), attribute.String("code", code)))
+	if t.nSets.Add(1) <= maxSets {
+		t.resultSets.Store(k, o)
+	}
+	return o
+}
+
+func procAttr(p uint64) attribute.KeyValue {
+	return attribute.String("procedure", strconv.FormatUint(p, 10))
 }
 
 // newTelemetry makes the instruments; it returns nil when there is
@@ -103,33 +151,34 @@ func codeName(err error) string {
 
 // server records a call served (outermost of the server interceptors).
 func (t *telemetry) server(ctx context.Context, info CallInfo, next func(context.Context) error) error {
-	proc := attribute.String("procedure", strconv.FormatUint(uint64(info.Procedure), 10))
 	if t.tracer != nil {
+		proc := procAttr(uint64(info.Procedure))
 		ctx = t.prop.Extract(ctx, propagation.MapCarrier(info.Metadata))
 		var span trace.Span
 		ctx, span = t.tracer.Start(ctx, "ipfi.serve "+proc.Value.AsString(), trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(proc))
 		defer span.End()
-		err := t.serverMetrics(ctx, info, proc, next)
+		err := t.serverMetrics(ctx, info, next)
 		if err != nil {
 			span.SetStatus(codes.Error, err.Error())
 		}
 		span.SetAttributes(attribute.String("code", codeName(err)))
 		return err
 	}
-	return t.serverMetrics(ctx, info, proc, next)
+	return t.serverMetrics(ctx, info, next)
 }
 
-func (t *telemetry) serverMetrics(ctx context.Context, info CallInfo, proc attribute.KeyValue, next func(context.Context) error) error {
+func (t *telemetry) serverMetrics(ctx context.Context, info CallInfo, next func(context.Context) error) error {
 	if t.serverCalls == nil {
 		return next(ctx)
 	}
-	set := metric.WithAttributes(proc)
+	p := uint64(info.Procedure)
+	set := t.procOpt(p)
 	t.active.Add(ctx, 1, set)
 	t.argBytes.Add(ctx, int64(info.ArgBytes), set)
 	start := time.Now()
 	err := next(ctx)
 	t.active.Add(ctx, -1, set)
-	result := metric.WithAttributes(proc, attribute.String("code", codeName(err)))
+	result := t.resultOpt(p, codeName(err))
 	t.serverCalls.Add(ctx, 1, result)
 	t.serverDuration.Record(ctx, time.Since(start).Seconds(), result)
 	return err
@@ -137,9 +186,9 @@ func (t *telemetry) serverMetrics(ctx context.Context, info CallInfo, proc attri
 
 // client records a call made (outermost of the client interceptors).
 func (t *telemetry) client(ctx context.Context, info CallInfo, invoke func(context.Context) error) error {
-	proc := attribute.String("procedure", strconv.FormatUint(uint64(info.Procedure), 10))
 	var span trace.Span
 	if t.tracer != nil {
+		proc := procAttr(uint64(info.Procedure))
 		ctx, span = t.tracer.Start(ctx, "ipfi.call "+proc.Value.AsString(), trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(proc))
 		defer span.End()
 		carrier := propagation.MapCarrier{}
@@ -157,7 +206,7 @@ func (t *telemetry) client(ctx context.Context, info CallInfo, invoke func(conte
 		span.SetAttributes(attribute.String("code", codeName(err)))
 	}
 	if t.clientCalls != nil {
-		result := metric.WithAttributes(proc, attribute.String("code", codeName(err)))
+		result := t.resultOpt(uint64(info.Procedure), codeName(err))
 		t.clientCalls.Add(ctx, 1, result)
 		t.clientDuration.Record(ctx, time.Since(start).Seconds(), result)
 	}

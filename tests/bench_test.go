@@ -6,6 +6,8 @@ import (
 
 	"github.com/ipfi-go/ipfi"
 	"github.com/ipfi-go/ipfi/procedures"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // benchWire returns a wire from a caller interface to a callee serving
@@ -115,6 +117,36 @@ func BenchmarkUnarySmallIntercepted(b *testing.B) {
 	caller := newInterface(b, ipfi.WithClientInterceptors(func(ctx context.Context, _ ipfi.CallInfo, invoke func(context.Context) error) error {
 		return invoke(ctx)
 	}))
+	must(b, callee.Register(1, procedures.Func2(func(_ context.Context, a, c string) (string, error) { return a + " " + c, nil })))
+	w, _ := connect(b, tcp, caller, callee)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := ipfi.Call[string](ctx, w, 1, "John", "Doe"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkUnarySmallMetered and BenchmarkUnarySmallTraced: BenchmarkUnarySmall
+// with an OpenTelemetry MeterProvider (SDK, a manual reader) or
+// TracerProvider (SDK, every call sampled, spans dropped) on both sides:
+// what recording costs per call (compare with BenchmarkUnarySmall).
+func BenchmarkUnarySmallMetered(b *testing.B) {
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+	b.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+	benchObserved(b, ipfi.WithMeterProvider(mp))
+}
+
+func BenchmarkUnarySmallTraced(b *testing.B) {
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()))
+	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	benchObserved(b, ipfi.WithTracerProvider(tp))
+}
+
+func benchObserved(b *testing.B, opt ipfi.Option) {
+	callee, caller := newInterface(b, opt), newInterface(b, opt)
 	must(b, callee.Register(1, procedures.Func2(func(_ context.Context, a, c string) (string, error) { return a + " " + c, nil })))
 	w, _ := connect(b, tcp, caller, callee)
 	ctx := context.Background()
