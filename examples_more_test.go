@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/ipfi-go/ipfi"
 	"github.com/ipfi-go/ipfi/procedures"
@@ -68,29 +69,48 @@ func ExampleError() {
 	// Output: true true 404 user 7: not found
 }
 
-// A server interceptor that authorises every call from its metadata, and
-// a caller that sends the token.
+// A chain of server interceptors, outermost first: logging, metrics, and
+// auth from the call's metadata, which refuses a call without the token
+// before its procedure runs; and a caller that sends the token.
 func ExampleWithServerInterceptors() {
+	logging := func(ctx context.Context, info ipfi.CallInfo, next func(context.Context) error) error {
+		fmt.Printf("log: procedure %d called, %d metadata pairs\n", info.Procedure, len(info.Metadata))
+		return next(ctx)
+	}
+	var served, refused atomic.Int64
+	metrics := func(ctx context.Context, info ipfi.CallInfo, next func(context.Context) error) error {
+		err := next(ctx)
+		if err != nil {
+			refused.Add(1)
+		} else {
+			served.Add(1)
+		}
+		return err
+	}
 	auth := func(ctx context.Context, info ipfi.CallInfo, next func(context.Context) error) error {
 		if info.Metadata["authorization"] != "Bearer s3cret" {
 			return &ipfi.Error{Code: 401, Message: "no token"}
 		}
 		return next(ctx)
 	}
-	w, _, done := pair(nil, []ipfi.Option{ipfi.WithServerInterceptors(auth)}, func(b *ipfi.Interface) {
+	w, _, done := pair(nil, []ipfi.Option{ipfi.WithServerInterceptors(logging, metrics, auth)}, func(b *ipfi.Interface) {
 		b.Register(1, procedures.Func0(func(context.Context) (string, error) { return "secret data", nil }))
 	})
-	defer done()
 	ctx := context.Background()
 	_, _ = w.Ping(ctx) // the peer's announcements are in: metadata travels from the first call
 
 	_, err := ipfi.Call[string](ctx, w, 1)
-	fmt.Println(err)
+	fmt.Println("caller:", err)
 	got, err := ipfi.Call[string](ipfi.AppendMetadata(ctx, "authorization", "Bearer s3cret"), w, 1)
-	fmt.Println(got, err)
+	fmt.Println("caller:", got, err)
+	done() // every interceptor has returned
+	fmt.Printf("metrics: %d served, %d refused\n", served.Load(), refused.Load())
 	// Output:
-	// ipfi: remote call failed: application error: no token
-	// secret data <nil>
+	// log: procedure 1 called, 0 metadata pairs
+	// caller: ipfi: remote call failed: application error: no token
+	// log: procedure 1 called, 1 metadata pairs
+	// caller: secret data <nil>
+	// metrics: 1 served, 1 refused
 }
 
 // Metadata read by the procedure.
