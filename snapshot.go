@@ -41,9 +41,8 @@ type CallSnapshot struct {
 	State     string           `json:"state"`
 	Stream    bool             `json:"stream,omitempty"`
 	Credit    int64            `json:"credit,omitempty"` // response credit the peer granted and the stream has not taken
-	// Age is how long ago the call's first message arrived, for a call
-	// being served; 0 for a call this side made (timing each call made
-	// would cost every call a clock reading).
+	// Age is how long ago the call began: its first message arrived (a
+	// call being served), or it was started (a call made).
 	Age time.Duration `json:"age_ns,omitempty"`
 }
 
@@ -78,6 +77,7 @@ func (i *Interface) Snapshot() Snapshot {
 		for _, c := range st.Outbound {
 			ws.Calling = append(ws.Calling, CallSnapshot{
 				Procedure: procedures.Index(c.Procedure), Call: c.Call, State: c.State,
+				Age: max(now.Sub(c.Arrived), 0),
 			})
 		}
 		s.Wires = append(s.Wires, ws)
@@ -90,7 +90,7 @@ func (i *Interface) Snapshot() Snapshot {
 //	interface: 1 wire
 //	└─ wire 1 (alice) 127.0.0.1:50123  age 2.1s  in 1.2 kB  out 640 B
 //	   ├─ serving procedure 3 call 0  running  stream  age 1.5s
-//	   └─ calling procedure 9 call 4  waiting
+//	   └─ calling procedure 9 call 4  waiting  age 30ms
 func (s Snapshot) String() string {
 	var b strings.Builder
 	plural := "s"

@@ -75,6 +75,10 @@ type Call struct {
 	// (wire/PROTOCOL.md, "Version 2"), and the pair is not free until the
 	// caller has ended them.
 	relay atomic.Uint32
+
+	// started is when the call began, as a time.Duration since epoch
+	// (for the live view).
+	started int64
 }
 
 // callExt is what a Call made with a deadline or metadata also carries.
@@ -211,7 +215,7 @@ func (c *Call) deadlinePrefix(b []byte) []byte {
 }
 
 func newCall(w *Conn, key callKey) *Call {
-	return &Call{key: key, w: w, done: make(chan struct{})}
+	return &Call{key: key, w: w, done: make(chan struct{}), started: int64(time.Since(epoch))}
 }
 
 // Done returns a channel closed once the call has ended: its response is

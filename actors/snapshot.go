@@ -21,7 +21,7 @@ type CallState struct {
 	State           string    // an inState's name for an inbound call; "waiting" for an outbound one
 	Stream          bool      // a streaming procedure's (inbound)
 	Credit          int64     // response credit granted and not yet taken (an inbound stream with flow control)
-	Arrived         time.Time // when the call's first message was read (inbound); zero for an outbound one
+	Arrived         time.Time // when the call's first message was read (inbound), or the call began (outbound)
 }
 
 // epoch is the origin of the wires' read stamps (Conn.readAt): a
@@ -70,7 +70,7 @@ func (a *wireActor) snapshot(ctx actor.Context) {
 		st.Inbound = append(st.Inbound, cs)
 	}
 	for k, r := range a.outbound {
-		st.Outbound = append(st.Outbound, CallState{Procedure: k.proc, Call: k.call, State: r.c.loadState().String()})
+		st.Outbound = append(st.Outbound, CallState{Procedure: k.proc, Call: k.call, State: r.c.loadState().String(), Arrived: epoch.Add(time.Duration(r.c.started))})
 	}
 	ctx.Respond(st)
 }

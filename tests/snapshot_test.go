@@ -72,8 +72,14 @@ func TestSnapshot(t *testing.T) {
 			t.Fatalf("the tree lacks %q:\n%s", want, text)
 		}
 	}
-	if cs := client.Snapshot(); len(cs.Wires) != 1 || len(cs.Wires[0].Calling) != 2 {
+	cs := client.Snapshot()
+	if len(cs.Wires) != 1 || len(cs.Wires[0].Calling) != 2 {
 		t.Fatalf("the client's snapshot:\n%s", cs)
+	}
+	for _, c := range cs.Wires[0].Calling {
+		if c.Age <= 0 || c.Age > time.Since(start) {
+			t.Fatalf("a call made is %v old, want more than 0 and less than the test (%v)", c.Age, time.Since(start))
+		}
 	}
 
 	h := server.DebugHandler()
