@@ -40,7 +40,8 @@ type CallSnapshot struct {
 	Call      uint64           `json:"call"`
 	State     string           `json:"state"`
 	Stream    bool             `json:"stream,omitempty"`
-	Credit    int64            `json:"credit,omitempty"` // response credit the peer granted and the stream has not taken
+	Credit    int64            `json:"credit,omitempty"` // response credit the peer granted and the stream has not taken (a stream served)
+	Window    int64            `json:"window,omitempty"` // the response window in bytes (a stream made: how far the peer may send ahead)
 	// Age is how long ago the call began: its first message arrived (a
 	// call being served), or it was started (a call made).
 	Age time.Duration `json:"age_ns,omitempty"`
@@ -77,7 +78,7 @@ func (i *Interface) Snapshot() Snapshot {
 		for _, c := range st.Outbound {
 			ws.Calling = append(ws.Calling, CallSnapshot{
 				Procedure: procedures.Index(c.Procedure), Call: c.Call, State: c.State,
-				Age: max(now.Sub(c.Arrived), 0),
+				Stream: c.Stream, Window: c.Window, Age: max(now.Sub(c.Arrived), 0),
 			})
 		}
 		s.Wires = append(s.Wires, ws)
@@ -136,6 +137,9 @@ func (s Snapshot) String() string {
 				b.WriteString("  stream")
 				if l.c.Credit > 0 {
 					fmt.Fprintf(&b, " (credit %d B)", l.c.Credit)
+				}
+				if l.c.Window > 0 {
+					fmt.Fprintf(&b, " (window %d B)", l.c.Window)
 				}
 			}
 			if l.c.Age > 0 {

@@ -19,8 +19,9 @@ type WireState struct {
 type CallState struct {
 	Procedure, Call uint64
 	State           string    // an inState's name for an inbound call; "waiting" for an outbound one
-	Stream          bool      // a streaming procedure's (inbound)
+	Stream          bool      // a stream's: a streaming procedure's (inbound), a call made with Open (outbound)
 	Credit          int64     // response credit granted and not yet taken (an inbound stream with flow control)
+	Window          int64     // the response window in bytes (an outbound stream)
 	Arrived         time.Time // when the call's first message was read (inbound), or the call began (outbound)
 }
 
@@ -70,7 +71,13 @@ func (a *wireActor) snapshot(ctx actor.Context) {
 		st.Inbound = append(st.Inbound, cs)
 	}
 	for k, r := range a.outbound {
-		st.Outbound = append(st.Outbound, CallState{Procedure: k.proc, Call: k.call, State: r.c.loadState().String(), Arrived: epoch.Add(time.Duration(r.c.started))})
+		cs := CallState{Procedure: k.proc, Call: k.call, State: r.c.loadState().String(), Arrived: epoch.Add(time.Duration(r.c.started))}
+		if r.c.q.stream {
+			r.c.mu.Lock()
+			cs.Stream, cs.Window = true, r.c.q.win.size
+			r.c.mu.Unlock()
+		}
+		st.Outbound = append(st.Outbound, cs)
 	}
 	ctx.Respond(st)
 }

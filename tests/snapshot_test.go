@@ -76,10 +76,20 @@ func TestSnapshot(t *testing.T) {
 	if len(cs.Wires) != 1 || len(cs.Wires[0].Calling) != 2 {
 		t.Fatalf("the client's snapshot:\n%s", cs)
 	}
+	windows := 0
 	for _, c := range cs.Wires[0].Calling {
 		if c.Age <= 0 || c.Age > time.Since(start) {
 			t.Fatalf("a call made is %v old, want more than 0 and less than the test (%v)", c.Age, time.Since(start))
 		}
+		if c.Stream {
+			windows++
+			if c.Procedure != 1 || c.Window < 64<<10 {
+				t.Fatalf("the stream made: %+v, want procedure 1 with a window of 64 KiB or more", c)
+			}
+		}
+	}
+	if windows != 1 || !strings.Contains(cs.String(), "calling procedure 1 call 0  waiting  stream (window ") {
+		t.Fatalf("the client's tree:\n%s", cs)
 	}
 
 	h := server.DebugHandler()
