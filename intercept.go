@@ -24,7 +24,14 @@ type CallInfo struct {
 	// Metadata is the call's metadata: what it arrived with, on the
 	// server; what ctx carries (AppendMetadata), on the client.
 	Metadata Metadata
+	// Response counts, on the server, the response the call sends: once
+	// next has returned, its payload bytes and its values (a unary
+	// procedure's one, each value of a stream). Nil on the client.
+	Response *ResponseStats
 }
+
+// ResponseStats is what a served call's response sent (CallInfo.Response).
+type ResponseStats = actors.CallOut
 
 // Metadata is a call's metadata: string keys and values sent with the call
 // (an auth token, a trace context), to a peer that speaks version 2 of the
@@ -96,7 +103,7 @@ func serverChain(in []ServerInterceptor) func(context.Context, actors.CallInfo, 
 		return nil
 	}
 	return func(ctx context.Context, ai actors.CallInfo, next func(context.Context) error) error {
-		info := CallInfo{Procedure: procedures.Index(ai.Procedure), ArgBytes: ai.ArgBytes, Metadata: toMetadata(ai.Metadata)}
+		info := CallInfo{Procedure: procedures.Index(ai.Procedure), ArgBytes: ai.ArgBytes, Metadata: toMetadata(ai.Metadata), Response: ai.Out}
 		info.Wire, _ = ai.Owner.(*Wire)
 		info.Deadline, _ = ctx.Deadline()
 		return chain(in, 0, ctx, info, next)

@@ -24,7 +24,9 @@ const instrumentation = "github.com/ipfi-go/ipfi"
 // (OpenTelemetry): calls served and made, by procedure and result code
 // (ipfi.server.calls, ipfi.client.calls), their durations in seconds
 // (ipfi.server.duration, ipfi.client.duration), argument bytes received
-// (ipfi.server.arg_bytes), calls being served (ipfi.server.active), wires
+// and response bytes and values sent (ipfi.server.arg_bytes,
+// ipfi.server.response_bytes, ipfi.server.values), calls being served
+// (ipfi.server.active), wires
 // open (ipfi.wires.open) and wires ended by cause (ipfi.wires.ended).
 // Client calls are those Call, Wire.Call and CallRaw make. Default (or
 // nil): nothing is recorded.
@@ -44,7 +46,7 @@ type telemetry struct {
 
 	serverCalls, clientCalls       metric.Int64Counter
 	serverDuration, clientDuration metric.Float64Histogram
-	argBytes                       metric.Int64Counter
+	argBytes, respBytes, values    metric.Int64Counter
 	active, wiresOpen              metric.Int64UpDownCounter
 	wiresEnded                     metric.Int64Counter
 
@@ -122,6 +124,10 @@ func newTelemetry(mp metric.MeterProvider, tp trace.TracerProvider) (*telemetry,
 	add(err)
 	t.argBytes, err = m.Int64Counter("ipfi.server.arg_bytes", metric.WithUnit("By"), metric.WithDescription("Argument bytes of calls served."))
 	add(err)
+	t.respBytes, err = m.Int64Counter("ipfi.server.response_bytes", metric.WithUnit("By"), metric.WithDescription("Response bytes of calls served."))
+	add(err)
+	t.values, err = m.Int64Counter("ipfi.server.values", metric.WithDescription("Values sent by calls served: one for a unary procedure, each value of a stream."))
+	add(err)
 	t.active, err = m.Int64UpDownCounter("ipfi.server.active", metric.WithDescription("Calls being served."))
 	add(err)
 	t.wiresOpen, err = m.Int64UpDownCounter("ipfi.wires.open", metric.WithDescription("Wires open."))
@@ -178,6 +184,10 @@ func (t *telemetry) serverMetrics(ctx context.Context, info CallInfo, next func(
 	start := time.Now()
 	err := next(ctx)
 	t.active.Add(ctx, -1, set)
+	if r := info.Response; r != nil {
+		t.respBytes.Add(ctx, r.Bytes, set)
+		t.values.Add(ctx, r.Values, set)
+	}
 	result := t.resultOpt(p, codeName(err))
 	t.serverCalls.Add(ctx, 1, result)
 	t.serverDuration.Record(ctx, time.Since(start).Seconds(), result)

@@ -24,7 +24,8 @@ func (c *inCall) execute(ctx context.Context, args []byte, block bool) (failure 
 		}
 	}()
 	if icpt := c.w.sys.intercept; icpt != nil {
-		info := CallInfo{Procedure: c.key.proc, Call: c.key.call, Owner: c.w.owner, ArgBytes: len(args), Metadata: c.meta()}
+		c.out = &CallOut{}
+		info := CallInfo{Procedure: c.key.proc, Call: c.key.call, Owner: c.w.owner, ArgBytes: len(args), Metadata: c.meta(), Out: c.out}
 		err := icpt(ctx, info, func(ctx context.Context) error { return c.run(ctx, args, block) })
 		if err != nil {
 			// Refused by an interceptor (or failed after the answer:
@@ -44,6 +45,16 @@ type CallInfo struct {
 	Owner           any      // the wire's WireOptions.Owner
 	ArgBytes        int      // the arguments' size (0 for a bidirectional procedure's, which arrive as it runs)
 	Metadata        []string // the call's metadata, keys and values in turn
+	Out             *CallOut // the response as it is sent
+}
+
+// CallOut counts what a served call's response has sent: its payload
+// bytes, and its values (a unary procedure's one, a stream's each). The
+// procedure's goroutine writes it; an interceptor reads it once next has
+// returned, on that same goroutine.
+type CallOut struct {
+	Bytes  int64
+	Values int64
 }
 
 // run runs the call's procedure and answers the call; it returns the
@@ -78,6 +89,12 @@ func newSender(ctx context.Context, c *inCall) *sender {
 func (s *sender) send(payload []byte, t wire.Terminator) error {
 	if s.ctx.Err() != nil { // an atomic load: cheaper per value than a select on done
 		return context.Cause(s.ctx)
+	}
+	if o := s.c.out; o != nil {
+		o.Bytes += int64(len(payload))
+		if t == wire.TermChunk {
+			o.Values++
+		}
 	}
 	if win := s.c.resp; win != nil {
 		for !win.ready() {

@@ -84,6 +84,9 @@ type inCall struct {
 	// speaks the extensions (nil otherwise): spent by the procedure's
 	// goroutine, granted by the wire actor.
 	resp *sendWindow
+	// out counts the response as it is sent, for interceptors (nil
+	// without any); the procedure's goroutine's.
+	out *CallOut
 }
 
 // inExt is what an inbound call that came with a deadline or metadata
@@ -153,6 +156,10 @@ func (c *inCall) answerAs(payload []byte, err error, block bool, final inState) 
 	var ctx context.Context // nil: inside a Receive, never blocks
 	if block {
 		ctx = context.Background() // the wire's end ends the wait
+	}
+	if o := c.out; o != nil && err == nil && (len(payload) > 0 || c.proc.Kind() == procedures.KindUnary) {
+		o.Bytes += int64(len(payload))
+		o.Values++ // a unary procedure's value, or a stream's last (to a peer without the extensions)
 	}
 	if err == nil {
 		if block && len(payload) > 0 && w.out.full() {

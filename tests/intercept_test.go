@@ -155,3 +155,49 @@ func TestClientInterceptors(t *testing.T) {
 		t.Fatalf("tries %d, observed %q", tries.Load(), seen)
 	}
 }
+
+// TestServerInterceptorSeesTheResponse: once next returns, CallInfo.Response
+// counts what the call sent: a unary procedure's one value and its bytes,
+// each value of a sequence, to a peer with the extensions and to one
+// without (whose last value carries the Complete).
+func TestServerInterceptorSeesTheResponse(t *testing.T) {
+	for _, plain := range []bool{false, true} {
+		seen := make(chan ipfi.ResponseStats, 4)
+		record := func(ctx context.Context, info ipfi.CallInfo, next func(context.Context) error) error {
+			err := next(ctx)
+			seen <- *info.Response
+			return err
+		}
+		server := newInterface(t, ipfi.WithServerInterceptors(record))
+		must(t, server.Register(1, procedures.Func0(func(context.Context) (string, error) { return "hello", nil })))
+		must(t, server.Register(2, procedures.Sequence1(func(_ context.Context, n int, yield func(int) error) error {
+			for i := range n {
+				if err := yield(1000 + i); err != nil {
+					return err
+				}
+			}
+			return nil
+		})))
+		client := newInterface(t)
+		var opts []ipfi.WireOption
+		if plain {
+			opts = append(opts, ipfi.Plain())
+		}
+		wc, ws, err := ipfi.Pipe(client, server, opts...)
+		must(t, err)
+		_ = ws
+		ctx := bounded(t, 10*time.Second)
+		if _, err := ipfi.Call[string](ctx, wc, 1); err != nil {
+			t.Fatal(err)
+		}
+		if got := <-seen; got.Values != 1 || got.Bytes != 6 { // a5 68656c6c6f
+			t.Errorf("plain=%v: a unary call sent %+v, want 1 value of 6 bytes", plain, got)
+		}
+		if _, err := ipfi.Collect[int](ctx, wc, 2, 5); err != nil {
+			t.Fatal(err)
+		}
+		if got := <-seen; got.Values != 5 || got.Bytes != 15 { // cd 03e8 .. cd 03ec
+			t.Errorf("plain=%v: a sequence of five sent %+v, want 5 values of 15 bytes", plain, got)
+		}
+	}
+}

@@ -53,6 +53,8 @@ func TestMetricsThroughPrometheus(t *testing.T) {
 		`ipfi_server_duration_seconds_bucket{`,
 		`ipfi_client_duration_seconds_count{`,
 		`ipfi_wires_open{otel_scope_name="github.com/ipfi-go/ipfi",otel_scope_version=""} 2`,
+		`ipfi_server_values_total{otel_scope_name="github.com/ipfi-go/ipfi",otel_scope_version="",procedure="1"} 3`,
+		`ipfi_server_response_bytes_total{otel_scope_name="github.com/ipfi-go/ipfi",otel_scope_version="",procedure="1"} 3`,
 	} {
 		if !strings.Contains(scrape, want) {
 			t.Fatalf("the scrape lacks %s:\n%s", want, scrape)
