@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 )
@@ -16,7 +17,23 @@ func main() {
 	jsonPath := flag.String("json", "", "also write the figures as JSON to this `file`")
 	only := flag.String("scenarios", "", "comma-separated scenarios to run (default all)")
 	noMem := flag.Bool("nomem", false, "skip the memory measurements")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this `file`, each scenario's samples labelled scenario=NAME")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
 
 	cfg, limit := fullConfig(), 10*time.Minute
 	if *quick {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/pprof"
 )
 
 // run measures every scenario of cfg and the memory figures, printing the
@@ -77,7 +78,10 @@ func runScenarios(ctx context.Context, cfg config, e *env, rep *report, out io.W
 				names = append(names, s.name)
 			}
 		}
-		res, err := measure(ctx, sc, cs, cfg.rounds, cfg.budget)
+		var res map[string]*result
+		pprof.Do(ctx, pprof.Labels("scenario", sc.name), func(ctx context.Context) {
+			res, err = measure(ctx, sc, cs, cfg.rounds, cfg.budget)
+		})
 		if err != nil {
 			return err
 		}
