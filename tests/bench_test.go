@@ -111,22 +111,13 @@ func BenchmarkStream(b *testing.B) {
 // one client interceptor that only pass the call on: the cost of the
 // interceptor machinery per call (compare with BenchmarkUnarySmall).
 func BenchmarkUnarySmallIntercepted(b *testing.B) {
-	callee := newInterface(b, ipfi.WithServerInterceptors(func(ctx context.Context, _ ipfi.CallInfo, next func(context.Context) error) error {
-		return next(ctx)
-	}))
-	caller := newInterface(b, ipfi.WithClientInterceptors(func(ctx context.Context, _ ipfi.CallInfo, invoke func(context.Context) error) error {
-		return invoke(ctx)
-	}))
-	must(b, callee.Register(1, procedures.Func2(func(_ context.Context, a, c string) (string, error) { return a + " " + c, nil })))
-	w, _ := connect(b, tcp, caller, callee)
-	ctx := context.Background()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		if _, err := ipfi.Call[string](ctx, w, 1, "John", "Doe"); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchObserved(b,
+		[]ipfi.Option{ipfi.WithServerInterceptors(func(ctx context.Context, _ ipfi.CallInfo, next func(context.Context) error) error {
+			return next(ctx)
+		})},
+		[]ipfi.Option{ipfi.WithClientInterceptors(func(ctx context.Context, _ ipfi.CallInfo, invoke func(context.Context) error) error {
+			return invoke(ctx)
+		})})
 }
 
 // BenchmarkUnarySmallMetered and BenchmarkUnarySmallTraced: BenchmarkUnarySmall
@@ -136,17 +127,21 @@ func BenchmarkUnarySmallIntercepted(b *testing.B) {
 func BenchmarkUnarySmallMetered(b *testing.B) {
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
 	b.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
-	benchObserved(b, ipfi.WithMeterProvider(mp))
+	opts := []ipfi.Option{ipfi.WithMeterProvider(mp)}
+	benchObserved(b, opts, opts)
 }
 
 func BenchmarkUnarySmallTraced(b *testing.B) {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()))
 	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	benchObserved(b, ipfi.WithTracerProvider(tp))
+	opts := []ipfi.Option{ipfi.WithTracerProvider(tp)}
+	benchObserved(b, opts, opts)
 }
 
-func benchObserved(b *testing.B, opt ipfi.Option) {
-	callee, caller := newInterface(b, opt), newInterface(b, opt)
+// benchObserved is BenchmarkUnarySmall between a callee and a caller made
+// with the given options.
+func benchObserved(b *testing.B, calleeOpts, callerOpts []ipfi.Option) {
+	callee, caller := newInterface(b, calleeOpts...), newInterface(b, callerOpts...)
 	must(b, callee.Register(1, procedures.Func2(func(_ context.Context, a, c string) (string, error) { return a + " " + c, nil })))
 	w, _ := connect(b, tcp, caller, callee)
 	ctx := context.Background()
