@@ -180,10 +180,14 @@ func usage(out io.Writer) {
 	fmt.Fprintln(out, "ipfi calls, pings, serves and load-tests IPFI procedures.")
 	fmt.Fprintln(out)
 	fmt.Fprintln(out, "usage:")
+	w := len("help")
 	for _, c := range commands {
-		fmt.Fprintf(out, "  ipfi %-5s [flags] %-20s %s\n", c.name, c.args, c.summary)
+		w = max(w, len(c.name))
 	}
-	fmt.Fprintf(out, "  ipfi %-5s %-28s %s\n", "help", "[COMMAND]", "print this, or a command's flags")
+	for _, c := range commands {
+		fmt.Fprintf(out, "  ipfi %-*s [flags] %-20s %s\n", w, c.name, c.args, c.summary)
+	}
+	fmt.Fprintf(out, "  ipfi %-*s %-28s %s\n", w, "help", "[COMMAND]", "print this, or a command's flags")
 	fmt.Fprintln(out)
 	fmt.Fprintf(out, "ADDR is %s (a child process over its stdio);\n", addrForms)
 	fmt.Fprintln(out, "serve also takes stdio:, so that 'exec:ipfi serve stdio:' is an ADDR.")

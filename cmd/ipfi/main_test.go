@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -378,5 +379,36 @@ func TestTree(t *testing.T) {
 	_, stderr, code = cli(t, "tree", "-proc", "9", addr)
 	if code != exitFail || !strings.Contains(stderr, "does not expose its live view at procedure 9") {
 		t.Errorf("tree -proc 9: exit %d, %q", code, stderr)
+	}
+}
+
+// TestCompletion: ipfi completion bash prints a script that bash can
+// source, which completes the commands, a command's flags and ADDR's
+// forms.
+func TestCompletion(t *testing.T) {
+	stdout, stderr, code := cli(t, "completion", "bash")
+	wantOK(t, []string{"completion", "bash"}, stdout, stderr, code)
+	for _, want := range []string{"complete -F _ipfi ipfi", `tree) flags="-json -proc -timeout"`, "call ping serve bench tree completion help"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("the script lacks %q:\n%s", want, stdout)
+		}
+	}
+	if _, stderr, code := cli(t, "completion", "fish"); code != exitUsage || !strings.Contains(stderr, "bash is the one") {
+		t.Errorf("completion fish: exit %d, %q", code, stderr)
+	}
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash to source the script with")
+	}
+	script := filepath.Join(t.TempDir(), "ipfi.bash")
+	if err := os.WriteFile(script, []byte(stdout), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bash, "-c", `source "$1"
+COMP_WORDS=(ipfi tr); COMP_CWORD=1; _ipfi; echo "${COMPREPLY[@]}"
+COMP_WORDS=(ipfi tree -j); COMP_CWORD=2; _ipfi; echo "${COMPREPLY[@]}"
+COMP_WORDS=(ipfi call un); COMP_CWORD=2; _ipfi; echo "${COMPREPLY[@]}"`, "bash", script).CombinedOutput()
+	if err != nil || string(out) != "tree\n-json\nunix://\n" {
+		t.Errorf("bash completed %q, %v; want tree, -json, unix://", out, err)
 	}
 }
