@@ -342,7 +342,7 @@ func (a *inboundActor) frame(ctx actor.Context, f *wire.Frame) {
 	}
 	switch {
 	case !c.known:
-		a.refuse(ctx, procedures.ErrUnknown)
+		a.refuse(ctx, fmt.Errorf("%w %d", procedures.ErrUnknown, c.key.proc))
 	default:
 		args := c.args
 		c.args = nil

@@ -418,7 +418,7 @@ func (p *Peer) serve(ctx context.Context, c inCall) {
 	proc, ok := p.reg.Lookup(procedures.Index(c.proc))
 	switch {
 	case !ok:
-		p.answerError(c.key, procedures.ErrUnknown)
+		p.answerError(c.key, fmt.Errorf("%w %d", procedures.ErrUnknown, c.proc))
 		return
 	case proc.Kind() == procedures.KindBidi:
 		p.answerError(c.key, errBidi)

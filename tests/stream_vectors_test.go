@@ -208,7 +208,7 @@ func TestExtensionMessagesOnTheWire(t *testing.T) {
 	peer.send([]byte{byte(wire.KindAnnounce)}, false)
 
 	peer.send(frame(wire.KindCall, wire.TermComplete, 9, 0, nil), false)
-	peer.expectBytes("unknown procedure", wire.AppendError(nil, 9, 0, wire.CodeUnknownProcedure, procedures.ErrUnknown.Error()))
+	peer.expectBytes("unknown procedure", wire.AppendError(nil, 9, 0, wire.CodeUnknownProcedure, procedures.ErrUnknown.Error()+" 9"))
 	peer.send(frame(wire.KindCall, wire.TermComplete, 6, 0, nil), false)
 	peer.expectBytes("procedure error", wire.AppendError(nil, 6, 0, wire.CodeProcedure, "boom"))
 
