@@ -92,6 +92,10 @@ type Options struct {
 	// input, after answering the calls that came before it and writing a
 	// Termination message: the batch is over.
 	StopAtEndOfInput bool
+	// OnEndOfInput, if set, is called on Serve's goroutine each time the
+	// host sends End of input, once the calls before it are queued (with
+	// StopAtEndOfInput, before Serve answers them and returns).
+	OnEndOfInput func()
 	// Plain makes the peer speak exactly the Rust crate's bytes: it does
 	// not announce the extensions.
 	Plain bool
@@ -309,6 +313,9 @@ func (p *Peer) handle(f wire.Frame) error {
 		p.end = ErrPeerTerminated
 		return errStop
 	case wire.KindEndOfInput:
+		if p.opt.OnEndOfInput != nil {
+			p.opt.OnEndOfInput()
+		}
 		p.over = p.opt.StopAtEndOfInput
 	}
 	return nil
@@ -694,6 +701,22 @@ func CallRaw(ctx context.Context, proc procedures.Index, args []byte) ([][]byte,
 		return nil, ErrRemote
 	}
 	return c.values, nil
+}
+
+// SendEndOfInput tells the host, from inside a procedure that the guest
+// runs (ctx is its context), that the guest has written everything it has
+// for now: End of input, after everything written before it (the host sees
+// it on Wire.EndOfInput). It is written with the guest's next write.
+func SendEndOfInput(ctx context.Context) error {
+	p, _ := ctx.Value(peerKey{}).(*Peer)
+	if p == nil || p.running == nil {
+		return ErrNoPeer
+	}
+	if p.werr != nil {
+		return p.werr
+	}
+	p.out = append(p.out, byte(wire.KindEndOfInput))
+	return nil
 }
 
 // Call calls procedure proc of the host with args, encoded as package

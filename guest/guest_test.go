@@ -39,7 +39,7 @@ func bounded(t testing.TB) context.Context {
 // guestProcedures registers the procedures of the vectors file's callee
 // (0 to 4), and a few of the guest's own: 10 fails, 11 calls the host's
 // procedure 20 back, 12 is a sequence of n values of 1 KiB, 13 calls the
-// host's procedure 21.
+// host's procedure 21, 14 sends End of input.
 func guestProcedures(t testing.TB) *procedures.Registry {
 	reg := procedures.NewRegistry()
 	must(t, reg.Register(0, procedures.Func0(func(context.Context) (uint32, error) { return 42, nil })))
@@ -71,6 +71,9 @@ func guestProcedures(t testing.TB) *procedures.Registry {
 	})))
 	must(t, reg.Register(13, procedures.Func0(func(ctx context.Context) (int, error) {
 		return guest.Call[int](ctx, 21)
+	})))
+	must(t, reg.Register(14, procedures.Func0(func(ctx context.Context) (string, error) {
+		return "over", guest.SendEndOfInput(ctx)
 	})))
 	return reg
 }
@@ -388,5 +391,34 @@ func TestWaitingCallsAreBounded(t *testing.T) {
 	_, err = ipfi.Call[string](ctx, s.w, 1, strings.Repeat("x", 100), "y")
 	if !errors.Is(err, ipfi.ErrLimit) || !strings.Contains(err.Error(), "MaxHeld") {
 		t.Errorf("a call with 100 bytes of arguments: %v, want ErrLimit naming MaxHeld", err)
+	}
+}
+
+// TestEndOfInputBothWays: the host's End of input reaches OnEndOfInput
+// (here without stopping), and a procedure's SendEndOfInput reaches the
+// host's Wire.EndOfInput; the session goes on.
+func TestEndOfInputBothWays(t *testing.T) {
+	ctx := bounded(t)
+	heard := make(chan struct{}, 1)
+	s := newSession(t, guest.Options{OnEndOfInput: func() { heard <- struct{}{} }})
+	must(t, s.w.SendEndOfInput(ctx))
+	select {
+	case <-heard:
+	case <-ctx.Done():
+		t.Fatal("the guest did not notice the host's End of input")
+	}
+	// Procedure 14 says "over" as it runs (the byte goes before its
+	// answer, which is written once it returns).
+	got, err := ipfi.Call[string](ctx, s.w, 14)
+	if err != nil || got != "over" {
+		t.Fatalf("procedure 14: %q, %v", got, err)
+	}
+	select {
+	case <-s.w.EndOfInput():
+	case <-ctx.Done():
+		t.Fatal("the host did not notice the guest's End of input")
+	}
+	if got, err := ipfi.Call[uint32](ctx, s.w, 0); err != nil || got != 42 {
+		t.Fatalf("a call after both ends of input: %d, %v", got, err)
 	}
 }
