@@ -17,6 +17,7 @@ func main() {
 	jsonPath := flag.String("json", "", "also write the figures as JSON to this `file`")
 	only := flag.String("scenarios", "", "comma-separated scenarios to run (default all)")
 	noMem := flag.Bool("nomem", false, "skip the memory measurements")
+	systems := flag.String("systems", "", "comma-separated systems to run (default all; ratios need their reference system)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this `file`, each scenario's samples labelled scenario=NAME")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -51,6 +52,16 @@ func main() {
 				os.Exit(2)
 			}
 			cfg.only[strings.TrimSpace(s)] = true
+		}
+	}
+	if *systems != "" {
+		onlySystems = map[string]bool{}
+		for _, s := range strings.Split(*systems, ",") {
+			if _, err := lookupSystem(strings.TrimSpace(s)); err != nil {
+				fmt.Fprintln(os.Stderr, "bench:", err)
+				os.Exit(2)
+			}
+			onlySystems[strings.TrimSpace(s)] = true
 		}
 	}
 	if *noMem {

@@ -49,6 +49,9 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 
 // runScenarios starts every system, measures the scenarios side by side and
 // stops the systems again.
+// onlySystems, if not nil, names the systems to run (-systems).
+var onlySystems map[string]bool
+
 func runScenarios(ctx context.Context, cfg config, e *env, rep *report, out io.Writer) (err error) {
 	type started struct {
 		name string
@@ -63,6 +66,9 @@ func runScenarios(ctx context.Context, cfg config, e *env, rep *report, out io.W
 		}
 	}()
 	for _, d := range systemDefs {
+		if onlySystems != nil && !onlySystems[d.name] {
+			continue
+		}
 		s, err := d.start(ctx, e)
 		if err != nil {
 			return fmt.Errorf("starting %s: %w", d.name, err)
