@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -43,6 +44,9 @@ func TestMetricsThroughPrometheus(t *testing.T) {
 	if _, err := ipfi.Call[int](ctx, w, 2); err == nil {
 		t.Fatal("procedure 2 succeeded")
 	}
+	// The server records a call once its procedure has returned, after
+	// the answer went out: wait until it has.
+	servedAll(t, server)
 	rec := httptest.NewRecorder()
 	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	scrape := rec.Body.String()
@@ -116,4 +120,25 @@ type signalEnd struct {
 func (p signalEnd) OnEnd(s sdktrace.ReadOnlySpan) {
 	p.SpanRecorder.OnEnd(s)
 	p.ended <- struct{}{}
+}
+
+// servedAll waits until interface i serves no call: each call's actor is
+// released only after its procedure and its interceptors (the metrics)
+// have returned. It looks at the live view until then, at most 10 s.
+func servedAll(t *testing.T, i *ipfi.Interface) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		serving := 0
+		for _, w := range i.Snapshot().Wires {
+			serving += len(w.Serving)
+		}
+		if serving == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d calls still served after 10 s", serving)
+		}
+		runtime.Gosched()
+	}
 }

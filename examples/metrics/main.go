@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"time"
 
@@ -112,6 +113,11 @@ func run(ctx context.Context, out io.Writer, serve bool) error {
 		return errors.New("procedure 2 succeeded")
 	}
 
+	// The server records a call once its procedure has returned, which is
+	// after the caller has its answer: wait until no call is being served.
+	if err := quiet(cctx, server); err != nil {
+		return err
+	}
 	url := "http://" + hl.Addr().String() + "/metrics"
 	hc := &http.Client{}
 	defer hc.CloseIdleConnections()
@@ -149,4 +155,22 @@ func get(ctx context.Context, hc *http.Client, url string) (string, error) {
 		return "", fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
 	return string(b), err
+}
+
+// quiet returns once iface serves no call (its live view lists none), or
+// ctx's error.
+func quiet(ctx context.Context, iface *ipfi.Interface) error {
+	for {
+		serving := 0
+		for _, w := range iface.Snapshot().Wires {
+			serving += len(w.Serving)
+		}
+		if serving == 0 {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		runtime.Gosched()
+	}
 }
