@@ -25,23 +25,9 @@ import (
 	"time"
 
 	"github.com/ipfi-go/ipfi"
+	"github.com/ipfi-go/ipfi/examples/wasm/internal/contract"
 	"github.com/ipfi-go/ipfi/procedures"
 )
-
-// The guest's procedures.
-const (
-	procHello    = 0 // () -> greeting
-	procAdd      = 1 // (a, b int) -> a + b
-	procSequence = 2 // (n int) -> streams 0, 1, ..., n-1
-	procCallback = 3 // (x int) -> x + host.double(x), calling the host back
-	procCallHost = 4 // (n int) -> calls host.double n times in turn; returns the sum
-	procStats    = 5 // () -> the module's runtime counters (see stats)
-	procStartup  = 6 // () -> what starting took, in ns: instantiation to main, ipfi.New, the rest to the wire up
-	procHandoff  = 7 // (n int) -> ns per round trip between two goroutines over channels, timed over n
-)
-
-// The host's procedure the guest calls.
-const hostDouble = 10 // (x int) -> 2x
 
 func main() {
 	flag.BoolVar(&verbose, "v", false, "log to stderr")
@@ -105,16 +91,16 @@ var startup atomic.Pointer[[]int64]
 // register registers the guest's procedures on iface.
 func register(iface *ipfi.Interface) error {
 	return errors.Join(
-		iface.Register(procHello, procedures.Func0(func(context.Context) (string, error) {
+		iface.Register(contract.ProcHello, procedures.Func0(func(context.Context) (string, error) {
 			return "Hello from a wasm guest", nil
 		})),
 		// Quick: it neither blocks nor calls back, so it runs on the
 		// wire's reader, without a hand-off to another goroutine (each
 		// costs several microseconds in a module).
-		iface.Register(procAdd, procedures.Quick(procedures.Func2(func(_ context.Context, a, b int) (int, error) {
+		iface.Register(contract.ProcAdd, procedures.Quick(procedures.Func2(func(_ context.Context, a, b int) (int, error) {
 			return a + b, nil
 		}))),
-		iface.Register(procSequence, procedures.Sequence1(func(_ context.Context, n int, yield func(int) error) error {
+		iface.Register(contract.ProcSequence, procedures.Sequence1(func(_ context.Context, n int, yield func(int) error) error {
 			for k := range n {
 				if err := yield(k); err != nil {
 					return err
@@ -122,18 +108,18 @@ func register(iface *ipfi.Interface) error {
 			}
 			return nil
 		})),
-		iface.Register(procCallback, procedures.Func1(func(ctx context.Context, x int) (int, error) {
-			doubled, err := ipfi.Call[int](ctx, ipfi.WireFrom(ctx), hostDouble, x)
+		iface.Register(contract.ProcCallback, procedures.Func1(func(ctx context.Context, x int) (int, error) {
+			doubled, err := ipfi.Call[int](ctx, ipfi.WireFrom(ctx), contract.HostDouble, x)
 			if err != nil {
 				return 0, err
 			}
 			return x + doubled, nil
 		})),
-		iface.Register(procCallHost, procedures.Func1(func(ctx context.Context, n int) (int, error) {
+		iface.Register(contract.ProcCallHost, procedures.Func1(func(ctx context.Context, n int) (int, error) {
 			host := ipfi.WireFrom(ctx)
 			sum := 0
 			for k := range n {
-				doubled, err := ipfi.Call[int](ctx, host, hostDouble, k)
+				doubled, err := ipfi.Call[int](ctx, host, contract.HostDouble, k)
 				if err != nil {
 					return 0, fmt.Errorf("call %d of %d: %w", k, n, err)
 				}
@@ -141,17 +127,17 @@ func register(iface *ipfi.Interface) error {
 			}
 			return sum, nil
 		})),
-		iface.Register(procStats, procedures.Func0(func(context.Context) ([]uint64, error) {
+		iface.Register(contract.ProcStats, procedures.Func0(func(context.Context) ([]uint64, error) {
 			return stats(), nil
 		})),
-		iface.Register(procStartup, procedures.Func0(func(context.Context) ([]int64, error) {
+		iface.Register(contract.ProcStartup, procedures.Func0(func(context.Context) ([]int64, error) {
 			if s := startup.Load(); s != nil {
 				return *s, nil
 			}
 			return nil, errors.New("still starting")
 		})),
-		iface.Register(procHandoff, procedures.Func1(func(_ context.Context, n int) (int64, error) {
-			return handoff(n), nil
+		iface.Register(contract.ProcHandoff, procedures.Func1(func(_ context.Context, n int) (int64, error) {
+			return contract.Handoff(n), nil
 		})),
 	)
 }
@@ -178,29 +164,6 @@ func stats() []uint64 {
 		}
 	}
 	return out
-}
-
-// handoff returns the nanoseconds a value takes to go from one goroutine to
-// another and back over unbuffered channels (two goroutine switches), timed
-// over n round trips: the unit of work a wire's goroutines hand each other.
-func handoff(n int) int64 {
-	n = max(n, 1)
-	ping, pong := make(chan int), make(chan int)
-	go func() {
-		for v := range ping {
-			pong <- v
-		}
-		close(pong)
-	}()
-	start := time.Now()
-	for i := range n {
-		ping <- i
-		<-pong
-	}
-	took := time.Since(start)
-	close(ping)
-	<-pong
-	return took.Nanoseconds() / int64(n)
 }
 
 // name and verbose are the module's name in its log lines, and whether it

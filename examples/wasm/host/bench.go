@@ -9,6 +9,7 @@ import (
 	"github.com/tetratelabs/wazero"
 
 	"github.com/ipfi-go/ipfi"
+	"github.com/ipfi-go/ipfi/examples/wasm/internal/contract"
 )
 
 // Targets to compare against.
@@ -80,11 +81,11 @@ func bench(ctx context.Context, e *engine, o options) error {
 	if f.toHost, err = guestToHost(ctx, in.wire, true, o.benchTime); err != nil {
 		return fmt.Errorf("guest→host: %w", err)
 	}
-	ns, err := ipfi.Call[int64](ctx, in.wire, procHandoff, handoffRounds)
+	ns, err := ipfi.Call[int64](ctx, in.wire, contract.ProcHandoff, handoffRounds)
 	if err != nil {
 		return fmt.Errorf("handoff: %w", err)
 	}
-	f.handoff, f.nativeHandoff = time.Duration(ns), time.Duration(handoff(handoffRounds))
+	f.handoff, f.nativeHandoff = time.Duration(ns), time.Duration(contract.Handoff(handoffRounds))
 	f.guestMem = e.memory(in)
 	if err := in.kill(); err != nil {
 		return err
@@ -146,11 +147,11 @@ func startToFirstAnswer(ctx context.Context, e *engine, compiled wazero.Compiled
 		if err != nil {
 			return nil, nil, err
 		}
-		_, err = ipfi.Call[int](ctx, in.wire, procAdd, 1, 2)
+		_, err = ipfi.Call[int](ctx, in.wire, contract.ProcAdd, 1, 2)
 		first = append(first, time.Since(in.started))
 		var s []int64
 		if err == nil && compiled == e.guest {
-			if s, err = ipfi.Call[[]int64](ctx, in.wire, procStartup); err == nil && len(s) != len(parts) {
+			if s, err = ipfi.Call[[]int64](ctx, in.wire, contract.ProcStartup); err == nil && len(s) != len(parts) {
 				err = fmt.Errorf("startup: %d values", len(s))
 			}
 			for i := range s {
@@ -179,7 +180,7 @@ func measure(ctx context.Context, w *ipfi.Wire, stats bool, calls func() (int, e
 	var before, after []uint64
 	var err error
 	if stats {
-		if before, err = ipfi.Call[[]uint64](ctx, w, procStats); err != nil {
+		if before, err = ipfi.Call[[]uint64](ctx, w, contract.ProcStats); err != nil {
 			return rate{}, fmt.Errorf("stats: %w", err)
 		}
 	}
@@ -191,7 +192,7 @@ func measure(ctx context.Context, w *ipfi.Wire, stats bool, calls func() (int, e
 	}
 	r := rate{perSecond: float64(n) / took.Seconds()}
 	if stats {
-		if after, err = ipfi.Call[[]uint64](ctx, w, procStats); err != nil {
+		if after, err = ipfi.Call[[]uint64](ctx, w, contract.ProcStats); err != nil {
 			return rate{}, fmt.Errorf("stats: %w", err)
 		}
 		for i := range min(len(before), len(after)) {
@@ -205,14 +206,14 @@ func measure(ctx context.Context, w *ipfi.Wire, stats bool, calls func() (int, e
 // warm-up) and returns how many calls it made.
 func sequential(ctx context.Context, w *ipfi.Wire, d time.Duration) (int, error) {
 	for i := range 100 {
-		if _, err := ipfi.Call[int](ctx, w, procAdd, i, 1); err != nil {
+		if _, err := ipfi.Call[int](ctx, w, contract.ProcAdd, i, 1); err != nil {
 			return 0, err
 		}
 	}
 	start := time.Now()
 	n := 0
 	for ; n < maxBenchCalls && (n%64 != 0 || time.Since(start) < d); n++ {
-		if sum, err := ipfi.Call[int](ctx, w, procAdd, n, 1); err != nil || sum != n+1 {
+		if sum, err := ipfi.Call[int](ctx, w, contract.ProcAdd, n, 1); err != nil || sum != n+1 {
 			return 0, fmt.Errorf("add(%d, 1) = %d, %v", n, sum, err)
 		}
 	}
@@ -226,12 +227,12 @@ func sequential(ctx context.Context, w *ipfi.Wire, d time.Duration) (int, error)
 func guestToHost(ctx context.Context, w *ipfi.Wire, stats bool, d time.Duration) (rate, error) {
 	calibrate := 200
 	start := time.Now()
-	if _, err := ipfi.Call[int](ctx, w, procCallHost, calibrate); err != nil {
+	if _, err := ipfi.Call[int](ctx, w, contract.ProcCallHost, calibrate); err != nil {
 		return rate{}, fmt.Errorf("callhost(%d): %w", calibrate, err)
 	}
 	n := max(1, min(maxBenchCalls, int(float64(calibrate)*d.Seconds()/time.Since(start).Seconds())))
 	return measure(ctx, w, stats, func() (int, error) {
-		if sum, err := ipfi.Call[int](ctx, w, procCallHost, n); err != nil || sum != n*(n-1) {
+		if sum, err := ipfi.Call[int](ctx, w, contract.ProcCallHost, n); err != nil || sum != n*(n-1) {
 			return 0, fmt.Errorf("callhost(%d) = %d, %v", n, sum, err)
 		}
 		return n, nil

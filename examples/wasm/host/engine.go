@@ -18,6 +18,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/ipfi-go/ipfi"
+	"github.com/ipfi-go/ipfi/examples/wasm/internal/contract"
 	"github.com/ipfi-go/ipfi/procedures"
 )
 
@@ -38,22 +39,6 @@ type engine struct {
 	names       atomic.Uint64
 	running     sync.WaitGroup // one per instance whose InstantiateModule has not returned
 }
-
-// The host's procedure the guests call back.
-const hostDouble = 10 // (x int) -> 2x
-
-// The library guest's procedures (see ../guest); the lightweight guest
-// serves 0 to 4, the hand-written one 1.
-const (
-	procHello    = 0 // () -> greeting
-	procAdd      = 1 // (a, b int) -> a + b
-	procSequence = 2 // (n int) -> streams 0, 1, ..., n-1
-	procCallback = 3 // (x int) -> x + host.double(x)
-	procCallHost = 4 // (n int) -> calls host.double n times; the sum
-	procStats    = 5 // () -> [goroutines created, heap objects allocated, heap bytes allocated, GC cycles]
-	procStartup  = 6 // () -> [instantiation to main, ipfi.New, the rest to the wire up] in ns
-	procHandoff  = 7 // (n int) -> ns per channel round trip between two goroutines
-)
 
 // newEngine compiles the guests (building them first if o names no .wasm
 // files) and makes the host's interface.
@@ -104,7 +89,7 @@ func newEngine(ctx context.Context, o options) (_ *engine, err error) {
 	if e.host, err = ipfi.New(); err != nil {
 		return nil, err
 	}
-	err = e.host.Register(hostDouble, procedures.Func1(func(_ context.Context, x int) (int, error) {
+	err = e.host.Register(contract.HostDouble, procedures.Func1(func(_ context.Context, x int) (int, error) {
 		return 2 * x, nil
 	}))
 	return e, err

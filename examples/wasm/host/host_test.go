@@ -13,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/ipfi-go/ipfi"
+	"github.com/ipfi-go/ipfi/examples/wasm/internal/contract"
 	"github.com/tetratelabs/wazero/sys"
 )
 
@@ -104,7 +105,7 @@ func TestInstanceEnds(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if sum, err := ipfi.Call[int](ctx, in.wire, procAdd, 20, 22); err != nil || sum != 42 {
+			if sum, err := ipfi.Call[int](ctx, in.wire, contract.ProcAdd, 20, 22); err != nil || sum != 42 {
 				t.Fatalf("%s: add(20, 22) = %d, %v", compiled.name, sum, err)
 			}
 			if err := in.wire.Close(); err != nil {
@@ -122,7 +123,7 @@ func TestInstanceEnds(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ipfi.Call[string](ctx, in.wire, procHello); err != nil {
+		if _, err := ipfi.Call[string](ctx, in.wire, contract.ProcHello); err != nil {
 			t.Fatal(err)
 		}
 		icancel()

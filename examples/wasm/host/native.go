@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ipfi-go/ipfi"
+	"github.com/ipfi-go/ipfi/examples/wasm/internal/contract"
 	"github.com/ipfi-go/ipfi/procedures"
 )
 
@@ -27,7 +28,7 @@ func nativePipe(ctx context.Context, d time.Duration) (rate, error) {
 		return rate{}, err
 	}
 	defer b.Close()
-	if err := a.Register(procAdd, procedures.Func2(func(_ context.Context, x, y int) (int, error) {
+	if err := a.Register(contract.ProcAdd, procedures.Func2(func(_ context.Context, x, y int) (int, error) {
 		return x + y, nil
 	})); err != nil {
 		return rate{}, err
@@ -37,28 +38,6 @@ func nativePipe(ctx context.Context, d time.Duration) (rate, error) {
 		return rate{}, err
 	}
 	return measure(ctx, wb, false, func() (int, error) { return sequential(ctx, wb, d) })
-}
-
-// handoff is the guest's procedure 7, natively: nanoseconds per round
-// trip between two goroutines over unbuffered channels.
-func handoff(n int) int64 {
-	n = max(n, 1)
-	ping, pong := make(chan int), make(chan int)
-	go func() {
-		for v := range ping {
-			pong <- v
-		}
-		close(pong)
-	}()
-	start := time.Now()
-	for i := range n {
-		ping <- i
-		<-pong
-	}
-	took := time.Since(start)
-	close(ping)
-	<-pong
-	return took.Nanoseconds() / int64(n)
 }
 
 // nativeProcesses measures sequential calls to both guests built for this

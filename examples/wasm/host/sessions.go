@@ -11,6 +11,7 @@ import (
 	"github.com/tetratelabs/wazero"
 
 	"github.com/ipfi-go/ipfi"
+	"github.com/ipfi-go/ipfi/examples/wasm/internal/contract"
 )
 
 // sessionTimeout bounds one session with a module, start to exit.
@@ -30,26 +31,26 @@ func demo(ctx context.Context, e *engine, out io.Writer) error {
 	defer in.kill() // if a step fails; a no-op once the module has exited
 	w := in.wire
 
-	hello, err := ipfi.Call[string](ctx, w, procHello)
+	hello, err := ipfi.Call[string](ctx, w, contract.ProcHello)
 	if err != nil {
 		return fmt.Errorf("hello: %w", err)
 	}
 	fmt.Fprintf(out, "first call  host→guest: %q, %s after instantiation began\n",
 		hello, time.Since(in.started).Round(time.Microsecond))
 
-	sum, err := ipfi.Call[int](ctx, w, procAdd, 2, 40)
+	sum, err := ipfi.Call[int](ctx, w, contract.ProcAdd, 2, 40)
 	if err != nil || sum != 42 {
 		return fmt.Errorf("add(2, 40) = %d, %v", sum, err)
 	}
 	fmt.Fprintf(out, "call        host→guest: add(2, 40) = %d\n", sum)
 
-	seq, err := ipfi.Collect[int](ctx, w, procSequence, 5)
+	seq, err := ipfi.Collect[int](ctx, w, contract.ProcSequence, 5)
 	if err != nil || !slices.Equal(seq, []int{0, 1, 2, 3, 4}) {
 		return fmt.Errorf("sequence(5) = %v, %v", seq, err)
 	}
 	fmt.Fprintf(out, "stream      host→guest: sequence(5) = %v\n", seq)
 
-	cb, err := ipfi.Call[int](ctx, w, procCallback, 7)
+	cb, err := ipfi.Call[int](ctx, w, contract.ProcCallback, 7)
 	if err != nil || cb != 21 {
 		return fmt.Errorf("callback(7) = %d, %v", cb, err)
 	}
@@ -68,7 +69,7 @@ func demo(ctx context.Context, e *engine, out io.Writer) error {
 		return err
 	}
 	defer hand.kill()
-	sum, err = ipfi.Call[int](ctx, hand.wire, procAdd, 2, 40)
+	sum, err = ipfi.Call[int](ctx, hand.wire, contract.ProcAdd, 2, 40)
 	if err != nil || sum != 42 {
 		return fmt.Errorf("hand-written guest: add(2, 40) = %d, %v", sum, err)
 	}
@@ -82,10 +83,10 @@ func demo(ctx context.Context, e *engine, out io.Writer) error {
 		return err
 	}
 	defer lite.kill()
-	if seq, err := ipfi.Collect[int](ctx, lite.wire, procSequence, 3); err != nil || !slices.Equal(seq, []int{0, 1, 2}) {
+	if seq, err := ipfi.Collect[int](ctx, lite.wire, contract.ProcSequence, 3); err != nil || !slices.Equal(seq, []int{0, 1, 2}) {
 		return fmt.Errorf("lightweight guest: sequence(3) = %v, %v", seq, err)
 	}
-	if cb, err := ipfi.Call[int](ctx, lite.wire, procCallback, 7); err != nil || cb != 21 {
+	if cb, err := ipfi.Call[int](ctx, lite.wire, contract.ProcCallback, 7); err != nil || cb != 21 {
 		return fmt.Errorf("lightweight guest: callback(7) = %d, %v", cb, err)
 	}
 	if _, err := batch(ctx, lite, 10); err != nil {
@@ -103,7 +104,7 @@ func batch(ctx context.Context, in *instance, k int) (time.Duration, error) {
 	w := in.wire
 	pending := make([]*ipfi.Pending, k)
 	for i := range pending {
-		p, err := w.Start(ctx, procAdd, i, i)
+		p, err := w.Start(ctx, contract.ProcAdd, i, i)
 		if err != nil {
 			return 0, fmt.Errorf("batch: call %d: %w", i, err)
 		}
@@ -160,7 +161,7 @@ func shortSession(ctx context.Context, e *engine, compiled wazero.CompiledModule
 		return err
 	}
 	defer in.kill()
-	if sum, err := ipfi.Call[int](ctx, in.wire, procAdd, 2, 40); err != nil || sum != 42 {
+	if sum, err := ipfi.Call[int](ctx, in.wire, contract.ProcAdd, 2, 40); err != nil || sum != 42 {
 		return fmt.Errorf("%s: add(2, 40) = %d, %v", in.name, sum, err)
 	}
 	if _, err := batch(ctx, in, 10); err != nil {

@@ -11,31 +11,21 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/ipfi-go/ipfi/examples/wasm/internal/contract"
 	"github.com/ipfi-go/ipfi/guest"
 	"github.com/ipfi-go/ipfi/procedures"
 )
 
-// The procedures, as ../guest numbers them.
-const (
-	procHello    = 0 // () -> greeting
-	procAdd      = 1 // (a, b int) -> a + b
-	procSequence = 2 // (n int) -> streams 0, 1, ..., n-1
-	procCallback = 3 // (x int) -> x + host.double(x), calling the host back
-	procCallHost = 4 // (n int) -> calls host.double n times in turn; returns the sum
-)
-
-const hostDouble = 10 // the host's (x int) -> 2x
-
 func main() {
 	reg := procedures.NewRegistry()
 	err := errors.Join(
-		reg.Register(procHello, procedures.Func0(func(context.Context) (string, error) {
+		reg.Register(contract.ProcHello, procedures.Func0(func(context.Context) (string, error) {
 			return "Hello from a wasm guest", nil
 		})),
-		reg.Register(procAdd, procedures.Func2(func(_ context.Context, a, b int) (int, error) {
+		reg.Register(contract.ProcAdd, procedures.Func2(func(_ context.Context, a, b int) (int, error) {
 			return a + b, nil
 		})),
-		reg.Register(procSequence, procedures.Sequence1(func(_ context.Context, n int, yield func(int) error) error {
+		reg.Register(contract.ProcSequence, procedures.Sequence1(func(_ context.Context, n int, yield func(int) error) error {
 			for k := range n {
 				if err := yield(k); err != nil {
 					return err
@@ -43,14 +33,14 @@ func main() {
 			}
 			return nil
 		})),
-		reg.Register(procCallback, procedures.Func1(func(ctx context.Context, x int) (int, error) {
-			doubled, err := guest.Call[int](ctx, hostDouble, x)
+		reg.Register(contract.ProcCallback, procedures.Func1(func(ctx context.Context, x int) (int, error) {
+			doubled, err := guest.Call[int](ctx, contract.HostDouble, x)
 			return x + doubled, err
 		})),
-		reg.Register(procCallHost, procedures.Func1(func(ctx context.Context, n int) (int, error) {
+		reg.Register(contract.ProcCallHost, procedures.Func1(func(ctx context.Context, n int) (int, error) {
 			sum := 0
 			for k := range n {
-				doubled, err := guest.Call[int](ctx, hostDouble, k)
+				doubled, err := guest.Call[int](ctx, contract.HostDouble, k)
 				if err != nil {
 					return 0, fmt.Errorf("call %d of %d: %w", k, n, err)
 				}
