@@ -141,14 +141,8 @@ func (r *readerActor) loop(root *actor.RootContext) {
 	defer r.w.goroutines.done()
 	msg := &chunkMsg{data: make([]byte, minReadBuf)}
 	small := 0 // reads in a row that filled less than a quarter of the buffer
-	selfFlush := readBlocksThread(r.w.r)
-	if selfFlush {
-		r.w.out.mu.Lock()
-		r.w.out.readerFlushes = true
-		r.w.out.mu.Unlock()
-	}
 	for {
-		if selfFlush {
+		if r.w.out.readerFlushes {
 			r.w.out.flushHere()
 		}
 		n, err := r.w.r.Read(msg.data[:cap(msg.data)])

@@ -183,6 +183,8 @@ func newConn(s *System, r io.Reader, wr io.Writer, c io.Closer, opt WireOptions)
 		}
 		w.terminate(err)
 	})
+	// A wire in push mode has no reader: its Feed's caller is not one.
+	w.out.readerFlushes = !opt.Push && readBlocksThread(r)
 	if w.ext {
 		// The announcements go first, before anything this side writes.
 		w.out.pending = append(w.out.pending, byte(wire.KindAnnounce), byte(wire.KindAnnounce2))

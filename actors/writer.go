@@ -51,7 +51,8 @@ type writer struct {
 	held int
 	// readerFlushes: the wire's reader writes what is pending itself
 	// before each Read (flushHere; see readBlocksThread), so unhold
-	// leaves its chunk's answers to it. Set before the first chunk.
+	// leaves its chunk's answers to it. Set when the wire is made, before
+	// any goroutine uses the writer; never changed.
 	readerFlushes bool
 	// try writes without blocking (nil when the transport cannot): a
 	// reader flushes with it, never blocking in Write.
