@@ -146,9 +146,9 @@ type Peer struct {
 	calls   map[key]*outCall   // calls back to the host waiting for their answers
 	next    uint64             // the next call index for a call back
 
-	end  error // why reading ended (nil while it goes on)
-	werr error // the first write error: nothing more is written
-	over bool  // End of input came, with StopAtEndOfInput: Serve ends once the calls before it are answered
+	end       error // why reading ended (nil while it goes on)
+	werr      error // the first write error: nothing more is written
+	batchOver bool  // End of input came, with StopAtEndOfInput: Serve ends once the calls before it are answered
 }
 
 type key struct{ proc, call uint64 }
@@ -242,7 +242,7 @@ func (p *Peer) Serve(ctx context.Context) error {
 			return p.werr
 		case p.end == ErrPeerTerminated:
 			return p.end
-		case p.over:
+		case p.batchOver:
 			p.out = append(p.out, byte(wire.KindTermination))
 			return p.flush()
 		case p.end != nil:
@@ -316,7 +316,7 @@ func (p *Peer) handle(f wire.Frame) error {
 		if p.opt.OnEndOfInput != nil {
 			p.opt.OnEndOfInput()
 		}
-		p.over = p.opt.StopAtEndOfInput
+		p.batchOver = p.opt.StopAtEndOfInput
 	}
 	return nil
 }
@@ -352,7 +352,7 @@ func (p *Peer) callFrame(k key, f wire.Frame) {
 	var err error
 	var before int
 	switch {
-	case p.over:
+	case p.batchOver:
 		err = errOver
 	case g != nil && g.over != nil:
 		err = g.over
