@@ -17,8 +17,8 @@ type parserActor struct {
 	ext    bool // the peer's announcement was read
 	v2     bool // and its announcement of version 2
 	heard  bool // a chunk was read (w.heard is closed)
-	// density is how many frames the last chunk held per KiB, last how
-	// many: the first block of the next chunk is sized from them, capped
+	// density is how many frames the last chunk held per KiB (rounded
+	// up), last how many: the first block of the next chunk is sized from them, capped
 	// at twice the last count (so that a small chunk of small frames does
 	// not make a big chunk with one large frame allocate thousands).
 	density, last int
@@ -185,7 +185,9 @@ func (p *parserActor) parse(data []byte, fm *framesMsg) error {
 			}
 			size := 2 * cap(items)
 			if items == nil {
-				size = min(p.density*len(data)>>10, len(data)/4, 2*p.last+16)
+				// Rounded up, as density is: one frame short, the
+				// chunk's last frame would get a block twice this size.
+				size = min((p.density*len(data)+1023)>>10, len(data)/4, 2*p.last+16)
 			}
 			items = make([]item, 0, min(max(size, minFrameBlock), maxFrameBlock))
 		}
@@ -212,7 +214,7 @@ func (p *parserActor) parse(data []byte, fm *framesMsg) error {
 	for _, b := range blocks {
 		n += len(b)
 	}
-	p.density, p.last = n<<10/len(data), n
+	p.density, p.last = (n<<10+len(data)-1)/len(data), n
 	p.lastValues, p.lastPayload = len(r.Ends), copied+len(r.Payload)
 	switch {
 	case len(items) == 0:

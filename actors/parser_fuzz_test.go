@@ -182,3 +182,37 @@ func TestParserFoldsRuns(t *testing.T) {
 		t.Fatalf("expanded: %d frames, %v; want %d", len(got), err, len(want))
 	}
 }
+
+// TestItemBlocksFitSteadyChunks: a wire under steady load reads chunks of
+// the same frames, and the parser sizes each chunk's item block from the
+// last one. The estimate must not fall one short (then a second block of
+// twice the size is made for the last frame, tripling what the chunk
+// allocates for its items).
+func TestItemBlocksFitSteadyChunks(t *testing.T) {
+	payload := []byte{0xa4, 'J', 'o', 'h', 'n', 0xa3, 'D', 'o', 'e'}
+	for _, n := range []int{1, 3, 17, 63, 64, 200} {
+		var chunk []byte
+		for i := range n {
+			chunk = wire.AppendHeader(chunk, wire.KindCall, wire.TermComplete, 1, uint64(i), len(payload))
+			chunk = append(chunk, payload...)
+		}
+		p := &parserActor{w: &Conn{ext: true}, dec: wire.NewDecoder(1 << 16)}
+		for round := range 3 {
+			var fm framesMsg
+			if err := p.parse(chunk, &fm); err != nil {
+				t.Fatal(err)
+			}
+			items, capacity := 0, 0
+			for _, b := range fm.blocks {
+				items += len(b)
+				capacity += cap(b)
+			}
+			if items != n {
+				t.Fatalf("%d frames: parsed %d", n, items)
+			}
+			if round > 0 && (len(fm.blocks) != 1 || capacity > n+n/8+1) {
+				t.Errorf("%d frames, chunk %d like the last: %d blocks holding %d items", n, round, len(fm.blocks), capacity)
+			}
+		}
+	}
+}
