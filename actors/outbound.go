@@ -124,7 +124,7 @@ func (o *outboundActor) response(f *wire.Frame) {
 // the extensions reports a failure.
 func (o *outboundActor) emptyEnds() bool {
 	if o.values == 0 {
-		return o.call.q.stream
+		return o.call.q.stream()
 	}
 	return o.w.peerExt.Load()
 }
@@ -144,7 +144,7 @@ func (o *outboundActor) run(it *item) {
 		o.batch = append(o.batch, append(o.partial, vals[:start]...))
 		o.partial = nil
 	}
-	if o.call.q.stream {
+	if o.call.q.stream() {
 		o.flush() // what came before goes first
 		o.call.pushRun(vals, ends[i:], start)
 	} else {
@@ -164,7 +164,7 @@ func (o *outboundActor) run(it *item) {
 // call fails with ErrLimit, the callee is told it was cancelled, and hold
 // reports false.
 func (o *outboundActor) hold(n int, partial bool) bool {
-	if o.call.q.stream && !partial {
+	if o.call.q.stream() && !partial {
 		return true // flow control bounds what a stream's reader leaves unread
 	}
 	w := o.w
@@ -183,7 +183,7 @@ func (o *outboundActor) hold(n int, partial bool) bool {
 // takes the whole response at once, so arriving is consuming); a stream's
 // reader grants in Recv instead.
 func (o *outboundActor) received(n int) {
-	if o.call.q.stream || !o.w.peerExt.Load() {
+	if o.call.q.stream() || !o.w.peerExt.Load() {
 		return
 	}
 	o.w.grant(nil, wire.KindResponseCredit, o.call.key, o.win.consumed(int64(n)))

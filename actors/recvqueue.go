@@ -2,6 +2,7 @@ package actors
 
 import (
 	"context"
+	"errors"
 	"io"
 
 	"github.com/ipfi-go/ipfi/wire"
@@ -16,14 +17,19 @@ import (
 // Everything is guarded by the call's mutex except run and owed, which
 // belong to the goroutine in Recv (one at a time).
 type recvQueue struct {
-	stream bool // made with Open: values go to segs for Recv
-
 	// Start: every value, for Wait.
 	collected [][]byte
 	one       [1][]byte // collected of a plain call's one value (no allocation)
 
-	// Open: the values not yet taken, in segments (a run of values that
-	// arrived together, or one value); segs[:head] were taken.
+	// Open: what only a stream needs, nil for a call made with Start (most
+	// calls: their handle stays in a smaller size class).
+	*streamQueue
+}
+
+// streamQueue is the part of a recvQueue that a call made with Open uses.
+type streamQueue struct {
+	// The values not yet taken, in segments (a run of values that arrived
+	// together, or one value); segs[:head] were taken.
 	segs   []segment
 	head   int
 	notify chan struct{} // a value arrived or the call ended (one buffered signal)
@@ -35,6 +41,10 @@ type recvQueue struct {
 	run  segment
 	owed int64
 }
+
+// stream reports whether the call was made with Open: its values go to
+// segs for Recv.
+func (q *recvQueue) stream() bool { return q.streamQueue != nil }
 
 // segment is values of a stream queued for Recv: data holds them back to
 // back, value i ending at ends[i]; next is the next one's index and off
@@ -61,7 +71,7 @@ func (sg *segment) take() []byte {
 
 // signal wakes Recv (stream mode). It never blocks.
 func (q *recvQueue) signal() {
-	if q.notify != nil {
+	if q.stream() {
 		select {
 		case q.notify <- struct{}{}:
 		default:
@@ -73,8 +83,11 @@ func (q *recvQueue) signal() {
 // call's mutex held.
 func (q *recvQueue) drop() {
 	clear(q.collected)
-	clear(q.segs)
-	q.collected, q.segs, q.head = nil, nil, 0
+	q.collected = nil
+	if q.stream() {
+		clear(q.segs)
+		q.segs, q.head = nil, 0
+	}
 }
 
 // queued reports whether a value waits in segs. Called with the mutex held.
@@ -113,7 +126,7 @@ func (c *Call) push(vs [][]byte) {
 	q := &c.q
 	switch {
 	case c.loadState() != callWaiting:
-	case q.stream:
+	case q.stream():
 		for _, v := range vs {
 			q.segs = append(q.segs, segment{data: v})
 		}
@@ -150,6 +163,9 @@ func (c *Call) pushRun(data []byte, ends []uint32, off uint32) {
 // keeps its outcome. Once Recv has reported the end, it reports it again. Taking a value grants the callee credit for more (flow
 // control). Recv is for calls made with Open; one goroutine at a time.
 func (c *Call) Recv(ctx context.Context) ([]byte, error) {
+	if !c.q.stream() {
+		return nil, errNotStream
+	}
 	if ctx.Err() != nil {
 		c.CancelCause(context.Cause(ctx)) // nothing if the call has ended
 	}
@@ -214,6 +230,10 @@ func (c *Call) Recv(ctx context.Context) ([]byte, error) {
 		}
 	}
 }
+
+// errNotStream is Recv's error for a call made with Start, whose response
+// Wait collects.
+var errNotStream = errors.New("actors: Recv on a call made with Start (use Wait)")
 
 // owesCredit reports whether values Recv takes are granted back: not once
 // nothing more will come, nor to a peer without flow control.

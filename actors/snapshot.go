@@ -72,7 +72,7 @@ func (a *wireActor) snapshot(ctx actor.Context) {
 	}
 	for k, r := range a.outbound {
 		cs := CallState{Procedure: k.proc, Call: k.call, State: r.c.loadState().String(), Arrived: epoch.Add(time.Duration(r.c.started))}
-		if r.c.q.stream {
+		if r.c.q.stream() {
 			r.c.mu.Lock()
 			cs.Stream, cs.Window = true, r.c.q.win.size
 			r.c.mu.Unlock()

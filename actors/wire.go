@@ -643,8 +643,7 @@ func (w *Conn) Open(ctx context.Context, proc uint64, opt OpenOptions) (*Call, e
 // newStreamCall returns the handle of a call made with Open.
 func newStreamCall(w *Conn, key callKey, opt OpenOptions) *Call {
 	c := newCall(w, key)
-	c.q.stream = true
-	c.q.notify = make(chan struct{}, 1)
+	c.q.streamQueue = &streamQueue{notify: make(chan struct{}, 1)}
 	switch {
 	case opt.Window > 0: // chosen: fixed
 		c.q.win = newRecvWindow(opt.Window, 0)
