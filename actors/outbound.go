@@ -132,7 +132,7 @@ func (o *outboundActor) emptyEnds() bool {
 // run takes a run of stream values. A stream's handle queues it whole; a
 // collected response takes its values one by one.
 func (o *outboundActor) run(it *item) {
-	vals, ends := it.Payload, it.ends
+	vals, ends := it.Payload, it.runEnds()
 	if !o.hold(len(vals), false) {
 		return
 	}

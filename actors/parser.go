@@ -36,10 +36,19 @@ type parserActor struct {
 // work.
 type item struct {
 	wire.Frame
-	// ends is nil for a single frame. For a run, Payload holds len(ends)
-	// values and value i ends at ends[i] (and begins where value i-1
-	// ends).
-	ends []uint32
+	// ends is nil for a single frame. For a run, Payload holds len(*ends)
+	// values and value i ends at (*ends)[i] (and begins where value i-1
+	// ends). A pointer: a chunk holds few runs and many single frames,
+	// whose items stay 16 bytes smaller.
+	ends *[]uint32
+}
+
+// runEnds returns the ends of a run's values, nil for a single frame.
+func (it *item) runEnds() []uint32 {
+	if it.ends == nil {
+		return nil
+	}
+	return *it.ends
 }
 
 // Item blocks: a chunk's items are collected in blocks that double in size
@@ -119,7 +128,8 @@ func (p *parserActor) parse(data []byte, fm *framesMsg) error {
 		}
 		if k := len(r.Ends); k-endsFrom > 1 {
 			end := r.Base + int(r.Ends[k-1])
-			runItem.ends = r.Ends[endsFrom:k:k]
+			ends := r.Ends[endsFrom:k:k]
+			runItem.ends = &ends
 			runItem.Payload = r.Payload[r.Base:end:end]
 		}
 		runItem = nil

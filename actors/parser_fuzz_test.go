@@ -38,15 +38,15 @@ func parseAll(data []byte, cuts []int) ([]flat, error) {
 					return out, fmt.Errorf("a run of %v %v frames", it.Kind, it.Terminator)
 				}
 				var start uint32
-				for _, e := range it.ends {
+				for _, e := range it.runEnds() {
 					if e <= start || int(e) > len(it.Payload) {
-						return out, fmt.Errorf("run ends %v over %d bytes", it.ends, len(it.Payload))
+						return out, fmt.Errorf("run ends %v over %d bytes", it.runEnds(), len(it.Payload))
 					}
 					out = append(out, flat{it.Kind, it.Terminator, it.Procedure, it.Call, string(it.Payload[start:e])})
 					start = e
 				}
 				if int(start) != len(it.Payload) {
-					return out, fmt.Errorf("run ends %v short of %d bytes", it.ends, len(it.Payload))
+					return out, fmt.Errorf("run ends %v short of %d bytes", it.runEnds(), len(it.Payload))
 				}
 			}
 		}
