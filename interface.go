@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -138,12 +137,8 @@ func (i *Interface) connect(r io.Reader, w io.Writer, c io.Closer, opts []WireOp
 	for _, opt := range opts {
 		opt(&wc)
 	}
-	name := fmt.Sprint(pub.id)
-	if pub.remote != nil {
-		name += " " + pub.remote.String()
-	}
 	o := actors.WireOptions{
-		Name:       name,
+		Name:       pub.logName,
 		CalleeOnly: wc.calleeOnly,
 		Plain:      wc.plain,
 		Accepted:   wc.accepted,

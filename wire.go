@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -55,7 +56,13 @@ func (w *Wire) String() string {
 	if w == nil {
 		return "wire <nil>"
 	}
-	s := fmt.Sprintf("wire %d", w.id)
+	return "wire " + w.logName()
+}
+
+// logName names the wire in the logs of its end: its ID, label and peer's
+// address. Made only when a log needs it: a wire is made per connection.
+func (w *Wire) logName() string {
+	s := strconv.FormatUint(w.id, 10)
 	if l := w.Label(); l != "" {
 		s += " (" + l + ")"
 	}

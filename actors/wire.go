@@ -27,9 +27,10 @@ type WireOptions struct {
 	// Accepted marks a wire accepted from a listener (Serve's): the
 	// interface's handshake and idle timeouts apply to it.
 	Accepted bool
-	// Name identifies the wire in logs (the root package's wire ID and
-	// label); empty means the wire actor's id.
-	Name string
+	// Name identifies the wire in logs (the root package's wire ID, label
+	// and peer address); it is called only when a log names the wire. Nil
+	// means the wire actor's id.
+	Name func() string
 	// Push makes a wire with no reader goroutine: the program hands it the
 	// peer's bytes with Feed and EndInput (the reader passed to Connect is
 	// not read).
@@ -55,7 +56,7 @@ type Conn struct {
 	owner      any
 	idx        *indices
 	push       *pushIn      // push mode's input side (nil: a reader goroutine reads r)
-	name       string       // in logs (WireOptions.Name)
+	name       func() string // in logs (WireOptions.Name); nil for none
 	started    time.Time    // when the wire was made
 	bytesIn    atomic.Int64 // bytes read from the peer
 	readAt     atomic.Int64 // when the last chunk was read, as a time.Duration since epoch: when the calls in it arrived
@@ -282,27 +283,35 @@ func (w *Conn) terminate(cause error) {
 // first, such as a child process that exited. It does not wait.
 func (w *Conn) Abort(cause error) { w.terminate(cause) }
 
+// logID names the wire in a log: WireOptions.Name's, else its actor's id.
+func (w *Conn) logID() string {
+	switch {
+	case w.name != nil:
+		return w.name()
+	case w.pid != nil:
+		return w.pid.Id
+	}
+	return ""
+}
+
 // logEnd logs the end of a wire that did not close cleanly (closed here,
 // or by the peer's Termination): at Info for the peer's end of stream and
 // an idle timeout, at Warn otherwise (a read or write error, a malformed
 // frame, a failure, another timeout).
 func (w *Conn) logEnd(cause error) {
-	id := w.name
-	if id == "" && w.pid != nil {
-		id = w.pid.Id
-	}
 	switch {
 	case errors.Is(cause, ErrClosed), errors.Is(cause, ErrPeerTerminated):
 	case errors.Is(cause, ErrPeerClosed), errors.Is(cause, ErrIdleTimeout):
-		w.sys.logger.Info("ipfi: wire ended", "wire", id, "cause", cause)
+		w.sys.logger.Info("ipfi: wire ended", "wire", w.logID(), "cause", cause)
 	default:
-		w.sys.logger.Warn("ipfi: wire ended", "wire", id, "cause", cause)
+		w.sys.logger.Warn("ipfi: wire ended", "wire", w.logID(), "cause", cause)
 	}
 }
 
-// sayGoodbye queues a Termination message without waiting for it.
+// sayGoodbye queues a Termination message and writes it at once if the
+// transport takes it without blocking; it never waits.
 func (w *Conn) sayGoodbye() {
-	_ = w.out.raw(nil, []byte{byte(wire.KindTermination)})
+	w.out.rawNow([]byte{byte(wire.KindTermination)})
 }
 
 // Close sends the peer a Termination message (waiting at most the close
@@ -322,7 +331,7 @@ func (w *Conn) Close() error {
 	<-w.done
 	if d := w.sys.timeouts.Stop; !w.goroutines.wait(d) {
 		n := w.goroutines.n.Load()
-		w.sys.logger.Error("ipfi: procedures ignore their cancelled contexts", "wire", w.pid.Id, "goroutines", n, "after", d)
+		w.sys.logger.Error("ipfi: procedures ignore their cancelled contexts", "wire", w.logID(), "goroutines", n, "after", d)
 		return fmt.Errorf("%w: %d goroutines of the wire, %v after their contexts were cancelled", ErrStopTimeout, n, d)
 	}
 	return nil
@@ -336,15 +345,27 @@ func (w *Conn) Close() error {
 func (w *Conn) closeWith(cause error) {
 	if w.cause.CompareAndSwap(nil, &cause) {
 		w.sayGoodbye()
-		t := time.NewTimer(w.sys.grace)
-		select {
-		case <-w.out.drained():
-		case <-w.done:
-		case <-t.C:
-		}
-		t.Stop()
+		w.awaitDrained()
 	}
 	w.terminate(cause)
+}
+
+// awaitDrained waits, at most the close grace, until the writer has
+// written what is pending (the Termination message) or the wire has ended.
+func (w *Conn) awaitDrained() {
+	drained := w.out.drained()
+	select {
+	case <-drained:
+		return // written already: the usual case, with no timer
+	default:
+	}
+	t := time.NewTimer(w.sys.grace)
+	defer t.Stop()
+	select {
+	case <-drained:
+	case <-w.done:
+	case <-t.C:
+	}
 }
 
 // Shutdown stops the wire taking new calls from its peer, waits for the

@@ -175,7 +175,6 @@ func (a *wireActor) Receive(ctx actor.Context) {
 		a.w.pid = ctx.Self()
 		a.inbound = make(map[callKey]*inCall)
 		a.inPIDs = make(map[*actor.PID]inRef)
-		a.refused = make(map[callKey]struct{})
 		a.outbound = make(map[callKey]outRoute)
 		parser, _ := ctx.SpawnNamed(a.props(func() actor.Actor {
 			return &parserActor{w: a.w, dec: wire.NewDecoder(a.w.limits.MaxFrame), wire: ctx.Self()}
@@ -400,6 +399,9 @@ func (a *wireActor) refuse(c *inCall, f *wire.Frame, err error) {
 		_ = c.answer(nil, err, false)
 	case a.w.peerV2.Load() && len(a.refused) < a.w.limits.MaxOpenCalls:
 		_ = c.answer(nil, err, false)
+		if a.refused == nil {
+			a.refused = make(map[callKey]struct{}) // most wires never refuse a call
+		}
 		a.refused[c.key] = struct{}{}
 	}
 }

@@ -351,6 +351,27 @@ func (w *writer) raw(ctx context.Context, b []byte) error {
 	return w.release(ctx)
 }
 
+// rawNow appends b, as raw does for an actor, and then, if nobody is
+// writing, writes what is pending at once without blocking (tryFlush),
+// leaving what the transport does not take to a flusher goroutine. For a
+// goroutine that may write but must not block in Write: Close's, sending
+// the Termination message, which then seldom needs a flusher or a timer.
+func (w *writer) rawNow(b []byte) {
+	w.mu.Lock()
+	if w.err != nil {
+		w.mu.Unlock()
+		return
+	}
+	w.pending = append(w.pending, b...)
+	w.note()
+	if w.flushing || w.held > 0 || w.try == nil || oneThread {
+		_ = w.release(nil)
+		return
+	}
+	w.flushing = true
+	w.tryFlush(math.MaxInt)
+}
+
 // flushSoon starts a flusher for what is pending, if anything is and nobody
 // is writing, without blocking.
 func (w *writer) flushSoon() {
@@ -621,15 +642,21 @@ func (w *writer) drained() <-chan struct{} {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.err != nil || (!w.flushing && len(w.pending) == 0) {
-		c := make(chan struct{})
-		close(c)
-		return c
+		return closedChan
 	}
 	if w.idle == nil {
 		w.idle = make(chan struct{})
 	}
 	return w.idle
 }
+
+// closedChan is a channel closed from the start: drained's answer for a
+// writer that is idle already.
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
 
 // close makes every later frame fail with err and drops what is pending.
 func (w *writer) close(err error) {

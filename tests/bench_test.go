@@ -2,6 +2,8 @@ package tests
 
 import (
 	"context"
+	"errors"
+	"net"
 	"testing"
 
 	"github.com/ipfi-go/ipfi"
@@ -151,5 +153,34 @@ func benchObserved(b *testing.B, calleeOpts, callerOpts []ipfi.Option) {
 		if _, err := ipfi.Call[string](ctx, w, 1, "John", "Doe"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkConnectCall: dial a served interface over loopback TCP, make one
+// small Quick call, close the wire (the comparison harness's connect_call).
+func BenchmarkConnectCall(b *testing.B) {
+	callee, caller := newInterface(b), newInterface(b)
+	must(b, callee.Register(4, procedures.Quick(procedures.Func2(func(_ context.Context, a, c string) (string, error) {
+		return a + " " + c, nil
+	}))))
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	must(b, err)
+	served := make(chan error, 1)
+	go func() { served <- callee.Serve(context.Background(), l) }()
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		w, err := caller.Dial(ctx, "tcp", l.Addr().String())
+		must(b, err)
+		if _, err := ipfi.Call[string](ctx, w, 4, "John", "Doe"); err != nil {
+			b.Fatal(err)
+		}
+		must(b, w.Close())
+	}
+	b.StopTimer()
+	must(b, l.Close())
+	if err := <-served; err != nil && !errors.Is(err, net.ErrClosed) {
+		b.Fatal(err)
 	}
 }
