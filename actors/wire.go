@@ -55,16 +55,16 @@ type Conn struct {
 	calleeOnly bool
 	owner      any
 	idx        *indices
-	push       *pushIn      // push mode's input side (nil: a reader goroutine reads r)
+	push       *pushIn       // push mode's input side (nil: a reader goroutine reads r)
 	name       func() string // in logs (WireOptions.Name); nil for none
-	started    time.Time    // when the wire was made
-	bytesIn    atomic.Int64 // bytes read from the peer
-	readAt     atomic.Int64 // when the last chunk was read, as a time.Duration since epoch: when the calls in it arrived
-	ext        bool         // this side speaks the extensions (not Plain)
-	peerExt    atomic.Bool  // the peer announced the extensions (and ext)
-	peerV2     atomic.Bool  // the peer announced version 2 of them too
-	draining   atomic.Bool  // this side is shutting down: new calls from the peer are refused
-	peerGone   atomic.Bool  // the peer sent KindGoAway: new calls to it fail with ErrShutdown
+	started    time.Time     // when the wire was made
+	bytesIn    atomic.Int64  // bytes read from the peer
+	readAt     atomic.Int64  // when the last chunk was read, as a time.Duration since epoch: when the calls in it arrived
+	ext        bool          // this side speaks the extensions (not Plain)
+	peerExt    atomic.Bool   // the peer announced the extensions (and ext)
+	peerV2     atomic.Bool   // the peer announced version 2 of them too
+	draining   atomic.Bool   // this side is shutting down: new calls from the peer are refused
+	peerGone   atomic.Bool   // the peer sent KindGoAway: new calls to it fail with ErrShutdown
 
 	// procCtx is the context of the wire's quick procedures; it is
 	// cancelled, with the wire's cause, when the wire ends. callCtx, which
