@@ -78,19 +78,7 @@ func TestRun(t *testing.T) {
 // closes the wire (the module reads a Termination message and exits 0), or
 // the instance's context ends (the host closes the wire for it).
 func TestInstanceEnds(t *testing.T) {
-	var out syncBuffer
-	o := testOptions(t, &out)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	e, err := newEngine(ctx, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := e.close(context.Background()); err != nil {
-			t.Error(err)
-		}
-	}()
+	ctx, e := testEngine(t)
 
 	t.Run("host closes the wire", func(t *testing.T) {
 		for _, compiled := range []struct {
@@ -153,6 +141,27 @@ func TestInstanceEnds(t *testing.T) {
 	})
 }
 
+// testEngine starts an engine for a test with the test's options (the
+// modules' output goes to a buffer), closed when the test ends; its
+// context, which ends after 3 minutes, bounds the test's instances.
+func testEngine(t *testing.T) (context.Context, *engine) {
+	t.Helper()
+	var out syncBuffer
+	o := testOptions(t, &out)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	e, err := newEngine(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := e.close(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	return ctx, e
+}
+
 // syncBuffer is a bytes.Buffer that the host and its modules' stderr write
 // to at the same time.
 type syncBuffer struct {
@@ -176,23 +185,11 @@ func (s *syncBuffer) String() string {
 // not an OS pipe (here an io.Reader) cannot make it non-blocking: it says
 // the host must give it a pipe, and exits 1.
 func TestStdinThatIsNotAPipe(t *testing.T) {
-	var out syncBuffer
-	o := testOptions(t, &out)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	e, err := newEngine(ctx, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := e.close(context.Background()); err != nil {
-			t.Error(err)
-		}
-	}()
+	ctx, e := testEngine(t)
 	var stderr syncBuffer
 	config := e.base.WithName("not-a-pipe").WithArgs("guest").
 		WithStdin(strings.NewReader("")).WithStdout(&bytes.Buffer{}).WithStderr(&stderr)
-	_, err = e.rt.InstantiateModule(ctx, e.guest, config)
+	_, err := e.rt.InstantiateModule(ctx, e.guest, config)
 	var exit *sys.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
 		t.Fatalf("the guest with a reader as stdin: %v, want exit code 1", err)
