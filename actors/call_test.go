@@ -63,3 +63,15 @@ func TestCallStartedAsItsWireEndsEnds(t *testing.T) {
 		}
 	}
 }
+
+// TestRecvOnAStartCallIsAnError: a call made with Start has no stream
+// queue (its handle leaves it out); Recv on it says so at once instead of
+// waiting for values that go to Wait.
+func TestRecvOnAStartCallIsAnError(t *testing.T) {
+	c := newCall(&Conn{}, callKey{proc: 1, call: 2})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if _, err := c.Recv(ctx); !errors.Is(err, errNotStream) {
+		t.Fatalf("Recv on a Start call: %v, want errNotStream", err)
+	}
+}
