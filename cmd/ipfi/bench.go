@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ipfi-go/ipfi"
+	"github.com/ipfi-go/ipfi/procedures"
 )
 
 // runBench is "ipfi bench ADDR PROC [ARGS...]": -c callers call PROC over
@@ -46,75 +47,81 @@ func runBench(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stde
 	}
 	defer iface.Close()
 
-	// A first call checks that the procedure answers, and whether its
-	// response is streamed: a plain one is called with CallRaw, a streamed
-	// one read to its end.
-	streamed := false
-	cctx, cancel = context.WithTimeout(ctx, *timeout)
-	_, err = w.CallRaw(cctx, proc, payload)
-	cancel()
-	if errors.Is(err, ipfi.ErrStreamed) {
-		streamed, err = true, nil
-	}
-	if err != nil {
+	t := &benchTarget{w: w, proc: proc, payload: payload, timeout: *timeout}
+	if err := t.probe(ctx); err != nil {
 		return fmt.Errorf("first call: %w", callError(err, proc, *timeout))
 	}
-	call := func(ctx context.Context) error {
-		if streamed {
-			return invoke(ctx, w, proc, payload, func([]byte) error { return nil })
-		}
-		resp, err := w.CallRaw(ctx, proc, payload)
-		if err == nil && len(resp) == 0 {
-			err = fmt.Errorf("%w (an empty response)", ipfi.ErrRemote)
-		}
-		return err
-	}
-
 	kind := "plain"
-	if streamed {
+	if t.streamed {
 		kind = "streamed"
 	}
 	fmt.Fprintf(stdout, "bench: procedure %d (%s response) at %s, %d callers over one wire, for %v\n", proc, kind, addr, *concurrency, *duration)
+	r := &benchRun{latencies: make([][]time.Duration, *concurrency)}
+	elapsed := r.run(ctx, t, *duration, *interval, stdout)
+	return r.report(stdout, elapsed, w)
+}
+
+// benchTarget is the procedure a bench calls, and how.
+type benchTarget struct {
+	w        *ipfi.Wire
+	proc     procedures.Index
+	payload  []byte
+	timeout  time.Duration // for each call
+	streamed bool          // the response is streamed: each call reads it to its end
+}
+
+// probe makes a first call, which checks that the procedure answers and
+// sets streamed: a plain response is called for with CallRaw, a streamed
+// one read to its end.
+func (t *benchTarget) probe(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, t.timeout)
+	defer cancel()
+	_, err := t.w.CallRaw(ctx, t.proc, t.payload)
+	if errors.Is(err, ipfi.ErrStreamed) {
+		t.streamed = true
+		return nil
+	}
+	return err
+}
+
+// call makes one call and reads its whole response.
+func (t *benchTarget) call(ctx context.Context) error {
+	if t.streamed {
+		return invoke(ctx, t.w, t.proc, t.payload, func([]byte) error { return nil })
+	}
+	resp, err := t.w.CallRaw(ctx, t.proc, t.payload)
+	if err == nil && len(resp) == 0 {
+		err = fmt.Errorf("%w (an empty response)", ipfi.ErrRemote)
+	}
+	return err
+}
+
+// benchRun is what a run's callers count: one caller for each element of
+// latencies, which holds that caller's latencies.
+type benchRun struct {
+	calls, errs atomic.Int64
+	firstErr    error
+	errOnce     sync.Once
+	latencies   [][]time.Duration
+}
+
+// run has r's callers call t for d, prints progress every interval until
+// they have all returned, and returns how long that took.
+func (r *benchRun) run(ctx context.Context, t *benchTarget, d, interval time.Duration, stdout io.Writer) time.Duration {
 	// The run ends by a cancel, not a deadline: a deadline would travel
 	// with each call to the peer, which would fail the calls open at the
 	// end as its own errors.
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	end := time.AfterFunc(*duration, stop)
+	end := time.AfterFunc(d, stop)
 	defer end.Stop()
-	var (
-		calls, errs atomic.Int64
-		firstErr    error
-		errOnce     sync.Once
-		latencies   = make([][]time.Duration, *concurrency) // each caller's
-		callers     sync.WaitGroup
-	)
+	var callers sync.WaitGroup
 	start := time.Now()
-	for c := range *concurrency {
+	for c := range r.latencies {
 		callers.Add(1)
 		go func() {
 			defer callers.Done()
-			for runCtx.Err() == nil {
-				ctx, cancel := context.WithTimeout(runCtx, *timeout)
-				t0 := time.Now()
-				err := call(ctx)
-				took := time.Since(t0)
-				cancel()
-				if err != nil {
-					if runCtx.Err() != nil {
-						return // cut short by the end of the run: not counted
-					}
-					errs.Add(1)
-					errOnce.Do(func() { firstErr = callError(err, proc, *timeout) })
-					if w.Err() != nil {
-						stop() // the wire has ended: every further call would fail
-						return
-					}
-					continue
-				}
-				calls.Add(1)
-				latencies[c] = append(latencies[c], took)
-			}
+			r.caller(runCtx, stop, t, c)
 		}()
 	}
 	done := make(chan struct{})
@@ -122,29 +129,68 @@ func runBench(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stde
 		callers.Wait()
 		close(done)
 	}()
-	tick := time.NewTicker(*interval)
+	r.progress(stdout, interval, start, done)
+	return time.Since(start)
+}
+
+// caller is caller c: it calls t until runCtx ends, keeping each
+// successful call's latency and counting the calls that fail. When a call
+// fails because the wire has ended it ends the run (stop), since every
+// further call would fail too.
+func (r *benchRun) caller(runCtx context.Context, stop context.CancelFunc, t *benchTarget, c int) {
+	for runCtx.Err() == nil {
+		ctx, cancel := context.WithTimeout(runCtx, t.timeout)
+		t0 := time.Now()
+		err := t.call(ctx)
+		took := time.Since(t0)
+		cancel()
+		if err == nil {
+			r.calls.Add(1)
+			r.latencies[c] = append(r.latencies[c], took)
+			continue
+		}
+		if runCtx.Err() != nil {
+			return // cut short by the end of the run: not counted
+		}
+		r.errs.Add(1)
+		r.errOnce.Do(func() { r.firstErr = callError(err, t.proc, t.timeout) })
+		if t.w.Err() != nil {
+			stop()
+			return
+		}
+	}
+}
+
+// progress prints, every interval until done is closed, the time since
+// start, the calls so far, their rate since the line before, and the
+// errors so far.
+func (r *benchRun) progress(stdout io.Writer, interval time.Duration, start time.Time, done <-chan struct{}) {
+	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	lastCalls, lastTime := int64(0), start
-progress:
 	for {
 		select {
 		case now := <-tick.C:
-			n := calls.Load()
+			n := r.calls.Load()
 			rate := float64(n-lastCalls) / now.Sub(lastTime).Seconds()
-			fmt.Fprintf(stdout, "  %6.1fs  %10d calls  %10.0f calls/s  %6d errors\n", now.Sub(start).Seconds(), n, rate, errs.Load())
+			fmt.Fprintf(stdout, "  %6.1fs  %10d calls  %10.0f calls/s  %6d errors\n", now.Sub(start).Seconds(), n, rate, r.errs.Load())
 			lastCalls, lastTime = n, now
 		case <-done:
-			break progress
+			return
 		}
 	}
-	elapsed := time.Since(start)
+}
 
-	all := slices.Concat(latencies...)
+// report prints the finished run's totals, its first error and the
+// histogram of its latencies; it returns an error if the wire w ended
+// during the run or no call succeeded.
+func (r *benchRun) report(stdout io.Writer, elapsed time.Duration, w *ipfi.Wire) error {
+	all := slices.Concat(r.latencies...)
 	slices.Sort(all)
 	n := len(all)
-	fmt.Fprintf(stdout, "%d calls in %v: %.0f calls/s, %d errors\n", n, round(elapsed), float64(n)/elapsed.Seconds(), errs.Load())
-	if firstErr != nil {
-		fmt.Fprintf(stdout, "first error: %s\n", oneLine(firstErr.Error()))
+	fmt.Fprintf(stdout, "%d calls in %v: %.0f calls/s, %d errors\n", n, round(elapsed), float64(n)/elapsed.Seconds(), r.errs.Load())
+	if r.firstErr != nil {
+		fmt.Fprintf(stdout, "first error: %s\n", oneLine(r.firstErr.Error()))
 	}
 	if n > 0 {
 		printHistogram(stdout, all)

@@ -158,121 +158,173 @@ func appendMsgpackValue(dst, b []byte, depth int) ([]byte, []byte, error) {
 	if len(b) == 0 {
 		return dst, nil, errTruncated
 	}
-	c, b := b[0], b[1:]
-	// take returns the next n bytes of b, or nil past its end.
-	take := func(n uint64) []byte {
-		if uint64(len(b)) < n {
-			return nil
-		}
-		v := b[:n]
-		b = b[n:]
-		return v
+	c, r := b[0], &msgpackReader{b[1:]}
+	if c >= 0x80 && c <= 0x9f || c >= 0xdc && c <= 0xdf {
+		return appendMsgpackContainer(dst, c, r, depth)
 	}
-	// length reads a big-endian length or integer of size bytes.
-	length := func(size int) (uint64, bool) {
-		v := take(uint64(size))
-		if v == nil {
-			return 0, false
-		}
-		var n uint64
-		for _, x := range v {
-			n = n<<8 | uint64(x)
-		}
-		return n, true
+	out, err := appendMsgpackScalar(dst, c, r)
+	if err != nil {
+		return dst, nil, err
 	}
+	return out, r.b, nil
+}
+
+// msgpackReader reads the parts of a value from the front of b.
+type msgpackReader struct{ b []byte }
+
+// take returns the next n bytes, or nil past the end.
+func (r *msgpackReader) take(n uint64) []byte {
+	if uint64(len(r.b)) < n {
+		return nil
+	}
+	v := r.b[:n]
+	r.b = r.b[n:]
+	return v
+}
+
+// readUint reads a big-endian length or integer of size bytes.
+func (r *msgpackReader) readUint(size int) (uint64, bool) {
+	v := r.take(uint64(size))
+	if v == nil {
+		return 0, false
+	}
+	var n uint64
+	for _, x := range v {
+		n = n<<8 | uint64(x)
+	}
+	return n, true
+}
+
+// sized reads a length of size bytes and then that many bytes; nil past
+// the end.
+func (r *msgpackReader) sized(size int) []byte {
+	n, ok := r.readUint(size)
+	if !ok {
+		return nil
+	}
+	return r.take(n)
+}
+
+// appendMsgpackContainer appends the array or map whose type byte is c
+// (fixmap, fixarray, array 16 or 32, map 16 or 32) and returns the rest of
+// the input.
+func appendMsgpackContainer(dst []byte, c byte, r *msgpackReader, depth int) ([]byte, []byte, error) {
+	switch {
+	case c <= 0x8f:
+		return appendMap(dst, r.b, uint64(c&0x0f), depth)
+	case c <= 0x9f:
+		return appendArray(dst, r.b, uint64(c&0x0f), depth)
+	}
+	n, ok := r.readUint(2 << (c & 1)) // a count of 2 bytes (0xdc, 0xde) or 4 (0xdd, 0xdf)
+	if !ok {
+		return dst, nil, errTruncated
+	}
+	if c <= 0xdd {
+		return appendArray(dst, r.b, n, depth)
+	}
+	return appendMap(dst, r.b, n, depth)
+}
+
+// appendMsgpackScalar appends the value whose type byte is c, any but an
+// array or a map, reading its body from r.
+func appendMsgpackScalar(dst []byte, c byte, r *msgpackReader) ([]byte, error) {
 	switch {
 	case c <= 0x7f:
-		return strconv.AppendUint(dst, uint64(c), 10), b, nil
+		return strconv.AppendUint(dst, uint64(c), 10), nil
 	case c >= 0xe0:
-		return strconv.AppendInt(dst, int64(int8(c)), 10), b, nil
-	case c >= 0x80 && c <= 0x8f:
-		return appendMap(dst, b, uint64(c&0x0f), depth)
-	case c >= 0x90 && c <= 0x9f:
-		return appendArray(dst, b, uint64(c&0x0f), depth)
+		return strconv.AppendInt(dst, int64(int8(c)), 10), nil
 	case c >= 0xa0 && c <= 0xbf:
-		s := take(uint64(c & 0x1f))
-		if s == nil {
-			return dst, nil, errTruncated
-		}
-		return appendJSONString(dst, string(s)), b, nil
+		return appendMsgpackStr(dst, r.take(uint64(c&0x1f)))
 	}
 	switch c {
 	case 0xc0:
-		return append(dst, "null"...), b, nil
+		return append(dst, "null"...), nil
 	case 0xc2:
-		return append(dst, "false"...), b, nil
+		return append(dst, "false"...), nil
 	case 0xc3:
-		return append(dst, "true"...), b, nil
-	case 0xc4, 0xc5, 0xc6, 0xd9, 0xda, 0xdb: // bin, str
-		size := 1 << (c - 0xc4)
-		if c >= 0xd9 {
-			size = 1 << (c - 0xd9)
-		}
-		n, ok := length(size)
-		data := take(n)
-		if !ok || data == nil {
-			return dst, nil, errTruncated
-		}
-		if c >= 0xd9 {
-			return appendJSONString(dst, string(data)), b, nil
-		}
-		return appendJSONString(dst, base64.StdEncoding.EncodeToString(data)), b, nil
+		return append(dst, "true"...), nil
+	case 0xc4, 0xc5, 0xc6: // bin 8, 16, 32
+		return appendMsgpackBin(dst, r.sized(1<<(c-0xc4)))
+	case 0xd9, 0xda, 0xdb: // str 8, 16, 32
+		return appendMsgpackStr(dst, r.sized(1<<(c-0xd9)))
 	case 0xc7, 0xc8, 0xc9: // ext 8, 16, 32
-		n, ok := length(1 << (c - 0xc7))
-		typ := take(1)
-		data := take(n)
-		if !ok || typ == nil || data == nil {
-			return dst, nil, errTruncated
+		n, ok := r.readUint(1 << (c - 0xc7))
+		if !ok {
+			return dst, errTruncated
 		}
-		return appendExt(dst, int8(typ[0]), data), b, nil
+		return appendMsgpackExt(dst, r, n)
 	case 0xd4, 0xd5, 0xd6, 0xd7, 0xd8: // fixext 1, 2, 4, 8, 16
-		typ := take(1)
-		data := take(1 << (c - 0xd4))
-		if typ == nil || data == nil {
-			return dst, nil, errTruncated
-		}
-		return appendExt(dst, int8(typ[0]), data), b, nil
+		return appendMsgpackExt(dst, r, 1<<(c-0xd4))
 	case 0xca:
-		v, ok := length(4)
-		if !ok {
-			return dst, nil, errTruncated
-		}
-		return appendFloat(dst, float64(math.Float32frombits(uint32(v))), 32), b, nil
+		return appendMsgpackFloat(dst, r, 32)
 	case 0xcb:
-		v, ok := length(8)
-		if !ok {
-			return dst, nil, errTruncated
-		}
-		return appendFloat(dst, math.Float64frombits(v), 64), b, nil
+		return appendMsgpackFloat(dst, r, 64)
 	case 0xcc, 0xcd, 0xce, 0xcf: // uint 8..64
-		v, ok := length(1 << (c - 0xcc))
-		if !ok {
-			return dst, nil, errTruncated
-		}
-		return strconv.AppendUint(dst, v, 10), b, nil
+		return appendMsgpackUint(dst, r, 1<<(c-0xcc))
 	case 0xd0, 0xd1, 0xd2, 0xd3: // int 8..64
-		size := 1 << (c - 0xd0)
-		v, ok := length(size)
-		if !ok {
-			return dst, nil, errTruncated
-		}
-		shift := 64 - 8*size // sign-extend
-		return strconv.AppendInt(dst, int64(v<<shift)>>shift, 10), b, nil
-	case 0xdc, 0xdd, 0xde, 0xdf: // array 16, 32; map 16, 32
-		size := 2
-		if c == 0xdd || c == 0xdf {
-			size = 4
-		}
-		n, ok := length(size)
-		if !ok {
-			return dst, nil, errTruncated
-		}
-		if c <= 0xdd {
-			return appendArray(dst, b, n, depth)
-		}
-		return appendMap(dst, b, n, depth)
+		return appendMsgpackInt(dst, r, 1<<(c-0xd0))
 	}
-	return dst, nil, fmt.Errorf("unknown type byte 0x%02x", c)
+	return dst, fmt.Errorf("unknown type byte 0x%02x", c)
+}
+
+// appendMsgpackStr appends a str's data (nil: truncated) as a JSON string.
+func appendMsgpackStr(dst, data []byte) ([]byte, error) {
+	if data == nil {
+		return dst, errTruncated
+	}
+	return appendJSONString(dst, string(data)), nil
+}
+
+// appendMsgpackBin appends a bin's data (nil: truncated) as a base64 JSON
+// string.
+func appendMsgpackBin(dst, data []byte) ([]byte, error) {
+	if data == nil {
+		return dst, errTruncated
+	}
+	return appendJSONString(dst, base64.StdEncoding.EncodeToString(data)), nil
+}
+
+// appendMsgpackExt reads an extension's type byte and its n bytes of data
+// and appends them.
+func appendMsgpackExt(dst []byte, r *msgpackReader, n uint64) ([]byte, error) {
+	typ := r.take(1)
+	data := r.take(n)
+	if typ == nil || data == nil {
+		return dst, errTruncated
+	}
+	return appendExt(dst, int8(typ[0]), data), nil
+}
+
+// appendMsgpackFloat reads a float of the given bit size, 32 or 64, and
+// appends it.
+func appendMsgpackFloat(dst []byte, r *msgpackReader, bits int) ([]byte, error) {
+	v, ok := r.readUint(bits / 8)
+	if !ok {
+		return dst, errTruncated
+	}
+	if bits == 32 {
+		return appendFloat(dst, float64(math.Float32frombits(uint32(v))), 32), nil
+	}
+	return appendFloat(dst, math.Float64frombits(v), 64), nil
+}
+
+// appendMsgpackUint reads an unsigned integer of size bytes and appends it.
+func appendMsgpackUint(dst []byte, r *msgpackReader, size int) ([]byte, error) {
+	v, ok := r.readUint(size)
+	if !ok {
+		return dst, errTruncated
+	}
+	return strconv.AppendUint(dst, v, 10), nil
+}
+
+// appendMsgpackInt reads a signed integer of size bytes and appends it.
+func appendMsgpackInt(dst []byte, r *msgpackReader, size int) ([]byte, error) {
+	v, ok := r.readUint(size)
+	if !ok {
+		return dst, errTruncated
+	}
+	shift := 64 - 8*size // sign-extend
+	return strconv.AppendInt(dst, int64(v<<shift)>>shift, 10), nil
 }
 
 // appendArray appends n values of b as a JSON array.
