@@ -55,7 +55,7 @@ func runServe(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stde
 		return err
 	}
 	if addr.scheme == "exec" {
-		return fmt.Errorf("cannot serve on %s: serve takes tcp://host:port, unix:///path or stdio:", addr)
+		return fmt.Errorf("cannot serve on %s: serve takes stdio:, tcp://host:port or unix:///path", addr)
 	}
 	var opts []ipfi.Option
 	if *verbose {

@@ -117,7 +117,7 @@ func run() error {
 	// The server closes; its procedures see their contexts cancelled.
 	server.Close()
 	if err := <-serveDone; !errors.Is(err, ipfi.ErrClosed) {
-		return fmt.Errorf("Serve returned %v", err)
+		return fmt.Errorf("server.Serve returned %v", err)
 	}
 	fmt.Printf("server closed; %d of its running procedures saw their context cancelled\n", cancelled.Load())
 	if cancelled.Load() != open {

@@ -162,7 +162,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	select {
 	case <-wb.Done():
 	case <-time.After(5 * time.Second):
-		return errors.New("B's wire did not end after A closed its own")
+		return errors.New("the wire at B did not end after A closed its own")
 	}
 	if err := wb.Close(); err != nil {
 		return err
