@@ -41,7 +41,7 @@ func FuzzServe(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, opt := range []guest.Options{{}, {StopAtEndOfInput: true, MaxQueued: 4, MaxHeld: 1 << 10}} {
+		for _, opt := range []guest.Options{{}, {StopAtEndOfInput: true, MaxOpenCalls: 5, MaxWireArgs: 1 << 10}} {
 			err := guest.New(bytes.NewReader(data), io.Discard, reg, opt).Serve(context.Background())
 			if err == nil && !opt.StopAtEndOfInput {
 				t.Fatal("Serve returned nil without End of input")

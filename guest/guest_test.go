@@ -120,7 +120,7 @@ func newSession(t *testing.T, opt guest.Options, hostOpts ...ipfi.Option) *sessi
 		s.served <- p.Serve(context.Background())
 		g.Close()
 	}()
-	s.w, err = host.ConnectConn(h)
+	s.w, err = host.Connect(h, h)
 	must(t, err)
 	t.Cleanup(func() {
 		host.Close()
@@ -350,12 +350,12 @@ func TestArgumentsInPieces(t *testing.T) {
 }
 
 // TestWaitingCallsAreBounded: while a call runs (here waiting in a call
-// back to the host), the calls that arrive wait, at most MaxQueued of them
-// holding at most MaxHeld bytes of arguments; the others are answered
+// back to the host), the calls that arrive wait, at most MaxOpenCalls open
+// holding at most MaxWireArgs bytes of arguments; the others are answered
 // ErrLimit at once, and those that waited run afterwards.
 func TestWaitingCallsAreBounded(t *testing.T) {
 	ctx := bounded(t)
-	s := newSession(t, guest.Options{MaxQueued: 2, MaxHeld: 64})
+	s := newSession(t, guest.Options{MaxOpenCalls: 3, MaxWireArgs: 64})
 	started, release := make(chan struct{}), make(chan struct{})
 	must(t, s.host.Register(21, procedures.Func0(func(ctx context.Context) (int, error) {
 		close(started)
@@ -373,8 +373,8 @@ func TestWaitingCallsAreBounded(t *testing.T) {
 	}
 	over, err := s.w.Start(ctx, 0)
 	must(t, err)
-	if err := over.Wait(ctx, new(uint32)); !errors.Is(err, ipfi.ErrLimit) || !strings.Contains(err.Error(), "MaxQueued") {
-		t.Errorf("a third waiting call: %v, want ErrLimit naming MaxQueued", err)
+	if err := over.Wait(ctx, new(uint32)); !errors.Is(err, ipfi.ErrLimit) || !strings.Contains(err.Error(), "MaxOpenCalls") {
+		t.Errorf("a third waiting call: %v, want ErrLimit naming MaxOpenCalls", err)
 	}
 	close(release)
 	var got int
@@ -389,8 +389,8 @@ func TestWaitingCallsAreBounded(t *testing.T) {
 	}
 	// MaxHeld: arguments of 100 bytes cannot wait.
 	_, err = ipfi.Call[string](ctx, s.w, 1, strings.Repeat("x", 100), "y")
-	if !errors.Is(err, ipfi.ErrLimit) || !strings.Contains(err.Error(), "MaxHeld") {
-		t.Errorf("a call with 100 bytes of arguments: %v, want ErrLimit naming MaxHeld", err)
+	if !errors.Is(err, ipfi.ErrLimit) || !strings.Contains(err.Error(), "MaxWireArgs") {
+		t.Errorf("a call with 100 bytes of arguments: %v, want ErrLimit naming MaxWireArgs", err)
 	}
 }
 

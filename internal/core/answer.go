@@ -1,0 +1,125 @@
+package core
+
+import (
+	"fmt"
+
+	"github.com/ipfi-go/ipfi/wire"
+)
+
+// answerFailure answers an open call with fail and moves it to InAnswered.
+func (c *Conn) answerFailure(ic *InCall, fail *Failure) {
+	c.out = appendAnswerError(c.out, ic.Key, fail, c.neg.ext())
+	c.move(ic, InAnswered)
+}
+
+// Answer sends the final message of running call ic: a Complete response
+// carrying value (in pieces past MaxFramePayload) when fail is nil,
+// otherwise fail (an Error to a peer with the extensions, an empty
+// Complete to one without). It is the one place a running call is
+// answered, and the first answer wins: later ones return ErrAnswered. A
+// sequence's held value (Yield) goes first.
+func (c *Conn) Answer(ic *InCall, value []byte, fail *Failure) error {
+	if ic.State != InRunning {
+		return ErrAnswered
+	}
+	if c.state == WireEnding {
+		c.move(ic, InAnswered)
+		return nil // nothing more is written
+	}
+	if fail != nil {
+		c.answerFailure(ic, fail)
+		return nil
+	}
+	if ic.seqHeld != nil {
+		value = append(ic.seqHeld, value...) // the last value carries the Complete
+		ic.seqHeld = nil
+	}
+	c.out = appendPieces(c.out, wire.KindResponse, ic.Key, value)
+	c.move(ic, InAnswered)
+	return nil
+}
+
+// appendPieces appends payload as Call or Response messages of call k: in
+// pieces of at most MaxFramePayload (terminator None), the last one
+// Complete.
+func appendPieces(dst []byte, kind wire.Kind, k Key, payload []byte) []byte {
+	for len(payload) > MaxFramePayload {
+		dst = wire.AppendHeader(dst, kind, wire.TermNone, k.Proc, k.Call, MaxFramePayload)
+		dst = append(dst, payload[:MaxFramePayload]...)
+		payload = payload[MaxFramePayload:]
+	}
+	dst = wire.AppendHeader(dst, kind, wire.TermComplete, k.Proc, k.Call, len(payload))
+	return append(dst, payload...)
+}
+
+// Send sends one non-final message of running call ic's response (t is
+// TermChunk or TermNone; a payload past MaxFramePayload goes in pieces).
+// To a caller with the extensions it needs credit: without any it returns
+// ErrNoCredit and sends nothing (an EvCredit event for k says when to try
+// again); a message may overdraw the credit by its own size.
+func (c *Conn) Send(ic *InCall, payload []byte, t wire.Terminator) error {
+	if ic.State != InRunning {
+		return ErrAnswered
+	}
+	if c.neg.ext() && !ic.resp.Ready() {
+		return ErrNoCredit
+	}
+	if c.neg.ext() {
+		ic.resp.Spend(len(payload))
+	}
+	k := ic.Key
+	for len(payload) > MaxFramePayload {
+		c.out = wire.AppendHeader(c.out, wire.KindResponse, wire.TermNone, k.Proc, k.Call, MaxFramePayload)
+		c.out = append(c.out, payload[:MaxFramePayload]...)
+		payload = payload[MaxFramePayload:]
+	}
+	c.out = wire.AppendHeader(c.out, wire.KindResponse, t, k.Proc, k.Call, len(payload))
+	c.out = append(c.out, payload...)
+	return nil
+}
+
+// Yield sends one value of running call ic's sequence: a Chunk to a caller
+// with the extensions (an empty Complete ends the sequence, Answer(k, nil,
+// nil)); to one without, the last value must carry the Complete terminator
+// (as the Rust crate writes it), so one value is held back until the next
+// comes or Answer sends it. It returns Send's errors; a held value that
+// could not be sent stays held.
+func (c *Conn) Yield(ic *InCall, v []byte) error {
+	if c.neg.ext() {
+		return c.Send(ic, v, wire.TermChunk)
+	}
+	if ic.State != InRunning {
+		return ErrAnswered
+	}
+	if ic.seqHeld != nil {
+		if err := c.Send(ic, ic.seqHeld, wire.TermChunk); err != nil {
+			return err
+		}
+	}
+	ic.seqHeld = append(ic.seqHeld[:0], v...)
+	return nil
+}
+
+// Returned says that the procedure of call ic has returned (after it
+// answered): the call no longer counts in the limits (InGone).
+func (c *Conn) Returned(ic *InCall) {
+	ic.ran = false
+	if ic.State == InAnswered {
+		c.forget(ic)
+	}
+}
+
+// SendRaw sends a raw stream's message of running call ic with the
+// terminator its procedure chose: Complete answers the call (Answer), None
+// and Chunk are sent as Send sends them (an empty None sends nothing).
+func (c *Conn) SendRaw(ic *InCall, payload []byte, t wire.Terminator) error {
+	switch {
+	case t == wire.TermComplete:
+		return c.Answer(ic, payload, nil)
+	case t != wire.TermNone && t != wire.TermChunk:
+		return fmt.Errorf("ipfi: invalid terminator %v", t)
+	case t == wire.TermNone && len(payload) == 0:
+		return nil
+	}
+	return c.Send(ic, payload, t)
+}

@@ -1,0 +1,115 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/ipfi-go/ipfi/procedures"
+	"github.com/ipfi-go/ipfi/wire"
+)
+
+// Failure is how a call ended without a value, as it crosses the wire: an
+// Error message's code and message (wire/PROTOCOL.md, "Error codes"), and
+// an application error's own code and details.
+type Failure struct {
+	Code    wire.ErrorCode
+	Message string
+	App     uint64 // CodeApplication only
+	Details []byte // CodeApplication only
+}
+
+func (f *Failure) Error() string {
+	if f.Message == "" {
+		return f.Code.String()
+	}
+	return fmt.Sprintf("%v: %s", f.Code, f.Message)
+}
+
+// The failures the core itself answers with.
+var (
+	// ErrAnswered is Answer's and Send's error for a call that was answered
+	// already: the first answer wins.
+	ErrAnswered = errors.New("core: the call was answered already")
+	// ErrNoCredit is Send's error while the caller has granted no credit
+	// for the call's response: the producer waits for an EvCredit event for
+	// the call, then sends again.
+	ErrNoCredit = errors.New("core: no response credit")
+	// ErrNoCall is the error of an operation on a call the Conn does not
+	// have (ended, or never made).
+	ErrNoCall = errors.New("core: no such call")
+	// ErrCallsExhausted is Call's error when every call index of the
+	// procedure is taken.
+	ErrCallsExhausted = errors.New("core: every call index of the procedure is taken")
+	// ErrCalleeOnly is Call's error on a callee-only Conn.
+	ErrCalleeOnly = errors.New("core: the wire is callee-only")
+)
+
+func limitf(format string, args ...any) *Failure {
+	return &Failure{Code: wire.CodeLimit, Message: fmt.Sprintf(format, args...)}
+}
+
+var (
+	failCancelled = &Failure{Code: wire.CodeCancelled}
+	failDeadline  = &Failure{Code: wire.CodeDeadline, Message: "the deadline passed before the call ran"}
+	// FailArgsCut answers a call whose arguments the peer's stream ended
+	// before they did.
+	FailArgsCut = &Failure{Code: wire.CodeCancelled, Message: "the peer closed the stream before the call's arguments ended"}
+	// FailShutdown refuses a call that arrives while this side drains.
+	FailShutdown = &Failure{Code: wire.CodeShutdown, Message: "shutting down"}
+)
+
+func failRefused(proc uint64) *Failure {
+	return &Failure{Code: wire.CodeProcedure, Message: fmt.Sprintf("procedure %d is of a kind this peer does not serve", proc)}
+}
+
+func failUnknown(proc uint64) *Failure {
+	return &Failure{Code: wire.CodeUnknownProcedure, Message: fmt.Sprintf("procedures: unknown procedure %d", proc)}
+}
+
+// appendAnswerError appends f as call k's final message: an Error message
+// to a peer with the extensions, an empty Complete response to one without
+// (which a Rust caller fails to decode, instead of waiting forever).
+func appendAnswerError(dst []byte, k Key, f *Failure, ext bool) []byte {
+	switch {
+	case !ext:
+		return wire.AppendHeader(dst, wire.KindResponse, wire.TermComplete, k.Proc, k.Call, 0)
+	case f.Code == wire.CodeApplication:
+		return wire.AppendApplicationError(dst, k.Proc, k.Call, f.App, f.Message, f.Details)
+	case f.Code == wire.CodeCancelled:
+		return wire.AppendError(dst, k.Proc, k.Call, f.Code, "")
+	}
+	return wire.AppendError(dst, k.Proc, k.Call, f.Code, f.Message)
+}
+
+// Coded is an error that says which code it crosses the wire with (an
+// engine's own sentinels, such as a limit or a shutdown).
+type Coded interface {
+	error
+	WireCode() wire.ErrorCode
+}
+
+// FailureOf returns the failure a procedure's error is answered with (nil
+// for nil): the code of a Coded error in its chain, else that of the
+// procedures' and the context's sentinels, else CodeProcedure; its message
+// is err's text.
+func FailureOf(err error) *Failure {
+	if err == nil {
+		return nil
+	}
+	f := &Failure{Code: wire.CodeProcedure, Message: err.Error()}
+	var c Coded
+	switch {
+	case errors.As(err, &c):
+		f.Code = c.WireCode()
+	case errors.Is(err, procedures.ErrUnknown):
+		f.Code = wire.CodeUnknownProcedure
+	case errors.Is(err, procedures.ErrBadArguments):
+		f.Code = wire.CodeBadArguments
+	case errors.Is(err, context.Canceled):
+		f.Code = wire.CodeCancelled
+	case errors.Is(err, context.DeadlineExceeded):
+		f.Code = wire.CodeDeadline
+	}
+	return f
+}
