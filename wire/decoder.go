@@ -115,105 +115,129 @@ func (d *Decoder) FeedRuns(p []byte, emit func(Frame) error, r *Run) error {
 	return d.feed(p, emit, r)
 }
 
+// feed is Feed, and FeedRuns when r is not nil. Its loop decodes each
+// message that lies wholly in p where it lies, emitting its payload
+// without copying it and taking a stream's further values into r (run).
+// The rest of a payload split across Feeds is gathered by body; a header
+// split across Feeds, and a message without a header, are taken by step.
 func (d *Decoder) feed(p []byte, emit func(Frame) error, r *Run) error {
 	if d.err != nil {
 		return d.err
 	}
 	for len(p) > 0 {
 		if d.inBody {
-			k := min(d.n-len(d.buf), len(p))
-			d.appendBody(p[:k])
-			p = p[k:]
-			if len(d.buf) < d.n {
-				return nil
-			}
-			if err := d.emitBody(emit); err != nil {
+			var err error
+			if p, err = d.body(p, emit); err != nil {
 				return err
 			}
 			continue
 		}
-		if d.hn == 0 {
-			// Fast path: a message starts at p[0].
-			k := Kind(p[0])
-			if !d.hasHeader(k) {
-				p = p[1:]
-				if err := d.emit(emit, Frame{Kind: k}); err != nil {
-					return err
-				}
-				continue
+		if d.hn > 0 || len(p) < 2 || !d.hasHeader(Kind(p[0])) {
+			var err error
+			if p, err = d.step(p, emit); err != nil {
+				return err
 			}
-			if len(p) >= 2 {
-				hlen, err := headerLen(p[1])
-				if err != nil {
-					return d.fail(err)
-				}
-				if len(p) >= hlen {
-					var f Frame
-					n, err := d.parseHeader(p[:hlen], &f)
-					if err != nil {
-						return d.fail(err)
-					}
-					hdr := p[:hlen]
-					p = p[hlen:]
-					if n <= len(p) {
-						if n > 0 {
-							f.Payload = p[:n:n]
-						}
-						p = p[n:]
-						if err := d.emit(emit, f); err != nil {
-							return err
-						}
-						if r != nil && n > 0 && f.Kind == KindResponse && f.Terminator == TermChunk {
-							p = d.run(p, hdr, r)
-						}
-						continue
-					}
-					d.startBody(f, hlen, n)
-					continue
-				}
-			}
-		}
-		// Slow path: gather the header in d.hdr.
-		need := 2
-		if d.hn >= 2 {
-			need = d.hlen
-		}
-		k := copy(d.hdr[d.hn:need], p)
-		d.hn += k
-		p = p[k:]
-		if d.hn < need {
-			return nil
-		}
-		if need == 2 {
-			hlen, err := headerLen(d.hdr[1])
-			if err != nil {
-				return d.fail(err)
-			}
-			d.hlen = hlen
 			continue
 		}
-		var f Frame
-		n, err := d.parseHeader(d.hdr[:d.hlen], &f)
+		hlen, err := headerLen(p[1])
 		if err != nil {
 			return d.fail(err)
 		}
-		d.hn = 0
-		if n > 0 {
-			d.startBody(f, d.hlen, n)
+		if len(p) < hlen {
+			d.hn, d.hlen = copy(d.hdr[:], p), hlen // header gathers the rest
+			return nil
+		}
+		var f Frame
+		n, err := d.parseHeader(p[:hlen], &f)
+		if err != nil {
+			return d.fail(err)
+		}
+		hdr := p[:hlen]
+		p = p[hlen:]
+		if n > len(p) {
+			d.startBody(f, hlen, n) // body gathers the payload
 			continue
 		}
+		if n > 0 {
+			f.Payload = p[:n:n]
+		}
+		p = p[n:]
 		if err := d.emit(emit, f); err != nil {
 			return err
+		}
+		if r != nil && n > 0 && f.Kind == KindResponse && f.Terminator == TermChunk {
+			p = d.run(p, hdr, r)
 		}
 	}
 	return nil
 }
 
+// step consumes the start of p, outside a payload, where feed's loop does
+// not: a header split across Feeds, begun (d.hn > 0) or beginning (its
+// type byte alone at the end of p), which header gathers; or a message
+// without a header, which it emits. It returns the rest of p.
+func (d *Decoder) step(p []byte, emit func(Frame) error) ([]byte, error) {
+	if d.hn > 0 || d.hasHeader(Kind(p[0])) {
+		return d.header(p, emit)
+	}
+	return p[1:], d.emit(emit, Frame{Kind: Kind(p[0])})
+}
+
+// body appends the start of p to the payload of the current frame and
+// emits the frame once the payload is complete. It returns the rest of p,
+// empty while the payload is not complete.
+func (d *Decoder) body(p []byte, emit func(Frame) error) ([]byte, error) {
+	k := min(d.n-len(d.buf), len(p))
+	d.appendBody(p[:k])
+	if len(d.buf) < d.n {
+		return nil, nil
+	}
+	return p[k:], d.emitBody(emit)
+}
+
+// header gathers in d.hdr a header split across Feeds (d.hn bytes of it
+// are there, p holds the next) and returns the rest of p. Once the header
+// is complete, it emits its frame if the payload is empty, and otherwise
+// starts the payload (startBody).
+func (d *Decoder) header(p []byte, emit func(Frame) error) ([]byte, error) {
+	if d.hn < 2 {
+		// The multiflag, which gives the header's length, is not there yet.
+		k := copy(d.hdr[d.hn:2], p)
+		d.hn += k
+		p = p[k:]
+		if d.hn < 2 {
+			return p, nil
+		}
+		hlen, err := headerLen(d.hdr[1])
+		if err != nil {
+			return nil, d.fail(err)
+		}
+		d.hlen = hlen
+	}
+	k := copy(d.hdr[d.hn:d.hlen], p)
+	d.hn += k
+	p = p[k:]
+	if d.hn < d.hlen {
+		return p, nil
+	}
+	var f Frame
+	n, err := d.parseHeader(d.hdr[:d.hlen], &f)
+	if err != nil {
+		return nil, d.fail(err)
+	}
+	d.hn = 0
+	if n > 0 {
+		d.startBody(f, d.hlen, n)
+		return p, nil
+	}
+	return p, d.emit(emit, f)
+}
+
 // run takes into r the frames at the start of p that repeat hdr, a
 // Response Chunk header, up to its length field, as long as they are
 // complete in p with a payload of 1..d.max bytes that fits in r.Payload,
-// and returns the rest of p. The frame that stops it is left to the
-// general path, which reports it if it is malformed.
+// and returns the rest of p. The frame that stops it is left to feed's
+// loop, which reports it if it is malformed.
 func (d *Decoder) run(p, hdr []byte, r *Run) []byte {
 	lw := hdr[1] >> shiftLength & 3
 	hlen := len(hdr)
