@@ -17,6 +17,9 @@ type parserActor struct {
 	ext    bool // the peer's announcement was read
 	v2     bool // and its announcement of version 2
 	heard  bool // a chunk was read (w.heard is closed)
+	// announcing: the peer's announcements may not all be read yet
+	// (Conn.settled is open).
+	announcing bool
 	// density is how many frames the last chunk held per KiB (rounded
 	// up), last how many: the first block of the next chunk is sized from them, capped
 	// at twice the last count (so that a small chunk of small frames does
@@ -85,10 +88,21 @@ func (p *parserActor) chunk(ctx actor.Context, m *chunkMsg) {
 	}
 	fm := &framesMsg{}
 	err := p.parse(m.data, fm)
-	if !p.heard {
-		// The peer's first bytes are in: whether it announced is settled.
+	switch {
+	case !p.heard:
+		// The peer's first bytes are in: whether it announced is known.
+		// A peer of this project writes its announcements (f0 f9) before
+		// anything else, so they are over too unless this chunk is f0
+		// alone; then the next chunk ends them.
 		p.heard = true
 		close(p.w.heard)
+		p.announcing = len(m.data) == 1 && m.data[0] == byte(wire.KindAnnounce)
+		if !p.announcing {
+			p.w.settle()
+		}
+	case p.announcing:
+		p.announcing = false
+		p.w.settle()
 	}
 	if len(fm.blocks) > 0 {
 		ctx.Send(p.wire, fm)

@@ -78,6 +78,11 @@ type Conn struct {
 	goroutines goroutines // every goroutine the wire started: reader, workers, flushers
 
 	heard  chan struct{} // closed once the first bytes from the peer were parsed
+	// settled is closed once the peer's announcements are over (see
+	// awaitAnnouncements), by the parser or by a call that waited long
+	// enough; settledOnce is the flag that lets only the first close it.
+	settled     chan struct{}
+	settledOnce atomic.Bool
 	pingMu sync.Mutex
 	pingN  uint64
 	pings  map[uint64]chan struct{}
@@ -169,6 +174,7 @@ func newConn(s *System, r io.Reader, wr io.Writer, c io.Closer, opt WireOptions)
 		idx:        newIndices(maxRustCallIndex),
 		done:       make(chan struct{}),
 		heard:      make(chan struct{}),
+		settled:    make(chan struct{}),
 		inputDone:  make(chan struct{}),
 		eoi:        make(chan struct{}, 1),
 	}
@@ -556,6 +562,12 @@ func (w *Conn) Start(ctx context.Context, proc uint64, payload []byte) (*Call, e
 		w.idx.release(c.key)
 		return nil, err
 	}
+	if c.ext != nil {
+		if err := w.awaitAnnouncements(ctx); err != nil {
+			w.idx.release(c.key)
+			return nil, err
+		}
+	}
 	pieces := len(payload) > maxFramePayload
 	if !pieces {
 		c.relay.Store(relayArgsClosed) // one frame: it ends them as it goes
@@ -654,6 +666,12 @@ func (w *Conn) Open(ctx context.Context, proc uint64, opt OpenOptions) (*Call, e
 	if err := c.setExt(ctx); err != nil {
 		w.idx.release(c.key)
 		return nil, err
+	}
+	if c.ext != nil {
+		if err := w.awaitAnnouncements(ctx); err != nil {
+			w.idx.release(c.key)
+			return nil, err
+		}
 	}
 	if !w.register(c) {
 		return nil, c.err
@@ -808,4 +826,50 @@ func (w *Conn) awaitPeer(ctx context.Context) bool {
 	case <-t.C:
 	}
 	return w.peerExt.Load()
+}
+
+// announceWait bounds how long a call that carries metadata or a deadline
+// waits for the peer's announcements on a fresh wire
+// (awaitAnnouncements). A peer of this project announces as soon as its
+// wire is made, so against one the wait is a fraction of a round trip; a
+// peer that never announces (the Rust crate) costs the first such call of
+// the wire this much, and it and every later call go without the
+// extensions' messages.
+const announceWait = time.Second
+
+// awaitAnnouncements waits until the peer's announcements are over, so that
+// a call with metadata or a deadline is not sent without them to a peer
+// that speaks version 2 of the extensions (wire/PROTOCOL.md, "Version 2").
+// It returns at once on a Plain wire and once the announcements are in;
+// otherwise it waits at most announceWait (then the peer is taken for one
+// that does not announce: no later call waits), until the peer's stream
+// ends, or until ctx ends (then it returns ctx's cause).
+func (w *Conn) awaitAnnouncements(ctx context.Context) error {
+	if !w.ext {
+		return nil
+	}
+	select {
+	case <-w.settled:
+		return nil
+	default:
+	}
+	t := time.NewTimer(announceWait)
+	defer t.Stop()
+	select {
+	case <-w.settled:
+	case <-w.inputDone:
+	case <-t.C:
+		w.settle()
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+	return nil
+}
+
+// settle records that the peer's announcements are over (or no longer
+// awaited): calls with metadata or a deadline stop waiting for them.
+func (w *Conn) settle() {
+	if w.settledOnce.CompareAndSwap(false, true) {
+		close(w.settled)
+	}
 }
