@@ -19,10 +19,20 @@
 //	w, err := bob.Dial(ctx, "tcp", addr)
 //	greeting, err := ipfi.Call[string](ctx, w, 1, "John", "Doe") // "Hello, John Doe!"
 //
-// New takes Options (WithLimits, WithTimeouts, WithLogger, WithCloseGrace), each
-// documented with its default; a zero value means the default, and a value
-// New cannot use, such as a negative limit, makes it return an error
-// matching ErrInvalidOption instead of an interface.
+// Every option is a WithX function of one type, Option. New takes an
+// interface's (WithLimits, WithTimeouts, WithLogger, WithInterceptors); the
+// calls that make a wire take a wire's (WithPlain, WithCalleeOnly,
+// WithAccepted); Wire.Open and Wire.Stream a stream's (WithStreamWindow).
+// Each is documented with its default; a zero value means the default, and
+// a value New cannot use, such as a negative limit, or an option given
+// where it does not apply, makes the call return an error matching
+// ErrInvalidOption.
+//
+// Beside this package: ipfiotel records metrics and traces through
+// OpenTelemetry (an Interceptor), ipfidebug serves the live view
+// (Interface.Snapshot) over HTTP and to peers, ipfitest joins two
+// interfaces in memory and slows a transport to one byte at a time, and
+// supervision holds the restart policy of Interface.Supervise.
 //
 // # Lifecycle
 //
@@ -37,7 +47,7 @@
 // End of stream is a half-close: the peer may still be reading. The calls
 // this side made fail at once (ErrPeerClosed), while the calls the peer
 // made before its stream ended run to their answers, which are written,
-// for at most the close grace (WithCloseGrace); then the wire ends. A
+// for at most the close grace (Timeouts.CloseGrace); then the wire ends. A
 // program given a batch of calls and then the end of its input answers
 // them all. A peer can also say "over" without ending its stream: see
 // Wire.SendEndOfInput and Wire.EndOfInput.
@@ -64,14 +74,14 @@
 // # Extensions
 //
 // Each wire announces this project's extensions with two bytes as it opens,
-// one per version (a Rust peer skips them; Plain turns them off). Between
+// one per version (a Rust peer skips them; WithPlain turns them off). Between
 // two peers that both announced them, a failed call ends with a RemoteError
 // carrying a code and a message (an application's own, with Error), a
 // caller's cancel reaches the callee's procedure context (cause
 // ErrCancelled) and so does its deadline, streams are flow-controlled with
 // credits (a slow reader holds the producer back, in both directions: a
 // response's window starts at 64 KiB and grows up to DefaultMaxStreamWindow
-// while the reader keeps running dry, or is fixed with StreamWindow),
+// while the reader keeps running dry, or is fixed with WithStreamWindow),
 // Wire.Ping measures a round trip, keepalive pings find a frozen peer, and
 // Shutdown tells the peer to make no new calls. Against a peer without
 // them, streams run unbounded as the Rust crate's do and a cancel stays on

@@ -1,9 +1,7 @@
 package ipfi
 
 import (
-	"bytes"
 	"errors"
-	"fmt"
 
 	"github.com/ipfi-go/ipfi/actors"
 	"github.com/ipfi-go/ipfi/wire"
@@ -11,9 +9,13 @@ import (
 
 // Errors callers test with errors.Is. A call that ends because its wire did
 // returns a *WireError: it matches ErrWireTerminated and wraps the cause
-// (ErrPeerClosed, ErrPeerTerminated, ErrClosed, a read or write error, or an
-// error matching wire.ErrMalformed). A wire's cause is never io.EOF, which
-// means only the clean end of a stream's response (Stream.Recv).
+// (ErrPeerClosed, ErrPeerTerminated, ErrClosed, one of the timeouts'
+// errors, ErrProcessExited, a read or write error, an error matching
+// wire.ErrMalformed, or the error a program gave Push.End). A call refused
+// because its callee is shutting down matches ErrShutdown, and one over a
+// callee's limit ErrLimit. The library itself never makes io.EOF a wire's
+// cause (io.EOF means the clean end of a stream's response, Stream.Recv);
+// only Push.End(io.EOF) can.
 var (
 	// ErrWireTerminated: the wire the call was on has ended.
 	ErrWireTerminated = actors.ErrWireTerminated
@@ -85,33 +87,21 @@ var (
 	ErrQuickCallback = actors.ErrQuickCallback
 )
 
-// WireError is the error of every call that ended because its wire did. It
-// matches ErrWireTerminated with errors.Is and unwraps to its Cause, so
-// errors.Is also finds the cause (ErrClosed, ErrPeerTerminated,
-// ErrPeerClosed, wire.ErrMalformed, ...).
-type WireError struct {
-	// Cause is why the wire ended: what Wire.Err returns.
-	Cause error
-}
+// WireError is the error of every call that ended because its wire did.
+// It matches ErrWireTerminated with errors.Is and unwraps to its Cause
+// (see actors.WireError).
+type WireError = actors.WireError
 
-// Error says the wire terminated, and why.
-func (e *WireError) Error() string {
-	if e.Cause == nil {
-		return ErrWireTerminated.Error()
-	}
-	return fmt.Sprintf("%v: %v", ErrWireTerminated, e.Cause)
-}
+// Error is an application error a procedure returns to give its caller a
+// code of the application's own, a message and details; the caller's
+// errors.Is matches it by Code and errors.As finds it (see actors.Error).
+type Error = actors.Error
 
-// Is reports whether target is ErrWireTerminated.
-func (e *WireError) Is(target error) bool { return target == ErrWireTerminated }
-
-// Unwrap returns the cause.
-func (e *WireError) Unwrap() error { return e.Cause }
-
-// Code says what kind of failure a peer reported for a call (a
-// RemoteError's Code). It is the wire's error code (wire.ErrorCode); the
-// codes are these constants.
-type Code = wire.ErrorCode
+// RemoteError is a call's failure as reported by a peer that speaks the
+// extensions: a Code (one of the Code constants) and a Message. It matches
+// ErrRemote, and the sentinel its code stands for; with CodeApplication it
+// unwraps to the procedure's *Error (see actors.RemoteError).
+type RemoteError = actors.RemoteError
 
 // The codes of RemoteError.Code.
 const (
@@ -137,106 +127,7 @@ const (
 	// CodeApplication: the procedure returned an application error, an
 	// *Error, which the RemoteError unwraps to.
 	CodeApplication = wire.CodeApplication
+	// CodeShutdown: the callee is shutting down and did not run the call
+	// (matches ErrShutdown).
+	CodeShutdown = wire.CodeShutdown
 )
-
-// Error is an application error: a procedure returns one (or an error
-// wrapping one) to give its caller a code of the application's own, a
-// message and optional details, and the caller gets it back: its call's
-// error is a *RemoteError with Code CodeApplication that unwraps to an
-// *Error, so errors.As finds it and errors.Is matches it against an *Error
-// with the same Code:
-//
-//	var ErrNotFound = &ipfi.Error{Code: 404, Message: "not found"}
-//
-//	// in the procedure
-//	return fmt.Errorf("user %d: %w", id, ErrNotFound)
-//
-//	// in the caller
-//	if errors.Is(err, ErrNotFound) { ... }
-//	var e *ipfi.Error
-//	if errors.As(err, &e) { log.Print(e.Code, e.Message) }
-//
-// The caller's Message is the text of the error the procedure returned
-// (here "user 7: not found"), at most wire.MaxErrorMessage bytes; Details
-// at most wire.MaxErrorDetails bytes (larger ones are left out). A peer
-// without the extensions gets an empty response, as for any failure.
-type Error struct {
-	// Code is the application's own code.
-	Code uint64
-	// Message describes the failure.
-	Message string
-	// Details are optional data for the caller, MessagePack by
-	// convention (codec.Marshal).
-	Details []byte
-}
-
-// Error returns the message, or "application error <code>" without one.
-func (e *Error) Error() string {
-	if e.Message == "" {
-		return fmt.Sprintf("application error %d", e.Code)
-	}
-	return e.Message
-}
-
-// Is matches an *Error with the same Code.
-func (e *Error) Is(target error) bool {
-	t, ok := target.(*Error)
-	return ok && t.Code == e.Code
-}
-
-// RemoteError is a call's failure as reported by a peer that speaks the
-// extensions: a code and a message. It matches ErrRemote with errors.Is,
-// and by its code procedures.ErrUnknown (CodeUnknownProcedure),
-// procedures.ErrBadArguments (CodeBadArguments), ErrLimit (CodeLimit),
-// ErrCancelled (CodeCancelled) or context.DeadlineExceeded (CodeDeadline);
-// with CodeApplication it unwraps to the procedure's *Error.
-type RemoteError struct {
-	// Code says what kind of failure it was.
-	Code Code
-	// Message is the peer's description of the failure, as it sent it
-	// (a procedure's error text, a panic's value); it may be empty.
-	Message string
-	// App is the application error, for Code CodeApplication; else nil.
-	App *Error
-}
-
-// Error says the remote call failed, with the code and the message.
-func (e *RemoteError) Error() string {
-	if e.Message == "" {
-		return fmt.Sprintf("%v: %v", ErrRemote, e.Code)
-	}
-	return fmt.Sprintf("%v: %v: %s", ErrRemote, e.Code, e.Message)
-}
-
-// Is matches ErrRemote and the sentinel that the code stands for.
-func (e *RemoteError) Is(target error) bool { return actors.RemoteMatches(e.Code, target) }
-
-// Unwrap returns the application error, or nil.
-func (e *RemoteError) Unwrap() error {
-	if e.App == nil {
-		return nil
-	}
-	return e.App
-}
-
-// The actors package builds the errors it hands to callers with these
-// constructors, so that their types are this package's.
-func init() {
-	actors.SetErrorTypes(actors.ErrorTypes{
-		Wire: func(cause error) error { return &WireError{Cause: cause} },
-		Remote: func(b wire.ErrorBody) error {
-			e := &RemoteError{Code: b.Code, Message: b.Message}
-			if b.Code == wire.CodeApplication {
-				e.App = &Error{Code: b.App, Message: b.Message, Details: bytes.Clone(b.Details)}
-			}
-			return e
-		},
-		Application: func(err error) (uint64, []byte, bool) {
-			var e *Error
-			if !errors.As(err, &e) {
-				return 0, nil, false
-			}
-			return e.Code, e.Details, true
-		},
-	})
-}

@@ -30,10 +30,10 @@ func Example() {
 	defer bob.Close()
 
 	a, b := net.Pipe()
-	if _, err := alice.ConnectConn(a); err != nil {
+	if _, err := alice.Connect(a, a); err != nil {
 		panic(err)
 	}
-	w, err := bob.ConnectConn(b)
+	w, err := bob.Connect(b, b)
 	if err != nil {
 		panic(err)
 	}

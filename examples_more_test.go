@@ -8,10 +8,11 @@ import (
 	"sync/atomic"
 
 	"github.com/ipfi-go/ipfi"
+	"github.com/ipfi-go/ipfi/ipfitest"
 	"github.com/ipfi-go/ipfi/procedures"
 )
 
-// pair returns two interfaces joined in memory (ipfi.Pipe), a's wire to b,
+// pair returns two interfaces joined in memory (ipfitest.Pipe), a's wire to b,
 // and a function that closes everything.
 func pair(aOpts, bOpts []ipfi.Option, register func(b *ipfi.Interface)) (*ipfi.Wire, *ipfi.Interface, func()) {
 	a, err := ipfi.New(aOpts...)
@@ -23,7 +24,7 @@ func pair(aOpts, bOpts []ipfi.Option, register func(b *ipfi.Interface)) (*ipfi.W
 		panic(err)
 	}
 	register(b)
-	wa, _, err := ipfi.Pipe(a, b)
+	wa, _, err := ipfitest.Pipe(a, b)
 	if err != nil {
 		panic(err)
 	}
@@ -72,7 +73,7 @@ func ExampleError() {
 // A chain of server interceptors, outermost first: logging, metrics, and
 // auth from the call's metadata, which refuses a call without the token
 // before its procedure runs; and a caller that sends the token.
-func ExampleWithServerInterceptors() {
+func ExampleWithInterceptors() {
 	logging := func(ctx context.Context, info ipfi.CallInfo, next func(context.Context) error) error {
 		fmt.Printf("log: procedure %d called, %d metadata pairs\n", info.Procedure, len(info.Metadata))
 		return next(ctx)
@@ -93,7 +94,8 @@ func ExampleWithServerInterceptors() {
 		}
 		return next(ctx)
 	}
-	w, _, done := pair(nil, []ipfi.Option{ipfi.WithServerInterceptors(logging, metrics, auth)}, func(b *ipfi.Interface) {
+	w, _, done := pair(nil, []ipfi.Option{ipfi.WithInterceptors(
+		ipfi.Interceptor{Server: logging}, ipfi.Interceptor{Server: metrics}, ipfi.Interceptor{Server: auth})}, func(b *ipfi.Interface) {
 		b.Register(1, procedures.Func0(func(context.Context) (string, error) { return "secret data", nil }))
 	})
 	ctx := context.Background()

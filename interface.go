@@ -32,9 +32,9 @@ type Interface struct {
 	wiresMu sync.Mutex
 	wires   map[*Wire]struct{}
 	nextID  atomic.Uint64
-	opened  func(*Wire)
-	ended   func(*Wire, error)
-	client  []ClientInterceptor
+	opened  []func(*Wire)
+	ended   []func(*Wire, error)
+	client  []interceptor
 	// procs counts the goroutines that watch child processes (ConnectCmd):
 	// Close waits for them, so that no child outlives the interface.
 	procs   sync.WaitGroup
@@ -43,38 +43,13 @@ type Interface struct {
 
 // New returns an interface with no procedures and no wires, configured by
 // opts (each option's comment states its default). An option it cannot use,
-// such as a negative limit, is an error matching ErrInvalidOption, never
-// silently replaced by its default. New starts no goroutine and prints
-// nothing.
+// such as a negative limit or one that configures a wire, is an error
+// matching ErrInvalidOption, never silently replaced by its default. New
+// starts no goroutine and prints nothing.
 func New(opts ...Option) (*Interface, error) {
-	var c config
-	for _, o := range opts {
-		o(&c)
-	}
-	if err := c.validate(); err != nil {
-		return nil, err
-	}
-	tel, err := newTelemetry(c.meter, c.tracer)
+	c, err := interfaceConfig(opts)
 	if err != nil {
 		return nil, err
-	}
-	if tel != nil {
-		// Outermost: they see the time and result the others make.
-		c.server = append([]ServerInterceptor{tel.server}, c.server...)
-		c.client = append([]ClientInterceptor{tel.client}, c.client...)
-		opened, ended := c.opened, c.ended
-		c.opened = func(w *Wire) {
-			tel.opened(w)
-			if opened != nil {
-				opened(w)
-			}
-		}
-		c.ended = func(w *Wire, cause error) {
-			tel.ended(w, cause)
-			if ended != nil {
-				ended(w, cause)
-			}
-		}
 	}
 	i := &Interface{
 		logger: c.logger, closing: make(chan struct{}), drain: make(chan struct{}),
@@ -102,13 +77,15 @@ func (i *Interface) Register(idx procedures.Index, p procedures.Procedure) error
 }
 
 // Connect makes a wire over an ordered byte stream: bytes from the peer are
-// read from r, bytes to it written to w. If r or w implements io.Closer it is
-// closed when the wire ends; closing r must make a blocked Read return (as
+// read from r, bytes to it written to w; for a connection (a net.Conn, a
+// Unix socket, anything that reads and writes) pass it as both,
+// Connect(c, c). If r or w implements io.Closer it is closed (once) when
+// the wire ends; closing r must make a blocked Read return (as
 // it does for net.Conn, io.Pipe and the ends of os.Pipe, but not for
 // os.Stdin or a terminal: use ConnectStdio for the process's own stdio,
 // ConnectCmd for a child's). A reader that cannot be unblocked keeps its
 // goroutine, and the interface's Close, waiting until its Read returns.
-func (i *Interface) Connect(r io.Reader, w io.Writer, opts ...WireOption) (*Wire, error) {
+func (i *Interface) Connect(r io.Reader, w io.Writer, opts ...Option) (*Wire, error) {
 	var cl closers
 	if c, ok := r.(io.Closer); ok {
 		cl = append(cl, c)
@@ -123,20 +100,14 @@ func (i *Interface) Connect(r io.Reader, w io.Writer, opts ...WireOption) (*Wire
 	return i.connect(r, w, closer, opts)
 }
 
-// ConnectConn makes a wire over c (a net.Conn, a Unix socket, anything that
-// reads, writes and closes); c is closed when the wire ends.
-func (i *Interface) ConnectConn(c io.ReadWriteCloser, opts ...WireOption) (*Wire, error) {
-	return i.connect(c, c, c, opts)
-}
-
-func (i *Interface) connect(r io.Reader, w io.Writer, c io.Closer, opts []WireOption) (*Wire, error) {
+func (i *Interface) connect(r io.Reader, w io.Writer, c io.Closer, opts []Option) (*Wire, error) {
+	wc, err := wireSettings(opts)
+	if err != nil {
+		return nil, err
+	}
 	pub := &Wire{id: i.nextID.Add(1), remote: remoteAddr(r, c), client: i.client}
 	// The handle is linked to its wire before the wire reads anything: a
 	// procedure may reach it (WireFrom) as soon as the first call arrives.
-	var wc wireConfig
-	for _, opt := range opts {
-		opt(&wc)
-	}
 	o := actors.WireOptions{
 		Name:       pub.logName,
 		CalleeOnly: wc.calleeOnly,
@@ -155,8 +126,8 @@ func (i *Interface) connect(r io.Reader, w io.Writer, c io.Closer, opts []WireOp
 		i.wiresMu.Unlock()
 		return nil, err
 	}
-	if i.opened != nil {
-		i.opened(pub)
+	for _, f := range i.opened {
+		f(pub)
 	}
 	return pub, nil
 }
@@ -180,14 +151,17 @@ func (i *Interface) wireEnded(c *actors.Conn) {
 	i.wiresMu.Lock()
 	delete(i.wires, w)
 	i.wiresMu.Unlock()
-	if i.ended != nil {
-		i.ended(w, c.Err())
+	if len(i.ended) > 0 {
+		err := c.Err()
+		for _, f := range i.ended {
+			f(w, err)
+		}
 	}
 }
 
-// Wires returns the interface's wires that are up (or ending), in the
+// wiresUp returns the interface's wires that are up (or ending), in the
 // order they were made.
-func (i *Interface) Wires() []*Wire {
+func (i *Interface) wiresUp() []*Wire {
 	i.wiresMu.Lock()
 	out := make([]*Wire, 0, len(i.wires))
 	for w := range i.wires {
@@ -200,13 +174,13 @@ func (i *Interface) Wires() []*Wire {
 
 // Dial connects to addr on the named network (as net.Dialer.DialContext)
 // and makes a wire over the connection.
-func (i *Interface) Dial(ctx context.Context, network, addr string, opts ...WireOption) (*Wire, error) {
+func (i *Interface) Dial(ctx context.Context, network, addr string, opts ...Option) (*Wire, error) {
 	var d net.Dialer
 	c, err := d.DialContext(ctx, network, addr)
 	if err != nil {
 		return nil, err
 	}
-	w, err := i.ConnectConn(c, opts...)
+	w, err := i.Connect(c, c, opts...)
 	if err != nil {
 		_ = c.Close()
 		return nil, err
@@ -222,11 +196,15 @@ func (i *Interface) Dial(ctx context.Context, network, addr string, opts ...Wire
 // before returning. Wires already made stay up: close them, or the
 // interface.
 //
-// Its wires are Accepted: the interface's handshake and idle timeouts
+// Its wires are accepted (WithAccepted): the interface's handshake and idle timeouts
 // apply to them. A connection beyond Limits.MaxWires is closed as soon as
 // it is accepted (and logged, with WithLogger).
-func (i *Interface) Serve(ctx context.Context, l net.Listener, opts ...WireOption) error {
-	opts = append(opts[:len(opts):len(opts)], Accepted())
+func (i *Interface) Serve(ctx context.Context, l net.Listener, opts ...Option) error {
+	opts = append(opts[:len(opts):len(opts)], WithAccepted())
+	if _, err := wireSettings(opts); err != nil {
+		_ = l.Close()
+		return err
+	}
 	i.mu.Lock()
 	if i.closed {
 		i.mu.Unlock()
@@ -284,7 +262,7 @@ func (i *Interface) Serve(ctx context.Context, l net.Listener, opts ...WireOptio
 			continue
 		}
 		pause = 0
-		if _, err := i.ConnectConn(c, opts...); err != nil {
+		if _, err := i.Connect(c, c, opts...); err != nil {
 			if errors.Is(err, ErrClosed) || errors.Is(err, ErrShutdown) {
 				_ = c.Close()
 				return err

@@ -3,7 +3,6 @@ package ipfi_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"os"
@@ -24,11 +23,11 @@ func TestUsingTheLibraryPrintsNothing(t *testing.T) {
 		b.Register(1, procedures.Func0(func(context.Context) (int, error) { panic("boom") }))
 		b.Register(2, procedures.Func0(func(context.Context) (int, error) { return 2, nil }))
 		ca, cb := net.Pipe()
-		w, err := a.ConnectConn(ca)
+		w, err := a.Connect(ca, ca)
 		if err != nil {
 			t.Error(err)
 		}
-		if _, err := b.ConnectConn(cb); err != nil {
+		if _, err := b.Connect(cb, cb); err != nil {
 			t.Error(err)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -122,10 +121,10 @@ func TestStartAndWait(t *testing.T) {
 	defer cli.Close()
 	srv.Register(1, procedures.Func1(func(_ context.Context, n int) (int, error) { return n + 1, nil }))
 	a, b := net.Pipe()
-	if _, err := srv.ConnectConn(a); err != nil {
+	if _, err := srv.Connect(a, a); err != nil {
 		t.Fatal(err)
 	}
-	w, err := cli.ConnectConn(b)
+	w, err := cli.Connect(b, b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,15 +154,16 @@ func TestClosedInterface(t *testing.T) {
 	a, b := net.Pipe()
 	defer a.Close()
 	defer b.Close()
-	if _, err := i.ConnectConn(a); !errors.Is(err, ipfi.ErrClosed) {
-		t.Fatalf("ConnectConn on a closed interface: %v", err)
+	if _, err := i.Connect(a, a); !errors.Is(err, ipfi.ErrClosed) {
+		t.Fatalf("Connect on a closed interface: %v", err)
 	}
 }
 
-// TestErrorTypes: the errors a caller meets are this package's own types,
-// so that %T names them: a failure reported by a peer with the extensions
-// is a *ipfi.RemoteError; a call pending when its wire ends, and a call on
-// a dead wire, fail with a *ipfi.WireError.
+// TestErrorTypes: the errors a caller meets are the types this package
+// names (declared in package actors, which builds them): a failure
+// reported by a peer with the extensions is a *ipfi.RemoteError; a call
+// pending when its wire ends, and a call on a dead wire, fail with a
+// *ipfi.WireError.
 func TestErrorTypes(t *testing.T) {
 	a, b := newInterface(t), newInterface(t)
 	defer a.Close()
@@ -174,16 +174,16 @@ func TestErrorTypes(t *testing.T) {
 		return 0, ctx.Err()
 	})))
 	ca, cb := net.Pipe()
-	wa, err := a.ConnectConn(ca)
+	wa, err := a.Connect(ca, ca)
 	must(t, err)
-	wb, err := b.ConnectConn(cb)
+	wb, err := b.Connect(cb, cb)
 	must(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 
 	_, err = ipfi.Call[int](ctx, wa, 1)
-	if got := fmt.Sprintf("%T", err); got != "*ipfi.RemoteError" {
-		t.Errorf("a failed procedure's error is a %s (%v), want *ipfi.RemoteError", got, err)
+	if _, ok := err.(*ipfi.RemoteError); !ok {
+		t.Errorf("a failed procedure's error is a %T (%v), want *ipfi.RemoteError", err, err)
 	}
 	var re *ipfi.RemoteError
 	if !errors.As(err, &re) || re.Code != wire.CodeProcedure || re.Message != "boom" || !errors.Is(err, ipfi.ErrRemote) {
@@ -200,8 +200,8 @@ func TestErrorTypes(t *testing.T) {
 		name string
 		err  error
 	}{{"a call pending when the wire ended", pendingErr}, {"a call on a dead wire", deadErr}} {
-		if got := fmt.Sprintf("%T", c.err); got != "*ipfi.WireError" {
-			t.Errorf("%s: error is a %s (%v), want *ipfi.WireError", c.name, got, c.err)
+		if _, ok := c.err.(*ipfi.WireError); !ok {
+			t.Errorf("%s: error is a %T (%v), want *ipfi.WireError", c.name, c.err, c.err)
 		}
 		var we *ipfi.WireError
 		if !errors.As(c.err, &we) || we.Cause != ipfi.ErrPeerTerminated || !errors.Is(c.err, ipfi.ErrWireTerminated) {
@@ -262,9 +262,9 @@ func TestValuesReportsACutStream(t *testing.T) {
 		return ctx.Err()
 	})))
 	ca, cb := net.Pipe()
-	wa, err := a.ConnectConn(ca)
+	wa, err := a.Connect(ca, ca)
 	must(t, err)
-	_, err = b.ConnectConn(cb)
+	_, err = b.Connect(cb, cb)
 	must(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -303,7 +303,6 @@ func TestInvalidOptions(t *testing.T) {
 		{"MaxWires", ipfi.WithLimits(ipfi.Limits{MaxWires: -1})},
 		{"MaxWriteQueue", ipfi.WithLimits(ipfi.Limits{MaxWriteQueue: -1})},
 		{"MaxCollected", ipfi.WithLimits(ipfi.Limits{MaxCollected: -1})},
-		{"close grace", ipfi.WithCloseGrace(-time.Second)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			i, err := ipfi.New(tc.opt)
@@ -312,18 +311,116 @@ func TestInvalidOptions(t *testing.T) {
 			}
 		})
 	}
-	i := newInterface(t, ipfi.WithLimits(ipfi.Limits{}), ipfi.WithCloseGrace(0), ipfi.WithLogger(nil))
+	i := newInterface(t, ipfi.WithLimits(ipfi.Limits{}), ipfi.WithTimeouts(ipfi.Timeouts{}), ipfi.WithLogger(nil))
 	defer i.Close()
 	peer := newInterface(t)
 	defer peer.Close()
 
 	a, b := net.Pipe()
-	w, err := i.ConnectConn(a)
+	w, err := i.Connect(a, a)
 	must(t, err)
-	_, err = peer.ConnectConn(b)
+	_, err = peer.Connect(b, b)
 	must(t, err)
-	if _, err := w.Open(context.Background(), 1, ipfi.StreamWindow(-1)); !errors.Is(err, ipfi.ErrInvalidOption) {
+	if _, err := w.Open(context.Background(), 1, ipfi.WithStreamWindow(-1)); !errors.Is(err, ipfi.ErrInvalidOption) {
 		t.Fatalf("Open with a negative window: %v, want ErrInvalidOption", err)
+	}
+}
+
+// TestMisplacedOptions: an option given to a call it does not configure
+// (an interface's to a wire, a wire's to New, a stream's to a wire) is an
+// error matching ErrInvalidOption that names the option; nothing is made.
+func TestMisplacedOptions(t *testing.T) {
+	if i, err := ipfi.New(ipfi.WithPlain()); !errors.Is(err, ipfi.ErrInvalidOption) || !strings.Contains(err.Error(), "WithPlain") || i != nil {
+		t.Errorf("New(WithPlain()) = %v, %v; want ErrInvalidOption naming WithPlain", i, err)
+	}
+	i := newInterface(t)
+	defer i.Close()
+	peer := newInterface(t)
+	defer peer.Close()
+	for _, opt := range []struct {
+		name string
+		o    ipfi.Option
+	}{
+		{"WithLimits", ipfi.WithLimits(ipfi.Limits{})},
+		{"WithInterceptors", ipfi.WithInterceptors()},
+		{"WithStreamWindow", ipfi.WithStreamWindow(1 << 20)},
+	} {
+		a, b := net.Pipe()
+		w, err := i.Connect(a, a, opt.o)
+		if !errors.Is(err, ipfi.ErrInvalidOption) || !strings.Contains(err.Error(), opt.name) || w != nil {
+			t.Errorf("Connect(%s) = %v, %v; want ErrInvalidOption naming it", opt.name, w, err)
+		}
+		a.Close()
+		b.Close()
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	if err := i.Serve(context.Background(), l, ipfi.WithLogger(nil)); !errors.Is(err, ipfi.ErrInvalidOption) {
+		t.Errorf("Serve(WithLogger) = %v, want ErrInvalidOption", err)
+	}
+	a, b := net.Pipe()
+	w, err := i.Connect(a, a)
+	must(t, err)
+	_, err = peer.Connect(b, b)
+	must(t, err)
+	if _, err := w.Open(context.Background(), 1, ipfi.WithCalleeOnly()); !errors.Is(err, ipfi.ErrInvalidOption) {
+		t.Errorf("Open(WithCalleeOnly()) = %v, want ErrInvalidOption", err)
+	}
+}
+
+// TestNilWire: every exported method of a nil *Wire (what WireFrom returns
+// outside a procedure) returns at once without panicking: the calls and
+// Err return ErrNoWire, Done is closed, the rest are zero values.
+func TestNilWire(t *testing.T) {
+	var w *ipfi.Wire
+	ctx := context.Background()
+	if w2 := ipfi.WireFrom(ctx); w2 != nil {
+		t.Fatalf("WireFrom outside a procedure = %v, want nil", w2)
+	}
+	noWire := func(name string, err error) {
+		t.Helper()
+		if !errors.Is(err, ipfi.ErrNoWire) {
+			t.Errorf("%s on a nil wire: %v, want ErrNoWire", name, err)
+		}
+	}
+	noWire("Call", w.Call(ctx, 1, nil))
+	_, err := ipfi.Call[int](ctx, w, 1)
+	noWire("ipfi.Call", err)
+	_, err = ipfi.Call[ipfi.Raw](ctx, w, 1, ipfi.Raw(nil))
+	noWire("Call of a Raw", err)
+	_, err = w.Start(ctx, 1)
+	noWire("Start", err)
+	_, err = w.Open(ctx, 1)
+	noWire("Open", err)
+	_, err = w.Stream(ctx, 1, nil)
+	noWire("Stream", err)
+	for _, err := range ipfi.Iter[int](ctx, w, 1) {
+		noWire("Iter", err)
+	}
+	_, err = ipfi.Collect[int](ctx, w, 1)
+	noWire("Collect", err)
+	_, err = w.Ping(ctx)
+	noWire("Ping", err)
+	noWire("SendEndOfInput", w.SendEndOfInput(ctx))
+	noWire("Shutdown", w.Shutdown(ctx))
+	noWire("Close", w.Close())
+	noWire("Err", w.Err())
+	select {
+	case <-w.Done():
+	default:
+		t.Error("Done of a nil wire is not closed")
+	}
+	select {
+	case <-w.EndOfInput():
+		t.Error("EndOfInput of a nil wire received")
+	default:
+	}
+	if w.ID() != 0 || w.Label() != "" || w.RemoteAddr() != nil || w.PeerExtensions() {
+		t.Errorf("nil wire: ID %d, Label %q, RemoteAddr %v, PeerExtensions %v; want zero values", w.ID(), w.Label(), w.RemoteAddr(), w.PeerExtensions())
+	}
+	w.SetLabel("x") // nothing to label
+	if got := w.String(); got != "wire <nil>" {
+		t.Errorf("String = %q", got)
 	}
 }
 
@@ -334,8 +431,8 @@ func TestDefaultLimits(t *testing.T) {
 		MaxOpenCalls: 1_000, MaxOpenStreams: 256, MaxCalls: 10_000, MaxWires: 10_000,
 		MaxWriteQueue: 4 << 20, MaxCollected: 64 << 20,
 	}
-	if got := ipfi.DefaultLimits(); got != want {
-		t.Fatalf("DefaultLimits() = %+v, want %+v", got, want)
+	if got := (ipfi.Limits{}).WithDefaults(); got != want {
+		t.Fatalf("Limits{}.WithDefaults() = %+v, want %+v", got, want)
 	}
 }
 
@@ -344,9 +441,14 @@ func TestDefaultTimeouts(t *testing.T) {
 	want := ipfi.Timeouts{
 		KeepaliveInterval: 30 * time.Second, KeepaliveTimeout: 20 * time.Second,
 		Write: 10 * time.Second, Handshake: 10 * time.Second, Idle: 2 * time.Minute, Stop: 10 * time.Second,
+		CloseGrace: time.Second,
 	}
-	if got := ipfi.DefaultTimeouts(); got != want {
-		t.Fatalf("DefaultTimeouts() = %+v, want %+v", got, want)
+	if got := (ipfi.Timeouts{}).WithDefaults(); got != want {
+		t.Fatalf("Timeouts{}.WithDefaults() = %+v, want %+v", got, want)
+	}
+	off := ipfi.Timeouts{Idle: -1, Write: 3 * time.Second}.WithDefaults()
+	if off.Idle != -1 || off.Write != 3*time.Second || off.Stop != want.Stop {
+		t.Fatalf("WithDefaults of a timeout turned off and one set: %+v", off)
 	}
 }
 

@@ -1,9 +1,6 @@
 package ipfi
 
 import (
-	"go.opentelemetry.io/otel/metric"
-	"go.opentelemetry.io/otel/trace"
-
 	"fmt"
 	"log/slog"
 	"time"
@@ -11,22 +8,111 @@ import (
 	"github.com/ipfi-go/ipfi/actors"
 )
 
-// Option configures an Interface; see New.
-type Option func(*config)
+// Option configures an interface (New), one wire (Connect, Dial, Serve,
+// ConnectCmd, ConnectStdio, ConnectPush, ipfitest.Pipe) or one stream
+// (Wire.Open, Wire.Stream). Every option is a WithX function
+// whose comment says what it configures and its default. An option given
+// where it does not apply (WithLimits to Dial, WithPlain to New) makes that
+// call return an error matching ErrInvalidOption, as does a value it cannot
+// use, such as a negative limit.
+type Option func(*settings)
+
+// settings is what Options set. One of iface, wire and stream is not nil:
+// what the call that takes the options configures.
+type settings struct {
+	iface  *config
+	wire   *wireConfig
+	stream *streamConfig
+	err    error // the first option that does not apply
+}
+
+// misplaced records that the option name configures what, not what the
+// options are for.
+func (s *settings) misplaced(name, what string) {
+	if s.err == nil {
+		s.err = fmt.Errorf("%w: %s configures %s", ErrInvalidOption, name, what)
+	}
+}
+
+// interfaceOption is an Option of New.
+func interfaceOption(name string, set func(*config)) Option {
+	return func(s *settings) {
+		if s.iface == nil {
+			s.misplaced(name, "an interface (New)")
+			return
+		}
+		set(s.iface)
+	}
+}
+
+// wireOption is an Option of the calls that make a wire.
+func wireOption(name string, set func(*wireConfig)) Option {
+	return func(s *settings) {
+		if s.wire == nil {
+			s.misplaced(name, "a wire (Connect, Dial, Serve...)")
+			return
+		}
+		set(s.wire)
+	}
+}
+
+// streamOption is an Option of Wire.Open and Wire.Stream.
+func streamOption(name string, set func(*streamConfig)) Option {
+	return func(s *settings) {
+		if s.stream == nil {
+			s.misplaced(name, "a stream (Wire.Open, Wire.Stream)")
+			return
+		}
+		set(s.stream)
+	}
+}
+
+// interfaceConfig applies the options of New.
+func interfaceConfig(opts []Option) (config, error) {
+	var c config
+	s := settings{iface: &c}
+	for _, o := range opts {
+		o(&s)
+	}
+	if s.err != nil {
+		return c, s.err
+	}
+	return c, c.validate()
+}
+
+// wireSettings applies the options of a wire.
+func wireSettings(opts []Option) (wireConfig, error) {
+	var c wireConfig
+	s := settings{wire: &c}
+	for _, o := range opts {
+		o(&s)
+	}
+	return c, s.err
+}
+
+// streamSettings applies the options of a stream.
+func streamSettings(opts []Option) (streamConfig, error) {
+	var c streamConfig
+	s := settings{stream: &c}
+	for _, o := range opts {
+		o(&s)
+	}
+	if s.err != nil {
+		return c, s.err
+	}
+	return c, c.validate()
+}
 
 // config is what the Options of New set; the zero value of each field means
 // its default.
 type config struct {
-	meter      metric.MeterProvider
-	tracer     trace.TracerProvider
-	server     []ServerInterceptor
-	client     []ClientInterceptor
-	opened     func(*Wire)
-	ended      func(*Wire, error)
-	limits     Limits
-	timeouts   Timeouts
-	logger     *slog.Logger
-	closeGrace time.Duration
+	server   []interceptor
+	client   []interceptor
+	opened   []func(*Wire)
+	ended    []func(*Wire, error)
+	limits   Limits
+	timeouts Timeouts
+	logger   *slog.Logger
 }
 
 // validate reports the first option New cannot use.
@@ -49,173 +135,59 @@ func (c *config) validate() error {
 			return fmt.Errorf("%w: Limits.%s is %d, want 0 (the default) or more", ErrInvalidOption, f.name, f.v)
 		}
 	}
-	if c.closeGrace < 0 {
-		return fmt.Errorf("%w: close grace is %v, want 0 (the default) or more", ErrInvalidOption, c.closeGrace)
-	}
 	return nil
 }
 
 // actorsConfig is c as the actor system takes it.
 func (c *config) actorsConfig() actors.Config {
+	grace := c.timeouts.CloseGrace
+	if grace < 0 {
+		grace = time.Nanosecond // off: no wait (the system's 0 is its default)
+	}
 	return actors.Config{
-		Limits:     actors.Limits(c.limits),
-		Timeouts:   actors.Timeouts(c.timeouts),
+		Limits:     c.limits,
+		Timeouts:   c.timeouts,
 		Logger:     c.logger,
-		CloseGrace: c.closeGrace,
+		CloseGrace: grace,
 	}
 }
 
 // Limits bound what one peer, and all of them together, can make an
-// interface hold. A zero field means its default (the value in
-// DefaultLimits); a negative one makes New return an error matching
-// ErrInvalidOption. SECURITY.md tabulates them with what each costs.
-//
-// The defaults keep what one connection can make the process hold to tens
-// of MiB: its frame in progress (MaxFrame), its arguments (MaxWireArgs),
-// what is queued for it (MaxWriteQueue), its open calls (MaxOpenCalls
-// procedures running, with their goroutines).
-type Limits struct {
-	// MaxFrame is the largest payload, in bytes, one frame from the peer
-	// may declare; a larger one ends the wire as malformed
-	// (wire.ErrFrameTooLarge) before any memory is spent on it.
-	// Default 16 MiB (wire.DefaultMaxPayload). This side writes no frame
-	// over 1 MiB: larger arguments and values go in pieces, which the
-	// argument limit (MaxCallArgs) bounds instead.
-	MaxFrame int
-	// MaxCallArgs is the most argument bytes one call from the peer may
-	// accumulate across its pieces; a call over it is answered with an
-	// error (a *RemoteError matching ErrLimit, for a peer with the
-	// extensions) and the wire goes on. Default 16 MiB.
-	MaxCallArgs int
-	// MaxWireArgs is the most bytes the peer's calls on one wire may hold
-	// together: their arguments, from their arrival (whole or in pieces)
-	// until their procedures return (or, for a bidirectional procedure,
-	// until it reads them), and their answers while they wait to be
-	// written to a peer that reads slowly. A call whose arguments would
-	// pass it, or that arrives while it is passed, is answered with an
-	// error as for MaxCallArgs. Default 32 MiB.
-	MaxWireArgs int
-	// MaxOpenCalls is the most calls from the peer one wire may have open
-	// at once; a call over it is answered at once with an error (as for
-	// MaxCallArgs) and the wire goes on. Default 1,000.
-	MaxOpenCalls int
-	// MaxOpenStreams is the most calls from the peer to streaming
-	// procedures (Sequence, Bidi, RawStream) one wire may have open at
-	// once; a call over it is answered with an error as for MaxOpenCalls.
-	// Default 256.
-	MaxOpenStreams int
-	// MaxCalls is the most calls from all peers the interface may have
-	// open at once (procedures running, and their goroutines); a call over
-	// it is answered with an error as for MaxOpenCalls. Default 10,000.
-	MaxCalls int
-	// MaxWires is the most wires the interface may have at once: Connect
-	// beyond it returns an error matching ErrLimit, and Serve closes the
-	// connections it accepts beyond it. Default 10,000.
-	MaxWires int
-	// MaxWriteQueue is the most bytes a wire holds for its peer waiting to
-	// be written (answers, errors, pongs, credit and stream values alike).
-	// While it is full the wire reads nothing more from that peer and
-	// callers that write wait (or return at their context's end); a peer
-	// that never reads again ends the wire after Timeouts.Write.
-	// Default 4 MiB.
-	MaxWriteQueue int
-	// MaxCollected is the most response bytes this side's calls on one
-	// wire may hold together while their responses arrive, for calls that
-	// take the response whole (Call, Start then Wait, CallRaw): a call
-	// whose response would pass it fails with an error matching ErrLimit
-	// and is cancelled at the callee. Streams read value by value are
-	// bounded by flow control instead. Default 64 MiB.
-	MaxCollected int
+// interface hold: see actors.Limits for each field and its default. A zero
+// field means its default; a negative one makes New return an error
+// matching ErrInvalidOption. Limits{}.WithDefaults() returns every default,
+// and l.WithDefaults() the limits an interface given l enforces.
+// SECURITY.md tabulates them with what each costs.
+type Limits = actors.Limits
+
+// WithLimits sets the limits enforced on every wire of the interface
+// (New). A zero field keeps its default; a negative one is an invalid
+// option. Default: Limits{}.WithDefaults(). Of several WithLimits, the last counts.
+func WithLimits(l Limits) Option {
+	return interfaceOption("WithLimits", func(c *config) { c.limits = l })
 }
-
-// DefaultLimits returns the limits an interface enforces unless WithLimits
-// says otherwise: every field set to its default.
-func DefaultLimits() Limits { return Limits(actors.DefaultLimits()) }
-
-// WithLimits sets the limits enforced on every wire of the interface. A
-// zero field keeps its default; a negative one is an invalid option.
-// Default: DefaultLimits(). Of several WithLimits, the last counts.
-func WithLimits(l Limits) Option { return func(c *config) { c.limits = l } }
 
 // Timeouts bound how long a wire waits on its peer, and how long closing
-// waits for procedures. A zero field means its
-// default (the value in DefaultTimeouts); a negative one turns that timeout
-// off. Each ends the wire with a cause of its own, which Wire.Err returns
-// and every call on the wire carries in its *WireError; each is noticed
-// within half of its length after it passes (a wire has one timer, which
-// ticks every half of its shortest timeout).
-type Timeouts struct {
-	// KeepaliveInterval is how long a wire whose peer speaks the
-	// extensions may receive nothing before it pings the peer. A peer
-	// without them (the Rust crate) is never pinged: only Idle applies to
-	// it. Default 30s.
-	KeepaliveInterval time.Duration
-	// KeepaliveTimeout is how long the peer has, after such a ping, to
-	// send anything (its pong, or anything else) before the wire ends with
-	// ErrKeepaliveTimeout: a frozen peer or path. Default 20s.
-	KeepaliveTimeout time.Duration
-	// Write is how long a write to the transport may make no progress
-	// before the wire ends with ErrWriteTimeout (a peer that stopped
-	// reading). Progress is a Write call returning: one call that takes
-	// longer (a large buffer on a slow transport such as a serial line, a
-	// radio or Morse code) counts as none, so raise it, or turn it off,
-	// for such transports. Default 10s.
-	Write time.Duration
-	// Handshake is how long a wire accepted by Serve (or made with the
-	// Accepted option) may wait for the peer's first byte before it ends
-	// with ErrHandshakeTimeout. Default 10s.
-	Handshake time.Duration
-	// Idle is how long a wire accepted by Serve (or made with the Accepted
-	// option) may have no call open, either way, and receive no message
-	// (pongs to keepalive pings do not count) before it is closed with
-	// ErrIdleTimeout (the peer is sent a Termination message). It is also
-	// what ends a wire whose peer sends a message a byte at a time, too
-	// slowly to finish any. Default 2m.
-	Idle time.Duration
-	// Stop is how long closing a wire or the interface (Close, and the
-	// end of Shutdown) waits for the procedures it ran to return once
-	// their contexts are cancelled. A procedure that ignores its context
-	// cannot be stopped: past Stop, Close logs and returns an error
-	// matching ErrStopTimeout that says how many goroutines are left
-	// running. Default 10s.
-	Stop time.Duration
-}
+// waits for procedures and for a wire's last bytes (CloseGrace): see
+// actors.Timeouts for each field and its default. A zero field means its
+// default; a negative one turns that timeout off.
+// Timeouts{}.WithDefaults() returns every default.
+type Timeouts = actors.Timeouts
 
-// DefaultTimeouts returns the timeouts an interface enforces unless
-// WithTimeouts says otherwise: every field set to its default.
-func DefaultTimeouts() Timeouts { return Timeouts(actors.DefaultTimeouts()) }
-
-// WithTimeouts sets the timeouts of every wire of the interface. A zero
-// field keeps its default; a negative one turns that timeout off.
-// Default: DefaultTimeouts(). Of several WithTimeouts, the last counts.
-func WithTimeouts(t Timeouts) Option { return func(c *config) { c.timeouts = t } }
-
-// WithWireHooks has the interface tell the program of every wire it makes
-// (Connect, Serve, Dial, ConnectCmd...): opened as the wire is made, on
-// the goroutine that made it (the wire is already reading: a call on it
-// may be under way); ended once it has ended and every call on it has failed, with its cause,
-// on the actor system's root (it must not block). Either may be nil.
-// Default: none.
-func WithWireHooks(opened func(w *Wire), ended func(w *Wire, cause error)) Option {
-	return func(c *config) { c.opened, c.ended = opened, ended }
+// WithTimeouts sets the timeouts of every wire of the interface (New). A
+// zero field keeps its default; a negative one turns that timeout off.
+// Default: Timeouts{}.WithDefaults(). Of several WithTimeouts, the last counts.
+func WithTimeouts(t Timeouts) Option {
+	return interfaceOption("WithTimeouts", func(c *config) { c.timeouts = t })
 }
 
 // WithLogger sends the interface's logs (wire and call failures, the actor
-// system's own lines) to l. Default (or nil): nothing is logged.
-func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+// system's own lines) to l (New). Default (or nil): nothing is logged.
+func WithLogger(l *slog.Logger) Option {
+	return interfaceOption("WithLogger", func(c *config) { c.logger = l })
+}
 
-// WithCloseGrace sets how long closing a wire (or the interface) waits for
-// its Termination message to be written before closing the transport
-// anyway, and how long a wire whose peer's stream ended (a half-close, see
-// "Lifecycle" in the package documentation) waits for the peer's calls to
-// be answered and written before it ends and cancels those still running.
-// Default (or 0): 1s. A negative duration is an invalid option.
-func WithCloseGrace(d time.Duration) Option { return func(c *config) { c.closeGrace = d } }
-
-// WireOption configures one wire; see Interface.Connect.
-type WireOption func(*wireConfig)
-
-// wireConfig is what the WireOptions of a wire set.
+// wireConfig is what the Options of a wire set.
 type wireConfig struct {
 	calleeOnly bool
 	plain      bool
@@ -223,29 +195,32 @@ type wireConfig struct {
 	push       bool // ConnectPush's: no reader goroutine
 }
 
-// Accepted marks a wire as accepted from a listener, as Serve's wires are:
-// the interface's Timeouts.Handshake and Timeouts.Idle apply to it. For a
-// server that runs its own accept loop. Default: a wire made with Connect
-// waits on its peer as long as the keepalive says it is alive.
-func Accepted() WireOption { return func(c *wireConfig) { c.accepted = true } }
+// WithAccepted marks a wire as accepted from a listener, as Serve's wires
+// are: the interface's Timeouts.Handshake and Timeouts.Idle apply to it.
+// For a server that runs its own accept loop. Default: a wire made with
+// Connect waits on its peer as long as the keepalive says it is alive.
+func WithAccepted() Option {
+	return wireOption("WithAccepted", func(c *wireConfig) { c.accepted = true })
+}
 
-// CalleeOnly makes a wire that serves the peer's calls but makes none (its
-// Call methods return ErrCalleeOnly) and ignores Response messages: the Rust
-// crate's "module style". Default: a wire both calls and serves.
-func CalleeOnly() WireOption { return func(c *wireConfig) { c.calleeOnly = true } }
+// WithCalleeOnly makes a wire that serves the peer's calls but makes none
+// (its Call methods return ErrCalleeOnly) and ignores Response messages:
+// the Rust crate's "module style". Default: a wire both calls and serves.
+func WithCalleeOnly() Option {
+	return wireOption("WithCalleeOnly", func(c *wireConfig) { c.calleeOnly = true })
+}
 
-// Plain makes a wire that speaks only the Rust crate's format: it does not
-// announce this project's extensions and ignores a peer's announcement, so
-// failures are reported as empty responses, cancel does not reach the
-// peer, and streams are not flow-controlled. Default: a wire announces the
-// extensions and uses them with a peer that announces them too (a Rust
-// peer skips the two announcement bytes).
-func Plain() WireOption { return func(c *wireConfig) { c.plain = true } }
+// WithPlain makes a wire that speaks only the Rust crate's format: it does
+// not announce this project's extensions and ignores a peer's
+// announcement, so failures are reported as empty responses, cancel does
+// not reach the peer, and streams are not flow-controlled. Default: a wire
+// announces the extensions and uses them with a peer that announces them
+// too (a Rust peer skips the two announcement bytes).
+func WithPlain() Option {
+	return wireOption("WithPlain", func(c *wireConfig) { c.plain = true })
+}
 
-// StreamOption configures one stream; see Wire.Open.
-type StreamOption func(*streamConfig)
-
-// streamConfig is what the StreamOptions of a stream set.
+// streamConfig is what the Options of a stream set.
 type streamConfig struct {
 	window int
 }
@@ -258,10 +233,12 @@ func (c *streamConfig) validate() error {
 	return nil
 }
 
-// StreamWindow fixes how many bytes of the response the callee may send
-// ahead of the reader (flow control with a peer that speaks the
-// extensions). Default (or 0): an adaptive window that starts at 64 KiB
-// and grows up to DefaultMaxStreamWindow (see Stream). Values from 1 to
-// 64 KiB, the window both sides assume, mean 64 KiB; a negative value
-// makes Open return an error matching ErrInvalidOption.
-func StreamWindow(bytes int) StreamOption { return func(c *streamConfig) { c.window = bytes } }
+// WithStreamWindow fixes how many bytes of a stream's response (Wire.Open,
+// Wire.Stream) the callee may send ahead of the reader (flow control with a
+// peer that speaks the extensions). Default (or 0): an adaptive window that
+// starts at 64 KiB and grows up to DefaultMaxStreamWindow (see Stream).
+// Values from 1 to 64 KiB, the window both sides assume, mean 64 KiB; a
+// negative value makes Open return an error matching ErrInvalidOption.
+func WithStreamWindow(bytes int) Option {
+	return streamOption("WithStreamWindow", func(c *streamConfig) { c.window = bytes })
+}

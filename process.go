@@ -17,8 +17,8 @@ import (
 var ErrProcessExited = errors.New("ipfi: process exited")
 
 // ProcessGrace is how long a wire to a child process, once it has ended,
-// lets the process exit by itself before killing it. A program that uses
-// ServeStdio (or ends when its wire does) exits as soon as it reads the
+// lets the process exit by itself before killing it. A module that ends
+// when its wire does (see ConnectStdio) exits as soon as it reads the
 // Termination message Close sends, or the end of its input.
 const ProcessGrace = 2 * time.Second
 
@@ -30,8 +30,8 @@ const exitWait = time.Second
 // output: a host and a module program (a plugin) in any language that
 // speaks the protocol over stdio. cmd's Stdin and Stdout must be nil (the
 // wire takes them); a nil Stderr is the host's, so the module's logs pass
-// through. The module should serve its wire on its stdio (ServeStdio, or
-// ConnectStdio) and exit when the wire ends.
+// through. The module should serve its wire on its stdio (ConnectStdio, or
+// package guest) and exit when the wire ends.
 //
 // When the process exits, the wire ends with a cause matching
 // ErrProcessExited that gives its exit status (every call pending on the
@@ -40,7 +40,7 @@ const exitWait = time.Second
 // has ProcessGrace to exit, then is killed. Close returns once the process
 // has exited. A module whose host dies without a word reads the end of its
 // input, and its wire ends: no process is left behind.
-func (i *Interface) ConnectCmd(cmd *exec.Cmd, opts ...WireOption) (*Wire, error) {
+func (i *Interface) ConnectCmd(cmd *exec.Cmd, opts ...Option) (*Wire, error) {
 	if cmd.Stdin != nil || cmd.Stdout != nil {
 		return nil, errors.New("ipfi: ConnectCmd: cmd.Stdin and cmd.Stdout must be nil (the wire takes them)")
 	}
@@ -163,50 +163,6 @@ func (e *exitReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// Pipe connects a and b in memory (net.Pipe: synchronous, unbuffered) and
-// returns a's wire and b's: two interfaces of one process, or a test's
-// peers. opts apply to both wires.
-func Pipe(a, b *Interface, opts ...WireOption) (wa, wb *Wire, err error) {
-	ca, cb := net.Pipe()
-	if wa, err = a.ConnectConn(ca, opts...); err != nil {
-		ca.Close()
-		cb.Close()
-		return nil, nil, err
-	}
-	if wb, err = b.ConnectConn(cb, opts...); err != nil {
-		wa.Close()
-		cb.Close()
-		return nil, nil, err
-	}
-	return wa, wb, nil
-}
-
-// OneByteAtATime wraps a transport so that every Read returns at most one
-// byte and every Write is made one byte at a time: the slowest legal byte
-// stream (a serial line, a radio, Morse code), for testing that nothing
-// depends on how bytes are grouped. Closing it closes c.
-func OneByteAtATime(c io.ReadWriteCloser) io.ReadWriteCloser { return oneByte{c} }
-
-type oneByte struct{ c io.ReadWriteCloser }
-
-func (o oneByte) Read(p []byte) (int, error) {
-	if len(p) > 1 {
-		p = p[:1]
-	}
-	return o.c.Read(p)
-}
-
-func (o oneByte) Write(p []byte) (int, error) {
-	for i := range p {
-		if _, err := o.c.Write(p[i : i+1]); err != nil {
-			return i, err
-		}
-	}
-	return len(p), nil
-}
-
-func (o oneByte) Close() error { return o.c.Close() }
-
 // Push is the program's side of a wire in push mode (ConnectPush): for a
 // transport that calls back when bytes arrive (a serial port's event, a
 // JavaScript callback, a radio) instead of being read. No goroutine of the
@@ -223,8 +179,14 @@ type Push struct{ w *Wire }
 // must not be called concurrently.
 func (p *Push) Feed(b []byte) error { return p.w.w.Feed(b) }
 
-// End tells the wire that the peer's bytes have ended: the wire ends with
-// err as its cause, or ErrPeerClosed for nil, after what was fed before.
+// End tells the wire that the peer's bytes have ended, after what was fed
+// before. With nil it is a half-close, as the end of a read stream is: the
+// calls this side made fail at once with ErrPeerClosed, the peer's calls
+// run to their answers, which are sent (for at most the close grace), and
+// then the wire ends with cause ErrPeerClosed (see "Lifecycle" in the
+// package documentation). With an error the wire ends with err as its
+// cause at once, as a failed read ends it; that is how a wire's cause can
+// be io.EOF (End(io.EOF)), which the library never makes one.
 func (p *Push) End(err error) { p.w.w.EndInput(err) }
 
 // ConnectPush makes a wire in push mode: the program hands it the peer's
@@ -236,8 +198,8 @@ func (p *Push) End(err error) { p.w.w.EndInput(err) }
 // callers queue up to Limits.MaxWriteQueue), and a send that takes longer
 // than Timeouts.Write ends the wire. Close ends the wire; nothing is
 // closed on the program's side, which learns of the end from Wire.Done.
-func (i *Interface) ConnectPush(send func(b []byte) error, opts ...WireOption) (*Wire, *Push, error) {
-	opts = append(opts[:len(opts):len(opts)], func(c *wireConfig) { c.push = true })
+func (i *Interface) ConnectPush(send func(b []byte) error, opts ...Option) (*Wire, *Push, error) {
+	opts = append(opts[:len(opts):len(opts)], wireOption("ConnectPush", func(c *wireConfig) { c.push = true }))
 	w, err := i.connect(nil, sendWriter(send), nil, opts)
 	if err != nil {
 		return nil, nil, err

@@ -1,7 +1,5 @@
 package ipfi
 
-import "context"
-
 // ConnectStdio makes a wire over the process's own standard input and
 // output: the module side of ConnectCmd, for a program that a host runs.
 // It takes both over:
@@ -28,9 +26,22 @@ import "context"
 // lighter package guest instead. See examples/wasm.
 //
 // Call it once per process; nothing else should read os.Stdin afterwards.
-// The wire ends when the host closes it (a Termination message) or exits
-// (the end of the input); the program should then exit (see ServeStdio).
-func (i *Interface) ConnectStdio(opts ...WireOption) (*Wire, error) {
+// The wire ends when the host closes it (a Termination message: Err is
+// ErrPeerTerminated) or exits (the end of the input, after the calls read
+// before it are answered: ErrPeerClosed); the program should then exit.
+// A module that serves its host until then:
+//
+//	w, err := iface.ConnectStdio()
+//	if err != nil { ... }
+//	select {
+//	case <-w.Done(): // the host closed the wire or went away: w.Err() says which
+//	case <-ctx.Done():
+//	}
+//	iface.Close()
+//
+// One that serves batches ended by End of input waits on w.EndOfInput()
+// too, and answers the batch and leaves with w.Shutdown(ctx).
+func (i *Interface) ConnectStdio(opts ...Option) (*Wire, error) {
 	in, out, err := takeStdio()
 	if err != nil {
 		return nil, err
@@ -42,35 +53,4 @@ func (i *Interface) ConnectStdio(opts ...WireOption) (*Wire, error) {
 		return nil, err
 	}
 	return w, nil
-}
-
-// ServeStdio serves the interface's procedures to the host on the
-// process's stdio (ConnectStdio) until the host closes the wire or exits,
-// or ctx is done (the wire is then closed), and closes the interface. It
-// returns the wire's cause: ErrPeerTerminated when the host closed it,
-// ErrPeerClosed when the host went away (after answering the calls read
-// before), ctx's cause when ctx ended. A module that serves batches ended
-// by End of input uses ConnectStdio and Wire.EndOfInput instead:
-//
-//	w, err := iface.ConnectStdio()
-//	select {
-//	case <-w.EndOfInput():
-//		err = w.Shutdown(ctx) // answers the batch, then closes the wire
-//	case <-w.Done():
-//	}
-func (i *Interface) ServeStdio(ctx context.Context, opts ...WireOption) error {
-	w, err := i.ConnectStdio(opts...)
-	if err != nil {
-		return err
-	}
-	select {
-	case <-w.Done():
-	case <-ctx.Done():
-		_ = w.Close()
-		_ = i.Close()
-		return context.Cause(ctx)
-	}
-	cause := w.Err()
-	_ = i.Close()
-	return cause
 }

@@ -25,8 +25,9 @@ import (
 // Recv finds nothing to read after taking 32 KiB or more since it last
 // grew: a stream that moves data fast gets the window it needs to keep
 // both ends busy, while a reader slower than its callee never runs dry and
-// keeps the window at 64 KiB. StreamWindow fixes the window instead. A peer without them (the Rust crate) streams
-// without limit, as it always does.
+// keeps the window at 64 KiB. WithStreamWindow fixes the window instead. A
+// peer without them (the Rust crate) streams without limit, as it always
+// does.
 //
 // A Stream must be ended: read it to io.EOF or an error, or call Close.
 type Stream struct {
@@ -39,7 +40,7 @@ type Stream struct {
 
 // DefaultMaxStreamWindow is how far a Stream's adaptive response window
 // grows (see Stream): the most a callee sends ahead of a reader that has
-// not fixed its window with StreamWindow.
+// not fixed its window with WithStreamWindow.
 const DefaultMaxStreamWindow = actors.DefaultMaxWindow
 
 // Open starts a call of procedure proc whose arguments are sent with Send
@@ -48,16 +49,14 @@ const DefaultMaxStreamWindow = actors.DefaultMaxWindow
 // the call is cancelled (a peer with the extensions has its procedure's
 // context cancelled) and Send and Recv return its cause; a call that had
 // ended keeps its outcome (a complete response is still read to io.EOF).
-// An option it cannot use is an error matching ErrInvalidOption.
-func (w *Wire) Open(ctx context.Context, proc procedures.Index, opts ...StreamOption) (*Stream, error) {
+// An option it cannot use (one that is not a stream's, a negative window)
+// is an error matching ErrInvalidOption.
+func (w *Wire) Open(ctx context.Context, proc procedures.Index, opts ...Option) (*Stream, error) {
 	if w == nil {
 		return nil, ErrNoWire
 	}
-	var c streamConfig
-	for _, opt := range opts {
-		opt(&c)
-	}
-	if err := c.validate(); err != nil {
+	c, err := streamSettings(opts)
+	if err != nil {
 		return nil, err
 	}
 	p, err := w.w.Open(ctx, uint64(proc), actors.OpenOptions{Window: int64(c.window)})
@@ -71,12 +70,12 @@ func (w *Wire) Open(ctx context.Context, proc procedures.Index, opts ...StreamOp
 
 // Stream calls procedure proc with args, all at once, and returns the
 // response to read value by value with Recv or Values.
-func (w *Wire) Stream(ctx context.Context, proc procedures.Index, args []any, opts ...StreamOption) (*Stream, error) {
+func (w *Wire) Stream(ctx context.Context, proc procedures.Index, args []any, opts ...Option) (*Stream, error) {
 	s, err := w.Open(ctx, proc, opts...)
 	if err != nil {
 		return nil, err
 	}
-	payload, err := codec.AppendArgs(nil, args...)
+	payload, err := appendArgs(nil, args)
 	if err == nil {
 		// One Call message, as a plain call: the Rust crate's bytes.
 		err = s.p.CloseSend(payload)
@@ -88,21 +87,23 @@ func (w *Wire) Stream(ctx context.Context, proc procedures.Index, args []any, op
 	return s, nil
 }
 
-// Send sends args (MessagePack-encoded one after another) as more of the
-// call's arguments: one Call message with terminator None, as the Rust
-// crate's continue_given_call_with_args writes it. A bidirectional
-// procedure receives each argument as one value. Sending no arguments
-// sends nothing.
+// Send sends args (MessagePack-encoded one after another; a Raw as it is)
+// as more of the call's arguments: one Call message with terminator None,
+// as the Rust crate's continue_given_call_with_args writes it. A
+// bidirectional procedure receives each argument as one value. Sending no
+// arguments sends nothing.
 func (s *Stream) Send(args ...any) error {
-	payload, err := codec.AppendArgs(nil, args...)
+	if len(args) == 1 {
+		if r, ok := args[0].(Raw); ok {
+			return s.p.Send(s.ctx, r)
+		}
+	}
+	payload, err := appendArgs(nil, args)
 	if err != nil {
 		return err
 	}
-	return s.SendRaw(payload)
+	return s.p.Send(s.ctx, payload)
 }
-
-// SendRaw is Send with the payload already encoded.
-func (s *Stream) SendRaw(payload []byte) error { return s.p.Send(s.ctx, payload) }
 
 // CloseSend ends the call's arguments. A procedure that takes its
 // arguments whole starts then; a bidirectional one sees the end of its
@@ -110,16 +111,22 @@ func (s *Stream) SendRaw(payload []byte) error { return s.p.Send(s.ctx, payload)
 func (s *Stream) CloseSend() error { return s.p.CloseSend(nil) }
 
 // Recv decodes the next value of the response into v (a pointer; nil
-// discards it). It returns io.EOF itself, unwrapped, after the last value
-// of a complete response, and only then; a response cut short ends with the
+// discards it; a *Raw takes the value as it came, undecoded, an empty one
+// included). It returns io.EOF itself, unwrapped, after the last value of a
+// complete response, and only then; a response cut short ends with the
 // call's error after the values that arrived before it: a *RemoteError, a
 // *WireError (matching ErrWireTerminated), or ctx's cause. An empty value,
 // how a peer without the extensions reports a failure, is an error
-// matching ErrRemote.
+// matching ErrRemote (but for a *Raw).
 func (s *Stream) Recv(v any) error {
-	b, err := s.RecvRaw()
+	b, err := s.p.Recv(s.ctx)
 	if err != nil {
+		s.release()
 		return err
+	}
+	if r, ok := v.(*Raw); ok {
+		*r = b
+		return nil
 	}
 	if len(b) == 0 {
 		// Not a value: how a peer without the extensions reports a failure.
@@ -132,19 +139,6 @@ func (s *Stream) Recv(v any) error {
 		return fmt.Errorf("%w of procedure %d: %w", ErrDecode, s.proc, err)
 	}
 	return nil
-}
-
-// RecvRaw returns the next value of the response as it came (one
-// MessagePack value from a well-behaved peer; an empty one is how a peer
-// without the extensions reports a failure, see ErrRemote). Its errors are
-// Recv's: io.EOF only after the last value of a complete response.
-func (s *Stream) RecvRaw() ([]byte, error) {
-	b, err := s.p.Recv(s.ctx)
-	if err != nil {
-		s.release()
-		return nil, err
-	}
-	return b, nil
 }
 
 // Close abandons the call if it is still going (see Pending.Cancel) and

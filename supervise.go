@@ -15,43 +15,10 @@ import (
 // up; the error wraps the last failure.
 var ErrGaveUp = errors.New("ipfi: supervised wire gave up restarting")
 
-// WireEventKind says what happened to a supervised wire.
-type WireEventKind int
-
-const (
-	// WireUp: a wire is up, the first or one made again.
-	WireUp WireEventKind = iota + 1
-	// WireDown: the wire ended (Err is its cause), or making it again
-	// failed (Err is dial's error).
-	WireDown
-	// WireGaveUp: the restart policy gave up (Err is the last failure);
-	// nothing is made again.
-	WireGaveUp
-)
-
-// String returns "up", "down" or "gave up".
-func (k WireEventKind) String() string {
-	switch k {
-	case WireUp:
-		return "up"
-	case WireDown:
-		return "down"
-	case WireGaveUp:
-		return "gave up"
-	}
-	return fmt.Sprintf("WireEventKind(%d)", int(k))
-}
-
-// WireEvent is one change of a supervised wire, for a program to log.
-type WireEvent struct {
-	Kind     WireEventKind
-	Err      error // WireDown, WireGaveUp: why
-	Restarts int   // restarts made so far
-}
-
 // supState is where a Supervised is in its life: supUp, supRestarting
 // (the wire ended; the policy's delay, then dial again) and the final
-// supGaveUp and supClosed. Every change goes through Supervised.set.
+// supGaveUp and supClosed. Every change goes through Supervised.setLocked
+// (set takes the lock for it), which wakes the waiters of Supervised.Wire.
 type supState int
 
 const (
@@ -76,7 +43,7 @@ type Supervised struct {
 	i      *Interface
 	dial   func(ctx context.Context) (*Wire, error)
 	policy supervision.Restart
-	events func(WireEvent)
+	events func(supervision.Event)
 	keeper *actor.PID
 	ctx    context.Context
 	cancel context.CancelFunc // ends a dial in progress (Close)
@@ -94,7 +61,7 @@ type Supervised struct {
 // (see Supervised). events, if not nil, is called with every change, one
 // at a time, by the keeper: it must not block for long. If the first dial
 // fails, Supervise returns its error and supervises nothing.
-func (i *Interface) Supervise(ctx context.Context, dial func(ctx context.Context) (*Wire, error), policy supervision.Restart, events func(WireEvent)) (*Supervised, error) {
+func (i *Interface) Supervise(ctx context.Context, dial func(ctx context.Context) (*Wire, error), policy supervision.Restart, events func(supervision.Event)) (*Supervised, error) {
 	w, err := dial(ctx)
 	if err != nil {
 		return nil, err
@@ -104,7 +71,7 @@ func (i *Interface) Supervise(ctx context.Context, dial func(ctx context.Context
 		cur: w, state: supUp, changed: make(chan struct{}),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.emit(WireEvent{Kind: WireUp})
+	s.emit(supervision.Event{Kind: supervision.Up})
 	s.keeper, err = i.sys.SpawnChild("supervised", func() actor.Actor { return &keeper{s: s, wire: w} })
 	if err != nil {
 		s.cancel()
@@ -118,6 +85,11 @@ func (i *Interface) Supervise(ctx context.Context, dial func(ctx context.Context
 func (s *Supervised) set(state supState, w *Wire, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.setLocked(state, w, err)
+}
+
+// setLocked is set with s.mu held. Once s is closed it changes nothing.
+func (s *Supervised) setLocked(state supState, w *Wire, err error) {
 	if s.state == supClosed {
 		return
 	}
@@ -126,7 +98,7 @@ func (s *Supervised) set(state supState, w *Wire, err error) {
 	s.changed = make(chan struct{})
 }
 
-func (s *Supervised) emit(e WireEvent) {
+func (s *Supervised) emit(e supervision.Event) {
 	if s.events != nil {
 		s.events(e)
 	}
@@ -178,7 +150,7 @@ func (k *keeper) Receive(ctx actor.Context) {
 		k.cause = k.wire.Err()
 		k.wire = nil
 		s.set(supRestarting, nil, nil)
-		s.emit(WireEvent{Kind: WireDown, Err: k.cause, Restarts: len(k.restarts)})
+		s.emit(supervision.Event{Kind: supervision.Down, Err: k.cause, Restarts: len(k.restarts)})
 		k.next(ctx)
 	case restartMsg:
 		if s.ending() {
@@ -206,20 +178,18 @@ func (k *keeper) Receive(ctx actor.Context) {
 		}
 		s.dialed = nil
 		if err == nil {
-			s.state, s.cur = supUp, w
-			close(s.changed)
-			s.changed = make(chan struct{})
+			s.setLocked(supUp, w, nil)
 		}
 		s.mu.Unlock()
 		if err != nil {
 			k.cause = err
-			s.emit(WireEvent{Kind: WireDown, Err: err, Restarts: len(k.restarts)})
+			s.emit(supervision.Event{Kind: supervision.Down, Err: err, Restarts: len(k.restarts)})
 			k.next(ctx)
 			return
 		}
 		k.wire = w
 		ctx.Watch(w.w.PID())
-		s.emit(WireEvent{Kind: WireUp, Restarts: len(k.restarts)})
+		s.emit(supervision.Event{Kind: supervision.Up, Restarts: len(k.restarts)})
 	case *actor.Stopping:
 		if k.timer != nil {
 			k.timer.Stop()
@@ -234,7 +204,7 @@ func (k *keeper) next(ctx actor.Context) {
 	if !ok {
 		err := fmt.Errorf("%w after %d restarts: %w", ErrGaveUp, len(k.restarts), k.cause)
 		s.set(supGaveUp, nil, err)
-		s.emit(WireEvent{Kind: WireGaveUp, Err: k.cause, Restarts: len(k.restarts)})
+		s.emit(supervision.Event{Kind: supervision.GaveUp, Err: k.cause, Restarts: len(k.restarts)})
 		return
 	}
 	self := ctx.Self()
@@ -279,9 +249,7 @@ func (s *Supervised) Close() error {
 		s.mu.Unlock()
 		return nil
 	}
-	s.state = supClosed
-	close(s.changed)
-	s.changed = make(chan struct{})
+	s.setLocked(supClosed, s.cur, nil) // Close closes the wire that is up
 	s.mu.Unlock()
 	s.cancel()
 	s.i.sys.StopChild(s.keeper)

@@ -17,12 +17,18 @@ import (
 // Wire is one connection to another program. Either side may call the
 // other's procedures over it, concurrently and in any number. Its methods are
 // safe for concurrent use.
+//
+// A nil *Wire (what WireFrom returns outside a procedure) is a wire that
+// never was: its calls, Close, Shutdown, Ping and SendEndOfInput return
+// ErrNoWire, Err returns ErrNoWire, Done returns a closed channel,
+// EndOfInput a channel that never receives, and the rest zero values;
+// nothing panics.
 type Wire struct {
 	w      *actors.Conn
 	id     uint64
 	remote net.Addr               // the peer's address, if the transport has one
 	label  atomic.Pointer[string] // set by the program (SetLabel)
-	client []ClientInterceptor    // the interface's
+	client []interceptor          // the interface's Client interceptors
 	// after, if not nil, is closed once what the wire's transport needs
 	// after the wire ends has finished (a child process waited for);
 	// Close waits for it.
@@ -31,19 +37,36 @@ type Wire struct {
 
 // ID returns the wire's number, unique in its interface (1 for the first
 // wire, and counting); logs about the wire name it.
-func (w *Wire) ID() uint64 { return w.id }
+func (w *Wire) ID() uint64 {
+	if w == nil {
+		return 0
+	}
+	return w.id
+}
 
 // RemoteAddr returns the peer's address: the connection's for a socket
 // transport (a net.Conn, Dial, Serve), an "exec" address naming the
 // program and its process id for ConnectCmd, nil for other transports.
-func (w *Wire) RemoteAddr() net.Addr { return w.remote }
+func (w *Wire) RemoteAddr() net.Addr {
+	if w == nil {
+		return nil
+	}
+	return w.remote
+}
 
 // SetLabel attaches a label of the program's to the wire (a user name once
 // authenticated, a module's name), for String and its logs.
-func (w *Wire) SetLabel(label string) { w.label.Store(&label) }
+func (w *Wire) SetLabel(label string) {
+	if w != nil {
+		w.label.Store(&label)
+	}
+}
 
 // Label returns what SetLabel set, or "".
 func (w *Wire) Label() string {
+	if w == nil {
+		return ""
+	}
 	if l := w.label.Load(); l != nil {
 		return *l
 	}
@@ -86,8 +109,10 @@ func WireFrom(ctx context.Context) *Wire {
 
 // Call calls procedure proc of the peer with args, MessagePack-encoded one
 // after another as the Rust crate expects (structs as arrays, integers in
-// their smallest form; use codec.ByteArray for a Rust Vec<u8>), waits for
-// the response and decodes it into reply (a pointer; nil discards it).
+// their smallest form; use codec.ByteArray for a Rust Vec<u8>; a Raw as it
+// is), waits for the response and decodes it into reply (a pointer; nil
+// discards it; a *Raw takes it as it came). A response streamed in several
+// chunks is an error matching ErrStreamed.
 //
 // Call blocks until the response arrives, ctx is done (it then returns
 // ctx's cause and cancels the call: a peer that speaks the extensions has
@@ -129,7 +154,12 @@ func (w *Wire) start(ctx context.Context, proc procedures.Index, args []any) (*a
 	if w == nil {
 		return nil, ErrNoWire
 	}
-	payload, err := codec.AppendArgs(bufpool.Get(), args...)
+	if len(args) == 1 {
+		if r, ok := args[0].(Raw); ok {
+			return w.w.Start(ctx, uint64(proc), r) // written or copied before it returns
+		}
+	}
+	payload, err := appendArgs(bufpool.Get(), args)
 	if err != nil {
 		return nil, err
 	}
@@ -152,6 +182,10 @@ func decodeReply(proc procedures.Index, chunks [][]byte, reply any) error {
 	if err != nil {
 		return err
 	}
+	if r, ok := reply.(*Raw); ok {
+		*r = b // as it came, empty included
+		return nil
+	}
 	if len(b) == 0 {
 		return fmt.Errorf("%w (procedure %d)", ErrRemote, proc)
 	}
@@ -165,33 +199,44 @@ func decodeReply(proc procedures.Index, chunks [][]byte, reply any) error {
 	return nil
 }
 
-// CallRaw calls procedure proc with an argument payload sent as is
-// (MessagePack values concatenated, for a peer of this protocol) and returns
-// the response payload as it came, empty included. It blocks like Call. A
-// response streamed in several chunks returns ErrStreamed.
-func (w *Wire) CallRaw(ctx context.Context, proc procedures.Index, payload []byte) ([]byte, error) {
-	if w == nil {
-		return nil, ErrNoWire
-	}
-	if len(w.client) > 0 {
-		var out []byte
-		err := w.intercepted(ctx, proc, func(ctx context.Context) error {
-			var err error
-			out, err = w.callRaw(ctx, proc, payload)
-			return err
-		})
-		return out, err
-	}
-	return w.callRaw(ctx, proc, payload)
-}
+// Raw is MessagePack as it travels. An argument of type Raw (to Call,
+// Wire.Call, Wire.Start, Wire.Stream, Stream.Send) is sent as it is, not
+// encoded: MessagePack values concatenated, for a peer of this protocol.
+// A reply or stream value read into a *Raw (Wire.Call, Pending.Wait,
+// Stream.Recv, Call[Raw], Iter[Raw]) is the payload as it came, not
+// decoded, an empty one included (how a peer without the extensions
+// reports a failure: nothing else returns it). So
+//
+//	out, err := ipfi.Call[ipfi.Raw](ctx, w, proc, ipfi.Raw(payload))
+//
+// calls proc with payload and returns its response as it came.
+type Raw []byte
 
-// callRaw is CallRaw without the client interceptors.
-func (w *Wire) callRaw(ctx context.Context, proc procedures.Index, payload []byte) ([]byte, error) {
-	chunks, err := w.w.Call(ctx, uint64(proc), payload)
-	if err != nil {
-		return nil, err
+// appendArgs is codec.AppendArgs with each Raw argument appended as it
+// is.
+func appendArgs(dst []byte, args []any) ([]byte, error) {
+	raw := false
+	for _, a := range args {
+		if _, ok := a.(Raw); ok {
+			raw = true
+			break
+		}
 	}
-	return single(proc, chunks)
+	if !raw {
+		return codec.AppendArgs(dst, args...)
+	}
+	n := len(dst)
+	var err error
+	for _, a := range args {
+		if r, ok := a.(Raw); ok {
+			dst = append(dst, r...)
+			continue
+		}
+		if dst, err = codec.Append(dst, a); err != nil {
+			return dst[:n], err
+		}
+	}
+	return dst, nil
 }
 
 // Pending is a call in flight, started with Wire.Start.
@@ -286,7 +331,7 @@ func (w *Wire) Ping(ctx context.Context) (time.Duration, error) {
 // PeerExtensions reports whether the peer has announced this project's
 // extensions (error codes, cancel, flow control, ping). A peer announces
 // first thing, so this is settled once anything has arrived from it.
-func (w *Wire) PeerExtensions() bool { return w.w.PeerExtensions() }
+func (w *Wire) PeerExtensions() bool { return w != nil && w.w.PeerExtensions() }
 
 // Close sends the peer a Termination message (waiting at most the close
 // grace for it to be written), ends the wire (every call pending on it
@@ -328,12 +373,31 @@ func (w *Wire) Shutdown(ctx context.Context) error {
 }
 
 // Done returns a channel that is closed once the wire has ended and every
-// call pending on it has failed.
-func (w *Wire) Done() <-chan struct{} { return w.w.Done() }
+// call pending on it has failed (at once for a nil *Wire).
+func (w *Wire) Done() <-chan struct{} {
+	if w == nil {
+		return closedChan
+	}
+	return w.w.Done()
+}
+
+// closedChan is the Done channel of a nil *Wire.
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
 
 // Err returns nil while the wire is up, then why it ended (the Cause of
 // the *WireError its calls fail with): ErrClosed, ErrPeerTerminated,
-// ErrPeerClosed (end of stream without a Termination message), a read or
-// write error, or a protocol error matching wire.ErrMalformed. It is never
-// io.EOF.
-func (w *Wire) Err() error { return w.w.Err() }
+// ErrPeerClosed (end of stream without a Termination message), a timeout's
+// error, ErrProcessExited, a read or write error, a protocol error matching
+// wire.ErrMalformed, or what the program gave Push.End. The library never
+// makes it io.EOF (only Push.End(io.EOF) does). For a nil *Wire it is
+// ErrNoWire.
+func (w *Wire) Err() error {
+	if w == nil {
+		return ErrNoWire
+	}
+	return w.w.Err()
+}

@@ -1,16 +1,20 @@
 package actors
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
 
 	"github.com/ipfi-go/ipfi/procedures"
 	"github.com/ipfi-go/ipfi/wire"
 )
 
-// Errors. The root package ipfi re-exports them.
+// Errors callers test with errors.Is; the root package ipfi re-exports
+// each under the same name. A call that ends because its wire did returns
+// a *WireError: it matches ErrWireTerminated and wraps the cause
+// (ErrPeerClosed, ErrPeerTerminated, ErrClosed, a read or write error, an
+// error matching wire.ErrMalformed, or whatever the program gave Push.End).
 var (
 	// ErrWireTerminated is what every call pending on a wire fails with when
 	// the wire ends, whatever the cause; the cause is wrapped beside it.
@@ -77,35 +81,6 @@ var (
 	ErrQuickCallback = errors.New("ipfi: a quick procedure cannot call its own wire")
 )
 
-// ErrorTypes builds the errors this package hands to callers, so that they
-// have the types of the package that owns the public API (the root package
-// ipfi installs its own with SetErrorTypes). Without them this package uses
-// unexported types that behave the same.
-type ErrorTypes struct {
-	// Wire wraps the cause of a wire's end as the error of every call on
-	// it. The error must match ErrWireTerminated with errors.Is and unwrap
-	// to cause.
-	Wire func(cause error) error
-	// Remote builds a call's failure as reported by a peer that speaks the
-	// extensions. The error must match what RemoteMatches says it matches.
-	Remote func(b wire.ErrorBody) error
-	// Application reports whether a procedure's error is (or wraps) an
-	// application error, and its code and details: it is then sent with
-	// wire.CodeApplication.
-	Application func(err error) (app uint64, details []byte, ok bool)
-}
-
-// errorTypes holds the installed ErrorTypes, nil until SetErrorTypes.
-var errorTypes atomic.Pointer[ErrorTypes]
-
-// SetErrorTypes installs the constructors of the errors this package
-// returns. Only the first call has an effect, and it should happen before
-// any System is made (the root package calls it from its init); a nil field
-// keeps this package's own type. It is safe for concurrent use.
-func SetErrorTypes(t ErrorTypes) {
-	errorTypes.CompareAndSwap(nil, &t)
-}
-
 // terminated wraps a cause as a wire-terminated error; an error that
 // already matches ErrWireTerminated stays as it is. It is the only way this
 // package builds one.
@@ -113,37 +88,145 @@ func terminated(cause error) error {
 	if errors.Is(cause, ErrWireTerminated) {
 		return cause
 	}
-	if t := errorTypes.Load(); t != nil && t.Wire != nil {
-		return t.Wire(cause)
-	}
-	return &wireError{cause: cause}
+	return &WireError{Cause: cause}
 }
 
 // remoteErr builds the failure of a call as a peer with the extensions
-// reported it: code and message. It is the only way this package builds
-// one.
+// reported it: code and message (and, for wire.CodeApplication, the
+// application error). It is the only way this package builds one.
 func remoteErr(b wire.ErrorBody) error {
-	if t := errorTypes.Load(); t != nil && t.Remote != nil {
-		return t.Remote(b)
+	e := &RemoteError{Code: b.Code, Message: b.Message}
+	if b.Code == wire.CodeApplication {
+		e.App = &Error{Code: b.App, Message: b.Message, Details: bytes.Clone(b.Details)}
 	}
-	return &remoteError{code: b.Code, msg: b.Message}
+	return e
 }
 
-// application reports whether err is an application error (see
-// ErrorTypes.Application), and its code and details.
+// application reports whether err is (or wraps) an application error, an
+// *Error, and its code and details: it is then sent with
+// wire.CodeApplication.
 func application(err error) (app uint64, details []byte, ok bool) {
-	if t := errorTypes.Load(); t != nil && t.Application != nil {
-		return t.Application(err)
+	var e *Error
+	if !errors.As(err, &e) {
+		return 0, nil, false
 	}
-	return 0, nil, false
+	return e.Code, e.Details, true
 }
 
-// RemoteMatches reports whether a remote failure with code matches target
+// WireError is the error of every call that ended because its wire did. It
+// matches ErrWireTerminated with errors.Is and unwraps to its Cause, so
+// errors.Is also finds the cause (ErrClosed, ErrPeerTerminated,
+// ErrPeerClosed, wire.ErrMalformed, ...). The root package ipfi names it
+// ipfi.WireError.
+type WireError struct {
+	// Cause is why the wire ended: what Wire.Err returns.
+	Cause error
+}
+
+// Error says the wire terminated, and why.
+func (e *WireError) Error() string {
+	if e.Cause == nil {
+		return ErrWireTerminated.Error()
+	}
+	return fmt.Sprintf("%v: %v", ErrWireTerminated, e.Cause)
+}
+
+// Is reports whether target is ErrWireTerminated.
+func (e *WireError) Is(target error) bool { return target == ErrWireTerminated }
+
+// Unwrap returns the cause.
+func (e *WireError) Unwrap() error { return e.Cause }
+
+// Error is an application error: a procedure returns one (or an error
+// wrapping one) to give its caller a code of the application's own, a
+// message and optional details, and the caller gets it back: its call's
+// error is a *RemoteError with Code wire.CodeApplication that unwraps to an
+// *Error, so errors.As finds it and errors.Is matches it against an *Error
+// with the same Code. The root package ipfi names it ipfi.Error:
+//
+//	var ErrNotFound = &ipfi.Error{Code: 404, Message: "not found"}
+//
+//	// in the procedure
+//	return fmt.Errorf("user %d: %w", id, ErrNotFound)
+//
+//	// in the caller
+//	if errors.Is(err, ErrNotFound) { ... }
+//	var e *ipfi.Error
+//	if errors.As(err, &e) { log.Print(e.Code, e.Message) }
+//
+// The caller's Message is the text of the error the procedure returned
+// (here "user 7: not found"), at most wire.MaxErrorMessage bytes; Details
+// at most wire.MaxErrorDetails bytes (larger ones are left out). A peer
+// without the extensions gets an empty response, as for any failure.
+type Error struct {
+	// Code is the application's own code.
+	Code uint64
+	// Message describes the failure.
+	Message string
+	// Details are optional data for the caller, MessagePack by
+	// convention (codec.Marshal).
+	Details []byte
+}
+
+// Error returns the message, or "application error <code>" without one.
+func (e *Error) Error() string {
+	if e.Message == "" {
+		return fmt.Sprintf("application error %d", e.Code)
+	}
+	return e.Message
+}
+
+// Is matches an *Error with the same Code.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code
+}
+
+// RemoteError is a call's failure as reported by a peer that speaks the
+// extensions: a code and a message. It matches ErrRemote with errors.Is,
+// and by its code procedures.ErrUnknown (wire.CodeUnknownProcedure),
+// procedures.ErrBadArguments (wire.CodeBadArguments), ErrLimit
+// (wire.CodeLimit), ErrCancelled (wire.CodeCancelled),
+// context.DeadlineExceeded (wire.CodeDeadline) or ErrShutdown
+// (wire.CodeShutdown); with wire.CodeApplication it unwraps to the
+// procedure's *Error. The root package ipfi names it ipfi.RemoteError and
+// its codes ipfi.CodeUnknownProcedure and so on.
+type RemoteError struct {
+	// Code says what kind of failure it was.
+	Code wire.ErrorCode
+	// Message is the peer's description of the failure, as it sent it
+	// (a procedure's error text, a panic's value); it may be empty.
+	Message string
+	// App is the application error, for Code wire.CodeApplication; else
+	// nil.
+	App *Error
+}
+
+// Error says the remote call failed, with the code and the message.
+func (e *RemoteError) Error() string {
+	if e.Message == "" {
+		return fmt.Sprintf("%v: %v", ErrRemote, e.Code)
+	}
+	return fmt.Sprintf("%v: %v: %s", ErrRemote, e.Code, e.Message)
+}
+
+// Is matches ErrRemote and the sentinel that the code stands for.
+func (e *RemoteError) Is(target error) bool { return remoteMatches(e.Code, target) }
+
+// Unwrap returns the application error, or nil.
+func (e *RemoteError) Unwrap() error {
+	if e.App == nil {
+		return nil
+	}
+	return e.App
+}
+
+// remoteMatches reports whether a remote failure with code matches target
 // with errors.Is: ErrRemote always, and the sentinel that the code stands
 // for (procedures.ErrUnknown, procedures.ErrBadArguments, ErrLimit,
-// ErrCancelled or context.DeadlineExceeded). It is the inverse of the
+// ErrCancelled, context.DeadlineExceeded or ErrShutdown). It is the inverse of the
 // mapping from a procedure's error to the code sent to the caller.
-func RemoteMatches(code wire.ErrorCode, target error) bool {
+func remoteMatches(code wire.ErrorCode, target error) bool {
 	if target == ErrRemote {
 		return true
 	}
@@ -163,34 +246,6 @@ func RemoteMatches(code wire.ErrorCode, target error) bool {
 	}
 	return false
 }
-
-// wireError is the wire-terminated error when no ErrorTypes are installed.
-type wireError struct{ cause error }
-
-func (e *wireError) Error() string {
-	if e.cause == nil {
-		return ErrWireTerminated.Error()
-	}
-	return fmt.Sprintf("%v: %v", ErrWireTerminated, e.cause)
-}
-
-func (e *wireError) Is(target error) bool { return target == ErrWireTerminated }
-func (e *wireError) Unwrap() error        { return e.cause }
-
-// remoteError is the remote failure when no ErrorTypes are installed.
-type remoteError struct {
-	code wire.ErrorCode
-	msg  string
-}
-
-func (e *remoteError) Error() string {
-	if e.msg == "" {
-		return fmt.Sprintf("%v: %v", ErrRemote, e.code)
-	}
-	return fmt.Sprintf("%v: %v: %s", ErrRemote, e.code, e.msg)
-}
-
-func (e *remoteError) Is(target error) bool { return RemoteMatches(e.code, target) }
 
 func isApplication(err error) bool {
 	_, _, ok := application(err)

@@ -4,7 +4,7 @@ package tests
 // while a well-behaved client keeps calling it (issue 11). Each attack is a
 // subtest with a server of its own (an ipfi.Interface with a unary add and
 // echo, a sequence, a Bidi sum, a slow procedure, a Quick constant), served
-// by an accept loop of the test's (ConnectConn with ipfi.Accepted, so the
+// by an accept loop of the test's (Connect with ipfi.WithAccepted, so the
 // test keeps each server-side Wire and checks how it ended), the server's
 // timeouts shortened to
 //
@@ -326,7 +326,7 @@ func (h *advServer) acceptLoop() {
 			}
 			continue // a temporary error (too many open files): try again
 		}
-		w, err := h.srv.ConnectConn(c, ipfi.Accepted())
+		w, err := h.srv.Connect(c, c, ipfi.WithAccepted())
 		if err != nil {
 			c.Close()
 			h.refused.Add(1)

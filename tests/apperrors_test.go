@@ -68,9 +68,9 @@ func TestApplicationErrors(t *testing.T) {
 	plain, other := newInterface(t), newInterface(t)
 	must(t, other.Register(1, procedures.Func0(func(context.Context) (int, error) { return 0, errNotFound })))
 	ca, cb := tcpPair(t)
-	pw, err := plain.ConnectConn(ca, ipfi.Plain())
+	pw, err := plain.Connect(ca, ca, ipfi.WithPlain())
 	must(t, err)
-	_, err = other.ConnectConn(cb)
+	_, err = other.Connect(cb, cb)
 	must(t, err)
 	if _, err := ipfi.Call[int](ctx, pw, 1); !errors.Is(err, ipfi.ErrRemote) || errors.As(err, &re) {
 		t.Fatalf("application error to a caller without the extensions: %v, want ErrRemote (an empty response)", err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ipfi-go/ipfi"
+	"github.com/ipfi-go/ipfi/ipfiotel"
 	"github.com/ipfi-go/ipfi/procedures"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -114,12 +115,12 @@ func BenchmarkStream(b *testing.B) {
 // interceptor machinery per call (compare with BenchmarkUnarySmall).
 func BenchmarkUnarySmallIntercepted(b *testing.B) {
 	benchObserved(b,
-		[]ipfi.Option{ipfi.WithServerInterceptors(func(ctx context.Context, _ ipfi.CallInfo, next func(context.Context) error) error {
+		[]ipfi.Option{ipfi.WithInterceptors(ipfi.Interceptor{Server: func(ctx context.Context, _ ipfi.CallInfo, next func(context.Context) error) error {
 			return next(ctx)
-		})},
-		[]ipfi.Option{ipfi.WithClientInterceptors(func(ctx context.Context, _ ipfi.CallInfo, invoke func(context.Context) error) error {
+		}})},
+		[]ipfi.Option{ipfi.WithInterceptors(ipfi.Interceptor{Client: func(ctx context.Context, _ ipfi.CallInfo, invoke func(context.Context) error) error {
 			return invoke(ctx)
-		})})
+		}})})
 }
 
 // BenchmarkUnarySmallMetered and BenchmarkUnarySmallTraced: BenchmarkUnarySmall
@@ -129,14 +130,14 @@ func BenchmarkUnarySmallIntercepted(b *testing.B) {
 func BenchmarkUnarySmallMetered(b *testing.B) {
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
 	b.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
-	opts := []ipfi.Option{ipfi.WithMeterProvider(mp)}
+	opts := []ipfi.Option{otel(b, ipfiotel.WithMeterProvider(mp))}
 	benchObserved(b, opts, opts)
 }
 
 func BenchmarkUnarySmallTraced(b *testing.B) {
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()))
 	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	opts := []ipfi.Option{ipfi.WithTracerProvider(tp)}
+	opts := []ipfi.Option{otel(b, ipfiotel.WithTracerProvider(tp))}
 	benchObserved(b, opts, opts)
 }
 

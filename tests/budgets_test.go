@@ -42,7 +42,7 @@ func TestWireArgsBudget(t *testing.T) {
 	val := bytes.Repeat([]byte{0xc0}, piece) // 64 KiB of MessagePack nils
 	send := func(s *ipfi.Stream, n int) error {
 		for range n {
-			if err := s.SendRaw(val); err != nil {
+			if err := s.Send(ipfi.Raw(val)); err != nil {
 				return err
 			}
 		}
@@ -56,7 +56,7 @@ func TestWireArgsBudget(t *testing.T) {
 	if err := send(second, 16); err == nil { // would make 2 MiB
 		err = second.CloseSend()
 		if err == nil {
-			_, err = second.RecvRaw()
+			_, err = recvRaw(second)
 		}
 		wantLimit(t, "a call over the wire's argument budget", err, "MaxWireArgs")
 	} else {
@@ -64,7 +64,7 @@ func TestWireArgsBudget(t *testing.T) {
 	}
 	second.Close()
 	must(t, first.CloseSend())
-	if _, err := first.RecvRaw(); err != nil {
+	if _, err := recvRaw(first); err != nil {
 		t.Fatalf("the call within the budget: %v", err)
 	}
 	first.Close()
@@ -72,7 +72,7 @@ func TestWireArgsBudget(t *testing.T) {
 	must(t, err)
 	must(t, send(third, 16))
 	must(t, third.CloseSend())
-	if _, err := third.RecvRaw(); err != nil {
+	if _, err := recvRaw(third); err != nil {
 		t.Fatalf("a call after the budget was freed: %v", err)
 	}
 	third.Close()
@@ -247,9 +247,9 @@ func TestCollectedResponseLimit(t *testing.T) {
 			if plain {
 				ca, cb := tcpPair(t)
 				var err error
-				w, err = a.ConnectConn(ca)
+				w, err = a.Connect(ca, ca)
 				must(t, err)
-				_, err = b.ConnectConn(cb, ipfi.Plain())
+				_, err = b.Connect(cb, cb, ipfi.WithPlain())
 				must(t, err)
 			} else {
 				w, _ = connect(t, tcp, a, b)
@@ -294,7 +294,7 @@ func TestPeerThatDoesNotReadCannotGrowTheWriter(t *testing.T) {
 			must(t, i.Register(1, procedures.Raw(func(_ context.Context, args []byte) ([]byte, error) { return args, nil })))
 			server, client := tcpPair(t)
 			defer client.Close()
-			w, err := i.ConnectConn(server)
+			w, err := i.Connect(server, server)
 			must(t, err)
 			base := heapInUse()
 			sent := make(chan int64, 1)
@@ -374,9 +374,9 @@ func TestLimitsAgainstPlainCaller(t *testing.T) {
 			must(t, b.Register(1, blk.sequence()))
 			must(t, b.Register(3, procedures.Raw(func(context.Context, []byte) ([]byte, error) { return []byte{0xc0}, nil })))
 			ca, cb := tcpPair(t)
-			w, err := newInterface(t).ConnectConn(ca, ipfi.Plain())
+			w, err := newInterface(t).Connect(ca, ca, ipfi.WithPlain())
 			must(t, err)
-			_, err = b.ConnectConn(cb)
+			_, err = b.Connect(cb, cb)
 			must(t, err)
 			ctx := bounded(t, 10*time.Second)
 			var s *ipfi.Stream
@@ -399,7 +399,7 @@ func TestLimitsAgainstPlainCaller(t *testing.T) {
 			close(blk.release)
 			if s != nil {
 				for {
-					if _, err := s.RecvRaw(); err != nil {
+					if _, err := recvRaw(s); err != nil {
 						break // the call holding the place has ended
 					}
 				}

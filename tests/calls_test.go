@@ -125,9 +125,9 @@ func TestCalleeOnly(t *testing.T) {
 	a, b := newInterface(t), newInterface(t)
 	must(t, b.Register(1, procedures.Func0(func(context.Context) (int, error) { return 5, nil })))
 	ca, cb := tcpPair(t)
-	wa, err := a.ConnectConn(ca)
+	wa, err := a.Connect(ca, ca)
 	must(t, err)
-	wb, err := b.ConnectConn(cb, ipfi.CalleeOnly())
+	wb, err := b.Connect(cb, cb, ipfi.WithCalleeOnly())
 	must(t, err)
 	if got, err := ipfi.Call[int](bounded(t, 5*time.Second), wa, 1); err != nil || got != 5 {
 		t.Fatalf("call to callee-only side: %v, %v", got, err)

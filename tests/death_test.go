@@ -77,11 +77,11 @@ func testWireDeath(t *testing.T, cause error, kill func(*testing.T, *ipfi.Wire, 
 	}
 
 	ca, cb := tcpPair(t)
-	wa, err := a.ConnectConn(ca)
+	wa, err := a.Connect(ca, ca)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.ConnectConn(cb); err != nil {
+	if _, err := b.Connect(cb, cb); err != nil {
 		t.Fatal(err)
 	}
 

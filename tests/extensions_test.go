@@ -48,9 +48,9 @@ func TestPingAndPlainWires(t *testing.T) {
 
 	must(t, b.Register(6, procedures.Func0(func(context.Context) (int, error) { return 0, errors.New("boom") })))
 	ca, cb := net.Pipe()
-	plain, err := a.ConnectConn(ca, ipfi.Plain())
+	plain, err := a.Connect(ca, ca, ipfi.WithPlain())
 	must(t, err)
-	_, err = b.ConnectConn(cb)
+	_, err = b.Connect(cb, cb)
 	must(t, err)
 	err = plain.Call(ctx, 6, nil)
 	var re *ipfi.RemoteError

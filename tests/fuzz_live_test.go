@@ -75,7 +75,7 @@ func liveWire(t *testing.T, data []byte) {
 
 	i := mustNew(t,
 		ipfi.WithLimits(ipfi.Limits{MaxFrame: 1 << 20, MaxCallArgs: 16 << 10, MaxOpenCalls: 16}),
-		ipfi.WithCloseGrace(200*time.Millisecond))
+		ipfi.WithTimeouts(ipfi.Timeouts{CloseGrace: 200 * time.Millisecond}))
 	closed := false
 	defer func() { // on a failure: close, but do not wait for a hung wire forever
 		if !closed {
@@ -85,7 +85,7 @@ func liveWire(t *testing.T, data []byte) {
 	registerLiveProcedures(t, i)
 
 	wireEnd, peer := net.Pipe()
-	w, err := i.ConnectConn(wireEnd)
+	w, err := i.Connect(wireEnd, wireEnd)
 	if err != nil {
 		peer.Close()
 		t.Fatal(err)

@@ -106,7 +106,8 @@ func TestBatchThenEndOfStreamIsAnsweredOverAPipe(t *testing.T) {
 	outR, outW, err := os.Pipe()
 	must(t, err)
 	defer outR.Close()
-	w, err := srv.ConnectConn(&pipeConn{Reader: inR, Writer: outW, r: inR, w: outW})
+	pc := &pipeConn{Reader: inR, Writer: outW, r: inR, w: outW}
+	w, err := srv.Connect(pc, pc)
 	must(t, err)
 	writeErr := make(chan error, 1)
 	go func() {
@@ -149,9 +150,9 @@ func TestBatchThenCloseWriteIsAnsweredOverTCP(t *testing.T) {
 func halfClosedPair(t *testing.T, client, server *ipfi.Interface) (wc, ws *ipfi.Wire, closeWrite func()) {
 	t.Helper()
 	ca, cb := tcpPair(t)
-	wc, err := client.ConnectConn(ca)
+	wc, err := client.Connect(ca, ca)
 	must(t, err)
-	ws, err = server.ConnectConn(cb)
+	ws, err = server.Connect(cb, cb)
 	must(t, err)
 	return wc, ws, func() { must(t, ca.(*net.TCPConn).CloseWrite()) }
 }
@@ -177,7 +178,7 @@ func TestEndOfStreamFailsThisSidesCallsAtOnce(t *testing.T) {
 	})))
 	peer, cb := tcpPair(t)
 	defer peer.Close()
-	ws, err := server.ConnectConn(cb)
+	ws, err := server.Connect(cb, cb)
 	must(t, err)
 	serverCall, err := ws.Start(ctx, 1) // the peer never answers it
 	must(t, err)
@@ -229,7 +230,7 @@ func TestEndOfStreamFailsThisSidesCallsAtOnce(t *testing.T) {
 func TestEndOfStreamGivesRunningCallsTheCloseGrace(t *testing.T) {
 	ctx := bounded(t, 30*time.Second)
 	const grace = 100 * time.Millisecond
-	client, server := newInterface(t), newInterface(t, ipfi.WithCloseGrace(grace))
+	client, server := newInterface(t), newInterface(t, ipfi.WithTimeouts(ipfi.Timeouts{CloseGrace: grace}))
 	running, cause := make(chan struct{}), make(chan error, 1)
 	must(t, server.Register(1, procedures.Func0(func(ctx context.Context) (int, error) {
 		close(running)
@@ -260,7 +261,7 @@ func TestEndOfStreamGivesRunningCallsTheCloseGrace(t *testing.T) {
 // it does not run, and the wire ends at once (nothing is left open).
 func TestEndOfStreamCutsArgumentsShort(t *testing.T) {
 	ctx := bounded(t, 30*time.Second)
-	client, server := newInterface(t), newInterface(t, ipfi.WithCloseGrace(time.Minute))
+	client, server := newInterface(t), newInterface(t, ipfi.WithTimeouts(ipfi.Timeouts{CloseGrace: time.Minute}))
 	ran := make(chan struct{}, 1)
 	must(t, server.Register(1, procedures.Func1(func(_ context.Context, s string) (int, error) {
 		ran <- struct{}{}
@@ -292,7 +293,7 @@ func TestEndOfStreamCutsArgumentsShort(t *testing.T) {
 // of stream.
 func TestEndOfStreamFromAPeerThatClosedBothWays(t *testing.T) {
 	ctx := bounded(t, 30*time.Second)
-	client, server := newInterface(t), newInterface(t, ipfi.WithCloseGrace(time.Minute))
+	client, server := newInterface(t), newInterface(t, ipfi.WithTimeouts(ipfi.Timeouts{CloseGrace: time.Minute}))
 	running, answer := make(chan struct{}), make(chan struct{})
 	must(t, server.Register(1, procedures.Func0(func(ctx context.Context) (int, error) {
 		close(running)
@@ -306,9 +307,9 @@ func TestEndOfStreamFromAPeerThatClosedBothWays(t *testing.T) {
 		return 0, context.Cause(ctx)
 	})))
 	ca, cb := net.Pipe()
-	wc, err := client.ConnectConn(ca)
+	wc, err := client.Connect(ca, ca)
 	must(t, err)
-	ws, err := server.ConnectConn(cb)
+	ws, err := server.Connect(cb, cb)
 	must(t, err)
 	if _, err := wc.Start(ctx, 1); err != nil {
 		t.Fatal(err)
@@ -404,7 +405,7 @@ func TestEndOfInputIsTheRustCratesByte(t *testing.T) {
 	must(t, i.Register(0, procedures.Func0(func(context.Context) (int8, error) { return 42, nil })))
 	peer, c := net.Pipe()
 	defer peer.Close()
-	w, err := i.ConnectConn(c, ipfi.Plain())
+	w, err := i.Connect(c, c, ipfi.WithPlain())
 	must(t, err)
 	sent := make(chan error, 1)
 	go func() { sent <- w.SendEndOfInput(ctx) }()
@@ -445,7 +446,7 @@ func TestPingAPeerThatEndedWithoutAWord(t *testing.T) {
 	server := newInterface(t)
 	peer, cb := tcpPair(t)
 	defer peer.Close()
-	ws, err := server.ConnectConn(cb)
+	ws, err := server.Connect(cb, cb)
 	must(t, err)
 	must(t, peer.(*net.TCPConn).CloseWrite())
 	if _, err := ws.Ping(ctx); !errors.Is(err, ipfi.ErrWireTerminated) || !errors.Is(err, ipfi.ErrPeerClosed) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ipfi-go/ipfi"
+	"github.com/ipfi-go/ipfi/ipfiotel"
 )
 
 // transport names a way to connect two interfaces.
@@ -30,18 +31,18 @@ func connect(t testing.TB, tr transport, a, b *ipfi.Interface) (wa, wb *ipfi.Wir
 	switch tr {
 	case tcp:
 		ca, cb := tcpPair(t)
-		if wa, err = a.ConnectConn(ca); err != nil {
+		if wa, err = a.Connect(ca, ca); err != nil {
 			t.Fatal(err)
 		}
-		if wb, err = b.ConnectConn(cb); err != nil {
+		if wb, err = b.Connect(cb, cb); err != nil {
 			t.Fatal(err)
 		}
 	case pipe:
 		ca, cb := net.Pipe()
-		if wa, err = a.ConnectConn(ca); err != nil {
+		if wa, err = a.Connect(ca, ca); err != nil {
 			t.Fatal(err)
 		}
-		if wb, err = b.ConnectConn(cb); err != nil {
+		if wb, err = b.Connect(cb, cb); err != nil {
 			t.Fatal(err)
 		}
 	case oneByte:
@@ -170,4 +171,20 @@ func serveLoopback(t testing.TB, server *ipfi.Interface) (addr string, stop func
 	}
 	t.Cleanup(stop)
 	return l.Addr().String(), stop
+}
+
+// otel returns the option that installs ipfiotel's interceptor made with
+// opts, failing the test if it cannot be made.
+func otel(t testing.TB, opts ...ipfiotel.Option) ipfi.Option {
+	t.Helper()
+	tel, err := ipfiotel.New(opts...)
+	must(t, err)
+	return ipfi.WithInterceptors(tel)
+}
+
+// recvRaw reads the next value of s as it came.
+func recvRaw(s *ipfi.Stream) (ipfi.Raw, error) {
+	var r ipfi.Raw
+	err := s.Recv(&r)
+	return r, err
 }

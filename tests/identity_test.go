@@ -24,14 +24,11 @@ func TestWireIdentityAndHooks(t *testing.T) {
 	var opened []*ipfi.Wire
 	endedCh := make(chan error, 4)
 	h := &records{}
-	server := newInterface(t, ipfi.WithLogger(slog.New(h)), ipfi.WithWireHooks(
-		func(w *ipfi.Wire) {
-			mu.Lock()
-			opened = append(opened, w)
-			mu.Unlock()
-		},
-		func(w *ipfi.Wire, cause error) { endedCh <- cause },
-	))
+	server := newInterface(t, ipfi.WithLogger(slog.New(h)), ipfi.WithInterceptors(ipfi.Interceptor{WireOpened: func(w *ipfi.Wire) {
+		mu.Lock()
+		opened = append(opened, w)
+		mu.Unlock()
+	}, WireEnded: func(w *ipfi.Wire, cause error) { endedCh <- cause }}))
 	must(t, server.Register(1, procedures.Func1(func(ctx context.Context, user string) (string, error) {
 		w := ipfi.WireFrom(ctx)
 		w.SetLabel(user)
@@ -48,15 +45,15 @@ func TestWireIdentityAndHooks(t *testing.T) {
 	if local == nil || local.String() != addr {
 		t.Fatalf("the client's wire's RemoteAddr = %v, want the server's %s", local, addr)
 	}
-	ws := server.Wires()
+	ws := server.Snapshot().Wires
 	if len(ws) != 1 {
 		t.Fatalf("the server lists %d wires, want 1", len(ws))
 	}
-	sw := ws[0]
 	mu.Lock()
-	if len(opened) != 1 || opened[0] != sw {
-		t.Fatalf("opened hook saw %v, want the listed wire", opened)
+	if len(opened) != 1 || opened[0].ID() != ws[0].ID {
+		t.Fatalf("opened hook saw %v, want the listed wire %d", opened, ws[0].ID)
 	}
+	sw := opened[0]
 	mu.Unlock()
 	if sw.ID() == 0 || sw.Label() != "alice" || sw.RemoteAddr() == nil {
 		t.Fatalf("the server's wire: id %d, label %q, addr %v", sw.ID(), sw.Label(), sw.RemoteAddr())
@@ -73,7 +70,7 @@ func TestWireIdentityAndHooks(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the ended hook was not called")
 	}
-	if ws := server.Wires(); len(ws) != 0 {
+	if ws := server.Snapshot().Wires; len(ws) != 0 {
 		t.Fatalf("after its end the server still lists %v", ws)
 	}
 

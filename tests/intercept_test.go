@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/ipfi-go/ipfi"
+	"github.com/ipfi-go/ipfi/actors"
+	"github.com/ipfi-go/ipfi/ipfitest"
 	"github.com/ipfi-go/ipfi/procedures"
 	"github.com/ipfi-go/ipfi/wire"
 )
@@ -36,7 +38,7 @@ func TestServerInterceptors(t *testing.T) {
 		}
 		return next(ctx)
 	}
-	server := newInterface(t, ipfi.WithServerInterceptors(logging, auth))
+	server := newInterface(t, ipfi.WithInterceptors(ipfi.Interceptor{Server: logging}, ipfi.Interceptor{Server: auth}))
 	must(t, server.Register(1, procedures.Func1(func(ctx context.Context, user string) (bool, error) {
 		ipfi.WireFrom(ctx).SetLabel(user)
 		return true, nil
@@ -91,7 +93,7 @@ func TestServerInterceptors(t *testing.T) {
 	var v int
 	must(t, s.Recv(&v))
 	s.Close()
-	if got, err := w.CallRaw(ctx, 5, nil); err != nil || len(got) != 1 {
+	if got, err := ipfi.Call[ipfi.Raw](ctx, w, 5, ipfi.Raw(nil)); err != nil || len(got) != 1 {
 		t.Fatalf("raw stream: %x, %v", got, err)
 	}
 	if v, err := ipfi.Call[int](ctx, w, 6); err != nil || v != 6 {
@@ -142,13 +144,13 @@ func TestClientInterceptors(t *testing.T) {
 		}
 		return err
 	}
-	client := newInterface(t, ipfi.WithClientInterceptors(observe, retry))
+	client := newInterface(t, ipfi.WithInterceptors(ipfi.Interceptor{Client: observe}, ipfi.Interceptor{Client: retry}))
 	w, _ := connect(t, pipe, client, server)
 	ctx := bounded(t, 10*time.Second)
 	if v, err := ipfi.Call[int](ctx, w, 1); err != nil || v != 1 {
 		t.Fatalf("a call retried once: %v, %v", v, err)
 	}
-	if _, err := w.CallRaw(ctx, 1, nil); err != nil {
+	if _, err := ipfi.Call[ipfi.Raw](ctx, w, 1, ipfi.Raw(nil)); err != nil {
 		t.Fatal(err)
 	}
 	if tries.Load() != 3 || fmt.Sprint(seen) != "[1 true 1 true]" {
@@ -162,13 +164,13 @@ func TestClientInterceptors(t *testing.T) {
 // without (whose last value carries the Complete).
 func TestServerInterceptorSeesTheResponse(t *testing.T) {
 	for _, plain := range []bool{false, true} {
-		seen := make(chan ipfi.ResponseStats, 4)
+		seen := make(chan actors.CallOut, 4)
 		record := func(ctx context.Context, info ipfi.CallInfo, next func(context.Context) error) error {
 			err := next(ctx)
 			seen <- *info.Response
 			return err
 		}
-		server := newInterface(t, ipfi.WithServerInterceptors(record))
+		server := newInterface(t, ipfi.WithInterceptors(ipfi.Interceptor{Server: record}))
 		must(t, server.Register(1, procedures.Func0(func(context.Context) (string, error) { return "hello", nil })))
 		must(t, server.Register(2, procedures.Sequence1(func(_ context.Context, n int, yield func(int) error) error {
 			for i := range n {
@@ -179,11 +181,11 @@ func TestServerInterceptorSeesTheResponse(t *testing.T) {
 			return nil
 		})))
 		client := newInterface(t)
-		var opts []ipfi.WireOption
+		var opts []ipfi.Option
 		if plain {
-			opts = append(opts, ipfi.Plain())
+			opts = append(opts, ipfi.WithPlain())
 		}
-		wc, ws, err := ipfi.Pipe(client, server, opts...)
+		wc, ws, err := ipfitest.Pipe(client, server, opts...)
 		must(t, err)
 		_ = ws
 		ctx := bounded(t, 10*time.Second)

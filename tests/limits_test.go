@@ -82,13 +82,13 @@ func TestArgumentsInPiecesOverTheLimitAreRefusedAtOnce(t *testing.T) {
 				return []byte{0xc0}, nil
 			})))
 			ca, cb := tcpPair(t)
-			var opts []ipfi.WireOption
+			var opts []ipfi.Option
 			if plain {
-				opts = append(opts, ipfi.Plain())
+				opts = append(opts, ipfi.WithPlain())
 			}
-			wa, err := a.ConnectConn(ca, opts...)
+			wa, err := a.Connect(ca, ca, opts...)
 			must(t, err)
-			_, err = b.ConnectConn(cb)
+			_, err = b.Connect(cb, cb)
 			must(t, err)
 			ctx := bounded(t, 10*time.Second)
 			if !plain {
@@ -101,7 +101,7 @@ func TestArgumentsInPiecesOverTheLimitAreRefusedAtOnce(t *testing.T) {
 			piece := repeat(0xc0, 32<<10) // 32 KiB of MessagePack nils
 			refused := -1
 			for i := range 64 { // 2 MiB in all, twenty times the limit
-				if err := s.SendRaw(piece); err != nil {
+				if err := s.Send(ipfi.Raw(piece)); err != nil {
 					if !errors.Is(err, ipfi.ErrLimit) {
 						t.Fatalf("Send of piece %d: %v, want ErrLimit", i, err)
 					}
@@ -161,9 +161,9 @@ func TestLargeArgumentsGoInPieces(t *testing.T) {
 	}
 
 	ca, cb := tcpPair(t)
-	wp, err := newInterface(t).ConnectConn(ca, ipfi.Plain())
+	wp, err := newInterface(t).Connect(ca, ca, ipfi.WithPlain())
 	must(t, err)
-	_, err = b.ConnectConn(cb)
+	_, err = b.Connect(cb, cb)
 	must(t, err)
 	if _, err := ipfi.Call[int](ctx, wp, 1, make([]byte, 40<<20)); !errors.Is(err, ipfi.ErrRemote) {
 		t.Fatalf("40 MiB argument from a plain caller: %v, want ErrRemote", err)
@@ -227,7 +227,7 @@ func TestPiecesOverTheOpenCallLimitAreRefusedAtOnce(t *testing.T) {
 	piece := repeat(0xc0, 32<<10)
 	refused := false
 	for range 8 { // 256 KiB: past the 64 KiB the caller may send without credit
-		if err := s.SendRaw(piece); err != nil {
+		if err := s.Send(ipfi.Raw(piece)); err != nil {
 			if !errors.Is(err, ipfi.ErrLimit) || !strings.Contains(err.Error(), "MaxOpenCalls") {
 				t.Fatalf("Send beyond MaxOpenCalls: %v, want ErrLimit naming it", err)
 			}

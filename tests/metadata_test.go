@@ -25,7 +25,7 @@ func TestMetadata(t *testing.T) {
 		}
 		return next(ctx)
 	}
-	server := newInterface(t, ipfi.WithServerInterceptors(auth))
+	server := newInterface(t, ipfi.WithInterceptors(ipfi.Interceptor{Server: auth}))
 	echo := func(ctx context.Context) (string, error) {
 		m := ipfi.MetadataFrom(ctx)
 		return m["authorization"] + "|" + m["trace"], nil
@@ -41,7 +41,7 @@ func TestMetadata(t *testing.T) {
 		sawTrace = info.Metadata["authorization"]
 		return invoke(ipfi.AppendMetadata(ctx, "trace", "t-1"))
 	}
-	client := newInterface(t, ipfi.WithClientInterceptors(addTrace))
+	client := newInterface(t, ipfi.WithInterceptors(ipfi.Interceptor{Client: addTrace}))
 	w, _ := connect(t, tcp, client, server)
 	ctx := bounded(t, 10*time.Second)
 	_, err := w.Ping(ctx) // the announcements are in: metadata travels from the first call

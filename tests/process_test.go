@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ipfi-go/ipfi"
+	"github.com/ipfi-go/ipfi/ipfitest"
 	"github.com/ipfi-go/ipfi/procedures"
 	"github.com/ipfi-go/ipfi/supervision"
 	"github.com/ipfi-go/ipfi/wire"
@@ -58,8 +59,14 @@ func childMain() int {
 		return 1, nil
 	}))
 	registerScenarioCallee(i)
-	err = i.ServeStdio(context.Background())
-	fmt.Fprintln(os.Stderr, "child: wire ended:", err)
+	w, err := i.ConnectStdio()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		return 1
+	}
+	<-w.Done()
+	_ = i.Close()
+	fmt.Fprintln(os.Stderr, "child: wire ended:", w.Err())
 	return 0
 }
 
@@ -223,9 +230,11 @@ func TestOneByteAtATimeBothWays(t *testing.T) {
 	defer close(blk.release)
 	registerBothWays(t, a, b, blk)
 	ca, cb := net.Pipe()
-	wa, err := a.ConnectConn(ipfi.OneByteAtATime(ca))
+	slowA := ipfitest.OneByteAtATime(ca)
+	wa, err := a.Connect(slowA, slowA)
 	must(t, err)
-	wb, err := b.ConnectConn(ipfi.OneByteAtATime(cb))
+	slowB := ipfitest.OneByteAtATime(cb)
+	wb, err := b.Connect(slowB, slowB)
 	must(t, err)
 	ctx := bounded(t, 20*time.Second)
 	bothWays(ctx, t, wa, wb, 20, 10)
@@ -243,7 +252,7 @@ func TestPipe(t *testing.T) {
 	a, b := newInterface(t), newInterface(t)
 	must(t, b.Register(1, procedures.Func0(func(context.Context) (string, error) { return "b", nil })))
 	must(t, a.Register(1, procedures.Func0(func(context.Context) (string, error) { return "a", nil })))
-	wa, wb, err := ipfi.Pipe(a, b)
+	wa, wb, err := ipfitest.Pipe(a, b)
 	must(t, err)
 	ctx := bounded(t, 5*time.Second)
 	if got, err := ipfi.Call[string](ctx, wa, 1); err != nil || got != "b" {
@@ -406,7 +415,7 @@ func TestSupervisedChildRestarts(t *testing.T) {
 	host := newInterface(t)
 	var mu sync.Mutex
 	var events []string
-	record := func(e ipfi.WireEvent) {
+	record := func(e supervision.Event) {
 		mu.Lock()
 		defer mu.Unlock()
 		s := e.Kind.String()
@@ -544,8 +553,8 @@ func TestSupervisedDialledAddress(t *testing.T) {
 	ctx := bounded(t, 10*time.Second)
 	s, err := client.Supervise(ctx, func(ctx context.Context) (*ipfi.Wire, error) {
 		return client.Dial(ctx, "tcp", addr)
-	}, supervision.Restart{Initial: 10 * time.Millisecond}, func(e ipfi.WireEvent) {
-		if e.Kind == ipfi.WireUp {
+	}, supervision.Restart{Initial: 10 * time.Millisecond}, func(e supervision.Event) {
+		if e.Kind == supervision.Up {
 			ups <- struct{}{}
 		}
 	})

@@ -595,10 +595,10 @@ func (p *rndProgram) connect() {
 		} else {
 			ca, cb = net.Pipe()
 		}
-		if p.wa, err = p.a.ConnectConn(ca); err != nil {
+		if p.wa, err = p.a.Connect(ca, ca); err != nil {
 			t.Fatal(err)
 		}
-		if p.wb, err = p.b.ConnectConn(cb); err != nil {
+		if p.wb, err = p.b.Connect(cb, cb); err != nil {
 			t.Fatal(err)
 		}
 		p.cutA = func() { _ = ca.Close() }

@@ -23,7 +23,7 @@ const cutValues = 10
 // yields 0..cutValues-1, reports on yielded, then waits until its context
 // ends) and procedure 2 (a sequence that yields 0, 1, 2 and returns). It
 // returns a's wire, b's wire, and cut, which closes b's raw end of the pipe
-// (the net.Conn b's ConnectConn got): the stream is cut by the peer's end of
+// (the net.Conn b's Connect got): the stream is cut by the peer's end of
 // stream, with no Termination message.
 func cutStreamSetup(t *testing.T) (wa, wb *ipfi.Wire, yielded <-chan struct{}, cut func()) {
 	t.Helper()
@@ -50,10 +50,10 @@ func cutStreamSetup(t *testing.T) (wa, wb *ipfi.Wire, yielded <-chan struct{}, c
 	})))
 	ca, cb := net.Pipe()
 	var err error
-	if wa, err = a.ConnectConn(ca); err != nil {
+	if wa, err = a.Connect(ca, ca); err != nil {
 		t.Fatal(err)
 	}
-	if wb, err = b.ConnectConn(cb); err != nil {
+	if wb, err = b.Connect(cb, cb); err != nil {
 		t.Fatal(err)
 	}
 	return wa, wb, y, func() { _ = cb.Close() }

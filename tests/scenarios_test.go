@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ipfi-go/ipfi"
+	"github.com/ipfi-go/ipfi/ipfitest"
 	"github.com/ipfi-go/ipfi/procedures"
 )
 
@@ -129,9 +130,11 @@ func TestMainScenariosOverEveryTransport(t *testing.T) {
 			caller, callee := scenarioCaller(t), newInterface(t)
 			registerScenarioCallee(callee)
 			ca, cb := conns(t, network)
-			w, err := caller.ConnectConn(wrap(ca))
+			connA := wrap(ca)
+			w, err := caller.Connect(connA, connA)
 			must(t, err)
-			_, err = callee.ConnectConn(wrap(cb))
+			connB := wrap(cb)
+			_, err = callee.Connect(connB, connB)
 			must(t, err)
 			mainScenarios(t, w, func() { cb.Close() })
 		}
@@ -142,7 +145,7 @@ func TestMainScenariosOverEveryTransport(t *testing.T) {
 	t.Run("pipe", func(t *testing.T) {
 		caller, callee := scenarioCaller(t), newInterface(t)
 		registerScenarioCallee(callee)
-		w, wb, err := ipfi.Pipe(caller, callee)
+		w, wb, err := ipfitest.Pipe(caller, callee)
 		must(t, err)
 		mainScenarios(t, w, func() { go wb.Close() }) // Close waits for the blocked procedure's return
 	})
@@ -150,9 +153,11 @@ func TestMainScenariosOverEveryTransport(t *testing.T) {
 		caller, callee := scenarioCaller(t), newInterface(t)
 		registerScenarioCallee(callee)
 		ca, cb := net.Pipe()
-		w, err := caller.ConnectConn(ipfi.OneByteAtATime(ca))
+		slowA := ipfitest.OneByteAtATime(ca)
+		w, err := caller.Connect(slowA, slowA)
 		must(t, err)
-		_, err = callee.ConnectConn(ipfi.OneByteAtATime(cb))
+		slowB := ipfitest.OneByteAtATime(cb)
+		_, err = callee.Connect(slowB, slowB)
 		must(t, err)
 		mainScenarios(t, w, func() { cb.Close() })
 	})

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ipfi-go/ipfi"
+	"github.com/ipfi-go/ipfi/ipfidebug"
 )
 
 // TestSnapshot: the live view lists each wire (its ID, label, peer, bytes)
@@ -92,7 +93,7 @@ func TestSnapshot(t *testing.T) {
 		t.Fatalf("the client's tree:\n%s", cs)
 	}
 
-	h := server.DebugHandler()
+	h := ipfidebug.Handler(server)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/debug/ipfi", nil))
 	if !strings.Contains(rec.Body.String(), "serving procedure 2") {
@@ -100,7 +101,7 @@ func TestSnapshot(t *testing.T) {
 	}
 	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/debug/ipfi?format=json", nil))
-	var decoded ipfi.Snapshot
+	var decoded ipfidebug.Snapshot
 	must(t, json.Unmarshal(rec.Body.Bytes(), &decoded))
 	if len(decoded.Wires) != 1 || len(decoded.Wires[0].Serving) != 2 {
 		t.Fatalf("the handler's JSON: %s", rec.Body.String())
@@ -115,13 +116,13 @@ func TestSnapshot(t *testing.T) {
 func TestExposeSnapshot(t *testing.T) {
 	ctx := bounded(t, 30*time.Second)
 	a, b := newInterface(t), newInterface(t)
-	must(t, b.ExposeSnapshot(ipfi.SnapshotIndex))
+	must(t, ipfidebug.Expose(b, ipfidebug.SnapshotIndex))
 	wa, _ := connect(t, tcp, a, b)
-	raw, err := ipfi.Call[string](ctx, wa, ipfi.SnapshotIndex)
+	raw, err := ipfi.Call[string](ctx, wa, ipfidebug.SnapshotIndex)
 	must(t, err)
-	var s ipfi.Snapshot
+	var s ipfidebug.Snapshot
 	must(t, json.Unmarshal([]byte(raw), &s))
-	if len(s.Wires) != 1 || len(s.Wires[0].Serving) != 1 || s.Wires[0].Serving[0].Procedure != ipfi.SnapshotIndex {
+	if len(s.Wires) != 1 || len(s.Wires[0].Serving) != 1 || s.Wires[0].Serving[0].Procedure != ipfidebug.SnapshotIndex {
 		t.Fatalf("the exposed live view: %+v", s)
 	}
 }

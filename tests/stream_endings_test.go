@@ -41,14 +41,14 @@ func TestStreamFlowControlBoundsHeap(t *testing.T) {
 // to it, a couple of values ahead at most, however often the reader runs
 // dry: the window does not grow.
 func TestStreamFixedWindowHoldsProducer(t *testing.T) {
-	streamSlowly(t, 1024, wire.InitialCredit, ipfi.StreamWindow(wire.InitialCredit))
+	streamSlowly(t, 1024, wire.InitialCredit, ipfi.WithStreamWindow(wire.InitialCredit))
 }
 
 // streamSlowly streams count values of 64 KiB to a reader that pauses
 // every 256 values, with a window of at most window bytes, and checks
 // that the producer never gets more than that window ahead, that the heap
 // stays under 64 MiB, and that every value arrives intact.
-func streamSlowly(t *testing.T, count, window int64, opts ...ipfi.StreamOption) {
+func streamSlowly(t *testing.T, count, window int64, opts ...ipfi.Option) {
 	const (
 		valueLen = 64 << 10
 		maxHeap  = 64 << 20

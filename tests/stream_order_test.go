@@ -79,7 +79,7 @@ func TestCollectedStreamKeepsEveryValue(t *testing.T) {
 			w, _ := connect(t, tr, caller, callee)
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			_, err := w.CallRaw(ctx, 1, nil)
+			_, err := ipfi.Call[ipfi.Raw](ctx, w, 1, ipfi.Raw(nil))
 			if want := fmt.Sprintf("of %d chunks", n); !errors.Is(err, ipfi.ErrStreamed) || !strings.Contains(err.Error(), want) {
 				t.Fatalf("CallRaw = %v, want ErrStreamed %s", err, want)
 			}
@@ -112,9 +112,9 @@ func TestEmptyStreams(t *testing.T) {
 	}
 
 	ca, cb := tcpPair(t)
-	wp, err := newInterface(t).ConnectConn(ca, ipfi.Plain())
+	wp, err := newInterface(t).Connect(ca, ca, ipfi.WithPlain())
 	must(t, err)
-	_, err = callee.ConnectConn(cb)
+	_, err = callee.Connect(cb, cb)
 	must(t, err)
 	if got, err := ipfi.Collect[int](ctx, wp, 1); err != nil || len(got) != 0 {
 		t.Fatalf("empty sequence to a plain caller: %v, %v; want no values and no error", got, err)

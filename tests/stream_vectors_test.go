@@ -25,7 +25,7 @@ func TestGoCallerStreamsPartialArgsVectorBytes(t *testing.T) {
 		var w *ipfi.Wire
 		var peer *rawPeer
 		if plain {
-			w, peer = newPlainRawPeer(t, caller, ipfi.Plain())
+			w, peer = newPlainRawPeer(t, caller, ipfi.WithPlain())
 		} else {
 			w, peer = newRawPeer(t, caller)
 		}

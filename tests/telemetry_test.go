@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/ipfi-go/ipfi"
+	"github.com/ipfi-go/ipfi/ipfiotel"
 	"github.com/ipfi-go/ipfi/procedures"
 )
 
@@ -30,10 +31,10 @@ func TestMetricsThroughPrometheus(t *testing.T) {
 	must(t, err)
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter))
 	defer mp.Shutdown(context.Background())
-	server := newInterface(t, ipfi.WithMeterProvider(mp))
+	server := newInterface(t, otel(t, ipfiotel.WithMeterProvider(mp)))
 	must(t, server.Register(1, procedures.Func0(func(context.Context) (int, error) { return 1, nil })))
 	must(t, server.Register(2, procedures.Func0(func(context.Context) (int, error) { return 0, &ipfi.Error{Code: 7} })))
-	client := newInterface(t, ipfi.WithMeterProvider(mp))
+	client := newInterface(t, otel(t, ipfiotel.WithMeterProvider(mp)))
 	w, _ := connect(t, pipe, client, server)
 	ctx := bounded(t, 10*time.Second)
 	for range 3 {
@@ -75,9 +76,9 @@ func TestTraceJoinedAcrossTheWire(t *testing.T) {
 	ended := make(chan struct{}, 8)
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(signalEnd{spans, ended}))
 	defer tp.Shutdown(context.Background())
-	server := newInterface(t, ipfi.WithTracerProvider(tp))
+	server := newInterface(t, otel(t, ipfiotel.WithTracerProvider(tp)))
 	must(t, server.Register(1, procedures.Func0(func(context.Context) (int, error) { return 1, nil })))
-	client := newInterface(t, ipfi.WithTracerProvider(tp))
+	client := newInterface(t, otel(t, ipfiotel.WithTracerProvider(tp)))
 	w, _ := connect(t, pipe, client, server)
 	ctx := bounded(t, 10*time.Second)
 	_, err := w.Ping(ctx) // the announcements are in: metadata travels from the first call

@@ -59,9 +59,9 @@ func frozenPair(t *testing.T, a, b *ipfi.Interface) (wa, wb *ipfi.Wire, f *freez
 		f.wg.Wait()
 	})
 	var err error
-	wa, err = a.ConnectConn(a1)
+	wa, err = a.Connect(a1, a1)
 	must(t, err)
-	wb, err = b.ConnectConn(b1)
+	wb, err = b.Connect(b1, b1)
 	must(t, err)
 	return wa, wb, f
 }
@@ -155,7 +155,7 @@ func TestWriteTimeoutEndsWireWhosePeerStopsReading(t *testing.T) {
 	must(t, i.Register(1, procedures.Func0(func(context.Context) ([]byte, error) { return big, nil })))
 	server, client := tcpPair(t)
 	defer client.Close()
-	w, err := i.ConnectConn(server)
+	w, err := i.Connect(server, server)
 	must(t, err)
 	// Calls whose answers fill the socket, the writer and more: never read.
 	calls := []byte{byte(wire.KindAnnounce)}
@@ -186,7 +186,7 @@ func TestCallerWriteHonoursItsDeadline(t *testing.T) {
 				ours, theirs = net.Pipe()
 			}
 			defer theirs.Close() // never read
-			w, err := i.ConnectConn(ours)
+			w, err := i.Connect(ours, ours)
 			must(t, err)
 			const deadline = 300 * time.Millisecond
 			ctx, cancel := context.WithTimeout(context.Background(), deadline)
@@ -195,7 +195,7 @@ func TestCallerWriteHonoursItsDeadline(t *testing.T) {
 			done := make(chan error, 1)
 			start := time.Now()
 			go func() {
-				_, err := w.CallRaw(ctx, 1, big)
+				_, err := ipfi.Call[ipfi.Raw](ctx, w, 1, ipfi.Raw(big))
 				done <- err
 			}()
 			select {
@@ -346,7 +346,7 @@ func TestIdleTimeout(t *testing.T) {
 	t.Run("open call", func(t *testing.T) {
 		c, h := dialServer(t, opt)
 		client := newInterface(t)
-		w, err := client.ConnectConn(c)
+		w, err := client.Connect(c, c)
 		must(t, err)
 		ms := int(3 * idle / time.Millisecond)
 		got, err := ipfi.Call[int](bounded(t, 5*time.Second), w, 1, ms)
@@ -372,7 +372,7 @@ func TestParkedReaderEndsByWriteTimeout(t *testing.T) {
 	must(t, i.Register(1, blk.unary()))
 	server, client := tcpPair(t)
 	defer client.Close()
-	w, err := i.ConnectConn(server)
+	w, err := i.Connect(server, server)
 	must(t, err)
 	// Four calls that stay open, then calls over the open-call limit, each
 	// answered with an error the peer never reads, until the wire stops

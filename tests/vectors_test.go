@@ -50,7 +50,7 @@ type rawPeer struct {
 // newRawPeer connects a wire of i to a peer the test drives by hand, and
 // reads the wire's announcements of the extensions (versions 1 and 2), the
 // first two bytes it writes (a Rust peer skips them).
-func newRawPeer(t testing.TB, i *ipfi.Interface, opts ...ipfi.WireOption) (*ipfi.Wire, *rawPeer) {
+func newRawPeer(t testing.TB, i *ipfi.Interface, opts ...ipfi.Option) (*ipfi.Wire, *rawPeer) {
 	t.Helper()
 	w, p := newPlainRawPeer(t, i, opts...)
 	p.expectBytes("announce", announcements)
@@ -59,7 +59,7 @@ func newRawPeer(t testing.TB, i *ipfi.Interface, opts ...ipfi.WireOption) (*ipfi
 
 // newPlainRawPeer is newRawPeer without reading anything: for wires made
 // with ipfi.Plain, which do not announce.
-func newPlainRawPeer(t testing.TB, i *ipfi.Interface, opts ...ipfi.WireOption) (*ipfi.Wire, *rawPeer) {
+func newPlainRawPeer(t testing.TB, i *ipfi.Interface, opts ...ipfi.Option) (*ipfi.Wire, *rawPeer) {
 	t.Helper()
 	wireReads, peerWrites := io.Pipe()
 	peerReads, wireWrites := io.Pipe()
@@ -147,8 +147,8 @@ func TestGoCallerWritesVectorBytes(t *testing.T) {
 		{vector: "call_p2_echo_1_2_200", call: call(2, codec.ByteArray{1, 2, 200}), respond: vectors.Get("resp_p2_echo"), want: []any{int8(1), int8(2), uint8(200)}},
 		{vector: "call_p2_300bytes_hdr", total: 309, call: call(2, codec.ByteArray(repeat(5, 300))),
 			respond: frame(wire.KindResponse, wire.TermComplete, 2, 1, []byte{0xc0}), want: nil},
-		{vector: "call_raw_70000_hdr", total: 70008, call: func() (any, error) { return w.CallRaw(ctx, 2, repeat(0xab, 70000)) },
-			respond: frame(wire.KindResponse, wire.TermComplete, 2, 2, []byte{0xc3}), want: []byte{0xc3}},
+		{vector: "call_raw_70000_hdr", total: 70008, call: func() (any, error) { return ipfi.Call[ipfi.Raw](ctx, w, 2, ipfi.Raw(repeat(0xab, 70000))) },
+			respond: frame(wire.KindResponse, wire.TermComplete, 2, 2, []byte{0xc3}), want: ipfi.Raw{0xc3}},
 		{vector: "call_p2_vec70000_hdr", total: 70013, call: call(2, codec.ByteArray(repeat(7, 70000))),
 			respond: frame(wire.KindResponse, wire.TermComplete, 2, 3, []byte{0xc0}), want: nil},
 		{vector: "call_p300_noargs", call: call(300), respond: frame(wire.KindResponse, wire.TermComplete, 300, 0, []byte{1}), want: int8(1)},

@@ -8,8 +8,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/vmihailenco/msgpack/v5"
-
 	"github.com/ipfi-go/ipfi"
 	"github.com/ipfi-go/ipfi/procedures"
 )
@@ -70,7 +68,7 @@ func invoke(ctx context.Context, w *ipfi.Wire, proc procedures.Index, payload []
 	var args []any
 	if len(payload) > 0 {
 		// Sent as is: one Call message holding the whole payload.
-		args = []any{msgpack.RawMessage(payload)}
+		args = []any{ipfi.Raw(payload)}
 	}
 	s, err := w.Stream(ctx, proc, args)
 	if err != nil {
@@ -78,7 +76,8 @@ func invoke(ctx context.Context, w *ipfi.Wire, proc procedures.Index, payload []
 	}
 	defer s.Close()
 	for {
-		value, err := s.RecvRaw()
+		var value ipfi.Raw
+		err := s.Recv(&value)
 		if err == io.EOF {
 			return nil
 		}

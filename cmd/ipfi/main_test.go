@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ipfi-go/ipfi"
+	"github.com/ipfi-go/ipfi/ipfidebug"
 	"go.uber.org/goleak"
 )
 
@@ -372,7 +372,7 @@ func TestTree(t *testing.T) {
 	}
 	stdout, stderr, code = cli(t, "tree", "-json", addr)
 	wantOK(t, []string{"tree", "-json", addr}, stdout, stderr, code)
-	var s ipfi.Snapshot
+	var s ipfidebug.Snapshot
 	if err := json.Unmarshal([]byte(stdout), &s); err != nil || len(s.Wires) != 1 || len(s.Wires[0].Serving) != 1 {
 		t.Errorf("tree -json printed %q: %+v, %v", stdout, s, err)
 	}

@@ -10,14 +10,15 @@ import (
 	"time"
 
 	"github.com/ipfi-go/ipfi"
+	"github.com/ipfi-go/ipfi/ipfidebug"
 	"github.com/ipfi-go/ipfi/procedures"
 )
 
 // runTree is "ipfi tree ADDR": the live view of an interface that exposes
-// it (Interface.ExposeSnapshot; `ipfi serve` does, at ipfi.SnapshotIndex),
+// it (ipfidebug.Expose; `ipfi serve` does, at ipfidebug.SnapshotIndex),
 // printed as a tree, or as JSON with -json.
 func runTree(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
-	proc := fs.Uint64("proc", uint64(ipfi.SnapshotIndex), "the procedure that answers the live view")
+	proc := fs.Uint64("proc", uint64(ipfidebug.SnapshotIndex), "the procedure that answers the live view")
 	asJSON := fs.Bool("json", false, "print the JSON as it came")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long connecting and the call may take")
 	rest, err := parseFlags(fs, args, 1, 1)
@@ -46,7 +47,7 @@ func runTree(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stder
 		fmt.Fprintln(stdout, raw)
 		return nil
 	}
-	var s ipfi.Snapshot
+	var s ipfidebug.Snapshot
 	if err := json.Unmarshal([]byte(raw), &s); err != nil {
 		return fmt.Errorf("procedure %d did not answer a live view: %w", *proc, err)
 	}

@@ -82,8 +82,14 @@ func module() int {
 		fmt.Println("module: a stray print, which goes to stderr, not into the wire")
 		return "Hello, " + name + ", from module pid " + fmt.Sprint(os.Getpid()), nil
 	}))
-	err = m.ServeStdio(context.Background())
-	fmt.Fprintln(os.Stderr, "module: wire ended:", err, "- exiting")
+	w, err := m.ConnectStdio()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "module:", err)
+		return 1
+	}
+	<-w.Done() // the host closed the wire, or went away
+	_ = m.Close()
+	fmt.Fprintln(os.Stderr, "module: wire ended:", w.Err(), "- exiting")
 	return 0
 }
 
@@ -120,7 +126,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		cmd.Stderr = prefixed{stdout, "  [module stderr] ", *quiet}
 		return host.ConnectCmd(cmd)
 	}
-	events := func(e ipfi.WireEvent) {
+	events := func(e supervision.Event) {
 		if e.Err != nil {
 			say("module wire %s (restarts %d): %v", e.Kind, e.Restarts, e.Err)
 			return

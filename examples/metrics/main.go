@@ -1,7 +1,8 @@
 // Command metrics exports an interface's OpenTelemetry metrics through
 // Prometheus and shows a scrape: a server and a client over loopback TCP,
-// both with WithMeterProvider, make a few calls (some fail), then the
-// program scrapes its own /metrics over HTTP and prints the ipfi lines.
+// both with ipfiotel's interceptor (ipfiotel.WithMeterProvider), make a few
+// calls (some fail), then the program scrapes its own /metrics over HTTP
+// and prints the ipfi lines.
 //
 //	go run ./examples/metrics          # one scrape, then exit
 //	go run ./examples/metrics -serve   # keep serving /metrics (and /debug/ipfi) until interrupted
@@ -27,6 +28,8 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
 	"github.com/ipfi-go/ipfi"
+	"github.com/ipfi-go/ipfi/ipfidebug"
+	"github.com/ipfi-go/ipfi/ipfiotel"
 	"github.com/ipfi-go/ipfi/procedures"
 )
 
@@ -54,7 +57,11 @@ func run(ctx context.Context, out io.Writer, serve bool) error {
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter))
 	defer mp.Shutdown(context.Background())
 
-	server, err := ipfi.New(ipfi.WithMeterProvider(mp))
+	tel, err := ipfiotel.New(ipfiotel.WithMeterProvider(mp))
+	if err != nil {
+		return err
+	}
+	server, err := ipfi.New(ipfi.WithInterceptors(tel))
 	if err != nil {
 		return err
 	}
@@ -84,7 +91,7 @@ func run(ctx context.Context, out io.Writer, serve bool) error {
 	// /metrics for Prometheus, /debug/ipfi for the live view.
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.Handle("/debug/ipfi", server.DebugHandler())
+	mux.Handle("/debug/ipfi", ipfidebug.Handler(server))
 	hl, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -93,7 +100,7 @@ func run(ctx context.Context, out io.Writer, serve bool) error {
 	go hs.Serve(hl)
 	defer hs.Close()
 
-	client, err := ipfi.New(ipfi.WithMeterProvider(mp))
+	client, err := ipfi.New(ipfi.WithInterceptors(tel))
 	if err != nil {
 		return err
 	}

@@ -65,17 +65,16 @@ func main() {
 
 // config is what the command line sets.
 type config struct {
-	addr       string
-	level      slog.Level
-	limits     ipfi.Limits
-	timeouts   ipfi.Timeouts
-	closeGrace time.Duration
-	drain      time.Duration
+	addr     string
+	level    slog.Level
+	limits   ipfi.Limits
+	timeouts ipfi.Timeouts
+	drain    time.Duration
 }
 
 // parse reads the command line; flag errors and usage go to stderr.
 func parse(args []string, stderr io.Writer) (*config, error) {
-	c := &config{limits: ipfi.DefaultLimits(), timeouts: ipfi.DefaultTimeouts()}
+	c := &config{limits: ipfi.Limits{}.WithDefaults(), timeouts: ipfi.Timeouts{}.WithDefaults()}
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:7070", "address to listen on: host:port (TCP) or unix:/path")
@@ -96,7 +95,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&c.timeouts.Handshake, "handshake-timeout", c.timeouts.Handshake, "Timeouts.Handshake: how long a new connection may send nothing")
 	fs.DurationVar(&c.timeouts.Idle, "idle-timeout", c.timeouts.Idle, "Timeouts.Idle: how long a wire may have no call and receive no message")
 	fs.DurationVar(&c.timeouts.Stop, "stop-timeout", c.timeouts.Stop, "Timeouts.Stop: how long closing waits for procedures to return")
-	fs.DurationVar(&c.closeGrace, "close-grace", 0, "how long closing a wire waits for its Termination message to be written (0: the library's default)")
+	fs.DurationVar(&c.timeouts.CloseGrace, "close-grace", c.timeouts.CloseGrace, "Timeouts.CloseGrace: how long closing a wire waits for its Termination message to be written")
 	fs.DurationVar(&c.drain, "drain", 10*time.Second, "on SIGINT or SIGTERM, how long open calls may take to finish (Shutdown) before the hard stop")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -113,7 +112,6 @@ func (c *config) options(log *slog.Logger) []ipfi.Option {
 		ipfi.WithLogger(log),
 		ipfi.WithLimits(c.limits),
 		ipfi.WithTimeouts(c.timeouts),
-		ipfi.WithCloseGrace(c.closeGrace),
 	}
 }
 
@@ -170,21 +168,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func wireLog(log *slog.Logger) ipfi.Option {
 	var mu sync.Mutex
 	opened := make(map[*ipfi.Wire]time.Time)
-	return ipfi.WithWireHooks(
-		func(w *ipfi.Wire) {
-			mu.Lock()
-			opened[w] = time.Now()
-			mu.Unlock()
-			log.Debug("wire accepted", "wire", w)
-		},
-		func(w *ipfi.Wire, cause error) {
-			mu.Lock()
-			start := opened[w]
-			delete(opened, w)
-			mu.Unlock()
-			log.Info("wire ended", "wire", w, "after", time.Since(start).Round(time.Millisecond), "cause", cause)
-		},
-	)
+	return ipfi.WithInterceptors(ipfi.Interceptor{WireOpened: func(w *ipfi.Wire) {
+		mu.Lock()
+		opened[w] = time.Now()
+		mu.Unlock()
+		log.Debug("wire accepted", "wire", w)
+	}, WireEnded: func(w *ipfi.Wire, cause error) {
+		mu.Lock()
+		start := opened[w]
+		delete(opened, w)
+		mu.Unlock()
+		log.Info("wire ended", "wire", w, "after", time.Since(start).Round(time.Millisecond), "cause", cause)
+	}})
 }
 
 // listen listens on addr: "unix:/path" for a Unix socket, host:port for TCP.

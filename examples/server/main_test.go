@@ -176,7 +176,7 @@ func callProcedures(ctx context.Context, t *testing.T, w *ipfi.Wire) {
 // run's error, before anything listens.
 func TestBadOptions(t *testing.T) {
 	ctx := context.Background()
-	for _, args := range [][]string{{"-max-open-calls", "-1"}, {"-max-frame", "-5"}, {"-close-grace", "-1s"}} {
+	for _, args := range [][]string{{"-max-open-calls", "-1"}, {"-max-frame", "-5"}, {"-max-collected", "-1"}} {
 		if err := run(ctx, append(args, "-addr", "127.0.0.1:0"), io.Discard, io.Discard); !errors.Is(err, ipfi.ErrInvalidOption) {
 			t.Errorf("run %q: %v, want ErrInvalidOption", args, err)
 		}

@@ -128,7 +128,7 @@ func pairsCost(ctx context.Context, n int, srv *ipfi.Interface) (memUse, error) 
 		for range n {
 			c, err := l.Accept()
 			if err == nil && srv != nil {
-				if _, err = srv.ConnectConn(c); err != nil {
+				if _, err = srv.Connect(c, c); err != nil {
 					c.Close()
 				}
 			}

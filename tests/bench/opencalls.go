@@ -109,7 +109,7 @@ func openCallsClient(ctx context.Context, n int) (float64, error) {
 		return 0, err
 	}
 	defer cli.Close()
-	w, err := cli.ConnectConn(a)
+	w, err := cli.Connect(a, a)
 	if err != nil {
 		a.Close()
 		return 0, err
@@ -149,7 +149,7 @@ func openCallsServer(ctx context.Context, n int) (float64, error) {
 	var drained sync.WaitGroup
 	drained.Go(func() { io.Copy(io.Discard, a) })
 	defer func() { a.Close(); drained.Wait() }()
-	if _, err := bs.srv.ConnectConn(b); err != nil {
+	if _, err := bs.srv.Connect(b, b); err != nil {
 		b.Close()
 		return 0, err
 	}
@@ -189,12 +189,12 @@ func openCallsEndToEnd(ctx context.Context, n int) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if _, err := bs.srv.ConnectConn(b); err != nil {
+	if _, err := bs.srv.Connect(b, b); err != nil {
 		a.Close()
 		b.Close()
 		return 0, err
 	}
-	w, err := cli.ConnectConn(a)
+	w, err := cli.Connect(a, a)
 	if err != nil {
 		a.Close()
 		return 0, err

@@ -33,12 +33,12 @@ func sampleIPFI(ctx context.Context) (small, echo sample, err error) {
 		return small, echo, err
 	}
 	ra, rb := &recorder{Conn: a}, &recorder{Conn: b}
-	if _, err = srv.ConnectConn(rb); err != nil {
+	if _, err = srv.Connect(rb, rb); err != nil {
 		a.Close()
 		b.Close()
 		return small, echo, err
 	}
-	w, err := cli.ConnectConn(ra)
+	w, err := cli.Connect(ra, ra)
 	if err != nil {
 		a.Close()
 		return small, echo, err

@@ -179,12 +179,12 @@ func (nt *Net) Link(ctx context.Context, a, b *Peer) (wa, wb *ipfi.Wire, err err
 	if err != nil {
 		return nil, nil, fmt.Errorf("link %d-%d: %w", a.ID, b.ID, err)
 	}
-	if wa, err = a.Iface.ConnectConn(ca); err != nil {
+	if wa, err = a.Iface.Connect(ca, ca); err != nil {
 		ca.Close()
 		cb.Close()
 		return nil, nil, fmt.Errorf("link %d-%d: %w", a.ID, b.ID, err)
 	}
-	if wb, err = b.Iface.ConnectConn(cb); err != nil {
+	if wb, err = b.Iface.Connect(cb, cb); err != nil {
 		wa.Close()
 		cb.Close()
 		return nil, nil, fmt.Errorf("link %d-%d: %w", a.ID, b.ID, err)

@@ -33,7 +33,7 @@ type figures struct {
 	first, handFirst       []time.Duration // instantiation to first answer
 	startup                []time.Duration // the library guest's own account of its start (procedure 6), medians
 	toGuest, toHost        rate            // sequential calls, library guest
-	toHand, native         rate            // the hand-written guest; ipfi.Pipe between two native interfaces
+	toHand, native         rate            // the hand-written guest; ipfitest.Pipe between two native interfaces
 	procLib, procHand      rate            // both guests as native child processes on one thread
 	procErr                error           // why those could not be measured
 	handoff, nativeHandoff time.Duration   // a channel round trip between two goroutines, in the guest and here

@@ -12,11 +12,12 @@ import (
 
 	"github.com/ipfi-go/ipfi"
 	"github.com/ipfi-go/ipfi/examples/wasm/internal/contract"
+	"github.com/ipfi-go/ipfi/ipfitest"
 	"github.com/ipfi-go/ipfi/procedures"
 )
 
 // nativePipe measures sequential calls between two interfaces of this
-// process over ipfi.Pipe, serving the same procedure as the guests.
+// process over ipfitest.Pipe, serving the same procedure as the guests.
 func nativePipe(ctx context.Context, d time.Duration) (rate, error) {
 	a, err := ipfi.New()
 	if err != nil {
@@ -33,7 +34,7 @@ func nativePipe(ctx context.Context, d time.Duration) (rate, error) {
 	})); err != nil {
 		return rate{}, err
 	}
-	_, wb, err := ipfi.Pipe(a, b)
+	_, wb, err := ipfitest.Pipe(a, b)
 	if err != nil {
 		return rate{}, err
 	}

@@ -22,7 +22,7 @@ func (f figures) print(o options, e *engine) error {
 		verdict(ratio >= targetHandRatio, fmt.Sprintf("≥ ½ hand-written's: %.2f×", ratio)))
 	row("sequential calls/s guest→host, library guest", perSecond(f.toHost.perSecond), "")
 	row("sequential calls/s host→guest, hand-written guest", perSecond(f.toHand.perSecond), "")
-	row("sequential calls/s over ipfi.Pipe, native (no wasm)", perSecond(f.native.perSecond), "")
+	row("sequential calls/s over ipfitest.Pipe, native (no wasm)", perSecond(f.native.perSecond), "")
 	if f.procErr != nil {
 		row("the guests as native processes (GOMAXPROCS=1)", "not measured: "+f.procErr.Error(), "")
 	} else {

@@ -1,0 +1,38 @@
+package supervision
+
+import "fmt"
+
+// EventKind says what happened to a supervised wire.
+type EventKind int
+
+const (
+	// Up: a wire is up, the first or one made again.
+	Up EventKind = iota + 1
+	// Down: the wire ended (Err is its cause), or making it again failed
+	// (Err is the dial's error).
+	Down
+	// GaveUp: the Restart policy gave up (Err is the last failure);
+	// nothing is made again.
+	GaveUp
+)
+
+// String returns "up", "down" or "gave up".
+func (k EventKind) String() string {
+	switch k {
+	case Up:
+		return "up"
+	case Down:
+		return "down"
+	case GaveUp:
+		return "gave up"
+	}
+	return fmt.Sprintf("EventKind(%d)", int(k))
+}
+
+// Event is one change of a wire that ipfi.Interface.Supervise keeps up
+// under a Restart policy, for a program to log.
+type Event struct {
+	Kind     EventKind
+	Err      error // Down, GaveUp: why
+	Restarts int   // restarts made so far
+}
