@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ipfi-go/ipfi/internal/core"
 	"github.com/ipfi-go/ipfi/wire"
 )
 
@@ -186,8 +187,8 @@ func (c *Call) closeArgsEarly() {
 	}
 	c.w.goWork(func() {
 		s.mu.Lock()
-		if s.state == sendOpen {
-			s.state = sendClosed
+		if s.state != core.SendClosed {
+			s.state = core.SendClosed
 			_ = c.w.out.frame(context.Background(), wire.KindCall, wire.TermComplete, c.key.proc, c.key.call, nil)
 		}
 		s.mu.Unlock()
@@ -331,9 +332,9 @@ func (c *Call) tellCancelled() {
 	if s := c.send; s != nil {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		open := s.state == sendOpen
-		s.state = sendClosed
-		if !s.started {
+		unsent, open := s.state == core.SendUnsent, s.state != core.SendClosed
+		s.state = core.SendClosed
+		if unsent {
 			// Nothing of it reached the peer, which will never answer:
 			// the wire forgets it.
 			c.w.sys.as.Root.Send(c.w.pid, forgetMsg{c})

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/ipfi-go/ipfi/codec"
+	"github.com/ipfi-go/ipfi/internal/core"
 	"github.com/ipfi-go/ipfi/procedures"
 	"github.com/ipfi-go/ipfi/wire"
 )
@@ -21,14 +22,14 @@ type input struct {
 	key    callKey
 	mu     sync.Mutex
 	buf    []byte
-	eof    bool       // the caller's Complete piece arrived: no more will come
-	closed bool       // the call ended (or its unread arguments passed the limit): next fails
-	win    recvWindow // argument credit, granted back as the procedure takes values
+	eof    bool            // the caller's Complete piece arrived: no more will come
+	closed bool            // the call ended (or its unread arguments passed the limit): next fails
+	win    core.RecvWindow // argument credit, granted back as the procedure takes values
 	notify chan struct{}
 }
 
 func newInput(w *Conn, key callKey) *input {
-	return &input{w: w, key: key, win: fixedWindow(), notify: make(chan struct{}, 1)}
+	return &input{w: w, key: key, win: core.FixedWindow(), notify: make(chan struct{}, 1)}
 }
 
 // add appends a piece of the arguments (call actor); last marks the
@@ -87,7 +88,7 @@ func (in *input) next(ctx context.Context) ([]byte, error) {
 			in.w.argBytes.Add(-int64(n))
 			var grant int64
 			if !in.eof {
-				grant = in.win.consumed(int64(n))
+				grant = in.win.Consumed(int64(n))
 			}
 			in.mu.Unlock()
 			in.w.grant(ctx, wire.KindArgumentCredit, in.key, grant)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/ipfi-go/ipfi/internal/core"
 	"github.com/ipfi-go/ipfi/wire"
 )
 
@@ -15,12 +16,12 @@ import (
 // wire's end, after the values that already arrived.
 type outboundActor struct {
 	w       *Conn
-	call    *Call      // the current call; nil while idle
-	partial []byte     // the pieces of a value so far (Response messages with terminator None)
-	win     recvWindow // a collected response: credit granted as values arrive
-	values  int        // values of the current call so far
-	batch   [][]byte   // values of the message being handled, handed over together
-	held    int64      // bytes counted in the wire's collected responses (Limits.MaxCollected)
+	call    *Call           // the current call; nil while idle
+	partial []byte          // the pieces of a value so far (Response messages with terminator None)
+	win     core.RecvWindow // a collected response: credit granted as values arrive
+	values  int             // values of the current call so far
+	batch   [][]byte        // values of the message being handled, handed over together
+	held    int64           // bytes counted in the wire's collected responses (Limits.MaxCollected)
 }
 
 func (o *outboundActor) Receive(ctx actor.Context) {
@@ -46,7 +47,7 @@ func (o *outboundActor) Receive(ctx actor.Context) {
 			o.end(callFailed, terminated(ErrPeerClosed))
 		}
 	case outBegin:
-		*o = outboundActor{w: o.w, call: m.c, batch: o.batch, win: fixedWindow()}
+		*o = outboundActor{w: o.w, call: m.c, batch: o.batch, win: core.FixedWindow()}
 	case *actor.Stopping:
 		if o.call != nil {
 			o.end(callFailed, terminated(o.w.Err()))
@@ -123,10 +124,7 @@ func (o *outboundActor) response(f *wire.Frame) {
 // it is a value: the only answer of a plain call, or how a peer without
 // the extensions reports a failure.
 func (o *outboundActor) emptyEnds() bool {
-	if o.values == 0 {
-		return o.call.q.stream()
-	}
-	return o.w.peerExt.Load()
+	return core.EmptyEnds(o.values, o.call.q.stream(), o.w.peerExt.Load())
 }
 
 // run takes a run of stream values. A stream's handle queues it whole; a
@@ -186,7 +184,7 @@ func (o *outboundActor) received(n int) {
 	if o.call.q.stream() || !o.w.peerExt.Load() {
 		return
 	}
-	o.w.grant(nil, wire.KindResponseCredit, o.call.key, o.win.consumed(int64(n)))
+	o.w.grant(noWait, wire.KindResponseCredit, o.call.key, o.win.Consumed(int64(n)))
 }
 
 // end finishes the call and makes the actor idle again. When the response

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 
+	"github.com/ipfi-go/ipfi/internal/core"
 	"github.com/ipfi-go/ipfi/wire"
 )
 
@@ -32,8 +33,8 @@ type streamQueue struct {
 	// together, or one value); segs[:head] were taken.
 	segs   []segment
 	head   int
-	notify chan struct{} // a value arrived or the call ended (one buffered signal)
-	win    recvWindow    // response credit, granted as Recv takes values
+	notify chan struct{}   // a value arrived or the call ended (one buffered signal)
+	win    core.RecvWindow // response credit, granted as Recv takes values
 
 	// Recv's run: the values of a run it took from segs in one go, which
 	// it serves without the lock, and the bytes of them it served and has
@@ -200,7 +201,7 @@ func (c *Call) Recv(ctx context.Context) ([]byte, error) {
 			v := q.pop()
 			var grant int64
 			if c.owesCredit(state) {
-				grant = q.win.consumed(int64(len(v)))
+				grant = q.win.Consumed(int64(len(v)))
 			}
 			c.mu.Unlock()
 			c.w.grant(ctx, wire.KindResponseCredit, c.key, grant)
@@ -216,7 +217,7 @@ func (c *Call) Recv(ctx context.Context) ([]byte, error) {
 		}
 		var grant int64
 		if c.owesCredit(state) {
-			grant = q.win.dry()
+			grant = q.win.Dry()
 		}
 		c.mu.Unlock()
 		c.w.grant(ctx, wire.KindResponseCredit, c.key, grant)
@@ -252,7 +253,7 @@ func (c *Call) settle(ctx context.Context) {
 	c.mu.Lock()
 	var grant int64
 	if c.owesCredit(c.loadState()) {
-		grant = c.q.win.consumed(c.q.owed)
+		grant = c.q.win.Consumed(c.q.owed)
 	}
 	c.q.owed = 0
 	c.mu.Unlock()

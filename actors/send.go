@@ -4,45 +4,31 @@ import (
 	"context"
 	"sync"
 
+	"github.com/ipfi-go/ipfi/internal/core"
 	"github.com/ipfi-go/ipfi/wire"
 )
 
-// sendState is where the arguments of a call made with Open are
-// (actors/STATES.md, "Send side").
-type sendState uint8
-
-const (
-	// sendOpen: pieces may be sent (Call messages with terminator None).
-	sendOpen sendState = iota
-	// sendClosed: the final piece (terminator Complete) was written, by
-	// CloseSend or by Cancel towards a peer without the extensions.
-	sendClosed
-)
-
-func (s sendState) String() string {
-	if s == sendOpen {
-		return "open"
-	}
-	return "closed"
-}
-
 // sendSide is the send side of a call made with Open: its arguments, sent
-// in pieces, flow-controlled by the callee's argument credit. One Send or
-// CloseSend at a time (mu).
+// in pieces, flow-controlled by the callee's argument credit. Its state is
+// the core's SendState (actors/STATES.md, "Send side"): core.SendUnsent
+// until a Call message was written (the first carries the deadline and
+// metadata), core.SendOpen while pieces may be sent, core.SendClosed once
+// the final piece (terminator Complete) was written, by CloseSend or by a
+// Cancel. mu is its owner: one Send, CloseSend or Cancel at a time.
 type sendSide struct {
-	mu      sync.Mutex
-	state   sendState
-	started bool        // a Call message was written (the first carries the deadline)
-	win     *sendWindow // argument credit granted by the callee
+	mu    sync.Mutex
+	state core.SendState
+	win   *sendWindow // argument credit granted by the callee
 }
 
 // first returns what to write before the next Call message: the call's
-// deadline before its first. Called with the send side's lock held.
+// deadline and metadata before its first. Called with the send side's lock
+// held, before the message is written.
 func (c *Call) first(b []byte) []byte {
-	if c.send.started {
+	if c.send.state != core.SendUnsent {
 		return nil
 	}
-	c.send.started = true
+	c.send.state = core.SendOpen
 	return c.deadlinePrefix(b)
 }
 
@@ -90,7 +76,7 @@ func (c *Call) sendLocked(ctx context.Context, payload []byte) (error, bool) {
 			return c.sendErr(), false
 		default:
 		}
-		if s.state == sendClosed {
+		if s.state == core.SendClosed {
 			return ErrSendClosed, false
 		}
 		if s.win.ready() || (!c.w.peerExt.Load() && !c.w.awaitPeer(ctx)) {
@@ -107,7 +93,7 @@ func (c *Call) sendLocked(ctx context.Context, payload []byte) (error, bool) {
 	}
 	s.win.spend(len(payload))
 	var b [wire.MaxHeaderLen + 10]byte
-	first := !s.started
+	first := s.state == core.SendUnsent
 	n, err := c.w.out.framePreN(ctx, c.first(b[:0]), wire.KindCall, wire.TermNone, c.key.proc, c.key.call, payload)
 	switch {
 	case err == nil:
@@ -115,7 +101,7 @@ func (c *Call) sendLocked(ctx context.Context, payload []byte) (error, bool) {
 		// ctx ended while the piece waited for room in the writer: the
 		// call is cancelled (Send's caller does it).
 		if first && n == 0 {
-			s.started = false // nothing reached the peer
+			s.state = core.SendUnsent // nothing reached the peer
 		}
 		return nil, true
 	default:
@@ -144,12 +130,13 @@ func (c *Call) CloseSend(last []byte) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.state == sendClosed {
+	if s.state == core.SendClosed {
 		return nil
 	}
-	s.state = sendClosed
 	var b [wire.MaxHeaderLen + 10]byte
-	if err := c.w.out.framePre(context.Background(), c.first(b[:0]), wire.KindCall, wire.TermComplete, c.key.proc, c.key.call, last); err != nil {
+	pre := c.first(b[:0])
+	s.state = core.SendClosed
+	if err := c.w.out.framePre(context.Background(), pre, wire.KindCall, wire.TermComplete, c.key.proc, c.key.call, last); err != nil {
 		return terminated(c.w.errOr(err))
 	}
 	c.argsClosed()

@@ -74,7 +74,7 @@ func (a *wireActor) snapshot(ctx actor.Context) {
 		cs := CallState{Procedure: k.proc, Call: k.call, State: r.c.loadState().String(), Arrived: epoch.Add(time.Duration(r.c.started))}
 		if r.c.q.stream() {
 			r.c.mu.Lock()
-			cs.Stream, cs.Window = true, r.c.q.win.size
+			cs.Stream, cs.Window = true, r.c.q.win.Size()
 			r.c.mu.Unlock()
 		}
 		st.Outbound = append(st.Outbound, cs)

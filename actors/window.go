@@ -3,76 +3,18 @@ package actors
 import (
 	"sync/atomic"
 
+	"github.com/ipfi-go/ipfi/internal/core"
 	"github.com/ipfi-go/ipfi/wire"
 )
 
 // Credit-based flow control (wire/PROTOCOL.md, "Flow control (credit)") has
 // two sides per stream direction: the consumer, which counts what its
-// program took and grants it back (recvWindow), and the producer, which
-// spends the credit granted and waits when none is left (sendWindow). Every
-// direction of every call uses these two types: a response read with Recv,
-// a response collected whole, arguments accumulated by the callee,
-// arguments read by a bidirectional procedure, a streamed response, and
-// arguments sent in pieces.
-
-// recvWindow is the consumer's side of one direction of one call: it counts
-// the payload bytes its program consumed and says when, and how much, to
-// grant back. It grants what was consumed once that reaches half the
-// window. An adaptive window (max above size) doubles, up to max, when the
-// program runs dry after consuming at least half the initial window since
-// the window last grew: the producer was held back by the credit's round
-// trip, not by the program.
-//
-// It is not safe for concurrent use: its owner serialises the calls (a
-// call's mutex, or the one actor or goroutine that consumes).
-type recvWindow struct {
-	size    int64 // the window: how much the producer may send ahead of the program
-	max     int64 // how far size may grow; equal to size for a fixed window
-	unacked int64 // consumed and not yet granted back
-	taken   int64 // consumed since the window last grew
-}
-
-// newRecvWindow returns a window of size bytes that may grow to max (a
-// fixed window when max is not above size). Sizes below wire.InitialCredit,
-// the window both peers assume, mean that. The producer starts with
-// wire.InitialCredit: the rest of a larger window is granted with the first
-// grant.
-func newRecvWindow(size, maxSize int64) recvWindow {
-	size = max(size, wire.InitialCredit)
-	return recvWindow{size: size, max: max(maxSize, size), unacked: size - wire.InitialCredit}
-}
-
-// fixedWindow is the window of a direction whose consumer takes data as it
-// arrives (a collected response, accumulated arguments): the initial one.
-func fixedWindow() recvWindow { return newRecvWindow(wire.InitialCredit, 0) }
-
-// consumed accounts n bytes taken by the program and returns the credit to
-// grant now (0 for none).
-func (r *recvWindow) consumed(n int64) int64 {
-	r.unacked += n
-	r.taken += n
-	if r.unacked < r.size/2 {
-		return 0
-	}
-	g := r.unacked
-	r.unacked = 0
-	return g
-}
-
-// dry is called when the program finds nothing to consume on a direction
-// still open. It returns the credit to grant now: what is owed plus the
-// window's growth, if it grows.
-func (r *recvWindow) dry() int64 {
-	if r.size >= r.max || r.taken < wire.InitialCredit/2 {
-		return 0
-	}
-	extra := min(r.size, r.max-r.size)
-	r.size += extra
-	r.taken = 0
-	g := r.unacked + extra
-	r.unacked = 0
-	return g
-}
+// program took and grants it back (core.RecvWindow, which decides how much
+// and when), and the producer, which spends the credit granted and waits
+// when none is left (sendWindow). Every direction of every call uses these
+// two: a response read with Recv, a response collected whole, arguments
+// accumulated by the callee, arguments read by a bidirectional procedure, a
+// streamed response, and arguments sent in pieces.
 
 // sendWindow is the producer's side of one direction of one call: the
 // credit the consumer granted, which the producer spends per message and
@@ -133,4 +75,4 @@ func (s *sendWindow) granted() <-chan struct{} { return s.sig }
 // maxGrant caps one credit message's grant and a producer's credit, so
 // that grants from a misbehaving peer cannot overflow a counter (two of
 // them add up to less than the largest int64).
-const maxGrant = 1 << 61
+const maxGrant = core.MaxGrant

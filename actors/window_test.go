@@ -34,7 +34,7 @@ func openIdle(t *testing.T, opt OpenOptions) *Call {
 func windowOf(c *Call) int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.q.win.size
+	return c.q.win.Size()
 }
 
 // take pushes n bytes as one value and takes it with Recv.
@@ -97,8 +97,8 @@ func TestChosenWindowIsFixed(t *testing.T) {
 	if w := windowOf(p); w != 2*wire.InitialCredit {
 		t.Fatalf("chosen window grew to %d", w)
 	}
-	if d := openIdle(t, OpenOptions{}); d.q.win.max != DefaultMaxWindow {
-		t.Fatalf("default maximum %d, want %d", d.q.win.max, DefaultMaxWindow)
+	if d := openIdle(t, OpenOptions{}); d.q.win.Max() != DefaultMaxWindow {
+		t.Fatalf("default maximum %d, want %d", d.q.win.Max(), DefaultMaxWindow)
 	}
 }
 
@@ -126,10 +126,11 @@ func TestRecvServesARunWithoutLosingCreditOrCancel(t *testing.T) {
 		}
 	}
 	p.mu.Lock()
-	taken, owed := p.q.win.taken, p.q.owed
+	win, owed := p.q.win, p.q.owed
 	p.mu.Unlock()
-	if taken != 30<<10 || owed != 0 {
-		t.Fatalf("%d bytes accounted for credit and %d owed after taking 30 KiB, want all accounted", taken, owed)
+	// 30 KiB accounted: 2 KiB more reach half the window, which grants all.
+	if g := win.Consumed(2 << 10); g != 32<<10 || owed != 0 {
+		t.Fatalf("after taking 30 KiB, 2 KiB more grant %d with %d owed, want 32 KiB and nothing owed", g, owed)
 	}
 
 	pushRun(p, 10, 16)

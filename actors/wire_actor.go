@@ -270,7 +270,7 @@ func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {
 			return // a peer that does not read our writes gets no pong
 		}
 		var b [wire.MaxHeaderLen]byte
-		_ = a.w.out.raw(nil, wire.AppendPing(b[:0], wire.KindPong, f.Call))
+		_ = a.w.out.raw(noWait, wire.AppendPing(b[:0], wire.KindPong, f.Call))
 	case wire.KindPong:
 		a.w.pong(f.Call)
 	case wire.KindTermination:

@@ -187,7 +187,7 @@ func TestBlockingFrameWritesAheadOfAKickedFlusher(t *testing.T) {
 	var wg sync.WaitGroup
 	g := &goroutines{sys: &wg}
 	w := newWriter(sw, g, DefaultLimits().MaxWriteQueue, nil)
-	if err := w.frame(nil, wire.KindResponse, wire.TermComplete, 1, 0, []byte{1}); err != nil {
+	if err := w.frame(noWait, wire.KindResponse, wire.TermComplete, 1, 0, []byte{1}); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.frame(bg, wire.KindCall, wire.TermComplete, 1, 1, []byte{2}); err != nil {
@@ -218,12 +218,12 @@ func TestUnholdLeavesOthersFramesToThem(t *testing.T) {
 		n, err := sw.Write(b)
 		if tries < 100 {
 			// Another goroutine appends while the reader writes.
-			_ = w.frame(nil, wire.KindResponse, wire.TermChunk, 1, 0, []byte{byte(tries)})
+			_ = w.frame(noWait, wire.KindResponse, wire.TermChunk, 1, 0, []byte{byte(tries)})
 		}
 		return n, err
 	}
 	w.hold()
-	_ = w.frame(nil, wire.KindResponse, wire.TermComplete, 2, 0, []byte{0})
+	_ = w.frame(noWait, wire.KindResponse, wire.TermComplete, 2, 0, []byte{0})
 	w.unhold()
 	if tries != unholdPasses {
 		t.Errorf("unhold made %d writes, want %d", tries, unholdPasses)

@@ -8,7 +8,7 @@ import (
 
 // answerFailure answers an open call with fail and moves it to InAnswered.
 func (c *Conn) answerFailure(ic *InCall, fail *Failure) {
-	c.out = appendAnswerError(c.out, ic.Key, fail, c.neg.ext())
+	c.out = AppendAnswer(c.out, ic.Key, fail, c.neg.ext())
 	c.move(ic, InAnswered)
 }
 
@@ -22,7 +22,7 @@ func (c *Conn) Answer(ic *InCall, value []byte, fail *Failure) error {
 	if ic.State != InRunning {
 		return ErrAnswered
 	}
-	if c.state == WireEnding {
+	if c.state >= WireClosing {
 		c.move(ic, InAnswered)
 		return nil // nothing more is written
 	}

@@ -141,7 +141,6 @@ type Conn struct {
 	held     int              // argument bytes the inbound calls hold (MaxWireArgs)
 	open     int              // inbound calls open (MaxOpenCalls)
 	streams  int              // of them, streaming procedures' (MaxOpenStreams)
-	draining bool             // new inbound calls are refused (FailShutdown)
 	extras   extras           // a deadline or metadata for the next call
 
 	outCalls map[Key]*OutCall
@@ -206,7 +205,7 @@ func (c *Conn) emit(e Event) { c.events = append(c.events, e) }
 // the protocol: the wire must end, and every later Receive returns it.
 // After a Termination message, the rest is not read (EvTerminated).
 func (c *Conn) Receive(data []byte) error {
-	if c.state != WireUp {
+	if !c.state.reading() {
 		return nil
 	}
 	err := c.dec.Feed(data, c.frame)
@@ -245,11 +244,12 @@ func (c *Conn) frame(f wire.Frame) error {
 	case wire.KindPong:
 		c.emit(Event{Kind: EvPong, Nonce: f.Call})
 	case wire.KindGoAway:
+		c.neg.goneAway()
 		c.emit(Event{Kind: EvGoAway})
 	case wire.KindEndOfInput:
 		c.emit(Event{Kind: EvEndOfInput})
 	case wire.KindTermination:
-		c.state = WireEnding
+		c.state = WireEnding // nothing after "over and out" counts
 		c.emit(Event{Kind: EvTerminated})
 		return errStop
 	}
@@ -268,27 +268,6 @@ func (c *Conn) Ping(nonce uint64) bool {
 
 // EndOfInput appends End of input ("over").
 func (c *Conn) EndOfInput() { c.out = append(c.out, byte(wire.KindEndOfInput)) }
-
-// Terminate appends a Termination message ("over and out") and ends the
-// wire: nothing more is read or written.
-func (c *Conn) Terminate() {
-	if c.state != WireEnding {
-		c.out = append(c.out, byte(wire.KindTermination))
-		c.state = WireEnding
-	}
-}
-
-// Drain refuses the peer's new calls from now on (FailShutdown) and tells a
-// peer that speaks version 2 (go-away).
-func (c *Conn) Drain() {
-	if c.draining {
-		return
-	}
-	c.draining = true
-	if c.neg.v2() {
-		c.out = wire.AppendGoAway(c.out)
-	}
-}
 
 // OpenCalls reports how many calls are open either way: the peer's that
 // still count in the limits (until Returned), and this side's whose pairs

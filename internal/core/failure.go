@@ -67,10 +67,11 @@ func failUnknown(proc uint64) *Failure {
 	return &Failure{Code: wire.CodeUnknownProcedure, Message: fmt.Sprintf("procedures: unknown procedure %d", proc)}
 }
 
-// appendAnswerError appends f as call k's final message: an Error message
-// to a peer with the extensions, an empty Complete response to one without
-// (which a Rust caller fails to decode, instead of waiting forever).
-func appendAnswerError(dst []byte, k Key, f *Failure, ext bool) []byte {
+// AppendAnswer appends f as call k's final message: an Error message to a
+// peer with the extensions (without a message for CodeCancelled: the code
+// says it), an empty Complete response to one without (which a Rust caller
+// fails to decode, instead of waiting forever).
+func AppendAnswer(dst []byte, k Key, f *Failure, ext bool) []byte {
 	switch {
 	case !ext:
 		return wire.AppendHeader(dst, wire.KindResponse, wire.TermComplete, k.Proc, k.Call, 0)

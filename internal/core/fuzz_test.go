@@ -106,7 +106,7 @@ func (h *fuzzHarness) step(t *testing.T, op byte) {
 		}
 	case 17:
 		if len(h.mine) > 0 {
-			h.c.CloseSend(h.mine[h.next(uint64(len(h.mine)))], payload)
+			_ = h.c.CloseSend(h.mine[h.next(uint64(len(h.mine)))], payload)
 		}
 	case 18:
 		h.c.Drain()

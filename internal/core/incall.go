@@ -147,9 +147,6 @@ func (c *Conn) callFrame(f wire.Frame) error {
 	if ic := c.in[k]; ic != nil && ic.State < InAnswered {
 		return c.piece(ic, f.Payload, last)
 	}
-	if c.state != WireUp {
-		return nil
-	}
 	ic := &InCall{Key: k, Kind: c.cfg.Lookup(k.Proc), deadline: x.deadline, meta: x.meta}
 	if fail := c.admit(ic, x); fail != nil {
 		c.refuse(ic, fail, last)
@@ -170,7 +167,7 @@ func (c *Conn) admit(ic *InCall, x extras) *Failure {
 	switch {
 	case x.metaErr != nil:
 		return limitf("%v", x.metaErr)
-	case c.draining:
+	case c.state == WireDraining:
 		return FailShutdown
 	case l.MaxOpenCalls > 0 && c.open >= l.MaxOpenCalls:
 		return limitf("%d calls open on the wire (MaxOpenCalls)", l.MaxOpenCalls)
@@ -189,9 +186,9 @@ func (c *Conn) admit(ic *InCall, x extras) *Failure {
 func (c *Conn) refuse(ic *InCall, fail *Failure, last bool) {
 	switch {
 	case last:
-		c.out = appendAnswerError(c.out, ic.Key, fail, c.neg.ext())
+		c.out = AppendAnswer(c.out, ic.Key, fail, c.neg.ext())
 	case c.neg.v2() && (c.cfg.MaxOpenCalls <= 0 || len(c.refused) < c.cfg.MaxOpenCalls):
-		c.out = appendAnswerError(c.out, ic.Key, fail, true)
+		c.out = AppendAnswer(c.out, ic.Key, fail, true)
 		if c.refused == nil {
 			c.refused = make(map[Key]struct{})
 		}
@@ -335,7 +332,7 @@ func (c *Conn) overLimit(ic *InCall, fail *Failure) {
 		c.move(ic, InOverLimit)
 		return
 	}
-	c.out = appendAnswerError(c.out, ic.Key, fail, true)
+	c.out = AppendAnswer(c.out, ic.Key, fail, true)
 	c.move(ic, InDraining)
 }
 

@@ -53,14 +53,17 @@ func (x *Indices) Take(proc uint64) (call uint64, ok bool) {
 	}
 }
 
-// Release frees k's index; releasing a free index does nothing.
-func (x *Indices) Release(k Key) {
+// Release frees k's index and reports whether it was taken; releasing a
+// free index does nothing.
+func (x *Indices) Release(k Key) bool {
 	if p := x.procs[k.Proc]; p != nil {
 		if _, ok := p.open[k.Call]; ok {
 			delete(p.open, k.Call)
 			x.n--
+			return true
 		}
 	}
+	return false
 }
 
 // Taken reports whether k's index is taken.

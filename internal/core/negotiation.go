@@ -23,6 +23,9 @@ const (
 	PeerV1
 	// PeerV2: the peer speaks version 2 too (deadline, go-away, metadata).
 	PeerV2
+	// PeerGoingAway: a peer that speaks version 2 said it is shutting
+	// down (go-away): new calls to it fail with FailShutdown.
+	PeerGoingAway
 )
 
 func (s PeerState) String() string {
@@ -37,6 +40,8 @@ func (s PeerState) String() string {
 		return "v1"
 	case PeerV2:
 		return "v2"
+	case PeerGoingAway:
+		return "going-away"
 	}
 	return "PeerState(?)"
 }
@@ -95,8 +100,15 @@ func (n *negotiation) settle() {
 	}
 }
 
+// goneAway takes the peer's go-away.
+func (n *negotiation) goneAway() {
+	if n.state == PeerV2 {
+		n.state = PeerGoingAway
+	}
+}
+
 // ext reports whether extension messages may be sent to the peer.
 func (n *negotiation) ext() bool { return n.state == PeerAnnouncing || n.state >= PeerV1 }
 
 // v2 reports whether version 2's messages may be sent to the peer.
-func (n *negotiation) v2() bool { return n.state == PeerV2 }
+func (n *negotiation) v2() bool { return n.state >= PeerV2 }

@@ -43,9 +43,13 @@ func (s OutState) String() string {
 type SendState uint8
 
 const (
+	// SendUnsent: nothing of the arguments was written yet; the call's
+	// deadline and metadata go before its first piece. Abandoned now, the
+	// call is forgotten at once: the peer never heard of it.
+	SendUnsent SendState = iota
 	// SendOpen: more pieces may be sent (Call messages with terminator
 	// None).
-	SendOpen SendState = iota
+	SendOpen
 	// SendClosed: the final piece (terminator Complete) or a Cancel was
 	// written.
 	SendClosed
@@ -53,6 +57,8 @@ const (
 
 func (s SendState) String() string {
 	switch s {
+	case SendUnsent:
+		return "unsent"
 	case SendOpen:
 		return "open"
 	case SendClosed:
@@ -70,6 +76,9 @@ type OutCall struct {
 	Stream  bool     // values are read one by one (Took grants credit), not collected whole
 	Values  [][]byte // the response's values so far; the owner may take them
 	Failure *Failure // OutFailed: why
+	// Extras go before the first piece; the owner may refresh DeadlineMs
+	// until then.
+	Extras CallExtras
 
 	partial []byte     // the pieces of a value so far (terminator None)
 	got     int        // values received
@@ -101,39 +110,56 @@ func (c *Conn) Call(proc uint64, payload []byte, x CallExtras) (*OutCall, error)
 	if err != nil {
 		return nil, err
 	}
-	c.out = appendPieces(c.out, wire.KindCall, oc.Key, payload)
-	oc.Send = SendClosed
+	if err := c.CloseSend(oc, payload); err != nil {
+		c.dropOut(oc.Key)
+		return nil, err
+	}
 	return oc, nil
 }
 
 // Open makes a call whose arguments are sent with SendPiece and ended with
-// CloseSend; its deadline and metadata go before its first piece.
+// CloseSend; nothing is written until then.
 func (c *Conn) Open(proc uint64, x CallExtras) (*OutCall, error) {
 	switch {
 	case c.cfg.CalleeOnly:
 		return nil, ErrCalleeOnly
-	case c.state != WireUp:
+	case c.state >= WireInputEnded:
 		return nil, FailPeerClosed
+	case c.neg.state == PeerGoingAway:
+		return nil, FailShutdown
 	}
 	call, ok := c.idx.Take(proc)
 	if !ok {
 		return nil, ErrCallsExhausted
 	}
-	oc := &OutCall{Key: Key{proc, call}, win: FixedWindow(), args: NewSendCredit()}
+	oc := &OutCall{Key: Key{proc, call}, Extras: x, win: FixedWindow(), args: NewSendCredit()}
 	c.outCalls[oc.Key] = oc
+	return oc, nil
+}
+
+// first writes what goes before a call's first piece: its deadline and
+// metadata, to a peer that speaks version 2. Metadata over its limits
+// fails the call before anything is written.
+func (c *Conn) first(oc *OutCall) error {
+	if oc.Send != SendUnsent {
+		return nil
+	}
 	if c.neg.v2() {
-		var err error
+		k, x := oc.Key, oc.Extras
+		out := c.out
 		if x.DeadlineMs >= 0 {
-			c.out = wire.AppendDeadline(c.out, proc, call, uint64(x.DeadlineMs))
+			out = wire.AppendDeadline(out, k.Proc, k.Call, uint64(x.DeadlineMs))
 		}
 		if len(x.Meta) > 0 {
-			if c.out, err = wire.AppendMetadata(c.out, proc, call, x.Meta); err != nil {
-				c.dropOut(oc.Key)
-				return nil, err
+			var err error
+			if out, err = wire.AppendMetadata(out, k.Proc, k.Call, x.Meta); err != nil {
+				return err
 			}
 		}
+		c.out = out
 	}
-	return oc, nil
+	oc.Send = SendOpen
+	return nil
 }
 
 // SendPiece sends more of an open call's arguments. To a peer with the
@@ -148,6 +174,9 @@ func (c *Conn) SendPiece(oc *OutCall, payload []byte) error {
 	case c.neg.ext() && !oc.args.Ready():
 		return ErrNoCredit
 	}
+	if err := c.first(oc); err != nil {
+		return err
+	}
 	oc.args.Spend(len(payload))
 	for len(payload) > 0 {
 		n := min(len(payload), MaxFramePayload)
@@ -158,13 +187,18 @@ func (c *Conn) SendPiece(oc *OutCall, payload []byte) error {
 	return nil
 }
 
-// CloseSend ends an open call's arguments with last (maybe empty).
-func (c *Conn) CloseSend(oc *OutCall, last []byte) {
+// CloseSend ends an open call's arguments with last (maybe empty). It
+// fails only for metadata over its limits, before anything is written.
+func (c *Conn) CloseSend(oc *OutCall, last []byte) error {
 	if oc.Send == SendClosed {
-		return
+		return nil
+	}
+	if err := c.first(oc); err != nil {
+		return err
 	}
 	c.out = appendPieces(c.out, wire.KindCall, oc.Key, last)
 	c.closeSend(oc)
+	return nil
 }
 
 func (c *Conn) closeSend(oc *OutCall) {
@@ -183,11 +217,14 @@ func (c *Conn) Abandon(oc *OutCall) {
 	}
 	oc.State, oc.Values, oc.partial = OutAbandoned, nil, nil
 	switch {
+	case oc.Send == SendUnsent:
+		oc.Send = SendClosed
+		c.dropOut(oc.Key) // the peer never heard of it
 	case c.neg.ext():
 		c.out = wire.AppendCancel(c.out, oc.Key.Proc, oc.Key.Call)
 		oc.Send = SendClosed
 	case oc.Send == SendOpen:
-		c.CloseSend(oc, nil) // a peer without the extensions runs it and answers
+		_ = c.CloseSend(oc, nil) // a peer without the extensions runs it and answers
 	}
 }
 
@@ -261,11 +298,16 @@ func (c *Conn) response(oc *OutCall, f wire.Frame) {
 // peer with the extensions (which reports failures with Error messages).
 // Otherwise it is a value: a call's only answer, or how a peer without the
 // extensions reports a failure.
-func (c *Conn) emptyEnds(oc *OutCall) bool {
-	if oc.got == 0 {
-		return oc.Stream
+func (c *Conn) emptyEnds(oc *OutCall) bool { return EmptyEnds(oc.got, oc.Stream, c.neg.ext()) }
+
+// EmptyEnds is the empty-Complete rule (see Conn.emptyEnds) for a response
+// that has values so far, read as a stream or not, from a peer with the
+// extensions or not.
+func EmptyEnds(values int, stream, peerExt bool) bool {
+	if values == 0 {
+		return stream
 	}
-	return c.neg.ext()
+	return peerExt
 }
 
 // Took says that the program read n bytes of a stream's values: credit is

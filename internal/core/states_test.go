@@ -42,9 +42,9 @@ func stateRows(t *testing.T) []row {
 var (
 	inNames   = map[InState]string{InReceiving: "InReceiving", InOverLimit: "InOverLimit", InRunning: "InRunning", InDraining: "InDraining", InAnswered: "InAnswered", InGone: "InGone"}
 	outNames  = map[OutState]string{OutWaiting: "OutWaiting", OutAbandoned: "OutAbandoned", OutComplete: "OutComplete", OutFailed: "OutFailed"}
-	sendNames = map[SendState]string{SendOpen: "SendOpen", SendClosed: "SendClosed"}
-	wireNames = map[WireState]string{WireUp: "WireUp", WireInputEnded: "WireInputEnded", WireEnding: "WireEnding"}
-	peerNames = map[PeerState]string{PeerUnheard: "PeerUnheard", PeerAnnouncing: "PeerAnnouncing", PeerPlain: "PeerPlain", PeerV1: "PeerV1", PeerV2: "PeerV2"}
+	sendNames = map[SendState]string{SendUnsent: "SendUnsent", SendOpen: "SendOpen", SendClosed: "SendClosed"}
+	wireNames = map[WireState]string{WireUp: "WireUp", WireDraining: "WireDraining", WireInputEnded: "WireInputEnded", WireClosing: "WireClosing", WireEnding: "WireEnding"}
+	peerNames = map[PeerState]string{PeerUnheard: "PeerUnheard", PeerAnnouncing: "PeerAnnouncing", PeerPlain: "PeerPlain", PeerV1: "PeerV1", PeerV2: "PeerV2", PeerGoingAway: "PeerGoingAway"}
 )
 
 // allNamed checks that every value of a state type up to the first that
@@ -264,15 +264,18 @@ func driveOut(from, event string) (string, error) {
 	}
 	k := oc.Key
 	switch from {
-	case "OutWaiting", "SendOpen":
+	case "OutWaiting", "SendUnsent":
+	case "SendOpen":
+		err = c.SendPiece(oc, []byte{1})
 	case "OutAbandoned":
+		err = c.SendPiece(oc, []byte{1}) // sent: the peer may answer after the Cancel
 		c.Abandon(oc)
 	case "OutComplete":
 		err = c.Receive(append(wire.AppendHeader(nil, wire.KindResponse, wire.TermComplete, k.Proc, k.Call, 1), 1))
 	case "OutFailed":
 		err = c.Receive(wire.AppendError(nil, k.Proc, k.Call, wire.CodeProcedure, "boom"))
 	case "SendClosed":
-		c.CloseSend(oc, nil)
+		err = c.CloseSend(oc, nil)
 	default:
 		return "", fmt.Errorf("no outbound state %q", from)
 	}
@@ -293,7 +296,7 @@ func driveOut(from, event string) (string, error) {
 	case "SendPiece":
 		err = c.SendPiece(oc, []byte{1})
 	case "CloseSend":
-		c.CloseSend(oc, nil)
+		err = c.CloseSend(oc, nil)
 	default:
 		return "", fmt.Errorf("no outbound event %q", event)
 	}
@@ -308,14 +311,22 @@ func driveWire(from, event string) (string, error) {
 	c := testConn(2)
 	switch from {
 	case "WireUp":
+	case "WireDraining":
+		c.Drain()
 	case "WireInputEnded":
 		c.InputEnded()
+	case "WireClosing":
+		c.Terminate()
 	case "WireEnding":
 		c.End()
 	default:
 		return "", fmt.Errorf("no wire state %q", from)
 	}
 	switch event {
+	case "Drain":
+		c.Drain()
+	case "Terminate":
+		c.Terminate()
 	case "InputEnded":
 		c.InputEnded()
 	case "Termination":
@@ -342,6 +353,8 @@ func drivePeer(from, event string) (string, error) {
 		setup = []byte{byte(wire.KindAnnounce), byte(wire.KindEndOfInput)}
 	case "PeerV2":
 		setup = []byte{byte(wire.KindAnnounce), byte(wire.KindAnnounce2)}
+	case "PeerGoingAway":
+		setup = wire.AppendGoAway([]byte{byte(wire.KindAnnounce), byte(wire.KindAnnounce2)})
 	default:
 		return "", fmt.Errorf("no peer state %q", from)
 	}
@@ -355,6 +368,8 @@ func drivePeer(from, event string) (string, error) {
 		must(c.Receive([]byte{byte(wire.KindEndOfInput)}))
 	case "Settle":
 		c.Settle()
+	case "GoAway":
+		must(c.Receive(wire.AppendGoAway(nil)))
 	default:
 		return "", fmt.Errorf("no peer event %q", event)
 	}

@@ -68,6 +68,9 @@ func (r *RecvWindow) Dry() int64 {
 // Size returns the window's current size.
 func (r *RecvWindow) Size() int64 { return r.size }
 
+// Max returns how far the window may grow.
+func (r *RecvWindow) Max() int64 { return r.max }
+
 // SendCredit is the producer's side of one direction of one call: the
 // credit the consumer granted. A message may overdraw it by its own size;
 // the final message of a direction needs none.

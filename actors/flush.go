@@ -1,0 +1,312 @@
+package actors
+
+import (
+	"context"
+	"math"
+	"runtime"
+)
+
+// flushSoon starts a flusher for what is pending, if anything is and nobody
+// is writing, without blocking.
+func (w *writer) flushSoon() {
+	w.mu.Lock()
+	if w.err != nil || w.flushing || len(w.pending) == 0 {
+		w.mu.Unlock()
+		return
+	}
+	_ = w.release(noWait)
+}
+
+// flushHere writes what is pending on the calling goroutine, blocking in
+// Write, unless a reader holds the writer or the writer fails. If another
+// goroutine is flushing (it may have yielded in take), it first yields to
+// it a few times. For a reader whose Read may stop every goroutine (see
+// readBlocksThread), before it reads.
+func (w *writer) flushHere() {
+	w.mu.Lock()
+	for i := 0; w.flushing && i < 8; i++ {
+		w.mu.Unlock()
+		runtime.Gosched()
+		w.mu.Lock()
+	}
+	if w.err == nil && !w.flushing && w.held == 0 && len(w.pending) > 0 {
+		w.flushing = true
+		_ = w.flushLocked()
+	}
+	w.mu.Unlock()
+}
+
+// hold is called by a reader before it dispatches a chunk: the frames that
+// the chunk's calls answer without blocking (quick procedures, errors,
+// pongs, credit) are appended and left for unhold, which writes them
+// together.
+func (w *writer) hold() {
+	w.mu.Lock()
+	w.held++
+	w.mu.Unlock()
+}
+
+// unholdPasses is how many writes a reader makes at most in unhold: its
+// chunk's answers, then what others appended meanwhile.
+const unholdPasses = 2
+
+// unhold ends a hold. The last holder writes what is pending, if nobody is
+// writing, without blocking: with a non-blocking write on a socket
+// (tryWriter) when the transport allows, handing what is left to a flusher
+// goroutine otherwise. A reader that blocked in Write could deadlock with a
+// peer whose reader blocks in Write too.
+func (w *writer) unhold() {
+	w.mu.Lock()
+	w.held--
+	if w.held > 0 || w.flushing || len(w.pending) == 0 || w.err != nil {
+		w.mu.Unlock()
+		return
+	}
+	switch {
+	case w.readerFlushes:
+		w.mu.Unlock() // the reader writes it before its next Read (flushHere)
+		return
+	case w.try == nil:
+		_ = w.release(noWait)
+		return
+	}
+	w.flushing = true
+	w.tryFlush(unholdPasses)
+}
+
+// tryFlush writes what is pending without blocking, in at most passes
+// writes (a reader makes few: it has reading to do; a caller writes until
+// nothing is pending, as a blocking flusher does), and hands what is left
+// to a flusher goroutine. Called with mu held, flushing set and w.try not
+// nil; unlocks mu.
+func (w *writer) tryFlush(passes int) {
+	for pass := 0; len(w.pending) > 0 && w.err == nil; pass++ {
+		if pass == passes {
+			// Others keep appending (a stream's producer does): they
+			// write it themselves, or a flusher does, while this
+			// goroutine goes on.
+			w.flushing = false
+			w.kick()
+			return
+		}
+		buf := w.take()
+		w.written += int64(len(buf))
+		w.mu.Unlock()
+		n, err := w.try(buf)
+		w.mu.Lock()
+		w.written -= int64(len(buf) - n)
+		if err != nil {
+			w.fail(err)
+			break
+		}
+		if n < len(buf) {
+			// The socket is full: what is left goes first, then what was
+			// appended meanwhile, written by a flusher that may block.
+			rest := make([]byte, 0, len(buf)-n+len(w.pending))
+			rest = append(append(rest, buf[n:]...), w.pending...)
+			w.pending = rest
+			w.note()
+			w.startFlusher()
+			return
+		}
+		if cap(buf) <= maxRetained {
+			w.spare = buf[:0]
+		}
+	}
+	if cap(w.pending) > maxRetained {
+		w.pending = nil
+	}
+	w.flushing = false
+	w.wakeIdle()
+	w.mu.Unlock()
+}
+
+// startFlusher hands the flushing role, which the caller holds, to a
+// goroutine of its own. Called with mu held; unlocks it.
+func (w *writer) startFlusher() {
+	w.g.add()
+	w.mu.Unlock()
+	go func() {
+		defer w.g.done()
+		w.mu.Lock()
+		w.flushLocked()
+		w.mu.Unlock()
+	}()
+}
+
+// kick makes sure a flusher goroutine will write what is pending, unless
+// someone else flushes first: the goroutine takes the flushing role only
+// when it runs. (Taking it at once, for a goroutine that on a busy
+// processor runs only when the goroutine that started it blocks, left the
+// frames of goroutines that could write them themselves waiting.) Called
+// with mu held; unlocks it.
+func (w *writer) kick() {
+	if w.kicked {
+		w.mu.Unlock()
+		return
+	}
+	w.kicked = true
+	w.g.add()
+	w.mu.Unlock()
+	go func() {
+		defer w.g.done()
+		w.mu.Lock()
+		w.kicked = false
+		if !w.flushing && w.held == 0 && len(w.pending) > 0 && w.err == nil {
+			w.flushing = true
+			w.flushLocked()
+		}
+		w.mu.Unlock()
+	}()
+}
+
+// release has what was just appended written: by the caller, for a
+// goroutine that may block (ctx not noWait) and finds nobody writing; else by
+// whoever is writing, by the reader holding the writer, or by a flusher
+// goroutine. A caller whose ctx can end writes only without blocking. It
+// is called with mu held and unlocks it.
+func (w *writer) release(ctx context.Context) error {
+	if w.flushing || (ctx == noWait && w.held > 0) {
+		// Someone is writing, or a reader holding the writer will.
+		w.mu.Unlock()
+		return nil
+	}
+	switch {
+	case ctx == noWait:
+		w.kick()
+		return nil
+	case ctx.Done() != nil && !oneThread:
+		// A write that blocked would outlive the caller's context.
+		if w.try == nil {
+			w.kick()
+			return nil
+		}
+		w.flushing = true
+		w.tryFlush(math.MaxInt)
+		return nil
+	}
+	w.flushing = true
+	err := w.flushLocked()
+	w.mu.Unlock()
+	return err
+}
+
+// take returns what is pending for a flusher to write, leaving the spare
+// buffer in its place and waking producers waiting for room. If little is
+// pending it first lets the goroutines that are ready to run append their
+// frames: under load many go out in one write; alone, this costs a trip
+// through the scheduler. Called with mu held and flushing set (mu is
+// released during the yield).
+func (w *writer) take() []byte {
+	if len(w.pending) < gatherBelow {
+		w.mu.Unlock()
+		runtime.Gosched()
+		w.mu.Lock()
+	}
+	buf := w.pending
+	w.pending = w.spare[:0]
+	w.spare = nil
+	w.over.Store(false)
+	if w.room != nil {
+		close(w.room)
+		w.room = nil
+	}
+	return buf
+}
+
+// flushLocked writes until nothing is pending. Called with mu held and
+// flushing set; returns with mu held and flushing cleared.
+func (w *writer) flushLocked() error {
+	for len(w.pending) > 0 && w.err == nil {
+		buf := w.take()
+		w.writing = true
+		w.written += int64(len(buf))
+		w.mu.Unlock()
+		n, err := w.w.Write(buf)
+		w.mu.Lock()
+		w.writing = false
+		w.writes++
+		w.written -= int64(len(buf) - n)
+		if cap(buf) <= maxRetained {
+			w.spare = buf[:0]
+		}
+		if err != nil {
+			w.fail(err)
+		}
+	}
+	if cap(w.pending) > maxRetained {
+		w.pending = nil
+	}
+	w.flushing = false
+	w.wakeIdle()
+	return w.err
+}
+
+// fail records a write error: it becomes sticky, what is pending is dropped
+// and onError runs (outside the lock). Called with mu held.
+func (w *writer) fail(err error) {
+	if w.err != nil {
+		return
+	}
+	w.err = err
+	w.pending = nil
+	w.over.Store(false)
+	if w.room != nil {
+		close(w.room)
+		w.room = nil
+	}
+	if w.onError != nil {
+		w.mu.Unlock()
+		w.onError(err)
+		w.mu.Lock()
+	}
+}
+
+// wakeIdle closes the idle channel, if anyone waits on it. Called with mu held.
+func (w *writer) wakeIdle() {
+	if w.idle != nil {
+		close(w.idle)
+		w.idle = nil
+	}
+}
+
+// drained returns a channel closed once nothing is pending and no write is in
+// progress (or the writer has failed).
+func (w *writer) drained() <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil || (!w.flushing && len(w.pending) == 0) {
+		return closedChan
+	}
+	if w.idle == nil {
+		w.idle = make(chan struct{})
+	}
+	return w.idle
+}
+
+// closedChan is a channel closed from the start: drained's answer for a
+// writer that is idle already.
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
+// close makes every later frame fail with err and drops what is pending.
+func (w *writer) close(err error) {
+	w.mu.Lock()
+	if w.err == nil {
+		w.err = err
+	}
+	w.pending = nil
+	w.over.Store(false)
+	w.spare = nil
+	if w.room != nil {
+		close(w.room)
+		w.room = nil
+	}
+	if !w.flushing {
+		w.wakeIdle()
+	}
+	w.mu.Unlock()
+}

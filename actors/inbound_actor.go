@@ -1,0 +1,279 @@
+package actors
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/ipfi-go/ipfi/internal/core"
+	"github.com/ipfi-go/ipfi/procedures"
+	"github.com/ipfi-go/ipfi/wire"
+)
+
+// ProcedureFailure is the supervision failure of an inbound call whose
+// procedure panicked: the call actor fails with it, its supervisor (the
+// wire) stops that call alone and reports it.
+type ProcedureFailure struct {
+	Procedure uint64
+	Call      uint64
+	Panic     any
+	Stack     []byte
+}
+
+// inboundActor serves the calls the peer makes, one at a time: it
+// accumulates a call's arguments, starts its procedure on a goroutine of
+// the wire (a procedure may block, even call back over the same wire; a
+// Receive must not) or, for a quick one, runs it inline, and hands itself
+// back to its wire (release) once the call is answered and its procedure
+// has returned. When the actor stops, for whatever reason, its call's
+// procedure has its context cancelled.
+type inboundActor struct {
+	w    *Conn
+	call *inCall // the current call; nil while idle
+}
+
+// frame takes one Call frame of the current call.
+func (a *inboundActor) frame(ctx actor.Context, f *wire.Frame) {
+	c := a.call
+	last := f.Terminator == wire.TermComplete
+	switch c.loadState() {
+	case inReceiving:
+		if c.known && c.proc.Kind() == procedures.KindBidi {
+			// A bidirectional procedure starts now and takes its
+			// arguments as they come; credit is granted as it takes them.
+			c.in = newInput(a.w, c.key)
+			c.in.add(f.Payload, last)
+			c.argsEnded = last
+			a.start(ctx, nil)
+			return
+		}
+		a.accumulate(c, f.Payload, last)
+	case inOverLimit:
+		// Dropped, its credit given back so that the caller's Send does
+		// not wait for it: the call is answered with ErrLimit at its end.
+		a.grantPiece(c, len(f.Payload), last)
+	case inRunning:
+		if c.in == nil || c.argsEnded {
+			// A Call message for a call whose arguments had ended: the
+			// peer reused the pair while its call is open. Nothing can
+			// tell which call it meant; the wire ends, as for any
+			// malformed input.
+			ctx.Send(ctx.Parent(), &fatalMsg{cause: fmt.Errorf(
+				"%w: a Call message for procedure %d, call %d, whose arguments had ended (the pair reused while its call is open)",
+				wire.ErrMalformed, c.key.proc, c.key.call)})
+			return
+		}
+		c.in.add(f.Payload, last)
+		c.argsEnded = last
+		return
+	case inAnswered:
+		return // pieces of a call refused or cancelled before it ran
+	case inDraining:
+		if last {
+			a.release(ctx) // the caller ended its arguments: the pair is free
+		}
+		return
+	}
+	if !last {
+		return
+	}
+	switch c.loadState() {
+	case inDraining:
+		a.release(ctx) // answered as the last piece passed a limit
+		return
+	case inOverLimit:
+		a.refuse(ctx, c.pieces.over)
+		return
+	}
+	switch {
+	case !c.known:
+		a.refuse(ctx, fmt.Errorf("%w %d", procedures.ErrUnknown, c.key.proc))
+	default:
+		args := c.args
+		c.args = nil
+		a.start(ctx, args) // they count in the wire's until it returns (release)
+	}
+}
+
+// pieces accounts for the arguments of a call sent in several pieces, to a
+// procedure that takes them whole (a call in one piece needs none).
+type pieces struct {
+	over error           // which limit the pieces passed (inOverLimit)
+	size int             // argument bytes received so far
+	win  core.RecvWindow // argument credit, granted back as pieces arrive
+}
+
+// unholdArgs uncounts the call's arguments from the wire's (inbound actor:
+// the procedure returned, or never ran).
+func (c *inCall) unholdArgs() {
+	if c.held > 0 {
+		c.w.argBytes.Add(-int64(c.held))
+		c.held = 0
+	}
+}
+
+// accumulate adds a piece of the arguments of a procedure that takes them
+// whole, moving the call to inOverLimit if they pass a limit. The
+// arguments count in the wire's (Limits.MaxWireArgs) from now until the
+// procedure returns.
+func (a *inboundActor) accumulate(c *inCall, piece []byte, last bool) {
+	if c.pieces == nil && !last {
+		c.pieces = &pieces{win: core.FixedWindow()}
+	}
+	size := len(piece)
+	if p := c.pieces; p != nil {
+		p.size += len(piece)
+		size = p.size
+	}
+	switch {
+	case size > a.w.limits.MaxCallArgs:
+		a.overLimit(c, fmt.Errorf("%w: more than %d bytes of arguments (MaxCallArgs)", ErrLimit, a.w.limits.MaxCallArgs))
+	case !a.w.holdArgs(len(piece)):
+		a.overLimit(c, fmt.Errorf("%w: the wire holds %d bytes of arguments (MaxWireArgs)", ErrLimit, a.w.limits.MaxWireArgs))
+	case c.args == nil:
+		c.held += len(piece)
+		c.args = piece // the parser's private copy: no need for another
+	default:
+		c.held += len(piece)
+		c.args = append(c.args, piece...)
+	}
+	// Accumulated arguments are bounded by the limit, not by the window:
+	// the caller gets its credit back as they arrive.
+	a.grantPiece(c, len(piece), last)
+}
+
+// overLimit drops the arguments of a call whose pieces passed a limit. A
+// caller that speaks version 2 of the extensions is answered err at once
+// (its Send returns it) and the call drains its pieces (inDraining); any
+// other is answered at its Complete piece (inOverLimit), as it expects.
+func (a *inboundActor) overLimit(c *inCall, err error) {
+	c.args = nil
+	c.unholdArgs()
+	if !a.w.peerV2.Load() {
+		if c.pieces == nil { // one piece, over the limit by itself
+			c.pieces = &pieces{win: core.FixedWindow()}
+		}
+		c.pieces.over = err
+		c.move(inReceiving, inOverLimit)
+		return
+	}
+	_ = c.answerAs(nil, err, false, inDraining)
+}
+
+// grantPiece gives the caller back the argument credit of a piece of n
+// bytes that the call took (or dropped), unless it was the last.
+func (a *inboundActor) grantPiece(c *inCall, n int, last bool) {
+	if !last && c.pieces != nil && a.w.peerExt.Load() && c.loadState() != inDraining {
+		a.w.grant(noWait, wire.KindArgumentCredit, c.key, c.pieces.win.Consumed(int64(n)))
+	}
+}
+
+// cancel takes the caller's Cancel message.
+func (a *inboundActor) cancel(ctx actor.Context) {
+	c := a.call
+	switch c.loadState() {
+	case inReceiving, inOverLimit:
+		a.refuse(ctx, ErrCancelled)
+	case inDraining:
+		a.release(ctx) // answered already; the Cancel ends its arguments
+	case inRunning:
+		c.stop(ErrCancelled) // the procedure returns, and its goroutine answers
+	}
+}
+
+// errArgsCut answers a call whose arguments the peer's stream ended
+// before they did.
+var errArgsCut = fmt.Errorf("%w before the call's arguments ended", ErrPeerClosed)
+
+// inputEnded takes the end of the peer's stream (wireActor.inputEnded). A
+// call that has all its arguments runs on; one whose arguments had not
+// ended never gets the rest, so it ends: answered errArgsCut if its
+// procedure had not started (the peer may still be reading), its
+// procedure cancelled with errArgsCut if it had (a bidirectional one).
+func (a *inboundActor) inputEnded(ctx actor.Context) {
+	c := a.call
+	switch c.loadState() {
+	case inReceiving, inOverLimit:
+		a.refuse(ctx, errArgsCut)
+	case inDraining:
+		a.release(ctx)
+	case inRunning:
+		if c.in != nil && !c.argsEnded {
+			c.stop(errArgsCut)
+		}
+	}
+}
+
+// start runs the current call's procedure: a quick one here, on the
+// goroutine dispatching the frame (normally the wire's reader), any other
+// on a goroutine of the wire (see workers).
+func (a *inboundActor) start(ctx actor.Context, args []byte) {
+	c := a.call
+	if c.deadline() == 0 {
+		a.refuse(ctx, context.DeadlineExceeded) // it passed on the way
+		return
+	}
+	c.move(inReceiving, inRunning)
+	if c.proc.IsQuick() && !a.w.out.full() {
+		// Its answer is appended without blocking and written once the
+		// reader's chunk is done. Nothing can cancel it while it runs
+		// (this goroutine would read the cancel), so its context is the
+		// wire's.
+		qctx := a.w.quickCtx
+		if m := c.meta(); m != nil {
+			qctx = context.WithValue(qctx, incomingKey{}, m)
+		}
+		if failure := c.execute(qctx, args, false); failure != nil {
+			panic(failure) // a supervision failure, as in procDoneMsg
+		}
+		a.release(ctx)
+		return
+	}
+	// Not a child of the wire's procCtx: the call actor cancels it, when
+	// the call ends or the wire stops it, and a child of one shared
+	// context costs every call that context's lock twice.
+	pctx, cancel := context.WithCancelCause(a.w.callCtx)
+	c.cancel = cancel
+	if d := c.deadline(); d > 0 {
+		dctx, stop := context.WithTimeout(pctx, d)
+		pctx, c.cancel = dctx, func(cause error) { cancel(cause); stop() }
+	}
+	if m := c.meta(); m != nil {
+		pctx = context.WithValue(pctx, incomingKey{}, m)
+	}
+	self, root := ctx.Self(), ctx.ActorSystem().Root
+	a.w.goWork(func() {
+		root.Send(self, procDoneMsg{failure: c.execute(pctx, args, true)})
+	})
+}
+
+// refuse answers the current call with err without running its procedure
+// (an unknown procedure, arguments over a limit, a cancel before it ran)
+// and releases the actor. While the writer is full (the peer is not
+// reading) the answer is not added to it from here: a goroutine of the
+// wire waits for room to write it, and the call stays open, counted in
+// the open-call limits, until it has. See writer.
+func (a *inboundActor) refuse(ctx actor.Context, err error) {
+	c := a.call
+	if !a.w.out.full() {
+		_ = c.answer(nil, err, false)
+		a.release(ctx)
+		return
+	}
+	c.move(c.loadState(), inRunning) // its answer is on the way: a cancel changes nothing
+	self, root := ctx.Self(), ctx.ActorSystem().Root
+	a.w.goWork(func() {
+		_ = c.answer(nil, err, true)
+		root.Send(self, procDoneMsg{})
+	})
+}
+
+// release ends the actor's part in its call (answered, its procedure
+// returned or never ran) and hands the actor back to its wire.
+func (a *inboundActor) release(ctx actor.Context) {
+	c := a.call
+	c.stop(ErrCancelled)
+	c.unholdArgs()
+	a.call = nil
+	ctx.Send(ctx.Parent(), inDone{c})
+}
