@@ -220,7 +220,7 @@ func TestSequenceIsFlowControlled(t *testing.T) {
 		t.Fatal(err)
 	}
 	const n = 1000
-	st, err := s.w.Stream(ctx, 12, []any{n}, ipfi.StreamWindow(wire.InitialCredit))
+	st, err := s.w.Stream(ctx, 12, []any{n}, ipfi.WithStreamWindow(wire.InitialCredit))
 	must(t, err)
 	defer st.Close()
 	// The guest reads again only once it waits for credit (or is done).
