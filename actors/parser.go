@@ -118,135 +118,182 @@ func (p *parserActor) chunk(ctx actor.Context, m *chunkMsg) {
 // the decoder's error if the chunk holds a malformed frame (the items
 // before it are in fm).
 func (p *parserActor) parse(data []byte, fm *framesMsg) error {
-	var blocks [][]item
-	var items []item // the block being filled
+	c := chunkParse{p: p, data: data}
+	err := p.dec.FeedRuns(data, c.emit, &c.r)
+	c.closeRun()
+	c.end(fm)
+	return err
+}
+
+// chunkParse is parse's work on one chunk: the items so far, and the
+// arena their payloads are copied to.
+type chunkParse struct {
+	p      *parserActor
+	data   []byte   // the chunk
+	blocks [][]item // the full blocks of items
+	items  []item   // the block being filled
 	// r.Payload is the arena: the payloads that lie in this chunk, copied
 	// once. r.Ends holds the ends of the values of this chunk's runs, the
 	// open run's from endsFrom on, counted from r.Base, where the open run
 	// begins in the arena. The decoder appends the values that repeat the
 	// open run's header to both (FeedRuns); emit appends the rest.
-	var r wire.Run
-	copied := 0 // payload bytes in the arena blocks before r.Payload
+	r      wire.Run
+	copied int // payload bytes in the arena blocks before r.Payload
 	// The open run: the last item, a stream value whose payload is in the
-	// arena, and the values that joined it since. Its ends and payload are
-	// stored in the item when it closes: per value only r changes (no
-	// pointer store, so no write barrier, per value).
-	var (
-		runItem  *item
-		endsFrom int
-	)
-	msgs := 0 // messages other than pongs (each value of a run counts once)
-	closeRun := func() {
-		if runItem == nil {
-			return
-		}
-		if k := len(r.Ends); k-endsFrom > 1 {
-			end := r.Base + int(r.Ends[k-1])
-			ends := r.Ends[endsFrom:k:k]
-			runItem.ends = &ends
-			runItem.Payload = r.Payload[r.Base:end:end]
-		}
-		runItem = nil
-	}
-	emit := func(f wire.Frame) error {
-		switch f.Kind {
-		case wire.KindAnnounce:
-			if p.w.ext && !p.ext {
-				// Everything after this byte is from a peer with the
-				// extensions: their messages carry headers from now on.
-				p.ext = true
-				p.dec.SetExtensions(true)
-				p.w.peerExt.Store(true)
-			}
-			return nil
-		case wire.KindAnnounce2:
-			if p.ext && !p.v2 {
-				// And version 2's (deadline, go-away) too.
-				p.v2 = true
-				p.dec.SetExtensionVersion(2)
-				p.w.peerV2.Store(true)
-			}
-			return nil
-		}
-		if f.Kind.IsExtension() && !p.ext {
-			return nil // a stray byte from a peer without extensions: skipped
-		}
-		if f.Kind != wire.KindPong {
-			msgs++
-		}
-		from := -1
-		if len(f.Payload) > 0 && !p.dec.Keep() {
-			// The payload aliases the chunk: copy it, it travels to another
-			// actor. The payloads of one chunk are copied into a few
-			// blocks, each twice the last (a stream's chunk is mostly
-			// headers: a block the chunk's size would be mostly unused,
-			// and zeroed all the same); a payload the decoder assembled
-			// across chunks is handed over instead.
-			if cap(r.Payload)-len(r.Payload) < len(f.Payload) {
-				closeRun() // nothing in the old block is contiguous with the new
-				copied += len(r.Payload)
-				size := min(max(2*cap(r.Payload), minArena, p.lastPayload+p.lastPayload/4), len(data))
-				r.Payload = make([]byte, 0, max(size, len(f.Payload)))
-			}
-			from = len(r.Payload)
-			r.Payload = append(r.Payload, f.Payload...)
-			f.Payload = r.Payload[from:len(r.Payload):len(r.Payload)]
-		}
-		// Every Response Chunk whose payload lay in the chunk is a value
-		// here, which starts or joins the open run: the decoder appends
-		// the values after it to r.
-		value := f.Kind == wire.KindResponse && f.Terminator == wire.TermChunk && from >= 0
-		if value && runItem != nil && runItem.Procedure == f.Procedure && runItem.Call == f.Call &&
-			r.Base+int(r.Ends[len(r.Ends)-1]) == from {
-			// A value of the same call right after the run's: it joins.
-			r.Ends = append(r.Ends, uint32(len(r.Payload)-r.Base))
-			return nil
-		}
-		closeRun()
-		if len(items) == cap(items) {
-			if items != nil {
-				blocks = append(blocks, items)
-			}
-			size := 2 * cap(items)
-			if items == nil {
-				// Rounded up, as density is: one frame short, the
-				// chunk's last frame would get a block twice this size.
-				size = min((p.density*len(data)+1023)>>10, len(data)/4, 2*p.last+16)
-			}
-			items = make([]item, 0, min(max(size, minFrameBlock), maxFrameBlock))
-		}
-		items = append(items, item{Frame: f})
-		if value {
-			if r.Ends == nil {
-				// Room for twice as many values as the last chunk held, or
-				// as many as this one can (a value's frame is at least 6
-				// bytes): grown by append from nothing, the block was
-				// copied a dozen times per chunk.
-				r.Ends = make([]uint32, 0, min(len(data)/6+1, 2*p.lastValues+16))
-			}
-			runItem, endsFrom, r.Base = &items[len(items)-1], len(r.Ends), from
-			r.Ends = append(r.Ends, uint32(len(f.Payload)))
-		}
+	// arena, and the values that joined it since (nil: none is open). Its
+	// ends and payload are stored in the item when it closes: per value
+	// only r changes (no pointer store, so no write barrier, per value).
+	runItem  *item
+	endsFrom int
+	msgs     int // messages other than pongs (each value of a run counts once)
+}
+
+// emit is the decoder's emit: it takes one frame of the chunk into the
+// items, copying its payload to the arena if it aliases the chunk. A
+// stream value (Response Chunk) whose payload lies in the chunk starts a
+// run, or joins the open one when it is the same call's and its payload
+// follows the run's in the arena; the decoder then appends the values
+// after it to r.
+func (c *chunkParse) emit(f wire.Frame) error {
+	if f.Kind.IsExtension() && c.p.consumes(f.Kind) {
 		return nil
 	}
-	err := p.dec.FeedRuns(data, emit, &r)
-	closeRun()
-	if msgs > 0 {
-		p.w.msgs.Add(uint64(msgs))
+	if f.Kind != wire.KindPong {
+		c.msgs++
 	}
-	n := len(items)
-	for _, b := range blocks {
+	from := -1
+	if len(f.Payload) > 0 && !c.p.dec.Keep() {
+		// The payload aliases the chunk: copy it, it travels to another
+		// actor. A payload the decoder assembled across chunks is handed
+		// over instead.
+		if cap(c.r.Payload)-len(c.r.Payload) < len(f.Payload) {
+			c.newArena(len(f.Payload))
+		}
+		from = len(c.r.Payload)
+		c.r.Payload = append(c.r.Payload, f.Payload...)
+		f.Payload = c.r.Payload[from:len(c.r.Payload):len(c.r.Payload)]
+	}
+	value := f.Kind == wire.KindResponse && f.Terminator == wire.TermChunk && from >= 0
+	if value && c.runItem != nil && c.runItem.Procedure == f.Procedure && c.runItem.Call == f.Call &&
+		c.r.Base+int(c.r.Ends[len(c.r.Ends)-1]) == from {
+		// A value of the same call right after the run's: it joins.
+		c.r.Ends = append(c.r.Ends, uint32(len(c.r.Payload)-c.r.Base))
+		return nil
+	}
+	c.closeRun()
+	if len(c.items) == cap(c.items) {
+		c.newBlock()
+	}
+	c.items = append(c.items, item{Frame: f})
+	if value {
+		c.openRun(from, len(f.Payload))
+	}
+	return nil
+}
+
+// consumes reports whether the parser keeps an extension message of kind
+// k to itself instead of passing it on: an announcement, which turns its
+// decoder's extensions on (version 1, then 2) once the peer has sent it,
+// or any extension byte from a peer that has not announced them, skipped.
+func (p *parserActor) consumes(k wire.Kind) bool {
+	switch k {
+	case wire.KindAnnounce:
+		if p.w.ext && !p.ext {
+			// Everything after this byte is from a peer with the
+			// extensions: their messages carry headers from now on.
+			p.ext = true
+			p.dec.SetExtensions(true)
+			p.w.peerExt.Store(true)
+		}
+		return true
+	case wire.KindAnnounce2:
+		if p.ext && !p.v2 {
+			// And version 2's (deadline, go-away) too.
+			p.v2 = true
+			p.dec.SetExtensionVersion(2)
+			p.w.peerV2.Store(true)
+		}
+		return true
+	}
+	return !p.ext // a stray byte from a peer without extensions
+}
+
+// newArena starts a new arena block with room for at least n bytes. The
+// payloads of one chunk are copied into a few blocks, each twice the last
+// (a stream's chunk is mostly headers: a block the chunk's size would be
+// mostly unused, and zeroed all the same), the first sized from the last
+// chunk's payload bytes.
+func (c *chunkParse) newArena(n int) {
+	c.closeRun() // nothing in the old block is contiguous with the new
+	c.copied += len(c.r.Payload)
+	size := min(max(2*cap(c.r.Payload), minArena, c.p.lastPayload+c.p.lastPayload/4), len(c.data))
+	c.r.Payload = make([]byte, 0, max(size, n))
+}
+
+// newBlock starts a new block of items, after the full one if any: the
+// first sized from the last chunk's frames per KiB, each next twice the
+// last, up to maxFrameBlock.
+func (c *chunkParse) newBlock() {
+	if c.items != nil {
+		c.blocks = append(c.blocks, c.items)
+	}
+	size := 2 * cap(c.items)
+	if c.items == nil {
+		// Rounded up, as density is: one frame short, the chunk's last
+		// frame would get a block twice this size.
+		size = min((c.p.density*len(c.data)+1023)>>10, len(c.data)/4, 2*c.p.last+16)
+	}
+	c.items = make([]item, 0, min(max(size, minFrameBlock), maxFrameBlock))
+}
+
+// openRun makes the last item, a stream value whose n payload bytes begin
+// at from in the arena, the open run.
+func (c *chunkParse) openRun(from, n int) {
+	if c.r.Ends == nil {
+		// Room for twice as many values as the last chunk held, or as
+		// many as this one can (a value's frame is at least 6 bytes):
+		// grown by append from nothing, the block was copied a dozen
+		// times per chunk.
+		c.r.Ends = make([]uint32, 0, min(len(c.data)/6+1, 2*c.p.lastValues+16))
+	}
+	c.runItem, c.endsFrom, c.r.Base = &c.items[len(c.items)-1], len(c.r.Ends), from
+	c.r.Ends = append(c.r.Ends, uint32(n))
+}
+
+// closeRun closes the open run, if any: a run of more than one value gets
+// its ends and its payload, all its values' bytes.
+func (c *chunkParse) closeRun() {
+	if c.runItem == nil {
+		return
+	}
+	if k := len(c.r.Ends); k-c.endsFrom > 1 {
+		end := c.r.Base + int(c.r.Ends[k-1])
+		ends := c.r.Ends[c.endsFrom:k:k]
+		c.runItem.ends = &ends
+		c.runItem.Payload = c.r.Payload[c.r.Base:end:end]
+	}
+	c.runItem = nil
+}
+
+// end counts the chunk's messages, records the sizes the next chunk's
+// blocks start from, and hands the items over to fm.
+func (c *chunkParse) end(fm *framesMsg) {
+	p := c.p
+	if c.msgs > 0 {
+		p.w.msgs.Add(uint64(c.msgs))
+	}
+	n := len(c.items)
+	for _, b := range c.blocks {
 		n += len(b)
 	}
-	p.density, p.last = (n<<10+len(data)-1)/len(data), n
-	p.lastValues, p.lastPayload = len(r.Ends), copied+len(r.Payload)
+	p.density, p.last = (n<<10+len(c.data)-1)/len(c.data), n
+	p.lastValues, p.lastPayload = len(c.r.Ends), c.copied+len(c.r.Payload)
 	switch {
-	case len(items) == 0:
-	case blocks == nil:
-		fm.one[0] = items
+	case len(c.items) == 0:
+	case c.blocks == nil:
+		fm.one[0] = c.items
 		fm.blocks = fm.one[:]
 	default:
-		fm.blocks = append(blocks, items)
+		fm.blocks = append(c.blocks, c.items)
 	}
-	return err
 }
