@@ -28,7 +28,7 @@ type Interface struct {
 	closed   bool
 	drain    chan struct{} // closed by Shutdown
 	draining bool
-	// The wires up, for Wires and the hooks (WithWireHooks).
+	// The wires up, for Snapshot and the wire hooks (Interceptor).
 	wiresMu sync.Mutex
 	wires   map[*Wire]struct{}
 	nextID  atomic.Uint64

@@ -424,7 +424,8 @@ func TestNilWire(t *testing.T) {
 	}
 }
 
-// TestDefaultLimits pins the defaults the Limits fields document.
+// TestDefaultLimits pins the defaults the Limits fields document
+// (Limits{}.WithDefaults()).
 func TestDefaultLimits(t *testing.T) {
 	want := ipfi.Limits{
 		MaxFrame: 16 << 20, MaxCallArgs: 16 << 20, MaxWireArgs: 32 << 20,
@@ -436,7 +437,9 @@ func TestDefaultLimits(t *testing.T) {
 	}
 }
 
-// TestDefaultTimeouts pins the defaults the Timeouts fields document.
+// TestDefaultTimeouts pins the defaults the Timeouts fields document
+// (Timeouts{}.WithDefaults()), and that WithDefaults keeps a timeout
+// turned off.
 func TestDefaultTimeouts(t *testing.T) {
 	want := ipfi.Timeouts{
 		KeepaliveInterval: 30 * time.Second, KeepaliveTimeout: 20 * time.Second,

@@ -386,7 +386,7 @@ func TestLimitsAgainstPlainCaller(t *testing.T) {
 				defer s.Close()
 				<-blk.started
 			}
-			// Call (not CallRaw, which returns the empty payload as it came)
+			// Call (not a Raw reply, which takes the empty payload as it came)
 			// reads an empty response as a failure.
 			_, err = ipfi.Call[any](ctx, w, tc.proc, tc.args...)
 			if !errors.Is(err, ipfi.ErrRemote) {

@@ -120,7 +120,7 @@ func TestServerInterceptors(t *testing.T) {
 }
 
 // TestClientInterceptors: client interceptors (the first outermost) run
-// around Call, Wire.Call and CallRaw: one retries a call that failed, one
+// around Call and Wire.Call (Raw ones too): one retries a call that failed, one
 // observes.
 func TestClientInterceptors(t *testing.T) {
 	server := newInterface(t)

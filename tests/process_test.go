@@ -222,7 +222,7 @@ func TestModuleExitsWhenHostGoes(t *testing.T) {
 
 // TestOneByteAtATimeBothWays: the main scenarios over a transport that
 // reads and writes one byte per call in both directions
-// (ipfi.OneByteAtATime): unary both ways, a stream, arguments in pieces,
+// (ipfitest.OneByteAtATime): unary both ways, a stream, arguments in pieces,
 // and the wire's death failing a pending call.
 func TestOneByteAtATimeBothWays(t *testing.T) {
 	a, b := newInterface(t), newInterface(t)
@@ -247,7 +247,7 @@ func TestOneByteAtATimeBothWays(t *testing.T) {
 	}
 }
 
-// TestPipe: ipfi.Pipe connects two interfaces in memory.
+// TestPipe: ipfitest.Pipe connects two interfaces in memory.
 func TestPipe(t *testing.T) {
 	a, b := newInterface(t), newInterface(t)
 	must(t, b.Register(1, procedures.Func0(func(context.Context) (string, error) { return "b", nil })))

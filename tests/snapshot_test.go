@@ -111,8 +111,9 @@ func TestSnapshot(t *testing.T) {
 	must(t, p.Wait(ctx, &v))
 }
 
-// TestExposeSnapshot: an interface that exposes its live view answers it,
-// as JSON, to a peer over a wire; the peer's own call is in it.
+// TestExposeSnapshot: an interface that exposes its live view
+// (ipfidebug.Expose) answers it, as JSON, to a peer over a wire; the
+// peer's own call is in it.
 func TestExposeSnapshot(t *testing.T) {
 	ctx := bounded(t, 30*time.Second)
 	a, b := newInterface(t), newInterface(t)

@@ -37,7 +37,7 @@ func TestStreamFlowControlBoundsHeap(t *testing.T) {
 }
 
 // TestStreamFixedWindowHoldsProducer: with a window the caller fixed
-// (StreamWindow, here the 64 KiB both sides assume), the producer is held
+// (WithStreamWindow, here the 64 KiB both sides assume), the producer is held
 // to it, a couple of values ahead at most, however often the reader runs
 // dry: the window does not grow.
 func TestStreamFixedWindowHoldsProducer(t *testing.T) {

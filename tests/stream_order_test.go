@@ -81,7 +81,7 @@ func TestCollectedStreamKeepsEveryValue(t *testing.T) {
 			defer cancel()
 			_, err := ipfi.Call[ipfi.Raw](ctx, w, 1, ipfi.Raw(nil))
 			if want := fmt.Sprintf("of %d chunks", n); !errors.Is(err, ipfi.ErrStreamed) || !strings.Contains(err.Error(), want) {
-				t.Fatalf("CallRaw = %v, want ErrStreamed %s", err, want)
+				t.Fatalf("a Raw call = %v, want ErrStreamed %s", err, want)
 			}
 		})
 	}

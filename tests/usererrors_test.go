@@ -25,7 +25,7 @@ func TestNilWireCallsFail(t *testing.T) {
 	}
 	checks := map[string]func() error{
 		"Call":    func() error { _, err := ipfi.Call[int](ctx, w, 1); return err },
-		"CallRaw": func() error { _, err := ipfi.Call[ipfi.Raw](ctx, w, 1, ipfi.Raw(nil)); return err },
+		"Call of a Raw": func() error { _, err := ipfi.Call[ipfi.Raw](ctx, w, 1, ipfi.Raw(nil)); return err },
 		"Start":   func() error { _, err := w.Start(ctx, 1); return err },
 		"Open":    func() error { _, err := w.Open(ctx, 1); return err },
 		"Stream":  func() error { _, err := w.Stream(ctx, 1, nil); return err },

@@ -39,7 +39,7 @@ func runTree(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stder
 	raw, err := ipfi.Call[string](ctx, w, procedures.Index(*proc))
 	switch {
 	case errors.Is(err, procedures.ErrUnknown):
-		return fmt.Errorf("%s does not expose its live view at procedure %d (Interface.ExposeSnapshot; -proc)", addr, *proc)
+		return fmt.Errorf("%s does not expose its live view at procedure %d (ipfidebug.Expose; -proc)", addr, *proc)
 	case err != nil:
 		return fmt.Errorf("procedure %d failed: %w", *proc, err)
 	}
