@@ -75,51 +75,56 @@ func (s Snapshot) String() string {
 		if k == len(s.Wires)-1 {
 			branch, stem = "└─ ", "   "
 		}
-		fmt.Fprintf(&b, "%swire %d", branch, w.ID)
-		if w.Label != "" {
-			fmt.Fprintf(&b, " (%s)", w.Label)
-		}
-		if w.Peer != "" {
-			fmt.Fprintf(&b, " %s", w.Peer)
-		}
-		if w.Ending {
-			b.WriteString("  ending\n")
-			continue
-		}
-		fmt.Fprintf(&b, "  age %v  in %d B  out %d B\n", w.Age.Round(time.Millisecond), w.BytesIn, w.BytesOut)
-		type line struct {
-			what string
-			c    CallSnapshot
-		}
-		var calls []line
-		for _, c := range w.Serving {
-			calls = append(calls, line{"serving", c})
-		}
-		for _, c := range w.Calling {
-			calls = append(calls, line{"calling", c})
-		}
-		for j, l := range calls {
-			cb := "├─ "
-			if j == len(calls)-1 {
-				cb = "└─ "
-			}
-			fmt.Fprintf(&b, "%s%s%s procedure %d call %d  %s", stem, cb, l.what, l.c.Procedure, l.c.Call, l.c.State)
-			if l.c.Stream {
-				b.WriteString("  stream")
-				if l.c.Credit > 0 {
-					fmt.Fprintf(&b, " (credit %d B)", l.c.Credit)
-				}
-				if l.c.Window > 0 {
-					fmt.Fprintf(&b, " (window %d B)", l.c.Window)
-				}
-			}
-			if l.c.Age > 0 {
-				fmt.Fprintf(&b, "  age %v", l.c.Age.Round(time.Millisecond))
-			}
-			b.WriteString("\n")
-		}
+		w.draw(&b, branch, stem)
 	}
 	return b.String()
+}
+
+// draw writes the wire's line, after branch, and its calls' lines, each
+// after stem.
+func (w WireSnapshot) draw(b *strings.Builder, branch, stem string) {
+	fmt.Fprintf(b, "%swire %d", branch, w.ID)
+	if w.Label != "" {
+		fmt.Fprintf(b, " (%s)", w.Label)
+	}
+	if w.Peer != "" {
+		fmt.Fprintf(b, " %s", w.Peer)
+	}
+	if w.Ending {
+		b.WriteString("  ending\n")
+		return
+	}
+	fmt.Fprintf(b, "  age %v  in %d B  out %d B\n", w.Age.Round(time.Millisecond), w.BytesIn, w.BytesOut)
+	n := len(w.Serving) + len(w.Calling)
+	for j, c := range w.Serving {
+		c.draw(b, stem, "serving", j == n-1)
+	}
+	for j, c := range w.Calling {
+		c.draw(b, stem, "calling", len(w.Serving)+j == n-1)
+	}
+}
+
+// draw writes the call's line after stem: what it is (serving or
+// calling), and whether it is the wire's last.
+func (c CallSnapshot) draw(b *strings.Builder, stem, what string, last bool) {
+	cb := "├─ "
+	if last {
+		cb = "└─ "
+	}
+	fmt.Fprintf(b, "%s%s%s procedure %d call %d  %s", stem, cb, what, c.Procedure, c.Call, c.State)
+	if c.Stream {
+		b.WriteString("  stream")
+		if c.Credit > 0 {
+			fmt.Fprintf(b, " (credit %d B)", c.Credit)
+		}
+		if c.Window > 0 {
+			fmt.Fprintf(b, " (window %d B)", c.Window)
+		}
+	}
+	if c.Age > 0 {
+		fmt.Fprintf(b, "  age %v", c.Age.Round(time.Millisecond))
+	}
+	b.WriteString("\n")
 }
 
 // Interface is what Handler and Expose show: an *ipfi.Interface.

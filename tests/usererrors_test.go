@@ -24,13 +24,13 @@ func TestNilWireCallsFail(t *testing.T) {
 		t.Fatalf("WireFrom outside a procedure = %v, want nil", w)
 	}
 	checks := map[string]func() error{
-		"Call":    func() error { _, err := ipfi.Call[int](ctx, w, 1); return err },
+		"Call":          func() error { _, err := ipfi.Call[int](ctx, w, 1); return err },
 		"Call of a Raw": func() error { _, err := ipfi.Call[ipfi.Raw](ctx, w, 1, ipfi.Raw(nil)); return err },
-		"Start":   func() error { _, err := w.Start(ctx, 1); return err },
-		"Open":    func() error { _, err := w.Open(ctx, 1); return err },
-		"Stream":  func() error { _, err := w.Stream(ctx, 1, nil); return err },
-		"Collect": func() error { _, err := ipfi.Collect[int](ctx, w, 1); return err },
-		"Ping":    func() error { _, err := w.Ping(ctx); return err },
+		"Start":         func() error { _, err := w.Start(ctx, 1); return err },
+		"Open":          func() error { _, err := w.Open(ctx, 1); return err },
+		"Stream":        func() error { _, err := w.Stream(ctx, 1, nil); return err },
+		"Collect":       func() error { _, err := ipfi.Collect[int](ctx, w, 1); return err },
+		"Ping":          func() error { _, err := w.Ping(ctx); return err },
 	}
 	for name, f := range checks {
 		if err := f(); !errors.Is(err, ipfi.ErrNoWire) {
