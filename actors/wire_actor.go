@@ -195,6 +195,13 @@ func (a *wireActor) props(p actor.Producer) *actor.Props {
 	return actor.PropsFromProducer(p, actor.WithMailbox(newInlineMailbox))
 }
 
+// route takes one frame from the peer, by message family: a Call to its
+// inbound call (inboundFrame); a Response, Error or argument credit to
+// the actor of this side's call (endOutbound when it is the call's final
+// frame); a Cancel or response credit to the peer's call while it is not
+// answered; and the messages about the wire rather than one call's frames.
+// The families' rarer work is in helpers so that a frame that is only
+// passed on costs no call more.
 func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {
 	if a.ending() {
 		return
@@ -215,31 +222,11 @@ func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {
 		if !ok {
 			return // a response to no open call of ours: ignored, as the Rust crate does
 		}
-		pid := r.pid
-		if f.Kind != wire.KindError && (f.Kind != wire.KindResponse || f.Terminator != wire.TermComplete) {
-			ctx.Send(pid, frameRef{f})
+		if f.Kind == wire.KindError || (f.Kind == wire.KindResponse && f.Terminator == wire.TermComplete) {
+			a.endOutbound(ctx, k, r, f)
 			return
 		}
-		// The final frame: drop the route and free the index before the
-		// caller can see the response and reuse the pair, and take the
-		// actor back. Whatever the wire sends it next (a later call, or
-		// the poison pill) comes after this frame.
-		delete(a.outbound, k)
-		if f.Kind == wire.KindError && !r.c.ended() {
-			// The callee answered before the call's arguments ended
-			// (over a limit, wire/PROTOCOL.md "Version 2"): the pair
-			// stays taken until they do.
-			r.c.closeArgsEarly()
-		} else {
-			a.w.idx.release(k)
-			a.w.noteQuiet()
-		}
-		ctx.Send(pid, frameRef{f})
-		if len(a.idleOut) < callActorPool {
-			a.idleOut = append(a.idleOut, pid)
-		} else {
-			ctx.Poison(pid)
-		}
+		ctx.Send(r.pid, frameRef{f})
 	case wire.KindCancel, wire.KindResponseCredit:
 		c := a.inbound[callKey{f.Procedure, f.Call}]
 		if c == nil || c.loadState() == inAnswered {
@@ -252,25 +239,12 @@ func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {
 		if n, err := wire.ParseCredit(*f); err == nil && c.resp != nil {
 			c.resp.grant(int64(min(n, maxGrant)))
 		}
-	case wire.KindDeadline:
-		if ms, err := wire.ParseDeadline(*f); err == nil {
-			a.deadline.key, a.deadline.ms, a.deadline.set = callKey{f.Procedure, f.Call}, ms, true
-		}
-	case wire.KindMetadata:
-		kv, err := wire.ParseMetadata(*f)
-		if err != nil && !errors.Is(err, wire.ErrMetadataTooLarge) {
-			a.w.terminate(err) // malformed
-			return
-		}
-		a.meta.key, a.meta.kv, a.meta.err, a.meta.set = callKey{f.Procedure, f.Call}, kv, err, true
+	case wire.KindDeadline, wire.KindMetadata:
+		a.noteCallExtra(f)
 	case wire.KindGoAway:
 		a.w.peerGone.Store(true)
 	case wire.KindPing:
-		if a.w.out.full() {
-			return // a peer that does not read our writes gets no pong
-		}
-		var b [wire.MaxHeaderLen]byte
-		_ = a.w.out.raw(noWait, wire.AppendPing(b[:0], wire.KindPong, f.Call))
+		a.answerPing(f.Call)
 	case wire.KindPong:
 		a.w.pong(f.Call)
 	case wire.KindTermination:
@@ -283,6 +257,60 @@ func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {
 	default:
 		// Unknown type bytes are skipped alone, as the Rust crate does.
 	}
+}
+
+// endOutbound routes f, the final frame of this side's call k (an Error,
+// or a Response with terminator Complete), to the call's actor r.pid: it
+// drops the route and frees the index before the caller can see the
+// response and reuse the pair, and takes the actor back. Whatever the
+// wire sends the actor next (a later call, or the poison pill) comes
+// after this frame.
+func (a *wireActor) endOutbound(ctx actor.Context, k callKey, r outRoute, f *wire.Frame) {
+	delete(a.outbound, k)
+	if f.Kind == wire.KindError && !r.c.ended() {
+		// The callee answered before the call's arguments ended
+		// (over a limit, wire/PROTOCOL.md "Version 2"): the pair
+		// stays taken until they do.
+		r.c.closeArgsEarly()
+	} else {
+		a.w.idx.release(k)
+		a.w.noteQuiet()
+	}
+	ctx.Send(r.pid, frameRef{f})
+	if len(a.idleOut) < callActorPool {
+		a.idleOut = append(a.idleOut, r.pid)
+	} else {
+		ctx.Poison(r.pid)
+	}
+}
+
+// noteCallExtra keeps a Deadline or Metadata message for the call whose
+// first Call message comes right after it (route forgets it at any other
+// message). Metadata over the limits is kept with its error, for the call
+// to be refused; malformed metadata ends the wire.
+func (a *wireActor) noteCallExtra(f *wire.Frame) {
+	if f.Kind == wire.KindDeadline {
+		if ms, err := wire.ParseDeadline(*f); err == nil {
+			a.deadline.key, a.deadline.ms, a.deadline.set = callKey{f.Procedure, f.Call}, ms, true
+		}
+		return
+	}
+	kv, err := wire.ParseMetadata(*f)
+	if err != nil && !errors.Is(err, wire.ErrMetadataTooLarge) {
+		a.w.terminate(err) // malformed
+		return
+	}
+	a.meta.key, a.meta.kv, a.meta.err, a.meta.set = callKey{f.Procedure, f.Call}, kv, err, true
+}
+
+// answerPing writes the pong for a ping with this nonce, unless the writer
+// is full.
+func (a *wireActor) answerPing(nonce uint64) {
+	if a.w.out.full() {
+		return // a peer that does not read our writes gets no pong
+	}
+	var b [wire.MaxHeaderLen]byte
+	_ = a.w.out.raw(noWait, wire.AppendPing(b[:0], wire.KindPong, nonce))
 }
 
 // inputEnded half-closes the wire (Conn.endInput): the peer's stream has
