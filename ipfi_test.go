@@ -1,8 +1,10 @@
 package ipfi_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ipfi-go/ipfi"
+	"github.com/ipfi-go/ipfi/codec"
 	"github.com/ipfi-go/ipfi/procedures"
 	"github.com/ipfi-go/ipfi/wire"
 )
@@ -459,5 +462,43 @@ func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRaw: a Raw argument is sent as it is, alone or among encoded ones,
+// and a *Raw reply or stream value is the payload as it came, an empty one
+// included (which any other reply reports as ErrRemote).
+func TestRaw(t *testing.T) {
+	a, b := newInterface(t), newInterface(t)
+	defer a.Close()
+	defer b.Close()
+	must(t, b.Register(1, procedures.Func2(func(_ context.Context, n int, s string) (string, error) {
+		return fmt.Sprint(n, s), nil
+	})))
+	ca, cb := net.Pipe()
+	w, err := a.Connect(ca, ca, ipfi.WithPlain()) // a plain peer answers a failure with an empty response
+	must(t, err)
+	_, err = b.Connect(cb, cb, ipfi.WithPlain())
+	must(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+
+	seven, err := codec.Marshal(7)
+	must(t, err)
+	if got, err := ipfi.Call[string](ctx, w, 1, ipfi.Raw(seven), "x"); got != "7x" || err != nil {
+		t.Errorf("a Raw argument among encoded ones: %q, %v", got, err)
+	}
+	args, err := codec.AppendArgs(nil, 8, "y")
+	must(t, err)
+	want, err := codec.Marshal("8y")
+	must(t, err)
+	if got, err := ipfi.Call[ipfi.Raw](ctx, w, 1, ipfi.Raw(args)); !bytes.Equal(got, want) || err != nil {
+		t.Errorf("a Raw call: %x, %v; want %x", got, err, want)
+	}
+	if got, err := ipfi.Call[ipfi.Raw](ctx, w, 1, ipfi.Raw{0xc1}); len(got) != 0 || err != nil {
+		t.Errorf("a failed Raw call to a plain peer: %x, %v; want the empty response as it came", got, err)
+	}
+	if _, err := ipfi.Call[string](ctx, w, 1, ipfi.Raw{0xc1}); !errors.Is(err, ipfi.ErrRemote) {
+		t.Errorf("the same call decoded: %v, want ErrRemote", err)
 	}
 }
