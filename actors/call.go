@@ -169,7 +169,7 @@ func (c *Call) ended() bool { return c.relay.Or(relayEnded)&relayArgsClosed != 0
 // wire: the write waits for room.
 func (c *Call) abandonArgs() {
 	c.w.goWork(func() {
-		if !c.w.peerExt.Load() {
+		if !c.w.peerExt() {
 			_ = c.w.out.frame(context.Background(), wire.KindCall, wire.TermComplete, c.key.proc, c.key.call, nil)
 		}
 		c.argsClosed()
@@ -201,7 +201,7 @@ func (c *Call) closeArgsEarly() {
 // deadline or the callee would not understand it.
 func (c *Call) deadlinePrefix(b []byte) []byte {
 	x := c.ext
-	if x == nil || !c.w.peerV2.Load() {
+	if x == nil || !c.w.peerV2() {
 		return nil
 	}
 	if x.deadline.IsZero() {
@@ -328,7 +328,7 @@ func (c *Call) CancelCause(cause error) {
 // sent after it (a Call frame after the Cancel would start the call anew
 // on the callee, with nobody to cancel it).
 func (c *Call) tellCancelled() {
-	ext := c.w.peerExt.Load()
+	ext := c.w.peerExt()
 	if s := c.send; s != nil {
 		s.mu.Lock()
 		defer s.mu.Unlock()

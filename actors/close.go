@@ -173,7 +173,7 @@ func (w *Conn) Drain() {
 	if w.draining.Swap(true) {
 		return
 	}
-	if w.peerV2.Load() {
+	if w.peerV2() {
 		var b [wire.MaxHeaderLen]byte
 		_ = w.out.raw(noWait, wire.AppendGoAway(b[:0]))
 	}

@@ -133,7 +133,7 @@ func (c *inCall) runSequence(ctx context.Context, args []byte) error {
 		held, have = append(held[:0], v...), true // emit does not keep v
 		return nil
 	}
-	if c.w.peerExt.Load() { // settled: the peer's announcement came before its call
+	if c.w.peerExt() { // settled: the peer's announcement came before its call
 		emit = s.sendChunk // each value as it comes (the writer copies it)
 	}
 	var err error

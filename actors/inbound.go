@@ -201,7 +201,7 @@ func (c *inCall) answerError(ctx context.Context, err error) error {
 		f.App, f.Details, _ = application(err)
 	}
 	var b [wire.MaxHeaderLen + 10 + wire.MaxErrorMessage]byte
-	return w.out.raw(ctx, core.AppendAnswer(b[:0], core.Key{Proc: c.key.proc, Call: c.key.call}, &f, w.peerExt.Load()))
+	return w.out.raw(ctx, core.AppendAnswer(b[:0], core.Key{Proc: c.key.proc, Call: c.key.call}, &f, w.peerExt()))
 }
 
 // stop cancels the procedure's context with cause and closes its input.

@@ -149,7 +149,7 @@ func (a *inboundActor) accumulate(c *inCall, piece []byte, last bool) {
 func (a *inboundActor) overLimit(c *inCall, err error) {
 	c.args = nil
 	c.unholdArgs()
-	if !a.w.peerV2.Load() {
+	if !a.w.peerV2() {
 		if c.pieces == nil { // one piece, over the limit by itself
 			c.pieces = &pieces{win: core.FixedWindow()}
 		}
@@ -163,7 +163,7 @@ func (a *inboundActor) overLimit(c *inCall, err error) {
 // grantPiece gives the caller back the argument credit of a piece of n
 // bytes that the call took (or dropped), unless it was the last.
 func (a *inboundActor) grantPiece(c *inCall, n int, last bool) {
-	if !last && c.pieces != nil && a.w.peerExt.Load() && c.loadState() != inDraining {
+	if !last && c.pieces != nil && a.w.peerExt() && c.loadState() != inDraining {
 		a.w.grant(noWait, wire.KindArgumentCredit, c.key, c.pieces.win.Consumed(int64(n)))
 	}
 }

@@ -124,7 +124,7 @@ func (o *outboundActor) response(f *wire.Frame) {
 // it is a value: the only answer of a plain call, or how a peer without
 // the extensions reports a failure.
 func (o *outboundActor) emptyEnds() bool {
-	return core.EmptyEnds(o.values, o.call.q.stream(), o.w.peerExt.Load())
+	return core.EmptyEnds(o.values, o.call.q.stream(), o.w.peerExt())
 }
 
 // run takes a run of stream values. A stream's handle queues it whole; a
@@ -181,7 +181,7 @@ func (o *outboundActor) hold(n int, partial bool) bool {
 // takes the whole response at once, so arriving is consuming); a stream's
 // reader grants in Recv instead.
 func (o *outboundActor) received(n int) {
-	if o.call.q.stream() || !o.w.peerExt.Load() {
+	if o.call.q.stream() || !o.w.peerExt() {
 		return
 	}
 	o.w.grant(noWait, wire.KindResponseCredit, o.call.key, o.win.Consumed(int64(n)))

@@ -2,6 +2,7 @@ package actors
 
 import (
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/ipfi-go/ipfi/internal/core"
 	"github.com/ipfi-go/ipfi/wire"
 )
 
@@ -14,12 +15,10 @@ type parserActor struct {
 	dec    *wire.Decoder
 	wire   *actor.PID
 	failed bool
-	ext    bool // the peer's announcement was read
-	v2     bool // and its announcement of version 2
 	heard  bool // a chunk was read (w.heard is closed)
-	// announcing: the peer's announcements may not all be read yet
-	// (Conn.settled is open).
-	announcing bool
+	// neg is the extensions' handshake, which the decoder it drives makes
+	// the parser's; its state is published in Conn.peer.
+	neg core.Negotiation
 	// density is how many frames the last chunk held per KiB (rounded
 	// up), last how many: the first block of the next chunk is sized from them, capped
 	// at twice the last count (so that a small chunk of small frames does
@@ -29,6 +28,16 @@ type parserActor struct {
 	// bytes copied, the last chunk held: the first blocks of the next are
 	// sized from them.
 	lastValues, lastPayload int
+}
+
+// newParserActor returns the parser of wire w, which sends what it parses
+// to the wire actor pid.
+func newParserActor(w *Conn, pid *actor.PID) *parserActor {
+	version := 0
+	if w.ext {
+		version = 2
+	}
+	return &parserActor{w: w, dec: wire.NewDecoder(w.limits.MaxFrame), wire: pid, neg: core.NewNegotiation(version)}
 }
 
 // item is one frame of a chunk, or a run: consecutive values of one call's
@@ -88,21 +97,10 @@ func (p *parserActor) chunk(ctx actor.Context, m *chunkMsg) {
 	}
 	fm := &framesMsg{}
 	err := p.parse(m.data, fm)
-	switch {
-	case !p.heard:
+	if !p.heard {
 		// The peer's first bytes are in: whether it announced is known.
-		// A peer of this project writes its announcements (f0 f9) before
-		// anything else, so they are over too unless this chunk is f0
-		// alone; then the next chunk ends them.
 		p.heard = true
 		close(p.w.heard)
-		p.announcing = len(m.data) == 1 && m.data[0] == byte(wire.KindAnnounce)
-		if !p.announcing {
-			p.w.settle()
-		}
-	case p.announcing:
-		p.announcing = false
-		p.w.settle()
 	}
 	if len(fm.blocks) > 0 {
 		ctx.Send(p.wire, fm)
@@ -155,8 +153,8 @@ type chunkParse struct {
 // follows the run's in the arena; the decoder then appends the values
 // after it to r.
 func (c *chunkParse) emit(f wire.Frame) error {
-	if f.Kind.IsExtension() && c.p.consumes(f.Kind) {
-		return nil
+	if (!c.p.neg.State().Settled() || f.Kind.IsExtension()) && c.p.hears(f.Kind) {
+		return nil // a Call or Response after the handshake skips hears: the common case
 	}
 	if f.Kind != wire.KindPong {
 		c.msgs++
@@ -191,31 +189,27 @@ func (c *chunkParse) emit(f wire.Frame) error {
 	return nil
 }
 
-// consumes reports whether the parser keeps an extension message of kind
-// k to itself instead of passing it on: an announcement, which turns its
-// decoder's extensions on (version 1, then 2) once the peer has sent it,
-// or any extension byte from a peer that has not announced them, skipped.
-func (p *parserActor) consumes(k wire.Kind) bool {
-	switch k {
-	case wire.KindAnnounce:
-		if p.w.ext && !p.ext {
-			// Everything after this byte is from a peer with the
-			// extensions: their messages carry headers from now on.
-			p.ext = true
-			p.dec.SetExtensions(true)
-			p.w.peerExt.Store(true)
+// hears shows the kind of a frame to the negotiation while it matters
+// (until the peer's announcements are over, and a go-away) and reports
+// whether the parser keeps the frame to itself: an announcement, which
+// turns the decoder's extensions on (version 1, then 2), or an extension
+// byte from a peer that has not announced them, skipped. emit calls it
+// for every frame until the handshake is over, then for extension kinds.
+func (p *parserActor) hears(k wire.Kind) bool {
+	if !p.neg.State().Settled() || k == wire.KindGoAway {
+		was := p.neg.State()
+		consumed := p.neg.Heard(k, p.dec)
+		if s := p.neg.State(); s != was {
+			p.w.peer.Store(uint32(s))
+			if s.Settled() {
+				p.w.settle()
+			}
 		}
-		return true
-	case wire.KindAnnounce2:
-		if p.ext && !p.v2 {
-			// And version 2's (deadline, go-away) too.
-			p.v2 = true
-			p.dec.SetExtensionVersion(2)
-			p.w.peerV2.Store(true)
+		if consumed {
+			return true
 		}
-		return true
 	}
-	return !p.ext // a stray byte from a peer without extensions
+	return k.IsExtension() && !p.neg.State().Ext()
 }
 
 // newArena starts a new arena block with room for at least n bytes. The

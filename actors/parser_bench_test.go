@@ -9,7 +9,7 @@ import (
 // benchParse parses the chunks, in turn, with one parser, as a wire's
 // reader hands them over; per chunk.
 func benchParse(b *testing.B, chunks ...[]byte) {
-	p := &parserActor{w: &Conn{ext: true}, dec: wire.NewDecoder(0)}
+	p := newParserActor(&Conn{ext: true, settled: make(chan struct{})}, nil)
 	var fm framesMsg
 	if err := p.parse([]byte{byte(wire.KindAnnounce)}, &fm); err != nil {
 		b.Fatal(err)

@@ -18,7 +18,7 @@ type flat struct {
 // parseAll runs a parser over data cut at the given points and flattens
 // its items (a run becomes its values, each a Chunk response).
 func parseAll(data []byte, cuts []int) ([]flat, error) {
-	p := &parserActor{w: &Conn{ext: true}, dec: wire.NewDecoder(1 << 16)}
+	p := newParserActor(&Conn{ext: true, limits: Limits{MaxFrame: 1 << 16}, settled: make(chan struct{})}, nil)
 	var out []flat
 	prev := 0
 	for _, c := range append(cuts, len(data)) {
@@ -159,7 +159,7 @@ func FuzzParser(f *testing.F) {
 // become runs (far fewer items than values), and nothing else does.
 func TestParserFoldsRuns(t *testing.T) {
 	data := streamBytes()
-	p := &parserActor{w: &Conn{ext: true}, dec: wire.NewDecoder(1 << 16)}
+	p := newParserActor(&Conn{ext: true, limits: Limits{MaxFrame: 1 << 16}, settled: make(chan struct{})}, nil)
 	var fm framesMsg
 	if err := p.parse(data, &fm); err != nil {
 		t.Fatal(err)
@@ -196,7 +196,7 @@ func TestItemBlocksFitSteadyChunks(t *testing.T) {
 			chunk = wire.AppendHeader(chunk, wire.KindCall, wire.TermComplete, 1, uint64(i), len(payload))
 			chunk = append(chunk, payload...)
 		}
-		p := &parserActor{w: &Conn{ext: true}, dec: wire.NewDecoder(1 << 16)}
+		p := newParserActor(&Conn{ext: true, limits: Limits{MaxFrame: 1 << 16}, settled: make(chan struct{})}, nil)
 		for round := range 3 {
 			var fm framesMsg
 			if err := p.parse(chunk, &fm); err != nil {

@@ -18,7 +18,7 @@ func (w *Conn) keepalivePing() {
 // PeerExtensions reports whether the peer has announced the extensions
 // (error responses, cancel, flow control, ping) so far. A peer announces
 // first thing, so this is settled once anything has arrived from it.
-func (w *Conn) PeerExtensions() bool { return w.peerExt.Load() }
+func (w *Conn) PeerExtensions() bool { return w.peerExt() }
 
 // Ping sends the peer a ping and waits for its pong, returning the round
 // trip time. Until the peer's first bytes have arrived it waits for them
@@ -32,7 +32,7 @@ func (w *Conn) Ping(ctx context.Context) (time.Duration, error) {
 	if w.loadState() != wireUp {
 		return 0, terminated(w.errOr(ErrPeerClosed)) // no pong can come
 	}
-	if !w.peerExt.Load() {
+	if !w.peerExt() {
 		select {
 		case <-w.heard:
 		case <-w.inputDone: // nothing more will be heard: the wire is ending, or its input has
@@ -40,7 +40,7 @@ func (w *Conn) Ping(ctx context.Context) (time.Duration, error) {
 		case <-ctx.Done():
 			return 0, context.Cause(ctx)
 		}
-		if !w.peerExt.Load() {
+		if !w.peerExt() {
 			return 0, ErrNoExtensions
 		}
 	}
@@ -101,7 +101,7 @@ func (w *Conn) awaitPeer(ctx context.Context) bool {
 	case <-ctx.Done():
 	case <-t.C:
 	}
-	return w.peerExt.Load()
+	return w.peerExt()
 }
 
 // announceWait bounds how long a call that carries metadata or a deadline

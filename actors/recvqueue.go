@@ -239,7 +239,7 @@ var errNotStream = errors.New("actors: Recv on a call made with Start (use Wait)
 // owesCredit reports whether values Recv takes are granted back: not once
 // nothing more will come, nor to a peer without flow control.
 func (c *Call) owesCredit(state callState) bool {
-	return state == callWaiting && c.w.peerExt.Load()
+	return state == callWaiting && c.w.peerExt()
 }
 
 // owedSettle is how many bytes of values Recv serves from its run before

@@ -79,7 +79,7 @@ func (c *Call) sendLocked(ctx context.Context, payload []byte) (error, bool) {
 		if s.state == core.SendClosed {
 			return ErrSendClosed, false
 		}
-		if s.win.ready() || (!c.w.peerExt.Load() && !c.w.awaitPeer(ctx)) {
+		if s.win.ready() || (!c.w.peerExt() && !c.w.awaitPeer(ctx)) {
 			break // credit, or a peer without flow control
 		}
 		select {

@@ -57,7 +57,7 @@ func (a *wireActor) snapshot(ctx actor.Context) {
 		Started:        w.started,
 		BytesIn:        w.bytesIn.Load(),
 		BytesOut:       w.out.bytesOut(),
-		PeerExtensions: w.peerExt.Load(),
+		PeerExtensions: w.peerExt(),
 	}
 	for pid, r := range a.inPIDs {
 		c := a.inbound[r.key]

@@ -24,7 +24,7 @@ func (w *Conn) begin(ctx context.Context, proc uint64) (uint64, error) {
 	if w.quickOn(ctx) {
 		return 0, ErrQuickCallback
 	}
-	if w.peerGone.Load() {
+	if w.peerGoingAway() {
 		return 0, ErrShutdown
 	}
 	return w.idx.take(proc)

@@ -145,7 +145,7 @@ func (d *watchdog) check(w *Conn) error {
 	case c.Idle > 0 && d.idle >= c.Idle:
 		return ErrIdleTimeout
 	}
-	if c.KeepaliveInterval > 0 && w.peerExt.Load() {
+	if c.KeepaliveInterval > 0 && w.peerExt() {
 		switch {
 		case d.pinged:
 			if d.sincePing += p; c.KeepaliveTimeout > 0 && d.sincePing >= c.KeepaliveTimeout {

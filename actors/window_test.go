@@ -21,7 +21,7 @@ func openIdle(t *testing.T, opt OpenOptions) *Call {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the callee's announcement did not arrive")
 	}
-	if !caller.peerExt.Load() {
+	if !caller.peerExt() {
 		t.Fatal("the callee does not speak the extensions")
 	}
 	p, err := caller.Open(context.Background(), 1, opt)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/ipfi-go/ipfi/internal/core"
 	"github.com/ipfi-go/ipfi/wire"
 )
 
@@ -59,10 +60,11 @@ type Conn struct {
 	bytesIn    atomic.Int64  // bytes read from the peer
 	readAt     atomic.Int64  // when the last chunk was read, as a time.Duration since epoch: when the calls in it arrived
 	ext        bool          // this side speaks the extensions (not Plain)
-	peerExt    atomic.Bool   // the peer announced the extensions (and ext)
-	peerV2     atomic.Bool   // the peer announced version 2 of them too
-	draining   atomic.Bool   // this side is shutting down: new calls from the peer are refused
-	peerGone   atomic.Bool   // the peer sent KindGoAway: new calls to it fail with ErrShutdown
+	// peer is what the peer announced, a core.PeerState: written by the
+	// parser (its core.Negotiation, the one owner), read by anyone
+	// (peerExt, peerV2, peerGoingAway).
+	peer     atomic.Uint32
+	draining atomic.Bool // this side is shutting down: new calls from the peer are refused
 
 	// procCtx is the context of the wire's quick procedures; it is
 	// cancelled, with the wire's cause, when the wire ends. callCtx, which
@@ -271,7 +273,7 @@ func (w *Conn) holdArgs(n int) bool {
 // wire.KindResponseCredit or wire.KindArgumentCredit). ctx is as for
 // writer.frame: noWait inside an actor.
 func (w *Conn) grant(ctx context.Context, k wire.Kind, key callKey, n int64) {
-	if n <= 0 || !w.peerExt.Load() {
+	if n <= 0 || !w.peerExt() {
 		return
 	}
 	var b [wire.MaxHeaderLen + 10]byte
@@ -281,7 +283,7 @@ func (w *Conn) grant(ctx context.Context, k wire.Kind, key callKey, n int64) {
 // cancelCall tells a peer with the extensions that this side abandons call
 // key.
 func (w *Conn) cancelCall(key callKey) {
-	if !w.peerExt.Load() {
+	if !w.peerExt() {
 		return
 	}
 	var b [wire.MaxHeaderLen]byte
@@ -296,3 +298,17 @@ func (w *Conn) errOr(err error) error {
 	}
 	return err
 }
+
+// peerState returns what the peer announced so far (the parser's).
+func (w *Conn) peerState() core.PeerState { return core.PeerState(w.peer.Load()) }
+
+// peerExt reports whether the peer announced the extensions (and this side
+// speaks them): extension messages may be sent to it.
+func (w *Conn) peerExt() bool { return w.peerState().Ext() }
+
+// peerV2 reports whether the peer announced version 2 of them too.
+func (w *Conn) peerV2() bool { return w.peerState().V2() }
+
+// peerGoingAway reports whether the peer said it is shutting down
+// (KindGoAway): new calls to it fail with ErrShutdown.
+func (w *Conn) peerGoingAway() bool { return w.peerState() == core.PeerGoingAway }

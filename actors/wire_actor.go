@@ -177,7 +177,7 @@ func (a *wireActor) Receive(ctx actor.Context) {
 		a.inPIDs = make(map[*actor.PID]inRef)
 		a.outbound = make(map[callKey]outRoute)
 		parser, _ := ctx.SpawnNamed(a.props(func() actor.Actor {
-			return &parserActor{w: a.w, dec: wire.NewDecoder(a.w.limits.MaxFrame), wire: ctx.Self()}
+			return newParserActor(a.w, ctx.Self())
 		}), "parser")
 		_, _ = ctx.SpawnNamed(a.props(func() actor.Actor { return &readerActor{w: a.w, parser: parser} }), "reader")
 	case *actor.Stopping:
@@ -242,7 +242,8 @@ func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {
 	case wire.KindDeadline, wire.KindMetadata:
 		a.noteCallExtra(f)
 	case wire.KindGoAway:
-		a.w.peerGone.Store(true)
+		// The parser's negotiation recorded it (core.PeerGoingAway): new
+		// calls to the peer fail with ErrShutdown.
 	case wire.KindPing:
 		a.answerPing(f.Call)
 	case wire.KindPong:
@@ -402,7 +403,7 @@ func (a *wireActor) inboundFrame(ctx actor.Context, f *wire.Frame) {
 		a.refuse(c, f, fmt.Errorf("%w: %s", ErrLimit, over))
 		return
 	}
-	if stream && w.peerExt.Load() {
+	if stream && w.peerExt() {
 		c.resp = newSendWindow()
 	}
 	if c.pid = popIdle(&a.idleIn); c.pid == nil {
@@ -425,7 +426,7 @@ func (a *wireActor) refuse(c *inCall, f *wire.Frame, err error) {
 	switch {
 	case f.Terminator == wire.TermComplete:
 		_ = c.answer(nil, err, false)
-	case a.w.peerV2.Load() && len(a.refused) < a.w.limits.MaxOpenCalls:
+	case a.w.peerV2() && len(a.refused) < a.w.limits.MaxOpenCalls:
 		_ = c.answer(nil, err, false)
 		if a.refused == nil {
 			a.refused = make(map[callKey]struct{}) // most wires never refuse a call

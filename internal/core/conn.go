@@ -132,16 +132,16 @@ var errStop = errors.New("core: stop")
 type Conn struct {
 	cfg    Config
 	dec    *wire.Decoder
-	neg    negotiation
+	neg    Negotiation
 	out    []byte
 	events []Event
 
-	in       map[Key]*InCall
-	refused  map[Key]struct{} // refused at their first piece: later pieces dropped until the Complete one
-	held     int              // argument bytes the inbound calls hold (MaxWireArgs)
-	open     int              // inbound calls open (MaxOpenCalls)
-	streams  int              // of them, streaming procedures' (MaxOpenStreams)
-	extras   extras           // a deadline or metadata for the next call
+	in      map[Key]*InCall
+	refused map[Key]struct{} // refused at their first piece: later pieces dropped until the Complete one
+	held    int              // argument bytes the inbound calls hold (MaxWireArgs)
+	open    int              // inbound calls open (MaxOpenCalls)
+	streams int              // of them, streaming procedures' (MaxOpenStreams)
+	extras  extras           // a deadline or metadata for the next call
 
 	outCalls map[Key]*OutCall
 	idx      Indices
@@ -156,12 +156,12 @@ func New(cfg Config) *Conn {
 	c := &Conn{
 		cfg:      cfg,
 		dec:      wire.NewDecoder(cfg.MaxFrame),
-		neg:      negotiation{local: cfg.Version},
+		neg:      NewNegotiation(cfg.Version),
 		in:       make(map[Key]*InCall),
 		outCalls: make(map[Key]*OutCall),
 		idx:      Indices{Max: MaxRustCallIndex},
 	}
-	c.out = c.neg.greeting(c.out)
+	c.out = c.neg.Greeting(c.out)
 	return c
 }
 
@@ -174,7 +174,7 @@ func (c *Conn) PeerExtensions() bool { return c.neg.ext() }
 
 // Settle ends the wait for the peer's announcements (a peer that never
 // announces): the state is settled with what has arrived.
-func (c *Conn) Settle() { c.neg.settle() }
+func (c *Conn) Settle() { c.neg.Settle() }
 
 // State returns where the wire is in its life.
 func (c *Conn) State() WireState { return c.state }
@@ -217,7 +217,7 @@ func (c *Conn) Receive(data []byte) error {
 
 // frame takes one frame from the peer.
 func (c *Conn) frame(f wire.Frame) error {
-	if c.neg.heard(f.Kind, c.dec) {
+	if c.neg.Heard(f.Kind, c.dec) {
 		return nil
 	}
 	if f.Kind.IsExtension() && !c.neg.ext() {
@@ -244,7 +244,6 @@ func (c *Conn) frame(f wire.Frame) error {
 	case wire.KindPong:
 		c.emit(Event{Kind: EvPong, Nonce: f.Call})
 	case wire.KindGoAway:
-		c.neg.goneAway()
 		c.emit(Event{Kind: EvGoAway})
 	case wire.KindEndOfInput:
 		c.emit(Event{Kind: EvEndOfInput})

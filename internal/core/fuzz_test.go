@@ -43,12 +43,12 @@ type fuzzHarness struct {
 	c     *Conn
 	dec   *wire.Decoder
 	ran   map[Key]*InCall // calls of the peer that run and are not answered yet
-	mine  []*OutCall   // this side's calls, in order
+	mine  []*OutCall      // this side's calls, in order
 	taken map[Key]*OutCall
 	// answered are the peer's calls answered by their procedures, which
 	// have not returned yet.
 	answered []*InCall
-	rnd   uint64
+	rnd      uint64
 }
 
 func newFuzzHarness() *fuzzHarness {

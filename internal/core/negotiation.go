@@ -49,14 +49,31 @@ func (s PeerState) String() string {
 // Settled reports whether the peer's announcements are over.
 func (s PeerState) Settled() bool { return s >= PeerPlain }
 
-// negotiation is a Conn's side of the extensions' handshake.
-type negotiation struct {
+// Ext reports whether extension messages may be sent to a peer in this
+// state.
+func (s PeerState) Ext() bool { return s == PeerAnnouncing || s >= PeerV1 }
+
+// V2 reports whether version 2's messages may be sent to a peer in this
+// state.
+func (s PeerState) V2() bool { return s >= PeerV2 }
+
+// Negotiation is one side of the extensions' handshake: what this side
+// announces, and what the peer did (PeerState). Its owner is whoever owns
+// the decoder the peer's bytes go through.
+type Negotiation struct {
 	local int       // the version this side announces: 0 (Plain), 1 or 2
 	state PeerState // what the peer announced
 }
 
-// greeting appends this side's announcements: the first bytes it writes.
-func (n *negotiation) greeting(dst []byte) []byte {
+// NewNegotiation returns the handshake of a side that announces version
+// (0 for none).
+func NewNegotiation(version int) Negotiation { return Negotiation{local: version} }
+
+// State returns what the peer announced so far.
+func (n *Negotiation) State() PeerState { return n.state }
+
+// Greeting appends this side's announcements: the first bytes it writes.
+func (n *Negotiation) Greeting(dst []byte) []byte {
 	if n.local >= 1 {
 		dst = append(dst, byte(wire.KindAnnounce))
 	}
@@ -66,10 +83,12 @@ func (n *negotiation) greeting(dst []byte) []byte {
 	return dst
 }
 
-// heard takes one frame from the peer and reports whether it was an
-// announcement (which goes no further). The decoder parses the extensions'
-// headers from the next byte on.
-func (n *negotiation) heard(k wire.Kind, dec *wire.Decoder) bool {
+// Heard takes the kind of one frame from the peer, in order, and reports
+// whether it was an announcement, which goes no further (the decoder
+// parses the extensions' headers from the next byte on); every frame
+// until the state is settled must be shown to it. A go-away from a peer
+// that speaks version 2 moves it to PeerGoingAway (and goes on).
+func (n *Negotiation) Heard(k wire.Kind, dec *wire.Decoder) bool {
 	switch {
 	case k == wire.KindAnnounce && n.local >= 1 && (n.state == PeerUnheard || n.state == PeerPlain):
 		if n.state == PeerUnheard && n.local >= 2 {
@@ -83,15 +102,19 @@ func (n *negotiation) heard(k wire.Kind, dec *wire.Decoder) bool {
 		dec.SetExtensionVersion(2)
 	case k == wire.KindAnnounce || k == wire.KindAnnounce2:
 		// Repeated, out of order, or of a version this side does not speak.
+	case k == wire.KindGoAway && n.state == PeerV2:
+		n.state = PeerGoingAway
+		return false
 	default:
-		n.settle() // anything else ends the announcements
+		n.Settle() // anything else ends the announcements
 		return false
 	}
 	return true
 }
 
-// settle ends the wait for the peer's announcements.
-func (n *negotiation) settle() {
+// Settle ends the wait for the peer's announcements: the state is settled
+// with what has arrived.
+func (n *Negotiation) Settle() {
 	switch n.state {
 	case PeerUnheard:
 		n.state = PeerPlain
@@ -100,15 +123,8 @@ func (n *negotiation) settle() {
 	}
 }
 
-// goneAway takes the peer's go-away.
-func (n *negotiation) goneAway() {
-	if n.state == PeerV2 {
-		n.state = PeerGoingAway
-	}
-}
-
 // ext reports whether extension messages may be sent to the peer.
-func (n *negotiation) ext() bool { return n.state == PeerAnnouncing || n.state >= PeerV1 }
+func (n *Negotiation) ext() bool { return n.state.Ext() }
 
 // v2 reports whether version 2's messages may be sent to the peer.
-func (n *negotiation) v2() bool { return n.state >= PeerV2 }
+func (n *Negotiation) v2() bool { return n.state.V2() }

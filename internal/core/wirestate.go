@@ -54,7 +54,7 @@ func (c *Conn) InputEnded() {
 		return
 	}
 	c.state = WireInputEnded
-	c.neg.settle()
+	c.neg.Settle()
 	for k, oc := range c.outCalls {
 		oc.fail(FailPeerClosed)
 		c.dropOut(k)
