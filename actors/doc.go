@@ -100,6 +100,40 @@
 // goroutines join it), and a goroutine that finds a write in progress does
 // not wait for it.
 //
+// # Who owns what
+//
+// Each piece of a wire's mutable state, its owner (who writes it), who
+// else reads it, and how. "Any" means the goroutines of the program's
+// calls, its procedures and the wire's own.
+//
+//	state                          owner (writes)                    read by, how
+//	the decoder, core.Negotiation  parser actor                      -
+//	Conn.peer (core.PeerState)     parser actor                      any: atomic load
+//	Conn.settled, Conn.heard       parser (a waiting call may close  any: channel receive
+//	                               settled, once: settledOnce)
+//	routing table, refused, idle   wire actor                        -
+//	  call actors, deadline/meta
+//	Conn.inOpen, Conn.state,       wire actor; terminate, endInput,  any: atomic load
+//	  Conn.draining, Conn.cause    Drain, closeWith (CAS)
+//	inCall.state (inState)         call actor; the worker that       wire actor, call actor:
+//	                               answers (CAS in answer)           atomic load
+//	inCall arguments, pieces       call actor                        -
+//	inCall.resp (sendWindow)       worker spends; wire actor grants  atomics and a signal
+//	                                                                 channel
+//	outbound actor's partial       outbound call actor               -
+//	  value, batch, collected
+//	Call completion, receive       Call.mu                           Recv's run and the
+//	  queue (Call.state, err, q)                                     state: atomic load
+//	Call.relay                     wire actor, Send side, abandon    atomic OR
+//	sendSide (core.SendState)      sendSide.mu                       -
+//	indices (core.Indices)         indices.mu                        Conn.open: atomic n
+//	Conn.argBytes, Conn.collected  any (atomic add, then checked)    watchdog, limits
+//	writer's pending bytes         writer.mu                         full: atomic flag
+//	workers' idle list             workers.mu                        -
+//	pings                          pingMu                            -
+//	quiet                          quietMu                           -
+//	watchdog                       its timer goroutine               -
+//
 // # Locks, hand-offs and yields of one unary call
 //
 // Counted along the code for one small unary call made with Call (Start
