@@ -71,12 +71,12 @@ type benchTarget struct {
 }
 
 // probe makes a first call, which checks that the procedure answers and
-// sets streamed: a plain response is called for with CallRaw, a streamed
+// sets streamed: a plain response is called for as a Raw call, a streamed
 // one read to its end.
 func (t *benchTarget) probe(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, t.timeout)
 	defer cancel()
-	_, err := t.w.CallRaw(ctx, t.proc, t.payload)
+	_, err := ipfi.Call[ipfi.Raw](ctx, t.w, t.proc, ipfi.Raw(t.payload))
 	if errors.Is(err, ipfi.ErrStreamed) {
 		t.streamed = true
 		return nil
@@ -89,7 +89,7 @@ func (t *benchTarget) call(ctx context.Context) error {
 	if t.streamed {
 		return invoke(ctx, t.w, t.proc, t.payload, func([]byte) error { return nil })
 	}
-	resp, err := t.w.CallRaw(ctx, t.proc, t.payload)
+	resp, err := ipfi.Call[ipfi.Raw](ctx, t.w, t.proc, ipfi.Raw(t.payload))
 	if err == nil && len(resp) == 0 {
 		err = fmt.Errorf("%w (an empty response)", ipfi.ErrRemote)
 	}

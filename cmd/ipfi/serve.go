@@ -12,6 +12,7 @@ import (
 
 	"github.com/ipfi-go/ipfi"
 	"github.com/ipfi-go/ipfi/codec"
+	"github.com/ipfi-go/ipfi/ipfidebug"
 	"github.com/ipfi-go/ipfi/procedures"
 )
 
@@ -45,7 +46,7 @@ const (
 func runServe(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
 	drain := fs.Duration("drain", 5*time.Second, "once interrupted, how long open calls have to finish")
 	verbose := fs.Bool("v", false, "log wires and calls that fail to stderr")
-	tree := fs.Bool("tree", true, fmt.Sprintf("expose the live view at procedure %d, for ipfi tree", ipfi.SnapshotIndex))
+	tree := fs.Bool("tree", true, fmt.Sprintf("expose the live view at procedure %d, for ipfi tree", ipfidebug.SnapshotIndex))
 	rest, err := parseFlags(fs, args, 1, 1)
 	if err != nil {
 		return err
@@ -70,18 +71,26 @@ func runServe(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stde
 		return err
 	}
 	if *tree {
-		if err := iface.ExposeSnapshot(ipfi.SnapshotIndex); err != nil {
+		if err := ipfidebug.Expose(iface, ipfidebug.SnapshotIndex); err != nil {
 			return err
 		}
 	}
 
 	if addr.scheme == "stdio" {
 		// Standard output is the wire: nothing may be printed on it.
-		err := iface.ServeStdio(ctx)
-		if errors.Is(err, ipfi.ErrPeerTerminated) || errors.Is(err, ipfi.ErrPeerClosed) || ctx.Err() != nil {
-			return nil // the host closed the wire, went away, or we were interrupted
+		w, err := iface.ConnectStdio()
+		if err != nil {
+			return err
 		}
-		return err
+		select {
+		case <-w.Done():
+		case <-ctx.Done():
+			return nil // interrupted: the deferred Close ends the wire
+		}
+		if err := w.Err(); !errors.Is(err, ipfi.ErrPeerTerminated) && !errors.Is(err, ipfi.ErrPeerClosed) {
+			return err
+		}
+		return nil // the host closed the wire, or went away
 	}
 
 	l, err := net.Listen(addr.scheme, addr.target)

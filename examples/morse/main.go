@@ -74,7 +74,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	// At drama speed one write takes longer than the default write timeout
 	// allows, and closing must wait for the Termination message, one byte
 	// of at most 12 symbols.
-	opts := []ipfi.Option{ipfi.WithTimeouts(ipfi.Timeouts{Write: -1}), ipfi.WithCloseGrace(time.Second + 12*(*delay))}
+	opts := []ipfi.Option{ipfi.WithTimeouts(ipfi.Timeouts{Write: -1, CloseGrace: time.Second + 12*(*delay)})}
 	a, err := ipfi.New(opts...)
 	if err != nil {
 		return err
