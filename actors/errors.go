@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/ipfi-go/ipfi/internal/core"
 	"github.com/ipfi-go/ipfi/procedures"
 	"github.com/ipfi-go/ipfi/wire"
 )
@@ -41,12 +42,12 @@ var (
 	ErrTooManyCalls = errors.New("ipfi: too many open calls")
 	// ErrLimit is the cause of a call refused because it exceeded one of the
 	// callee's limits.
-	ErrLimit = errors.New("ipfi: limit exceeded")
+	ErrLimit error = &codedSentinel{"ipfi: limit exceeded", wire.CodeLimit}
 	// ErrCancelled is the cause of a call cancelled by its caller (a stream
 	// closed early, a context done): it is what the callee's procedure
 	// context reports, and what a caller sees when the callee says a call
 	// was cancelled.
-	ErrCancelled = errors.New("ipfi: call cancelled")
+	ErrCancelled error = &codedSentinel{"ipfi: call cancelled", wire.CodeCancelled}
 	// ErrNoExtensions is returned by what needs the peer to speak this
 	// project's extensions (Ping) when it has not announced them.
 	ErrNoExtensions = errors.New("ipfi: peer does not speak the extensions")
@@ -74,12 +75,24 @@ var (
 	// down (it sent KindGoAway), and is what a call refused by a callee
 	// that is shutting down matches: the procedure did not run, and the
 	// call may be made again elsewhere.
-	ErrShutdown = errors.New("ipfi: shutting down")
+	ErrShutdown error = &codedSentinel{"ipfi: shutting down", wire.CodeShutdown}
 	// ErrQuickCallback is returned by a call or Ping that a quick procedure
 	// makes on its own wire: the goroutine running it is the wire's reader,
 	// so the answer could never be read.
 	ErrQuickCallback = errors.New("ipfi: a quick procedure cannot call its own wire")
 )
+
+// codedSentinel is a sentinel error that says the code a call failing
+// with it is answered with (core.Coded).
+type codedSentinel struct {
+	msg  string
+	code wire.ErrorCode
+}
+
+func (e *codedSentinel) Error() string { return e.msg }
+
+// WireCode is the code a call failing with this error is answered with.
+func (e *codedSentinel) WireCode() wire.ErrorCode { return e.code }
 
 // terminated wraps a cause as a wire-terminated error; an error that
 // already matches ErrWireTerminated stays as it is. It is the only way this
@@ -137,6 +150,10 @@ func (e *WireError) Is(target error) bool { return target == ErrWireTerminated }
 // Unwrap returns the cause.
 func (e *WireError) Unwrap() error { return e.Cause }
 
+// WireCode is the code a procedure that fails with this error (a call it
+// made ended with its wire) is answered with: CodeProcedure.
+func (e *WireError) WireCode() wire.ErrorCode { return wire.CodeProcedure }
+
 // Error is an application error: a procedure returns one (or an error
 // wrapping one) to give its caller a code of the application's own, a
 // message and optional details, and the caller gets it back: its call's
@@ -176,6 +193,10 @@ func (e *Error) Error() string {
 	return e.Message
 }
 
+// WireCode is the code a procedure that fails with this error is answered
+// with: CodeApplication (its Code, Message and Details go with it).
+func (e *Error) WireCode() wire.ErrorCode { return wire.CodeApplication }
+
 // Is matches an *Error with the same Code.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
@@ -213,6 +234,11 @@ func (e *RemoteError) Error() string {
 // Is matches ErrRemote and the sentinel that the code stands for.
 func (e *RemoteError) Is(target error) bool { return remoteMatches(e.Code, target) }
 
+// WireCode is the code a procedure that fails with this error (a call it
+// made failed) is answered with: CodeProcedure, whatever the nested call's
+// code.
+func (e *RemoteError) WireCode() wire.ErrorCode { return wire.CodeProcedure }
+
 // Unwrap returns the application error, or nil.
 func (e *RemoteError) Unwrap() error {
 	if e.App == nil {
@@ -247,39 +273,9 @@ func remoteMatches(code wire.ErrorCode, target error) bool {
 	return false
 }
 
-func isApplication(err error) bool {
-	_, _, ok := application(err)
-	return ok
-}
-
 // errorCode maps a call's failure to the code sent to a peer with the
-// extensions.
-func errorCode(err error) wire.ErrorCode {
-	var pf *ProcedureFailure
-	switch {
-	case errors.Is(err, ErrRemote), errors.Is(err, ErrWireTerminated):
-		// A call the procedure made failed (and the procedure returned
-		// that): the procedure failed, whatever the nested call's code.
-		return wire.CodeProcedure
-	case isApplication(err):
-		return wire.CodeApplication
-	case errors.Is(err, procedures.ErrUnknown):
-		return wire.CodeUnknownProcedure
-	case errors.Is(err, procedures.ErrBadArguments):
-		return wire.CodeBadArguments
-	case errors.As(err, &pf):
-		return wire.CodePanic
-	case errors.Is(err, ErrLimit):
-		return wire.CodeLimit
-	case errors.Is(err, ErrShutdown):
-		return wire.CodeShutdown
-	case errors.Is(err, ErrCancelled), errors.Is(err, context.Canceled):
-		return wire.CodeCancelled
-	case errors.Is(err, context.DeadlineExceeded):
-		return wire.CodeDeadline
-	}
-	return wire.CodeProcedure
-}
+// extensions (core.CodeOf, through the core.Coded errors of this package).
+func errorCode(err error) wire.ErrorCode { return core.CodeOf(err) }
 
 // CodeOf returns the code a procedure's error is sent to a caller with (the
 // one a peer with the extensions receives), for reports such as metrics;

@@ -3,7 +3,6 @@ package actors
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -212,10 +211,6 @@ func (c *inCall) stop(cause error) {
 	if c.in != nil {
 		c.in.close()
 	}
-}
-
-func (f *ProcedureFailure) Error() string {
-	return fmt.Sprintf("ipfi: procedure %d (call %d) panicked: %v", f.Procedure, f.Call, f.Panic)
 }
 
 func (a *inboundActor) Receive(ctx actor.Context) {

@@ -20,6 +20,13 @@ type ProcedureFailure struct {
 	Stack     []byte
 }
 
+// WireCode is the code the call is answered with: CodePanic.
+func (f *ProcedureFailure) WireCode() wire.ErrorCode { return wire.CodePanic }
+
+func (f *ProcedureFailure) Error() string {
+	return fmt.Sprintf("ipfi: procedure %d (call %d) panicked: %v", f.Procedure, f.Call, f.Panic)
+}
+
 // inboundActor serves the calls the peer makes, one at a time: it
 // accumulates a call's arguments, starts its procedure on a goroutine of
 // the wire (a procedure may block, even call back over the same wire; a

@@ -83,34 +83,42 @@ func AppendAnswer(dst []byte, k Key, f *Failure, ext bool) []byte {
 	return wire.AppendError(dst, k.Proc, k.Call, f.Code, f.Message)
 }
 
-// Coded is an error that says which code it crosses the wire with (an
-// engine's own sentinels, such as a limit or a shutdown).
+// Coded is an error that says which code it crosses the wire with: an
+// engine's sentinels (a limit, a shutdown, a cancel), an application error,
+// a recovered panic, and the failure of a call the procedure made (whose
+// code is CodeProcedure: the procedure failed, whatever the nested call's
+// code was).
 type Coded interface {
 	error
 	WireCode() wire.ErrorCode
 }
 
+// CodeOf returns the code a procedure's error is answered with: that of
+// the first Coded error in its chain; else that of the procedures' and the
+// context's sentinels (unknown procedure, bad arguments, cancelled,
+// deadline); else CodeProcedure. Both engines answer with it.
+func CodeOf(err error) wire.ErrorCode {
+	var c Coded
+	switch {
+	case errors.As(err, &c):
+		return c.WireCode()
+	case errors.Is(err, procedures.ErrUnknown):
+		return wire.CodeUnknownProcedure
+	case errors.Is(err, procedures.ErrBadArguments):
+		return wire.CodeBadArguments
+	case errors.Is(err, context.Canceled):
+		return wire.CodeCancelled
+	case errors.Is(err, context.DeadlineExceeded):
+		return wire.CodeDeadline
+	}
+	return wire.CodeProcedure
+}
+
 // FailureOf returns the failure a procedure's error is answered with (nil
-// for nil): the code of a Coded error in its chain, else that of the
-// procedures' and the context's sentinels, else CodeProcedure; its message
-// is err's text.
+// for nil): its code (CodeOf) and its text.
 func FailureOf(err error) *Failure {
 	if err == nil {
 		return nil
 	}
-	f := &Failure{Code: wire.CodeProcedure, Message: err.Error()}
-	var c Coded
-	switch {
-	case errors.As(err, &c):
-		f.Code = c.WireCode()
-	case errors.Is(err, procedures.ErrUnknown):
-		f.Code = wire.CodeUnknownProcedure
-	case errors.Is(err, procedures.ErrBadArguments):
-		f.Code = wire.CodeBadArguments
-	case errors.Is(err, context.Canceled):
-		f.Code = wire.CodeCancelled
-	case errors.Is(err, context.DeadlineExceeded):
-		f.Code = wire.CodeDeadline
-	}
-	return f
+	return &Failure{Code: CodeOf(err), Message: err.Error()}
 }
