@@ -64,7 +64,7 @@ type Limits struct {
 	MaxWriteQueue int
 	// MaxCollected is the most response bytes this side's calls on one
 	// wire may hold together while their responses arrive, for calls that
-	// take the response whole (Call, Start then Wait, CallRaw): a call
+	// take the response whole (Call, Start then Wait, a Raw reply): a call
 	// whose response would pass it fails with an error matching ErrLimit
 	// and is cancelled at the callee. Streams read value by value (Recv) are
 	// bounded by flow control instead. Default 64 MiB.
