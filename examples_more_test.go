@@ -99,8 +99,6 @@ func ExampleWithInterceptors() {
 		b.Register(1, procedures.Func0(func(context.Context) (string, error) { return "secret data", nil }))
 	})
 	ctx := context.Background()
-	_, _ = w.Ping(ctx) // the peer's announcements are in: metadata travels from the first call
-
 	_, err := ipfi.Call[string](ctx, w, 1)
 	fmt.Println("caller:", err)
 	got, err := ipfi.Call[string](ipfi.AppendMetadata(ctx, "authorization", "Bearer s3cret"), w, 1)
@@ -124,7 +122,6 @@ func ExampleMetadataFrom() {
 	})
 	defer done()
 	ctx := context.Background()
-	_, _ = w.Ping(ctx)
 	got, err := ipfi.Call[string](ipfi.AppendMetadata(ctx, "user", "alice"), w, 1)
 	fmt.Println(got, err)
 	// Output: hello, alice <nil>

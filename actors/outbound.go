@@ -109,7 +109,7 @@ func (o *outboundActor) response(f *wire.Frame) {
 	if len(value) > 0 || !o.emptyEnds() {
 		// A value; an empty one is how a peer without the extensions
 		// reports a failure (a plain Call and Stream.Recv report it as
-		// ErrRemote; CallRaw returns it as it came).
+		// ErrRemote; a Raw reply returns it as it came).
 		o.values++
 		o.batch = append(o.batch, value)
 	}
