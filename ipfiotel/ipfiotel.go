@@ -218,18 +218,22 @@ func (t *telemetry) serverMetrics(ctx context.Context, info ipfi.CallInfo, next 
 	}
 	p := uint64(info.Procedure)
 	set := t.procOpt(p)
-	t.active.Add(ctx, 1, set)
-	t.argBytes.Add(ctx, int64(info.ArgBytes), set)
+	// Measured without the call's cancellation: OpenTelemetry drops a
+	// measurement whose context is done, and a cancelled call, or one
+	// whose wire ends, must still count (and leave ipfi.server.active).
+	mctx := context.WithoutCancel(ctx)
+	t.active.Add(mctx, 1, set)
+	t.argBytes.Add(mctx, int64(info.ArgBytes), set)
 	start := time.Now()
 	err := next(ctx)
-	t.active.Add(ctx, -1, set)
+	t.active.Add(mctx, -1, set)
 	if r := info.Response; r != nil {
-		t.respBytes.Add(ctx, r.Bytes, set)
-		t.values.Add(ctx, r.Values, set)
+		t.respBytes.Add(mctx, r.Bytes, set)
+		t.values.Add(mctx, r.Values, set)
 	}
 	result := t.resultOpt(p, codeName(err))
-	t.serverCalls.Add(ctx, 1, result)
-	t.serverDuration.Record(ctx, time.Since(start).Seconds(), result)
+	t.serverCalls.Add(mctx, 1, result)
+	t.serverDuration.Record(mctx, time.Since(start).Seconds(), result)
 	return err
 }
 
@@ -257,8 +261,9 @@ func (t *telemetry) client(ctx context.Context, info ipfi.CallInfo, invoke func(
 	}
 	if t.clientCalls != nil {
 		result := t.resultOpt(uint64(info.Procedure), codeName(err))
-		t.clientCalls.Add(ctx, 1, result)
-		t.clientDuration.Record(ctx, time.Since(start).Seconds(), result)
+		mctx := context.WithoutCancel(ctx) // a cancelled call counts too (see serverMetrics)
+		t.clientCalls.Add(mctx, 1, result)
+		t.clientDuration.Record(mctx, time.Since(start).Seconds(), result)
 	}
 	return err
 }
