@@ -3,7 +3,7 @@ package actors
 import (
 	"time"
 
-	"github.com/ipfi-go/ipfi/wire"
+	"github.com/ipfi-go/ipfi/internal/core"
 )
 
 // Limits bound what one peer, and all of them together, can make an
@@ -74,12 +74,13 @@ type Limits struct {
 // DefaultLimits returns the limits a System enforces when its Config
 // leaves them zero: every field set to its default.
 func DefaultLimits() Limits {
+	c := core.DefaultConfig() // the limits the protocol core decides on
 	return Limits{
-		MaxFrame:       wire.DefaultMaxPayload,
-		MaxCallArgs:    16 << 20,
-		MaxWireArgs:    32 << 20,
-		MaxOpenCalls:   1_000,
-		MaxOpenStreams: 256,
+		MaxFrame:       c.MaxFrame,
+		MaxCallArgs:    c.MaxCallArgs,
+		MaxWireArgs:    c.MaxWireArgs,
+		MaxOpenCalls:   c.MaxOpenCalls,
+		MaxOpenStreams: c.MaxOpenStreams,
 		MaxCalls:       10_000,
 		MaxWires:       10_000,
 		MaxWriteQueue:  4 << 20,

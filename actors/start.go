@@ -44,15 +44,8 @@ func (w *Conn) Start(ctx context.Context, proc uint64, payload []byte) (*Call, e
 		return nil, err
 	}
 	c := newCall(w, callKey{proc, call})
-	if err := c.setExt(ctx); err != nil {
-		w.idx.release(c.key)
+	if err := w.prepare(ctx, c); err != nil {
 		return nil, err
-	}
-	if c.ext != nil {
-		if err := w.awaitAnnouncements(ctx); err != nil {
-			w.idx.release(c.key)
-			return nil, err
-		}
 	}
 	pieces := len(payload) > maxFramePayload
 	if !pieces {
@@ -72,6 +65,20 @@ func (w *Conn) Start(ctx context.Context, proc uint64, payload []byte) (*Call, e
 		c.argsClosed()
 	}
 	return c, nil
+}
+
+// prepare records ctx's deadline and metadata for a new call, and for a
+// call that carries either waits for the peer's announcements
+// (awaitAnnouncements); if that fails the call's index is freed.
+func (w *Conn) prepare(ctx context.Context, c *Call) error {
+	err := c.setExt(ctx)
+	if err == nil && c.ext != nil {
+		err = w.awaitAnnouncements(ctx)
+	}
+	if err != nil {
+		w.idx.release(c.key)
+	}
+	return err
 }
 
 // startFailed ends a call whose frames could not all be written (after n
@@ -149,15 +156,8 @@ func (w *Conn) Open(ctx context.Context, proc uint64, opt OpenOptions) (*Call, e
 		return nil, err
 	}
 	c := newStreamCall(w, callKey{proc, call}, opt)
-	if err := c.setExt(ctx); err != nil {
-		w.idx.release(c.key)
+	if err := w.prepare(ctx, c); err != nil {
 		return nil, err
-	}
-	if c.ext != nil {
-		if err := w.awaitAnnouncements(ctx); err != nil {
-			w.idx.release(c.key)
-			return nil, err
-		}
 	}
 	if !w.register(c) {
 		return nil, c.err
