@@ -1,11 +1,11 @@
 package actors
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/ipfi-go/ipfi/internal/core"
 	"github.com/ipfi-go/ipfi/procedures"
 	"github.com/ipfi-go/ipfi/wire"
 )
@@ -26,21 +26,10 @@ type wireActor struct {
 	refused  map[callKey]struct{}
 	streams  int // how many of them call streaming procedures
 	outbound map[callKey]outRoute
-	// deadline is the last KindDeadline message, for the call whose first
-	// Call message comes right after it (and for no other).
-	deadline struct {
-		key callKey
-		ms  uint64
-		set bool
-	}
-	// meta is the last KindMetadata message, likewise: its pairs, or why
-	// they were refused (over the limits).
-	meta struct {
-		key callKey
-		kv  []string
-		err error
-		set bool
-	}
+	// extras is the deadline and metadata the peer sent for its next
+	// call (the core's rule: for the call whose first Call message comes
+	// right after them, and no other).
+	extras core.Extras
 	// Call actors whose call has ended, kept for the next calls instead of
 	// spawning and stopping an actor per call (registry insert and delete,
 	// a context, system messages). They are children like the busy ones
@@ -100,10 +89,6 @@ func (a *wireActor) closed(pid *actor.PID) (inRef, bool) {
 	a.w.noteQuiet()
 	return r, true
 }
-
-// maxDeadlineMs bounds the milliseconds a KindDeadline gives (a year), so
-// that the duration does not overflow.
-const maxDeadlineMs = 365 * 24 * 3600 * 1000
 
 // overOpen says which open-call limit a new call would pass, or "".
 func (a *wireActor) overOpen(stream bool) string {
@@ -206,9 +191,11 @@ func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {
 	if a.ending() {
 		return
 	}
-	if (a.deadline.set || a.meta.set) && f.Kind != wire.KindCall && f.Kind != wire.KindMetadata {
-		a.deadline.set = false // it was not followed by its call
-		a.meta.set = false
+	if f.Kind != wire.KindCall {
+		if err := a.extras.Heard(*f); err != nil {
+			a.w.terminate(err) // malformed metadata
+			return
+		}
 	}
 	switch f.Kind {
 	case wire.KindCall:
@@ -240,7 +227,7 @@ func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {
 			c.resp.grant(int64(min(n, maxGrant)))
 		}
 	case wire.KindDeadline, wire.KindMetadata:
-		a.noteCallExtra(f)
+		// Kept (extras) for the call they precede.
 	case wire.KindGoAway:
 		// The parser's negotiation recorded it (core.PeerGoingAway): new
 		// calls to the peer fail with ErrShutdown.
@@ -283,25 +270,6 @@ func (a *wireActor) endOutbound(ctx actor.Context, k callKey, r outRoute, f *wir
 	} else {
 		ctx.Poison(r.pid)
 	}
-}
-
-// noteCallExtra keeps a Deadline or Metadata message for the call whose
-// first Call message comes right after it (route forgets it at any other
-// message). Metadata over the limits is kept with its error, for the call
-// to be refused; malformed metadata ends the wire.
-func (a *wireActor) noteCallExtra(f *wire.Frame) {
-	if f.Kind == wire.KindDeadline {
-		if ms, err := wire.ParseDeadline(*f); err == nil {
-			a.deadline.key, a.deadline.ms, a.deadline.set = callKey{f.Procedure, f.Call}, ms, true
-		}
-		return
-	}
-	kv, err := wire.ParseMetadata(*f)
-	if err != nil && !errors.Is(err, wire.ErrMetadataTooLarge) {
-		a.w.terminate(err) // malformed
-		return
-	}
-	a.meta.key, a.meta.kv, a.meta.err, a.meta.set = callKey{f.Procedure, f.Call}, kv, err, true
 }
 
 // answerPing writes the pong for a ping with this nonce, unless the writer
@@ -348,7 +316,7 @@ func (a *wireActor) inputEnded(ctx actor.Context) {
 
 // routeRun hands a run of one call's stream values to the call's actor.
 func (a *wireActor) routeRun(ctx actor.Context, it *item) {
-	a.deadline.set, a.meta.set = false, false
+	_ = a.extras.Heard(it.Frame) // a Response: forgets them, never fails
 	if a.ending() || a.w.calleeOnly {
 		return
 	}
@@ -361,8 +329,7 @@ func (a *wireActor) inboundFrame(ctx actor.Context, f *wire.Frame) {
 	k := callKey{f.Procedure, f.Call}
 	// A deadline or metadata just before applies to this frame's call
 	// only if it starts a call (below); either way it is used up.
-	dset, mset := a.deadline.set, a.meta.set
-	a.deadline.set, a.meta.set = false, false
+	deadline, meta, metaErr := a.extras.ForCall(core.Key{Proc: k.proc, Call: k.call})
 	if len(a.refused) > 0 {
 		if _, ok := a.refused[k]; ok {
 			if f.Terminator == wire.TermComplete {
@@ -378,18 +345,15 @@ func (a *wireActor) inboundFrame(ctx actor.Context, f *wire.Frame) {
 	// A new call (or a new one on a pair whose last call was answered).
 	w := a.w
 	c := &inCall{w: w, key: k}
-	if dset && a.deadline.key == k {
-		c.ext = &inExt{deadline: time.Duration(min(a.deadline.ms, maxDeadlineMs)) * time.Millisecond}
+	if metaErr != nil {
+		a.refuse(c, f, fmt.Errorf("%w: %w", ErrLimit, metaErr))
+		return
 	}
-	if mset && a.meta.key == k {
-		if a.meta.err != nil {
-			a.refuse(c, f, fmt.Errorf("%w: %w", ErrLimit, a.meta.err))
-			return
+	if deadline >= 0 || meta != nil {
+		c.ext = &inExt{deadline: -1, meta: meta}
+		if deadline >= 0 {
+			c.ext.deadline = time.Duration(deadline) * time.Millisecond
 		}
-		if c.ext == nil {
-			c.ext = &inExt{deadline: -1}
-		}
-		c.ext.meta = a.meta.kv
 	}
 	if w.draining.Load() {
 		// This side is shutting down: the call is refused without an

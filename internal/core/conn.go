@@ -141,7 +141,7 @@ type Conn struct {
 	held    int              // argument bytes the inbound calls hold (MaxWireArgs)
 	open    int              // inbound calls open (MaxOpenCalls)
 	streams int              // of them, streaming procedures' (MaxOpenStreams)
-	extras  extras           // a deadline or metadata for the next call
+	extras  Extras           // a deadline or metadata for the next call
 
 	outCalls map[Key]*OutCall
 	idx      Indices
@@ -223,8 +223,10 @@ func (c *Conn) frame(f wire.Frame) error {
 	if f.Kind.IsExtension() && !c.neg.ext() {
 		return nil // a stray byte from a peer without extensions: skipped
 	}
-	if f.Kind != wire.KindCall && f.Kind != wire.KindMetadata {
-		c.extras = extras{} // a deadline or metadata not followed by its call
+	if f.Kind != wire.KindCall {
+		if err := c.extras.Heard(f); err != nil {
+			return err // malformed metadata
+		}
 	}
 	switch f.Kind {
 	case wire.KindCall:
@@ -237,8 +239,6 @@ func (c *Conn) frame(f wire.Frame) error {
 		c.cancelIn(Key{f.Procedure, f.Call})
 	case wire.KindResponseCredit:
 		c.creditIn(f)
-	case wire.KindDeadline, wire.KindMetadata:
-		return c.extras.take(f)
 	case wire.KindPing:
 		c.out = wire.AppendPing(c.out, wire.KindPong, f.Call)
 	case wire.KindPong:

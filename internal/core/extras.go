@@ -10,10 +10,11 @@ import (
 // that a duration made of it does not overflow.
 const MaxDeadlineMs = 365 * 24 * 3600 * 1000
 
-// extras is the deadline and metadata the peer sent for its next call
+// Extras is the deadline and metadata the peer sent for its next call
 // (wire/PROTOCOL.md, "Version 2"): they apply to the call whose first Call
-// message comes right after them, and to no other.
-type extras struct {
+// message comes right after them, for the same (procedure, call) pair,
+// and to no other. Any message but a Call or Metadata forgets them.
+type Extras struct {
 	key      Key
 	set      bool
 	deadline int64 // ms; negative for none
@@ -21,12 +22,28 @@ type extras struct {
 	metaErr  error // the metadata was over its limits: the call is refused
 }
 
-// take records a KindDeadline or KindMetadata message. Malformed metadata
-// ends the wire; metadata over its limits refuses the call.
-func (x *extras) take(f wire.Frame) error {
+// Heard takes one frame of the peer's (every one but a Call, which
+// ForCall takes): a Deadline or Metadata message is kept, anything else
+// forgets what was kept. Malformed metadata is an error that ends the
+// wire; metadata over its limits is kept with its error, for the call to
+// be refused.
+func (x *Extras) Heard(f wire.Frame) error {
+	switch f.Kind {
+	case wire.KindDeadline, wire.KindMetadata:
+		return x.take(f)
+	}
+	if x.set {
+		*x = Extras{}
+	}
+	return nil
+}
+
+func (x *Extras) take(f wire.Frame) error {
 	k := Key{f.Procedure, f.Call}
-	if !x.set || x.key != k {
-		*x = extras{key: k, set: true, deadline: -1}
+	if f.Kind == wire.KindDeadline || !x.set || x.key != k {
+		// A Deadline starts them (it goes first); Metadata joins the
+		// Deadline of its pair.
+		*x = Extras{key: k, set: true, deadline: -1}
 	}
 	if f.Kind == wire.KindDeadline {
 		if ms, err := wire.ParseDeadline(f); err == nil {
@@ -42,13 +59,17 @@ func (x *extras) take(f wire.Frame) error {
 	return nil
 }
 
-// forCall returns the extras for call k's first Call message and forgets
-// them: either way they are used up.
-func (x *extras) forCall(k Key) extras {
-	got := *x
-	*x = extras{}
-	if !got.set || got.key != k {
-		return extras{deadline: -1}
+// ForCall returns what was kept for the call whose Call message k came
+// now, and forgets it: used up either way. deadlineMs is negative for
+// none; metaErr says the metadata was over its limits.
+func (x *Extras) ForCall(k Key) (deadlineMs int64, meta []string, metaErr error) {
+	if !x.set {
+		return -1, nil, nil
 	}
-	return got
+	got := *x
+	*x = Extras{}
+	if got.key != k {
+		return -1, nil, nil
+	}
+	return got.deadline, got.meta, got.metaErr
 }

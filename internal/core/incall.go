@@ -136,7 +136,7 @@ type InCall struct {
 // callFrame takes a Call message: a new call, or a piece of an open one.
 func (c *Conn) callFrame(f wire.Frame) error {
 	k := Key{f.Procedure, f.Call}
-	x := c.extras.forCall(k)
+	deadline, meta, metaErr := c.extras.ForCall(k)
 	last := f.Terminator == wire.TermComplete
 	if _, ok := c.refused[k]; ok {
 		if last {
@@ -147,8 +147,8 @@ func (c *Conn) callFrame(f wire.Frame) error {
 	if ic := c.in[k]; ic != nil && ic.State < InAnswered {
 		return c.piece(ic, f.Payload, last)
 	}
-	ic := &InCall{Key: k, Kind: c.cfg.Lookup(k.Proc), deadline: x.deadline, meta: x.meta}
-	if fail := c.admit(ic, x); fail != nil {
+	ic := &InCall{Key: k, Kind: c.cfg.Lookup(k.Proc), deadline: deadline, meta: meta}
+	if fail := c.admit(ic, metaErr); fail != nil {
 		c.refuse(ic, fail, last)
 		return nil
 	}
@@ -162,11 +162,11 @@ func (c *Conn) callFrame(f wire.Frame) error {
 }
 
 // admit says why a new call may not open, or nil.
-func (c *Conn) admit(ic *InCall, x extras) *Failure {
+func (c *Conn) admit(ic *InCall, metaErr error) *Failure {
 	l := &c.cfg
 	switch {
-	case x.metaErr != nil:
-		return limitf("%v", x.metaErr)
+	case metaErr != nil:
+		return limitf("%v", metaErr)
 	case c.state == WireDraining:
 		return FailShutdown
 	case l.MaxOpenCalls > 0 && c.open >= l.MaxOpenCalls:
