@@ -90,16 +90,15 @@ func (a *wireActor) closed(pid *actor.PID) (inRef, bool) {
 	return r, true
 }
 
-// overOpen says which open-call limit a new call would pass, or "".
+// overOpen says which open-call limit a new call would pass, or "": the
+// wire's, as the core decides them, then the interface's.
 func (a *wireActor) overOpen(stream bool) string {
 	l := &a.w.limits
+	cfg := core.Config{MaxOpenCalls: l.MaxOpenCalls, MaxOpenStreams: l.MaxOpenStreams, MaxWireArgs: l.MaxWireArgs}
+	if f := cfg.OverOpen(len(a.inPIDs), a.streams, int(a.w.argBytes.Load()), stream); f != nil {
+		return f.Message
+	}
 	switch {
-	case len(a.inPIDs) >= l.MaxOpenCalls:
-		return fmt.Sprintf("%d calls open on the wire (MaxOpenCalls)", l.MaxOpenCalls)
-	case stream && a.streams >= l.MaxOpenStreams:
-		return fmt.Sprintf("%d streams open on the wire (MaxOpenStreams)", l.MaxOpenStreams)
-	case a.w.argBytes.Load() >= int64(l.MaxWireArgs):
-		return fmt.Sprintf("the wire's calls hold %d bytes (MaxWireArgs)", l.MaxWireArgs)
 	case a.w.sys.calls.Add(1) > int64(l.MaxCalls):
 		// The last check: it takes the call's place in the interface's
 		// count (wires on other goroutines take theirs at the same time),

@@ -163,18 +163,26 @@ func (c *Conn) callFrame(f wire.Frame) error {
 
 // admit says why a new call may not open, or nil.
 func (c *Conn) admit(ic *InCall, metaErr error) *Failure {
-	l := &c.cfg
 	switch {
 	case metaErr != nil:
 		return limitf("%v", metaErr)
 	case c.state == WireDraining:
 		return FailShutdown
-	case l.MaxOpenCalls > 0 && c.open >= l.MaxOpenCalls:
-		return limitf("%d calls open on the wire (MaxOpenCalls)", l.MaxOpenCalls)
-	case l.MaxOpenStreams > 0 && ic.Kind.streaming() && c.streams >= l.MaxOpenStreams:
-		return limitf("%d streams open on the wire (MaxOpenStreams)", l.MaxOpenStreams)
-	case l.MaxWireArgs > 0 && c.held >= l.MaxWireArgs:
-		return limitf("the wire's calls hold %d bytes (MaxWireArgs)", l.MaxWireArgs)
+	}
+	return c.cfg.OverOpen(c.open, c.streams, c.held, ic.Kind.streaming())
+}
+
+// OverOpen says which of the wire's limits a new call would pass, given
+// the calls open (and, of them, streams) and the argument bytes they hold,
+// or nil: the limit's failure, naming it.
+func (cfg *Config) OverOpen(open, streams, held int, streaming bool) *Failure {
+	switch {
+	case cfg.MaxOpenCalls > 0 && open >= cfg.MaxOpenCalls:
+		return limitf("%d calls open on the wire (MaxOpenCalls)", cfg.MaxOpenCalls)
+	case cfg.MaxOpenStreams > 0 && streaming && streams >= cfg.MaxOpenStreams:
+		return limitf("%d streams open on the wire (MaxOpenStreams)", cfg.MaxOpenStreams)
+	case cfg.MaxWireArgs > 0 && held >= cfg.MaxWireArgs:
+		return limitf("the wire's calls hold %d bytes (MaxWireArgs)", cfg.MaxWireArgs)
 	}
 	return nil
 }
