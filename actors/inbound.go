@@ -14,46 +14,32 @@ import (
 )
 
 // inState is where an inbound call is in its life (actors/STATES.md,
-// "Inbound call"). A call starts in inReceiving; inAnswered is final.
-type inState uint32
+// "Inbound call"): the core's InState, whose values the names below are.
+// A call starts in inReceiving; inAnswered is final here (the actor lets
+// go of the call once its procedure has returned, core.InGone).
+type inState = core.InState
 
 const (
 	// inReceiving: argument pieces are accumulated (and granted back as
 	// they arrive) until the Complete piece starts the procedure.
-	inReceiving inState = iota
+	inReceiving = core.InReceiving
 	// inOverLimit: the pieces passed Limits.MaxCallArgs or MaxWireArgs:
 	// they are dropped, and the Complete piece is answered with ErrLimit.
-	inOverLimit
+	inOverLimit = core.InOverLimit
 	// inRunning: the procedure runs. A bidirectional one started at the
 	// first piece and takes the later ones as they arrive.
-	inRunning
+	inRunning = core.InRunning
 	// inAnswered: the call's final message is out (a result, a stream's
 	// end, an error, a limit, a cancel), or was withheld because the wire
 	// is ending. From now on the peer may reuse the (procedure, call)
 	// pair: a Call frame with it starts a new call.
-	inAnswered
+	inAnswered = core.InAnswered
 	// inDraining: the call was answered (ErrLimit) before its arguments
 	// ended, to a peer that speaks version 2 of the extensions; its pieces
 	// are dropped until the caller ends them (its Complete piece, or a
 	// Cancel), which frees the pair (wire/PROTOCOL.md, "Version 2").
-	inDraining
+	inDraining = core.InDraining
 )
-
-func (s inState) String() string {
-	switch s {
-	case inReceiving:
-		return "receiving"
-	case inOverLimit:
-		return "over-limit"
-	case inRunning:
-		return "running"
-	case inAnswered:
-		return "answered"
-	case inDraining:
-		return "draining"
-	}
-	return "inState(?)"
-}
 
 // inCall is one call the peer made: its arguments, its state, its answer
 // and the procedure that serves it. Its inbound actor owns the arguments

@@ -118,33 +118,23 @@ type Conn struct {
 }
 
 // wireState is where a wire is in its life (actors/STATES.md, "The
-// wire"). It only moves forward: wireUp, then wireInputEnded or straight
-// to wireEnding.
-type wireState uint32
+// wire"): the core's WireState, whose values the names below are; this
+// engine keeps draining and the closing window outside it (Conn.draining
+// and the recorded cause). It only moves forward: wireUp, then
+// wireInputEnded or straight to wireEnding.
+type wireState = core.WireState
 
 const (
 	// wireUp: both directions flow.
-	wireUp wireState = iota
+	wireUp = core.WireUp
 	// wireInputEnded: the peer's stream ended (end of stream, not a
 	// Termination message): nothing more will be read, this side's calls
 	// have failed, and the peer's calls that arrived run to their answers
 	// for at most the close grace (endInput).
-	wireInputEnded
+	wireInputEnded = core.WireInputEnded
 	// wireEnding: terminate has begun; nothing is routed or written.
-	wireEnding
+	wireEnding = core.WireEnding
 )
-
-func (s wireState) String() string {
-	switch s {
-	case wireUp:
-		return "up"
-	case wireInputEnded:
-		return "input-ended"
-	case wireEnding:
-		return "ending"
-	}
-	return "wireState(?)"
-}
 
 func (w *Conn) loadState() wireState { return wireState(w.state.Load()) }
 
