@@ -376,14 +376,30 @@ func TestParkedReaderEndsByWriteTimeout(t *testing.T) {
 	must(t, err)
 	// Four calls that stay open, then calls over the open-call limit, each
 	// answered with an error the peer never reads, until the wire stops
-	// reading.
-	// It keeps sending: the wire's silence is its own.
-	calls := []byte{byte(wire.KindAnnounce)}
-	for n := range 1_000_000 {
-		calls = append(calls, frame(wire.KindCall, wire.TermComplete, 1, uint64(n), nil)...)
-	}
-	go client.Write(calls) // returns when the wire ends and closes its side
+	// reading. It keeps sending until the wire ends (at most 10 s, and
+	// 100 MiB): the wire's silence is its own, never the peer's, however
+	// fast this side reads what it has sent so far.
+	sent := make(chan struct{})
+	go func() {
+		defer close(sent)
+		if _, err := client.Write([]byte{byte(wire.KindAnnounce)}); err != nil {
+			return
+		}
+		var batch []byte
+		deadline := time.Now().Add(10 * time.Second)
+		for n := 0; n < 20_000_000 && time.Now().Before(deadline); n += 1000 {
+			batch = batch[:0]
+			for i := range 1000 {
+				batch = append(batch, frame(wire.KindCall, wire.TermComplete, 1, uint64(n+i), nil)...)
+			}
+			if _, err := client.Write(batch); err != nil {
+				return // the wire ended and closed its side
+			}
+		}
+	}()
 	cause, took := waitEnd(t, w, time.Now(), 10*time.Second)
+	client.Close()
+	<-sent
 	if !errors.Is(cause, ipfi.ErrWriteTimeout) {
 		t.Fatalf("the wire ended with %v after %v, want ErrWriteTimeout", cause, took)
 	}
