@@ -146,7 +146,9 @@ func TestLargeArgumentsGoInPieces(t *testing.T) {
 	must(t, b.Register(1, procedures.Func1(func(_ context.Context, p []byte) (int, error) { return len(p), nil })))
 	must(t, b.Register(2, procedures.Func1(func(_ context.Context, n int) ([]byte, error) { return make([]byte, n), nil })))
 	wa, wb := connect(t, tcp, a, b)
-	ctx := bounded(t, 30*time.Second)
+	// A hang detector for about 120 MiB both ways under -race, which takes
+	// 10 s on a busy 2-core machine.
+	ctx := bounded(t, 90*time.Second)
 	if n, err := ipfi.Call[int](ctx, wa, 1, make([]byte, 20<<20)); err != nil || n != 20<<20 {
 		t.Fatalf("20 MiB argument, frame limit 16 MiB, argument limit 32 MiB: %v, %v", n, err)
 	}
