@@ -387,7 +387,7 @@ func TestWaitingCallsAreBounded(t *testing.T) {
 			t.Errorf("waiting call %d: %d, %v", i, v, err)
 		}
 	}
-	// MaxHeld: arguments of 100 bytes cannot wait.
+	// MaxWireArgs: arguments of 100 bytes cannot wait.
 	_, err = ipfi.Call[string](ctx, s.w, 1, strings.Repeat("x", 100), "y")
 	if !errors.Is(err, ipfi.ErrLimit) || !strings.Contains(err.Error(), "MaxWireArgs") {
 		t.Errorf("a call with 100 bytes of arguments: %v, want ErrLimit naming MaxWireArgs", err)
