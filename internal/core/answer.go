@@ -43,12 +43,19 @@ func (c *Conn) Answer(ic *InCall, value []byte, fail *Failure) error {
 // pieces of at most MaxFramePayload (terminator None), the last one
 // Complete.
 func appendPieces(dst []byte, kind wire.Kind, k Key, payload []byte) []byte {
+	return appendSplit(dst, kind, k, payload, wire.TermComplete)
+}
+
+// appendSplit appends payload as messages of call k of at most
+// MaxFramePayload bytes each: terminator None for all but the last, which
+// has t.
+func appendSplit(dst []byte, kind wire.Kind, k Key, payload []byte, t wire.Terminator) []byte {
 	for len(payload) > MaxFramePayload {
 		dst = wire.AppendHeader(dst, kind, wire.TermNone, k.Proc, k.Call, MaxFramePayload)
 		dst = append(dst, payload[:MaxFramePayload]...)
 		payload = payload[MaxFramePayload:]
 	}
-	dst = wire.AppendHeader(dst, kind, wire.TermComplete, k.Proc, k.Call, len(payload))
+	dst = wire.AppendHeader(dst, kind, t, k.Proc, k.Call, len(payload))
 	return append(dst, payload...)
 }
 
@@ -67,14 +74,7 @@ func (c *Conn) Send(ic *InCall, payload []byte, t wire.Terminator) error {
 	if c.neg.ext() {
 		ic.resp.Spend(len(payload))
 	}
-	k := ic.Key
-	for len(payload) > MaxFramePayload {
-		c.out = wire.AppendHeader(c.out, wire.KindResponse, wire.TermNone, k.Proc, k.Call, MaxFramePayload)
-		c.out = append(c.out, payload[:MaxFramePayload]...)
-		payload = payload[MaxFramePayload:]
-	}
-	c.out = wire.AppendHeader(c.out, wire.KindResponse, t, k.Proc, k.Call, len(payload))
-	c.out = append(c.out, payload...)
+	c.out = appendSplit(c.out, wire.KindResponse, ic.Key, payload, t)
 	return nil
 }
 

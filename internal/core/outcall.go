@@ -178,12 +178,7 @@ func (c *Conn) SendPiece(oc *OutCall, payload []byte) error {
 		return err
 	}
 	oc.args.Spend(len(payload))
-	for len(payload) > 0 {
-		n := min(len(payload), MaxFramePayload)
-		c.out = wire.AppendHeader(c.out, wire.KindCall, wire.TermNone, oc.Key.Proc, oc.Key.Call, n)
-		c.out = append(c.out, payload[:n]...)
-		payload = payload[n:]
-	}
+	c.out = appendSplit(c.out, wire.KindCall, oc.Key, payload, wire.TermNone) // payload is not empty
 	return nil
 }
 
