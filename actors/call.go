@@ -231,11 +231,18 @@ func (c *Call) loadState() callState { return callState(c.state.Load()) }
 // end, a call that never reached its actor) calls finish with the state it
 // ends in and its error (nil for callComplete). The first finish wins and
 // reports true; later ones do nothing. It never blocks.
-func (c *Call) finish(end callState, err error) bool {
+func (c *Call) finish(end callState, err error) bool { return c.finishWith(end, err, nil) }
+
+// finishWith is finish with the last values of the response, collected
+// with it in one step (the outbound actor's end of a collected response).
+func (c *Call) finishWith(end callState, err error, last [][]byte) bool {
 	c.mu.Lock()
 	if c.loadState() != callWaiting {
 		c.mu.Unlock()
 		return false
+	}
+	if len(last) > 0 {
+		c.q.collect(last)
 	}
 	c.err = err // before the state: a goroutine that loads the state may then read err
 	c.state.Store(uint32(end))

@@ -1,14 +1,21 @@
 // Package actors holds ipfi's actor tree, built on protoactor-go:
 //
 //	interface root (rootActor; one per Interface, supervises its wires)
-//	 └─ wire (wireActor; one per connection, owns the routing table)
-//	     ├─ reader   byte-reader: its own goroutine blocks in Read, chunks go to the parser
-//	     ├─ parser   incremental wire.Decoder; frames go to the wire, which routes them
+//	 └─ wire (wireActor; one per connection): the parser, an incremental
+//	    wire.Decoder, and the routing table that sends each frame to the
+//	    actor that owns its call
+//	     ├─ reader   byte-reader: its own goroutine blocks in Read, chunks go to the wire
 //	     ├─ inbound call actors, one per call the peer makes (arguments, procedure, answer)
 //	     └─ outbound call actors, one per call this side makes (collect the response)
 //	    + writer: the wire's frame serialiser (a lock-based combiner, not a mailbox; see writer.go)
 //	    + workers: goroutines that execute procedures (workers.go), owned by the wire
 //	    + watchdog: the wire's one timer (watchdog.go): keepalive, write, handshake and idle timeouts
+//
+// The parser is the wire actor's own (parser.go), not an actor of its own:
+// the routing table, the peer's extensions (core.Negotiation) and the
+// deadline and metadata a call's frames carry (core.Extras) must change
+// together, frame by frame, so one actor owns them all, and a chunk costs
+// one mailbox pass instead of two.
 //
 // The writer and the workers are not actors: an actor's mailbox would cost
 // a goroutine hand-off per frame, and a procedure may block, which a
@@ -26,11 +33,10 @@
 // # Termination: what stops what
 //
 // A wire ends in Conn.terminate, whatever the cause: end of stream or a
-// read error (reader -> parser -> wire), a malformed frame (parser ->
-// wire), a Termination message, a write error (writer), a timeout
-// (watchdog), a failure of the reader or parser (escalated to the root,
-// whose strategy stops the wire), Close, Shutdown, or the interface's
-// Close. terminate records the cause, then stops, in order:
+// read error (reader -> wire), a malformed frame (the wire's parser), a
+// Termination message, a write error (writer), a timeout (watchdog), a
+// failure of the reader or of the wire actor (escalated to the root, whose
+// strategy stops the wire), Close, Shutdown, or the interface's Close. terminate records the cause, then stops, in order:
 //
 //   - the watchdog: its timer is stopped; a tick already running is
 //     counted in the wire's goroutines;
@@ -71,7 +77,12 @@
 // goroutine, in which case it is queued and that goroutine processes it).
 // An actor hop is therefore a function call, not a goroutine hand-off, and
 // Receive never blocks: blocking work (Read, Write, procedures) happens on
-// goroutines outside the actors.
+// goroutines outside the actors. A message to an idle mailbox takes no
+// lock (the right to run the actor is an atomic flag); only a message
+// queued behind another goroutine's run takes the mailbox's lock. A wire
+// has one chunk in flight: the reader reads the next once the wire actor
+// has consumed the last (Conn.awaitChunk), so a busy wire actor holds the
+// peer's bytes back in the transport, not in its mailbox.
 //
 // Hand-offs of a small unary call (a hand-off is one goroutine waking
 // another; the network poller waking a goroutine blocked in Read is counted
@@ -80,11 +91,11 @@
 //	caller side: 1
 //	  calling goroutine: encode, register the call (wire and outbound actors
 //	    run inline), write the frame itself                        0
-//	  reader goroutine (woken by the poller): parser, wire and outbound actor
+//	  reader goroutine (woken by the poller): wire and outbound actor
 //	    run inline; the outbound actor closes the handle's channel,
 //	    waking the calling goroutine                               1
 //	callee side: 1, or 0 for a procedures.Quick procedure
-//	  reader goroutine (woken by the poller): parser, wire and call actor
+//	  reader goroutine (woken by the poller): wire and call actor
 //	    inline; the call actor hands the procedure to a worker goroutine
 //	    (workers.go)                                               1
 //	  worker: executes the procedure, writes the response itself, tells its
@@ -107,14 +118,15 @@
 // calls, its procedures and the wire's own.
 //
 //	state                          owner (writes)                    read by, how
-//	the decoder, core.Negotiation  parser actor                      -
-//	Conn.peer (core.PeerState)     parser actor                      any: atomic load
-//	Conn.settled, Conn.heard       parser (a waiting call may close  any: channel receive
-//	                               settled, once: settledOnce)
-//	routing table, refused, idle   wire actor                        -
-//	  call actors, deadline/meta
+//	the decoder, core.Negotiation, wire actor (its parser)            -
+//	  core.Extras, routing table,
+//	  refused, idle call actors
+//	Conn.peer (core.PeerState)     wire actor (its parser)           any: atomic load
+//	Conn.settled, Conn.heard       wire actor (a waiting call may    any: channel receive
+//	                               close settled, once: settledOnce)
 //	Conn.inOpen, Conn.state,       wire actor; terminate, endInput,  any: atomic load
 //	  Conn.draining, Conn.cause    Drain, closeWith (CAS)
+//	chunkMsg.state                 reader sends, wire actor consumes any: atomic (see chunkMsg)
 //	inCall.state (inState)         call actor; the worker that       wire actor, call actor:
 //	                               answers (CAS in answer)           atomic load
 //	inCall arguments, pieces       call actor                        -
@@ -129,6 +141,11 @@
 //	indices (core.Indices)         indices.mu                        Conn.open: atomic n
 //	Conn.argBytes, Conn.collected  any (atomic add, then checked)    watchdog, limits
 //	writer's pending bytes         writer.mu                         full: atomic flag
+//	writer.held, writer.left       readers (hold, unhold); left by   atomic (see writer)
+//	                               appenders, under writer.mu
+//	mailbox status, queued,        the goroutine running the actor   atomic (see inlineMailbox)
+//	  suspended                    (status by compare-and-swap)
+//	mailbox queues                 inlineMailbox.mu                  -
 //	workers' idle list             workers.mu                        -
 //	pings                          pingMu                            -
 //	quiet                          quietMu                           -
@@ -137,36 +154,43 @@
 // # Locks, hand-offs and yields of one unary call
 //
 // Counted along the code for one small unary call made with Call (Start
-// and Wait) to a procedure that runs on a worker, over TCP, with the
-// writer idle and idle call actors and workers at hand. A lock is one
-// acquisition of a sync.Mutex; a message to an actor takes its inline
-// mailbox's lock twice (to queue it, and again once it has run, to look
-// for the next).
+// and Wait, a context that cannot end) to a procedure that runs on a
+// worker, over TCP, with the writer idle, idle call actors and workers at
+// hand, and no mailbox busy on another goroutine. A lock is one
+// acquisition of a sync.Mutex (a context's included); a yield is a
+// runtime.Gosched.
 //
 //	caller goroutine                                 locks  yields
 //	  indices.take                                     1
-//	  register: wire actor, then outbound actor        4
-//	  writer: append, then again after the Write       2
+//	  register: wire actor, then outbound actor        0
+//	  writer: append; again after yielding to let      3      1
+//	    others' frames join (take); again after the
+//	    Write
 //	  Wait: runtime.Gosched before parking                    1
 //	callee reader (woken by the poller)
-//	  writer hold and unhold                           2
-//	  parser, wire and inbound call actors             6
+//	  writer hold and unhold (nothing appended)        0
+//	  wire actor (parse, route), inbound call actor    0
 //	  goWork: the workers' list, then a hand-off       1
 //	callee worker
-//	  writer: append, then again after the Write       2
-//	  inbound actor (procDoneMsg), wire actor (inDone) 4
+//	  writer: as the caller's                          3      1
+//	  inbound actor (procDoneMsg), wire actor (inDone) 0
 //	  the call's context cancelled                     1
 //	  parking for the next call                        1
 //	caller reader (woken by the poller)
-//	  writer hold and unhold                           2
-//	  parser, wire and outbound call actors            6
-//	  indices.release                                  1
-//	  the call's handle: values, then finish           2
-//	  close(done): a hand-off to the caller
-//	total                                             35      1
+//	  writer hold and unhold                           0
+//	  wire actor (parse, route): indices.release       1
+//	  outbound call actor: values and finish, one      1
+//	    step (finishWith); close(done) hands off to
+//	    the caller
+//	total                                             12      3
 //
-// That is 35 lock acquisitions, 2 hand-offs (one per side) and 1 yield.
-// Three mailboxes per frame (parser, wire, call actor) are 18 of them.
+// That is 12 lock acquisitions, 2 hand-offs (one per side; none on the
+// callee's side for a procedures.Quick procedure, which runs on the
+// reader) and 3 yields. Counted the same way, the engine took 37 locks
+// before the protocol core's rebuild: a mailbox took its lock twice per
+// message (18 for the three actors a frame crossed, parser, wire and call
+// actor), a reader's hold and unhold took the writer's lock twice per
+// chunk, and a collected response took the call's lock twice.
 //
 // # Reuse
 //

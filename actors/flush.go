@@ -29,7 +29,7 @@ func (w *writer) flushHere() {
 		runtime.Gosched()
 		w.mu.Lock()
 	}
-	if w.err == nil && !w.flushing && w.held == 0 && len(w.pending) > 0 {
+	if w.err == nil && !w.flushing && w.held.Load() == 0 && len(w.pending) > 0 {
 		w.flushing = true
 		_ = w.flushLocked()
 	}
@@ -39,12 +39,8 @@ func (w *writer) flushHere() {
 // hold is called by a reader before it dispatches a chunk: the frames that
 // the chunk's calls answer without blocking (quick procedures, errors,
 // pongs, credit) are appended and left for unhold, which writes them
-// together.
-func (w *writer) hold() {
-	w.mu.Lock()
-	w.held++
-	w.mu.Unlock()
-}
+// together. It takes no lock.
+func (w *writer) hold() { w.held.Add(1) }
 
 // unholdPasses is how many writes a reader makes at most in unhold: its
 // chunk's answers, then what others appended meanwhile.
@@ -54,11 +50,14 @@ const unholdPasses = 2
 // writing, without blocking: with a non-blocking write on a socket
 // (tryWriter) when the transport allows, handing what is left to a flusher
 // goroutine otherwise. A reader that blocked in Write could deadlock with a
-// peer whose reader blocks in Write too.
+// peer whose reader blocks in Write too. It takes the lock only if
+// something was appended since the last write (left).
 func (w *writer) unhold() {
+	if w.held.Add(-1) > 0 || !w.left.Load() {
+		return
+	}
 	w.mu.Lock()
-	w.held--
-	if w.held > 0 || w.flushing || len(w.pending) == 0 || w.err != nil {
+	if w.held.Load() > 0 || w.flushing || len(w.pending) == 0 || w.err != nil {
 		w.mu.Unlock()
 		return
 	}
@@ -152,7 +151,7 @@ func (w *writer) kick() {
 		defer w.g.done()
 		w.mu.Lock()
 		w.kicked = false
-		if !w.flushing && w.held == 0 && len(w.pending) > 0 && w.err == nil {
+		if !w.flushing && w.held.Load() == 0 && len(w.pending) > 0 && w.err == nil {
 			w.flushing = true
 			w.flushLocked()
 		}
@@ -166,7 +165,7 @@ func (w *writer) kick() {
 // goroutine. A caller whose ctx can end writes only without blocking. It
 // is called with mu held and unlocks it.
 func (w *writer) release(ctx context.Context) error {
-	if w.flushing || (ctx == noWait && w.held > 0) {
+	if w.flushing || (ctx == noWait && w.held.Load() > 0) {
 		// Someone is writing, or a reader holding the writer will.
 		w.mu.Unlock()
 		return nil
@@ -206,6 +205,7 @@ func (w *writer) take() []byte {
 	buf := w.pending
 	w.pending = w.spare[:0]
 	w.spare = nil
+	w.left.Store(false)
 	w.over.Store(false)
 	if w.room != nil {
 		close(w.room)

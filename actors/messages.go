@@ -15,30 +15,49 @@ type quiet struct{}
 
 func (quiet) IgnoreDeadLetterLogging() {}
 
-// chunkMsg carries bytes read from the transport, byte-reader -> parser. The
-// reader reuses data once consumed is set.
+// chunkMsg carries bytes read from the transport, byte-reader -> wire
+// actor, which parses them. One chunk of a wire is in flight at a time:
+// the reader (or Feed) sends the next only once the wire actor has
+// consumed this one (see Conn.awaitChunk), and then reuses data. state
+// says where it is: chunkSent, then chunkConsumed, or chunkAwaited when
+// the reader found it still queued (the wire actor was running on another
+// goroutine) and waits for Conn.chunkDone.
 type chunkMsg struct {
 	quiet
-	data     []byte
-	consumed atomic.Bool // set by the parser (maybe on another goroutine); read by the reader after Send returned
+	data  []byte
+	state atomic.Uint32
 }
 
-// readEndedMsg tells the parser, after the last chunk, that the transport
-// ended; the parser passes it to the wire as a fatal cause.
+// The states of a chunkMsg.
+const (
+	chunkSent uint32 = iota
+	chunkConsumed
+	chunkAwaited
+)
+
+// consumed is called by the wire actor when it is done with the chunk's
+// bytes; it wakes the reader if the reader waits for it.
+func (m *chunkMsg) consumed(w *Conn) {
+	if m.state.Swap(chunkConsumed) == chunkAwaited {
+		w.chunkDone <- struct{}{} // a buffer of one, and one chunk in flight: never blocks
+	}
+}
+
+// readEndedMsg tells the wire actor, after the last chunk, that the
+// transport ended: with ErrPeerClosed a half-close, else a fatal cause.
 type readEndedMsg struct {
 	quiet
 	err error
 }
 
-// framesMsg carries the frames decoded from one chunk, in order, in blocks
-// of items (parser -> wire). Payloads alias buffers owned by the message.
-type framesMsg struct {
-	quiet
+// chunkFrames holds the frames decoded from one chunk, in order, in blocks
+// of items (parser.parse). Payloads alias buffers the items own.
+type chunkFrames struct {
 	blocks [][]item
 	one    [1][]item // blocks of a chunk with one block (no allocation)
 }
 
-// frameRef hands one frame of a framesMsg to a call actor without an
+// frameRef hands one frame of a chunk to a call actor without an
 // allocation (a one-pointer struct fits in an interface directly).
 type frameRef struct{ f *wire.Frame }
 
@@ -50,9 +69,9 @@ type runRef struct{ it *item }
 
 func (runRef) IgnoreDeadLetterLogging() {}
 
-// inputEndedMsg says the peer's stream has ended (end of stream): parser
-// -> wire, which half-closes (Conn.endInput), then wire -> each call
-// actor, whose call can no longer hear from the peer.
+// inputEndedMsg says the peer's stream has ended (end of stream): wire ->
+// each call actor, whose call can no longer hear from the peer (the wire
+// half-closes, Conn.endInput).
 type inputEndedMsg struct{}
 
 func (inputEndedMsg) IgnoreDeadLetterLogging() {}

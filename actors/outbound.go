@@ -190,12 +190,20 @@ func (o *outboundActor) received(n int) {
 // end finishes the call and makes the actor idle again. When the response
 // ended, its wire, which routed the final frame, has already taken the
 // actor back for a later call (see wireActor.route).
+//
+// The values still batched go with the end: a collected response that
+// completes is handed over whole in one step (finishWith).
 func (o *outboundActor) end(state callState, err error) {
-	o.flush()
-	call := o.call
+	call, last := o.call, o.batch
 	if o.held > 0 {
 		o.w.collected.Add(-o.held)
 	}
 	*o = outboundActor{w: o.w, batch: o.batch}
-	call.finish(state, err)
+	if len(last) > 0 && (call.q.stream() || state != callComplete) {
+		call.push(last) // a stream's reader takes what came before the end
+		last = nil
+	}
+	call.finishWith(state, err, last)
+	clear(o.batch)
+	o.batch = o.batch[:0]
 }

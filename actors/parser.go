@@ -1,21 +1,18 @@
 package actors
 
 import (
-	"github.com/asynkron/protoactor-go/actor"
 	"github.com/ipfi-go/ipfi/internal/core"
 	"github.com/ipfi-go/ipfi/wire"
 )
 
-// parserActor decodes a wire's byte chunks incrementally and routes the
-// frames to the wire actor, which owns the routing table (so that routes are
-// created and dropped in the one place that spawns and stops call actors).
-// A malformed frame ends the wire.
-type parserActor struct {
-	w      *Conn
-	dec    *wire.Decoder
-	wire   *actor.PID
-	failed bool
-	heard  bool // a chunk was read (w.heard is closed)
+// parser is the wire actor's incremental decoder: it turns the byte
+// chunks the reader passes the wire actor into frames, in blocks of items
+// that the wire actor then routes (chunkMsg). It is the wire actor's, used
+// only inside its Receive. A malformed frame ends the wire.
+type parser struct {
+	w     *Conn
+	dec   *wire.Decoder
+	heard bool // a chunk was read (w.heard is closed)
 	// neg is the extensions' handshake, which the decoder it drives makes
 	// the parser's; its state is published in Conn.peer.
 	neg core.Negotiation
@@ -30,14 +27,13 @@ type parserActor struct {
 	lastValues, lastPayload int
 }
 
-// newParserActor returns the parser of wire w, which sends what it parses
-// to the wire actor pid.
-func newParserActor(w *Conn, pid *actor.PID) *parserActor {
+// newParser returns the parser of wire w.
+func newParser(w *Conn) *parser {
 	version := 0
 	if w.ext {
 		version = 2
 	}
-	return &parserActor{w: w, dec: wire.NewDecoder(w.limits.MaxFrame), wire: pid, neg: core.NewNegotiation(version)}
+	return &parser{w: w, dec: wire.NewDecoder(w.limits.MaxFrame), neg: core.NewNegotiation(version)}
 }
 
 // item is one frame of a chunk, or a run: consecutive values of one call's
@@ -75,47 +71,11 @@ const (
 // minArena is the size of a chunk's first payload block.
 const minArena = 512
 
-func (p *parserActor) Receive(ctx actor.Context) {
-	switch m := ctx.Message().(type) {
-	case *chunkMsg:
-		p.chunk(ctx, m)
-	case *readEndedMsg:
-		switch {
-		case p.failed:
-		case m.err == ErrPeerClosed:
-			ctx.Send(p.wire, inputEndedMsg{}) // a half-close (Conn.endInput)
-		default:
-			ctx.Send(p.wire, &fatalMsg{cause: m.err})
-		}
-	}
-}
-
-func (p *parserActor) chunk(ctx actor.Context, m *chunkMsg) {
-	defer m.consumed.Store(true)
-	if p.failed {
-		return
-	}
-	fm := &framesMsg{}
-	err := p.parse(m.data, fm)
-	if !p.heard {
-		// The peer's first bytes are in: whether it announced is known.
-		p.heard = true
-		close(p.w.heard)
-	}
-	if len(fm.blocks) > 0 {
-		ctx.Send(p.wire, fm)
-	}
-	if err != nil {
-		p.failed = true
-		ctx.Send(p.wire, &fatalMsg{cause: err})
-	}
-}
-
 // parse decodes one chunk into fm's blocks of items, in order, with the
 // payloads copied out of data (or handed over by the decoder). It returns
 // the decoder's error if the chunk holds a malformed frame (the items
 // before it are in fm).
-func (p *parserActor) parse(data []byte, fm *framesMsg) error {
+func (p *parser) parse(data []byte, fm *chunkFrames) error {
 	c := chunkParse{p: p, data: data}
 	err := p.dec.FeedRuns(data, c.emit, &c.r)
 	c.closeRun()
@@ -126,7 +86,7 @@ func (p *parserActor) parse(data []byte, fm *framesMsg) error {
 // chunkParse is parse's work on one chunk: the items so far, and the
 // arena their payloads are copied to.
 type chunkParse struct {
-	p      *parserActor
+	p      *parser
 	data   []byte   // the chunk
 	blocks [][]item // the full blocks of items
 	items  []item   // the block being filled
@@ -195,7 +155,7 @@ func (c *chunkParse) emit(f wire.Frame) error {
 // turns the decoder's extensions on (version 1, then 2), or an extension
 // byte from a peer that has not announced them, skipped. emit calls it
 // for every frame until the handshake is over, then for extension kinds.
-func (p *parserActor) hears(k wire.Kind) bool {
+func (p *parser) hears(k wire.Kind) bool {
 	if !p.neg.State().Settled() || k == wire.KindGoAway {
 		was := p.neg.State()
 		consumed := p.neg.Heard(k, p.dec)
@@ -271,7 +231,7 @@ func (c *chunkParse) closeRun() {
 
 // end counts the chunk's messages, records the sizes the next chunk's
 // blocks start from, and hands the items over to fm.
-func (c *chunkParse) end(fm *framesMsg) {
+func (c *chunkParse) end(fm *chunkFrames) {
 	p := c.p
 	if c.msgs > 0 {
 		p.w.msgs.Add(uint64(c.msgs))

@@ -9,8 +9,8 @@ import (
 // benchParse parses the chunks, in turn, with one parser, as a wire's
 // reader hands them over; per chunk.
 func benchParse(b *testing.B, chunks ...[]byte) {
-	p := newParserActor(&Conn{ext: true, settled: make(chan struct{})}, nil)
-	var fm framesMsg
+	p := newParser(&Conn{ext: true, settled: make(chan struct{})})
+	var fm chunkFrames
 	if err := p.parse([]byte{byte(wire.KindAnnounce)}, &fm); err != nil {
 		b.Fatal(err)
 	}
@@ -23,7 +23,7 @@ func benchParse(b *testing.B, chunks ...[]byte) {
 	b.ResetTimer()
 	for range b.N {
 		for _, c := range chunks {
-			fm = framesMsg{}
+			fm = chunkFrames{}
 			if err := p.parse(c, &fm); err != nil {
 				b.Fatal(err)
 			}

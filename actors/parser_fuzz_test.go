@@ -18,14 +18,14 @@ type flat struct {
 // parseAll runs a parser over data cut at the given points and flattens
 // its items (a run becomes its values, each a Chunk response).
 func parseAll(data []byte, cuts []int) ([]flat, error) {
-	p := newParserActor(&Conn{ext: true, limits: Limits{MaxFrame: 1 << 16}, settled: make(chan struct{})}, nil)
+	p := newParser(&Conn{ext: true, limits: Limits{MaxFrame: 1 << 16}, settled: make(chan struct{})})
 	var out []flat
 	prev := 0
 	for _, c := range append(cuts, len(data)) {
 		if c <= prev || c > len(data) {
 			continue
 		}
-		var fm framesMsg
+		var fm chunkFrames
 		err := p.parse(data[prev:c], &fm)
 		prev = c
 		for _, b := range fm.blocks {
@@ -159,8 +159,8 @@ func FuzzParser(f *testing.F) {
 // become runs (far fewer items than values), and nothing else does.
 func TestParserFoldsRuns(t *testing.T) {
 	data := streamBytes()
-	p := newParserActor(&Conn{ext: true, limits: Limits{MaxFrame: 1 << 16}, settled: make(chan struct{})}, nil)
-	var fm framesMsg
+	p := newParser(&Conn{ext: true, limits: Limits{MaxFrame: 1 << 16}, settled: make(chan struct{})})
+	var fm chunkFrames
 	if err := p.parse(data, &fm); err != nil {
 		t.Fatal(err)
 	}
@@ -196,9 +196,9 @@ func TestItemBlocksFitSteadyChunks(t *testing.T) {
 			chunk = wire.AppendHeader(chunk, wire.KindCall, wire.TermComplete, 1, uint64(i), len(payload))
 			chunk = append(chunk, payload...)
 		}
-		p := newParserActor(&Conn{ext: true, limits: Limits{MaxFrame: 1 << 16}, settled: make(chan struct{})}, nil)
+		p := newParser(&Conn{ext: true, limits: Limits{MaxFrame: 1 << 16}, settled: make(chan struct{})})
 		for round := range 3 {
-			var fm framesMsg
+			var fm chunkFrames
 			if err := p.parse(chunk, &fm); err != nil {
 				t.Fatal(err)
 			}

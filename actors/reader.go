@@ -24,14 +24,14 @@ const (
 
 // readerActor is the byte-reader of a wire. On Started it starts the one
 // goroutine that blocks in the transport's Read (never inside a Receive) and
-// passes every chunk to the parser. The goroutine's stop signal is the
+// passes every chunk to the wire actor, which parses it. The goroutine's stop signal is the
 // transport's Close, its done signal the wire's goroutine count. Closing the
 // transport is the wire's job, not this actor's (Conn.terminate): the
 // transport is the writer's too, and closing it is also what fails a Write
 // blocked on a peer that stopped reading.
 type readerActor struct {
-	w      *Conn
-	parser *actor.PID
+	w    *Conn
+	wire *actor.PID // its parent, which parses
 }
 
 func (r *readerActor) Receive(ctx actor.Context) {
@@ -39,7 +39,7 @@ func (r *readerActor) Receive(ctx actor.Context) {
 		if r.w.push != nil {
 			// Push mode: the program hands the bytes in (Conn.Feed); no
 			// goroutine reads.
-			r.w.push.parser = r.parser
+			r.w.push.wire = r.wire
 			close(r.w.push.ready)
 			return
 		}
@@ -50,10 +50,10 @@ func (r *readerActor) Receive(ctx actor.Context) {
 
 // pushIn is the input side of a wire in push mode (WireOptions.Push).
 type pushIn struct {
-	mu     sync.Mutex    // one Feed or EndInput at a time
-	ready  chan struct{} // closed once parser is set
-	parser *actor.PID
-	ended  bool // EndInput was called
+	mu    sync.Mutex    // one Feed or EndInput at a time
+	ready chan struct{} // closed once wire is set
+	wire  *actor.PID
+	ended bool // EndInput was called
 }
 
 // Feed hands the wire bytes that arrived from the peer, in push mode: it
@@ -89,13 +89,34 @@ func (w *Conn) Feed(b []byte) error {
 	w.bytesIn.Add(int64(len(b)))
 	w.readAt.Store(int64(time.Since(epoch)))
 	w.out.hold()
-	w.sys.as.Root.Send(p.parser, msg)
+	w.sys.as.Root.Send(p.wire, msg)
 	w.out.unhold()
+	w.awaitChunk(msg)
 	w.out.waitRoom()
 	if err := w.Err(); err != nil {
 		return terminated(err)
 	}
 	return nil
+}
+
+// awaitChunk waits until the wire actor has consumed msg, the chunk just
+// sent, so that a wire never has more than one chunk in flight (a reader
+// that went on reading while the chunks it sent were queued behind a busy
+// wire actor would hold the peer's bytes without bound). With the inline
+// mailbox the chunk is normally consumed by the time Send returns; it is
+// still queued when the wire actor was running on another goroutine, which
+// consumes it before it lets go. It returns false if the wire ended first:
+// the chunk's buffer is then not the reader's to reuse.
+func (w *Conn) awaitChunk(msg *chunkMsg) bool {
+	if !msg.state.CompareAndSwap(chunkSent, chunkAwaited) {
+		return true // consumed already
+	}
+	select {
+	case <-w.chunkDone:
+		return true
+	case <-w.done:
+		return false
+	}
 }
 
 // EndInput tells a wire in push mode that its peer's bytes have ended:
@@ -117,7 +138,7 @@ func (w *Conn) EndInput(err error) {
 	}
 	select {
 	case <-p.ready:
-		w.sys.as.Root.Send(p.parser, &readEndedMsg{err: err})
+		w.sys.as.Root.Send(p.wire, &readEndedMsg{err: err})
 	case <-w.done:
 	}
 }
@@ -152,16 +173,14 @@ func (r *readerActor) loop(root *actor.RootContext) {
 			r.w.readAt.Store(int64(time.Since(epoch)))
 			full := n == cap(msg.data)
 			msg.data = msg.data[:n]
-			msg.consumed.Store(false)
+			msg.state.Store(chunkSent)
 			// Answers written without blocking while the chunk is dispatched
 			// (quick procedures, errors, pongs, credit) go out together
 			// when it is done.
 			r.w.out.hold()
-			root.Send(r.parser, msg)
+			root.Send(r.wire, msg)
 			r.w.out.unhold()
-			// With the parser's synchronous dispatcher the chunk is normally
-			// consumed by the time Send returns; if the parser was busy on
-			// another goroutine it is still queued and its buffer is not ours.
+			consumed := r.w.awaitChunk(msg)
 			size := cap(msg.data)
 			if n < size/4 {
 				small++
@@ -175,7 +194,7 @@ func (r *readerActor) loop(root *actor.RootContext) {
 				size /= 2
 				small = 0
 			}
-			if !msg.consumed.Load() || size != cap(msg.data) {
+			if !consumed || size != cap(msg.data) {
 				msg = &chunkMsg{data: make([]byte, size)}
 			}
 			// While the writer holds far more than it may for the peer,
@@ -189,7 +208,7 @@ func (r *readerActor) loop(root *actor.RootContext) {
 				// complete stream.
 				err = ErrPeerClosed
 			}
-			root.Send(r.parser, &readEndedMsg{err: err})
+			root.Send(r.wire, &readEndedMsg{err: err})
 			return
 		}
 	}

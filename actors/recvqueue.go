@@ -131,14 +131,22 @@ func (c *Call) push(vs [][]byte) {
 		for _, v := range vs {
 			q.segs = append(q.segs, segment{data: v})
 		}
-	case q.collected == nil && len(vs) == 1:
-		q.one[0] = vs[0]
-		q.collected = q.one[:]
 	default:
-		q.collected = append(q.collected, vs...)
+		q.collect(vs)
 	}
 	c.mu.Unlock()
 	q.signal()
+}
+
+// collect adds values to a response collected whole (for Wait). Called
+// with the call's mutex held.
+func (q *recvQueue) collect(vs [][]byte) {
+	if q.collected == nil && len(vs) == 1 {
+		q.one[0] = vs[0]
+		q.collected = q.one[:]
+		return
+	}
+	q.collected = append(q.collected, vs...)
 }
 
 // pushRun queues a run of stream values (outbound actor, stream mode):

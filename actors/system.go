@@ -284,7 +284,7 @@ func (r *rootActor) Receive(ctx actor.Context) {
 		pid := ctx.SpawnPrefix(actor.PropsFromProducer(
 			func() actor.Actor { return &wireActor{w: w} },
 			actor.WithMailbox(newInlineMailbox),
-			actor.WithSupervisor(supervision.EscalateNamed(supervision.StopOnFailure(r.s.callFailed), "reader", "parser")),
+			actor.WithSupervisor(supervision.EscalateNamed(supervision.StopOnFailure(r.s.callFailed), "reader")),
 		), "wire")
 		r.s.mu.Lock()
 		r.s.byPID[pid] = w

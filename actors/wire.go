@@ -104,6 +104,10 @@ type Conn struct {
 	quietMu sync.Mutex
 	quiet   chan struct{}
 
+	// chunkDone wakes the reader (or Feed) waiting for the wire actor to
+	// consume the chunk in flight (chunkMsg; a buffer of one).
+	chunkDone chan struct{}
+
 	// eoi receives a value each time the peer sends End of input (wire
 	// actor; a buffer of one, so signals not yet taken merge).
 	eoi chan struct{}
@@ -167,6 +171,7 @@ func newConn(s *System, r io.Reader, wr io.Writer, c io.Closer, opt WireOptions)
 		settled:    make(chan struct{}),
 		inputDone:  make(chan struct{}),
 		eoi:        make(chan struct{}, 1),
+		chunkDone:  make(chan struct{}, 1),
 	}
 	w.goroutines.sys = &s.wg
 	if opt.Push {
@@ -184,7 +189,9 @@ func newConn(s *System, r io.Reader, wr io.Writer, c io.Closer, opt WireOptions)
 	w.out.readerFlushes = !opt.Push && readBlocksThread(r)
 	if w.ext {
 		// The announcements go first, before anything this side writes.
+		// Nobody else has the writer yet: no lock.
 		w.out.pending = append(w.out.pending, byte(wire.KindAnnounce), byte(wire.KindAnnounce2))
+		w.out.note()
 	}
 	w.callCtx = context.WithValue(context.Background(), wireKey{}, w)
 	w.procCtx, w.procCancel = context.WithCancelCause(w.callCtx)

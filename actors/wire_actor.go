@@ -10,13 +10,16 @@ import (
 	"github.com/ipfi-go/ipfi/wire"
 )
 
-// wireActor is one connection. It spawns the byte-reader and parser, owns
-// the routing table from (procedure, call) pairs to call actors, gives each
-// inbound and outbound call an actor, and ends the wire on a fatal message.
-// Stopping it stops every child, which ends every call (see
-// Conn.terminate).
+// wireActor is one connection, and its parser: it spawns the byte-reader,
+// which feeds it the peer's bytes (chunkMsg); it decodes them (parser) and
+// routes each frame to the actor that owns its call, through the routing
+// table from (procedure, call) pairs to call actors that it alone keeps;
+// it gives each inbound and outbound call an actor, and ends the wire on a
+// malformed frame or a fatal message. Stopping it stops every child, which
+// ends every call (see Conn.terminate).
 type wireActor struct {
 	w       *Conn
+	p       *parser
 	inbound map[callKey]*inCall
 	inPIDs  map[*actor.PID]inRef // the inbound calls that have an actor
 	// refused are the calls refused at their first piece, without an
@@ -127,15 +130,13 @@ const callActorPool = 64
 
 func (a *wireActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
-	case *framesMsg:
-		for _, items := range m.blocks {
-			for i := range items {
-				if items[i].ends != nil {
-					a.routeRun(ctx, &items[i])
-				} else {
-					a.route(ctx, &items[i].Frame)
-				}
-			}
+	case *chunkMsg:
+		a.chunk(ctx, m)
+	case *readEndedMsg:
+		if m.err == ErrPeerClosed {
+			a.inputEnded(ctx) // a half-close (Conn.endInput)
+		} else {
+			a.w.terminate(m.err)
 		}
 	case startCallMsg:
 		a.startCall(ctx, m.c)
@@ -160,14 +161,41 @@ func (a *wireActor) Receive(ctx actor.Context) {
 		a.inbound = make(map[callKey]*inCall)
 		a.inPIDs = make(map[*actor.PID]inRef)
 		a.outbound = make(map[callKey]outRoute)
-		parser, _ := ctx.SpawnNamed(a.props(func() actor.Actor {
-			return newParserActor(a.w, ctx.Self())
-		}), "parser")
-		_, _ = ctx.SpawnNamed(a.props(func() actor.Actor { return &readerActor{w: a.w, parser: parser} }), "reader")
+		a.p = newParser(a.w)
+		self := ctx.Self()
+		_, _ = ctx.SpawnNamed(a.props(func() actor.Actor { return &readerActor{w: a.w, wire: self} }), "reader")
 	case *actor.Stopping:
 		a.w.terminate(ErrClosed) // no-op when a cause was recorded already
 	case *actor.Stopped:
 		a.stopped()
+	}
+}
+
+// chunk decodes a chunk of the peer's bytes and routes its frames, in
+// order. A malformed frame ends the wire, after the frames before it.
+func (a *wireActor) chunk(ctx actor.Context, m *chunkMsg) {
+	defer m.consumed(a.w)
+	if a.ending() {
+		return
+	}
+	var fs chunkFrames
+	err := a.p.parse(m.data, &fs)
+	if !a.p.heard {
+		// The peer's first bytes are in: whether it announced is known.
+		a.p.heard = true
+		close(a.w.heard)
+	}
+	for _, items := range fs.blocks {
+		for i := range items {
+			if items[i].ends != nil {
+				a.routeRun(ctx, &items[i])
+			} else {
+				a.route(ctx, &items[i].Frame)
+			}
+		}
+	}
+	if err != nil {
+		a.w.terminate(err)
 	}
 }
 

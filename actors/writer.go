@@ -47,8 +47,16 @@ type writer struct {
 	flushing bool
 	kicked   bool // a flusher goroutine was started and has not run yet (see kick)
 	// held counts readers dispatching a chunk (see hold): frames appended
-	// without blocking wait for the holder to flush them.
-	held int
+	// without blocking wait for the holder to flush them. An atomic
+	// counter, so that a reader holds and lets go without the lock; left
+	// is the flag that tells it, as it lets go, whether anything is
+	// pending for it to write.
+	held atomic.Int32
+	// left: something was appended since a flusher last took what was
+	// pending (set by note before release looks at held; cleared by
+	// take). A reader whose unhold finds it clear has nothing to write
+	// and takes no lock.
+	left atomic.Bool
 	// readerFlushes: the wire's reader writes what is pending itself
 	// before each Read (flushHere; see readBlocksThread), so unhold
 	// leaves its chunk's answers to it. Set when the wire is made, before
@@ -198,9 +206,13 @@ func (w *writer) roomChan() chan struct{} {
 // that wait for room.
 func (w *writer) full() bool { return w.over.Load() }
 
-// note records whether what is pending reaches the bound (full). Called
-// with mu held after pending grew.
+// note records that something is pending (left) and whether it reaches the
+// bound (full). Called with mu held after pending grew, before release
+// looks at held: a reader that lets go after that look finds left set.
 func (w *writer) note() {
+	if !w.left.Load() {
+		w.left.Store(true)
+	}
 	if len(w.pending) >= w.max {
 		w.over.Store(true)
 	}
@@ -307,7 +319,7 @@ func (w *writer) queue1(ctx context.Context, k wire.Kind, t wire.Terminator, pro
 		w.pending = buf
 	}
 	w.note()
-	if !w.flushing && w.held == 0 && len(w.pending) >= gatherBelow {
+	if !w.flushing && w.held.Load() == 0 && len(w.pending) >= gatherBelow {
 		// The producer, which may block, writes what it has queued
 		// itself: a flusher goroutine started for it would mostly wait
 		// for a processor behind the producer, until the producer blocks,
@@ -372,7 +384,7 @@ func (w *writer) rawNow(b []byte) {
 	}
 	w.pending = append(w.pending, b...)
 	w.note()
-	if w.flushing || w.held > 0 || w.try == nil || oneThread {
+	if w.flushing || w.held.Load() > 0 || w.try == nil || oneThread {
 		_ = w.release(noWait)
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ipfi-go/ipfi/wire"
 )
@@ -148,9 +149,7 @@ func TestQueueWritesItselfPastGather(t *testing.T) {
 	var wg sync.WaitGroup
 	g := &goroutines{sys: &wg}
 	w := newWriter(sw, g, DefaultLimits().MaxWriteQueue, nil)
-	w.mu.Lock()
-	w.held = 1 // as a reader's hold: the small frames below stay queued
-	w.mu.Unlock()
+	w.held.Store(1) // as a reader's hold: the small frames below stay queued
 	value := make([]byte, 1000)
 	ctx := context.Background()
 	n := 0
@@ -160,9 +159,7 @@ func TestQueueWritesItselfPastGather(t *testing.T) {
 		}
 		n++
 	}
-	w.mu.Lock()
-	w.held = 0
-	w.mu.Unlock()
+	w.held.Store(0)
 	if err := w.queue(ctx, wire.KindResponse, wire.TermChunk, 1, 0, value); err != nil {
 		t.Fatal(err)
 	}
@@ -240,3 +237,57 @@ func TestUnholdLeavesOthersFramesToThem(t *testing.T) {
 // bg is the context of a writer's caller that may block and has no
 // deadline.
 var bg = context.Background()
+
+// TestHoldsRaceAppendsAndLoseNoFrame: readers hold and let go of the writer
+// (without its lock: held and left are atomics) while actors append
+// frames without blocking; every frame is written, by a reader's unhold or
+// by a flusher, none is left pending.
+func TestHoldsRaceAppendsAndLoseNoFrame(t *testing.T) {
+	sw := &slowWriter{}
+	var wg sync.WaitGroup
+	g := &goroutines{sys: &wg}
+	w := newWriter(sw, g, DefaultLimits().MaxWriteQueue, nil)
+	w.try = sw.Write
+	const appenders, frames = 4, 2000
+	var run sync.WaitGroup
+	stop := make(chan struct{})
+	for range 2 {
+		run.Add(1)
+		go func() { // a reader dispatching chunks
+			defer run.Done()
+			for i := 0; i < 100000; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				w.hold()
+				w.unhold()
+			}
+		}()
+	}
+	var app sync.WaitGroup
+	for a := range appenders {
+		app.Add(1)
+		go func() {
+			defer app.Done()
+			for i := range frames {
+				_ = w.frame(noWait, wire.KindResponse, wire.TermComplete, uint64(a), uint64(i%100), []byte{1}) // 6 bytes
+			}
+		}()
+	}
+	app.Wait()
+	close(stop)
+	run.Wait()
+	select {
+	case <-w.drained():
+	case <-time.After(10 * time.Second):
+		t.Fatal("frames left pending with nobody to write them")
+	}
+	wg.Wait()
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	if want := 6 * appenders * frames; sw.buf.Len() != want {
+		t.Errorf("%d bytes written, want %d", sw.buf.Len(), want)
+	}
+}

@@ -2,15 +2,16 @@
 // as small, named pieces.
 //
 // The tree (see package actors) is: an Interface root supervising wires; a
-// wire supervising its byte-reader, parser and one actor per call. Nothing in
+// wire (which parses its peer's bytes itself) supervising its byte-reader
+// and one actor per call. Nothing in
 // that tree can be restarted: a wire's byte stream is gone once it fails, and
 // a call's procedure has already run or been cancelled. So every strategy here
 // decides Stop or Escalate, never Restart:
 //
 //   - StopOnFailure: the failing child alone stops (a wire under the root, a
 //     call under its wire); siblings go on. The failure is reported.
-//   - EscalateNamed: a failure of one of the named children (a wire's reader or
-//     parser) fails the supervisor itself, so a broken parser takes its whole
+//   - EscalateNamed: a failure of one of the named children (a wire's
+//     reader) fails the supervisor itself, so a broken reader takes its whole
 //     wire down instead of leaving it deaf. Other children go to a fallback.
 //
 // What can be made again is a wire whose byte stream can be opened anew (a

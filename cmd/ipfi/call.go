@@ -101,6 +101,9 @@ func callError(err error, proc procedures.Index, timeout time.Duration) error {
 	}
 	var re *ipfi.RemoteError
 	switch {
+	case errors.As(err, &re) && re.Code == ipfi.CodeDeadline && timeout > 0:
+		// The callee's copy of our deadline passed first: the same timeout.
+		return fmt.Errorf("procedure %d: no response within %v (-timeout)", proc, timeout)
 	case errors.As(err, &re):
 		msg := fmt.Sprintf("procedure %d failed: remote error code %d (%v)", proc, uint64(re.Code), re.Code)
 		if re.App != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipfi-go/ipfi"
 	"github.com/ipfi-go/ipfi/ipfidebug"
 	"go.uber.org/goleak"
 )
@@ -410,5 +412,20 @@ COMP_WORDS=(ipfi tree -j); COMP_CWORD=2; _ipfi; echo "${COMPREPLY[@]}"
 COMP_WORDS=(ipfi call un); COMP_CWORD=2; _ipfi; echo "${COMPREPLY[@]}"`, "bash", script).CombinedOutput()
 	if err != nil || string(out) != "tree\n-json\nunix://\n" {
 		t.Errorf("bash completed %q, %v; want tree, -json, unix://", out, err)
+	}
+}
+
+// TestCallErrorRemoteDeadline: a call whose deadline the callee saw pass
+// first (its CodeDeadline answer beat the caller's own timer) reads as the
+// caller's timeout, as one the caller's timer ended does.
+func TestCallErrorRemoteDeadline(t *testing.T) {
+	for _, err := range []error{
+		context.DeadlineExceeded,
+		fmt.Errorf("remote call failed: %w", &ipfi.RemoteError{Code: ipfi.CodeDeadline, Message: "context deadline exceeded"}),
+	} {
+		got := callError(err, 5, 100*time.Millisecond)
+		if got == nil || !strings.Contains(got.Error(), "no response within 100ms") {
+			t.Errorf("callError(%v) = %v, want it to say no response within 100ms", err, got)
+		}
 	}
 }
