@@ -80,3 +80,43 @@ func TestSingleThreadedReaderWritesBeforeItReads(t *testing.T) {
 		t.Errorf("before the second Read the wire had written %x, want the pong %x", in.written[1], pong)
 	}
 }
+
+// TestAwaitChunk: the reader waits for the chunk it sent while the wire
+// actor has not consumed it (it was queued behind a run on another
+// goroutine), goes on at once when it was consumed inline, and stops
+// waiting, with the buffer not its own, when the wire ends first.
+func TestAwaitChunk(t *testing.T) {
+	w := &Conn{chunkDone: make(chan struct{}, 1), done: make(chan struct{})}
+
+	inline := &chunkMsg{}
+	inline.consumed(w) // consumed during Send
+	if !w.awaitChunk(inline) {
+		t.Fatal("a chunk consumed inline was not reported consumed")
+	}
+
+	queued := &chunkMsg{}
+	got := make(chan bool)
+	go func() { got <- w.awaitChunk(queued) }()
+	for queued.state.Load() != chunkAwaited {
+		runtime.Gosched() // until the reader has said it waits
+	}
+	select {
+	case <-got:
+		t.Fatal("awaitChunk returned before the chunk was consumed")
+	default:
+	}
+	queued.consumed(w)
+	if !<-got {
+		t.Fatal("a chunk consumed later was not reported consumed")
+	}
+
+	lost := &chunkMsg{}
+	go func() { got <- w.awaitChunk(lost) }()
+	for lost.state.Load() != chunkAwaited {
+		runtime.Gosched()
+	}
+	close(w.done)
+	if <-got {
+		t.Fatal("a chunk the wire never consumed was reported consumed")
+	}
+}
