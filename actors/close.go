@@ -15,7 +15,8 @@ import (
 // error, a failure of the reader or parser, Close, the interface's Close).
 // The first cause recorded wins. In order:
 //
-//  1. the cause is recorded (Err reports it; no call may start);
+//  1. the cause is recorded (Err reports it; no call may start) and the
+//     state moves to wireEnding (from then on no frame is routed);
 //  2. the wire's quick-procedure context is cancelled and parked workers
 //     are told to end (their stop signal);
 //  3. the writer fails every later write and drops what is pending
@@ -33,17 +34,8 @@ import (
 // calling goroutine), and the nested call returns at once.
 func (w *Conn) terminate(cause error) {
 	w.setErr(cause)
-	for {
-		s := w.loadState()
-		if s == wireEnding {
-			return
-		}
-		if w.state.CompareAndSwap(uint32(s), uint32(wireEnding)) {
-			if s == wireUp {
-				close(w.inputDone)
-			}
-			break
-		}
+	if !w.move(wireEnding) {
+		return
 	}
 	cause = w.Err()
 	w.logEnd(cause)
@@ -119,12 +111,13 @@ func (w *Conn) Close() error {
 }
 
 // closeWith ends the wire with cause after sending the peer a Termination
-// message, waiting at most the close grace for it to be written, unless
-// the wire's end has begun already. The cause is recorded first: the peer
+// message, waiting at most the close grace for it to be written
+// (wireClosing), unless the wire's end has begun already. The cause is
+// recorded first: the peer
 // may answer the Termination message by closing the transport, and the
 // end of stream that this side then reads must not become the cause.
 func (w *Conn) closeWith(cause error) {
-	if w.cause.CompareAndSwap(nil, &cause) {
+	if w.setErr(cause) {
 		w.sayGoodbye()
 		w.awaitDrained()
 	}
@@ -170,7 +163,7 @@ func (w *Conn) Shutdown(ctx context.Context) error {
 // Drain is Shutdown's first step alone: the wire takes no new calls from
 // its peer (and tells a peer that speaks version 2), and stays up.
 func (w *Conn) Drain() {
-	if w.draining.Swap(true) {
+	if !w.move(wireDraining) {
 		return
 	}
 	if w.peerV2() {
@@ -179,7 +172,8 @@ func (w *Conn) Drain() {
 	}
 }
 
-// endInput moves the wire from wireUp to wireInputEnded, for the wire
+// endInput moves the wire from wireUp or wireDraining to wireInputEnded,
+// for the wire
 // actor when the peer's stream has ended (the reader's end of stream, or
 // EndInput in push mode). The peer may still be reading, so the wire
 // half-closes instead of ending: it takes no more calls (this side's
@@ -188,14 +182,13 @@ func (w *Conn) Drain() {
 // ErrPeerClosed once no call of the peer's is open and what they answered
 // is written, or once the close grace has passed, whichever is first. A
 // peer that closed both directions makes the answers' write fail, which
-// ends the wire at once. It reports false if the wire is ending already.
+// ends the wire at once. It reports false if the wire is closing or
+// ending already.
 func (w *Conn) endInput() bool {
-	if !w.state.CompareAndSwap(uint32(wireUp), uint32(wireInputEnded)) {
+	if !w.move(wireInputEnded) {
 		return false
 	}
-	close(w.inputDone)
 	w.dog.stop()
-	w.draining.Store(true) // no new call can arrive anyway; waitQuiet is woken
 	w.goroutines.add()
 	go w.finishInput()
 	return true
@@ -244,9 +237,9 @@ func (w *Conn) waitQuiet(ctx context.Context) error {
 }
 
 // noteQuiet wakes waitQuiet once no call is open (wire actor, after a
-// call ended). It costs an atomic load unless the wire is draining.
+// call ended). It costs an atomic load while the wire is up.
 func (w *Conn) noteQuiet() {
-	if !w.draining.Load() {
+	if w.loadState() == wireUp {
 		return
 	}
 	w.quietMu.Lock()

@@ -286,3 +286,7 @@ func CodeOf(err error) wire.ErrorCode {
 	}
 	return errorCode(err)
 }
+
+// limitErr is the error of a limit the core decided was passed: it
+// matches ErrLimit, and its message names the limit.
+func limitErr(f *core.Failure) error { return fmt.Errorf("%w: %s", ErrLimit, f.Message) }

@@ -53,11 +53,11 @@ type inCall struct {
 	ext   *inExt               // a deadline or metadata the call came with; nil for none
 	proc  procedures.Procedure // looked up once, by the wire, when the call began
 	state atomic.Uint32        // an inState
-	known bool                 // proc is registered
-	// argsEnded: a bidirectional procedure's arguments ended (their
-	// Complete piece was taken). The inbound actor's.
-	argsEnded bool
-	first     *wire.Frame // the call's first frame, handed over with inBegin
+	kind  core.ProcKind        // what the core knows of proc (core.ProcUnknown: none is registered)
+	// input is where a bidirectional procedure's arguments are: open, or
+	// ended (their Complete piece was taken). The inbound actor's.
+	input core.InputState
+	first *wire.Frame // the call's first frame, handed over with inBegin
 
 	// The inbound actor's, while it holds the call.
 	args   []byte                  // the arguments so far (a procedure that takes them whole)
@@ -174,7 +174,7 @@ func (c *inCall) answerWaiting(ctx context.Context, payload []byte) error {
 //go:noinline
 func (c *inCall) answerError(ctx context.Context, err error) error {
 	w := c.w
-	if w.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, ErrWireTerminated)) {
+	if w.closing() && (errors.Is(err, context.Canceled) || errors.Is(err, ErrWireTerminated)) {
 		return nil
 	}
 	f := core.Failure{Code: errorCode(err), Message: err.Error()}

@@ -39,47 +39,42 @@ type inboundActor struct {
 	call *inCall // the current call; nil while idle
 }
 
-// frame takes one Call frame of the current call.
+// frame takes one Call frame of the current call, as the core's rule for
+// the call's state says (core.OnPiece).
 func (a *inboundActor) frame(ctx actor.Context, f *wire.Frame) {
 	c := a.call
 	last := f.Terminator == wire.TermComplete
-	switch c.loadState() {
-	case inReceiving:
-		if c.known && c.proc.Kind() == procedures.KindBidi {
-			// A bidirectional procedure starts now and takes its
-			// arguments as they come; credit is granted as it takes them.
-			c.in = newInput(a.w, c.key)
-			c.in.add(f.Payload, last)
-			c.argsEnded = last
-			a.start(ctx, nil)
-			return
-		}
+	switch core.OnPiece(c.loadState(), c.kind, c.input) {
+	case core.PieceStartBidi:
+		// A bidirectional procedure starts now and takes its arguments
+		// as they come; credit is granted as it takes them.
+		c.in = newInput(a.w, c.key)
+		a.input(c, f.Payload, last)
+		a.start(ctx, nil)
+		return
+	case core.PieceGather:
 		a.accumulate(c, f.Payload, last)
-	case inOverLimit:
+	case core.PieceDrop:
 		// Dropped, its credit given back so that the caller's Send does
 		// not wait for it: the call is answered with ErrLimit at its end.
 		a.grantPiece(c, len(f.Payload), last)
-	case inRunning:
-		if c.in == nil || c.argsEnded {
-			// A Call message for a call whose arguments had ended: the
-			// peer reused the pair while its call is open. Nothing can
-			// tell which call it meant; the wire ends, as for any
-			// malformed input.
-			ctx.Send(ctx.Parent(), &fatalMsg{cause: fmt.Errorf(
-				"%w: a Call message for procedure %d, call %d, whose arguments had ended (the pair reused while its call is open)",
-				wire.ErrMalformed, c.key.proc, c.key.call)})
-			return
-		}
-		c.in.add(f.Payload, last)
-		c.argsEnded = last
+	case core.PieceInput:
+		a.input(c, f.Payload, last)
 		return
-	case inAnswered:
-		return // pieces of a call refused or cancelled before it ran
-	case inDraining:
+	case core.PieceMalformed:
+		// Nothing can tell which call the peer meant; the wire ends, as
+		// for any malformed input.
+		ctx.Send(ctx.Parent(), &fatalMsg{cause: fmt.Errorf(
+			"%w: a Call message for procedure %d, call %d, whose arguments had ended (the pair reused while its call is open)",
+			wire.ErrMalformed, c.key.proc, c.key.call)})
+		return
+	case core.PieceDrain:
 		if last {
 			a.release(ctx) // the caller ended its arguments: the pair is free
 		}
 		return
+	case core.PieceIgnore:
+		return // pieces of a call refused or cancelled before it ran
 	}
 	if !last {
 		return
@@ -93,7 +88,7 @@ func (a *inboundActor) frame(ctx actor.Context, f *wire.Frame) {
 		return
 	}
 	switch {
-	case !c.known:
+	case c.kind == core.ProcUnknown:
 		a.refuse(ctx, fmt.Errorf("%w %d", procedures.ErrUnknown, c.key.proc))
 	default:
 		args := c.args
@@ -132,11 +127,9 @@ func (a *inboundActor) accumulate(c *inCall, piece []byte, last bool) {
 		p.size += len(piece)
 		size = p.size
 	}
-	switch {
-	case size > a.w.limits.MaxCallArgs:
-		a.overLimit(c, fmt.Errorf("%w: more than %d bytes of arguments (MaxCallArgs)", ErrLimit, a.w.limits.MaxCallArgs))
-	case !a.w.holdArgs(len(piece)):
-		a.overLimit(c, fmt.Errorf("%w: the wire holds %d bytes of arguments (MaxWireArgs)", ErrLimit, a.w.limits.MaxWireArgs))
+	switch fail := a.w.holdArgs(size, len(piece)); {
+	case fail != nil:
+		a.overLimit(c, limitErr(fail))
 	case c.args == nil:
 		c.held += len(piece)
 		c.args = piece // the parser's private copy: no need for another
@@ -156,7 +149,7 @@ func (a *inboundActor) accumulate(c *inCall, piece []byte, last bool) {
 func (a *inboundActor) overLimit(c *inCall, err error) {
 	c.args = nil
 	c.unholdArgs()
-	if !a.w.peerV2() {
+	if core.OverLimit(a.w.peerV2()) == inOverLimit {
 		if c.pieces == nil { // one piece, over the limit by itself
 			c.pieces = &pieces{win: core.FixedWindow()}
 		}
@@ -175,16 +168,24 @@ func (a *inboundActor) grantPiece(c *inCall, n int, last bool) {
 	}
 }
 
-// cancel takes the caller's Cancel message.
+// cancel takes the caller's Cancel message (core.OnCancel).
 func (a *inboundActor) cancel(ctx actor.Context) {
-	c := a.call
-	switch c.loadState() {
-	case inReceiving, inOverLimit:
-		a.refuse(ctx, ErrCancelled)
-	case inDraining:
-		a.release(ctx) // answered already; the Cancel ends its arguments
-	case inRunning:
-		c.stop(ErrCancelled) // the procedure returns, and its goroutine answers
+	a.end(ctx, core.OnCancel(a.call.loadState()), ErrCancelled)
+}
+
+// end carries out what the caller's Cancel, or the end of the peer's
+// stream, does to the current call, failing it with err: answered if its
+// procedure had not started, released if it drained (answered already:
+// the Cancel, or the end of stream, ends its arguments), its procedure
+// cancelled if it runs (it returns, and its goroutine answers).
+func (a *inboundActor) end(ctx actor.Context, act core.EndAction, err error) {
+	switch act {
+	case core.EndAnswer:
+		a.refuse(ctx, err)
+	case core.EndFree:
+		a.release(ctx)
+	case core.EndCancel:
+		a.call.stop(err)
 	}
 }
 
@@ -192,22 +193,23 @@ func (a *inboundActor) cancel(ctx actor.Context) {
 // before they did.
 var errArgsCut = fmt.Errorf("%w before the call's arguments ended", ErrPeerClosed)
 
-// inputEnded takes the end of the peer's stream (wireActor.inputEnded). A
-// call that has all its arguments runs on; one whose arguments had not
-// ended never gets the rest, so it ends: answered errArgsCut if its
-// procedure had not started (the peer may still be reading), its
-// procedure cancelled with errArgsCut if it had (a bidirectional one).
+// inputEnded takes the end of the peer's stream (wireActor.inputEnded,
+// core.OnInputEnded). A call that has all its arguments runs on; one whose
+// arguments had not ended never gets the rest, so it ends: answered
+// errArgsCut if its procedure had not started (the peer may still be
+// reading), its procedure cancelled with errArgsCut if it had (a
+// bidirectional one).
 func (a *inboundActor) inputEnded(ctx actor.Context) {
 	c := a.call
-	switch c.loadState() {
-	case inReceiving, inOverLimit:
-		a.refuse(ctx, errArgsCut)
-	case inDraining:
-		a.release(ctx)
-	case inRunning:
-		if c.in != nil && !c.argsEnded {
-			c.stop(errArgsCut)
-		}
+	a.end(ctx, core.OnInputEnded(c.loadState(), c.kind, c.input), errArgsCut)
+}
+
+// input hands a piece of its arguments to the current call's running
+// bidirectional procedure.
+func (a *inboundActor) input(c *inCall, p []byte, last bool) {
+	c.in.add(p, last)
+	if last {
+		c.input = core.InputEnded
 	}
 }
 

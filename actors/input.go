@@ -38,7 +38,7 @@ func (in *input) add(p []byte, last bool) {
 	in.mu.Lock()
 	switch {
 	case in.closed:
-	case len(in.buf)+len(p) > in.w.limits.MaxCallArgs || !in.w.holdArgs(len(p)):
+	case in.w.holdInput(len(in.buf), len(p)) != nil:
 		// Unread arguments over a limit: the procedure's next read fails.
 		in.closeLocked()
 	default:

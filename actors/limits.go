@@ -93,6 +93,18 @@ func DefaultLimits() Limits {
 // Limits{}.WithDefaults() is DefaultLimits().
 func (l Limits) WithDefaults() Limits { return l.withDefaults() }
 
+// rules returns the limits the protocol core decides on (open calls and
+// streams, one call's and the wire's argument bytes, the frame size).
+func (l Limits) rules() core.Config {
+	return core.Config{
+		MaxFrame:       l.MaxFrame,
+		MaxCallArgs:    l.MaxCallArgs,
+		MaxWireArgs:    l.MaxWireArgs,
+		MaxOpenCalls:   l.MaxOpenCalls,
+		MaxOpenStreams: l.MaxOpenStreams,
+	}
+}
+
 func (l Limits) withDefaults() Limits {
 	d := DefaultLimits()
 	for _, f := range []struct{ v, d *int }{

@@ -29,7 +29,7 @@ func (w *Conn) Ping(ctx context.Context) (time.Duration, error) {
 	if w.quickOn(ctx) {
 		return 0, ErrQuickCallback
 	}
-	if w.loadState() != wireUp {
+	if w.loadState() >= wireInputEnded {
 		return 0, terminated(w.errOr(ErrPeerClosed)) // no pong can come
 	}
 	if !w.peerExt() {

@@ -36,7 +36,7 @@ type snapshotMsg struct{ quiet }
 // actor answers between two of its messages. It returns false if the wire
 // has ended or does not answer within timeout.
 func (w *Conn) Snapshot(timeout time.Duration) (WireState, bool) {
-	if w.pid == nil || w.Err() != nil {
+	if w.pid == nil || w.closing() {
 		return WireState{}, false
 	}
 	res, err := w.sys.as.Root.RequestFuture(w.pid, &snapshotMsg{}, timeout).Result()

@@ -12,11 +12,11 @@ func (w *Conn) begin(ctx context.Context, proc uint64) (uint64, error) {
 	if w.calleeOnly {
 		return 0, ErrCalleeOnly
 	}
-	if err := w.Err(); err != nil {
-		return 0, terminated(err)
-	}
-	if w.loadState() == wireInputEnded {
+	switch w.loadState() {
+	case wireInputEnded:
 		return 0, terminated(ErrPeerClosed) // the peer can no longer answer
+	case wireClosing, wireEnding:
+		return 0, terminated(w.Err())
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, context.Cause(ctx)
@@ -110,7 +110,7 @@ func (w *Conn) startFailed(ctx context.Context, c *Call, n int, err error) error
 // ctxEnded reports whether a write failed because ctx ended (while it
 // waited for room), rather than because the wire did.
 func (w *Conn) ctxEnded(ctx context.Context) bool {
-	return ctx.Err() != nil && w.Err() == nil
+	return ctx.Err() != nil && !w.closing()
 }
 
 // register hands a new call to the wire actor. A wire that has begun to
@@ -120,7 +120,7 @@ func (w *Conn) ctxEnded(ctx context.Context) bool {
 // always sees it. register reports whether the call is still waiting.
 func (w *Conn) register(c *Call) bool {
 	w.sys.as.Root.Send(w.pid, startCallMsg{c})
-	if w.Err() != nil {
+	if w.closing() {
 		c.failWithWire()
 	}
 	return c.loadState() == callWaiting

@@ -51,6 +51,7 @@ type Conn struct {
 	closer     io.Closer
 	out        *writer
 	limits     Limits
+	rules      core.Config // the limits as the core decides on them (Limits.rules)
 	calleeOnly bool
 	owner      any
 	idx        *indices
@@ -63,8 +64,7 @@ type Conn struct {
 	// peer is what the peer announced, a core.PeerState: written by the
 	// parser (its core.Negotiation, the one owner), read by anyone
 	// (peerExt, peerV2, peerGoingAway).
-	peer     atomic.Uint32
-	draining atomic.Bool // this side is shutting down: new calls from the peer are refused
+	peer atomic.Uint32
 
 	// procCtx is the context of the wire's quick procedures; it is
 	// cancelled, with the wire's cause, when the wire ends. callCtx, which
@@ -112,9 +112,9 @@ type Conn struct {
 	// actor; a buffer of one, so signals not yet taken merge).
 	eoi chan struct{}
 
-	// state is the wire's wireState; inputDone is closed as it leaves
-	// wireUp (the peer's stream ended, or the wire is ending): a Ping
-	// can no longer get its pong.
+	// state is the wire's wireState (move); inputDone is closed as it
+	// passes wireDraining (the peer's stream ended, or the wire is
+	// closing): a Ping can no longer get its pong.
 	state     atomic.Uint32
 	inputDone chan struct{}
 	done      chan struct{}         // closed when the wire actor and all its children have stopped
@@ -122,23 +122,48 @@ type Conn struct {
 }
 
 // wireState is where a wire is in its life (actors/STATES.md, "The
-// wire"): the core's WireState, whose values the names below are; this
-// engine keeps draining and the closing window outside it (Conn.draining
-// and the recorded cause). It only moves forward: wireUp, then
-// wireInputEnded or straight to wireEnding.
+// wire"): the core's WireState, whose values the names below are. It only
+// moves forward, though it may skip states, and every change goes through
+// Conn.move.
 type wireState = core.WireState
 
 const (
 	// wireUp: both directions flow.
 	wireUp = core.WireUp
+	// wireDraining: this side is shutting down (Drain): the peer's new
+	// calls are refused with ErrShutdown; the open ones go on, both ways.
+	wireDraining = core.WireDraining
 	// wireInputEnded: the peer's stream ended (end of stream, not a
 	// Termination message): nothing more will be read, this side's calls
 	// have failed, and the peer's calls that arrived run to their answers
 	// for at most the close grace (endInput).
 	wireInputEnded = core.WireInputEnded
+	// wireClosing: the cause of the wire's end is recorded (Err reports
+	// it): no call begins and no frame is routed; the Termination message
+	// may still be on its way out (closeWith) until terminate.
+	wireClosing = core.WireClosing
 	// wireEnding: terminate has begun; nothing is routed or written.
 	wireEnding = core.WireEnding
 )
+
+// move advances the wire's state to to, unless it is there or past it
+// already, and reports whether it moved. It is the one place the state
+// changes; inputDone is closed as the state leaves wireUp and
+// wireDraining (nothing more will be read: a Ping can get no pong).
+func (w *Conn) move(to wireState) bool {
+	for {
+		s := w.loadState()
+		if s >= to {
+			return false
+		}
+		if w.state.CompareAndSwap(uint32(s), uint32(to)) {
+			if s < wireInputEnded && to >= wireInputEnded {
+				close(w.inputDone)
+			}
+			return true
+		}
+	}
+}
 
 func (w *Conn) loadState() wireState { return wireState(w.state.Load()) }
 
@@ -160,6 +185,7 @@ func newConn(s *System, r io.Reader, wr io.Writer, c io.Closer, opt WireOptions)
 		r:          r,
 		closer:     c,
 		limits:     s.limits,
+		rules:      s.limits.rules(),
 		calleeOnly: opt.CalleeOnly,
 		owner:      opt.Owner,
 		name:       opt.Name,
@@ -226,10 +252,19 @@ func (w *Conn) Err() error {
 	return nil
 }
 
-// setErr records the first cause of the wire's end.
-func (w *Conn) setErr(err error) {
-	w.cause.CompareAndSwap(nil, &err)
+// setErr records the first cause of the wire's end and moves the wire to
+// wireClosing, if it is not past it; it reports whether this cause is the
+// one recorded. The cause is recorded before the state moves: whoever sees
+// wireClosing or later finds it (Err).
+func (w *Conn) setErr(err error) bool {
+	first := w.cause.CompareAndSwap(nil, &err)
+	w.move(wireClosing)
+	return first
 }
+
+// closing reports whether the wire's end has begun (wireClosing or later):
+// the cause is recorded, and no call begins.
+func (w *Conn) closing() bool { return w.loadState() >= wireClosing }
 
 // SendEndOfInput writes End of input (wire.KindEndOfInput, "over") after
 // everything written before it: the peer may take it as the end of a
@@ -237,8 +272,8 @@ func (w *Conn) setErr(err error) {
 // returns ctx's cause if ctx ends while the writer is full, or a
 // wire-terminated error.
 func (w *Conn) SendEndOfInput(ctx context.Context) error {
-	if err := w.Err(); err != nil {
-		return terminated(err)
+	if w.closing() {
+		return terminated(w.Err())
 	}
 	if err := w.out.raw(ctx, []byte{byte(wire.KindEndOfInput)}); err != nil {
 		if w.ctxEnded(ctx) {
@@ -255,15 +290,30 @@ func (w *Conn) SendEndOfInput(ctx context.Context) error {
 // signals that arrive while one is waiting merge into it.
 func (w *Conn) EndOfInput() <-chan struct{} { return w.eoi }
 
-// holdArgs counts n more argument bytes held for the peer's calls, unless
-// that would pass Limits.MaxWireArgs (then it counts nothing and reports
-// false).
-func (w *Conn) holdArgs(n int) bool {
-	if w.argBytes.Add(int64(n)) > int64(w.limits.MaxWireArgs) {
+// holdArgs counts a piece of n more argument bytes in what the peer's
+// calls hold, for a call whose arguments come to size bytes with it,
+// unless the core says it passes a limit (core.Config.OverArgs): then it
+// counts nothing and returns the limit's failure. The bytes are counted
+// before the check, so that values waiting for the writer, which count
+// there too (answerWaiting), cannot slip past it at the same time.
+func (w *Conn) holdArgs(size, n int) *core.Failure {
+	held := int(w.argBytes.Add(int64(n))) - n
+	if fail := w.rules.OverArgs(size, held, n); fail != nil {
 		w.argBytes.Add(-int64(n))
-		return false
+		return fail
 	}
-	return true
+	return nil
+}
+
+// holdInput is holdArgs for a piece of a bidirectional procedure's input,
+// of which unread bytes wait before it (core.Config.OverInput).
+func (w *Conn) holdInput(unread, n int) *core.Failure {
+	held := int(w.argBytes.Add(int64(n))) - n
+	if fail := w.rules.OverInput(unread, held, n); fail != nil {
+		w.argBytes.Add(-int64(n))
+		return fail
+	}
+	return nil
 }
 
 // grant sends the peer credit for n more bytes of call key (k is

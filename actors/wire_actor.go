@@ -97,8 +97,7 @@ func (a *wireActor) closed(pid *actor.PID) (inRef, bool) {
 // wire's, as the core decides them, then the interface's.
 func (a *wireActor) overOpen(stream bool) string {
 	l := &a.w.limits
-	cfg := core.Config{MaxOpenCalls: l.MaxOpenCalls, MaxOpenStreams: l.MaxOpenStreams, MaxWireArgs: l.MaxWireArgs}
-	if f := cfg.OverOpen(len(a.inPIDs), a.streams, int(a.w.argBytes.Load()), stream); f != nil {
+	if f := a.w.rules.OverOpen(len(a.inPIDs), a.streams, int(a.w.argBytes.Load()), stream); f != nil {
 		return f.Message
 	}
 	switch {
@@ -199,9 +198,9 @@ func (a *wireActor) chunk(ctx actor.Context, m *chunkMsg) {
 	}
 }
 
-// ending reports whether the wire has begun to end (Conn.terminate): from
-// then on no frame is routed and no call begins.
-func (a *wireActor) ending() bool { return a.w.loadState() == wireEnding }
+// ending reports whether the wire has begun to end (wireClosing or later):
+// from then on no frame is routed and no call begins.
+func (a *wireActor) ending() bool { return a.w.closing() }
 
 func (a *wireActor) props(p actor.Producer) *actor.Props {
 	return actor.PropsFromProducer(p, actor.WithMailbox(newInlineMailbox))
@@ -316,7 +315,7 @@ func (a *wireActor) answerPing(nonce uint64) {
 // end.
 func (a *wireActor) inputEnded(ctx actor.Context) {
 	w := a.w
-	if w.Err() != nil || !w.endInput() {
+	if !w.endInput() {
 		// This side is closing already (or ending): the end of stream
 		// ends the wire now, with the cause recorded first.
 		w.terminate(ErrPeerClosed)
@@ -382,14 +381,17 @@ func (a *wireActor) inboundFrame(ctx actor.Context, f *wire.Frame) {
 			c.ext.deadline = time.Duration(deadline) * time.Millisecond
 		}
 	}
-	if w.draining.Load() {
+	if w.loadState() >= wireDraining {
 		// This side is shutting down: the call is refused without an
 		// actor, and did not run.
 		a.refuse(c, f, ErrShutdown)
 		return
 	}
-	c.proc, c.known = w.sys.registry.Lookup(procedures.Index(k.proc))
-	stream := c.known && c.proc.Kind() != procedures.KindUnary
+	var known bool
+	if c.proc, known = w.sys.registry.Lookup(procedures.Index(k.proc)); known {
+		c.kind = core.KindOf(c.proc.Kind(), true)
+	}
+	stream := c.kind == core.ProcStream || c.kind == core.ProcBidi
 	if over := a.overOpen(stream); over != "" {
 		a.refuse(c, f, fmt.Errorf("%w: %s", ErrLimit, over))
 		return
@@ -408,17 +410,18 @@ func (a *wireActor) inboundFrame(ctx actor.Context, f *wire.Frame) {
 	ctx.Send(c.pid, inBegin{c})
 }
 
-// refuse answers a call that gets no actor with err: at its first piece,
-// to a caller that speaks version 2 of the extensions (its Send returns
-// the error; its later pieces are dropped, see refused), else at its
-// Complete piece (its other pieces find no call, or an answered one, and
-// come here too).
+// refuse answers a call that gets no actor with err when the core says
+// (core.Refusal): at its first piece, to a caller that speaks version 2 of
+// the extensions (its Send returns the error; its later pieces are
+// dropped, see refused), else at its Complete piece (its other pieces find
+// no call, or an answered one, and come here too).
 func (a *wireActor) refuse(c *inCall, f *wire.Frame, err error) {
-	switch {
-	case f.Terminator == wire.TermComplete:
-		_ = c.answer(nil, err, false)
-	case a.w.peerV2() && len(a.refused) < a.w.limits.MaxOpenCalls:
-		_ = c.answer(nil, err, false)
+	answer, remember := core.Refusal(f.Terminator == wire.TermComplete, a.w.peerV2(), len(a.refused), a.w.limits.MaxOpenCalls)
+	if !answer {
+		return
+	}
+	_ = c.answer(nil, err, false)
+	if remember {
 		if a.refused == nil {
 			a.refused = make(map[callKey]struct{}) // most wires never refuse a call
 		}
@@ -443,7 +446,7 @@ func (a *wireActor) inboundEnded(ctx actor.Context, c *inCall) {
 // at once if the wire is ending.
 func (a *wireActor) startCall(ctx actor.Context, c *Call) {
 	switch a.w.loadState() {
-	case wireEnding:
+	case wireClosing, wireEnding:
 		c.failWithWire()
 		return
 	case wireInputEnded:

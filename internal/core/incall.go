@@ -187,16 +187,15 @@ func (cfg *Config) OverOpen(open, streams, held int, streaming bool) *Failure {
 	return nil
 }
 
-// refuse answers a call that does not open: at its Complete piece, or at
-// its first piece to a caller with version 2 (its later pieces are then
-// dropped until the Complete one; at most MaxOpenCalls such pairs, past
-// which the call is answered at its end).
+// refuse answers a call that does not open, when Refusal says so (at most
+// MaxOpenCalls refused pairs are remembered).
 func (c *Conn) refuse(ic *InCall, fail *Failure, last bool) {
-	switch {
-	case last:
-		c.out = AppendAnswer(c.out, ic.Key, fail, c.neg.ext())
-	case c.neg.v2() && (c.cfg.MaxOpenCalls <= 0 || len(c.refused) < c.cfg.MaxOpenCalls):
-		c.out = AppendAnswer(c.out, ic.Key, fail, true)
+	answer, remember := Refusal(last, c.neg.v2(), len(c.refused), c.cfg.MaxOpenCalls)
+	if !answer {
+		return
+	}
+	c.out = AppendAnswer(c.out, ic.Key, fail, c.neg.ext())
+	if remember {
 		if c.refused == nil {
 			c.refused = make(map[Key]struct{})
 		}
@@ -204,26 +203,23 @@ func (c *Conn) refuse(ic *InCall, fail *Failure, last bool) {
 	}
 }
 
-// piece takes one Call message of an open call.
+// piece takes one Call message of an open call (OnPiece).
 func (c *Conn) piece(ic *InCall, p []byte, last bool) error {
-	switch ic.State {
-	case InReceiving:
-		if ic.Kind == ProcBidi {
-			c.startBidi(ic, p, last)
-			return nil
-		}
+	switch OnPiece(ic.State, ic.Kind, ic.Input) {
+	case PieceStartBidi:
+		c.startBidi(ic, p, last)
+	case PieceGather:
 		c.gather(ic, p, last)
-	case InOverLimit:
+	case PieceDrop:
 		c.grantPiece(ic, len(p), last)
 		if last {
 			c.answerFailure(ic, ic.over)
 		}
-	case InRunning:
-		if ic.Kind != ProcBidi || ic.Input == InputEnded {
-			return fmt.Errorf("%w: a Call message for procedure %d, call %d, whose arguments had ended (the pair reused while its call is open)", wire.ErrMalformed, ic.Key.Proc, ic.Key.Call)
-		}
+	case PieceInput:
 		c.input(ic, p, last)
-	case InDraining:
+	case PieceMalformed:
+		return fmt.Errorf("%w: a Call message for procedure %d, call %d, whose arguments had ended (the pair reused while its call is open)", wire.ErrMalformed, ic.Key.Proc, ic.Key.Call)
+	case PieceDrain:
 		if last {
 			c.move(ic, InAnswered)
 		}
@@ -238,12 +234,9 @@ func (c *Conn) gather(ic *InCall, p []byte, last bool) {
 		ic.pieces, ic.win = true, FixedWindow()
 	}
 	ic.size += len(p)
-	switch {
-	case c.cfg.MaxCallArgs > 0 && ic.size > c.cfg.MaxCallArgs:
-		c.overLimit(ic, limitf("more than %d bytes of arguments (MaxCallArgs)", c.cfg.MaxCallArgs))
-	case c.cfg.MaxWireArgs > 0 && c.held+len(p) > c.cfg.MaxWireArgs:
-		c.overLimit(ic, limitf("the wire holds %d bytes of arguments (MaxWireArgs)", c.cfg.MaxWireArgs))
-	default:
+	if fail := c.cfg.OverArgs(ic.size, c.held, len(p)); fail != nil {
+		c.overLimit(ic, fail)
+	} else {
 		ic.args = append(ic.args, p...)
 		c.hold(ic, len(p))
 	}
@@ -300,16 +293,10 @@ func (c *Conn) input(ic *InCall, p []byte, last bool) {
 	if last {
 		ic.Input = InputEnded
 	}
-	var fail *Failure
-	switch {
-	case ic.over != nil:
+	if ic.over != nil {
 		return // cancelled over a limit already: dropped
-	case c.cfg.MaxCallArgs > 0 && ic.held+len(p) > c.cfg.MaxCallArgs:
-		fail = limitf("more than %d bytes of unread arguments (MaxCallArgs)", c.cfg.MaxCallArgs)
-	case c.cfg.MaxWireArgs > 0 && c.held+len(p) > c.cfg.MaxWireArgs:
-		fail = limitf("the wire holds %d bytes of arguments (MaxWireArgs)", c.cfg.MaxWireArgs)
 	}
-	if fail != nil {
+	if fail := c.cfg.OverInput(ic.held, c.held, len(p)); fail != nil {
 		ic.over = fail
 		c.emit(Event{Kind: EvCancel, Key: ic.Key, Call: ic, Failure: fail})
 		return
@@ -335,7 +322,7 @@ func (c *Conn) InputTaken(ic *InCall, n int) {
 func (c *Conn) overLimit(ic *InCall, fail *Failure) {
 	ic.args = nil
 	c.unhold(ic, ic.held)
-	if !c.neg.v2() {
+	if OverLimit(c.neg.v2()) == InOverLimit {
 		ic.over = fail
 		c.move(ic, InOverLimit)
 		return
@@ -375,17 +362,21 @@ func (c *Conn) cancelIn(k Key) {
 		delete(c.refused, k) // answered already; the Cancel ends its arguments
 		return
 	}
-	ic := c.in[k]
-	if ic == nil {
-		return
+	if ic := c.in[k]; ic != nil {
+		c.end(ic, OnCancel(ic.State), failCancelled)
 	}
-	switch ic.State {
-	case InReceiving, InOverLimit:
-		c.answerFailure(ic, failCancelled)
-	case InDraining:
+}
+
+// end carries out what a Cancel or the end of the peer's stream does to an
+// open call (OnCancel, OnInputEnded).
+func (c *Conn) end(ic *InCall, act EndAction, fail *Failure) {
+	switch act {
+	case EndAnswer:
+		c.answerFailure(ic, fail)
+	case EndFree:
 		c.move(ic, InAnswered)
-	case InRunning:
-		c.emit(Event{Kind: EvCancel, Key: k, Call: ic, Failure: failCancelled})
+	case EndCancel:
+		c.emit(Event{Kind: EvCancel, Key: ic.Key, Call: ic, Failure: fail})
 	}
 }
 

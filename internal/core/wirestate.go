@@ -61,14 +61,7 @@ func (c *Conn) InputEnded() {
 		c.emit(Event{Kind: EvResponse, Key: k})
 	}
 	for _, ic := range c.in {
-		switch {
-		case ic.State == InReceiving || ic.State == InOverLimit:
-			c.answerFailure(ic, FailArgsCut)
-		case ic.State == InDraining:
-			c.move(ic, InAnswered)
-		case ic.State == InRunning && ic.Kind == ProcBidi && ic.Input == InputOpen:
-			c.emit(Event{Kind: EvCancel, Key: ic.Key, Call: ic, Failure: FailArgsCut})
-		}
+		c.end(ic, OnInputEnded(ic.State, ic.Kind, ic.Input), FailArgsCut)
 	}
 	clear(c.refused)
 }

@@ -1,0 +1,154 @@
+package core
+
+// The rules of an inbound call, by its state (STATES.md, "Inbound call"),
+// as functions of the state alone: Conn applies them to its InCalls, and
+// package actors to its call actors, so that both engines decide the same.
+
+// PieceAction is what a Call message of an open call does.
+type PieceAction uint8
+
+const (
+	// PieceGather: add it to the arguments of a procedure that takes them
+	// whole; the Complete piece starts the procedure.
+	PieceGather PieceAction = iota + 1
+	// PieceStartBidi: start the bidirectional procedure; the piece is
+	// its first input.
+	PieceStartBidi
+	// PieceInput: hand the piece to the running bidirectional procedure.
+	PieceInput
+	// PieceDrop: drop it, granting its credit back; the Complete piece is
+	// answered with the limit the call passed (InOverLimit).
+	PieceDrop
+	// PieceDrain: drop it without credit; the Complete piece frees the
+	// pair (InDraining).
+	PieceDrain
+	// PieceMalformed: a Call message for a call whose arguments had
+	// ended (the pair reused while its call is open): the wire ends.
+	PieceMalformed
+	// PieceIgnore: the call was answered before it ran (a cancel): the
+	// piece is dropped.
+	PieceIgnore
+)
+
+// OnPiece returns what a Call message of an open call in state s does,
+// for a procedure of kind k whose input (a bidirectional one's) is in.
+func OnPiece(s InState, k ProcKind, in InputState) PieceAction {
+	switch s {
+	case InReceiving:
+		if k == ProcBidi {
+			return PieceStartBidi
+		}
+		return PieceGather
+	case InOverLimit:
+		return PieceDrop
+	case InRunning:
+		if k == ProcBidi && in == InputOpen {
+			return PieceInput
+		}
+		return PieceMalformed
+	case InDraining:
+		return PieceDrain
+	}
+	return PieceIgnore
+}
+
+// EndAction is what the caller's Cancel, or the end of the peer's stream,
+// does to an open call.
+type EndAction uint8
+
+const (
+	// EndNothing: the call runs on (it has all its arguments), or was
+	// answered already.
+	EndNothing EndAction = iota
+	// EndAnswer: answer the call with the failure; its procedure never
+	// ran.
+	EndAnswer
+	// EndFree: the call was answered before its arguments ended
+	// (InDraining); they have now, and the pair is free.
+	EndFree
+	// EndCancel: cancel the running procedure with the failure; it
+	// answers.
+	EndCancel
+)
+
+// OnCancel returns what the caller's Cancel does to a call in state s
+// (its failure: FailCancelled).
+func OnCancel(s InState) EndAction {
+	switch s {
+	case InReceiving, InOverLimit:
+		return EndAnswer
+	case InDraining:
+		return EndFree
+	case InRunning:
+		return EndCancel
+	}
+	return EndNothing
+}
+
+// OnInputEnded returns what the end of the peer's stream does to a call in
+// state s, of a procedure of kind k whose input is in (its failure:
+// FailArgsCut). A call that has all its arguments runs on.
+func OnInputEnded(s InState, k ProcKind, in InputState) EndAction {
+	switch s {
+	case InReceiving, InOverLimit:
+		return EndAnswer
+	case InDraining:
+		return EndFree
+	case InRunning:
+		if k == ProcBidi && in == InputOpen {
+			return EndCancel
+		}
+	}
+	return EndNothing
+}
+
+// OverLimit returns the state a call whose arguments passed a limit moves
+// to, given whether its caller speaks version 2: InDraining, answered at
+// once with the limit (its Send fails with it), or InOverLimit, answered
+// at its Complete piece, as a caller without version 2 expects.
+func OverLimit(v2 bool) InState {
+	if v2 {
+		return InDraining
+	}
+	return InOverLimit
+}
+
+// Refusal says when a call that may not open is answered: at its Complete
+// piece (last), or at its first piece to a caller with version 2 while the
+// wire remembers fewer than maxRefused such calls (0: no bound); remember
+// is then true: its later pieces are dropped until the Complete one. Any
+// other piece of a refused call is dropped, and the call answered at its
+// end.
+func Refusal(last, v2 bool, refused, maxRefused int) (answer, remember bool) {
+	switch {
+	case last:
+		return true, false
+	case v2 && (maxRefused <= 0 || refused < maxRefused):
+		return true, true
+	}
+	return false, false
+}
+
+// OverArgs says which argument limit a piece of n bytes passes, or nil:
+// the call's (MaxCallArgs), whose arguments come to size bytes with it,
+// or the wire's (MaxWireArgs), whose calls hold held bytes before it.
+func (cfg *Config) OverArgs(size, held, n int) *Failure {
+	switch {
+	case cfg.MaxCallArgs > 0 && size > cfg.MaxCallArgs:
+		return limitf("more than %d bytes of arguments (MaxCallArgs)", cfg.MaxCallArgs)
+	case cfg.MaxWireArgs > 0 && held+n > cfg.MaxWireArgs:
+		return limitf("the wire holds %d bytes of arguments (MaxWireArgs)", cfg.MaxWireArgs)
+	}
+	return nil
+}
+
+// OverInput says which argument limit a piece of n bytes for a running
+// bidirectional procedure passes, or nil: the call's (MaxCallArgs), which
+// bounds the input it has not read yet (unread bytes before the piece), or
+// the wire's (MaxWireArgs), whose calls hold held bytes before it.
+func (cfg *Config) OverInput(unread, held, n int) *Failure {
+	if cfg.MaxCallArgs > 0 && unread+n > cfg.MaxCallArgs {
+		return limitf("more than %d bytes of unread arguments (MaxCallArgs)", cfg.MaxCallArgs)
+	}
+	return cfg.OverArgs(0, held, n)
+}
