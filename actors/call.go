@@ -177,10 +177,13 @@ func (c *Call) abandonArgs() {
 }
 
 // closeArgsEarly ends the arguments of a call its callee answered before
-// they ended: a call made with Open gets its Complete piece (empty) now,
-// on a goroutine of the wire (its send side's lock may be held by a Send);
-// a call made with Start ends them itself as it finishes writing (Start).
-func (c *Call) closeArgsEarly() {
+// they ended. A call made with Open ends them now, on a goroutine of the
+// wire (its send side's lock may be held by a Send): with its Complete
+// piece (empty) if the callee drains them (held: core.PairHeld), which
+// frees the pair after it; else without writing anything, the pair being
+// free already. A call made with Start ends them itself as it finishes
+// writing (Start).
+func (c *Call) closeArgsEarly(held bool) {
 	s := c.send
 	if s == nil {
 		return
@@ -189,7 +192,9 @@ func (c *Call) closeArgsEarly() {
 		s.mu.Lock()
 		if s.state != core.SendClosed {
 			s.state = core.SendClosed
-			_ = c.w.out.frame(context.Background(), wire.KindCall, wire.TermComplete, c.key.proc, c.key.call, nil)
+			if held {
+				_ = c.w.out.frame(context.Background(), wire.KindCall, wire.TermComplete, c.key.proc, c.key.call, nil)
+			}
 		}
 		s.mu.Unlock()
 		c.argsClosed()

@@ -30,6 +30,17 @@
 // answered in inCall.answer, and only there. Flow-control credit is
 // recvWindow and sendWindow (window.go) in every direction.
 //
+// The protocol's decisions are the core's (internal/core), which the guest
+// form drives too: the engine asks it, by state, what a piece, a Cancel or
+// the end of the peer's stream does to an inbound call (core.OnPiece,
+// OnCancel, OnInputEnded), where a call over a limit or answered early goes
+// (OverLimit, Answered), when a refused call is answered (Refusal), whether
+// a limit is passed (Config.OverOpen, OverArgs, OverInput), how long an
+// outbound call's pair stays taken (PairHeld), what an empty Complete means
+// (EmptyEnds), how a failure is written (AppendAnswer), and what the
+// watchdog does on each tick (Liveness). The wire's states are the core's
+// WireState. What stays here is how: actors, goroutines, the writer.
+//
 // # Termination: what stops what
 //
 // A wire ends in Conn.terminate, whatever the cause: end of stream or a
@@ -124,12 +135,14 @@
 //	Conn.peer (core.PeerState)     wire actor (its parser)           any: atomic load
 //	Conn.settled, Conn.heard       wire actor (a waiting call may    any: channel receive
 //	                               close settled, once: settledOnce)
-//	Conn.inOpen, Conn.state,       wire actor; terminate, endInput,  any: atomic load
-//	  Conn.draining, Conn.cause    Drain, closeWith (CAS)
+//	Conn.inOpen                    wire actor                        any: atomic load
+//	Conn.state (core.WireState),   Conn.move and setErr (CAS), from  any: atomic load
+//	  Conn.cause                   Drain, endInput, closeWith,
+//	                               terminate
 //	chunkMsg.state                 reader sends, wire actor consumes any: atomic (see chunkMsg)
-//	inCall.state (inState)         call actor; the worker that       wire actor, call actor:
-//	                               answers (CAS in answer)           atomic load
-//	inCall arguments, pieces       call actor                        -
+//	inCall.state (inState and the  call actor; the worker that       wire actor, call actor:
+//	  inputOpen bit)               answers (CAS in answer)           atomic load
+//	inCall arguments, pieces, ran  call actor                        -
 //	inCall.resp (sendWindow)       worker spends; wire actor grants  atomics and a signal
 //	                                                                 channel
 //	outbound actor's partial       outbound call actor               -
@@ -149,7 +162,8 @@
 //	workers' idle list             workers.mu                        -
 //	pings                          pingMu                            -
 //	quiet                          quietMu                           -
-//	watchdog                       its timer goroutine               -
+//	watchdog (core.Liveness)       its timer goroutine, one tick at  -
+//	                               a time
 //
 // # Locks, hand-offs and yields of one unary call
 //

@@ -52,11 +52,11 @@ type inCall struct {
 	pid   *actor.PID           // the call's actor (nil for a call refused without one)
 	ext   *inExt               // a deadline or metadata the call came with; nil for none
 	proc  procedures.Procedure // looked up once, by the wire, when the call began
-	state atomic.Uint32        // an inState
+	state atomic.Uint32        // an inState, with inputOpen while a bidirectional procedure's input is
 	kind  core.ProcKind        // what the core knows of proc (core.ProcUnknown: none is registered)
-	// input is where a bidirectional procedure's arguments are: open, or
-	// ended (their Complete piece was taken). The inbound actor's.
-	input core.InputState
+	// ran: the procedure was started on a goroutine and has not returned
+	// (procDoneMsg). The inbound actor's.
+	ran   bool
 	first *wire.Frame // the call's first frame, handed over with inBegin
 
 	// The inbound actor's, while it holds the call.
@@ -101,12 +101,46 @@ func (c *inCall) meta() []string {
 	return c.ext.meta
 }
 
-func (c *inCall) loadState() inState { return inState(c.state.Load()) }
+// inputOpen is the bit of inCall.state that is set while the call runs a
+// bidirectional procedure whose input has not ended: the state and the
+// input's end change in one word, so that an answer and the input's last
+// piece, on two goroutines, agree on which came first (core.Answered).
+const inputOpen = 1 << 8
 
-// move changes the state from one that is not final; it reports false if
-// the call was answered meanwhile.
+func (c *inCall) loadState() inState { return inState(c.state.Load() &^ inputOpen) }
+
+// input returns where a running bidirectional procedure's input is.
+func (c *inCall) input() core.InputState {
+	if c.state.Load()&inputOpen != 0 {
+		return core.InputOpen
+	}
+	return core.InputEnded
+}
+
+// move changes the state from one that is not final, with the input
+// ended; it reports false if the call was answered meanwhile.
 func (c *inCall) move(from, to inState) bool {
 	return c.state.CompareAndSwap(uint32(from), uint32(to))
+}
+
+// runBidi moves a call from inReceiving to inRunning for a bidirectional
+// procedure whose input has not ended (inputOpen).
+func (c *inCall) runBidi() { c.state.CompareAndSwap(uint32(inReceiving), uint32(inRunning)|inputOpen) }
+
+// endInput records that a running bidirectional procedure's input has
+// ended (its Complete piece). It reports false if the call was answered
+// first, and drains its arguments (inDraining): the piece ends the drain
+// instead.
+func (c *inCall) endInput() bool {
+	for {
+		s := c.state.Load()
+		if s&inputOpen == 0 {
+			return inState(s) != inDraining
+		}
+		if c.state.CompareAndSwap(s, s&^inputOpen) {
+			return true
+		}
+	}
 }
 
 // answer sends the call's final message and moves it to inAnswered: a
@@ -127,14 +161,21 @@ func (c *inCall) answer(payload []byte, err error, block bool) error {
 }
 
 // answerAs is answer, moving the call to final: inAnswered, or inDraining
-// for a call answered before its arguments ended.
+// for a call answered before its arguments ended. A bidirectional
+// procedure's call answered while its input is open moves where the core
+// says (core.Answered): it drains the input of a caller that speaks
+// version 2.
 func (c *inCall) answerAs(payload []byte, err error, block bool, final inState) error {
 	for {
-		s := c.loadState()
-		if s == inAnswered || s == inDraining {
+		s := c.state.Load()
+		if base := inState(s &^ inputOpen); base == inAnswered || base == inDraining {
 			return ErrSendClosed
 		}
-		if c.move(s, final) {
+		to := final
+		if s&inputOpen != 0 {
+			to = core.Answered(true, c.w.peerV2())
+		}
+		if c.state.CompareAndSwap(s, uint32(to)) {
 			break
 		}
 	}
@@ -224,7 +265,7 @@ func (a *inboundActor) Receive(ctx actor.Context) {
 			// wire's strategy stops this actor and reports it.
 			panic(m.failure)
 		}
-		a.release(ctx)
+		a.returned(ctx)
 	case *actor.Stopping:
 		// The wire is ending (its call actors stop with it), or the call
 		// failed: the procedure's context is cancelled with the wire's

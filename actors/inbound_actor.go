@@ -44,13 +44,13 @@ type inboundActor struct {
 func (a *inboundActor) frame(ctx actor.Context, f *wire.Frame) {
 	c := a.call
 	last := f.Terminator == wire.TermComplete
-	switch core.OnPiece(c.loadState(), c.kind, c.input) {
+	switch core.OnPiece(c.loadState(), c.kind, c.input()) {
 	case core.PieceStartBidi:
 		// A bidirectional procedure starts now and takes its arguments
 		// as they come; credit is granted as it takes them.
 		c.in = newInput(a.w, c.key)
-		a.input(c, f.Payload, last)
-		a.start(ctx, nil)
+		c.in.add(f.Payload, last)
+		a.start(ctx, nil, !last)
 		return
 	case core.PieceGather:
 		a.accumulate(c, f.Payload, last)
@@ -59,7 +59,11 @@ func (a *inboundActor) frame(ctx actor.Context, f *wire.Frame) {
 		// not wait for it: the call is answered with ErrLimit at its end.
 		a.grantPiece(c, len(f.Payload), last)
 	case core.PieceInput:
-		a.input(c, f.Payload, last)
+		if last && !c.endInput() {
+			a.free(ctx) // answered first: the piece ends the drain
+			return
+		}
+		c.in.add(f.Payload, last)
 		return
 	case core.PieceMalformed:
 		// Nothing can tell which call the peer meant; the wire ends, as
@@ -70,7 +74,7 @@ func (a *inboundActor) frame(ctx actor.Context, f *wire.Frame) {
 		return
 	case core.PieceDrain:
 		if last {
-			a.release(ctx) // the caller ended its arguments: the pair is free
+			a.free(ctx) // the caller ended its arguments: the pair is free
 		}
 		return
 	case core.PieceIgnore:
@@ -81,7 +85,7 @@ func (a *inboundActor) frame(ctx actor.Context, f *wire.Frame) {
 	}
 	switch c.loadState() {
 	case inDraining:
-		a.release(ctx) // answered as the last piece passed a limit
+		a.free(ctx) // answered as the last piece passed a limit
 		return
 	case inOverLimit:
 		a.refuse(ctx, c.pieces.over)
@@ -93,7 +97,7 @@ func (a *inboundActor) frame(ctx actor.Context, f *wire.Frame) {
 	default:
 		args := c.args
 		c.args = nil
-		a.start(ctx, args) // they count in the wire's until it returns (release)
+		a.start(ctx, args, false) // they count in the wire's until it returns (release)
 	}
 }
 
@@ -183,7 +187,7 @@ func (a *inboundActor) end(ctx actor.Context, act core.EndAction, err error) {
 	case core.EndAnswer:
 		a.refuse(ctx, err)
 	case core.EndFree:
-		a.release(ctx)
+		a.free(ctx)
 	case core.EndCancel:
 		a.call.stop(err)
 	}
@@ -201,28 +205,49 @@ var errArgsCut = fmt.Errorf("%w before the call's arguments ended", ErrPeerClose
 // bidirectional one).
 func (a *inboundActor) inputEnded(ctx actor.Context) {
 	c := a.call
-	a.end(ctx, core.OnInputEnded(c.loadState(), c.kind, c.input), errArgsCut)
+	a.end(ctx, core.OnInputEnded(c.loadState(), c.kind, c.input()), errArgsCut)
 }
 
-// input hands a piece of its arguments to the current call's running
-// bidirectional procedure.
-func (a *inboundActor) input(c *inCall, p []byte, last bool) {
-	c.in.add(p, last)
-	if last {
-		c.input = core.InputEnded
+// free takes the end of the arguments of a call that drains them
+// (inDraining: answered before they ended): the pair is free. The actor
+// lets go of the call now, unless its procedure still runs: then the call
+// moves to inAnswered, and the procedure's return releases it.
+func (a *inboundActor) free(ctx actor.Context) {
+	c := a.call
+	if c.ran {
+		c.move(inDraining, inAnswered)
+		return
 	}
+	a.release(ctx)
+}
+
+// returned takes the return of the current call's procedure: the actor
+// lets go of the call, unless the call drains its arguments (answered
+// before they ended): then their end does (free).
+func (a *inboundActor) returned(ctx actor.Context) {
+	c := a.call
+	c.ran = false
+	if c.loadState() == inDraining {
+		return
+	}
+	a.release(ctx)
 }
 
 // start runs the current call's procedure: a quick one here, on the
 // goroutine dispatching the frame (normally the wire's reader), any other
-// on a goroutine of the wire (see workers).
-func (a *inboundActor) start(ctx actor.Context, args []byte) {
+// on a goroutine of the wire (see workers). inputOpen says that a
+// bidirectional procedure's input has not ended.
+func (a *inboundActor) start(ctx actor.Context, args []byte, inputOpen bool) {
 	c := a.call
 	if c.deadline() == 0 {
 		a.refuse(ctx, context.DeadlineExceeded) // it passed on the way
 		return
 	}
-	c.move(inReceiving, inRunning)
+	if inputOpen {
+		c.runBidi()
+	} else {
+		c.move(inReceiving, inRunning)
+	}
 	if c.proc.IsQuick() && !a.w.out.full() {
 		// Its answer is appended without blocking and written once the
 		// reader's chunk is done. Nothing can cancel it while it runs
@@ -235,7 +260,7 @@ func (a *inboundActor) start(ctx actor.Context, args []byte) {
 		if failure := c.execute(qctx, args, false); failure != nil {
 			panic(failure) // a supervision failure, as in procDoneMsg
 		}
-		a.release(ctx)
+		a.returned(ctx)
 		return
 	}
 	// Not a child of the wire's procCtx: the call actor cancels it, when
@@ -251,6 +276,7 @@ func (a *inboundActor) start(ctx actor.Context, args []byte) {
 		pctx = context.WithValue(pctx, incomingKey{}, m)
 	}
 	self, root := ctx.Self(), ctx.ActorSystem().Root
+	c.ran = true
 	a.w.goWork(func() {
 		root.Send(self, procDoneMsg{failure: c.execute(pctx, args, true)})
 	})

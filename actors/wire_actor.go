@@ -276,16 +276,17 @@ func (a *wireActor) route(ctx actor.Context, f *wire.Frame) {
 // endOutbound routes f, the final frame of this side's call k (an Error,
 // or a Response with terminator Complete), to the call's actor r.pid: it
 // drops the route and frees the index before the caller can see the
-// response and reuse the pair, and takes the actor back. Whatever the
-// wire sends the actor next (a later call, or the poison pill) comes
-// after this frame.
+// response and reuse the pair (unless the core says the pair stays
+// taken), and takes the actor back. Whatever the wire sends the actor
+// next (a later call, or the poison pill) comes after this frame.
 func (a *wireActor) endOutbound(ctx actor.Context, k callKey, r outRoute, f *wire.Frame) {
 	delete(a.outbound, k)
-	if f.Kind == wire.KindError && !r.c.ended() {
-		// The callee answered before the call's arguments ended
-		// (over a limit, wire/PROTOCOL.md "Version 2"): the pair
-		// stays taken until they do.
-		r.c.closeArgsEarly()
+	if !r.c.ended() {
+		// The callee answered before the call's arguments ended:
+		// a callee with version 2 drains them, and the pair stays
+		// taken until they end (core.PairHeld); to one without, the
+		// pair is free now and nothing more is sent on it.
+		r.c.closeArgsEarly(core.PairHeld(true, a.w.peerV2()))
 	} else {
 		a.w.idx.release(k)
 		a.w.noteQuiet()

@@ -12,6 +12,13 @@ func (c *Conn) answerFailure(ic *InCall, fail *Failure) {
 	c.move(ic, InAnswered)
 }
 
+// answered moves a running call that was just answered where Answered
+// says: InDraining while a bidirectional procedure's input is open, to a
+// caller with version 2.
+func (c *Conn) answered(ic *InCall) {
+	c.move(ic, Answered(ic.Kind == ProcBidi && ic.Input == InputOpen, c.neg.v2()))
+}
+
 // Answer sends the final message of running call ic: a Complete response
 // carrying value (in pieces past MaxFramePayload) when fail is nil,
 // otherwise fail (an Error to a peer with the extensions, an empty
@@ -27,7 +34,8 @@ func (c *Conn) Answer(ic *InCall, value []byte, fail *Failure) error {
 		return nil // nothing more is written
 	}
 	if fail != nil {
-		c.answerFailure(ic, fail)
+		c.out = AppendAnswer(c.out, ic.Key, fail, c.neg.ext())
+		c.answered(ic)
 		return nil
 	}
 	if ic.seqHeld != nil {
@@ -35,7 +43,7 @@ func (c *Conn) Answer(ic *InCall, value []byte, fail *Failure) error {
 		ic.seqHeld = nil
 	}
 	c.out = appendPieces(c.out, wire.KindResponse, ic.Key, value)
-	c.move(ic, InAnswered)
+	c.answered(ic)
 	return nil
 }
 

@@ -20,7 +20,10 @@
 //     empty-Complete rule, Error messages);
 //   - flow control: the credit each direction of each call may spend
 //     (SendCredit) and grants back (RecvWindow);
-//   - pings, pongs, End of input, go-away and Termination.
+//   - pings, pongs, End of input, go-away and Termination;
+//   - liveness (Liveness): from what the owner observes once a period, when
+//     to send a keepalive ping and when a wire has waited too long on its
+//     peer (handshake, write, idle and keepalive timeouts).
 //
 // The states are those of STATES.md beside this file, named the same here;
 // TestStateTable drives the machines through every row of its tables.

@@ -113,6 +113,26 @@ func OverLimit(v2 bool) InState {
 	return InOverLimit
 }
 
+// Answered returns the state a running call moves to as it is answered:
+// InDraining if its arguments have not ended (a bidirectional procedure's
+// input is open) and its caller speaks version 2, which then ends them
+// (PROTOCOL.md, "Early answer"): until it has, its pieces are dropped and
+// the pair stays taken; else InAnswered, and the pair is free.
+func Answered(argsOpen, v2 bool) InState {
+	if argsOpen && v2 {
+		return InDraining
+	}
+	return InAnswered
+}
+
+// PairHeld reports whether the final message of a call's response (a
+// Complete response or an Error) leaves its pair taken, given whether its
+// arguments had ended and the callee speaks version 2: one that does
+// drains arguments that had not ended (Answered), and the caller ends them
+// with an empty Complete piece, freeing the pair after it. Otherwise the
+// pair is free at once, and nothing more is sent on it.
+func PairHeld(argsOpen, v2 bool) bool { return argsOpen && v2 }
+
 // Refusal says when a call that may not open is answered: at its Complete
 // piece (last), or at its first piece to a caller with version 2 while the
 // wire remembers fewer than maxRefused such calls (0: no bound); remember

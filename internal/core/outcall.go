@@ -256,11 +256,21 @@ func (c *Conn) outFrame(f wire.Frame) {
 			oc.State = OutFailed
 			oc.Failure = failCancelled
 		}
-		if oc.Send == SendClosed {
-			c.dropOut(k)
-		}
+		c.finalIn(oc)
 	}
 	c.emit(Event{Kind: EvResponse, Key: k})
+}
+
+// finalIn frees the pair of a call whose response has ended, once its
+// arguments have: arguments still open end now, with an empty Complete
+// piece to a callee that drains them (PairHeld), with nothing written to
+// one that has freed the pair already.
+func (c *Conn) finalIn(oc *OutCall) {
+	if oc.Send != SendClosed && PairHeld(true, c.neg.v2()) {
+		c.out = appendPieces(c.out, wire.KindCall, oc.Key, nil)
+	}
+	oc.Send = SendClosed
+	c.dropOut(oc.Key)
 }
 
 // response takes a Response message.

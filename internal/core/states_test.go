@@ -155,13 +155,13 @@ var over = make([]byte, callLimit+1) // a piece over MaxCallArgs
 // driveIn drives an inbound call.
 func driveIn(from, event string) (string, error) {
 	peer := 2
-	if from == "InOverLimit" || event == "PieceOverLimit" {
+	if from == "InOverLimit" || event == "PieceOverLimit" || event == "AnswerInputOpenV1" {
 		peer = 1 // a caller without version 2 is answered at its Complete piece
 	}
 	c := testConn(peer)
 	proc := uint64(procUnary)
 	switch event {
-	case "PieceBidi", "FirstPieceBidi":
+	case "PieceBidi", "FirstPieceBidi", "AnswerInputOpen", "AnswerInputOpenV1":
 		proc = procBidi
 	case "CompleteUnknown":
 		proc = procUnknown
@@ -241,7 +241,7 @@ func inEvent(c *Conn, k Key, ic *InCall, event string) error {
 		return c.Receive(wire.AppendCredit(nil, wire.KindResponseCredit, k.Proc, k.Call, 10))
 	case "InputEnded":
 		c.InputEnded()
-	case "Answer":
+	case "Answer", "AnswerInputOpen", "AnswerInputOpenV1":
 		if err := c.Answer(ic, []byte{0xc0}, nil); err != nil && !errors.Is(err, ErrAnswered) {
 			return err
 		}
