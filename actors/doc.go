@@ -35,10 +35,13 @@
 // the end of the peer's stream does to an inbound call (core.OnPiece,
 // OnCancel, OnInputEnded), where a call over a limit or answered early goes
 // (OverLimit, Answered), when a refused call is answered (Refusal), whether
-// a limit is passed (Config.OverOpen, OverArgs, OverInput), how long an
-// outbound call's pair stays taken (PairHeld), what an empty Complete means
-// (EmptyEnds), how a failure is written (AppendAnswer), and what the
-// watchdog does on each tick (Liveness). The wire's states are the core's
+// a limit or budget is passed (Config.OverOpen, OverArgs, OverInput,
+// OverCollected), how long an outbound call's pair stays taken (PairHeld),
+// what an empty Complete means (EmptyEnds), whether a sequence holds its
+// last value back (HoldsLast), what a raw stream's terminator does (OnRaw),
+// how credit is spent and granted (SendCredit, RecvWindow), how a failure
+// is written (AppendAnswer), and what the watchdog does on each tick
+// (Liveness). The wire's states are the core's
 // WireState. What stays here is how: actors, goroutines, the writer.
 //
 // # Termination: what stops what

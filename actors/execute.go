@@ -2,9 +2,9 @@ package actors
 
 import (
 	"context"
-	"fmt"
 	"runtime/debug"
 
+	"github.com/ipfi-go/ipfi/internal/core"
 	"github.com/ipfi-go/ipfi/procedures"
 	"github.com/ipfi-go/ipfi/wire"
 )
@@ -133,7 +133,7 @@ func (c *inCall) runSequence(ctx context.Context, args []byte) error {
 		held, have = append(held[:0], v...), true // emit does not keep v
 		return nil
 	}
-	if c.w.peerExt() { // settled: the peer's announcement came before its call
+	if !core.HoldsLast(c.w.peerExt()) { // settled: the peer's announcement came before its call
 		emit = s.sendChunk // each value as it comes (the writer copies it)
 	}
 	var err error
@@ -153,14 +153,15 @@ func (c *inCall) runSequence(ctx context.Context, args []byte) error {
 func (c *inCall) runRawStream(ctx context.Context, args []byte) error {
 	s := newSender(ctx, c)
 	send := func(payload []byte, t wire.Terminator) error {
+		act, err := core.OnRaw(t, len(payload))
 		switch {
-		case t == wire.TermComplete:
+		case act == core.RawAnswer:
 			return c.answer(payload, nil, true)
-		case t != wire.TermNone && t != wire.TermChunk:
-			return fmt.Errorf("ipfi: invalid terminator %v", t)
+		case err != nil:
+			return err
 		case c.loadState() == inAnswered:
 			return ErrSendClosed
-		case t == wire.TermNone && len(payload) == 0:
+		case act == core.RawSkip:
 			return nil
 		}
 		return s.send(payload, t)

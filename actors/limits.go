@@ -84,7 +84,7 @@ func DefaultLimits() Limits {
 		MaxCalls:       10_000,
 		MaxWires:       10_000,
 		MaxWriteQueue:  4 << 20,
-		MaxCollected:   64 << 20,
+		MaxCollected:   c.MaxCollected,
 	}
 }
 
@@ -94,7 +94,8 @@ func DefaultLimits() Limits {
 func (l Limits) WithDefaults() Limits { return l.withDefaults() }
 
 // rules returns the limits the protocol core decides on (open calls and
-// streams, one call's and the wire's argument bytes, the frame size).
+// streams, one call's and the wire's argument bytes, the responses being
+// collected, the frame size).
 func (l Limits) rules() core.Config {
 	return core.Config{
 		MaxFrame:       l.MaxFrame,
@@ -102,6 +103,7 @@ func (l Limits) rules() core.Config {
 		MaxWireArgs:    l.MaxWireArgs,
 		MaxOpenCalls:   l.MaxOpenCalls,
 		MaxOpenStreams: l.MaxOpenStreams,
+		MaxCollected:   l.MaxCollected,
 	}
 }
 

@@ -1,8 +1,6 @@
 package actors
 
 import (
-	"fmt"
-
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/ipfi-go/ipfi/internal/core"
 	"github.com/ipfi-go/ipfi/wire"
@@ -158,21 +156,25 @@ func (o *outboundActor) run(it *item) {
 
 // hold counts n more bytes of the call's response in the wire's collected
 // responses: those of a response collected whole, and the pieces of a
-// value (partial) of any response. If that passes Limits.MaxCollected the
-// call fails with ErrLimit, the callee is told it was cancelled, and hold
-// reports false.
+// value (partial) of any response. If the core says that passes
+// Limits.MaxCollected (core.Config.OverCollected) the call fails with
+// ErrLimit, the callee is told it was cancelled, and hold reports false.
+// The bytes are counted before the check: the wire's other calls count
+// theirs on other goroutines at the same time.
 func (o *outboundActor) hold(n int, partial bool) bool {
 	if o.call.q.stream() && !partial {
 		return true // flow control bounds what a stream's reader leaves unread
 	}
 	w := o.w
-	if w.collected.Add(int64(n)) <= int64(w.limits.MaxCollected) {
+	held := int(w.collected.Add(int64(n))) - n
+	fail := w.rules.OverCollected(held, n)
+	if fail == nil {
 		o.held += int64(n)
 		return true
 	}
 	w.collected.Add(-int64(n))
 	key := o.call.key
-	o.end(callFailed, fmt.Errorf("%w: the wire's calls hold %d bytes of responses (MaxCollected)", ErrLimit, w.limits.MaxCollected))
+	o.end(callFailed, limitErr(fail))
 	w.cancelCall(key)
 	return false
 }

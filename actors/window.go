@@ -27,7 +27,9 @@ import (
 type sendWindow struct {
 	credit atomic.Int64  // granted and not yet taken by the producer
 	sig    chan struct{} // a grant arrived (one buffered signal)
-	allow  int64         // taken from credit in bulk, spent without atomics (producer only)
+	// allow is the credit taken from credit in bulk, spent without
+	// atomics by the producer alone, by the core's rule (core.SendCredit).
+	allow core.SendCredit
 }
 
 func newSendWindow() *sendWindow {
@@ -55,17 +57,17 @@ func (s *sendWindow) grant(n int64) {
 // ready reports whether the producer may send a message now, taking what
 // was granted since it last looked.
 func (s *sendWindow) ready() bool {
-	if s.allow > 0 {
+	if s.allow.Ready() {
 		return true
 	}
 	if got := s.credit.Swap(0); got != 0 {
-		s.allow = min(s.allow+got, maxGrant)
+		s.allow.Grant(uint64(got))
 	}
-	return s.allow > 0
+	return s.allow.Ready()
 }
 
 // spend accounts a message of n bytes, sent after ready returned true.
-func (s *sendWindow) spend(n int) { s.allow -= int64(n) }
+func (s *sendWindow) spend(n int) { s.allow.Spend(n) }
 
 // granted returns a channel that receives when credit arrives: a producer
 // that found ready false waits on it (and on its own stop signals), then

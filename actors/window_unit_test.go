@@ -41,8 +41,8 @@ func TestSendWindowSpendsAndWaits(t *testing.T) {
 	for range 4 {
 		s.grant(maxGrant)
 		s.grant(maxGrant)
-		if !s.ready() || s.allow <= 0 || s.allow > maxGrant {
-			t.Fatalf("grants of maxGrant overflowed: allow %d", s.allow)
+		if !s.ready() || s.allow.Left() <= 0 || s.allow.Left() > maxGrant {
+			t.Fatalf("grants of maxGrant overflowed: allow %d", s.allow.Left())
 		}
 	}
 }

@@ -93,7 +93,7 @@ func (c *Conn) Send(ic *InCall, payload []byte, t wire.Terminator) error {
 // comes or Answer sends it. It returns Send's errors; a held value that
 // could not be sent stays held.
 func (c *Conn) Yield(ic *InCall, v []byte) error {
-	if c.neg.ext() {
+	if !HoldsLast(c.neg.ext()) {
 		return c.Send(ic, v, wire.TermChunk)
 	}
 	if ic.State != InRunning {
@@ -121,13 +121,47 @@ func (c *Conn) Returned(ic *InCall) {
 // terminator its procedure chose: Complete answers the call (Answer), None
 // and Chunk are sent as Send sends them (an empty None sends nothing).
 func (c *Conn) SendRaw(ic *InCall, payload []byte, t wire.Terminator) error {
+	act, err := OnRaw(t, len(payload))
+	switch act {
+	case RawAnswer:
+		return c.Answer(ic, payload, nil)
+	case RawSend:
+		return c.Send(ic, payload, t)
+	}
+	return err
+}
+
+// HoldsLast reports whether a sequence's values hold one back, given
+// whether the caller speaks the extensions: to one that does not, the
+// last value must carry the Complete terminator (as the Rust crate writes
+// it), so each value waits for the next, or for the sequence's end; to one
+// that does, each goes as a Chunk as it comes, and an empty Complete ends
+// the sequence.
+func HoldsLast(peerExt bool) bool { return !peerExt }
+
+// RawAction is what a raw stream's message does (OnRaw).
+type RawAction uint8
+
+const (
+	// RawSkip: nothing is sent (an empty None, or an invalid terminator).
+	RawSkip RawAction = iota
+	// RawSend: a non-final message (None or Chunk), sent as Send sends it.
+	RawSend
+	// RawAnswer: the final message (Complete): it answers the call.
+	RawAnswer
+)
+
+// OnRaw returns what a raw stream's message with terminator t and n
+// payload bytes does, and an error for a terminator that is none of
+// None, Chunk and Complete.
+func OnRaw(t wire.Terminator, n int) (RawAction, error) {
 	switch {
 	case t == wire.TermComplete:
-		return c.Answer(ic, payload, nil)
+		return RawAnswer, nil
 	case t != wire.TermNone && t != wire.TermChunk:
-		return fmt.Errorf("ipfi: invalid terminator %v", t)
-	case t == wire.TermNone && len(payload) == 0:
-		return nil
+		return RawSkip, fmt.Errorf("ipfi: invalid terminator %v", t)
+	case t == wire.TermNone && n == 0:
+		return RawSkip, nil
 	}
-	return c.Send(ic, payload, t)
+	return RawSend, nil
 }

@@ -30,6 +30,11 @@ type Config struct {
 	// MaxOpenStreams bounds the inbound calls of streaming procedures open
 	// at once.
 	MaxOpenStreams int
+	// MaxCollected bounds the response bytes this side's calls hold
+	// together while their responses arrive: a response collected whole,
+	// and the pieces of a value of any response (a stream's values are
+	// bounded by its credit instead).
+	MaxCollected int
 	// Lookup says what kind of procedure an index is (ProcUnknown for
 	// none); nil means none is known.
 	Lookup func(proc uint64) ProcKind
@@ -44,6 +49,7 @@ func DefaultConfig() Config {
 		MaxWireArgs:    32 << 20,
 		MaxOpenCalls:   1_000,
 		MaxOpenStreams: 256,
+		MaxCollected:   64 << 20,
 	}
 }
 
@@ -57,6 +63,7 @@ func (cfg Config) withDefaults() Config {
 		{&cfg.MaxWireArgs, &d.MaxWireArgs},
 		{&cfg.MaxOpenCalls, &d.MaxOpenCalls},
 		{&cfg.MaxOpenStreams, &d.MaxOpenStreams},
+		{&cfg.MaxCollected, &d.MaxCollected},
 	} {
 		switch {
 		case *f.v == 0:
@@ -143,8 +150,9 @@ type Conn struct {
 	streams int              // of them, streaming procedures' (MaxOpenStreams)
 	extras  Extras           // a deadline or metadata for the next call
 
-	outCalls map[Key]*OutCall
-	idx      Indices
+	outCalls  map[Key]*OutCall
+	idx       Indices
+	collected int // response bytes this side's calls hold (MaxCollected)
 
 	state WireState
 }

@@ -16,8 +16,9 @@ import (
 //     (this side's calls);
 //   - every call of the peer ends exactly once: one final message per
 //     call that ran, and at most one for any other;
-//   - the arguments held never exceed MaxWireArgs, and the open calls
-//     never exceed MaxOpenCalls.
+//   - the arguments held never exceed MaxWireArgs, the responses being
+//     collected never exceed MaxCollected, and the open calls never
+//     exceed MaxOpenCalls.
 func FuzzConn(f *testing.F) {
 	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15})
 	f.Add([]byte{0, 3, 3, 3, 17, 20, 21, 22, 3, 4})
@@ -37,6 +38,7 @@ func FuzzConn(f *testing.F) {
 const (
 	fuzzMaxWireArgs  = 64
 	fuzzMaxOpenCalls = 4
+	fuzzMaxCollected = 8
 )
 
 type fuzzHarness struct {
@@ -53,7 +55,7 @@ type fuzzHarness struct {
 
 func newFuzzHarness() *fuzzHarness {
 	h := &fuzzHarness{
-		c: New(Config{Version: 2, MaxCallArgs: 32, MaxWireArgs: fuzzMaxWireArgs, MaxOpenCalls: fuzzMaxOpenCalls, Lookup: func(p uint64) ProcKind {
+		c: New(Config{Version: 2, MaxCallArgs: 32, MaxWireArgs: fuzzMaxWireArgs, MaxOpenCalls: fuzzMaxOpenCalls, MaxCollected: fuzzMaxCollected, Lookup: func(p uint64) ProcKind {
 			return ProcKind(p % 5)
 		}}),
 		dec:   wire.NewDecoder(0),
@@ -210,6 +212,9 @@ func (h *fuzzHarness) respond(op byte) []byte {
 func (h *fuzzHarness) check(t *testing.T) {
 	if h.c.held > fuzzMaxWireArgs || h.c.held < 0 {
 		t.Fatalf("the calls hold %d bytes, over MaxWireArgs %d", h.c.held, fuzzMaxWireArgs)
+	}
+	if h.c.collected > fuzzMaxCollected || h.c.collected < 0 {
+		t.Fatalf("the calls collect %d bytes of responses, over MaxCollected %d", h.c.collected, fuzzMaxCollected)
 	}
 	if h.c.open > fuzzMaxOpenCalls || h.c.open < len(h.c.in) {
 		t.Fatalf("%d calls open (%d in the table), MaxOpenCalls %d", h.c.open, len(h.c.in), fuzzMaxOpenCalls)

@@ -162,6 +162,16 @@ func (cfg *Config) OverArgs(size, held, n int) *Failure {
 	return nil
 }
 
+// OverCollected says whether n more bytes of a response pass the wire's
+// budget for responses being collected (MaxCollected), whose calls hold
+// held bytes before them: the limit's failure, or nil.
+func (cfg *Config) OverCollected(held, n int) *Failure {
+	if cfg.MaxCollected > 0 && held+n > cfg.MaxCollected {
+		return limitf("the wire's calls hold %d bytes of responses (MaxCollected)", cfg.MaxCollected)
+	}
+	return nil
+}
+
 // OverInput says which argument limit a piece of n bytes for a running
 // bidirectional procedure passes, or nil: the call's (MaxCallArgs), which
 // bounds the input it has not read yet (unread bytes before the piece), or

@@ -81,6 +81,7 @@ type OutCall struct {
 	Extras CallExtras
 
 	partial []byte     // the pieces of a value so far (terminator None)
+	held    int        // bytes counted in the Conn's collected (MaxCollected)
 	got     int        // values received
 	win     RecvWindow // response credit (a collected response grants as values arrive)
 	args    SendCredit // argument credit (pieces sent with SendPiece)
@@ -211,6 +212,7 @@ func (c *Conn) Abandon(oc *OutCall) {
 		return
 	}
 	oc.State, oc.Values, oc.partial = OutAbandoned, nil, nil
+	c.uncollect(oc)
 	switch {
 	case oc.Send == SendUnsent:
 		oc.Send = SendClosed
@@ -266,6 +268,7 @@ func (c *Conn) outFrame(f wire.Frame) {
 // piece to a callee that drains them (PairHeld), with nothing written to
 // one that has freed the pair already.
 func (c *Conn) finalIn(oc *OutCall) {
+	c.uncollect(oc)
 	if oc.Send != SendClosed && PairHeld(true, c.neg.v2()) {
 		c.out = appendPieces(c.out, wire.KindCall, oc.Key, nil)
 	}
@@ -273,12 +276,39 @@ func (c *Conn) finalIn(oc *OutCall) {
 	c.dropOut(oc.Key)
 }
 
+// collect counts n more bytes of oc's response in what the wire's calls
+// collect: a collected response's, and the pieces of a value (partial) of
+// any. Past MaxCollected the call fails with the limit and the peer is
+// told, as for Abandon; collect then reports false.
+func (c *Conn) collect(oc *OutCall, n int, partial bool) bool {
+	if oc.Stream && !partial {
+		return true // its credit bounds what a stream's reader leaves unread
+	}
+	if fail := c.cfg.OverCollected(c.collected, n); fail != nil {
+		c.Abandon(oc)
+		oc.State, oc.Failure = OutFailed, fail
+		return false
+	}
+	oc.held += n
+	c.collected += n
+	return true
+}
+
+// uncollect uncounts what oc's response holds (collect).
+func (c *Conn) uncollect(oc *OutCall) {
+	c.collected -= oc.held
+	oc.held = 0
+}
+
 // response takes a Response message.
 func (c *Conn) response(oc *OutCall, f wire.Frame) {
-	if oc.State == OutAbandoned {
-		return
+	if oc.State != OutWaiting {
+		return // abandoned, or failed over MaxCollected
 	}
 	last := f.Terminator == wire.TermComplete
+	if !c.collect(oc, len(f.Payload), f.Terminator == wire.TermNone) {
+		return
+	}
 	if !last && c.neg.ext() && !oc.Stream {
 		c.grant(wire.KindResponseCredit, oc.Key, oc.win.Consumed(int64(len(f.Payload))))
 	}
@@ -288,6 +318,9 @@ func (c *Conn) response(oc *OutCall, f wire.Frame) {
 	}
 	value := append(oc.partial, f.Payload...)
 	oc.partial = nil
+	if oc.Stream {
+		c.uncollect(oc) // the value is whole: its pieces no longer count
+	}
 	if !last || len(value) > 0 || !c.emptyEnds(oc) {
 		oc.got++
 		oc.Values = append(oc.Values, value)

@@ -114,14 +114,15 @@ func drive(from, event string) (string, error) {
 
 // The procedures of the test Conns.
 const (
-	procUnary   = 1
-	procBidi    = 2
-	procUnknown = 3
-	callLimit   = 16 // MaxCallArgs
+	procUnary    = 1
+	procBidi     = 2
+	procUnknown  = 3
+	callLimit    = 16 // MaxCallArgs
+	collectLimit = 64 // MaxCollected
 )
 
 func testConn(peerVersion int) *Conn {
-	c := New(Config{Version: 2, MaxCallArgs: callLimit, Lookup: func(p uint64) ProcKind {
+	c := New(Config{Version: 2, MaxCallArgs: callLimit, MaxCollected: collectLimit, Lookup: func(p uint64) ProcKind {
 		switch p {
 		case procUnary:
 			return ProcUnary
@@ -285,6 +286,8 @@ func driveOut(from, event string) (string, error) {
 	switch event {
 	case "Value":
 		err = c.Receive(append(wire.AppendHeader(nil, wire.KindResponse, wire.TermChunk, k.Proc, k.Call, 1), 1))
+	case "ValueOverCollected":
+		err = c.Receive(append(wire.AppendHeader(nil, wire.KindResponse, wire.TermChunk, k.Proc, k.Call, collectLimit+1), make([]byte, collectLimit+1)...))
 	case "Complete":
 		err = c.Receive(append(wire.AppendHeader(nil, wire.KindResponse, wire.TermComplete, k.Proc, k.Call, 1), 1))
 	case "Error":

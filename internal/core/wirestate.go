@@ -57,6 +57,7 @@ func (c *Conn) InputEnded() {
 	c.neg.Settle()
 	for k, oc := range c.outCalls {
 		oc.fail(FailPeerClosed)
+		c.uncollect(oc)
 		c.dropOut(k)
 		c.emit(Event{Kind: EvResponse, Key: k})
 	}
