@@ -143,6 +143,8 @@
 //	  Conn.cause                   Drain, endInput, closeWith,
 //	                               terminate
 //	chunkMsg.state                 reader sends, wire actor consumes any: atomic (see chunkMsg)
+//	Conn.reads, Conn.dispatching   the reader (Feed in push mode)    watchdog: atomic load
+//	Conn.msgs                      wire actor (its parser)           watchdog: atomic load
 //	inCall.state (inState and the  call actor; the worker that       wire actor, call actor:
 //	  inputOpen bit)               answers (CAS in answer)           atomic load
 //	inCall arguments, pieces, ran  call actor                        -

@@ -85,6 +85,8 @@ func (w *Conn) Feed(b []byte) error {
 		return terminated(w.Err())
 	}
 	msg := &chunkMsg{data: bytes.Clone(b)}
+	w.dispatching.Store(true)
+	defer w.dispatching.Store(false)
 	w.reads.Add(1)
 	w.bytesIn.Add(int64(len(b)))
 	w.readAt.Store(int64(time.Since(epoch)))
@@ -168,6 +170,7 @@ func (r *readerActor) loop(root *actor.RootContext) {
 		}
 		n, err := r.w.r.Read(msg.data[:cap(msg.data)])
 		if n > 0 {
+			r.w.dispatching.Store(true)
 			r.w.reads.Add(1)
 			r.w.bytesIn.Add(int64(n))
 			r.w.readAt.Store(int64(time.Since(epoch)))
@@ -200,6 +203,7 @@ func (r *readerActor) loop(root *actor.RootContext) {
 			// While the writer holds far more than it may for the peer,
 			// read no more from it (see writer.waitRoom).
 			r.w.out.waitRoom()
+			r.w.dispatching.Store(false)
 		}
 		if err != nil {
 			if err == io.EOF {

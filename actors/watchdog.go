@@ -95,7 +95,7 @@ func (w *Conn) tick() {
 // must end, or nil. It sends a keepalive ping when one is due.
 func (d *watchdog) check(w *Conn) error {
 	o := core.Observed{Reads: w.reads.Load(), Msgs: w.msgs.Load()}
-	o.ReadingParked = w.out.parked.Load() // in waitRoom, not reading
+	o.NotReading = w.dispatching.Load()
 	o.Busy = w.inOpen.Load() > 0 || w.idx.n.Load() > 0
 	o.Writing, o.Writes = w.out.progress()
 	o.PeerExt = w.peerExt()

@@ -90,6 +90,11 @@ type Conn struct {
 	// What arrived, for the watchdog: chunks read (the reader's), and
 	// messages other than pongs parsed (the parser's).
 	reads, msgs atomic.Uint64
+	// dispatching: the reader (or Feed) is handling a chunk, from its read
+	// until the wire actor has consumed it and the writer has room
+	// (waitRoom): this side is not reading, so the peer's silence says
+	// nothing of the peer. The reader's (Feed's) flag.
+	dispatching atomic.Bool
 	dog         watchdog
 	// Bytes held for the peer's calls and for this side's, over all of
 	// them: arguments arriving in pieces (Limits.MaxWireArgs), responses

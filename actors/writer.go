@@ -68,7 +68,6 @@ type writer struct {
 	err     error         // sticky: the first write error, or the wire's end
 	max     int           // the bound on pending (Limits.MaxWriteQueue)
 	over    atomic.Bool   // len(pending) >= max, for full (which takes no lock)
-	parked  atomic.Bool   // the wire's reader waits in waitRoom
 	writing bool          // a blocking Write is in progress
 	writes  uint64        // blocking Writes that returned
 	written int64         // bytes handed to the transport's Write (counted before it returns, less what it did not take)
@@ -239,9 +238,7 @@ func (w *writer) waitRoom() {
 	for w.err == nil && len(w.pending) >= w.max+readerSlack {
 		room := w.roomChan()
 		w.mu.Unlock()
-		w.parked.Store(true)
 		<-room
-		w.parked.Store(false)
 		w.mu.Lock()
 	}
 	w.mu.Unlock()

@@ -406,3 +406,45 @@ func TestParkedReaderEndsByWriteTimeout(t *testing.T) {
 		t.Fatalf("the wire ended with %v after %v, want ErrWriteTimeout", cause, took)
 	}
 }
+
+// TestLongDispatchIsNotPeerSilence: while this side's reader is busy with
+// a chunk it read (here a quick procedure that holds it 300 ms, standing
+// for a chunk of thousands of frames under the race detector), this side
+// is not reading, and the peer's silence says nothing of the peer: the
+// keepalive, whose interval and timeout are far shorter, must not end the
+// wire. The call is answered once the procedure returns.
+func TestLongDispatchIsNotPeerSilence(t *testing.T) {
+	const interval, timeout = 20 * time.Millisecond, 40 * time.Millisecond
+	a := newInterface(t, ipfi.WithTimeouts(ipfi.Timeouts{KeepaliveInterval: interval, KeepaliveTimeout: timeout}))
+	b := newInterface(t)
+	release := make(chan struct{})
+	must(t, a.Register(1, procedures.Quick(procedures.Func0(func(ctx context.Context) (int, error) {
+		select {
+		case <-release:
+			return 1, nil
+		case <-ctx.Done():
+			return 0, context.Cause(ctx)
+		}
+	}))))
+	wa, wb := connect(t, tcp, a, b)
+	ctx := bounded(t, 10*time.Second)
+	if _, err := wa.Ping(ctx); err != nil { // the peer's announcement is in: pings go out
+		t.Fatal(err)
+	}
+	answered := make(chan error, 1)
+	go func() {
+		_, err := ipfi.Call[int](ctx, wb, 1)
+		answered <- err
+	}()
+	select {
+	case <-wa.Done():
+		close(release)
+		<-answered
+		t.Fatalf("the wire ended while its reader ran a quick procedure: %v", wa.Err())
+	case <-time.After(300 * time.Millisecond): // several keepalive rounds
+	}
+	close(release)
+	if err := <-answered; err != nil {
+		t.Fatalf("the call failed: %v", err)
+	}
+}

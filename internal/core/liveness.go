@@ -65,13 +65,13 @@ func (l *Liveness) Period() time.Duration { return l.period }
 // Observed is what the owner of a wire saw at one check. The counts are
 // totals since the wire began.
 type Observed struct {
-	Reads         uint64 // chunks read from the peer
-	ReadingParked bool   // this side is not reading (its writer is parked): silence says nothing of the peer
-	Msgs          uint64 // messages read, pongs aside
-	Busy          bool   // a call is open, either way
-	Writing       bool   // a write to the transport is in progress
-	Writes        uint64 // writes to the transport done
-	PeerExt       bool   // the peer speaks the extensions: it may be pinged
+	Reads      uint64 // chunks read from the peer
+	NotReading bool   // this side is not reading (a chunk is being handled, or its writer is full): silence says nothing of the peer
+	Msgs       uint64 // messages read, pongs aside
+	Busy       bool   // a call is open, either way
+	Writing    bool   // a write to the transport is in progress
+	Writes     uint64 // writes to the transport done
+	PeerExt    bool   // the peer speaks the extensions: it may be pinged
 }
 
 // Verdict is what a check decided.
@@ -120,7 +120,7 @@ func (v Verdict) String() string {
 func (l *Liveness) Check(o Observed) Verdict {
 	p := l.period
 	l.age += p
-	if o.Reads != l.lastReads || o.ReadingParked {
+	if o.Reads != l.lastReads || o.NotReading {
 		// A stalled write ends a wire that is not reading instead.
 		l.lastReads, l.quiet, l.pinged = o.Reads, 0, false
 	} else {

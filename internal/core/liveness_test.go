@@ -56,7 +56,7 @@ func TestLivenessCheck(t *testing.T) {
 	var (
 		none    = Observed{}
 		ext     = Observed{PeerExt: true}
-		parked  = Observed{ReadingParked: true}
+		parked  = Observed{NotReading: true}
 		busy    = Observed{Busy: true}
 		writing = Observed{Writing: true}
 		read    = func(n uint64) Observed { return Observed{Reads: n} }
@@ -132,13 +132,13 @@ func TestLivenessCheck(t *testing.T) {
 			{readExt(1), LiveOK}, {readExt(2), LiveOK}, {readExt(3), LiveOK}, {readExt(4), LiveOK},
 		}},
 		{"keepalive: not reading is activity", keepalive, []step{
-			{Observed{ReadingParked: true, PeerExt: true}, LiveOK},
-			{Observed{ReadingParked: true, PeerExt: true}, LiveOK},
-			{Observed{ReadingParked: true, PeerExt: true}, LiveOK},
+			{Observed{NotReading: true, PeerExt: true}, LiveOK},
+			{Observed{NotReading: true, PeerExt: true}, LiveOK},
+			{Observed{NotReading: true, PeerExt: true}, LiveOK},
 			{ext, LiveOK}, {ext, LivePing},
 		}},
 		{"keepalive: not reading clears the ping", LivenessConfig{KeepaliveInterval: 2 * p}, []step{
-			{ext, LiveOK}, {ext, LivePing}, {Observed{ReadingParked: true, PeerExt: true}, LiveOK},
+			{ext, LiveOK}, {ext, LivePing}, {Observed{NotReading: true, PeerExt: true}, LiveOK},
 			{ext, LiveOK}, {ext, LivePing},
 		}},
 		{"keepalive: one ping until something arrives", LivenessConfig{KeepaliveInterval: 2 * p}, []step{
