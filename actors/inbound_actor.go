@@ -167,7 +167,7 @@ func (a *inboundActor) overLimit(c *inCall, err error) {
 // grantPiece gives the caller back the argument credit of a piece of n
 // bytes that the call took (or dropped), unless it was the last.
 func (a *inboundActor) grantPiece(c *inCall, n int, last bool) {
-	if !last && c.pieces != nil && a.w.peerExt() && c.loadState() != inDraining {
+	if c.pieces != nil && core.GrantsPiece(last, true, a.w.peerExt(), c.loadState()) {
 		a.w.grant(noWait, wire.KindArgumentCredit, c.key, c.pieces.win.Consumed(int64(n)))
 	}
 }

@@ -334,7 +334,7 @@ func (c *Conn) overLimit(ic *InCall, fail *Failure) {
 // grantPiece gives the caller back the credit of a piece of n bytes that
 // the call took or dropped, unless it was the last or the call drains.
 func (c *Conn) grantPiece(ic *InCall, n int, last bool) {
-	if !last && ic.pieces && c.neg.ext() && ic.State != InDraining {
+	if GrantsPiece(last, ic.pieces, c.neg.ext(), ic.State) {
 		c.grant(wire.KindArgumentCredit, ic.Key, ic.win.Consumed(int64(n)))
 	}
 }

@@ -102,6 +102,15 @@ func OnInputEnded(s InState, k ProcKind, in InputState) EndAction {
 	return EndNothing
 }
 
+// GrantsPiece reports whether a piece of a call's arguments has its credit
+// granted back as it arrives (taken, or dropped over a limit): unless it is
+// the last (a call in one piece needs none), the caller speaks the
+// extensions, and the call does not drain (InDraining: the caller has its
+// answer and sends no more).
+func GrantsPiece(last, pieces, peerExt bool, s InState) bool {
+	return !last && pieces && peerExt && s != InDraining
+}
+
 // OverLimit returns the state a call whose arguments passed a limit moves
 // to, given whether its caller speaks version 2: InDraining, answered at
 // once with the limit (its Send fails with it), or InOverLimit, answered
