@@ -34,7 +34,8 @@
 // form drives too: the engine asks it, by state, what a piece, a Cancel or
 // the end of the peer's stream does to an inbound call (core.OnPiece,
 // OnCancel, OnInputEnded), where a call over a limit or answered early goes
-// (OverLimit, Answered), when a refused call is answered (Refusal), whether
+// (OverLimit, Answered), whether a piece's credit goes back (GrantsPiece),
+// when a refused call is answered (Refusal), whether
 // a limit or budget is passed (Config.OverOpen, OverArgs, OverInput,
 // OverCollected), how long an outbound call's pair stays taken (PairHeld),
 // what an empty Complete means (EmptyEnds), whether a sequence holds its
