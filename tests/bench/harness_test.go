@@ -52,8 +52,11 @@ func TestHarness(t *testing.T) {
 			if !ok || f.MedianNs <= 0 || f.OpsPerS <= 0 || f.CPUNsPerOp < 0 || f.AllocsPerOp < 0 {
 				t.Errorf("%s %s: figures %+v (present %v)", sc, s, f, ok)
 			}
-			if slices.Contains(systems, "ipfi") && s != "ipfi" && rep.Ratios[sc]["ipfi/"+s] <= 0 {
-				t.Errorf("%s: no ratio ipfi/%s", sc, s)
+			if slices.Contains(systems, "ipfi") && s != "ipfi" {
+				r, iv := rep.Ratios[sc]["ipfi/"+s], rep.Intervals[sc]["ipfi/"+s]
+				if r <= 0 || !(iv[0] <= r && r <= iv[1]) {
+					t.Errorf("%s: ratio ipfi/%s %v, interval %v", sc, s, r, iv)
+				}
 			}
 		}
 	}
@@ -72,6 +75,7 @@ func TestHarness(t *testing.T) {
 	var shape struct {
 		Scenarios map[string]map[string]map[string]float64
 		Ratios    map[string]map[string]float64
+		Intervals map[string]map[string][2]float64
 		Memory    map[string]float64
 	}
 	if err := json.Unmarshal(raw, &shape); err != nil {
@@ -79,7 +83,7 @@ func TestHarness(t *testing.T) {
 	}
 	var top map[string]json.RawMessage
 	json.Unmarshal(raw, &top)
-	if len(top) != 3 || len(shape.Scenarios[unarySmall]["ipfi"]) != 4 || len(shape.Memory) != 2 {
+	if len(top) != 4 || len(shape.Scenarios[unarySmall]["ipfi"]) != 4 || len(shape.Memory) != 2 {
 		t.Errorf("JSON shape:\n%s", raw)
 	}
 	for _, k := range []string{"median_ns", "ops_per_s", "cpu_ns_per_op", "allocs_per_op"} {

@@ -7,34 +7,21 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"runtime/pprof"
 	"strings"
 	"time"
 )
 
 func main() {
-	quick := flag.Bool("quick", false, "a short run (under a minute): fewer and smaller rounds")
+	if os.Getenv(childEnv) == "1" {
+		os.Exit(childMain(os.Stdin, os.Stdout))
+	}
+	quick := flag.Bool("quick", false, "a short run (under two minutes): fewer and smaller rounds")
 	jsonPath := flag.String("json", "", "also write the figures as JSON to this `file`")
 	only := flag.String("scenarios", "", "comma-separated scenarios to run (default all)")
 	noMem := flag.Bool("nomem", false, "skip the memory measurements")
 	systems := flag.String("systems", "", "comma-separated systems to run (default all; ratios need their reference system)")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this `file`, each scenario's samples labelled scenario=NAME")
+	flag.StringVar(&cpuProfiles, "cpuprofile", "", "write a CPU profile of each child to `dir`/SYSTEM-rROUND.pprof, each scenario's samples labelled scenario=NAME")
 	flag.Parse()
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "bench:", err)
-			os.Exit(1)
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintln(os.Stderr, "bench:", err)
-			os.Exit(1)
-		}
-		defer func() {
-			pprof.StopCPUProfile()
-			f.Close()
-		}()
-	}
 
 	cfg, limit := fullConfig(), 10*time.Minute
 	if *quick {

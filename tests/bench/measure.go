@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"runtime"
 	"runtime/metrics"
 	"slices"
@@ -10,28 +9,32 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/ipfi-go/ipfi/tests/bench/internal/stats"
 )
 
 // result is what the rounds of one (scenario, system) pair measured.
 type result struct {
-	samples []float64     // ns per item, one per round
-	cpu     time.Duration // user + system CPU time over the rounds
-	mallocs uint64        // heap allocations over the rounds
-	spawned uint64        // goroutines created over the rounds
-	items   int           // items over the rounds
+	samples  []float64     // ns per item, one per round that measured it
+	perRound []float64     // ns per item by round, 0 for a round that did not (for paired ratios)
+	cpu      time.Duration // user + system CPU time over the rounds
+	mallocs  uint64        // heap allocations over the rounds
+	spawned  uint64        // goroutines created over the rounds
+	items    int           // items over the rounds
 }
 
-func (r *result) medianNs() float64 {
-	s := slices.Clone(r.samples)
-	slices.Sort(s)
-	n := len(s)
-	if n == 0 {
-		return 0
+func (r *result) medianNs() float64 { return stats.Median(r.samples) }
+
+// add records one round's batch, measured in a child.
+func (r *result) add(round int, c childResult) {
+	r.samples = append(r.samples, c.NsPerOp)
+	if round < len(r.perRound) {
+		r.perRound[round] = c.NsPerOp
 	}
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
+	r.cpu += time.Duration(c.CPUNs)
+	r.mallocs += c.Mallocs
+	r.spawned += c.Spawned
+	r.items += c.Items
 }
 
 func (r *result) minNs() float64 { return slices.Min(r.samples) }
@@ -45,41 +48,6 @@ func (r *result) cpuNsPerOp() float64 { return float64(r.cpu.Nanoseconds()) / fl
 func (r *result) allocsPerOp() float64 { return float64(r.mallocs) / float64(r.items) }
 
 func (r *result) goroutinesPerOp() float64 { return float64(r.spawned) / float64(r.items) }
-
-// contender is one system's operation in a scenario.
-type contender struct {
-	name string
-	op   func(context.Context) error
-}
-
-// measure runs scenario sc for every contender: a warm-up batch each, then
-// up to rounds rounds in which every contender runs one batch, in an order
-// that rotates from round to round. It stops starting rounds once budget has
-// passed (after one round at least) or ctx is done.
-func measure(ctx context.Context, sc scenario, cs []contender, rounds int, budget time.Duration) (map[string]*result, error) {
-	for _, c := range cs {
-		if err := runBatch(ctx, sc, c.op, sc.batch); err != nil {
-			return nil, fmt.Errorf("%s %s warm-up: %w", sc.name, c.name, err)
-		}
-	}
-	res := make(map[string]*result, len(cs))
-	for _, c := range cs {
-		res[c.name] = &result{}
-	}
-	start := time.Now()
-	for r := range rounds {
-		if r > 0 && (time.Since(start) > budget || ctx.Err() != nil) {
-			break
-		}
-		for i := range cs {
-			c := cs[(i+r)%len(cs)]
-			if err := timeBatch(ctx, sc, c.op, res[c.name]); err != nil {
-				return nil, fmt.Errorf("%s %s round %d: %w", sc.name, c.name, r, err)
-			}
-		}
-	}
-	return res, nil
-}
 
 // timeBatch runs one measured batch and adds it to res.
 func timeBatch(ctx context.Context, sc scenario, op func(context.Context) error, res *result) error {

@@ -9,13 +9,19 @@ import (
 	"runtime"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/ipfi-go/ipfi/tests/bench/internal/stats"
 )
 
 // report is the JSON the command writes with -json.
 type report struct {
 	Scenarios map[string]map[string]figures `json:"scenarios"`
-	Ratios    map[string]map[string]float64 `json:"ratios"` // "ipfi/SYSTEM": ipfi's median / SYSTEM's
-	Memory    memoryResult                  `json:"memory"`
+	// Ratios are "ipfi/SYSTEM": the median over rounds of ipfi's time
+	// over SYSTEM's in the same round (paired).
+	Ratios map[string]map[string]float64 `json:"ratios"`
+	// Intervals are the ratios' 95% intervals (bootstrap): [low, high].
+	Intervals map[string]map[string][2]float64 `json:"intervals"`
+	Memory    memoryResult                     `json:"memory"`
 }
 
 // figures are one system's results in one scenario, per operation (per
@@ -28,7 +34,7 @@ type figures struct {
 }
 
 func newReport() *report {
-	return &report{Scenarios: map[string]map[string]figures{}, Ratios: map[string]map[string]float64{}}
+	return &report{Scenarios: map[string]map[string]figures{}, Ratios: map[string]map[string]float64{}, Intervals: map[string]map[string][2]float64{}}
 }
 
 // add records a scenario's results, in the order of names, and its ratios.
@@ -45,14 +51,27 @@ func (r *report) add(sc scenario, names []string, res map[string]*result) {
 	}
 	r.Scenarios[sc.name] = figs
 	if ours, ok := res["ipfi"]; ok {
-		ratios := map[string]float64{}
+		ratios, intervals := map[string]float64{}, map[string][2]float64{}
 		for _, n := range names {
 			if n != "ipfi" {
-				ratios["ipfi/"+n] = round(ours.medianNs()/res[n].medianNs(), 3)
+				p := pairedRatio(ours, res[n])
+				ratios["ipfi/"+n] = round(p.median, 3)
+				intervals["ipfi/"+n] = [2]float64{round(p.lo, 3), round(p.hi, 3)}
 			}
 		}
-		r.Ratios[sc.name] = ratios
+		r.Ratios[sc.name], r.Intervals[sc.name] = ratios, intervals
 	}
+}
+
+// paired is a paired ratio: the median over rounds of one system's time
+// over another's in the same round, and its 95% interval.
+type paired struct{ median, lo, hi float64 }
+
+// pairedRatio returns a's time over b's, paired by round.
+func pairedRatio(a, b *result) paired {
+	xs := stats.Paired(a.perRound, b.perRound)
+	lo, hi := stats.Interval(xs)
+	return paired{stats.Median(xs), lo, hi}
 }
 
 // printScenario writes one scenario's table.
@@ -68,7 +87,7 @@ func printScenario(out io.Writer, sc scenario, names []string, res map[string]*r
 	fmt.Fprintf(out, "\n%s: %s\n  %d x %d ops per round, %d rounds; figures per %s\n", sc.name, sc.what, sc.batch, sc.items, rounds, unit)
 	throughput := sc.callers > 1 || sc.items > 1
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	head := "system\tmedian\tspread (min..max)\tops/s\tcpu/op\tallocs/op\tgoroutines/op\tipfi/sys time\t"
+	head := "system\tmedian\tspread (min..max)\tops/s\tcpu/op\tallocs/op\tgoroutines/op\tipfi/sys time [95%]\t"
 	if throughput {
 		head += "ipfi/sys thr\t"
 	}
@@ -85,9 +104,10 @@ func printScenario(out io.Writer, sc scenario, names []string, res map[string]*r
 				line += "-\t"
 			}
 		default:
-			line += fmt.Sprintf("%.2fx\t", ours.medianNs()/x.medianNs())
+			p := pairedRatio(ours, x)
+			line += fmt.Sprintf("%.2fx [%.2f-%.2f]\t", p.median, p.lo, p.hi)
 			if throughput {
-				line += fmt.Sprintf("%.2fx\t", ours.opsPerSec()/x.opsPerSec())
+				line += fmt.Sprintf("%.2fx\t", 1/p.median)
 			}
 		}
 		fmt.Fprintln(tw, line)

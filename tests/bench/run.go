@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"runtime/pprof"
+	"path/filepath"
+	"time"
 )
 
 // run measures every scenario of cfg and the memory figures, printing the
@@ -47,52 +47,69 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 	return rep, nil
 }
 
-// runScenarios starts every system, measures the scenarios side by side and
-// stops the systems again.
 // onlySystems, if not nil, names the systems to run (-systems).
 var onlySystems map[string]bool
 
-func runScenarios(ctx context.Context, cfg config, e *env, rep *report, out io.Writer) (err error) {
-	type started struct {
-		name string
-		sys  system
-	}
-	var syss []started
-	defer func() {
-		for _, s := range syss {
-			if cerr := s.sys.close(); cerr != nil {
-				err = errors.Join(err, fmt.Errorf("closing %s: %w", s.name, cerr))
-			}
-		}
-	}()
+// minRounds is how many rounds a run makes, whatever its budget.
+const minRounds = 3
+
+// runScenarios measures every scenario of cfg, round by round: in each
+// round every system runs once, in a child process of its own (a warm-up
+// batch and a measured batch of each scenario it takes part in), in an
+// order that rotates from round to round, so that the machine's drift hits
+// every system alike. It stops starting rounds once cfg.budget has passed
+// (after minRounds).
+func runScenarios(ctx context.Context, cfg config, e *env, rep *report, out io.Writer) error {
+	var names []string
 	for _, d := range systemDefs {
-		if onlySystems != nil && !onlySystems[d.name] {
-			continue
+		if onlySystems == nil || onlySystems[d.name] {
+			names = append(names, d.name)
 		}
-		s, err := d.start(ctx, e)
-		if err != nil {
-			return fmt.Errorf("starting %s: %w", d.name, err)
-		}
-		syss = append(syss, started{d.name, s})
 	}
-	for _, sc := range cfg.scenarios() {
-		var cs []contender
-		var names []string
-		for _, s := range syss {
-			if op := s.sys.op(sc.name); op != nil {
-				cs = append(cs, contender{s.name, op})
-				names = append(names, s.name)
+	scs := cfg.scenarios()
+	job := childJob{
+		StreamLen: e.streamLen,
+		Small:     [2][]byte{e.small.request, e.small.response},
+		Echo:      [2][]byte{e.echo.request, e.echo.response},
+		Scenarios: scs,
+	}
+	res := map[string]map[string]*result{} // scenario -> system
+	start := time.Now()
+	for r := range cfg.rounds {
+		if r >= minRounds && (time.Since(start) > cfg.budget || ctx.Err() != nil) {
+			break
+		}
+		for i := range names {
+			job.System = names[(i+r)%len(names)]
+			if cpuProfiles != "" {
+				job.CPUProfile = filepath.Join(cpuProfiles, fmt.Sprintf("%s-r%d.pprof", job.System, r))
+			}
+			got, err := runInChild(ctx, job)
+			if err != nil {
+				return fmt.Errorf("round %d: %w", r, err)
+			}
+			for _, g := range got {
+				if res[g.Scenario] == nil {
+					res[g.Scenario] = map[string]*result{}
+				}
+				x := res[g.Scenario][job.System]
+				if x == nil {
+					x = &result{perRound: make([]float64, cfg.rounds)}
+					res[g.Scenario][job.System] = x
+				}
+				x.add(r, g)
 			}
 		}
-		var res map[string]*result
-		pprof.Do(ctx, pprof.Labels("scenario", sc.name), func(ctx context.Context) {
-			res, err = measure(ctx, sc, cs, cfg.rounds, cfg.budget)
-		})
-		if err != nil {
-			return err
+	}
+	for _, sc := range scs {
+		var present []string
+		for _, n := range names {
+			if res[sc.name][n] != nil {
+				present = append(present, n)
+			}
 		}
-		rep.add(sc, names, res)
-		printScenario(out, sc, names, res)
+		rep.add(sc, present, res[sc.name])
+		printScenario(out, sc, present, res[sc.name])
 	}
 	return nil
 }

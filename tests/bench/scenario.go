@@ -31,8 +31,8 @@ type scenario struct {
 
 // config holds the counts of one run.
 type config struct {
-	rounds    int           // measured rounds per scenario
-	budget    time.Duration // a scenario stops starting rounds after this (it keeps at least one)
+	rounds    int           // rounds: each runs every system once, in a process of its own
+	budget    time.Duration // no round starts after this (past minRounds)
 	streamLen int           // values per stream
 	batches   map[string]int
 	only      map[string]bool // scenarios to run (nil: all)
@@ -40,10 +40,10 @@ type config struct {
 	openCalls int             // open calls for memory (0: skip)
 }
 
-// quickConfig is the -quick run: well under a minute.
+// quickConfig is the -quick run: under two minutes.
 func quickConfig() config {
 	return config{
-		rounds: 7, budget: 8 * time.Second, streamLen: 100_000,
+		rounds: 11, budget: 75 * time.Second, streamLen: 100_000,
 		batches: map[string]int{
 			unarySmall: 1000, unary64K: 300, c64OneConn: 10_000, stream100K: 1, connectCall: 60,
 		},
@@ -54,7 +54,7 @@ func quickConfig() config {
 // fullConfig is the default run: a few minutes at most.
 func fullConfig() config {
 	return config{
-		rounds: 21, budget: 45 * time.Second, streamLen: 100_000,
+		rounds: 21, budget: 4 * time.Minute, streamLen: 100_000,
 		batches: map[string]int{
 			unarySmall: 2000, unary64K: 500, c64OneConn: 20_000, stream100K: 1, connectCall: 200,
 		},

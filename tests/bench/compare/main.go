@@ -12,9 +12,11 @@
 // default), in an order that rotates from round to round. The machine's
 // speed drifts between rounds far more than within one, so a revision is
 // compared with the base of the same round: "paired" is the median over
-// rounds of (revision's ratio / base's ratio). The ratios are the harness's
-// JSON ones, ipfi's median time over the other system's: lower is better,
-// for throughput scenarios too (a throughput ratio is its inverse).
+// rounds of (revision's ratio / base's ratio), with its 95% interval by the
+// bootstrap. The ratios are the harness's JSON ones, ipfi's time over the
+// other system's (paired within the harness's own rounds): lower is
+// better, for throughput scenarios too (a throughput ratio is its
+// inverse).
 //
 // It needs git and the go command, and the machine to itself while it
 // runs. A revision whose library lacks an API the harness uses fails to
@@ -35,6 +37,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/ipfi-go/ipfi/tests/bench/internal/stats"
 )
 
 func main() {
@@ -162,7 +166,7 @@ func goBuild(dir, bin string) ([]byte, error) {
 }
 
 // copyHarness copies the harness's sources and module files (not its
-// tests, nor this command) from src to dst.
+// tests, nor this command), and its internal packages, from src to dst.
 func copyHarness(src, dst string) error {
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		return err
@@ -173,6 +177,12 @@ func copyHarness(src, dst string) error {
 	}
 	for _, e := range entries {
 		name := e.Name()
+		if e.IsDir() && name == "internal" {
+			if err := copyTree(filepath.Join(src, name), filepath.Join(dst, name)); err != nil {
+				return err
+			}
+			continue
+		}
 		if e.IsDir() || strings.HasSuffix(name, "_test.go") ||
 			!(strings.HasSuffix(name, ".go") || name == "go.mod" || name == "go.sum") {
 			continue
@@ -186,6 +196,31 @@ func copyHarness(src, dst string) error {
 		}
 	}
 	return nil
+}
+
+// copyTree copies the Go sources under src, tests aside, to dst.
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		to := filepath.Join(dst, rel)
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(to, 0o755)
+		case !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go"):
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(to, b, 0o644)
+	})
 }
 
 // measure runs one harness binary and returns its ratios.
@@ -226,7 +261,7 @@ func report(revs []string, results [][]map[string]map[string]float64) {
 		}
 		return keys[i].ratio < keys[j].ratio
 	})
-	fmt.Printf("%d rounds; ratios are ipfi's time over the system's (lower is better); paired is the median of rev/base per round\n", len(results))
+	fmt.Printf("%d rounds; ratios are ipfi's time over the system's (lower is better); paired is the median of rev/base per round, with its 95%% interval (bootstrap)\n", len(results))
 	for _, rev := range revs[1:] {
 		fmt.Printf("\n%s -> %s\n", revs[0], rev)
 		i := slices.Index(revs[1:], rev) + 1
@@ -243,21 +278,12 @@ func report(revs []string, results [][]map[string]map[string]float64) {
 			if len(paired) == 0 {
 				continue
 			}
-			fmt.Printf("  %-14s %-20s %6.3f [%.3f-%.3f] -> %6.3f [%.3f-%.3f]  paired %.3f\n",
-				k.scenario, k.ratio, median(base), slices.Min(base), slices.Max(base),
-				median(other), slices.Min(other), slices.Max(other), median(paired))
+			lo, hi := stats.Interval(paired)
+			fmt.Printf("  %-14s %-20s %6.3f [%.3f-%.3f] -> %6.3f [%.3f-%.3f]  paired %.3f [%.3f-%.3f]\n",
+				k.scenario, k.ratio, stats.Median(base), slices.Min(base), slices.Max(base),
+				stats.Median(other), slices.Min(other), slices.Max(other), stats.Median(paired), lo, hi)
 		}
 	}
-}
-
-func median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
 }
 
 // sanitize makes a revision name usable in a file name.
