@@ -71,3 +71,24 @@ func startSystem(tb testing.TB, e *env, name string) system {
 	})
 	return s
 }
+
+// BenchmarkC64Conns runs the many-connections scenario: 64 callers, a
+// connection each, small calls.
+func BenchmarkC64Conns(b *testing.B) {
+	e := testEnv(b, 1000)
+	sc := scenario{name: c64Conns, callers: c64, items: 1}
+	for _, name := range []string{"ipfi", "ipfi_goroutine", "raw", "netrpc", "grpc"} {
+		b.Run(name, func(b *testing.B) {
+			op := startSystem(b, e, name).op(c64Conns)
+			ctx := context.Background()
+			if err := runBatch(ctx, sc, op, 1000); err != nil { // connect and warm up outside the timer
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			if err := runBatch(ctx, sc, op, b.N); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+}

@@ -7,9 +7,12 @@
 // goroutines and collections never weigh on another's figures. The
 // scenarios are those of the design brief's "Figures it must reach": a
 // small unary round trip, a 64 KiB echo, 64 callers sharing one
-// connection, a server stream of 100,000 small values, dial + call +
-// close, and (ipfi only, in the parent process) the memory an idle wire and
-// an open call cost.
+// connection, 64 callers with a connection each, a server stream of
+// 100,000 small values, dial + call + close, and (ipfi only, in the parent
+// process) the memory an idle wire and an open call cost. System ipfi
+// serves its unary procedures as Quick ones, ipfi_goroutine the same
+// server with ordinary procedures (each call on a goroutine), in every
+// scenario.
 //
 // Usage, from tests/bench:
 //

@@ -16,7 +16,7 @@ func tinyConfig() config {
 	return config{
 		rounds: 2, budget: time.Second, streamLen: 500,
 		batches: map[string]int{
-			unarySmall: 5, unary64K: 3, c64OneConn: 128, stream100K: 1, connectCall: 3,
+			unarySmall: 5, unary64K: 3, c64OneConn: 128, c64Conns: 128, stream100K: 1, connectCall: 3,
 		},
 		idleWires: 50, openCalls: 300,
 	}
@@ -39,8 +39,9 @@ func TestHarness(t *testing.T) {
 		unarySmall:  {"ipfi", "ipfi_goroutine", "raw", "netrpc", "grpc"},
 		unary64K:    {"ipfi", "ipfi_goroutine", "raw", "netrpc", "grpc"},
 		c64OneConn:  {"ipfi", "ipfi_goroutine", "rawmux", "netrpc", "grpc"},
-		stream100K:  {"ipfi", "ipfi_recv", "raw", "grpc"},
-		connectCall: {"ipfi", "raw", "netrpc", "grpc"},
+		c64Conns:    {"ipfi", "ipfi_goroutine", "raw", "netrpc", "grpc"},
+		stream100K:  {"ipfi", "ipfi_goroutine", "ipfi_recv", "raw", "grpc"},
+		connectCall: {"ipfi", "ipfi_goroutine", "raw", "netrpc", "grpc"},
 	}
 	for sc, systems := range want {
 		got := rep.Scenarios[sc]

@@ -7,6 +7,7 @@ const (
 	unarySmall  = "unary_small"  // one caller, ("John", "Doe") -> "John Doe"
 	unary64K    = "unary_64k"    // one caller, 64 KiB echoed
 	c64OneConn  = "c64_one_conn" // 64 callers sharing one connection, small calls
+	c64Conns    = "c64_conns"    // 64 callers, one connection each, small calls
 	stream100K  = "stream_100k"  // one server stream of 100,000 small values
 	connectCall = "connect_call" // dial + one small call + close
 )
@@ -45,7 +46,7 @@ func quickConfig() config {
 	return config{
 		rounds: 11, budget: 75 * time.Second, streamLen: 100_000,
 		batches: map[string]int{
-			unarySmall: 1000, unary64K: 300, c64OneConn: 10_000, stream100K: 1, connectCall: 60,
+			unarySmall: 1000, unary64K: 300, c64OneConn: 10_000, c64Conns: 10_000, stream100K: 1, connectCall: 60,
 		},
 		idleWires: 10_000, openCalls: 100_000,
 	}
@@ -56,7 +57,7 @@ func fullConfig() config {
 	return config{
 		rounds: 21, budget: 4 * time.Minute, streamLen: 100_000,
 		batches: map[string]int{
-			unarySmall: 2000, unary64K: 500, c64OneConn: 20_000, stream100K: 1, connectCall: 200,
+			unarySmall: 2000, unary64K: 500, c64OneConn: 20_000, c64Conns: 20_000, stream100K: 1, connectCall: 200,
 		},
 		idleWires: 10_000, openCalls: 100_000,
 	}
@@ -68,6 +69,7 @@ func (c config) scenarios() []scenario {
 		{name: unarySmall, what: `sequential round trips, ("John", "Doe") -> "John Doe"`, callers: 1, items: 1},
 		{name: unary64K, what: "sequential round trips, 64 KiB echoed", callers: 1, items: 1},
 		{name: c64OneConn, what: "64 callers sharing one connection, small calls", callers: c64, items: 1},
+		{name: c64Conns, what: "64 callers with a connection each, small calls", callers: c64, items: 1},
 		{name: stream100K, what: "server streams of small integers; per value", callers: 1, items: c.streamLen},
 		{name: connectCall, what: "dial + one small call + close", callers: 1, items: 1},
 	}

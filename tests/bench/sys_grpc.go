@@ -77,6 +77,7 @@ type grpcSystem struct {
 	addr   string
 	cc     *grpc.ClientConn
 	echo   *wrapperspb.BytesValue
+	conns  lazyPool[*grpc.ClientConn] // c64Conns
 }
 
 func startGRPC(_ context.Context, e *env) (system, error) {
@@ -105,6 +106,13 @@ func (s *grpcSystem) op(scenario string) func(context.Context) error {
 		return s.count
 	case connectCall:
 		return s.connectCall
+	case c64Conns:
+		ctx := context.Background()
+		dial := func() (*grpc.ClientConn, error) {
+			return grpc.NewClient(s.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		}
+		do := s.conns.op(c64, dial, (*grpc.ClientConn).Close, func(cc *grpc.ClientConn) error { return concatGRPC(ctx, cc) })
+		return func(context.Context) error { return do() }
 	}
 	return nil
 }
@@ -166,7 +174,7 @@ func (s *grpcSystem) connectCall(ctx context.Context) error {
 }
 
 func (s *grpcSystem) close() error {
-	err := s.cc.Close()
+	err := errors.Join(s.conns.p.close((*grpc.ClientConn).Close), s.cc.Close())
 	s.srv.Stop()
 	return errors.Join(err, <-s.served)
 }

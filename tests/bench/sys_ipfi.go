@@ -66,6 +66,7 @@ type ipfiSystem struct {
 	addr      string
 	echo      []byte
 	serveDone chan error
+	conns     lazyPool[*ipfi.Wire] // c64Conns
 }
 
 func startIPFI(ctx context.Context, e *env) (system, error) { return startIPFIWith(ctx, e, true) }
@@ -117,12 +118,14 @@ func (s *ipfiSystem) op(scenario string) func(context.Context) error {
 		}
 		return nil // shown beside the stream figures only
 	}
-	if !s.quick && scenario != unarySmall && scenario != unary64K && scenario != c64OneConn {
-		return nil // the default shown beside the unary figures only
-	}
 	switch scenario {
 	case unarySmall, c64OneConn:
 		return func(ctx context.Context) error { return s.concat(ctx, s.w) }
+	case c64Conns:
+		ctx := context.Background()
+		do := s.conns.op(c64, func() (*ipfi.Wire, error) { return s.cli.Dial(ctx, "tcp", s.addr) }, (*ipfi.Wire).Close,
+			func(w *ipfi.Wire) error { return s.concat(ctx, w) })
+		return func(context.Context) error { return do() }
 	case unary64K:
 		return s.echoCall
 	case connectCall:
@@ -211,7 +214,7 @@ func (s *ipfiSystem) connectCall(ctx context.Context) error {
 }
 
 func (s *ipfiSystem) close() error {
-	err := errors.Join(s.cli.Close(), s.srv.Close())
+	err := errors.Join(s.conns.p.close((*ipfi.Wire).Close), s.cli.Close(), s.srv.Close())
 	if serr := <-s.serveDone; serr != nil && !errors.Is(serr, ipfi.ErrClosed) {
 		err = errors.Join(err, fmt.Errorf("ipfi serve: %w", serr))
 	}

@@ -27,9 +27,10 @@ func (netrpcService) Echo(args []byte, reply *[]byte) error {
 
 // netrpcSystem is a net/rpc server (gob over TCP) and one client.
 type netrpcSystem struct {
-	srv  *tcpServer
-	cli  *rpc.Client
-	echo []byte
+	srv   *tcpServer
+	cli   *rpc.Client
+	echo  []byte
+	conns lazyPool[*rpc.Client] // c64Conns
 }
 
 func startNetRPC(ctx context.Context, _ *env) (system, error) {
@@ -58,6 +59,9 @@ func (s *netrpcSystem) op(scenario string) func(context.Context) error {
 		return s.echoCall
 	case connectCall:
 		return s.connectCall
+	case c64Conns:
+		do := s.conns.op(c64, func() (*rpc.Client, error) { return rpc.Dial("tcp", s.srv.addr()) }, (*rpc.Client).Close, concatRPC)
+		return func(context.Context) error { return do() }
 	}
 	return nil
 }
@@ -89,5 +93,5 @@ func (s *netrpcSystem) connectCall(ctx context.Context) error {
 }
 
 func (s *netrpcSystem) close() error {
-	return errors.Join(s.cli.Close(), s.srv.close())
+	return errors.Join(s.conns.p.close((*rpc.Client).Close), s.cli.Close(), s.srv.close())
 }

@@ -89,6 +89,14 @@ type rawSystem struct {
 	small     []byte // framed requests
 	echo      []byte
 	streamReq []byte
+	conns     lazyPool[*rawConn] // c64Conns
+}
+
+// rawConn is one client connection of the many-connections scenario.
+type rawConn struct {
+	c   net.Conn
+	br  *bufio.Reader
+	buf []byte
 }
 
 func startRaw(ctx context.Context, e *env) (system, error) {
@@ -108,8 +116,8 @@ func startRaw(ctx context.Context, e *env) (system, error) {
 	}, nil
 }
 
-// op's operations are not safe for concurrent use: raw takes part in no
-// scenario with several callers (rawmux does).
+// op's operations are not safe for concurrent use, but for c64Conns's,
+// which give each caller a connection of its own.
 func (s *rawSystem) op(scenario string) func(context.Context) error {
 	switch scenario {
 	case unarySmall:
@@ -120,9 +128,30 @@ func (s *rawSystem) op(scenario string) func(context.Context) error {
 		return s.stream
 	case connectCall:
 		return s.connectCall
+	case c64Conns:
+		dial := func() (*rawConn, error) {
+			c, err := net.Dial("tcp", s.srv.addr())
+			if err != nil {
+				return nil, err
+			}
+			return &rawConn{c: c, br: bufio.NewReaderSize(c, 4<<10)}, nil
+		}
+		do := s.conns.op(c64, dial, closeRawConn, func(rc *rawConn) error {
+			if _, err := rc.c.Write(s.small); err != nil {
+				return err
+			}
+			var err error
+			if rc.buf, err = readMsg(rc.br, rc.buf); err != nil {
+				return err
+			}
+			return checkRaw(rc.buf, s.e.small.response)
+		})
+		return func(context.Context) error { return do() }
 	}
 	return nil
 }
+
+func closeRawConn(rc *rawConn) error { return rc.c.Close() }
 
 func (s *rawSystem) roundTrip(req, want []byte) error {
 	if _, err := s.conn.Write(req); err != nil {
@@ -173,7 +202,7 @@ func (s *rawSystem) connectCall(ctx context.Context) error {
 }
 
 func (s *rawSystem) close() error {
-	return errors.Join(s.conn.Close(), s.srv.close())
+	return errors.Join(s.conns.p.close(closeRawConn), s.conn.Close(), s.srv.close())
 }
 
 // frame returns body behind its 4-byte length.
