@@ -275,13 +275,21 @@ func (c *Call) Wait(ctx context.Context) ([][]byte, error) {
 		return c.result()
 	default:
 	}
-	// Yield once before parking: a small call's answer is often being read
-	// by now, and a parked caller costs a wake-up.
-	runtime.Gosched()
-	select {
-	case <-c.done:
-		return c.result()
-	default:
+	// Yield once before parking while few callers wait: a small call's
+	// answer is often being read by now, and waking a parked caller may
+	// wake an idle processor, which costs more. With more callers waiting
+	// than processors, the processors are busy: the yield would wait for
+	// the whole run queue, and the wake-up (which runs the woken caller
+	// next) is the faster way back.
+	waiting := &c.w.sys.waiting
+	defer waiting.Add(-1)
+	if waiting.Add(1) <= c.w.sys.procs {
+		runtime.Gosched()
+		select {
+		case <-c.done:
+			return c.result()
+		default:
+		}
 	}
 	select {
 	case <-c.done:

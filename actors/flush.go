@@ -192,12 +192,14 @@ func (w *writer) release(ctx context.Context) error {
 
 // take returns what is pending for a flusher to write, leaving the spare
 // buffer in its place and waking producers waiting for room. If little is
-// pending it first lets the goroutines that are ready to run append their
-// frames: under load many go out in one write; alone, this costs a trip
-// through the scheduler. Called with mu held and flushing set (mu is
-// released during the yield).
+// pending and other calls are open on the wire (shared), it first lets the
+// goroutines that are ready to run append their frames: under load on one
+// wire many go out in one write. A wire with one call open writes at
+// once: nobody would join, and the yield would cost a trip through the
+// scheduler's queue, which many busy wires make long. Called with mu held
+// and flushing set (mu is released during the yield).
 func (w *writer) take() []byte {
-	if len(w.pending) < gatherBelow {
+	if len(w.pending) < gatherBelow && w.shared != nil && w.shared() {
 		w.mu.Unlock()
 		runtime.Gosched()
 		w.mu.Lock()

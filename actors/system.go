@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,6 +65,11 @@ type System struct {
 
 	// calls counts the inbound calls open on all the wires (Limits.MaxCalls).
 	calls atomic.Int64
+	// waiting counts the callers waiting for an answer in Call.Wait, and
+	// procs is GOMAXPROCS as the system started: a caller yields before it
+	// parks only while no more than procs wait (see Wait).
+	waiting atomic.Int64
+	procs   int64
 
 	mu       sync.Mutex
 	closed   bool
@@ -78,6 +84,7 @@ type System struct {
 // NewSystem starts an actor system and its interface root actor.
 func NewSystem(cfg Config) *System {
 	s := &System{
+		procs:      int64(runtime.GOMAXPROCS(0)),
 		rootDone:   make(chan struct{}),
 		registry:   cfg.Registry,
 		ended:      cfg.WireEnded,

@@ -216,6 +216,7 @@ func newConn(s *System, r io.Reader, wr io.Writer, c io.Closer, opt WireOptions)
 		}
 		w.terminate(err)
 	})
+	w.out.shared = func() bool { return w.inOpen.Load()+w.idx.n.Load() > 1 }
 	// A wire in push mode has no reader: its Feed's caller is not one.
 	w.out.readerFlushes = !opt.Push && readBlocksThread(r)
 	if w.ext {

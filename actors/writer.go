@@ -75,6 +75,9 @@ type writer struct {
 	onError func(error)   // called once, outside the lock, on a write error
 	idle    chan struct{} // closed when the writer next goes idle; made on demand
 	room    chan struct{} // closed when a flusher next takes the pending buffer; made on demand
+	// shared reports whether more than one call is open on the wire, so
+	// that others may join a write (take); set once by the wire.
+	shared func() bool
 }
 
 // oneThread is set on runtimes with one thread and no preemption
