@@ -168,6 +168,7 @@
 //	workers' idle list             workers.mu                        -
 //	pings                          pingMu                            -
 //	quiet                          quietMu                           -
+//	System.waiting                 callers in Call.Wait (atomic add) -
 //	watchdog (core.Liveness)       its timer goroutine, one tick at  -
 //	                               a time
 //
@@ -183,16 +184,17 @@
 //	caller goroutine                                 locks  yields
 //	  indices.take                                     1
 //	  register: wire actor, then outbound actor        0
-//	  writer: append; again after yielding to let      3      1
-//	    others' frames join (take); again after the
-//	    Write
-//	  Wait: runtime.Gosched before parking                    1
+//	  writer: append; again after the Write (no        2      0
+//	    yield in take: no other call is open on the
+//	    wire)
+//	  Wait: runtime.Gosched before parking (no more           1
+//	    callers wait than there are processors)
 //	callee reader (woken by the poller)
 //	  writer hold and unhold (nothing appended)        0
 //	  wire actor (parse, route), inbound call actor    0
 //	  goWork: the workers' list, then a hand-off       1
 //	callee worker
-//	  writer: as the caller's                          3      1
+//	  writer: as the caller's                          2      0
 //	  inbound actor (procDoneMsg), wire actor (inDone) 0
 //	  the call's context cancelled                     1
 //	  parking for the next call                        1
@@ -202,15 +204,20 @@
 //	  outbound call actor: values and finish, one      1
 //	    step (finishWith); close(done) hands off to
 //	    the caller
-//	total                                             12      3
+//	total                                             10      1
 //
-// That is 12 lock acquisitions, 2 hand-offs (one per side; none on the
+// That is 10 lock acquisitions, 2 hand-offs (one per side; none on the
 // callee's side for a procedures.Quick procedure, which runs on the
-// reader) and 3 yields. Counted the same way, the engine took 37 locks
-// before the protocol core's rebuild: a mailbox took its lock twice per
-// message (18 for the three actors a frame crossed, parser, wire and call
-// actor), a reader's hold and unhold took the writer's lock twice per
-// chunk, and a collected response took the call's lock twice.
+// reader) and 1 yield. Under load the yields come back where they pay: a
+// writer yields once before it writes while other calls are open on its
+// wire (their frames join the write: one more lock each side), and a
+// caller parks without yielding while more callers wait than there are
+// processors (the yield would wait for the whole run queue). Counted the
+// same way, the engine took 37 locks and 3 yields before the protocol
+// core's rebuild: a mailbox took its lock twice per message (18 for the
+// three actors a frame crossed, parser, wire and call actor), a reader's
+// hold and unhold took the writer's lock twice per chunk, a collected
+// response took the call's lock twice, and every write yielded first.
 //
 // # Reuse
 //
