@@ -122,8 +122,8 @@
 // So a round trip costs one or two hand-offs more than a raw TCP ping-pong;
 // they exist so that a slow procedure or a slow caller never stalls the
 // wire's reader. Under load the writer batches frames from many goroutines
-// into one Write (a flusher yields once before writing so that ready
-// goroutines join it), and a goroutine that finds a write in progress does
+// into one Write (a flusher on a wire with other calls open yields once
+// before writing so that ready goroutines join it), and a goroutine that finds a write in progress does
 // not wait for it.
 //
 // # Who owns what

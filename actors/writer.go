@@ -96,9 +96,9 @@ const highWater = maxRetained / 2
 // idle wire stays small.
 const maxRetained = 256 << 10
 
-// gatherBelow: a flusher that finds fewer bytes than this pending yields the
-// processor once before writing, so frames that are about to be appended
-// join the same write.
+// gatherBelow: a flusher that finds fewer bytes than this pending, on a
+// wire with other calls open (shared), yields the processor once before
+// writing, so frames that are about to be appended join the same write.
 const gatherBelow = 16 << 10
 
 func newWriter(w io.Writer, g *goroutines, max int, onError func(error)) *writer {
