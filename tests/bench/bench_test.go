@@ -12,7 +12,7 @@ func BenchmarkUnarySmall(b *testing.B) {
 }
 
 func BenchmarkUnary64K(b *testing.B) {
-	benchScenario(b, unary64K, echoSize, "ipfi", "raw", "netrpc", "grpc")
+	benchScenario(b, unary64K, echoSize64K, "ipfi", "raw", "netrpc", "grpc")
 }
 
 // benchScenario runs one operation of the scenario per iteration, for each
@@ -47,7 +47,7 @@ func testEnv(tb testing.TB, streamLen int) *env {
 	tb.Helper()
 	e := &env{streamLen: streamLen}
 	var err error
-	if e.small, e.echo, err = sampleIPFI(context.Background()); err != nil {
+	if e.small, e.echoes, err = sampleIPFI(context.Background(), []int{echoSize64K}); err != nil {
 		tb.Fatal(err)
 	}
 	return e

@@ -27,8 +27,8 @@ const childEnv = "IPFI_BENCH_CHILD"
 type childJob struct {
 	System    string
 	StreamLen int
-	Small     [2][]byte // ipfi's small call: request, response (the raw baselines replay them)
-	Echo      [2][]byte // ipfi's 64 KiB echo
+	Small     [2][]byte         // ipfi's small call: request, response (the raw baselines replay them)
+	Echoes    map[int][2][]byte // ipfi's echoes, by size
 	Scenarios []scenario
 	// CPUProfile, if set, is where the child writes its CPU profile.
 	CPUProfile string
@@ -93,7 +93,10 @@ func runChild(ctx context.Context, job childJob) (res []childResult, err error) 
 	e := &env{
 		streamLen: job.StreamLen,
 		small:     sample{request: job.Small[0], response: job.Small[1]},
-		echo:      sample{request: job.Echo[0], response: job.Echo[1]},
+		echoes:    make(map[int]sample, len(job.Echoes)),
+	}
+	for n, x := range job.Echoes {
+		e.echoes[n] = sample{request: x[0], response: x[1]}
 	}
 	if job.CPUProfile != "" {
 		f, err := os.Create(job.CPUProfile)

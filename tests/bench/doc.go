@@ -18,6 +18,7 @@
 //
 //	go run . -quick -json /tmp/bench.json   # under two minutes
 //	go run .                                # the full run, a few minutes
+//	go run . -sweep                         # the size sweep (sweep.go), about a minute
 //
 // Measurement (run.go, child.go): a run is made of rounds. In each round
 // every system runs once, in a child process (this binary again), which

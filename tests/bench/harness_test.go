@@ -98,3 +98,33 @@ func TestHarness(t *testing.T) {
 		}
 	}
 }
+
+// TestSweep runs the size sweep with one echo per size: every system must
+// echo every size correctly, and each size is a scenario of its own in the
+// report.
+func TestSweep(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := sweepConfig()
+	cfg.rounds = 1
+	for k := range cfg.batches {
+		cfg.batches[k] = 1
+	}
+	var out bytes.Buffer
+	rep, err := run(ctx, cfg, &out)
+	t.Log("\n" + out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range sweepSizes {
+		name := echoScenario(s.size)
+		if n, ok := echoSize(name); !ok || n != s.size {
+			t.Errorf("scenario %s reads as size %d (%v), want %d", name, n, ok, s.size)
+		}
+		for _, sys := range []string{"ipfi", "ipfi_goroutine", "raw", "netrpc", "grpc"} {
+			if f, ok := rep.Scenarios[name][sys]; !ok || f.MedianNs <= 0 {
+				t.Errorf("%s %s: figures %+v (present %v)", name, sys, f, ok)
+			}
+		}
+	}
+}

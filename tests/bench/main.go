@@ -16,6 +16,7 @@ func main() {
 		os.Exit(childMain(os.Stdin, os.Stdout))
 	}
 	quick := flag.Bool("quick", false, "a short run (under two minutes): fewer and smaller rounds")
+	sweep := flag.Bool("sweep", false, "the size sweep instead: a unary echo from 64 B to 4 MiB, every system (at most six minutes)")
 	jsonPath := flag.String("json", "", "also write the figures as JSON to this `file`")
 	only := flag.String("scenarios", "", "comma-separated scenarios to run (default all)")
 	noMem := flag.Bool("nomem", false, "skip the memory measurements")
@@ -24,7 +25,10 @@ func main() {
 	flag.Parse()
 
 	cfg, limit := fullConfig(), 10*time.Minute
-	if *quick {
+	switch {
+	case *sweep:
+		cfg, limit = sweepConfig(), 7*time.Minute
+	case *quick:
 		cfg, limit = quickConfig(), 3*time.Minute
 	}
 	if *only != "" {

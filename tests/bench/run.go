@@ -13,12 +13,21 @@ import (
 func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 	printMachine(out)
 	e := &env{streamLen: cfg.streamLen}
+	var sizes []int
+	for _, sc := range cfg.scenarios() {
+		if n, ok := echoSize(sc.name); ok {
+			sizes = append(sizes, n)
+		}
+	}
 	var err error
-	if e.small, e.echo, err = sampleIPFI(ctx); err != nil {
+	if e.small, e.echoes, err = sampleIPFI(ctx, sizes); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(out, "raw and rawmux replay ipfi's bytes: small call %d B out, %d B back; echo %d B out, %d B back (plus their own framing)\n",
-		len(e.small.request), len(e.small.response), len(e.echo.request), len(e.echo.response))
+	fmt.Fprintf(out, "raw and rawmux replay ipfi's bytes: small call %d B out, %d B back", len(e.small.request), len(e.small.response))
+	for _, n := range sizes {
+		fmt.Fprintf(out, "; %s echo %d B out, %d B back", sizeText(n), len(e.echoes[n].request), len(e.echoes[n].response))
+	}
+	fmt.Fprintln(out, " (plus their own framing)")
 
 	rep := newReport()
 	if err := runScenarios(ctx, cfg, e, rep, out); err != nil {
@@ -70,8 +79,11 @@ func runScenarios(ctx context.Context, cfg config, e *env, rep *report, out io.W
 	job := childJob{
 		StreamLen: e.streamLen,
 		Small:     [2][]byte{e.small.request, e.small.response},
-		Echo:      [2][]byte{e.echo.request, e.echo.response},
+		Echoes:    map[int][2][]byte{},
 		Scenarios: scs,
+	}
+	for n, x := range e.echoes {
+		job.Echoes[n] = [2][]byte{x.request, x.response}
 	}
 	res := map[string]map[string]*result{} // scenario -> system
 	start := time.Now()

@@ -15,35 +15,35 @@ import (
 // replay these bytes, so they always move what ipfi moves.
 type sample struct{ request, response []byte }
 
-// sampleIPFI records the bytes of a small call and of a 64 KiB echo over a
-// loopback TCP connection, each after a first call of its kind (so that
-// nothing sent once per wire is counted).
-func sampleIPFI(ctx context.Context) (small, echo sample, err error) {
+// sampleIPFI records the bytes of a small call and of an echo of each of
+// sizes over a loopback TCP connection, each after a first call of its kind
+// (so that nothing sent once per wire is counted).
+func sampleIPFI(ctx context.Context, sizes []int) (small sample, echoes map[int]sample, err error) {
 	srv, err := newIPFIServer(false)
 	if err != nil {
-		return small, echo, err
+		return small, nil, err
 	}
 	cli, err := ipfi.New()
 	if err != nil {
-		return small, echo, errors.Join(err, srv.Close())
+		return small, nil, errors.Join(err, srv.Close())
 	}
 	defer func() { err = errors.Join(err, cli.Close(), srv.Close()) }()
 	a, b, err := tcpPair()
 	if err != nil {
-		return small, echo, err
+		return small, nil, err
 	}
 	ra, rb := &recorder{Conn: a}, &recorder{Conn: b}
 	if _, err = srv.Connect(rb, rb); err != nil {
 		a.Close()
 		b.Close()
-		return small, echo, err
+		return small, nil, err
 	}
 	w, err := cli.Connect(ra, ra)
 	if err != nil {
 		a.Close()
-		return small, echo, err
+		return small, nil, err
 	}
-	sys := &ipfiSystem{w: w, echo: makeEcho()}
+	sys := &ipfiSystem{w: w}
 	record := func(call func(context.Context) error) (sample, error) {
 		for i := range 2 {
 			ra.take()
@@ -59,10 +59,16 @@ func sampleIPFI(ctx context.Context) (small, echo sample, err error) {
 		return s, nil
 	}
 	if small, err = record(func(ctx context.Context) error { return sys.concat(ctx, w) }); err != nil {
-		return small, echo, err
+		return small, nil, err
 	}
-	echo, err = record(sys.echoCall)
-	return small, echo, err
+	echoes = make(map[int]sample, len(sizes))
+	for _, n := range sizes {
+		payload := makeEcho(n)
+		if echoes[n], err = record(func(ctx context.Context) error { return sys.echoCall(ctx, payload) }); err != nil {
+			return small, nil, err
+		}
+	}
+	return small, echoes, nil
 }
 
 // recorder is a net.Conn that keeps a copy of everything written to it. It

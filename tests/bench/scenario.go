@@ -17,7 +17,7 @@ const (
 	firstName = "John"
 	lastName  = "Doe"
 	fullName  = "John Doe"
-	echoSize  = 64 << 10
+	echoSize64K = 64 << 10
 	c64       = 64
 )
 
@@ -37,6 +37,7 @@ type config struct {
 	streamLen int           // values per stream
 	batches   map[string]int
 	only      map[string]bool // scenarios to run (nil: all)
+	sweep     bool            // the size sweep's scenarios instead of the others (-sweep)
 	idleWires int             // idle wires for memory (0: skip)
 	openCalls int             // open calls for memory (0: skip)
 }
@@ -65,6 +66,9 @@ func fullConfig() config {
 
 // scenarios returns the scenarios of c, in report order.
 func (c config) scenarios() []scenario {
+	if c.sweep {
+		return c.sweepScenarios()
+	}
 	all := []scenario{
 		{name: unarySmall, what: `sequential round trips, ("John", "Doe") -> "John Doe"`, callers: 1, items: 1},
 		{name: unary64K, what: "sequential round trips, 64 KiB echoed", callers: 1, items: 1},

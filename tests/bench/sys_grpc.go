@@ -23,6 +23,18 @@ const (
 	grpcCount  = "/ipfibench.Bench/Count"
 )
 
+// grpcMaxMsg raises gRPC's message size limits (4 MiB by default) above
+// the sweep's largest echo (4 MiB and its framing); the limits cost nothing
+// below them.
+const grpcMaxMsg = 16 << 20
+
+// grpcDialOptions are every client connection's: insecure, and the raised
+// message limits.
+var grpcDialOptions = []grpc.DialOption{
+	grpc.WithTransportCredentials(insecure.NewCredentials()),
+	grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(grpcMaxMsg), grpc.MaxCallSendMsgSize(grpcMaxMsg)),
+}
+
 // grpcService is the service's implementation (it has no state).
 type grpcService struct{}
 
@@ -76,7 +88,6 @@ type grpcSystem struct {
 	served chan error
 	addr   string
 	cc     *grpc.ClientConn
-	echo   *wrapperspb.BytesValue
 	conns  lazyPool[*grpc.ClientConn] // c64Conns
 }
 
@@ -85,10 +96,10 @@ func startGRPC(_ context.Context, e *env) (system, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &grpcSystem{e: e, srv: grpc.NewServer(), served: make(chan error, 1), addr: l.Addr().String(), echo: wrapperspb.Bytes(makeEcho())}
+	s := &grpcSystem{e: e, srv: grpc.NewServer(grpc.MaxRecvMsgSize(grpcMaxMsg), grpc.MaxSendMsgSize(grpcMaxMsg)), served: make(chan error, 1), addr: l.Addr().String()}
 	s.srv.RegisterService(&grpcDesc, grpcService{})
 	go func() { s.served <- s.srv.Serve(l) }()
-	if s.cc, err = grpc.NewClient(s.addr, grpc.WithTransportCredentials(insecure.NewCredentials())); err != nil {
+	if s.cc, err = grpc.NewClient(s.addr, grpcDialOptions...); err != nil {
 		s.srv.Stop()
 		<-s.served
 		return nil, err
@@ -97,11 +108,13 @@ func startGRPC(_ context.Context, e *env) (system, error) {
 }
 
 func (s *grpcSystem) op(scenario string) func(context.Context) error {
+	if n, ok := echoSize(scenario); ok {
+		payload := wrapperspb.Bytes(makeEcho(n))
+		return func(ctx context.Context) error { return s.echoCall(ctx, payload) }
+	}
 	switch scenario {
 	case unarySmall, c64OneConn:
 		return func(ctx context.Context) error { return concatGRPC(ctx, s.cc) }
-	case unary64K:
-		return s.echoCall
 	case stream100K:
 		return s.count
 	case connectCall:
@@ -109,7 +122,7 @@ func (s *grpcSystem) op(scenario string) func(context.Context) error {
 	case c64Conns:
 		ctx := context.Background()
 		dial := func() (*grpc.ClientConn, error) {
-			return grpc.NewClient(s.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+			return grpc.NewClient(s.addr, grpcDialOptions...)
 		}
 		do := s.conns.op(c64, dial, (*grpc.ClientConn).Close, func(cc *grpc.ClientConn) error { return concatGRPC(ctx, cc) })
 		return func(context.Context) error { return do() }
@@ -125,12 +138,12 @@ func concatGRPC(ctx context.Context, cc *grpc.ClientConn) error {
 	return checkName(out.GetValue())
 }
 
-func (s *grpcSystem) echoCall(ctx context.Context) error {
+func (s *grpcSystem) echoCall(ctx context.Context, payload *wrapperspb.BytesValue) error {
 	out := new(wrapperspb.BytesValue)
-	if err := s.cc.Invoke(ctx, grpcEcho, s.echo, out); err != nil {
+	if err := s.cc.Invoke(ctx, grpcEcho, payload, out); err != nil {
 		return err
 	}
-	return checkEcho(out.GetValue(), s.echo.GetValue())
+	return checkEcho(out.GetValue(), payload.GetValue())
 }
 
 func (s *grpcSystem) count(ctx context.Context) error {
@@ -166,7 +179,7 @@ func (s *grpcSystem) count(ctx context.Context) error {
 }
 
 func (s *grpcSystem) connectCall(ctx context.Context) error {
-	cc, err := grpc.NewClient(s.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	cc, err := grpc.NewClient(s.addr, grpcDialOptions...)
 	if err != nil {
 		return err
 	}

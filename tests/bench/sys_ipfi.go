@@ -64,7 +64,6 @@ type ipfiSystem struct {
 	srv, cli  *ipfi.Interface
 	w         *ipfi.Wire
 	addr      string
-	echo      []byte
 	serveDone chan error
 	conns     lazyPool[*ipfi.Wire] // c64Conns
 }
@@ -102,7 +101,7 @@ func startIPFIWith(ctx context.Context, e *env, quick bool) (system, error) {
 		srv.Close()
 		return nil, err
 	}
-	s := &ipfiSystem{e: e, quick: quick, srv: srv, cli: cli, addr: l.Addr().String(), echo: makeEcho(), serveDone: make(chan error, 1)}
+	s := &ipfiSystem{e: e, quick: quick, srv: srv, cli: cli, addr: l.Addr().String(), serveDone: make(chan error, 1)}
 	go func() { s.serveDone <- srv.Serve(context.Background(), l) }()
 	if s.w, err = s.cli.Dial(ctx, "tcp", s.addr); err != nil {
 		s.close()
@@ -118,6 +117,10 @@ func (s *ipfiSystem) op(scenario string) func(context.Context) error {
 		}
 		return nil // shown beside the stream figures only
 	}
+	if n, ok := echoSize(scenario); ok {
+		payload := makeEcho(n)
+		return func(ctx context.Context) error { return s.echoCall(ctx, payload) }
+	}
 	switch scenario {
 	case unarySmall, c64OneConn:
 		return func(ctx context.Context) error { return s.concat(ctx, s.w) }
@@ -126,8 +129,6 @@ func (s *ipfiSystem) op(scenario string) func(context.Context) error {
 		do := s.conns.op(c64, func() (*ipfi.Wire, error) { return s.cli.Dial(ctx, "tcp", s.addr) }, (*ipfi.Wire).Close,
 			func(w *ipfi.Wire) error { return s.concat(ctx, w) })
 		return func(context.Context) error { return do() }
-	case unary64K:
-		return s.echoCall
 	case connectCall:
 		return s.connectCall
 	case stream100K:
@@ -196,12 +197,12 @@ func (s *ipfiSystem) concat(ctx context.Context, w *ipfi.Wire) error {
 	return checkName(got)
 }
 
-func (s *ipfiSystem) echoCall(ctx context.Context) error {
-	got, err := ipfi.Call[[]byte](ctx, s.w, procEcho, s.echo)
+func (s *ipfiSystem) echoCall(ctx context.Context, payload []byte) error {
+	got, err := ipfi.Call[[]byte](ctx, s.w, procEcho, payload)
 	if err != nil {
 		return err
 	}
-	return checkEcho(got, s.echo)
+	return checkEcho(got, payload)
 }
 
 func (s *ipfiSystem) connectCall(ctx context.Context) error {

@@ -29,7 +29,6 @@ func (netrpcService) Echo(args []byte, reply *[]byte) error {
 type netrpcSystem struct {
 	srv   *tcpServer
 	cli   *rpc.Client
-	echo  []byte
 	conns lazyPool[*rpc.Client] // c64Conns
 }
 
@@ -48,15 +47,17 @@ func startNetRPC(ctx context.Context, _ *env) (system, error) {
 		srv.close()
 		return nil, err
 	}
-	return &netrpcSystem{srv: srv, cli: rpc.NewClient(c), echo: makeEcho()}, nil
+	return &netrpcSystem{srv: srv, cli: rpc.NewClient(c)}, nil
 }
 
 func (s *netrpcSystem) op(scenario string) func(context.Context) error {
+	if n, ok := echoSize(scenario); ok {
+		payload := makeEcho(n)
+		return func(context.Context) error { return s.echoCall(payload) }
+	}
 	switch scenario {
 	case unarySmall, c64OneConn:
 		return func(context.Context) error { return concatRPC(s.cli) }
-	case unary64K:
-		return s.echoCall
 	case connectCall:
 		return s.connectCall
 	case c64Conns:
@@ -74,12 +75,12 @@ func concatRPC(cli *rpc.Client) error {
 	return checkName(got)
 }
 
-func (s *netrpcSystem) echoCall(context.Context) error {
+func (s *netrpcSystem) echoCall(payload []byte) error {
 	var got []byte
-	if err := s.cli.Call("Bench.Echo", s.echo, &got); err != nil {
+	if err := s.cli.Call("Bench.Echo", payload, &got); err != nil {
 		return err
 	}
-	return checkEcho(got, s.echo)
+	return checkEcho(got, payload)
 }
 
 func (s *netrpcSystem) connectCall(ctx context.Context) error {

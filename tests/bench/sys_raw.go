@@ -31,9 +31,11 @@ func newRawServer(e *env) (*rawServer, error) {
 	s := &rawServer{
 		replies: map[int][]byte{
 			len(e.small.request): frame(e.small.response),
-			len(e.echo.request):  frame(e.echo.response),
 		},
 		streamLen: e.streamLen,
+	}
+	for _, x := range e.echoes {
+		s.replies[len(x.request)] = frame(x.response)
 	}
 	var err error
 	s.tcpServer, err = serveTCP(s.serve)
@@ -87,7 +89,6 @@ type rawSystem struct {
 	br        *bufio.Reader
 	buf       []byte
 	small     []byte // framed requests
-	echo      []byte
 	streamReq []byte
 	conns     lazyPool[*rawConn] // c64Conns
 }
@@ -112,18 +113,24 @@ func startRaw(ctx context.Context, e *env) (system, error) {
 	}
 	return &rawSystem{
 		srv: srv, e: e, conn: c, br: bufio.NewReaderSize(c, 32<<10),
-		small: frame(e.small.request), echo: frame(e.echo.request), streamReq: frame(nil),
+		small: frame(e.small.request), streamReq: frame(nil),
 	}, nil
 }
 
 // op's operations are not safe for concurrent use, but for c64Conns's,
 // which give each caller a connection of its own.
 func (s *rawSystem) op(scenario string) func(context.Context) error {
+	if n, ok := echoSize(scenario); ok {
+		x, sampled := s.e.echoes[n]
+		if !sampled {
+			return nil
+		}
+		req := frame(x.request)
+		return func(context.Context) error { return s.roundTrip(req, x.response) }
+	}
 	switch scenario {
 	case unarySmall:
 		return func(context.Context) error { return s.roundTrip(s.small, s.e.small.response) }
-	case unary64K:
-		return func(context.Context) error { return s.roundTrip(s.echo, s.e.echo.response) }
 	case stream100K:
 		return s.stream
 	case connectCall:

@@ -22,8 +22,8 @@ type system interface {
 // ipfi puts on the wire, which the raw baselines replay.
 type env struct {
 	streamLen int
-	small     sample // unary_small
-	echo      sample // unary_64k
+	small     sample         // unary_small
+	echoes    map[int]sample // the echoes by size: unary_64k, and the sweep's
 }
 
 // systemDef names a system and starts it.
@@ -57,9 +57,10 @@ func lookupSystem(name string) (systemDef, error) {
 // listen opens a loopback TCP listener on a free port.
 func listen() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
 
-// makeEcho returns the 64 KiB echo argument: a fixed, non-trivial pattern.
-func makeEcho() []byte {
-	b := make([]byte, echoSize)
+// makeEcho returns the echo argument of n bytes: a fixed, non-trivial
+// pattern.
+func makeEcho(n int) []byte {
+	b := make([]byte, n)
 	for i := range b {
 		b[i] = byte(i*7 + i>>8)
 	}
