@@ -110,9 +110,12 @@ func (w *writer) tryFlush(passes int) {
 		}
 		if cap(buf) <= maxRetained {
 			w.spare = buf[:0]
+		} else {
+			drop(buf)
 		}
 	}
 	if cap(w.pending) > maxRetained {
+		drop(w.pending)
 		w.pending = nil
 	}
 	w.flushing = false
@@ -231,12 +234,15 @@ func (w *writer) flushLocked() error {
 		w.written -= int64(len(buf) - n)
 		if cap(buf) <= maxRetained {
 			w.spare = buf[:0]
+		} else {
+			drop(buf)
 		}
 		if err != nil {
 			w.fail(err)
 		}
 	}
 	if cap(w.pending) > maxRetained {
+		drop(w.pending)
 		w.pending = nil
 	}
 	w.flushing = false

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/ipfi-go/ipfi/internal/bufpool"
 	"github.com/ipfi-go/ipfi/wire"
 )
 
@@ -168,12 +169,34 @@ func (w *writer) frame1(ctx context.Context, pre []byte, k wire.Kind, t wire.Ter
 	if ctx != noWait && ctx.Done() == nil && pre == nil && !w.flushing && len(w.pending) == 0 && len(payload) >= directPayload {
 		return w.direct(k, t, proc, call, payload)
 	}
+	w.grow(len(pre) + wire.MaxHeaderLen + len(payload))
 	w.pending = append(w.pending, pre...)
 	w.pending = wire.AppendHeader(w.pending, k, t, proc, call, len(payload))
 	w.pending = append(w.pending, payload...)
 	w.note()
 	return w.release(ctx)
 }
+
+// grow makes room for n more bytes in pending. A large buffer comes from
+// the library's buffer pool, and the one it replaces goes back to it:
+// reused memory, which the runtime neither zeroes nor faults in again.
+// Called with mu held.
+func (w *writer) grow(n int) {
+	if cap(w.pending)-len(w.pending) >= n || len(w.pending)+n < pooledFrom {
+		return
+	}
+	old := w.pending
+	w.pending = bufpool.Grow(old, n)
+	bufpool.Put(old)
+}
+
+// pooledFrom is the size from which the writer's buffers come from the
+// buffer pool and go back to it.
+const pooledFrom = 32 << 10
+
+// drop lets go of a buffer the writer no longer keeps (over maxRetained):
+// back to the buffer pool. The caller holds no slice of it.
+func drop(b []byte) { bufpool.Put(b) }
 
 // roomLocked waits, for a goroutine that may block (ctx not noWait), while
 // the writer is full and another goroutine writes. It returns the writer's
@@ -308,6 +331,7 @@ func (w *writer) queue1(ctx context.Context, k wire.Kind, t wire.Terminator, pro
 		w.mu.Unlock()
 		return err
 	}
+	w.grow(wire.MaxHeaderLen + len(payload))
 	buf := wire.AppendHeader(w.pending, k, t, proc, call, len(payload))
 	buf = append(buf, payload...)
 	if cap(buf) == cap(w.pending) {

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"math"
 	"slices"
+
+	"github.com/ipfi-go/ipfi/internal/bufpool"
 )
 
 // appendFast appends v if it is nil or a built-in scalar, []byte, ByteArray or
@@ -96,13 +98,21 @@ func appendFast(dst []byte, v any) ([]byte, bool) {
 	return dst, false
 }
 
-// grow makes room for n more bytes in dst.
+// grow makes room for n more bytes in dst. A large buffer comes from the
+// library's buffer pool (reused memory, which the runtime neither zeroes
+// nor faults in again); dst is not put back.
 func grow(dst []byte, n int) []byte {
-	if cap(dst)-len(dst) < n {
-		return slices.Grow(dst, n)
+	switch {
+	case cap(dst)-len(dst) >= n:
+		return dst
+	case len(dst)+n >= pooledFrom:
+		return bufpool.Grow(dst, n)
 	}
-	return dst
+	return slices.Grow(dst, n)
 }
+
+// pooledFrom is the size from which grow takes buffers from the pool.
+const pooledFrom = 32 << 10
 
 // appendUint appends n in its smallest form: positive fixint, then uint8, 16,
 // 32, 64 (rmp's write_uint).

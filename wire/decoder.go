@@ -3,6 +3,8 @@ package wire
 import (
 	"encoding/binary"
 	"fmt"
+
+	"github.com/ipfi-go/ipfi/internal/bufpool"
 )
 
 // DefaultMaxPayload is the payload limit of a Decoder made with
@@ -392,6 +394,10 @@ func (d *Decoder) startBody(f Frame, hlen, n int) {
 	d.buf = d.buf[:0]
 }
 
+// pooledFrom is the size from which payload buffers come from the buffer
+// pool.
+const pooledFrom = 32 << 10
+
 // appendBody appends b to the payload buffer, growing it no further than
 // the declared length.
 func (d *Decoder) appendBody(b []byte) {
@@ -407,8 +413,18 @@ func (d *Decoder) appendBody(b []byte) {
 		if d.n <= eagerBufferCap && need >= d.n/eagerShare {
 			c = d.n
 		}
-		nb := make([]byte, len(d.buf), c)
-		copy(nb, d.buf)
+		// A large buffer comes from the library's buffer pool: reused
+		// memory, which the runtime neither zeroes nor faults in again
+		// (its capacity is cut to c; the memory behind it may be up to an
+		// eighth more, its class's size). None goes back to the pool from
+		// here: a frame's consumer may hold its payload.
+		var nb []byte
+		if c >= pooledFrom {
+			nb = append(bufpool.GetCap(c)[:0:c], d.buf...)
+		} else {
+			nb = make([]byte, len(d.buf), c)
+			copy(nb, d.buf)
+		}
 		d.buf = nb
 	}
 	d.buf = append(d.buf, b...)

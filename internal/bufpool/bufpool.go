@@ -1,27 +1,130 @@
-// Package bufpool keeps encoding buffers for reuse: the payload a call's
-// arguments or a procedure's result is encoded into is only needed until the
-// writer has taken it (copied or written), so a 64 KiB echo need not
-// allocate two 64 KiB buffers per call.
+// Package bufpool keeps byte buffers for reuse, in size classes: the
+// payload a call's arguments or a procedure's result is encoded into, the
+// writer's buffers, and the receive buffers of large payloads. Reused
+// memory is neither zeroed by the runtime nor faulted in from the OS again,
+// which for large payloads costs more than the copies themselves.
+//
+// Buffers below largeFrom are kept in sync.Pools, one per class: the
+// runtime drops what stays unused over two collections. Larger ones are
+// kept in free lists, one per class, that hold at most maxLarge bytes
+// together (a sync.Pool grows without bound between collections, and a
+// fast stream of large values would fill it): past that, Put drops them.
 package bufpool
 
-import "sync"
-
-// maxKept is the largest buffer put back: a rare huge payload does not stay
-// in the pool.
-const maxKept = 256 << 10
-
-// Buffers travel in holders (a *[]byte fits in an interface without an
-// allocation); empty holders are pooled too, so Get and Put allocate nothing
-// in steady state.
-var (
-	full    sync.Pool // of *[]byte holding a buffer
-	holders = sync.Pool{New: func() any { return new([]byte) }}
+import (
+	"math/bits"
+	"sync"
+	"sync/atomic"
 )
 
-// Get returns an empty buffer, with whatever capacity it had (nil when the
-// pool is empty).
-func Get() []byte {
-	h, _ := full.Get().(*[]byte)
+// largeFrom is the smallest buffer kept in the bounded free lists, and
+// maxLarge the bytes they hold at most, together.
+const (
+	largeFrom = 256 << 10
+	maxLarge  = 16 << 20
+)
+
+// large[c] is the free list of class c, used for classes of largeFrom
+// bytes or more; largeBytes counts the bytes they hold.
+var (
+	large      [nClasses]freeList
+	largeBytes atomic.Int64
+)
+
+// freeList is a class's kept large buffers.
+type freeList struct {
+	mu   sync.Mutex
+	bufs [][]byte
+}
+
+func (l *freeList) pop() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := len(l.bufs)
+	if n == 0 {
+		return nil
+	}
+	b := l.bufs[n-1]
+	l.bufs[n-1] = nil
+	l.bufs = l.bufs[:n-1]
+	largeBytes.Add(-int64(cap(b)))
+	return b
+}
+
+// push keeps b unless the lists would then hold more than maxLarge bytes.
+func (l *freeList) push(b []byte) {
+	if largeBytes.Add(int64(cap(b))) > maxLarge {
+		largeBytes.Add(-int64(cap(b)))
+		return
+	}
+	l.mu.Lock()
+	l.bufs = append(l.bufs, b[:0])
+	l.mu.Unlock()
+}
+
+// Classes: from minClass to maxKept bytes, eight per doubling (each at
+// most an eighth above the size asked for).
+const (
+	minClass = 4 << 10
+	maxKept  = 16 << 20
+	steps    = 8
+)
+
+// nClasses is how many classes there are: eight per doubling from minClass
+// up to maxKept, maxKept's included (classOf(maxKept) + 1).
+const nClasses = 97
+
+// pools[i] holds buffers of capacity classSize(i) or more (less than the
+// next class's).
+var pools [nClasses]sync.Pool
+
+// holders are pooled empty holders (a *[]byte fits in an interface without
+// an allocation), so that Get and Put allocate nothing in steady state.
+var holders = sync.Pool{New: func() any { return new([]byte) }}
+
+// classOf returns the smallest class whose size is at least n (n >
+// minClass).
+func classOf(n int) int {
+	if n <= minClass {
+		return 0
+	}
+	e := bits.Len(uint(n-1)) - 1 // 2^e < n <= 2^(e+1)
+	step := (n - 1 - 1<<e) >> (e - 3)
+	return (e-12)*steps + step + 1
+}
+
+// classSize returns the size of class c.
+func classSize(c int) int {
+	if c == 0 {
+		return minClass
+	}
+	e, step := (c-1)/steps+12, (c-1)%steps
+	return (1 << e) + (step+1)<<(e-3)
+}
+
+// Get returns an empty buffer of the smallest class, nil when the pool has
+// none.
+func Get() []byte { return take(0) }
+
+// GetCap returns an empty buffer with a capacity of at least n: a kept one
+// of n's class, or a new one of the class's size. Above maxKept it is a
+// new one of n bytes.
+func GetCap(n int) []byte {
+	if n > maxKept {
+		return make([]byte, 0, n)
+	}
+	c := classOf(n)
+	if b := take(c); b != nil {
+		return b
+	}
+	return make([]byte, 0, classSize(c))
+}
+
+func take(c int) []byte {
+	if classSize(c) >= largeFrom {
+		return large[c].pop()
+	}
+	h, _ := pools[c].Get().(*[]byte)
 	if h == nil {
 		return nil
 	}
@@ -31,13 +134,36 @@ func Get() []byte {
 	return b
 }
 
+// Grow returns b with room for n more bytes: b itself if it has it, else a
+// buffer from GetCap holding a copy of b. b is not put back: the caller may
+// still hold it.
+func Grow(b []byte, n int) []byte {
+	if cap(b)-len(b) >= n {
+		return b
+	}
+	nb := GetCap(max(len(b)+n, 2*cap(b)))
+	return append(nb, b...)
+}
+
 // Put gives a buffer back; the caller must not use it (or a slice of it)
-// afterwards. Buffers larger than 256 KiB, and empty ones, are dropped.
+// afterwards. Buffers below the smallest class or above maxKept are
+// dropped.
 func Put(b []byte) {
-	if cap(b) == 0 || cap(b) > maxKept {
+	n := cap(b)
+	if n < minClass || n > maxKept {
+		return
+	}
+	// The largest class whose size n reaches: a buffer is kept where every
+	// Get it may serve asks for no more than it has.
+	c := classOf(n)
+	if classSize(c) > n {
+		c--
+	}
+	if classSize(c) >= largeFrom {
+		large[c].push(b)
 		return
 	}
 	h := holders.Get().(*[]byte)
 	*h = b[:0]
-	full.Put(h)
+	pools[c].Put(h)
 }

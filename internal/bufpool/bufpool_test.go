@@ -8,31 +8,111 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// TestGetIsEmptyAndHugeBuffersAreDropped: a buffer comes back empty, and one
-// above maxKept is not kept.
-func TestGetIsEmptyAndHugeBuffersAreDropped(t *testing.T) {
-	b := append(Get(), "some bytes"...)
-	Put(b)
-	if c := Get(); len(c) != 0 {
-		t.Fatalf("Get returned %d bytes, want an empty buffer", len(c))
+// TestClasses: each class holds what it is asked for, no more than an
+// eighth above it, and the classes grow.
+func TestClasses(t *testing.T) {
+	if nClasses != classOf(maxKept)+1 {
+		t.Fatalf("nClasses is %d, want classOf(maxKept)+1 = %d", nClasses, classOf(maxKept)+1)
 	}
-	Put(make([]byte, maxKept+1))
+	for _, n := range []int{1, minClass, minClass + 1, 5000, 8192, 8193, 65549, 262157, 1 << 20, 1<<20 + 18, 4<<20 + 74, maxKept} {
+		c := classOf(n)
+		size := classSize(c)
+		if size < n {
+			t.Errorf("class %d of %d bytes has %d", c, n, size)
+		}
+		if n > minClass && size-n > n/8 {
+			t.Errorf("class %d of %d bytes has %d: more than an eighth above", c, n, size)
+		}
+	}
+	for c := 1; c < nClasses; c++ {
+		if classSize(c) <= classSize(c-1) {
+			t.Fatalf("class %d (%d bytes) not above class %d (%d)", c, classSize(c), c-1, classSize(c-1))
+		}
+		if classOf(classSize(c)) != c {
+			t.Fatalf("class of %d bytes is %d, want %d", classSize(c), classOf(classSize(c)), c)
+		}
+	}
+}
+
+// TestGetCapHasRoom: GetCap returns an empty buffer with room for what was
+// asked, also past the largest class.
+func TestGetCapHasRoom(t *testing.T) {
+	for _, n := range []int{0, 100, 70000, maxKept + 1} {
+		if b := GetCap(n); len(b) != 0 || cap(b) < n {
+			t.Errorf("GetCap(%d): len %d cap %d", n, len(b), cap(b))
+		}
+	}
+}
+
+// TestGrowKeepsTheBytes: Grow copies what b holds into a buffer with room.
+func TestGrowKeepsTheBytes(t *testing.T) {
+	b := append(make([]byte, 0, 8), "abcdefgh"...)
+	g := Grow(b, 100000)
+	if string(g) != "abcdefgh" || cap(g)-len(g) < 100000 {
+		t.Fatalf("Grow: %q, cap %d", g, cap(g))
+	}
+	if h := Grow(g, 10); &h[0] != &g[0] {
+		t.Fatal("Grow moved a buffer that had room")
+	}
+}
+
+// TestPutKeepsByClass: a buffer put back serves a later GetCap of its
+// class, and never one that asks for more than it has; buffers outside the
+// classes are dropped (the race detector makes sync.Pool drop some puts: a
+// few tries).
+func TestPutKeepsByClass(t *testing.T) {
+	b := make([]byte, 0, 300000) // between classes: kept in the one below
+	for range 20 {
+		Put(b)
+		if c := GetCap(classSize(classOf(300000) - 1)); cap(c) == 300000 {
+			break
+		}
+	}
+	for range 20 {
+		Put(b)
+		if c := GetCap(300001); cap(c) < 300001 {
+			t.Fatalf("GetCap(300001) returned a buffer of %d", cap(c))
+		}
+	}
+	Put(make([]byte, 0, maxKept+1))
+	Put(make([]byte, 0, 100))
 	for range 100 {
-		if c := Get(); cap(c) > maxKept {
+		if c := Get(); c != nil && (cap(c) > maxKept || cap(c) < minClass) {
 			t.Fatalf("a %d-byte buffer was kept", cap(c))
 		}
 	}
 }
 
-// TestBuffersAreReused: a buffer put back is what Get returns next (the
-// race detector makes sync.Pool drop some puts: a few tries).
+// TestBuffersAreReused: a buffer put back is what Get returns next.
 func TestBuffersAreReused(t *testing.T) {
-	b := make([]byte, 0, 1024)
+	b := make([]byte, 0, minClass)
 	for range 20 {
 		Put(b)
-		if c := Get(); cap(c) == 1024 && &c[:1][0] == &b[:1][0] {
+		if c := Get(); cap(c) == minClass && &c[:1][0] == &b[:1][0] {
 			return
 		}
 	}
 	t.Fatal("a buffer put back was never handed out again")
+}
+
+// TestLargeBuffersAreBounded: the free lists of large buffers hold at most
+// maxLarge bytes, however many are put back, and hand them out again.
+func TestLargeBuffersAreBounded(t *testing.T) {
+	for c := range large { // what other tests left
+		for large[c].pop() != nil {
+		}
+	}
+	for range 3 * maxLarge / (1 << 20) {
+		Put(make([]byte, 0, 1<<20))
+	}
+	if n := largeBytes.Load(); n != maxLarge {
+		t.Fatalf("the free lists hold %d bytes, want %d", n, maxLarge)
+	}
+	got := 0
+	for b := take(classOf(1 << 20)); b != nil; b = take(classOf(1 << 20)) {
+		got += cap(b)
+	}
+	if got != maxLarge || largeBytes.Load() != 0 {
+		t.Fatalf("got %d bytes of kept buffers back; %d left", got, largeBytes.Load())
+	}
 }

@@ -14,11 +14,11 @@ const (
 
 // Values every system sends and checks.
 const (
-	firstName = "John"
-	lastName  = "Doe"
-	fullName  = "John Doe"
+	firstName   = "John"
+	lastName    = "Doe"
+	fullName    = "John Doe"
 	echoSize64K = 64 << 10
-	c64       = 64
+	c64         = 64
 )
 
 // scenario is one table of the report.
