@@ -112,7 +112,7 @@ func grow(dst []byte, n int) []byte {
 }
 
 // pooledFrom is the size from which grow takes buffers from the pool.
-const pooledFrom = 32 << 10
+const pooledFrom = 4 << 10
 
 // appendUint appends n in its smallest form: positive fixint, then uint8, 16,
 // 32, 64 (rmp's write_uint).
