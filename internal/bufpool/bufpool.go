@@ -102,9 +102,9 @@ func classSize(c int) int {
 	return (1 << e) + (step+1)<<(e-3)
 }
 
-// Get returns an empty buffer of the smallest class, nil when the pool has
-// none.
-func Get() []byte { return take(0) }
+// Get returns an empty buffer of the smallest class: a kept one, or a new
+// one (which Put then keeps).
+func Get() []byte { return GetCap(minClass) }
 
 // GetCap returns an empty buffer with a capacity of at least n: a kept one
 // of n's class, or a new one of the class's size. Above maxKept it is a
