@@ -62,6 +62,34 @@ var onlySystems map[string]bool
 // minRounds is how many rounds a run makes, whatever its budget.
 const minRounds = 3
 
+// runRound runs round r of rounds: every system once, in a child process,
+// starting with the r-th (the order rotates by round), adding what each
+// measured to res.
+func runRound(ctx context.Context, r, rounds int, names []string, job childJob, res map[string]map[string]*result) error {
+	for i := range names {
+		job.System = names[(i+r)%len(names)]
+		if cpuProfiles != "" {
+			job.CPUProfile = filepath.Join(cpuProfiles, fmt.Sprintf("%s-r%d.pprof", job.System, r))
+		}
+		got, err := runInChild(ctx, job)
+		if err != nil {
+			return fmt.Errorf("round %d: %w", r, err)
+		}
+		for _, g := range got {
+			if res[g.Scenario] == nil {
+				res[g.Scenario] = map[string]*result{}
+			}
+			x := res[g.Scenario][job.System]
+			if x == nil {
+				x = &result{perRound: make([]float64, rounds)}
+				res[g.Scenario][job.System] = x
+			}
+			x.add(r, g)
+		}
+	}
+	return nil
+}
+
 // runScenarios measures every scenario of cfg, round by round: in each
 // round every system runs once, in a child process of its own (a warm-up
 // batch and a measured batch of each scenario it takes part in), in an
@@ -91,26 +119,8 @@ func runScenarios(ctx context.Context, cfg config, e *env, rep *report, out io.W
 		if r >= minRounds && (time.Since(start) > cfg.budget || ctx.Err() != nil) {
 			break
 		}
-		for i := range names {
-			job.System = names[(i+r)%len(names)]
-			if cpuProfiles != "" {
-				job.CPUProfile = filepath.Join(cpuProfiles, fmt.Sprintf("%s-r%d.pprof", job.System, r))
-			}
-			got, err := runInChild(ctx, job)
-			if err != nil {
-				return fmt.Errorf("round %d: %w", r, err)
-			}
-			for _, g := range got {
-				if res[g.Scenario] == nil {
-					res[g.Scenario] = map[string]*result{}
-				}
-				x := res[g.Scenario][job.System]
-				if x == nil {
-					x = &result{perRound: make([]float64, cfg.rounds)}
-					res[g.Scenario][job.System] = x
-				}
-				x.add(r, g)
-			}
+		if err := runRound(ctx, r, cfg.rounds, names, job, res); err != nil {
+			return err
 		}
 	}
 	for _, sc := range scs {
