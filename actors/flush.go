@@ -4,6 +4,8 @@ import (
 	"context"
 	"math"
 	"runtime"
+
+	"github.com/ipfi-go/ipfi/internal/bufpool"
 )
 
 // flushSoon starts a flusher for what is pending, if anything is and nobody
@@ -111,11 +113,11 @@ func (w *writer) tryFlush(passes int) {
 		if cap(buf) <= maxRetained {
 			w.spare = buf[:0]
 		} else {
-			drop(buf)
+			bufpool.Put(buf) // not kept (maxRetained): back to the pool
 		}
 	}
 	if cap(w.pending) > maxRetained {
-		drop(w.pending)
+		bufpool.Put(w.pending)
 		w.pending = nil
 	}
 	w.flushing = false
@@ -235,14 +237,14 @@ func (w *writer) flushLocked() error {
 		if cap(buf) <= maxRetained {
 			w.spare = buf[:0]
 		} else {
-			drop(buf)
+			bufpool.Put(buf) // not kept (maxRetained): back to the pool
 		}
 		if err != nil {
 			w.fail(err)
 		}
 	}
 	if cap(w.pending) > maxRetained {
-		drop(w.pending)
+		bufpool.Put(w.pending)
 		w.pending = nil
 	}
 	w.flushing = false

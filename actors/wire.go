@@ -303,19 +303,21 @@ func (w *Conn) EndOfInput() <-chan struct{} { return w.eoi }
 // before the check, so that values waiting for the writer, which count
 // there too (answerWaiting), cannot slip past it at the same time.
 func (w *Conn) holdArgs(size, n int) *core.Failure {
-	held := int(w.argBytes.Add(int64(n))) - n
-	if fail := w.rules.OverArgs(size, held, n); fail != nil {
-		w.argBytes.Add(-int64(n))
-		return fail
-	}
-	return nil
+	return w.hold(n, func(held int) *core.Failure { return w.rules.OverArgs(size, held, n) })
 }
 
 // holdInput is holdArgs for a piece of a bidirectional procedure's input,
 // of which unread bytes wait before it (core.Config.OverInput).
 func (w *Conn) holdInput(unread, n int) *core.Failure {
+	return w.hold(n, func(held int) *core.Failure { return w.rules.OverInput(unread, held, n) })
+}
+
+// hold counts n bytes in argBytes, then asks over, given what was held
+// before them, whether they pass a limit; if so it uncounts them and
+// returns the limit's failure.
+func (w *Conn) hold(n int, over func(held int) *core.Failure) *core.Failure {
 	held := int(w.argBytes.Add(int64(n))) - n
-	if fail := w.rules.OverInput(unread, held, n); fail != nil {
+	if fail := over(held); fail != nil {
 		w.argBytes.Add(-int64(n))
 		return fail
 	}

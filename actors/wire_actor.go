@@ -392,7 +392,7 @@ func (a *wireActor) inboundFrame(ctx actor.Context, f *wire.Frame) {
 	if c.proc, known = w.sys.registry.Lookup(procedures.Index(k.proc)); known {
 		c.kind = core.KindOf(c.proc.Kind(), true)
 	}
-	stream := c.kind == core.ProcStream || c.kind == core.ProcBidi
+	stream := c.kind.Streaming()
 	if over := a.overOpen(stream); over != "" {
 		a.refuse(c, f, fmt.Errorf("%w: %s", ErrLimit, over))
 		return

@@ -194,10 +194,6 @@ func (w *writer) grow(n int) {
 // buffer pool and go back to it.
 const pooledFrom = 32 << 10
 
-// drop lets go of a buffer the writer no longer keeps (over maxRetained):
-// back to the buffer pool. The caller holds no slice of it.
-func drop(b []byte) { bufpool.Put(b) }
-
 // roomLocked waits, for a goroutine that may block (ctx not noWait), while
 // the writer is full and another goroutine writes. It returns the writer's
 // sticky error, or ctx's cause if ctx ends first. Called with mu held;

@@ -108,8 +108,8 @@ func KindOf(k procedures.Kind, bidi bool) ProcKind {
 	return ProcRefused
 }
 
-// streaming reports whether the procedure counts in MaxOpenStreams.
-func (k ProcKind) streaming() bool { return k == ProcStream || k == ProcBidi }
+// Streaming reports whether the procedure counts in MaxOpenStreams.
+func (k ProcKind) Streaming() bool { return k == ProcStream || k == ProcBidi }
 
 // InCall is one call the peer made. Its Conn owns it.
 type InCall struct {
@@ -154,7 +154,7 @@ func (c *Conn) callFrame(f wire.Frame) error {
 	}
 	c.in[k] = ic
 	c.open++
-	if ic.Kind.streaming() {
+	if ic.Kind.Streaming() {
 		c.streams++
 	}
 	ic.resp = NewSendCredit()
@@ -169,7 +169,7 @@ func (c *Conn) admit(ic *InCall, metaErr error) *Failure {
 	case c.state == WireDraining:
 		return FailShutdown
 	}
-	return c.cfg.OverOpen(c.open, c.streams, c.held, ic.Kind.streaming())
+	return c.cfg.OverOpen(c.open, c.streams, c.held, ic.Kind.Streaming())
 }
 
 // OverOpen says which of the wire's limits a new call would pass, given
@@ -363,13 +363,13 @@ func (c *Conn) cancelIn(k Key) {
 		return
 	}
 	if ic := c.in[k]; ic != nil {
-		c.end(ic, OnCancel(ic.State), failCancelled)
+		c.endCall(ic, OnCancel(ic.State), failCancelled)
 	}
 }
 
-// end carries out what a Cancel or the end of the peer's stream does to an
-// open call (OnCancel, OnInputEnded).
-func (c *Conn) end(ic *InCall, act EndAction, fail *Failure) {
+// endCall carries out what a Cancel or the end of the peer's stream does
+// to an open call (OnCancel, OnInputEnded).
+func (c *Conn) endCall(ic *InCall, act EndAction, fail *Failure) {
 	switch act {
 	case EndAnswer:
 		c.answerFailure(ic, fail)
@@ -417,7 +417,7 @@ func (c *Conn) forget(ic *InCall) {
 	}
 	c.unhold(ic, ic.held)
 	c.open--
-	if ic.Kind.streaming() {
+	if ic.Kind.Streaming() {
 		c.streams--
 	}
 }

@@ -88,18 +88,12 @@ func OnCancel(s InState) EndAction {
 // OnInputEnded returns what the end of the peer's stream does to a call in
 // state s, of a procedure of kind k whose input is in (its failure:
 // FailArgsCut). A call that has all its arguments runs on.
+// Otherwise it is what a Cancel does (OnCancel).
 func OnInputEnded(s InState, k ProcKind, in InputState) EndAction {
-	switch s {
-	case InReceiving, InOverLimit:
-		return EndAnswer
-	case InDraining:
-		return EndFree
-	case InRunning:
-		if k == ProcBidi && in == InputOpen {
-			return EndCancel
-		}
+	if s == InRunning && (k != ProcBidi || in == InputEnded) {
+		return EndNothing
 	}
-	return EndNothing
+	return OnCancel(s)
 }
 
 // GrantsPiece reports whether a piece of a call's arguments has its credit

@@ -62,7 +62,7 @@ func (c *Conn) InputEnded() {
 		c.emit(Event{Kind: EvResponse, Key: k})
 	}
 	for _, ic := range c.in {
-		c.end(ic, OnInputEnded(ic.State, ic.Kind, ic.Input), FailArgsCut)
+		c.endCall(ic, OnInputEnded(ic.State, ic.Kind, ic.Input), FailArgsCut)
 	}
 	clear(c.refused)
 }
