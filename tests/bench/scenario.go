@@ -10,6 +10,7 @@ const (
 	c64Conns    = "c64_conns"    // 64 callers, one connection each, small calls
 	stream100K  = "stream_100k"  // one server stream of 100,000 small values
 	connectCall = "connect_call" // dial + one small call + close
+	pluginUnary = "plugin_unary" // a host calling a child process over its stdio, small calls
 )
 
 // Values every system sends and checks.
@@ -47,7 +48,7 @@ func quickConfig() config {
 	return config{
 		rounds: 11, budget: 75 * time.Second, streamLen: 100_000,
 		batches: map[string]int{
-			unarySmall: 1000, unary64K: 300, c64OneConn: 10_000, c64Conns: 10_000, stream100K: 1, connectCall: 60,
+			unarySmall: 1000, unary64K: 300, c64OneConn: 10_000, c64Conns: 10_000, stream100K: 1, connectCall: 60, pluginUnary: 1000,
 		},
 		idleWires: 10_000, openCalls: 100_000,
 	}
@@ -58,7 +59,7 @@ func fullConfig() config {
 	return config{
 		rounds: 21, budget: 4 * time.Minute, streamLen: 100_000,
 		batches: map[string]int{
-			unarySmall: 2000, unary64K: 500, c64OneConn: 20_000, c64Conns: 20_000, stream100K: 1, connectCall: 200,
+			unarySmall: 2000, unary64K: 500, c64OneConn: 20_000, c64Conns: 20_000, stream100K: 1, connectCall: 200, pluginUnary: 2000,
 		},
 		idleWires: 10_000, openCalls: 100_000,
 	}
@@ -76,6 +77,7 @@ func (c config) scenarios() []scenario {
 		{name: c64Conns, what: "64 callers with a connection each, small calls", callers: c64, items: 1},
 		{name: stream100K, what: "server streams of small integers; per value", callers: 1, items: c.streamLen},
 		{name: connectCall, what: "dial + one small call + close", callers: 1, items: 1},
+		{name: pluginUnary, what: "a host calling its plugin, a child process, over stdio; small calls", callers: 1, items: 1},
 	}
 	var out []scenario
 	for _, s := range all {

@@ -42,6 +42,8 @@ var systemDefs = []systemDef{
 	{"rawmux", startRawMux},
 	{"netrpc", startNetRPC},
 	{"grpc", startGRPC},
+	{"drpc", startDRPC},
+	{"goplugin", startGoPlugin},
 }
 
 // lookupSystem returns the definition of the named system.
