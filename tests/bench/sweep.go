@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -20,38 +18,13 @@ var sweepSizes = []struct{ size, batch int }{
 }
 
 // echoScenario returns the name of the echo scenario of size n.
-func echoScenario(n int) string {
-	switch {
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("echo_%dm", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("echo_%dk", n>>10)
-	}
-	return fmt.Sprintf("echo_%d", n)
-}
+func echoScenario(n int) string { return shape{size: n, callers: 1}.name() }
 
-// echoSize returns the size of the echo scenario named name (unary_64k is
-// the 64 KiB echo), or false if name is none.
+// echoSize returns the size a scenario's callers echo (unary_64k, echo_1k,
+// echo_1k_c100_each...), or false if it echoes nothing.
 func echoSize(name string) (int, bool) {
-	if name == unary64K {
-		return echoSize64K, true
-	}
-	s, ok := strings.CutPrefix(name, "echo_")
-	if !ok {
-		return 0, false
-	}
-	mult := 1
-	switch {
-	case strings.HasSuffix(s, "k"):
-		s, mult = strings.TrimSuffix(s, "k"), 1<<10
-	case strings.HasSuffix(s, "m"):
-		s, mult = strings.TrimSuffix(s, "m"), 1<<20
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n <= 0 {
-		return 0, false
-	}
-	return n * mult, true
+	sh, ok := shapeOf(name)
+	return sh.size, ok && sh.size > 0
 }
 
 // sweepConfig is the -sweep run: the echo sizes, at most six minutes.
