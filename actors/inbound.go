@@ -60,7 +60,7 @@ type inCall struct {
 	first *wire.Frame // the call's first frame, handed over with inBegin
 
 	// The inbound actor's, while it holds the call.
-	args   []byte                  // the arguments so far (a procedure that takes them whole)
+	args   gather                  // the arguments so far (a procedure that takes them whole)
 	held   int                     // argument bytes counted in the wire's (Limits.MaxWireArgs)
 	pieces *pieces                 // accounting of arguments sent in several pieces
 	in     *input                  // a bidirectional procedure's arguments

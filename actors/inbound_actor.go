@@ -95,9 +95,7 @@ func (a *inboundActor) frame(ctx actor.Context, f *wire.Frame) {
 	case c.kind == core.ProcUnknown:
 		a.refuse(ctx, fmt.Errorf("%w %d", procedures.ErrUnknown, c.key.proc))
 	default:
-		args := c.args
-		c.args = nil
-		a.start(ctx, args, false) // they count in the wire's until it returns (release)
+		a.start(ctx, c.args.join(), false) // they count in the wire's until it returns (release)
 	}
 }
 
@@ -134,12 +132,9 @@ func (a *inboundActor) accumulate(c *inCall, piece []byte, last bool) {
 	switch fail := a.w.holdArgs(size, len(piece)); {
 	case fail != nil:
 		a.overLimit(c, limitErr(fail))
-	case c.args == nil:
-		c.held += len(piece)
-		c.args = piece // the parser's private copy: no need for another
 	default:
 		c.held += len(piece)
-		c.args = append(c.args, piece...)
+		c.args.add(piece)
 	}
 	// Accumulated arguments are bounded by the limit, not by the window:
 	// the caller gets its credit back as they arrive.
@@ -151,7 +146,7 @@ func (a *inboundActor) accumulate(c *inCall, piece []byte, last bool) {
 // (its Send returns it) and the call drains its pieces (inDraining); any
 // other is answered at its Complete piece (inOverLimit), as it expects.
 func (a *inboundActor) overLimit(c *inCall, err error) {
-	c.args = nil
+	c.args.reset()
 	c.unholdArgs()
 	if core.OverLimit(a.w.peerV2()) == inOverLimit {
 		if c.pieces == nil { // one piece, over the limit by itself

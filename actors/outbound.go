@@ -15,7 +15,7 @@ import (
 type outboundActor struct {
 	w       *Conn
 	call    *Call           // the current call; nil while idle
-	partial []byte          // the pieces of a value so far (Response messages with terminator None)
+	partial gather          // the pieces of a value so far (Response messages with terminator None)
 	win     core.RecvWindow // a collected response: credit granted as values arrive
 	values  int             // values of the current call so far
 	batch   [][]byte        // values of the message being handled, handed over together
@@ -85,14 +85,14 @@ func (o *outboundActor) response(f *wire.Frame) {
 		if !o.hold(len(f.Payload), true) {
 			return
 		}
-		o.partial = append(o.partial, f.Payload...)
+		o.partial.add(f.Payload)
 		o.received(len(f.Payload))
 		return
 	}
 	value := f.Payload
-	if len(o.partial) > 0 {
-		value = append(o.partial, f.Payload...)
-		o.partial = nil
+	if o.partial.size() > 0 {
+		o.partial.add(f.Payload)
+		value = o.partial.join()
 	}
 	if f.Terminator == wire.TermChunk {
 		if !o.hold(len(f.Payload), false) {
@@ -134,11 +134,11 @@ func (o *outboundActor) run(it *item) {
 	}
 	var start uint32
 	i := 0
-	if len(o.partial) > 0 {
+	if o.partial.size() > 0 {
 		// The first value's earlier pieces came in None frames.
 		start, i = ends[0], 1
-		o.batch = append(o.batch, append(o.partial, vals[:start]...))
-		o.partial = nil
+		o.partial.add(vals[:start:start])
+		o.batch = append(o.batch, o.partial.join())
 	}
 	if o.call.q.stream() {
 		o.flush() // what came before goes first

@@ -50,6 +50,7 @@ type Decoder struct {
 	cur    Frame // the current frame's header fields
 	n      int   // the current frame's declared payload length
 	buf    []byte
+	staged bool // buf is a staging buffer of the pool (see grow)
 	// Set while the frame being emitted has its payload in buf.
 	emittingBuf bool
 	kept        bool // the consumer kept buf (see Keep)
@@ -343,6 +344,7 @@ func (d *Decoder) Buffered() int {
 // initial state, forgetting any partial frame and any error, with
 // extensions off. The payload limit is kept.
 func (d *Decoder) Reset() {
+	d.unstage()
 	*d = Decoder{max: d.max}
 }
 
@@ -398,36 +400,82 @@ func (d *Decoder) startBody(f Frame, hlen, n int) {
 // pool.
 const pooledFrom = 32 << 10
 
+// stageFrom is the smallest staging buffer taken from the pool (its
+// smallest class); a smaller one is allocated.
+const stageFrom = 4 << 10
+
+// pieceRoom: a large piece that more pieces will follow gets room for
+// 1/pieceRoom of its length more.
+const pieceRoom = 8
+
 // appendBody appends b to the payload buffer, growing it no further than
 // the declared length.
 func (d *Decoder) appendBody(b []byte) {
 	if need := len(d.buf) + len(b); need > cap(d.buf) {
-		// A payload of up to eagerBufferCap gets its declared length
-		// once an eighth of it has arrived; before, and for a larger
-		// one, twice what has arrived, never past the
-		// declared length. A frame that arrives in a few large reads is
-		// assembled in one or two allocations, and a peer that declares
-		// much and sends little makes the decoder hold at most twice what
-		// it sent.
-		c := min(max(2*cap(d.buf), 2*need, minBufferCap), d.n)
-		if d.n <= eagerBufferCap && need >= d.n/eagerShare {
-			c = d.n
-		}
-		// A large buffer comes from the library's buffer pool: reused
-		// memory, which the runtime neither zeroes nor faults in again
-		// (its capacity is cut to c; the memory behind it may be up to an
-		// eighth more, its class's size). None goes back to the pool from
-		// here: a frame's consumer may hold its payload.
-		var nb []byte
-		if c >= pooledFrom {
-			nb = append(bufpool.GetCap(c)[:0:c], d.buf...)
-		} else {
-			nb = make([]byte, len(d.buf), c)
-			copy(nb, d.buf)
-		}
-		d.buf = nb
+		d.grow(need)
 	}
 	d.buf = append(d.buf, b...)
+}
+
+// grow gives the payload buffer room for need bytes. It never holds more
+// than twice what has arrived (at least minBufferCap), except that a
+// payload of up to eagerBufferCap gets its declared length once an eighth
+// of it has arrived: a peer that declares much and sends little makes the
+// decoder hold little.
+//
+// A payload of pooledFrom bytes or more is gathered in buffers of the
+// library's pool, reused memory that the runtime neither zeroes nor faults
+// in again: first in staging buffers, which go back to the pool as soon as
+// a larger one replaces them (no consumer ever sees them), and once half of
+// the payload has arrived in the buffer of its declared length, which the
+// frame's consumer may keep.
+func (d *Decoder) grow(need int) {
+	eager := d.n <= eagerBufferCap && need >= d.n/eagerShare
+	c := min(max(2*cap(d.buf), 2*need, minBufferCap), d.n)
+	if eager {
+		c = d.n
+	}
+	if d.n < pooledFrom {
+		nb := make([]byte, len(d.buf), c)
+		copy(nb, d.buf)
+		d.buf = nb
+		return
+	}
+	// The payload's own buffer, once half of it has arrived; a piece that
+	// more will follow gets room for a small last one (actors' gather
+	// appends it there).
+	final := d.n
+	if d.cur.Terminator == TermNone && (d.cur.Kind == KindCall || d.cur.Kind == KindResponse) {
+		final += d.n / pieceRoom
+	}
+	if eager || 2*need >= final {
+		nb := append(bufpool.GetCap(final)[:0:final], d.buf...)
+		d.unstage()
+		d.buf = nb
+		return
+	}
+	// Staging: at most half the final buffer, so that the next growth is
+	// the last. A staging buffer keeps its class's whole capacity, so that
+	// Put files it where GetCap finds it; a class is at most an eighth
+	// larger than asked, so asking for 8/9 of c gets no more than c.
+	c = max(min(c, final/2), need)
+	if c < stageFrom {
+		nb := make([]byte, len(d.buf), c)
+		copy(nb, d.buf)
+		d.buf = nb
+		return
+	}
+	nb := append(bufpool.GetCap(max(c-c/9, need)), d.buf...)
+	d.unstage()
+	d.buf, d.staged = nb, true
+}
+
+// unstage puts a staging buffer back into the pool.
+func (d *Decoder) unstage() {
+	if d.staged {
+		bufpool.Put(d.buf)
+		d.staged = false
+	}
 }
 
 // emitBody emits the buffered frame and readies the decoder for the next.
@@ -457,6 +505,7 @@ func (d *Decoder) emit(emit func(Frame) error, f Frame) error {
 // fail records err as the decoder's fatal error and returns it.
 func (d *Decoder) fail(err error) error {
 	d.err = err
+	d.unstage()
 	d.buf = nil
 	return err
 }

@@ -260,3 +260,38 @@ func TestDeclaredLengthIsNotTrusted(t *testing.T) {
 		t.Fatalf("after an eighth of the payload the buffer is %d bytes, want the declared %d", c, eagerBufferCap)
 	}
 }
+
+// TestLargePieceGetsRoom: a large Call piece that more pieces will follow
+// (terminator None), split across Feeds, is delivered in a buffer with room
+// for an eighth more (where the receiver appends a small last piece); a
+// Complete one in a buffer of its length.
+func TestLargePieceGetsRoom(t *testing.T) {
+	const n = 1 << 20
+	for _, term := range []Terminator{TermNone, TermComplete} {
+		in := AppendFrame(nil, h(KindCall, term, 1, 1, bytes.Repeat([]byte{3}, n)...))
+		d := NewDecoder(0)
+		var got []Frame
+		keep := func(f Frame) error { // the payload as delivered, kept
+			if !d.Keep() {
+				t.Fatal("a payload split across Feeds is not the decoder's buffer")
+			}
+			got = append(got, f)
+			return nil
+		}
+		for i := 0; i < len(in); i += 64 << 10 {
+			if err := d.Feed(in[i:min(i+64<<10, len(in))], keep); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if len(got) != 1 || !bytes.Equal(got[0].Payload, bytes.Repeat([]byte{3}, n)) {
+			t.Fatalf("terminator %v: %d frames", term, len(got))
+		}
+		want := n
+		if term == TermNone {
+			want += n / pieceRoom
+		}
+		if c := cap(got[0].Payload); c != want {
+			t.Errorf("terminator %v: payload capacity %d, want %d", term, c, want)
+		}
+	}
+}
