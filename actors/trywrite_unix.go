@@ -9,14 +9,13 @@ import (
 	"syscall"
 )
 
-// tryWriter returns a function that writes to w's socket without blocking
-// (as much as the kernel takes at once, maybe nothing), or nil when w is not
-// a socket. Only network connections qualify: their descriptors are always
-// non-blocking, which an *os.File (a child's stdout, say) may not be.
+// tryWriter returns a function that writes to w's descriptor without
+// blocking (as much as the kernel takes at once, maybe nothing), or nil
+// when w has no descriptor that qualifies: a network connection's, always
+// non-blocking, or another's in non-blocking mode (the pipes of
+// ConnectCmd; a child's stdout may well be blocking, and a write to it
+// could then park the thread).
 func tryWriter(w io.Writer) func([]byte) (int, error) {
-	if _, isConn := w.(net.Conn); !isConn {
-		return nil
-	}
 	sc, ok := w.(syscall.Conn)
 	if !ok {
 		return nil
@@ -25,9 +24,22 @@ func tryWriter(w io.Writer) func([]byte) (int, error) {
 	if err != nil {
 		return nil
 	}
+	if _, isConn := w.(net.Conn); !isConn && !nonBlocking(rc) {
+		return nil
+	}
 	t := &tryWrite{rc: rc}
 	t.fn = t.write // bound once: a closure per write would allocate
 	return t.try
+}
+
+// nonBlocking reports whether rc's descriptor is in non-blocking mode.
+func nonBlocking(rc syscall.RawConn) bool {
+	nb := false
+	err := rc.Control(func(fd uintptr) {
+		flags, _, errno := syscall.Syscall(syscall.SYS_FCNTL, fd, syscall.F_GETFL, 0)
+		nb = errno == 0 && flags&syscall.O_NONBLOCK != 0
+	})
+	return err == nil && nb
 }
 
 // tryWrite is the state of one writer's non-blocking writes; the writer
