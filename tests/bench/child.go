@@ -84,7 +84,8 @@ func childMain(in io.Reader, out io.Writer) int {
 const childTimeout = 3 * time.Minute
 
 // runChild starts the job's system, measures each scenario it takes part
-// in, and stops the system.
+// in, and stops the system. A scenario's plugin (plugin_unary) is started
+// before its batches and stopped after them.
 func runChild(ctx context.Context, job childJob) (res []childResult, err error) {
 	d, err := lookupSystem(job.System)
 	if err != nil {
@@ -119,26 +120,55 @@ func runChild(ctx context.Context, job childJob) (res []childResult, err error) 
 		}
 	}()
 	for _, sc := range job.Scenarios {
-		op := sys.op(sc.name)
+		op, stop, err := scenarioOp(ctx, sys, job.System, sc.name)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", sc.name, err)
+		}
 		if op == nil {
 			continue
 		}
-		var r result
-		pprof.Do(ctx, pprof.Labels("scenario", sc.name), func(ctx context.Context) {
-			if err = runBatch(ctx, sc, op, sc.batch); err != nil {
-				err = fmt.Errorf("%s warm-up: %w", sc.name, err)
-				return
-			}
-			if err = timeBatch(ctx, sc, op, &r); err != nil {
-				err = fmt.Errorf("%s: %w", sc.name, err)
-			}
-		})
+		r, err := measure(ctx, sc, op)
+		if serr := stop(); serr != nil {
+			err = errors.Join(err, fmt.Errorf("%s: stopping: %w", sc.name, serr))
+		}
 		if err != nil {
 			return nil, err
 		}
-		res = append(res, childResult{Scenario: sc.name, NsPerOp: r.samples[0], CPUNs: r.cpu.Nanoseconds(), Mallocs: r.mallocs, Spawned: r.spawned, Items: r.items})
+		res = append(res, r)
 	}
 	return res, nil
+}
+
+// scenarioOp returns the operation of the named scenario and what stops
+// what it started (nil op: the system takes no part). plugin_unary's
+// operations are a plugin's (pluginOp), started here and stopped by stop;
+// the other scenarios' are the system's.
+func scenarioOp(ctx context.Context, sys system, systemName, scenario string) (op func(context.Context) error, stop func() error, err error) {
+	if scenario == pluginUnary {
+		return pluginOp(ctx, systemName)
+	}
+	return sys.op(scenario), func() error { return nil }, nil
+}
+
+// measure runs a warm-up batch of sc and then its measured batch.
+func measure(ctx context.Context, sc scenario, op func(context.Context) error) (childResult, error) {
+	var (
+		r   result
+		err error
+	)
+	pprof.Do(ctx, pprof.Labels("scenario", sc.name), func(ctx context.Context) {
+		if err = runBatch(ctx, sc, op, sc.batch); err != nil {
+			err = fmt.Errorf("%s warm-up: %w", sc.name, err)
+			return
+		}
+		if err = timeBatch(ctx, sc, op, &r); err != nil {
+			err = fmt.Errorf("%s: %w", sc.name, err)
+		}
+	})
+	if err != nil {
+		return childResult{}, err
+	}
+	return childResult{Scenario: sc.name, NsPerOp: r.samples[0], CPUNs: r.cpu.Nanoseconds(), Mallocs: r.mallocs, Spawned: r.spawned, Items: r.items}, nil
 }
 
 // runInChild runs job in a child process and returns its results.

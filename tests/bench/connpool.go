@@ -1,8 +1,11 @@
 package main
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
-// connPool gives each caller of a many-connections scenario (c64Conns) a
+// connPool gives each caller of a shape with a connection per caller a
 // client connection of its own: an operation takes one and puts it back,
 // and with as many connections as callers none ever waits for another.
 type connPool[T any] struct {
@@ -11,8 +14,12 @@ type connPool[T any] struct {
 }
 
 // newConnPool opens n connections with dial; on a failure it closes those
-// it opened and returns the error.
+// it opened and returns the error. It fails at once if n connections, both
+// ends in this process, do not fit the open-file limit.
 func newConnPool[T any](n int, dial func() (T, error), closeOne func(T) error) (*connPool[T], error) {
+	if room, err := fitPairs(n); err != nil || room < n {
+		return nil, errors.Join(fmt.Errorf("bench: %d connections, both ends in this process, do not fit the open-file limit", n), err)
+	}
 	p := &connPool[T]{ch: make(chan T, n)}
 	for range n {
 		c, err := dial()
@@ -45,8 +52,8 @@ func (p *connPool[T]) close(closeOne func(T) error) error {
 	return err
 }
 
-// lazyPool is a system's pool for the many-connections scenario, opened
-// when the scenario's operation is first asked for (op).
+// lazyPool is a system's pool for one shape's callers, opened when the
+// shape's operation is first asked for (op).
 type lazyPool[T any] struct {
 	p   *connPool[T]
 	err error
@@ -65,4 +72,29 @@ func (l *lazyPool[T]) op(n int, dial func() (T, error), closeOne func(T) error, 
 		}
 		return l.p.do(f)
 	}
+}
+
+// callerPools are a system's pools for the shapes with a connection per
+// caller, by number of callers: the shapes with as many callers share one
+// pool (small_c1000_each and echo_1k_c1000_each the same thousand
+// connections), and no caller ever sees another shape's connections.
+type callerPools[T any] map[int]*lazyPool[T]
+
+// op returns the operation of a shape of n callers (see lazyPool.op).
+func (m callerPools[T]) op(n int, dial func() (T, error), closeOne func(T) error, f func(T) error) func() error {
+	l := m[n]
+	if l == nil {
+		l = new(lazyPool[T])
+		m[n] = l
+	}
+	return l.op(n, dial, closeOne, f)
+}
+
+// close closes every pool's connections.
+func (m callerPools[T]) close(closeOne func(T) error) error {
+	var err error
+	for _, l := range m {
+		err = errors.Join(err, l.p.close(closeOne))
+	}
+	return err
 }

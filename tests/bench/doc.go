@@ -12,13 +12,35 @@
 // process) the memory an idle wire and an open call cost. System ipfi
 // serves its unary procedures as Quick ones, ipfi_goroutine the same
 // server with ordinary procedures (each call on a goroutine), in every
-// scenario.
+// scenario. System drpc (storj.io/drpc) takes part in every unary scenario
+// and in dial + call + close.
+//
+// Scenario plugin_unary is a host calling its plugin, a child process
+// (this binary again), over the child's stdio with the small call: ipfi
+// and ipfi_goroutine with ConnectCmd and ConnectStdio, net/rpc over the
+// same two pipes, and hashicorp/go-plugin (system goplugin) with its
+// default gRPC over a Unix socket; its CPU time is the host's only
+// (plugin.go).
+//
+// The sweep (-sweep, sweep.go) has scenarios of its own, each named by
+// its shape and a key of its own in the JSON: a unary echo by one caller
+// from 64 B to 4 MiB (echo_64 ... echo_4m); server streams of small
+// values (stream_100k), of 1 KiB values (stream_10k_of_1k) and of 16 KiB
+// values (stream_1k_of_16k); the shapes of Kitex's published sweeps, a
+// payload sweep at 100 callers (echo_1k_c100_one ... echo_64k_c100_each)
+// and a caller sweep with a 1 KiB echo (echo_1k_c10_one ...
+// echo_1k_c1000_each), each over one connection (_one) and over a
+// connection per caller (_each); and small calls by hundreds and
+// thousands of callers with a connection each (small_c256_each,
+// small_c1000_each). Every system answers every shape it can: a unary
+// scenario's shape is read from its name (shape.go), a stream's likewise
+// (streamshape.go).
 //
 // Usage, from tests/bench:
 //
 //	go run . -quick -json /tmp/bench.json   # under two minutes
 //	go run .                                # the full run, a few minutes
-//	go run . -sweep                         # the size sweep (sweep.go), about a minute
+//	go run . -sweep                         # the sweep, at most six minutes
 //
 // Measurement (run.go, child.go): a run is made of rounds. In each round
 // every system runs once, in a child process (this binary again), which

@@ -12,11 +12,14 @@ import (
 )
 
 func main() {
+	if system := os.Getenv(pluginEnv); system != "" { // a plugin of plugin_unary's host
+		os.Exit(pluginMain(system))
+	}
 	if os.Getenv(childEnv) == "1" {
 		os.Exit(childMain(os.Stdin, os.Stdout))
 	}
 	quick := flag.Bool("quick", false, "a short run (under two minutes): fewer and smaller rounds")
-	sweep := flag.Bool("sweep", false, "the size sweep instead: a unary echo from 64 B to 4 MiB, every system (at most six minutes)")
+	sweep := flag.Bool("sweep", false, "the sweep instead (at most six minutes), every system: unary echoes from 64 B to 4 MiB; streams of small, 1 KiB and 16 KiB values; echoes of 1-64 KiB by 100 callers and of 1 KiB by 10-1000 callers, over one connection and a connection each; small calls by 256 and 1000 callers with a connection each")
 	jsonPath := flag.String("json", "", "also write the figures as JSON to this `file`")
 	only := flag.String("scenarios", "", "comma-separated scenarios to run (default all)")
 	noMem := flag.Bool("nomem", false, "skip the memory measurements")
@@ -27,7 +30,7 @@ func main() {
 	cfg, limit := fullConfig(), 10*time.Minute
 	switch {
 	case *sweep:
-		cfg, limit = sweepConfig(), 7*time.Minute
+		cfg, limit = sweepConfig(), 6*time.Minute
 	case *quick:
 		cfg, limit = quickConfig(), 3*time.Minute
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"time"
 )
 
@@ -15,7 +16,7 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 	e := &env{streamLen: cfg.streamLen}
 	var sizes []int
 	for _, sc := range cfg.scenarios() {
-		if n, ok := echoSize(sc.name); ok {
+		if n, ok := echoSize(sc.name); ok && !slices.Contains(sizes, n) {
 			sizes = append(sizes, n)
 		}
 	}

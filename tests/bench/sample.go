@@ -64,7 +64,7 @@ func sampleIPFI(ctx context.Context, sizes []int) (small sample, echoes map[int]
 	echoes = make(map[int]sample, len(sizes))
 	for _, n := range sizes {
 		payload := makeEcho(n)
-		if echoes[n], err = record(func(ctx context.Context) error { return sys.echoCall(ctx, payload) }); err != nil {
+		if echoes[n], err = record(func(ctx context.Context) error { return sys.echoCall(ctx, w, payload) }); err != nil {
 			return small, nil, err
 		}
 	}

@@ -22,6 +22,9 @@ const (
 	c64         = 64
 )
 
+// streamSmallWhat says what stream_100k's operation is.
+const streamSmallWhat = "server streams of small integers; per value"
+
 // scenario is one table of the report.
 type scenario struct {
 	name    string
@@ -38,7 +41,7 @@ type config struct {
 	streamLen int           // values per stream
 	batches   map[string]int
 	only      map[string]bool // scenarios to run (nil: all)
-	sweep     bool            // the size sweep's scenarios instead of the others (-sweep)
+	names     []string        // the sweep's scenarios, named by their shapes, instead of the others (-sweep)
 	idleWires int             // idle wires for memory (0: skip)
 	openCalls int             // open calls for memory (0: skip)
 }
@@ -67,7 +70,7 @@ func fullConfig() config {
 
 // scenarios returns the scenarios of c, in report order.
 func (c config) scenarios() []scenario {
-	if c.sweep {
+	if c.names != nil {
 		return c.sweepScenarios()
 	}
 	all := []scenario{
@@ -75,7 +78,7 @@ func (c config) scenarios() []scenario {
 		{name: unary64K, what: "sequential round trips, 64 KiB echoed", callers: 1, items: 1},
 		{name: c64OneConn, what: "64 callers sharing one connection, small calls", callers: c64, items: 1},
 		{name: c64Conns, what: "64 callers with a connection each, small calls", callers: c64, items: 1},
-		{name: stream100K, what: "server streams of small integers; per value", callers: 1, items: c.streamLen},
+		{name: stream100K, what: streamSmallWhat, callers: 1, items: c.streamLen},
 		{name: connectCall, what: "dial + one small call + close", callers: 1, items: 1},
 		{name: pluginUnary, what: "a host calling its plugin, a child process, over stdio; small calls", callers: 1, items: 1},
 	}

@@ -77,6 +77,24 @@ func (sh shape) name() string {
 	return fmt.Sprintf("echo_%s_c%d_%s", sizeName(sh.size), sh.callers, conns)
 }
 
+// what says what one operation of sh is, for its table.
+func (sh shape) what() string {
+	call := "small calls"
+	if sh.size > 0 {
+		call = sizeText(sh.size) + " echoed"
+	}
+	switch {
+	case sh.callers == 1 && !sh.each:
+		if sh.size == 0 {
+			return `sequential round trips, ("John", "Doe") -> "John Doe"`
+		}
+		return "sequential round trips, " + call
+	case sh.each:
+		return fmt.Sprintf("%d callers with a connection each, %s", sh.callers, call)
+	}
+	return fmt.Sprintf("%d callers sharing one connection, %s", sh.callers, call)
+}
+
 // sizeName writes n bytes as scenario names do: 64, 1k, 4m.
 func sizeName(n int) string {
 	switch {

@@ -16,11 +16,13 @@ import (
 // with well-known protobuf types as messages (no protoc needed): Concat takes
 // an apipb.Mixin (a generated message of two strings, Name and Root) and
 // answers a StringValue; Echo a BytesValue; Count a UInt64Value n and streams
-// n UInt64Values.
+// n UInt64Values; Bytes a UInt64Value, a count in its high 32 bits and a
+// size in its low ones, and streams count BytesValues of size bytes.
 const (
 	grpcConcat = "/ipfibench.Bench/Concat"
 	grpcEcho   = "/ipfibench.Bench/Echo"
 	grpcCount  = "/ipfibench.Bench/Count"
+	grpcBytes  = "/ipfibench.Bench/Bytes"
 )
 
 // grpcMaxMsg raises gRPC's message size limits (4 MiB by default) above
@@ -49,7 +51,10 @@ var grpcDesc = grpc.ServiceDesc{
 			return wrapperspb.Bytes(in.GetValue())
 		})},
 	},
-	Streams: []grpc.StreamDesc{{StreamName: "Count", ServerStreams: true, Handler: countHandler}},
+	Streams: []grpc.StreamDesc{
+		{StreamName: "Count", ServerStreams: true, Handler: countHandler},
+		{StreamName: "Bytes", ServerStreams: true, Handler: bytesHandler},
+	},
 }
 
 // unaryHandler is the handler generated code has for a unary method.
@@ -80,6 +85,21 @@ func countHandler(_ any, stream grpc.ServerStream) error {
 	return nil
 }
 
+func bytesHandler(_ any, stream grpc.ServerStream) error {
+	in := new(wrapperspb.UInt64Value)
+	if err := stream.RecvMsg(in); err != nil {
+		return err
+	}
+	n, size := in.GetValue()>>32, in.GetValue()&(1<<32-1)
+	payload := wrapperspb.Bytes(makeEcho(int(size)))
+	for range n {
+		if err := stream.SendMsg(payload); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // grpcSystem is a gRPC server and one client connection, default settings
 // and insecure credentials.
 type grpcSystem struct {
@@ -88,7 +108,7 @@ type grpcSystem struct {
 	served chan error
 	addr   string
 	cc     *grpc.ClientConn
-	conns  lazyPool[*grpc.ClientConn] // c64Conns
+	conns  callerPools[*grpc.ClientConn] // the shapes with a connection per caller
 }
 
 func startGRPC(_ context.Context, e *env) (system, error) {
@@ -96,7 +116,7 @@ func startGRPC(_ context.Context, e *env) (system, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &grpcSystem{e: e, srv: grpc.NewServer(grpc.MaxRecvMsgSize(grpcMaxMsg), grpc.MaxSendMsgSize(grpcMaxMsg)), served: make(chan error, 1), addr: l.Addr().String()}
+	s := &grpcSystem{e: e, srv: grpc.NewServer(grpc.MaxRecvMsgSize(grpcMaxMsg), grpc.MaxSendMsgSize(grpcMaxMsg)), served: make(chan error, 1), addr: l.Addr().String(), conns: callerPools[*grpc.ClientConn]{}}
 	s.srv.RegisterService(&grpcDesc, grpcService{})
 	go func() { s.served <- s.srv.Serve(l) }()
 	if s.cc, err = grpc.NewClient(s.addr, grpcDialOptions...); err != nil {
@@ -108,26 +128,38 @@ func startGRPC(_ context.Context, e *env) (system, error) {
 }
 
 func (s *grpcSystem) op(scenario string) func(context.Context) error {
-	if n, ok := echoSize(scenario); ok {
-		payload := wrapperspb.Bytes(makeEcho(n))
-		return func(ctx context.Context) error { return s.echoCall(ctx, payload) }
+	if sh, ok := shapeOf(scenario); ok {
+		return s.unary(sh)
+	}
+	if st, ok := streamShapeOf(scenario); ok {
+		return s.bytesStream(st)
 	}
 	switch scenario {
-	case unarySmall, c64OneConn:
-		return func(ctx context.Context) error { return concatGRPC(ctx, s.cc) }
 	case stream100K:
 		return s.count
 	case connectCall:
 		return s.connectCall
-	case c64Conns:
-		ctx := context.Background()
-		dial := func() (*grpc.ClientConn, error) {
-			return grpc.NewClient(s.addr, grpcDialOptions...)
-		}
-		do := s.conns.op(c64, dial, (*grpc.ClientConn).Close, func(cc *grpc.ClientConn) error { return concatGRPC(ctx, cc) })
-		return func(context.Context) error { return do() }
 	}
 	return nil
+}
+
+// unary returns the operation of a unary shape: the small call or an echo,
+// over the system's client connection or over one per caller.
+func (s *grpcSystem) unary(sh shape) func(context.Context) error {
+	call := concatGRPC
+	if sh.size > 0 {
+		payload := wrapperspb.Bytes(makeEcho(sh.size))
+		call = func(ctx context.Context, cc *grpc.ClientConn) error { return echoGRPC(ctx, cc, payload) }
+	}
+	if !sh.each {
+		return func(ctx context.Context) error { return call(ctx, s.cc) }
+	}
+	ctx := context.Background()
+	dial := func() (*grpc.ClientConn, error) {
+		return grpc.NewClient(s.addr, grpcDialOptions...)
+	}
+	do := s.conns.op(sh.callers, dial, (*grpc.ClientConn).Close, func(cc *grpc.ClientConn) error { return call(ctx, cc) })
+	return func(context.Context) error { return do() }
 }
 
 func concatGRPC(ctx context.Context, cc *grpc.ClientConn) error {
@@ -138,9 +170,9 @@ func concatGRPC(ctx context.Context, cc *grpc.ClientConn) error {
 	return checkName(out.GetValue())
 }
 
-func (s *grpcSystem) echoCall(ctx context.Context, payload *wrapperspb.BytesValue) error {
+func echoGRPC(ctx context.Context, cc *grpc.ClientConn, payload *wrapperspb.BytesValue) error {
 	out := new(wrapperspb.BytesValue)
-	if err := s.cc.Invoke(ctx, grpcEcho, payload, out); err != nil {
+	if err := cc.Invoke(ctx, grpcEcho, payload, out); err != nil {
 		return err
 	}
 	return checkEcho(out.GetValue(), payload.GetValue())
@@ -178,6 +210,43 @@ func (s *grpcSystem) count(ctx context.Context) error {
 	return fmt.Errorf("bench: grpc stream did not end after %d values", s.e.streamLen)
 }
 
+// bytesStream returns the operation of a stream of byte strings, read as
+// generated code's typed Recv reads (a new message per value).
+func (s *grpcSystem) bytesStream(st streamShape) func(context.Context) error {
+	req := wrapperspb.UInt64(uint64(st.count)<<32 | uint64(st.size))
+	want := makeEcho(st.size)
+	return func(ctx context.Context) error {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel() // ends the stream on an early return
+		cs, err := s.cc.NewStream(ctx, &grpcDesc.Streams[1], grpcBytes)
+		if err != nil {
+			return err
+		}
+		if err := cs.SendMsg(req); err != nil {
+			return err
+		}
+		if err := cs.CloseSend(); err != nil {
+			return err
+		}
+		for i := 0; ; i++ {
+			m := new(wrapperspb.BytesValue)
+			err := cs.RecvMsg(m)
+			if err == io.EOF {
+				return st.checkCount("grpc", i)
+			}
+			if err != nil {
+				return err
+			}
+			if i == st.count {
+				return fmt.Errorf("bench: grpc stream did not end after %d values", st.count)
+			}
+			if err := checkEcho(m.GetValue(), want); err != nil {
+				return fmt.Errorf("value %d: %w", i, err)
+			}
+		}
+	}
+}
+
 func (s *grpcSystem) connectCall(ctx context.Context) error {
 	cc, err := grpc.NewClient(s.addr, grpcDialOptions...)
 	if err != nil {
@@ -187,7 +256,7 @@ func (s *grpcSystem) connectCall(ctx context.Context) error {
 }
 
 func (s *grpcSystem) close() error {
-	err := errors.Join(s.conns.p.close((*grpc.ClientConn).Close), s.cc.Close())
+	err := errors.Join(s.conns.close((*grpc.ClientConn).Close), s.cc.Close())
 	s.srv.Stop()
 	return errors.Join(err, <-s.served)
 }

@@ -15,6 +15,7 @@ const (
 	procConcat procedures.Index = 1 // (a, b string) -> a + " " + b
 	procEcho   procedures.Index = 2 // ([]byte) -> the same bytes
 	procCount  procedures.Index = 3 // (n int) -> a sequence 0..n-1
+	procBytes  procedures.Index = 4 // (n, size int) -> a sequence of n byte strings of size bytes
 )
 
 // newIPFIServer returns an interface serving the benchmark's procedures.
@@ -48,6 +49,15 @@ func newIPFIServer(quick bool) (*ipfi.Interface, error) {
 			}
 			return nil
 		})),
+		srv.Register(procBytes, procedures.Sequence2(func(_ context.Context, n, size int, yield func([]byte) error) error {
+			payload := makeEcho(size)
+			for range n {
+				if err := yield(payload); err != nil {
+					return err
+				}
+			}
+			return nil
+		})),
 	)
 	if err != nil {
 		srv.Close()
@@ -65,7 +75,7 @@ type ipfiSystem struct {
 	w         *ipfi.Wire
 	addr      string
 	serveDone chan error
-	conns     lazyPool[*ipfi.Wire] // c64Conns
+	conns     callerPools[*ipfi.Wire] // the shapes with a connection per caller
 }
 
 func startIPFI(ctx context.Context, e *env) (system, error) { return startIPFIWith(ctx, e, true) }
@@ -101,7 +111,7 @@ func startIPFIWith(ctx context.Context, e *env, quick bool) (system, error) {
 		srv.Close()
 		return nil, err
 	}
-	s := &ipfiSystem{e: e, quick: quick, srv: srv, cli: cli, addr: l.Addr().String(), serveDone: make(chan error, 1)}
+	s := &ipfiSystem{e: e, quick: quick, srv: srv, cli: cli, addr: l.Addr().String(), serveDone: make(chan error, 1), conns: callerPools[*ipfi.Wire]{}}
 	go func() { s.serveDone <- srv.Serve(context.Background(), l) }()
 	if s.w, err = s.cli.Dial(ctx, "tcp", s.addr); err != nil {
 		s.close()
@@ -117,24 +127,59 @@ func (s *ipfiSystem) op(scenario string) func(context.Context) error {
 		}
 		return nil // shown beside the stream figures only
 	}
-	if n, ok := echoSize(scenario); ok {
-		payload := makeEcho(n)
-		return func(ctx context.Context) error { return s.echoCall(ctx, payload) }
+	if sh, ok := shapeOf(scenario); ok {
+		return s.unary(sh)
+	}
+	if st, ok := streamShapeOf(scenario); ok {
+		return s.bytesStream(st)
 	}
 	switch scenario {
-	case unarySmall, c64OneConn:
-		return func(ctx context.Context) error { return s.concat(ctx, s.w) }
-	case c64Conns:
-		ctx := context.Background()
-		do := s.conns.op(c64, func() (*ipfi.Wire, error) { return s.cli.Dial(ctx, "tcp", s.addr) }, (*ipfi.Wire).Close,
-			func(w *ipfi.Wire) error { return s.concat(ctx, w) })
-		return func(context.Context) error { return do() }
 	case connectCall:
 		return s.connectCall
 	case stream100K:
 		return s.count
 	}
 	return nil
+}
+
+// unary returns the operation of a unary shape: the small call or an echo,
+// over the system's wire or over a wire per caller.
+func (s *ipfiSystem) unary(sh shape) func(context.Context) error {
+	call := s.concat
+	if sh.size > 0 {
+		payload := makeEcho(sh.size)
+		call = func(ctx context.Context, w *ipfi.Wire) error { return s.echoCall(ctx, w, payload) }
+	}
+	if !sh.each {
+		return func(ctx context.Context) error { return call(ctx, s.w) }
+	}
+	ctx := context.Background()
+	do := s.conns.op(sh.callers, func() (*ipfi.Wire, error) { return s.cli.Dial(ctx, "tcp", s.addr) }, (*ipfi.Wire).Close,
+		func(w *ipfi.Wire) error { return call(ctx, w) })
+	return func(context.Context) error { return do() }
+}
+
+// bytesStream returns the operation of a stream of byte strings: it reads
+// them with the typed iterator, as count does.
+func (s *ipfiSystem) bytesStream(sh streamShape) func(context.Context) error {
+	want := makeEcho(sh.size)
+	return func(ctx context.Context) error {
+		st, err := s.w.Stream(ctx, procBytes, []any{sh.count, sh.size})
+		if err != nil {
+			return err
+		}
+		i := 0
+		for v, err := range ipfi.Values[[]byte](st) {
+			if err != nil {
+				return err
+			}
+			if err := checkEcho(v, want); err != nil {
+				return fmt.Errorf("value %d: %w", i, err)
+			}
+			i++
+		}
+		return sh.checkCount("ipfi", i)
+	}
 }
 
 // count reads a stream of s.e.streamLen values with the typed iterator
@@ -197,8 +242,8 @@ func (s *ipfiSystem) concat(ctx context.Context, w *ipfi.Wire) error {
 	return checkName(got)
 }
 
-func (s *ipfiSystem) echoCall(ctx context.Context, payload []byte) error {
-	got, err := ipfi.Call[[]byte](ctx, s.w, procEcho, payload)
+func (s *ipfiSystem) echoCall(ctx context.Context, w *ipfi.Wire, payload []byte) error {
+	got, err := ipfi.Call[[]byte](ctx, w, procEcho, payload)
 	if err != nil {
 		return err
 	}
@@ -215,7 +260,7 @@ func (s *ipfiSystem) connectCall(ctx context.Context) error {
 }
 
 func (s *ipfiSystem) close() error {
-	err := errors.Join(s.conns.p.close((*ipfi.Wire).Close), s.cli.Close(), s.srv.Close())
+	err := errors.Join(s.conns.close((*ipfi.Wire).Close), s.cli.Close(), s.srv.Close())
 	if serr := <-s.serveDone; serr != nil && !errors.Is(serr, ipfi.ErrClosed) {
 		err = errors.Join(err, fmt.Errorf("ipfi serve: %w", serr))
 	}

@@ -29,7 +29,7 @@ func (netrpcService) Echo(args []byte, reply *[]byte) error {
 type netrpcSystem struct {
 	srv   *tcpServer
 	cli   *rpc.Client
-	conns lazyPool[*rpc.Client] // c64Conns
+	conns callerPools[*rpc.Client] // the shapes with a connection per caller
 }
 
 func startNetRPC(ctx context.Context, _ *env) (system, error) {
@@ -47,24 +47,33 @@ func startNetRPC(ctx context.Context, _ *env) (system, error) {
 		srv.close()
 		return nil, err
 	}
-	return &netrpcSystem{srv: srv, cli: rpc.NewClient(c)}, nil
+	return &netrpcSystem{srv: srv, cli: rpc.NewClient(c), conns: callerPools[*rpc.Client]{}}, nil
 }
 
+// op answers the unary shapes and connect_call; net/rpc has no streams.
 func (s *netrpcSystem) op(scenario string) func(context.Context) error {
-	if n, ok := echoSize(scenario); ok {
-		payload := makeEcho(n)
-		return func(context.Context) error { return s.echoCall(payload) }
+	if sh, ok := shapeOf(scenario); ok {
+		return s.unary(sh)
 	}
-	switch scenario {
-	case unarySmall, c64OneConn:
-		return func(context.Context) error { return concatRPC(s.cli) }
-	case connectCall:
+	if scenario == connectCall {
 		return s.connectCall
-	case c64Conns:
-		do := s.conns.op(c64, func() (*rpc.Client, error) { return rpc.Dial("tcp", s.srv.addr()) }, (*rpc.Client).Close, concatRPC)
-		return func(context.Context) error { return do() }
 	}
 	return nil
+}
+
+// unary returns the operation of a unary shape: the small call or an echo,
+// over the system's client or over a client (a connection) per caller.
+func (s *netrpcSystem) unary(sh shape) func(context.Context) error {
+	call := concatRPC
+	if sh.size > 0 {
+		payload := makeEcho(sh.size)
+		call = func(cli *rpc.Client) error { return echoRPC(cli, payload) }
+	}
+	if !sh.each {
+		return func(context.Context) error { return call(s.cli) }
+	}
+	do := s.conns.op(sh.callers, func() (*rpc.Client, error) { return rpc.Dial("tcp", s.srv.addr()) }, (*rpc.Client).Close, call)
+	return func(context.Context) error { return do() }
 }
 
 func concatRPC(cli *rpc.Client) error {
@@ -75,9 +84,9 @@ func concatRPC(cli *rpc.Client) error {
 	return checkName(got)
 }
 
-func (s *netrpcSystem) echoCall(payload []byte) error {
+func echoRPC(cli *rpc.Client, payload []byte) error {
 	var got []byte
-	if err := s.cli.Call("Bench.Echo", payload, &got); err != nil {
+	if err := cli.Call("Bench.Echo", payload, &got); err != nil {
 		return err
 	}
 	return checkEcho(got, payload)
@@ -94,5 +103,5 @@ func (s *netrpcSystem) connectCall(ctx context.Context) error {
 }
 
 func (s *netrpcSystem) close() error {
-	return errors.Join(s.conns.p.close((*rpc.Client).Close), s.cli.Close(), s.srv.close())
+	return errors.Join(s.conns.close((*rpc.Client).Close), s.cli.Close(), s.srv.close())
 }

@@ -18,7 +18,9 @@ import (
 // bodies are the bytes ipfi put on the wire for the same call (see sample),
 // and the server picks its reply by the request's length. An empty request
 // asks for a stream: streamLen messages of a 4-byte counter, then an empty
-// message.
+// message. A request of 8 bytes, a count and a size (4 bytes each), asks
+// for a stream of byte strings: count messages of size bytes (the echo
+// pattern), then an empty message.
 
 // rawServer answers raw requests.
 type rawServer struct {
@@ -37,6 +39,9 @@ func newRawServer(e *env) (*rawServer, error) {
 	for _, x := range e.echoes {
 		s.replies[len(x.request)] = frame(x.response)
 	}
+	if _, ok := s.replies[rawStreamReqLen]; ok {
+		return nil, fmt.Errorf("bench: an ipfi request of %d bytes, the raw stream request's length", rawStreamReqLen)
+	}
 	var err error
 	s.tcpServer, err = serveTCP(s.serve)
 	return s, err
@@ -52,6 +57,12 @@ func (s *rawServer) serve(c net.Conn) {
 		}
 		if len(body) == 0 {
 			if s.stream(c) != nil {
+				return
+			}
+			continue
+		}
+		if len(body) == rawStreamReqLen {
+			if streamBytes(c, body) != nil {
 				return
 			}
 			continue
@@ -81,6 +92,24 @@ func (s *rawServer) stream(c net.Conn) error {
 	return bw.Flush()
 }
 
+// rawStreamReqLen is the length of a request for a stream of byte strings.
+const rawStreamReqLen = 8
+
+// streamBytes answers a request for a stream of byte strings.
+func streamBytes(c net.Conn, req []byte) error {
+	n, size := binary.LittleEndian.Uint32(req), binary.LittleEndian.Uint32(req[4:])
+	msg := frame(makeEcho(int(size)))
+	bw := bufio.NewWriterSize(c, 32<<10)
+	for range n {
+		if _, err := bw.Write(msg); err != nil {
+			return err
+		}
+	}
+	var end [4]byte // an empty message ends the stream
+	bw.Write(end[:])
+	return bw.Flush()
+}
+
 // rawSystem is the raw server and one client connection.
 type rawSystem struct {
 	srv       *rawServer
@@ -90,10 +119,10 @@ type rawSystem struct {
 	buf       []byte
 	small     []byte // framed requests
 	streamReq []byte
-	conns     lazyPool[*rawConn] // c64Conns
+	conns     callerPools[*rawConn] // the shapes with a connection per caller
 }
 
-// rawConn is one client connection of the many-connections scenario.
+// rawConn is one client connection of a shape with a connection per caller.
 type rawConn struct {
 	c   net.Conn
 	br  *bufio.Reader
@@ -113,49 +142,65 @@ func startRaw(ctx context.Context, e *env) (system, error) {
 	}
 	return &rawSystem{
 		srv: srv, e: e, conn: c, br: bufio.NewReaderSize(c, 32<<10),
-		small: frame(e.small.request), streamReq: frame(nil),
+		small: frame(e.small.request), streamReq: frame(nil), conns: callerPools[*rawConn]{},
 	}, nil
 }
 
-// op's operations are not safe for concurrent use, but for c64Conns's,
-// which give each caller a connection of its own.
+// op's operations are not safe for concurrent use, but for those of the
+// shapes with a connection per caller.
 func (s *rawSystem) op(scenario string) func(context.Context) error {
-	if n, ok := echoSize(scenario); ok {
-		x, sampled := s.e.echoes[n]
-		if !sampled {
-			return nil
-		}
-		req := frame(x.request)
-		return func(context.Context) error { return s.roundTrip(req, x.response) }
+	if sh, ok := shapeOf(scenario); ok {
+		return s.unary(sh)
+	}
+	if st, ok := streamShapeOf(scenario); ok {
+		return s.bytesStream(st)
 	}
 	switch scenario {
-	case unarySmall:
-		return func(context.Context) error { return s.roundTrip(s.small, s.e.small.response) }
 	case stream100K:
 		return s.stream
 	case connectCall:
 		return s.connectCall
-	case c64Conns:
-		dial := func() (*rawConn, error) {
-			c, err := net.Dial("tcp", s.srv.addr())
-			if err != nil {
-				return nil, err
-			}
-			return &rawConn{c: c, br: bufio.NewReaderSize(c, 4<<10)}, nil
-		}
-		do := s.conns.op(c64, dial, closeRawConn, func(rc *rawConn) error {
-			if _, err := rc.c.Write(s.small); err != nil {
-				return err
-			}
-			var err error
-			if rc.buf, err = readMsg(rc.br, rc.buf); err != nil {
-				return err
-			}
-			return checkRaw(rc.buf, s.e.small.response)
-		})
-		return func(context.Context) error { return do() }
 	}
 	return nil
+}
+
+// unary returns the operation of a unary shape: ipfi's bytes for the small
+// call or the echo, replayed over the system's connection (one caller) or
+// over a connection per caller. Several callers on one connection are
+// rawmux's part.
+func (s *rawSystem) unary(sh shape) func(context.Context) error {
+	req, want := s.small, s.e.small.response
+	if sh.size > 0 {
+		x, sampled := s.e.echoes[sh.size]
+		if !sampled {
+			return nil
+		}
+		req, want = frame(x.request), x.response
+	}
+	switch {
+	case !sh.each && sh.callers > 1:
+		return nil
+	case !sh.each:
+		return func(context.Context) error { return s.roundTrip(req, want) }
+	}
+	dial := func() (*rawConn, error) {
+		c, err := net.Dial("tcp", s.srv.addr())
+		if err != nil {
+			return nil, err
+		}
+		return &rawConn{c: c, br: bufio.NewReaderSize(c, 4<<10)}, nil
+	}
+	do := s.conns.op(sh.callers, dial, closeRawConn, func(rc *rawConn) error {
+		if _, err := rc.c.Write(req); err != nil {
+			return err
+		}
+		var err error
+		if rc.buf, err = readMsg(rc.br, rc.buf); err != nil {
+			return err
+		}
+		return checkRaw(rc.buf, want)
+	})
+	return func(context.Context) error { return do() }
 }
 
 func closeRawConn(rc *rawConn) error { return rc.c.Close() }
@@ -193,6 +238,34 @@ func (s *rawSystem) stream(context.Context) error {
 	return nil
 }
 
+// bytesStream returns the operation of a stream of byte strings: it asks
+// for the stream and reads it.
+func (s *rawSystem) bytesStream(st streamShape) func(context.Context) error {
+	req := binary.LittleEndian.AppendUint32(nil, uint32(st.count))
+	req = frame(binary.LittleEndian.AppendUint32(req, uint32(st.size)))
+	want := makeEcho(st.size)
+	return func(context.Context) error {
+		if _, err := s.conn.Write(req); err != nil {
+			return err
+		}
+		for i := 0; ; i++ {
+			var err error
+			if s.buf, err = readMsg(s.br, s.buf); err != nil {
+				return err
+			}
+			if len(s.buf) == 0 {
+				return st.checkCount("raw", i)
+			}
+			if i == st.count {
+				return fmt.Errorf("bench: raw stream did not end after %d values", st.count)
+			}
+			if err := checkEcho(s.buf, want); err != nil {
+				return fmt.Errorf("value %d: %w", i, err)
+			}
+		}
+	}
+}
+
 func (s *rawSystem) connectCall(ctx context.Context) error {
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "tcp", s.srv.addr())
@@ -209,7 +282,7 @@ func (s *rawSystem) connectCall(ctx context.Context) error {
 }
 
 func (s *rawSystem) close() error {
-	return errors.Join(s.conns.p.close(closeRawConn), s.conn.Close(), s.srv.close())
+	return errors.Join(s.conns.close(closeRawConn), s.conn.Close(), s.srv.close())
 }
 
 // frame returns body behind its 4-byte length.

@@ -17,7 +17,9 @@ import (
 // and a body (the bytes ipfi sent for the same call). Each side has one
 // reader goroutine and one writer goroutine; the writer takes frames from a
 // channel and writes all it finds queued in one flush. Callers wait on a
-// per-request channel that the client's reader fills.
+// per-request channel that the client's reader fills. The server picks its
+// reply by the request's length, as raw's does. rawmux answers the shapes
+// of several callers on one connection, small calls and echoes.
 
 var errMuxClosed = errors.New("bench: rawmux connection closed")
 
@@ -95,15 +97,43 @@ func readMuxFrame(br *bufio.Reader) (uint32, []byte, error) {
 	return id, body, err
 }
 
+// muxReplies are the server's replies: the small call's, and the echoes' by
+// request length.
+type muxReplies struct {
+	smallLen int
+	small    []byte
+	echoes   map[int][]byte
+}
+
+func newMuxReplies(e *env) *muxReplies {
+	r := &muxReplies{smallLen: len(e.small.request), small: e.small.response, echoes: map[int][]byte{}}
+	for _, x := range e.echoes {
+		r.echoes[len(x.request)] = x.response
+	}
+	return r
+}
+
+// reply returns the reply to a request of n bytes (nil: none).
+func (r *muxReplies) reply(n int) []byte {
+	if n == r.smallLen {
+		return r.small
+	}
+	return r.echoes[n]
+}
+
 // serveMux is the server side of one connection: this goroutine reads
 // requests and queues the replies to the connection's writer.
-func serveMux(c net.Conn, reply []byte) {
+func serveMux(c net.Conn, replies *muxReplies) {
 	w := startMuxWriter(c)
 	defer w.stop()
 	br := bufio.NewReaderSize(c, 32<<10)
 	for {
-		id, _, err := readMuxFrame(br)
-		if err != nil || w.send(muxFrame(id, reply)) != nil {
+		id, body, err := readMuxFrame(br)
+		if err != nil {
+			return
+		}
+		reply := replies.reply(len(body))
+		if reply == nil || w.send(muxFrame(id, reply)) != nil {
 			return
 		}
 	}
@@ -111,11 +141,10 @@ func serveMux(c net.Conn, reply []byte) {
 
 // rawMuxSystem is the rawmux server and one client connection.
 type rawMuxSystem struct {
+	e        *env
 	srv      *tcpServer
 	conn     net.Conn
 	w        *muxWriter
-	req      []byte
-	want     []byte
 	readDone chan struct{}
 	chans    sync.Pool // of chan []byte
 
@@ -126,7 +155,8 @@ type rawMuxSystem struct {
 }
 
 func startRawMux(ctx context.Context, e *env) (system, error) {
-	srv, err := serveTCP(func(c net.Conn) { serveMux(c, e.small.response) })
+	replies := newMuxReplies(e)
+	srv, err := serveTCP(func(c net.Conn) { serveMux(c, replies) })
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +167,7 @@ func startRawMux(ctx context.Context, e *env) (system, error) {
 		return nil, err
 	}
 	s := &rawMuxSystem{
-		srv: srv, conn: c, w: startMuxWriter(c), req: e.small.request, want: e.small.response,
+		e: e, srv: srv, conn: c, w: startMuxWriter(c),
 		readDone: make(chan struct{}), waiting: make(map[uint32]chan []byte),
 	}
 	s.chans.New = func() any { return make(chan []byte, 1) }
@@ -146,13 +176,31 @@ func startRawMux(ctx context.Context, e *env) (system, error) {
 }
 
 func (s *rawMuxSystem) op(scenario string) func(context.Context) error {
-	if scenario == c64OneConn {
-		return s.call
+	sh, ok := shapeOf(scenario)
+	if !ok || sh.each || sh.callers <= 1 {
+		return nil
+	}
+	if sh.size == 0 {
+		req, want := s.e.small.request, s.e.small.response
+		return func(ctx context.Context) error { return s.call(ctx, req, want, checkMuxSmall) }
+	}
+	x, sampled := s.e.echoes[sh.size]
+	if !sampled {
+		return nil
+	}
+	return func(ctx context.Context) error { return s.call(ctx, x.request, x.response, checkEcho) }
+}
+
+// checkMuxSmall compares a reply to the small call with ipfi's, all of it.
+func checkMuxSmall(reply, want []byte) error {
+	if !bytes.Equal(reply, want) {
+		return fmt.Errorf("bench: rawmux reply %x, want %x", reply, want)
 	}
 	return nil
 }
 
-func (s *rawMuxSystem) call(ctx context.Context) error {
+// call sends req and checks its reply against want with check.
+func (s *rawMuxSystem) call(ctx context.Context, req, want []byte, check func(reply, want []byte) error) error {
 	ch := s.chans.Get().(chan []byte)
 	s.mu.Lock()
 	if s.err != nil {
@@ -163,16 +211,13 @@ func (s *rawMuxSystem) call(ctx context.Context) error {
 	s.next++
 	s.waiting[id] = ch
 	s.mu.Unlock()
-	if err := s.w.send(muxFrame(id, s.req)); err != nil {
+	if err := s.w.send(muxFrame(id, req)); err != nil {
 		return err
 	}
 	select {
 	case reply := <-ch:
 		s.chans.Put(ch)
-		if !bytes.Equal(reply, s.want) {
-			return fmt.Errorf("bench: rawmux reply %x, want %x", reply, s.want)
-		}
-		return nil
+		return check(reply, want)
 	case <-s.readDone:
 		return errMuxClosed
 	case <-ctx.Done():
