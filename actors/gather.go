@@ -1,5 +1,11 @@
 package actors
 
+import (
+	"bytes"
+
+	"github.com/ipfi-go/ipfi/internal/bufpool"
+)
+
 // gather collects the pieces of one value sent in several messages (the
 // arguments of a call in Call messages, a response value in Response
 // messages with terminator None) and joins them once the last has come:
@@ -8,13 +14,16 @@ package actors
 // more will follow room for a small last one, see wire.Decoder).
 //
 // A piece is the parser's: no one else writes to it or reuses it, so it is
-// held as it came, and so is the capacity past its length (a piece sliced
-// from a larger buffer must have its capacity cut). A piece under minPart is copied onto the part before
+// held as it came, and so is the capacity past its length. What the parser
+// slices from memory it shares (its arena, a run of values) has its
+// capacity cut to its length; a piece with room past its length is a
+// buffer of its own (the decoder's, or one add grew), which join puts back
+// into the pool once it has copied it. A piece under minPart is copied onto the part before
 // it, so that a peer sending many tiny pieces makes gather hold little
 // more than their bytes.
 type gather struct {
-	first []byte   // the first part (a value in one piece needs no more)
-	more  [][]byte // the parts after it
+	first []byte   // the first part, while it is the only one
+	more  [][]byte // every part, first included, once there are several
 	n     int      // bytes gathered
 }
 
@@ -32,6 +41,8 @@ func (g *gather) add(p []byte) {
 		g.first = p
 	case cap(*last)-len(*last) >= len(p) || len(p) < minPart:
 		*last = append(*last, p...)
+	case len(g.more) == 0:
+		g.more = append(g.more, g.first, p)
 	default:
 		g.more = append(g.more, p)
 	}
@@ -42,10 +53,11 @@ func (g *gather) add(p []byte) {
 func (g *gather) join() []byte {
 	v := g.first
 	if len(g.more) > 0 {
-		v = make([]byte, 0, g.n)
-		v = append(v, g.first...)
+		v = bytes.Join(g.more, nil) // into memory it does not zero first
 		for _, p := range g.more {
-			v = append(v, p...)
+			if cap(p) > len(p) {
+				bufpool.Put(p)
+			}
 		}
 	}
 	g.reset()

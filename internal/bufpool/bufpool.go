@@ -9,10 +9,14 @@
 // kept in free lists, one per class, that hold at most maxLarge bytes
 // together (a sync.Pool grows without bound between collections, and a
 // fast stream of large values would fill it): past that, Put drops them.
+// At each garbage collection a list drops the buffers that no Get needed
+// since the one before (decay), so that a process done with large
+// payloads gives their memory back.
 package bufpool
 
 import (
 	"math/bits"
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -21,7 +25,7 @@ import (
 // maxLarge the bytes they hold at most, together.
 const (
 	largeFrom = 256 << 10
-	maxLarge  = 16 << 20
+	maxLarge  = 64 << 20
 )
 
 // large[c] is the free list of class c, used for classes of largeFrom
@@ -35,6 +39,7 @@ var (
 type freeList struct {
 	mu   sync.Mutex
 	bufs [][]byte
+	low  int // the fewest buffers held since the last decay: those no Get needed
 }
 
 func (l *freeList) pop() []byte {
@@ -47,8 +52,24 @@ func (l *freeList) pop() []byte {
 	b := l.bufs[n-1]
 	l.bufs[n-1] = nil
 	l.bufs = l.bufs[:n-1]
+	l.low = min(l.low, n-1)
 	largeBytes.Add(-int64(cap(b)))
 	return b
+}
+
+// decay drops the list's buffers that no Get needed since the last decay
+// (the oldest: Get takes the newest).
+func (l *freeList) decay() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	drop := min(l.low, len(l.bufs))
+	for i, b := range l.bufs[:drop] {
+		largeBytes.Add(-int64(cap(b)))
+		l.bufs[i] = nil
+	}
+	l.bufs = append(l.bufs[:0], l.bufs[drop:]...)
+	clear(l.bufs[len(l.bufs):cap(l.bufs)])
+	l.low = len(l.bufs)
 }
 
 // push keeps b unless the lists would then hold more than maxLarge bytes.
@@ -57,9 +78,35 @@ func (l *freeList) push(b []byte) {
 		largeBytes.Add(-int64(cap(b)))
 		return
 	}
+	decaying.Do(armDecay)
 	l.mu.Lock()
 	l.bufs = append(l.bufs, b[:0])
 	l.mu.Unlock()
+}
+
+// decaying starts the decay of the free lists, at the first large Put.
+var decaying sync.Once
+
+// armDecay has decayAll run after the next garbage collection, and arms it
+// again from there: it ties a cleanup to an object that nothing keeps.
+func armDecay() {
+	runtime.AddCleanup(new(gcTick), func(struct{}) {
+		decayAll()
+		armDecay()
+	}, struct{}{})
+}
+
+// gcTick is the object whose collection marks a garbage collection; large
+// enough not to share a tiny block with others.
+type gcTick [32]byte
+
+// decayAll decays every large free list.
+func decayAll() {
+	for c := range large {
+		if classSize(c) >= largeFrom {
+			large[c].decay()
+		}
+	}
 }
 
 // Classes: from minClass to maxKept bytes, eight per doubling (each at

@@ -1,6 +1,7 @@
 package bufpool
 
 import (
+	"runtime/debug"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -98,7 +99,8 @@ func TestBuffersAreReused(t *testing.T) {
 // TestLargeBuffersAreBounded: the free lists of large buffers hold at most
 // maxLarge bytes, however many are put back, and hand them out again.
 func TestLargeBuffersAreBounded(t *testing.T) {
-	for c := range large { // what other tests left
+	defer debug.SetGCPercent(debug.SetGCPercent(-1)) // no decay while it counts
+	for c := range large {                           // what other tests left
 		for large[c].pop() != nil {
 		}
 	}
@@ -114,5 +116,33 @@ func TestLargeBuffersAreBounded(t *testing.T) {
 	}
 	if got != maxLarge || largeBytes.Load() != 0 {
 		t.Fatalf("got %d bytes of kept buffers back; %d left", got, largeBytes.Load())
+	}
+}
+
+// TestDecayDropsWhatNoGetNeeded: a decay drops the buffers no Get took
+// since the decay before it, and keeps those the Gets in between dipped
+// into.
+func TestDecayDropsWhatNoGetNeeded(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(-1)) // only the decays called here
+	c := classOf(1 << 20)
+	for large[c].pop() != nil {
+	}
+	large[c].decay() // starts counting from an empty list
+	for range 4 {
+		Put(make([]byte, 0, 1<<20))
+	}
+	large[c].decay() // none were there at the last decay: none dropped
+	if n := len(large[c].bufs); n != 4 {
+		t.Fatalf("after the first decay %d buffers, want 4", n)
+	}
+	b := take(c) // the Gets since need at most one less than all 4
+	Put(b)
+	large[c].decay()
+	if n := len(large[c].bufs); n != 1 {
+		t.Fatalf("after a decay with one Get %d buffers kept, want 1", n)
+	}
+	large[c].decay()
+	if n := len(large[c].bufs); n != 0 || largeBytes.Load() != 0 {
+		t.Fatalf("after a decay with no Get %d buffers (%d bytes) kept, want none", n, largeBytes.Load())
 	}
 }
