@@ -117,7 +117,9 @@ func (s *Stream) CloseSend() error { return s.p.CloseSend(nil) }
 // call's error after the values that arrived before it: a *RemoteError, a
 // *WireError (matching ErrWireTerminated), or ctx's cause. An empty value,
 // how a peer without the extensions reports a failure, is an error
-// matching ErrRemote (but for a *Raw).
+// matching ErrRemote (but for a *Raw). A value is the caller's alone: a
+// []byte of 4 KiB or more decoded into a nil []byte shares its memory with
+// the message it came in instead of being copied.
 func (s *Stream) Recv(v any) error {
 	b, err := s.p.Recv(s.ctx)
 	if err != nil {
@@ -135,7 +137,7 @@ func (s *Stream) Recv(v any) error {
 	if v == nil {
 		return nil
 	}
-	if err := codec.Unmarshal(b, v); err != nil {
+	if err := codec.UnmarshalNoCopy(b, v); err != nil {
 		return fmt.Errorf("%w of procedure %d: %w", ErrDecode, s.proc, err)
 	}
 	return nil
