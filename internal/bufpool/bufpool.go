@@ -88,12 +88,13 @@ func (l *freeList) push(b []byte) {
 var decaying sync.Once
 
 // armDecay has decayAll run after the next garbage collection, and arms it
-// again from there: it ties a cleanup to an object that nothing keeps.
+// again from there: the finalizer of an object that nothing keeps runs
+// once the collection has found it unreachable.
 func armDecay() {
-	runtime.AddCleanup(new(gcTick), func(struct{}) {
+	runtime.SetFinalizer(new(gcTick), func(*gcTick) {
 		decayAll()
 		armDecay()
-	}, struct{}{})
+	})
 }
 
 // gcTick is the object whose collection marks a garbage collection; large

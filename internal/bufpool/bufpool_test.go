@@ -1,6 +1,7 @@
 package bufpool
 
 import (
+	"runtime"
 	"runtime/debug"
 	"testing"
 
@@ -145,4 +146,26 @@ func TestDecayDropsWhatNoGetNeeded(t *testing.T) {
 	if n := len(large[c].bufs); n != 0 || largeBytes.Load() != 0 {
 		t.Fatalf("after a decay with no Get %d buffers (%d bytes) kept, want none", n, largeBytes.Load())
 	}
+}
+
+// TestDecayRunsAtCollections: large buffers that nobody takes are dropped
+// after a few garbage collections, with no call of this package's.
+func TestDecayRunsAtCollections(t *testing.T) {
+	for c := range large { // what other tests left
+		for large[c].pop() != nil {
+		}
+	}
+	Put(make([]byte, 0, 1<<20))
+	Put(make([]byte, 0, 1<<20))
+	if largeBytes.Load() == 0 {
+		t.Fatal("the free lists kept nothing")
+	}
+	for range 1000 { // a collection runs the decay, two drop what it found
+		runtime.GC()
+		if largeBytes.Load() == 0 {
+			return
+		}
+		runtime.Gosched() // the finalizer goroutine runs the decay
+	}
+	t.Fatalf("after 1000 collections the free lists still hold %d bytes", largeBytes.Load())
 }
