@@ -258,5 +258,10 @@ func (s *grpcSystem) connectCall(ctx context.Context) error {
 func (s *grpcSystem) close() error {
 	err := errors.Join(s.conns.close((*grpc.ClientConn).Close), s.cc.Close())
 	s.srv.Stop()
-	return errors.Join(err, <-s.served)
+	// Serve returns ErrServerStopped when Stop came first (a system closed
+	// before its Serve goroutine ran): that is a clean end too.
+	if serr := <-s.served; !errors.Is(serr, grpc.ErrServerStopped) {
+		err = errors.Join(err, serr)
+	}
+	return err
 }
