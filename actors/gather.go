@@ -9,18 +9,18 @@ import (
 // gather collects the pieces of one value sent in several messages (the
 // arguments of a call in Call messages, a response value in Response
 // messages with terminator None) and joins them once the last has come:
-// each byte is copied at most once, and not at all while a piece fits in
-// the room the one before it has (the decoder gives a large piece that
-// more will follow room for a small last one, see wire.Decoder).
+// a large piece is copied once, by join, and not at all while the pieces
+// after it fit in the room it has (the decoder gives a large piece that
+// more will follow room for a small last one, see wire.Decoder). A piece
+// under minPart is copied onto the part before it, so that a peer sending
+// many tiny pieces makes gather hold little more than their bytes.
 //
 // A piece is the parser's: no one else writes to it or reuses it, so it is
 // held as it came, and so is the capacity past its length. What the parser
 // slices from memory it shares (its arena, a run of values) has its
 // capacity cut to its length; a piece with room past its length is a
 // buffer of its own (the decoder's, or one add grew), which join puts back
-// into the pool once it has copied it. A piece under minPart is copied onto the part before
-// it, so that a peer sending many tiny pieces makes gather hold little
-// more than their bytes.
+// into the pool once it has copied it.
 type gather struct {
 	first []byte   // the first part, while it is the only one
 	more  [][]byte // every part, first included, once there are several

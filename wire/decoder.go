@@ -436,9 +436,7 @@ func (d *Decoder) grow(need int) {
 		c = d.n
 	}
 	if d.n < pooledFrom {
-		nb := make([]byte, len(d.buf), c)
-		copy(nb, d.buf)
-		d.buf = nb
+		d.allocate(c)
 		return
 	}
 	// The payload's own buffer, once half of it has arrived; a piece that
@@ -460,14 +458,20 @@ func (d *Decoder) grow(need int) {
 	// larger than asked, so asking for 8/9 of c gets no more than c.
 	c = max(min(c, final/2), need)
 	if c < stageFrom {
-		nb := make([]byte, len(d.buf), c)
-		copy(nb, d.buf)
-		d.buf = nb
+		d.allocate(c)
 		return
 	}
 	nb := append(bufpool.GetCap(max(c-c/9, need)), d.buf...)
 	d.unstage()
 	d.buf, d.staged = nb, true
+}
+
+// allocate moves the payload so far into a new buffer of capacity c, not
+// from the pool.
+func (d *Decoder) allocate(c int) {
+	nb := make([]byte, len(d.buf), c)
+	copy(nb, d.buf)
+	d.buf = nb
 }
 
 // unstage puts a staging buffer back into the pool.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -97,4 +98,17 @@ func (m callerPools[T]) close(closeOne func(T) error) error {
 		err = errors.Join(err, l.p.close(closeOne))
 	}
 	return err
+}
+
+// shapeOp returns the operation of a unary shape for a system whose client
+// connections are Cs: call over the system's connection one, or, with a
+// connection per caller, over one of sh.callers connections from pools
+// (opened with dial, closed with closeOne).
+func shapeOp[C any](sh shape, one C, pools callerPools[C], dial func() (C, error), closeOne func(C) error, call func(context.Context, C) error) func(context.Context) error {
+	if !sh.each {
+		return func(ctx context.Context) error { return call(ctx, one) }
+	}
+	ctx := context.Background()
+	do := pools.op(sh.callers, dial, closeOne, func(c C) error { return call(ctx, c) })
+	return func(context.Context) error { return do() }
 }

@@ -149,13 +149,8 @@ func (s *drpcSystem) op(scenario string) func(context.Context) error {
 		payload := wrapperspb.Bytes(makeEcho(sh.size))
 		call = func(ctx context.Context, c *drpcconn.Conn) error { return echoDRPC(ctx, c, payload) }
 	}
-	if !sh.each {
-		return func(ctx context.Context) error { return call(ctx, s.conn) }
-	}
-	ctx := context.Background()
-	dial := func() (*drpcconn.Conn, error) { return s.dial(ctx) }
-	do := s.conns.op(sh.callers, dial, (*drpcconn.Conn).Close, func(c *drpcconn.Conn) error { return call(ctx, c) })
-	return func(context.Context) error { return do() }
+	dial := func() (*drpcconn.Conn, error) { return s.dial(context.Background()) }
+	return shapeOp(sh, s.conn, s.conns, dial, (*drpcconn.Conn).Close, call)
 }
 
 func concatDRPC(ctx context.Context, c *drpcconn.Conn) error {

@@ -151,15 +151,8 @@ func (s *grpcSystem) unary(sh shape) func(context.Context) error {
 		payload := wrapperspb.Bytes(makeEcho(sh.size))
 		call = func(ctx context.Context, cc *grpc.ClientConn) error { return echoGRPC(ctx, cc, payload) }
 	}
-	if !sh.each {
-		return func(ctx context.Context) error { return call(ctx, s.cc) }
-	}
-	ctx := context.Background()
-	dial := func() (*grpc.ClientConn, error) {
-		return grpc.NewClient(s.addr, grpcDialOptions...)
-	}
-	do := s.conns.op(sh.callers, dial, (*grpc.ClientConn).Close, func(cc *grpc.ClientConn) error { return call(ctx, cc) })
-	return func(context.Context) error { return do() }
+	dial := func() (*grpc.ClientConn, error) { return grpc.NewClient(s.addr, grpcDialOptions...) }
+	return shapeOp(sh, s.cc, s.conns, dial, (*grpc.ClientConn).Close, call)
 }
 
 func concatGRPC(ctx context.Context, cc *grpc.ClientConn) error {

@@ -150,13 +150,8 @@ func (s *ipfiSystem) unary(sh shape) func(context.Context) error {
 		payload := makeEcho(sh.size)
 		call = func(ctx context.Context, w *ipfi.Wire) error { return s.echoCall(ctx, w, payload) }
 	}
-	if !sh.each {
-		return func(ctx context.Context) error { return call(ctx, s.w) }
-	}
-	ctx := context.Background()
-	do := s.conns.op(sh.callers, func() (*ipfi.Wire, error) { return s.cli.Dial(ctx, "tcp", s.addr) }, (*ipfi.Wire).Close,
-		func(w *ipfi.Wire) error { return call(ctx, w) })
-	return func(context.Context) error { return do() }
+	dial := func() (*ipfi.Wire, error) { return s.cli.Dial(context.Background(), "tcp", s.addr) }
+	return shapeOp(sh, s.w, s.conns, dial, (*ipfi.Wire).Close, call)
 }
 
 // bytesStream returns the operation of a stream of byte strings: it reads

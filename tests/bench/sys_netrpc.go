@@ -64,16 +64,13 @@ func (s *netrpcSystem) op(scenario string) func(context.Context) error {
 // unary returns the operation of a unary shape: the small call or an echo,
 // over the system's client or over a client (a connection) per caller.
 func (s *netrpcSystem) unary(sh shape) func(context.Context) error {
-	call := concatRPC
+	call := func(_ context.Context, cli *rpc.Client) error { return concatRPC(cli) }
 	if sh.size > 0 {
 		payload := makeEcho(sh.size)
-		call = func(cli *rpc.Client) error { return echoRPC(cli, payload) }
+		call = func(_ context.Context, cli *rpc.Client) error { return echoRPC(cli, payload) }
 	}
-	if !sh.each {
-		return func(context.Context) error { return call(s.cli) }
-	}
-	do := s.conns.op(sh.callers, func() (*rpc.Client, error) { return rpc.Dial("tcp", s.srv.addr()) }, (*rpc.Client).Close, call)
-	return func(context.Context) error { return do() }
+	dial := func() (*rpc.Client, error) { return rpc.Dial("tcp", s.srv.addr()) }
+	return shapeOp(sh, s.cli, s.conns, dial, (*rpc.Client).Close, call)
 }
 
 func concatRPC(cli *rpc.Client) error {

@@ -114,15 +114,14 @@ func streamBytes(c net.Conn, req []byte) error {
 type rawSystem struct {
 	srv       *rawServer
 	e         *env
-	conn      net.Conn
-	br        *bufio.Reader
-	buf       []byte
+	rawConn          // the client connection
 	small     []byte // framed requests
 	streamReq []byte
 	conns     callerPools[*rawConn] // the shapes with a connection per caller
 }
 
-// rawConn is one client connection of a shape with a connection per caller.
+// rawConn is a client connection: the system's, or one of a shape with a
+// connection per caller.
 type rawConn struct {
 	c   net.Conn
 	br  *bufio.Reader
@@ -141,7 +140,7 @@ func startRaw(ctx context.Context, e *env) (system, error) {
 		return nil, err
 	}
 	return &rawSystem{
-		srv: srv, e: e, conn: c, br: bufio.NewReaderSize(c, 32<<10),
+		srv: srv, e: e, rawConn: rawConn{c: c, br: bufio.NewReaderSize(c, 32<<10)},
 		small: frame(e.small.request), streamReq: frame(nil), conns: callerPools[*rawConn]{},
 	}, nil
 }
@@ -177,11 +176,8 @@ func (s *rawSystem) unary(sh shape) func(context.Context) error {
 		}
 		req, want = frame(x.request), x.response
 	}
-	switch {
-	case !sh.each && sh.callers > 1:
+	if !sh.each && sh.callers > 1 {
 		return nil
-	case !sh.each:
-		return func(context.Context) error { return s.roundTrip(req, want) }
 	}
 	dial := func() (*rawConn, error) {
 		c, err := net.Dial("tcp", s.srv.addr())
@@ -190,34 +186,27 @@ func (s *rawSystem) unary(sh shape) func(context.Context) error {
 		}
 		return &rawConn{c: c, br: bufio.NewReaderSize(c, 4<<10)}, nil
 	}
-	do := s.conns.op(sh.callers, dial, closeRawConn, func(rc *rawConn) error {
-		if _, err := rc.c.Write(req); err != nil {
-			return err
-		}
-		var err error
-		if rc.buf, err = readMsg(rc.br, rc.buf); err != nil {
-			return err
-		}
-		return checkRaw(rc.buf, want)
+	return shapeOp(sh, &s.rawConn, s.conns, dial, closeRawConn, func(_ context.Context, rc *rawConn) error {
+		return rc.roundTrip(req, want)
 	})
-	return func(context.Context) error { return do() }
 }
 
 func closeRawConn(rc *rawConn) error { return rc.c.Close() }
 
-func (s *rawSystem) roundTrip(req, want []byte) error {
-	if _, err := s.conn.Write(req); err != nil {
+// roundTrip writes req and reads its reply, which must be want.
+func (rc *rawConn) roundTrip(req, want []byte) error {
+	if _, err := rc.c.Write(req); err != nil {
 		return err
 	}
 	var err error
-	if s.buf, err = readMsg(s.br, s.buf); err != nil {
+	if rc.buf, err = readMsg(rc.br, rc.buf); err != nil {
 		return err
 	}
-	return checkRaw(s.buf, want)
+	return checkRaw(rc.buf, want)
 }
 
 func (s *rawSystem) stream(context.Context) error {
-	if _, err := s.conn.Write(s.streamReq); err != nil {
+	if _, err := s.c.Write(s.streamReq); err != nil {
 		return err
 	}
 	var msg [8]byte
@@ -245,7 +234,7 @@ func (s *rawSystem) bytesStream(st streamShape) func(context.Context) error {
 	req = frame(binary.LittleEndian.AppendUint32(req, uint32(st.size)))
 	want := makeEcho(st.size)
 	return func(context.Context) error {
-		if _, err := s.conn.Write(req); err != nil {
+		if _, err := s.c.Write(req); err != nil {
 			return err
 		}
 		for i := 0; ; i++ {
@@ -282,7 +271,7 @@ func (s *rawSystem) connectCall(ctx context.Context) error {
 }
 
 func (s *rawSystem) close() error {
-	return errors.Join(s.conns.close(closeRawConn), s.conn.Close(), s.srv.close())
+	return errors.Join(s.conns.close(closeRawConn), s.c.Close(), s.srv.close())
 }
 
 // frame returns body behind its 4-byte length.
