@@ -404,8 +404,8 @@ const pooledFrom = 32 << 10
 // smallest class); a smaller one is allocated.
 const stageFrom = 4 << 10
 
-// pieceRoom: a large piece that more pieces will follow gets room for
-// 1/pieceRoom of its length more.
+// pieceRoom: a piece larger than eagerBufferCap that more pieces will
+// follow gets room for 1/pieceRoom of its length more.
 const pieceRoom = 8
 
 // appendBody appends b to the payload buffer, growing it no further than
@@ -439,11 +439,11 @@ func (d *Decoder) grow(need int) {
 		d.allocate(c)
 		return
 	}
-	// The payload's own buffer, once half of it has arrived; a piece that
-	// more will follow gets room for a small last one (actors' gather
-	// appends it there).
+	// The payload's own buffer, once half of it has arrived; a piece
+	// larger than eagerBufferCap that more will follow gets room for a
+	// small last one (actors' gather appends it there).
 	final := d.n
-	if d.cur.Terminator == TermNone && (d.cur.Kind == KindCall || d.cur.Kind == KindResponse) {
+	if !eager && d.cur.Terminator == TermNone && (d.cur.Kind == KindCall || d.cur.Kind == KindResponse) {
 		final += d.n / pieceRoom
 	}
 	if eager || 2*need >= final {
