@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"errors"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -61,6 +62,39 @@ func TestCallStartedAsItsWireEndsEnds(t *testing.T) {
 		if _, err := c.Wait(context.Background()); !errors.Is(err, ErrWireTerminated) {
 			t.Fatalf("round %d: Wait = %v, want ErrWireTerminated", i, err)
 		}
+	}
+}
+
+// TestCallQueuedBehindTheStopEnds: a call whose registration is still
+// queued in the wire actor's mailbox when the wire ends (the stop, a
+// system message, runs first and the actor then drops user messages)
+// ends with the wire instead of waiting for ever. The test holds the
+// mailbox as a goroutine running it would, so that the registration
+// queues, then ends the wire and lets the mailbox run.
+func TestCallQueuedBehindTheStopEnds(t *testing.T) {
+	caller, _, _, _ := pairOf(t)
+	mb := caller.mailbox
+	deadline := time.Now().Add(5 * time.Second)
+	for !mb.status.CompareAndSwap(mailboxIdle, mailboxRunning) {
+		if time.Now().After(deadline) {
+			t.Fatal("the wire's mailbox stayed busy")
+		}
+		runtime.Gosched()
+	}
+	c, err := caller.Start(context.Background(), 1, []byte{0xc0})
+	if err != nil {
+		mb.run()
+		t.Fatalf("Start = %v", err)
+	}
+	caller.terminate(ErrClosed)
+	mb.run() // the stop, then what was queued before it
+	select {
+	case <-c.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("a call queued behind the wire's stop is still waiting")
+	}
+	if _, err := c.Wait(context.Background()); !errors.Is(err, ErrWireTerminated) {
+		t.Fatalf("Wait = %v, want ErrWireTerminated", err)
 	}
 }
 

@@ -155,6 +155,23 @@ func (m *inlineMailbox) invoke(msg any, system bool) {
 	}
 }
 
+// drain takes the user messages still queued and passes each to f, in
+// order: for an actor that has stopped, whose mailbox would drop them.
+func (m *inlineMailbox) drain(f func(msg any)) {
+	for {
+		m.mu.Lock()
+		msg := m.user.pop()
+		if msg != nil {
+			m.queued.Add(-1)
+		}
+		m.mu.Unlock()
+		if msg == nil {
+			return
+		}
+		f(msg)
+	}
+}
+
 func (m *inlineMailbox) RegisterHandlers(invoker actor.MessageInvoker, _ actor.Dispatcher) {
 	m.invoker = invoker
 }

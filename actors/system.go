@@ -290,7 +290,7 @@ func (r *rootActor) Receive(ctx actor.Context) {
 		w := m.w
 		pid := ctx.SpawnPrefix(actor.PropsFromProducer(
 			func() actor.Actor { return &wireActor{w: w} },
-			actor.WithMailbox(newInlineMailbox),
+			actor.WithMailbox(func() actor.Mailbox { w.mailbox = &inlineMailbox{}; return w.mailbox }),
 			actor.WithSupervisor(supervision.EscalateNamed(supervision.StopOnFailure(r.s.callFailed), "reader")),
 		), "wire")
 		r.s.mu.Lock()

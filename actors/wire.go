@@ -123,6 +123,7 @@ type Conn struct {
 	state     atomic.Uint32
 	inputDone chan struct{}
 	done      chan struct{}         // closed when the wire actor and all its children have stopped
+	mailbox   *inlineMailbox        // the wire actor's: set as it is spawned; what is left in it when the actor stops is drained (wireActor.stopped)
 	cause     atomic.Pointer[error] // the cause of the wire's end; the first recorded wins
 }
 

@@ -47,8 +47,8 @@ type outRoute struct {
 	c   *Call
 }
 
-// stopped uncounts the calls still counted and closes done (the wire
-// actor has stopped). Apart from Receive, which runs on callers'
+// stopped uncounts the calls still counted, ends the outbound calls that
+// no actor ended, and closes done (the wire actor has stopped). Apart from Receive, which runs on callers'
 // goroutines: a map iteration would widen its stack frame.
 //
 //go:noinline
@@ -56,6 +56,20 @@ func (a *wireActor) stopped() {
 	for pid := range a.inPIDs {
 		a.closed(pid) // no longer counted in the interface's calls
 	}
+	for _, r := range a.outbound {
+		// Its actor's Stopping handler ended it, unless the actor stopped
+		// before it took the call up (outBegin queued behind the stop).
+		r.c.failWithWire()
+	}
+	// A call registered just before the wire began to end may still be
+	// queued here, behind the stop (system messages go first): it ends
+	// with the wire. One registered later finds the wire ending itself
+	// (register).
+	a.w.mailbox.drain(func(msg any) {
+		if m, ok := msg.(startCallMsg); ok {
+			m.c.failWithWire()
+		}
+	})
 	close(a.w.done)
 }
 
