@@ -103,9 +103,8 @@ func (w *writer) tryFlush(passes int) {
 		if n < len(buf) {
 			// The socket is full: what is left goes first, then what was
 			// appended meanwhile, written by a flusher that may block.
-			rest := make([]byte, 0, len(buf)-n+len(w.pending))
-			rest = append(append(rest, buf[n:]...), w.pending...)
-			w.pending = rest
+			w.requeue(buf[n:])
+			bufpool.Put(buf)
 			w.note()
 			w.startFlusher()
 			return
@@ -123,6 +122,34 @@ func (w *writer) tryFlush(passes int) {
 	w.flushing = false
 	w.wakeIdle()
 	w.mu.Unlock()
+}
+
+// requeue puts parts, the rest of a write that the transport did not
+// take, before whatever was appended meanwhile, so that it goes out first.
+// Large buffers come from the buffer pool. Called with mu held and
+// flushing set.
+func (w *writer) requeue(parts ...[]byte) {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	if n == 0 {
+		return
+	}
+	var rest []byte
+	if size := n + len(w.pending); size >= pooledFrom {
+		rest = bufpool.GetCap(size)
+	} else {
+		rest = make([]byte, 0, size)
+	}
+	for _, p := range parts {
+		rest = append(rest, p...)
+	}
+	rest = append(rest, w.pending...)
+	if cap(w.pending) >= pooledFrom {
+		bufpool.Put(w.pending)
+	}
+	w.pending = rest
 }
 
 // startFlusher hands the flushing role, which the caller holds, to a
@@ -209,6 +236,11 @@ func (w *writer) take() []byte {
 		runtime.Gosched()
 		w.mu.Lock()
 	}
+	return w.takeNow()
+}
+
+// takeNow is take without the yield.
+func (w *writer) takeNow() []byte {
 	buf := w.pending
 	w.pending = w.spare[:0]
 	w.spare = nil
@@ -219,6 +251,16 @@ func (w *writer) take() []byte {
 		w.room = nil
 	}
 	return buf
+}
+
+// recycle keeps a written buffer as the spare, or puts a large one back
+// in the pool (maxRetained). Called with mu held.
+func (w *writer) recycle(buf []byte) {
+	if cap(buf) <= maxRetained {
+		w.spare = buf[:0]
+	} else {
+		bufpool.Put(buf)
+	}
 }
 
 // flushLocked writes until nothing is pending. Called with mu held and

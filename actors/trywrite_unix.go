@@ -3,10 +3,12 @@
 package actors
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
 	"syscall"
+	"time"
 )
 
 // tryWriter returns a function that writes to w's descriptor without
@@ -31,6 +33,97 @@ func tryWriter(w io.Writer) func([]byte) (int, error) {
 	t.fn = t.write // bound once: a closure per write would allocate
 	return t.try
 }
+
+// waitWriter returns a function that writes parts to w's descriptor in
+// order, waiting for it to take them, until ctx ends; or nil when w has no
+// descriptor that qualifies (as for tryWriter) or no write deadline to
+// stop such a wait with. See waitWrite.parts.
+func waitWriter(w io.Writer) func(ctx context.Context, parts [][]byte) (int, int, error) {
+	dl, ok := w.(interface{ SetWriteDeadline(time.Time) error })
+	if !ok || tryWriter(w) == nil {
+		return nil
+	}
+	rc, err := w.(syscall.Conn).SyscallConn()
+	if err != nil {
+		return nil
+	}
+	t := &waitWrite{rc: rc, dl: dl}
+	t.fn = t.write
+	return t.parts
+}
+
+// waitWrite is the state of one writer's waiting writes; the writer makes
+// one at a time (it holds the flushing role), and no other goroutine sets
+// the descriptor's write deadline.
+type waitWrite struct {
+	rc  syscall.RawConn
+	dl  interface{ SetWriteDeadline(time.Time) error }
+	fn  func(fd uintptr) bool
+	b   []byte
+	n   int
+	err error
+}
+
+// write writes b until it is all written (true), the descriptor is full
+// (false: the poller waits for it to be writable, or for the deadline)
+// or a write fails (true, with err).
+func (t *waitWrite) write(fd uintptr) bool {
+	for len(t.b) > 0 {
+		n, err := syscall.Write(int(fd), t.b)
+		if n > 0 {
+			t.n += n
+			t.b = t.b[n:]
+		}
+		switch {
+		case err == syscall.EINTR:
+		case err == syscall.EAGAIN:
+			return false
+		case err != nil:
+			t.err = err
+			return true
+		}
+	}
+	return true
+}
+
+// parts writes parts in order, waiting while the descriptor is full. When
+// ctx ends first, a write deadline in the past stops the wait where it is
+// (the deadline is cleared again before parts returns). It returns the
+// bytes written, the index of the first part not written in full, which
+// it leaves holding only its unwritten rest, and the error: ctx's cause
+// when ctx ended the wait.
+func (t *waitWrite) parts(ctx context.Context, parts [][]byte) (sent, i int, err error) {
+	stopped := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		_ = t.dl.SetWriteDeadline(aLongTimeAgo)
+		close(stopped)
+	})
+	for ; i < len(parts) && err == nil; i++ {
+		t.b, t.n = parts[i], 0
+		werr := t.rc.Write(t.fn)
+		sent += t.n
+		parts[i] = t.b
+		if err = t.err; err == nil {
+			err = werr
+		}
+		t.b, t.err = nil, nil
+		if len(parts[i]) > 0 {
+			break
+		}
+	}
+	if !stop() {
+		<-stopped
+		_ = t.dl.SetWriteDeadline(time.Time{})
+		if err != nil {
+			err = context.Cause(ctx)
+		}
+	}
+	return sent, i, err
+}
+
+// aLongTimeAgo is a write deadline that has passed: it stops a wait at
+// once.
+var aLongTimeAgo = time.Unix(1, 0)
 
 // nonBlocking reports whether rc's descriptor is in non-blocking mode.
 func nonBlocking(rc syscall.RawConn) bool {

@@ -28,7 +28,11 @@ import (
 // can end writes without blocking (tryWriter) and leaves what the
 // transport does not take at once to a flusher goroutine, or leaves it all
 // to one when the transport cannot be written without blocking, so that it
-// returns when its context ends. Actors never block in Receive: they pass
+// returns when its context ends; a large frame it writes from its own
+// slice, waiting for the transport until its context ends (waitWriter),
+// and only then copies the rest for a flusher. Large frames skip the
+// pending buffer on every path that finds the writer idle (direct,
+// waitDirect, tryDirect): what was pending goes first, in the same write. Actors never block in Receive: they pass
 // noWait, and when one enqueues a frame and nobody is flushing, a
 // short-lived flusher goroutine is started (counted in g).
 //
@@ -65,7 +69,11 @@ type writer struct {
 	readerFlushes bool
 	// try writes without blocking (nil when the transport cannot): a
 	// reader flushes with it, never blocking in Write.
-	try     func(b []byte) (int, error)
+	try func(b []byte) (int, error)
+	// wait writes parts in order, waiting for the transport until a
+	// context ends (nil when the transport cannot): a caller whose
+	// context can end writes a large frame with it (waitDirect).
+	wait    func(ctx context.Context, parts [][]byte) (sent, i int, err error)
 	err     error         // sticky: the first write error, or the wire's end
 	max     int           // the bound on pending (Limits.MaxWriteQueue)
 	over    atomic.Bool   // len(pending) >= max, for full (which takes no lock)
@@ -103,7 +111,7 @@ const maxRetained = 256 << 10
 const gatherBelow = 16 << 10
 
 func newWriter(w io.Writer, g *goroutines, max int, onError func(error)) *writer {
-	return &writer{w: w, g: g, max: max, onError: onError, try: tryWriter(w)}
+	return &writer{w: w, g: g, max: max, onError: onError, try: tryWriter(w), wait: waitWriter(w)}
 }
 
 // noWait is the context of a write that must not wait: one made inside an
@@ -166,8 +174,15 @@ func (w *writer) frame1(ctx context.Context, pre []byte, k wire.Kind, t wire.Ter
 		w.mu.Unlock()
 		return err
 	}
-	if ctx != noWait && ctx.Done() == nil && pre == nil && !w.flushing && len(w.pending) == 0 && len(payload) >= directPayload {
-		return w.direct(k, t, proc, call, payload)
+	if pre == nil && !w.flushing && len(payload) >= directPayload {
+		switch {
+		case ctx != noWait && ctx.Done() == nil:
+			return w.direct(k, t, proc, call, payload)
+		case ctx != noWait && w.wait != nil && !oneThread:
+			return w.waitDirect(ctx, k, t, proc, call, payload)
+		case w.try != nil && !oneThread:
+			return w.tryDirect(k, t, proc, call, payload)
+		}
 	}
 	w.grow(len(pre) + wire.MaxHeaderLen + len(payload))
 	w.pending = append(w.pending, pre...)
@@ -352,16 +367,19 @@ func (w *writer) queue1(ctx context.Context, k wire.Kind, t wire.Terminator, pro
 	return w.release(noWait)
 }
 
-// direct writes one large frame without copying its payload, then flushes
-// whatever other goroutines appended meanwhile. Called with mu held, the
-// writer idle and nothing pending; unlocks mu.
+// direct writes what is pending and one large frame, without copying the
+// frame's payload, in one writev on a net.Conn; then it flushes whatever
+// other goroutines appended meanwhile. Called with mu held and the writer
+// idle; unlocks mu.
 func (w *writer) direct(k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte) error {
 	w.flushing = true
-	w.mu.Unlock()
+	first := w.takeNow()
 	var hdr [wire.MaxHeaderLen]byte
-	bufs := net.Buffers{wire.AppendHeader(hdr[:0], k, t, proc, call, len(payload)), payload}
-	total := int64(len(bufs[0]) + len(bufs[1]))
-	w.mu.Lock()
+	bufs := net.Buffers{first, wire.AppendHeader(hdr[:0], k, t, proc, call, len(payload)), payload}
+	total := int64(len(first) + len(bufs[1]) + len(payload))
+	if len(first) == 0 {
+		bufs = bufs[1:] // a plain io.Writer gets a Write per slice
+	}
 	w.writing = true
 	w.written += total
 	w.mu.Unlock()
@@ -370,12 +388,117 @@ func (w *writer) direct(k wire.Kind, t wire.Terminator, proc, call uint64, paylo
 	w.writing = false
 	w.writes++
 	w.written -= total - n
+	w.recycle(first)
 	if err != nil {
 		w.fail(err)
 	}
 	err = w.flushLocked()
 	w.mu.Unlock()
 	return err
+}
+
+// waitDirect is direct for a goroutine whose ctx can end: it writes what is
+// pending and the frame from the caller's slice, waiting for the transport
+// while ctx lasts. If ctx ends first, the rest of the frame is copied for a
+// flusher goroutine to write and waitDirect returns (the frame is queued,
+// as with frame's other paths). What others appended meanwhile is then
+// written without blocking (tryFlush). Called with mu held and the writer
+// idle; unlocks mu.
+func (w *writer) waitDirect(ctx context.Context, k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte) error {
+	w.flushing = true
+	first := w.takeNow()
+	var hdr [wire.MaxHeaderLen]byte
+	parts := [3][]byte{first, wire.AppendHeader(hdr[:0], k, t, proc, call, len(payload)), payload}
+	total := int64(len(first) + len(parts[1]) + len(payload))
+	w.writing = true
+	w.written += total
+	w.mu.Unlock()
+	sent, i, err := w.wait(ctx, parts[:])
+	w.mu.Lock()
+	w.writing = false
+	w.writes++
+	w.written -= total - int64(sent)
+	cut := err != nil && ctx.Err() != nil
+	if err != nil && !cut {
+		w.fail(err)
+	} else {
+		w.requeue(parts[i:]...)
+	}
+	w.recycle(first) // requeue copied what it needed of it
+	switch {
+	case w.err != nil:
+		w.flushing = false
+		w.wakeIdle()
+		err = w.err
+		w.mu.Unlock()
+		return err
+	case cut:
+		w.note()
+		w.startFlusher()
+		return nil
+	case len(w.pending) == 0:
+		w.flushing = false
+		w.wakeIdle()
+		w.mu.Unlock()
+		return nil
+	}
+	w.tryFlush(math.MaxInt)
+	return nil
+}
+
+// tryDirect is direct for a goroutine that must not block in Write (an
+// actor, or a caller whose context can end on a transport without
+// waitWriter's deadline): it writes what is pending,
+// the header and as much of the payload as the transport takes at once
+// without blocking, from the caller's slice, and copies only the rest,
+// for a flusher goroutine to write. Called with mu held, the writer idle
+// and w.try set; unlocks mu.
+func (w *writer) tryDirect(k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte) error {
+	w.flushing = true
+	first := w.takeNow()
+	var hdr [wire.MaxHeaderLen]byte
+	parts := [3][]byte{first, wire.AppendHeader(hdr[:0], k, t, proc, call, len(payload)), payload}
+	total := int64(len(first) + len(parts[1]) + len(payload))
+	w.written += total
+	w.mu.Unlock()
+	sent, i, err := w.tryParts(parts[:])
+	w.mu.Lock()
+	w.written -= total - int64(sent)
+	if err != nil {
+		w.fail(err)
+	} else {
+		w.requeue(parts[i:]...)
+	}
+	w.recycle(first) // requeue copied what it needed of it
+	if w.err != nil || len(w.pending) == 0 {
+		w.flushing = false
+		w.wakeIdle()
+		err = w.err
+		w.mu.Unlock()
+		return err
+	}
+	w.note()
+	w.startFlusher()
+	return nil
+}
+
+// tryParts writes parts in order without blocking until the transport
+// takes less than it is given or fails. It returns the bytes written and
+// the index of the first part not written in full, which it leaves holding
+// only its unwritten rest. Called without mu, by the flusher.
+func (w *writer) tryParts(parts [][]byte) (sent, i int, err error) {
+	for ; i < len(parts); i++ {
+		if len(parts[i]) == 0 {
+			continue
+		}
+		n, err := w.try(parts[i])
+		sent += n
+		if err != nil || n < len(parts[i]) {
+			parts[i] = parts[i][n:]
+			return sent, i, err
+		}
+	}
+	return sent, i, nil
 }
 
 // raw appends bytes as they are (a bodiless message such as Termination,

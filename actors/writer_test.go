@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -289,5 +290,55 @@ func TestHoldsRaceAppendsAndLoseNoFrame(t *testing.T) {
 	defer sw.mu.Unlock()
 	if want := 6 * appenders * frames; sw.buf.Len() != want {
 		t.Errorf("%d bytes written, want %d", sw.buf.Len(), want)
+	}
+}
+
+// TestWriterNonBlockingLargeFrameKeepsOrder: a goroutine that must not
+// block (an actor, noWait) with a large payload writes what was pending
+// and the frame itself without blocking, as far as the transport takes
+// them, and leaves only the rest, copied, to a flusher: everything comes
+// out once, in order, and the payload is the caller's again when frame
+// returns.
+func TestWriterNonBlockingLargeFrameKeepsOrder(t *testing.T) {
+	for _, take := range []int{0, 1, 3, 1000, directPayload / 2, 4 * directPayload} {
+		out := &lockedBuffer{}
+		var wg sync.WaitGroup
+		w := newWriter(out, &goroutines{sys: &wg}, DefaultLimits().MaxWriteQueue, nil)
+		tries := 0
+		w.try = func(b []byte) (int, error) {
+			tries++
+			if tries > 1 {
+				return 0, nil // the transport is full after its first take
+			}
+			return out.Write(b[:min(len(b), take)])
+		}
+		w.held.Add(1) // as a reader dispatching a chunk: the small frame waits
+		if err := w.frame(noWait, wire.KindResponse, wire.TermComplete, 2, 1, []byte{1}); err != nil {
+			t.Fatal(err)
+		}
+		w.held.Add(-1)
+		big := bytes.Repeat([]byte{9}, directPayload)
+		if err := w.frame(noWait, wire.KindResponse, wire.TermComplete, 2, 2, big); err != nil {
+			t.Fatal(err)
+		}
+		clear(big) // frame has returned: the payload is the caller's
+		if err := w.frame(noWait, wire.KindResponse, wire.TermComplete, 2, 3, []byte{3}); err != nil {
+			t.Fatal(err)
+		}
+		<-w.drained()
+		wg.Wait()
+		var calls []uint64
+		if err := wire.NewDecoder(0).Feed(out.bytes(), func(f wire.Frame) error {
+			calls = append(calls, f.Call)
+			if f.Call == 2 && (len(f.Payload) != directPayload || bytes.Count(f.Payload, []byte{9}) != directPayload) {
+				t.Errorf("take %d: the large payload came out damaged", take)
+			}
+			return nil
+		}); err != nil {
+			t.Fatalf("take %d: %v", take, err)
+		}
+		if !slices.Equal(calls, []uint64{1, 2, 3}) {
+			t.Fatalf("take %d: calls %v came out, want [1 2 3]", take, calls)
+		}
 	}
 }
