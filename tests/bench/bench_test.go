@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"runtime/debug"
 	"testing"
 )
 
@@ -116,5 +117,36 @@ func BenchmarkWarmCopy64K(b *testing.B) {
 	b.SetBytes(int64(len(src)))
 	for range b.N {
 		copy(dst, src)
+	}
+}
+
+// BenchmarkReleasedCopy4M is a copy of 4 MiB into memory the Go runtime
+// has just given back to the operating system (as its scavenger does with
+// free memory over its goal): every page faults in again. Beside
+// BenchmarkFreshCopy4M it shows what a page fault costs on this machine,
+// which is what makes large echoes in a short-lived process slow.
+func BenchmarkReleasedCopy4M(b *testing.B) {
+	src := makeEcho(4 << 20)
+	b.SetBytes(int64(len(src)))
+	for range b.N {
+		b.StopTimer()
+		sink = nil
+		debug.FreeOSMemory()
+		b.StartTimer()
+		dst := make([]byte, len(src))
+		copy(dst, src)
+		sink = dst
+	}
+}
+
+// BenchmarkFreshCopy4M is a fresh 4 MiB buffer and one copy into it, the
+// runtime reusing memory it kept.
+func BenchmarkFreshCopy4M(b *testing.B) {
+	src := makeEcho(4 << 20)
+	b.SetBytes(int64(len(src)))
+	for range b.N {
+		dst := make([]byte, len(src))
+		copy(dst, src)
+		sink = dst
 	}
 }
