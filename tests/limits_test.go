@@ -243,10 +243,11 @@ func TestPiecesOverTheOpenCallLimitAreRefusedAtOnce(t *testing.T) {
 	close(blk.release)
 	var v int
 	must(t, open.Wait(ctx, &v))
-	// The open call counts until its procedure has returned, which may be
-	// just after its answer reached the caller.
-	servedAll(t, b)
+	// A call counts until its procedure has returned, which may be just
+	// after its answer reached the caller: each call waits for the one
+	// before to be served in full.
 	for range 3 {
+		servedAll(t, b)
 		if n, err := ipfi.Call[any](ctx, w, 2); err != nil || n != nil {
 			t.Fatalf("a call once the open one ended: %v, %v", n, err)
 		}
