@@ -16,6 +16,17 @@ func BenchmarkUnary64K(b *testing.B) {
 	benchScenario(b, unary64K, echoSize64K, "ipfi", "raw", "netrpc", "grpc")
 }
 
+// BenchmarkEcho1M and BenchmarkEcho4M are the sweep's large echoes in one
+// long-lived process (the sweep runs each in a young child process, whose
+// heap is still growing).
+func BenchmarkEcho1M(b *testing.B) {
+	benchScenario(b, "echo_1m", 1<<20, "ipfi", "ipfi_goroutine", "netrpc", "grpc")
+}
+
+func BenchmarkEcho4M(b *testing.B) {
+	benchScenario(b, "echo_4m", 4<<20, "ipfi", "ipfi_goroutine", "netrpc", "grpc")
+}
+
 // benchScenario runs one operation of the scenario per iteration, for each
 // named system, with the command's own setup code.
 func benchScenario(b *testing.B, scenario string, bytes int64, names ...string) {
