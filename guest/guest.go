@@ -2,8 +2,9 @@
 // programs (a WebAssembly module, a plugin served over stdio): a loop over
 // the protocol core that package ipfi drives too, on the goroutine that
 // calls Serve, with no actor system or goroutine of its own. It serves one
-// call at a time, refuses bidirectional procedures, speaks version 1 of the
-// extensions only, and looks at Serve's context between reads. A procedure
+// call at a time, refuses bidirectional procedures, speaks version 2 of the
+// extensions (a call's deadline and metadata reach its procedure: see
+// MetadataFrom), and looks at Serve's context between reads. A procedure
 // may call the host back (Call); the host must not call back and wait.
 package guest
 
@@ -14,6 +15,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"time"
 
 	"github.com/ipfi-go/ipfi/codec"
 	"github.com/ipfi-go/ipfi/internal/core"
@@ -64,7 +66,7 @@ type Peer struct {
 	opt    Options
 	c      *core.Conn
 	buf    []byte
-	queue  []core.Event            // calls waiting to run (EvRun)
+	queue  []queued                // calls waiting to run (EvRun)
 	run    *core.InCall            // the call being served, while cancel is set
 	cancel context.CancelCauseFunc // cancels it; nil while no call is served
 	end    error                   // why reading ended, or errBatchOver; nil while it goes on
@@ -73,9 +75,33 @@ type Peer struct {
 
 type peerKey struct{}
 
+// queued is a call waiting to run, with the time its deadline passes (zero
+// for none), counted from its arrival.
+type queued struct {
+	ev       core.Event
+	deadline time.Time
+}
+
+// metaKey is the context key of a served call's metadata.
+type metaKey struct{}
+
+// MetadataFrom returns the metadata the call of a procedure's ctx came with
+// (nil if none), as ipfi.MetadataFrom does for a procedure of package ipfi.
+func MetadataFrom(ctx context.Context) map[string]string {
+	kv, _ := ctx.Value(metaKey{}).([]string)
+	if len(kv) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return m
+}
+
 // New returns a peer serving reg to the host on r and w (used from Serve).
 func New(r io.Reader, w io.Writer, reg *procedures.Registry, opt Options) *Peer {
-	cfg := core.Config{Version: 1, MaxCallArgs: max(opt.MaxCallArgs, 0), MaxWireArgs: max(opt.MaxWireArgs, 0),
+	cfg := core.Config{Version: 2, MaxCallArgs: max(opt.MaxCallArgs, 0), MaxWireArgs: max(opt.MaxWireArgs, 0),
 		MaxOpenCalls: max(opt.MaxOpenCalls, 0), MaxFrame: max(opt.MaxCallArgs, 0),
 		Lookup: func(proc uint64) core.ProcKind {
 			if p, ok := reg.Lookup(procedures.Index(proc)); ok {
@@ -152,7 +178,11 @@ func (p *Peer) events() {
 	for _, ev := range p.c.Events() {
 		switch ev.Kind {
 		case core.EvRun:
-			p.queue = append(p.queue, ev)
+			q := queued{ev: ev}
+			if ev.Deadline >= 0 {
+				q.deadline = time.Now().Add(time.Duration(ev.Deadline) * time.Millisecond)
+			}
+			p.queue = append(p.queue, q)
 		case core.EvCancel:
 			p.cancelCall(ev.Call)
 		case core.EvEndOfInput:
@@ -175,18 +205,29 @@ func (p *Peer) cancelCall(ic *core.InCall) {
 		p.cancel(context.Canceled)
 		return
 	}
-	if i := slices.IndexFunc(p.queue, func(ev core.Event) bool { return ev.Call == ic }); i >= 0 {
+	if i := slices.IndexFunc(p.queue, func(q queued) bool { return q.ev.Call == ic }); i >= 0 {
 		p.queue = slices.Delete(p.queue, i, i+1)
 		_ = p.c.Answer(ic, nil, core.FailureOf(context.Canceled))
 		p.c.Returned(ic)
 	}
 }
 
-// serve runs one call's procedure and answers it.
-func (p *Peer) serve(ctx context.Context, ev core.Event) {
+// serve runs one call's procedure, with the call's deadline and metadata
+// in its context, and answers it.
+func (p *Peer) serve(ctx context.Context, q queued) {
+	ev := q.ev
 	k := ev.Call
 	proc, _ := p.reg.Lookup(procedures.Index(k.Key.Proc))
-	pctx, cancel := context.WithCancelCause(context.WithValue(ctx, peerKey{}, p))
+	ctx = context.WithValue(ctx, peerKey{}, p)
+	if len(ev.Meta) > 0 {
+		ctx = context.WithValue(ctx, metaKey{}, ev.Meta)
+	}
+	if !q.deadline.IsZero() {
+		var stop context.CancelFunc
+		ctx, stop = context.WithDeadline(ctx, q.deadline)
+		defer stop()
+	}
+	pctx, cancel := context.WithCancelCause(ctx)
 	p.run, p.cancel = k, cancel
 	defer func() {
 		if v := recover(); v != nil {

@@ -39,7 +39,8 @@ func bounded(t testing.TB) context.Context {
 // guestProcedures registers the procedures of the vectors file's callee
 // (0 to 4), and a few of the guest's own: 10 fails, 11 calls the host's
 // procedure 20 back, 12 is a sequence of n values of 1 KiB, 13 calls the
-// host's procedure 21, 14 sends End of input.
+// host's procedure 21, 14 sends End of input, 15 reports its deadline and
+// metadata.
 func guestProcedures(t testing.TB) *procedures.Registry {
 	reg := procedures.NewRegistry()
 	must(t, reg.Register(0, procedures.Func0(func(context.Context) (uint32, error) { return 42, nil })))
@@ -74,6 +75,10 @@ func guestProcedures(t testing.TB) *procedures.Registry {
 	})))
 	must(t, reg.Register(14, procedures.Func0(func(ctx context.Context) (string, error) {
 		return "over", guest.SendEndOfInput(ctx)
+	})))
+	must(t, reg.Register(15, procedures.Func0(func(ctx context.Context) (string, error) {
+		_, hasDeadline := ctx.Deadline()
+		return fmt.Sprintf("deadline %v, k=%q", hasDeadline, guest.MetadataFrom(ctx)["k"]), nil
 	})))
 	return reg
 }
@@ -165,6 +170,24 @@ func TestCallsFromAnIpfiHost(t *testing.T) {
 		t.Errorf("Serve: %v, want ErrPeerTerminated", err)
 	}
 	s.served <- nil // for the cleanup
+}
+
+// TestDeadlineAndMetadataReachTheGuest: the guest speaks version 2 of the
+// extensions, so a host's call carries its deadline and metadata to the
+// guest's procedure (a version 1 guest gets neither, and a host's first
+// call with either waited up to a second for a version 2 announcement that
+// never came).
+func TestDeadlineAndMetadataReachTheGuest(t *testing.T) {
+	s := newSession(t, guest.Options{})
+	ctx := ipfi.AppendMetadata(bounded(t), "k", "v")
+	got, err := ipfi.Call[string](ctx, s.w, 15)
+	if err != nil || got != `deadline true, k="v"` {
+		t.Fatalf("Call = %q, %v, want the deadline and k=v", got, err)
+	}
+	got, err = ipfi.Call[string](context.Background(), s.w, 15)
+	if err != nil || got != `deadline false, k=""` {
+		t.Fatalf("Call without either = %q, %v", got, err)
+	}
 }
 
 // TestCallbackToTheHost: a guest procedure calls the host back and uses
