@@ -50,7 +50,7 @@ const unholdPasses = 2
 
 // unhold ends a hold. The last holder writes what is pending, if nobody is
 // writing, without blocking: with a non-blocking write on a socket
-// (tryWriter) when the transport allows, handing what is left to a flusher
+// (transportWriters) when the transport allows, handing what is left to a flusher
 // goroutine otherwise. A reader that blocked in Write could deadlock with a
 // peer whose reader blocks in Write too. It takes the lock only if
 // something was appended since the last write (left).

@@ -11,45 +11,36 @@ import (
 	"time"
 )
 
-// tryWriter returns a function that writes to w's descriptor without
-// blocking (as much as the kernel takes at once, maybe nothing), or nil
-// when w has no descriptor that qualifies: a network connection's, always
-// non-blocking, or another's in non-blocking mode (the pipes of
-// ConnectCmd; a child's stdout may well be blocking, and a write to it
-// could then park the thread).
-func tryWriter(w io.Writer) func([]byte) (int, error) {
+// transportWriters returns the writer's two ways to write to w's
+// descriptor, or nils when w has none that qualifies: a network
+// connection's, always non-blocking, or another's in non-blocking mode
+// (the pipes of ConnectCmd; a child's stdout may well be blocking, and a
+// write to it could then park the thread). try writes without blocking,
+// as much as the kernel takes at once, maybe nothing. wait writes parts in
+// order, waiting for the descriptor to take them, until a context ends
+// (waitWrite.parts); it is nil when w has no write deadline to stop such a
+// wait with.
+func transportWriters(w io.Writer) (try func([]byte) (int, error), wait func(context.Context, [][]byte) (int, int, error)) {
 	sc, ok := w.(syscall.Conn)
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	if _, isConn := w.(net.Conn); !isConn && !nonBlocking(rc) {
-		return nil
+		return nil, nil
 	}
 	t := &tryWrite{rc: rc}
 	t.fn = t.write // bound once: a closure per write would allocate
-	return t.try
-}
-
-// waitWriter returns a function that writes parts to w's descriptor in
-// order, waiting for it to take them, until ctx ends; or nil when w has no
-// descriptor that qualifies (as for tryWriter) or no write deadline to
-// stop such a wait with. See waitWrite.parts.
-func waitWriter(w io.Writer) func(ctx context.Context, parts [][]byte) (int, int, error) {
 	dl, ok := w.(interface{ SetWriteDeadline(time.Time) error })
-	if !ok || tryWriter(w) == nil {
-		return nil
+	if !ok {
+		return t.try, nil
 	}
-	rc, err := w.(syscall.Conn).SyscallConn()
-	if err != nil {
-		return nil
-	}
-	t := &waitWrite{rc: rc, dl: dl}
-	t.fn = t.write
-	return t.parts
+	ww := &waitWrite{rc: rc, dl: dl}
+	ww.fn = ww.write
+	return t.try, ww.parts
 }
 
 // waitWrite is the state of one writer's waiting writes; the writer makes

@@ -28,7 +28,7 @@ func TestTryWriterOnPipes(t *testing.T) {
 	}
 	defer r.Close()
 	defer w.Close()
-	try := tryWriter(w)
+	try, _ := transportWriters(w)
 	if try == nil {
 		t.Fatal("no non-blocking writes on a non-blocking pipe")
 	}
@@ -60,7 +60,7 @@ func TestTryWriterOnPipes(t *testing.T) {
 	if err := syscall.SetNonblock(int(w2.Fd()), false); err != nil { // Fd also sets blocking mode
 		t.Fatal(err)
 	}
-	if tryWriter(w2) != nil {
+	if try, _ := transportWriters(w2); try != nil {
 		t.Fatal("non-blocking writes on a blocking pipe")
 	}
 }

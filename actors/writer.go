@@ -25,11 +25,11 @@ import (
 //
 // Goroutines that may block (a caller's, a procedure's) flush themselves;
 // they pass frame and raw their context. A goroutine whose context
-// can end writes without blocking (tryWriter) and leaves what the
+// can end writes without blocking (transportWriters) and leaves what the
 // transport does not take at once to a flusher goroutine, or leaves it all
 // to one when the transport cannot be written without blocking, so that it
 // returns when its context ends; a large frame it writes from its own
-// slice, waiting for the transport until its context ends (waitWriter),
+// slice, waiting for the transport until its context ends,
 // and only then copies the rest for a flusher. Large frames skip the
 // pending buffer on every path that finds the writer idle (direct,
 // waitDirect, tryDirect): what was pending goes first, in the same write. Actors never block in Receive: they pass
@@ -111,7 +111,8 @@ const maxRetained = 256 << 10
 const gatherBelow = 16 << 10
 
 func newWriter(w io.Writer, g *goroutines, max int, onError func(error)) *writer {
-	return &writer{w: w, g: g, max: max, onError: onError, try: tryWriter(w), wait: waitWriter(w)}
+	try, wait := transportWriters(w)
+	return &writer{w: w, g: g, max: max, onError: onError, try: try, wait: wait}
 }
 
 // noWait is the context of a write that must not wait: one made inside an
@@ -448,7 +449,7 @@ func (w *writer) waitDirect(ctx context.Context, k wire.Kind, t wire.Terminator,
 
 // tryDirect is direct for a goroutine that must not block in Write (an
 // actor, or a caller whose context can end on a transport without
-// waitWriter's deadline): it writes what is pending,
+// a write deadline): it writes what is pending,
 // the header and as much of the payload as the transport takes at once
 // without blocking, from the caller's slice, and copies only the rest,
 // for a flusher goroutine to write. Called with mu held, the writer idle
