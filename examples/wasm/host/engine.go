@@ -164,7 +164,14 @@ func (e *engine) start(ctx context.Context, compiled wazero.CompiledModule) (*in
 	started := time.Now()
 	// The host's end first: the wire writes its first bytes into the pipe
 	// while the module starts.
-	w, err := e.host.Connect(stdoutR, stdinW) // closes both when the wire ends
+	var opts []ipfi.Option
+	if compiled == e.hand {
+		// It speaks the base format only and writes nothing until called:
+		// a wire that expected announcements would hold a first call with
+		// a deadline (or metadata) for a second, waiting for them.
+		opts = append(opts, ipfi.WithPlain())
+	}
+	w, err := e.host.Connect(stdoutR, stdinW, opts...) // closes both when the wire ends
 	if err != nil {
 		return nil, errors.Join(err, stdinR.Close(), stdinW.Close(), stdoutR.Close(), stdoutW.Close())
 	}
