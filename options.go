@@ -216,6 +216,12 @@ func WithCalleeOnly() Option {
 // not reach the peer, and streams are not flow-controlled. Default: a wire
 // announces the extensions and uses them with a peer that announces them
 // too (a Rust peer skips the two announcement bytes).
+//
+// Use it for a peer known to speak only that format (the Rust crate, a
+// hand-written peer) that writes nothing before it is called: on a wire
+// that announces, the first call carrying a deadline or metadata waits up
+// to a second for the peer's announcements, which such a peer never sends
+// (a peer of this project announces as the wire opens).
 func WithPlain() Option {
 	return wireOption("WithPlain", func(c *wireConfig) { c.plain = true })
 }
