@@ -36,7 +36,7 @@ var sweepList = []struct {
 	batch int
 }{
 	{"echo_64", 2500}, {"echo_1k", 2500}, {"echo_16k", 2000}, {"echo_64k", 800},
-	{"echo_256k", 200}, {"echo_1m", 40}, {"echo_4m", 8},
+	{"echo_256k", 200}, {"echo_1m", 80}, {"echo_4m", 32},
 
 	{stream100K, 5}, {"stream_10k_of_1k", 8}, {"stream_1k_of_16k", 8},
 
