@@ -1,5 +1,7 @@
 package codec_test
 
+//lint:file-ignore U1000 msgpack reads the _msgpack fields' tags
+
 import (
 	"bytes"
 	"fmt"

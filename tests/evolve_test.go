@@ -1,5 +1,7 @@
 package tests
 
+//lint:file-ignore U1000 msgpack reads the _msgpack fields' tags
+
 import (
 	"context"
 	"errors"

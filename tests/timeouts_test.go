@@ -70,14 +70,14 @@ func (f *freezer) freeze() { f.once.Do(func() { close(f.frozen) }) }
 
 // waitEnd waits (at most limit) for w to end and returns its cause and
 // how long it took from start.
-func waitEnd(t *testing.T, w *ipfi.Wire, start time.Time, limit time.Duration) (error, time.Duration) {
+func waitEnd(t *testing.T, w *ipfi.Wire, start time.Time, limit time.Duration) (time.Duration, error) {
 	t.Helper()
 	select {
 	case <-w.Done():
-		return w.Err(), time.Since(start)
+		return time.Since(start), w.Err()
 	case <-time.After(limit):
 		t.Fatalf("the wire did not end within %v", limit)
-		return nil, 0
+		return 0, nil
 	}
 }
 
@@ -107,7 +107,7 @@ func TestKeepaliveEndsWireToFrozenPeer(t *testing.T) {
 	start := time.Now()
 	limit := interval + timeout + interval // plus one period of the watchdog (half the shortest timeout), and slack
 	for _, w := range []*ipfi.Wire{wa, wb} {
-		cause, took := waitEnd(t, w, start, 5*time.Second)
+		took, cause := waitEnd(t, w, start, 5*time.Second)
 		if !errors.Is(cause, ipfi.ErrKeepaliveTimeout) {
 			t.Fatalf("wire to a frozen peer ended with %v, want ErrKeepaliveTimeout", cause)
 		}
@@ -164,7 +164,7 @@ func TestWriteTimeoutEndsWireWhosePeerStopsReading(t *testing.T) {
 	}
 	start := time.Now()
 	go client.Write(calls) // returns when the wire ends and closes its side
-	cause, took := waitEnd(t, w, start, 10*time.Second)
+	took, cause := waitEnd(t, w, start, 10*time.Second)
 	if !errors.Is(cause, ipfi.ErrWriteTimeout) {
 		t.Fatalf("wire to a peer that does not read ended with %v, want ErrWriteTimeout", cause)
 	}
@@ -309,7 +309,7 @@ func TestIdleTimeout(t *testing.T) {
 		w, err := client.Dial(bounded(t, 5*time.Second), "tcp", addr)
 		must(t, err)
 		start := time.Now()
-		cause, took := waitEnd(t, w, start, 5*time.Second)
+		took, cause := waitEnd(t, w, start, 5*time.Second)
 		if !errors.Is(cause, ipfi.ErrPeerTerminated) {
 			t.Fatalf("the client's wire ended with %v, want ErrPeerTerminated (the server said goodbye)", cause)
 		}
@@ -399,7 +399,7 @@ func TestParkedReaderEndsByWriteTimeout(t *testing.T) {
 			}
 		}
 	}()
-	cause, took := waitEnd(t, w, time.Now(), 10*time.Second)
+	took, cause := waitEnd(t, w, time.Now(), 10*time.Second)
 	client.Close()
 	<-sent
 	if !errors.Is(cause, ipfi.ErrWriteTimeout) {

@@ -43,8 +43,6 @@ type rawPeer struct {
 	t  testing.TB
 	r  *io.PipeReader // what the wire wrote
 	w  *io.PipeWriter // what the wire will read
-	wr *io.PipeWriter
-	rr *io.PipeReader
 }
 
 // newRawPeer connects a wire of i to a peer the test drives by hand, and
