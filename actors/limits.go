@@ -40,7 +40,11 @@ type Limits struct {
 	MaxWireArgs int
 	// MaxOpenCalls is the most calls from the peer one wire may have open
 	// at once; a call over it is answered at once with an error (as for
-	// MaxCallArgs) and the wire goes on. Default 1,000.
+	// MaxCallArgs) and the wire goes on. A call is open until its
+	// procedure's goroutine is done, which may be just after its answer
+	// has reached the caller: a caller that makes its next call at once
+	// may find the last one still counted (keep the limit above the
+	// calls a peer makes at once). Default 1,000.
 	MaxOpenCalls int
 	// MaxOpenStreams is the most calls from the peer to streaming
 	// procedures (Sequence, Bidi, RawStream) one wire may have open at
