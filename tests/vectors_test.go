@@ -40,9 +40,9 @@ func registerVectorProcedures(t testing.TB, i *ipfi.Interface) {
 
 // rawPeer is the far end of a wire driven by the test byte by byte.
 type rawPeer struct {
-	t  testing.TB
-	r  *io.PipeReader // what the wire wrote
-	w  *io.PipeWriter // what the wire will read
+	t testing.TB
+	r *io.PipeReader // what the wire wrote
+	w *io.PipeWriter // what the wire will read
 }
 
 // newRawPeer connects a wire of i to a peer the test drives by hand, and
