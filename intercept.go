@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ipfi-go/ipfi/actors"
+	"github.com/ipfi-go/ipfi/internal/core"
 	"github.com/ipfi-go/ipfi/procedures"
 )
 
@@ -50,18 +51,8 @@ func AppendMetadata(ctx context.Context, kv ...string) context.Context {
 
 // MetadataFrom returns the metadata the call of a procedure's ctx came
 // with (nil if none).
-func MetadataFrom(ctx context.Context) map[string]string { return toMetadata(actors.Incoming(ctx)) }
-
-// toMetadata makes a map of keys and values in turn (nil for none).
-func toMetadata(kv []string) map[string]string {
-	if len(kv) == 0 {
-		return nil
-	}
-	m := make(map[string]string, len(kv)/2)
-	for i := 0; i+1 < len(kv); i += 2 {
-		m[kv[i]] = kv[i+1]
-	}
-	return m
+func MetadataFrom(ctx context.Context) map[string]string {
+	return core.MetadataMap(actors.Incoming(ctx))
 }
 
 // Interceptor sees the calls of an interface and the life of its wires;
@@ -127,7 +118,7 @@ func serverChain(in []interceptor) func(context.Context, actors.CallInfo, func(c
 		return nil
 	}
 	return func(ctx context.Context, ai actors.CallInfo, next func(context.Context) error) error {
-		info := CallInfo{Procedure: procedures.Index(ai.Procedure), ArgBytes: ai.ArgBytes, Metadata: toMetadata(ai.Metadata), Response: ai.Out}
+		info := CallInfo{Procedure: procedures.Index(ai.Procedure), ArgBytes: ai.ArgBytes, Metadata: core.MetadataMap(ai.Metadata), Response: ai.Out}
 		info.Wire, _ = ai.Owner.(*Wire)
 		info.Deadline, _ = ctx.Deadline()
 		return chain(in, 0, ctx, info, next)
@@ -148,7 +139,7 @@ func (w *Wire) intercepted(ctx context.Context, proc procedures.Index, invoke fu
 	if len(in) == 0 {
 		return invoke(ctx)
 	}
-	info := CallInfo{Wire: w, Procedure: proc, Metadata: toMetadata(actors.Outgoing(ctx))}
+	info := CallInfo{Wire: w, Procedure: proc, Metadata: core.MetadataMap(actors.Outgoing(ctx))}
 	info.Deadline, _ = ctx.Deadline()
 	var run func(k int, ctx context.Context) error
 	run = func(k int, ctx context.Context) error {

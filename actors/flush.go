@@ -50,8 +50,8 @@ const unholdPasses = 2
 
 // unhold ends a hold. The last holder writes what is pending, if nobody is
 // writing, without blocking: with a non-blocking write on a socket
-// (transportWriters) when the transport allows, handing what is left to a flusher
-// goroutine otherwise. A reader that blocked in Write could deadlock with a
+// (transportWriters) when the transport allows, handing what is left to a
+// flusher goroutine otherwise. A reader that blocked in Write could deadlock with a
 // peer whose reader blocks in Write too. It takes the lock only if
 // something was appended since the last write (left).
 func (w *writer) unhold() {
@@ -109,11 +109,7 @@ func (w *writer) tryFlush(passes int) {
 			w.startFlusher()
 			return
 		}
-		if cap(buf) <= maxRetained {
-			w.spare = buf[:0]
-		} else {
-			bufpool.Put(buf) // not kept (maxRetained): back to the pool
-		}
+		w.recycle(buf)
 	}
 	if cap(w.pending) > maxRetained {
 		bufpool.Put(w.pending)
@@ -276,11 +272,7 @@ func (w *writer) flushLocked() error {
 		w.writing = false
 		w.writes++
 		w.written -= int64(len(buf) - n)
-		if cap(buf) <= maxRetained {
-			w.spare = buf[:0]
-		} else {
-			bufpool.Put(buf) // not kept (maxRetained): back to the pool
-		}
+		w.recycle(buf)
 		if err != nil {
 			w.fail(err)
 		}

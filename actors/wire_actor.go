@@ -48,8 +48,9 @@ type outRoute struct {
 }
 
 // stopped uncounts the calls still counted, ends the outbound calls that
-// no actor ended, and closes done (the wire actor has stopped). Apart from Receive, which runs on callers'
-// goroutines: a map iteration would widen its stack frame.
+// no actor ended, and closes done (the wire actor has stopped). Apart from
+// Receive, which runs on callers' goroutines: a map iteration would widen
+// its stack frame.
 //
 //go:noinline
 func (a *wireActor) stopped() {

@@ -368,31 +368,74 @@ func (w *writer) queue1(ctx context.Context, k wire.Kind, t wire.Terminator, pro
 	return w.release(noWait)
 }
 
+// directFrame is one large frame written from its sender's slice, after
+// what was pending (direct, waitDirect, tryDirect).
+type directFrame struct {
+	hdr   [wire.MaxHeaderLen]byte
+	first []byte    // the pending buffer taken
+	parts [3][]byte // what was pending, the header, the payload: the writes' own views
+	total int64
+}
+
+// startDirect takes the flushing role and what is pending for d, and counts
+// all of it as written (finishDirect takes back what was not). Called with
+// mu held and the writer idle.
+func (w *writer) startDirect(d *directFrame, k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte) {
+	w.flushing = true
+	d.first = w.takeNow()
+	d.parts = [3][]byte{d.first, wire.AppendHeader(d.hdr[:0], k, t, proc, call, len(payload)), payload}
+	d.total = int64(len(d.first) + len(d.parts[1]) + len(payload))
+	w.written += d.total
+}
+
+// finishDirect records that d's writes sent sent bytes and left parts[i:]:
+// with err, the writer fails; without, the rest goes back to be written
+// first, copied. The taken pending buffer is recycled. Called with mu held.
+func (w *writer) finishDirect(d *directFrame, sent int64, i int, err error) {
+	w.written -= d.total - sent
+	if err != nil {
+		w.fail(err)
+	} else {
+		w.requeue(d.parts[i:]...)
+	}
+	w.recycle(d.first)
+}
+
+// handOff ends a direct write that must not block: the writer goes idle
+// if nothing is left pending (or it failed: then its error is returned),
+// else a flusher goroutine writes the rest. Called with mu held and
+// flushing set; unlocks mu.
+func (w *writer) handOff() error {
+	if w.err != nil || len(w.pending) == 0 {
+		w.flushing = false
+		w.wakeIdle()
+		err := w.err
+		w.mu.Unlock()
+		return err
+	}
+	w.note()
+	w.startFlusher()
+	return nil
+}
+
 // direct writes what is pending and one large frame, without copying the
 // frame's payload, in one writev on a net.Conn; then it flushes whatever
 // other goroutines appended meanwhile. Called with mu held and the writer
 // idle; unlocks mu.
 func (w *writer) direct(k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte) error {
-	w.flushing = true
-	first := w.takeNow()
-	var hdr [wire.MaxHeaderLen]byte
-	bufs := net.Buffers{first, wire.AppendHeader(hdr[:0], k, t, proc, call, len(payload)), payload}
-	total := int64(len(first) + len(bufs[1]) + len(payload))
-	if len(first) == 0 {
+	var d directFrame
+	w.startDirect(&d, k, t, proc, call, payload)
+	bufs := net.Buffers(d.parts[:])
+	if len(d.first) == 0 {
 		bufs = bufs[1:] // a plain io.Writer gets a Write per slice
 	}
 	w.writing = true
-	w.written += total
 	w.mu.Unlock()
 	n, err := bufs.WriteTo(w.w)
 	w.mu.Lock()
 	w.writing = false
 	w.writes++
-	w.written -= total - n
-	w.recycle(first)
-	if err != nil {
-		w.fail(err)
-	}
+	w.finishDirect(&d, n, len(d.parts), err)
 	err = w.flushLocked()
 	w.mu.Unlock()
 	return err
@@ -406,81 +449,40 @@ func (w *writer) direct(k wire.Kind, t wire.Terminator, proc, call uint64, paylo
 // written without blocking (tryFlush). Called with mu held and the writer
 // idle; unlocks mu.
 func (w *writer) waitDirect(ctx context.Context, k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte) error {
-	w.flushing = true
-	first := w.takeNow()
-	var hdr [wire.MaxHeaderLen]byte
-	parts := [3][]byte{first, wire.AppendHeader(hdr[:0], k, t, proc, call, len(payload)), payload}
-	total := int64(len(first) + len(parts[1]) + len(payload))
+	var d directFrame
+	w.startDirect(&d, k, t, proc, call, payload)
 	w.writing = true
-	w.written += total
 	w.mu.Unlock()
-	sent, i, err := w.wait(ctx, parts[:])
+	sent, i, err := w.wait(ctx, d.parts[:])
 	w.mu.Lock()
 	w.writing = false
 	w.writes++
-	w.written -= total - int64(sent)
 	cut := err != nil && ctx.Err() != nil
-	if err != nil && !cut {
-		w.fail(err)
-	} else {
-		w.requeue(parts[i:]...)
+	if cut {
+		err = nil // the rest is queued for a flusher
 	}
-	w.recycle(first) // requeue copied what it needed of it
-	switch {
-	case w.err != nil:
-		w.flushing = false
-		w.wakeIdle()
-		err = w.err
-		w.mu.Unlock()
-		return err
-	case cut:
-		w.note()
-		w.startFlusher()
-		return nil
-	case len(w.pending) == 0:
-		w.flushing = false
-		w.wakeIdle()
-		w.mu.Unlock()
-		return nil
+	w.finishDirect(&d, int64(sent), i, err)
+	if cut || w.err != nil || len(w.pending) == 0 {
+		return w.handOff()
 	}
 	w.tryFlush(math.MaxInt)
 	return nil
 }
 
 // tryDirect is direct for a goroutine that must not block in Write (an
-// actor, or a caller whose context can end on a transport without
-// a write deadline): it writes what is pending,
-// the header and as much of the payload as the transport takes at once
-// without blocking, from the caller's slice, and copies only the rest,
-// for a flusher goroutine to write. Called with mu held, the writer idle
-// and w.try set; unlocks mu.
+// actor, or a caller whose context can end on a transport without a write
+// deadline): it writes what is pending, the header and as much of the
+// payload as the transport takes at once without blocking, from the
+// caller's slice, and copies only the rest, for a flusher goroutine to
+// write. Called with mu held, the writer idle and w.try set; unlocks mu.
 func (w *writer) tryDirect(k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte) error {
-	w.flushing = true
-	first := w.takeNow()
-	var hdr [wire.MaxHeaderLen]byte
-	parts := [3][]byte{first, wire.AppendHeader(hdr[:0], k, t, proc, call, len(payload)), payload}
-	total := int64(len(first) + len(parts[1]) + len(payload))
-	w.written += total
+	var d directFrame
+	w.startDirect(&d, k, t, proc, call, payload)
 	w.mu.Unlock()
-	sent, i, err := w.tryParts(parts[:])
+	sent, i, err := w.tryParts(d.parts[:])
 	w.mu.Lock()
-	w.written -= total - int64(sent)
-	if err != nil {
-		w.fail(err)
-	} else {
-		w.requeue(parts[i:]...)
-	}
-	w.recycle(first) // requeue copied what it needed of it
-	if w.err != nil || len(w.pending) == 0 {
-		w.flushing = false
-		w.wakeIdle()
-		err = w.err
-		w.mu.Unlock()
-		return err
-	}
-	w.note()
-	w.startFlusher()
-	return nil
+	w.finishDirect(&d, int64(sent), i, err)
+	return w.handOff()
 }
 
 // tryParts writes parts in order without blocking until the transport

@@ -89,14 +89,7 @@ type metaKey struct{}
 // (nil if none), as ipfi.MetadataFrom does for a procedure of package ipfi.
 func MetadataFrom(ctx context.Context) map[string]string {
 	kv, _ := ctx.Value(metaKey{}).([]string)
-	if len(kv) == 0 {
-		return nil
-	}
-	m := make(map[string]string, len(kv)/2)
-	for i := 0; i+1 < len(kv); i += 2 {
-		m[kv[i]] = kv[i+1]
-	}
-	return m
+	return core.MetadataMap(kv)
 }
 
 // New returns a peer serving reg to the host on r and w (used from Serve).

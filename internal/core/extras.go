@@ -73,3 +73,17 @@ func (x *Extras) ForCall(k Key) (deadlineMs int64, meta []string, metaErr error)
 	}
 	return got.deadline, got.meta, got.metaErr
 }
+
+// MetadataMap makes a map of a call's metadata, keys and values in turn (a
+// later value for a key replaces an earlier one), or nil for none: what a
+// procedure reads in package ipfi and in package guest.
+func MetadataMap(kv []string) map[string]string {
+	if len(kv) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return m
+}
