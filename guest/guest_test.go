@@ -88,18 +88,21 @@ func guestProcedures(t testing.TB) *procedures.Registry {
 type session struct {
 	host   *ipfi.Interface
 	w      *ipfi.Wire
-	served chan error // Serve's result
-	reads  chan struct{}
-	wrote  atomic.Int64 // bytes the guest wrote
+	served chan error    // Serve's result
+	wrote  atomic.Int64  // bytes the guest wrote
+	readAt atomic.Int64  // wrote as the guest began its latest read (-1 before any)
+	reads  chan struct{} // a coalescing signal that readAt changed
 }
 
-// countingConn counts what the guest writes and signals each of its reads.
+// countingConn counts what the guest writes and, at each of its reads,
+// records that count and signals.
 type countingConn struct {
 	net.Conn
 	s *session
 }
 
 func (c countingConn) Read(b []byte) (int, error) {
+	c.s.readAt.Store(c.s.wrote.Load())
 	select {
 	case c.s.reads <- struct{}{}:
 	default:
@@ -120,6 +123,7 @@ func newSession(t *testing.T, opt guest.Options, hostOpts ...ipfi.Option) *sessi
 	must(t, host.Register(20, procedures.Func1(func(_ context.Context, n int) (int, error) { return 2 * n, nil })))
 	g, h := net.Pipe()
 	s := &session{host: host, served: make(chan error, 1), reads: make(chan struct{}, 1)}
+	s.readAt.Store(-1)
 	p := guest.New(countingConn{g, s}, countingConn{g, s}, guestProcedures(t), opt)
 	go func() {
 		s.served <- p.Serve(context.Background())
@@ -243,13 +247,19 @@ func TestSequenceIsFlowControlled(t *testing.T) {
 		t.Fatal(err)
 	}
 	const n = 1000
+	before := s.wrote.Load() // the guest writes nothing until it reads the call
 	st, err := s.w.Stream(ctx, 12, []any{n}, ipfi.WithStreamWindow(wire.InitialCredit))
 	must(t, err)
 	defer st.Close()
-	// The guest reads again only once it waits for credit (or is done).
-	before := s.wrote.Load()
-	<-s.reads
-	<-s.reads
+	// While it sends, the guest reads only once it waits for credit: its
+	// first read after it wrote part of the stream is that wait.
+	for s.readAt.Load() <= before {
+		select {
+		case <-s.reads:
+		case <-ctx.Done():
+			t.Fatal("the guest never waited for credit")
+		}
+	}
 	if sent := s.wrote.Load() - before; sent > wire.InitialCredit+2<<10 {
 		t.Fatalf("the guest sent %d bytes of a stream nobody read, over the %d-byte window", sent, wire.InitialCredit)
 	}
