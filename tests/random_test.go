@@ -117,6 +117,12 @@ const (
 	// rndWatchdog bounds a whole program (operations that block without
 	// watching their context, such as Close, are caught here).
 	rndWatchdog = 30 * time.Second
+	// rndSettle bounds how long procedures may run on once every
+	// operation has ended: those the operations cancelled return once the
+	// cancels arrive, which over the one-byte transport, under -race and a
+	// loaded machine, has taken up to 2 s. One still running after it
+	// would run until its wire ends (a finding).
+	rndSettle = 10 * time.Second
 	// rndQuiet is the window in which CPU use is measured; rndMaxBusy the
 	// share of it the process may use (a goroutine spinning a core uses
 	// all of it; an idle process under -race a few percent).
@@ -675,7 +681,7 @@ func (p *rndProgram) run() (clean bool) {
 		return false
 	}
 
-	p.waitProcedures(2 * time.Second)
+	p.waitProcedures(rndSettle)
 	if !p.disrupted {
 		// Nothing ended the wire: it is still up, serves both ways, and
 		// idles without burning CPU.
