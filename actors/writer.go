@@ -175,14 +175,15 @@ func (w *writer) frame1(ctx context.Context, pre []byte, k wire.Kind, t wire.Ter
 		w.mu.Unlock()
 		return err
 	}
-	if pre == nil && !w.flushing && len(payload) >= directPayload {
+	if !w.flushing && len(payload) >= directPayload {
+		d := &directFrame{}
 		switch {
 		case ctx != noWait && ctx.Done() == nil:
-			return w.direct(k, t, proc, call, payload)
+			return w.direct(d.start(w, pre, k, t, proc, call, payload))
 		case ctx != noWait && w.wait != nil && !oneThread:
-			return w.waitDirect(ctx, k, t, proc, call, payload)
+			return w.waitDirect(ctx, d.start(w, pre, k, t, proc, call, payload))
 		case w.try != nil && !oneThread:
-			return w.tryDirect(k, t, proc, call, payload)
+			return w.tryDirect(d.start(w, pre, k, t, proc, call, payload))
 		}
 	}
 	w.grow(len(pre) + wire.MaxHeaderLen + len(payload))
@@ -371,21 +372,24 @@ func (w *writer) queue1(ctx context.Context, k wire.Kind, t wire.Terminator, pro
 // directFrame is one large frame written from its sender's slice, after
 // what was pending (direct, waitDirect, tryDirect).
 type directFrame struct {
-	hdr   [wire.MaxHeaderLen]byte
+	head  [64]byte  // the message before the frame (a deadline) and the frame's header
 	first []byte    // the pending buffer taken
-	parts [3][]byte // what was pending, the header, the payload: the writes' own views
+	parts [3][]byte // what was pending, the head, the payload: the writes' own views
 	total int64
 }
 
-// startDirect takes the flushing role and what is pending for d, and counts
-// all of it as written (finishDirect takes back what was not). Called with
-// mu held and the writer idle.
-func (w *writer) startDirect(d *directFrame, k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte) {
+// start takes the flushing role and what is pending for d, and counts all
+// of it as written (finishDirect takes back what was not); pre is the
+// message written right before the frame. Called with mu held and the
+// writer idle; returns d.
+func (d *directFrame) start(w *writer, pre []byte, k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte) *directFrame {
 	w.flushing = true
 	d.first = w.takeNow()
-	d.parts = [3][]byte{d.first, wire.AppendHeader(d.hdr[:0], k, t, proc, call, len(payload)), payload}
-	d.total = int64(len(d.first) + len(d.parts[1]) + len(payload))
+	head := wire.AppendHeader(append(d.head[:0], pre...), k, t, proc, call, len(payload))
+	d.parts = [3][]byte{d.first, head, payload}
+	d.total = int64(len(d.first) + len(head) + len(payload))
 	w.written += d.total
+	return d
 }
 
 // finishDirect records that d's writes sent sent bytes and left parts[i:]:
@@ -418,13 +422,12 @@ func (w *writer) handOff() error {
 	return nil
 }
 
-// direct writes what is pending and one large frame, without copying the
-// frame's payload, in one writev on a net.Conn; then it flushes whatever
+// direct writes what is pending and one large frame d (the message before
+// it, its header and its payload: see start), without copying the frame's
+// payload, in one writev on a net.Conn; then it flushes whatever
 // other goroutines appended meanwhile. Called with mu held and the writer
 // idle; unlocks mu.
-func (w *writer) direct(k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte) error {
-	var d directFrame
-	w.startDirect(&d, k, t, proc, call, payload)
+func (w *writer) direct(d *directFrame) error {
 	bufs := net.Buffers(d.parts[:])
 	if len(d.first) == 0 {
 		bufs = bufs[1:] // a plain io.Writer gets a Write per slice
@@ -435,7 +438,7 @@ func (w *writer) direct(k wire.Kind, t wire.Terminator, proc, call uint64, paylo
 	w.mu.Lock()
 	w.writing = false
 	w.writes++
-	w.finishDirect(&d, n, len(d.parts), err)
+	w.finishDirect(d, n, len(d.parts), err)
 	err = w.flushLocked()
 	w.mu.Unlock()
 	return err
@@ -448,9 +451,7 @@ func (w *writer) direct(k wire.Kind, t wire.Terminator, proc, call uint64, paylo
 // as with frame's other paths). What others appended meanwhile is then
 // written without blocking (tryFlush). Called with mu held and the writer
 // idle; unlocks mu.
-func (w *writer) waitDirect(ctx context.Context, k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte) error {
-	var d directFrame
-	w.startDirect(&d, k, t, proc, call, payload)
+func (w *writer) waitDirect(ctx context.Context, d *directFrame) error {
 	w.writing = true
 	w.mu.Unlock()
 	sent, i, err := w.wait(ctx, d.parts[:])
@@ -461,7 +462,7 @@ func (w *writer) waitDirect(ctx context.Context, k wire.Kind, t wire.Terminator,
 	if cut {
 		err = nil // the rest is queued for a flusher
 	}
-	w.finishDirect(&d, int64(sent), i, err)
+	w.finishDirect(d, int64(sent), i, err)
 	if cut || w.err != nil || len(w.pending) == 0 {
 		return w.handOff()
 	}
@@ -475,13 +476,11 @@ func (w *writer) waitDirect(ctx context.Context, k wire.Kind, t wire.Terminator,
 // payload as the transport takes at once without blocking, from the
 // caller's slice, and copies only the rest, for a flusher goroutine to
 // write. Called with mu held, the writer idle and w.try set; unlocks mu.
-func (w *writer) tryDirect(k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte) error {
-	var d directFrame
-	w.startDirect(&d, k, t, proc, call, payload)
+func (w *writer) tryDirect(d *directFrame) error {
 	w.mu.Unlock()
 	sent, i, err := w.tryParts(d.parts[:])
 	w.mu.Lock()
-	w.finishDirect(&d, int64(sent), i, err)
+	w.finishDirect(d, int64(sent), i, err)
 	return w.handOff()
 }
 

@@ -141,6 +141,31 @@ func TestWriterLargePayloadGoesOutUncopiedAndInOrder(t *testing.T) {
 	}
 }
 
+// TestWriterLargeFrameAfterADeadlineGoesOutUncopied: a large frame with a
+// message before it (a call's deadline) takes the same uncopied path as
+// one without: the message and the header in one Write, the payload from
+// the caller's slice in the next.
+func TestWriterLargeFrameAfterADeadlineGoesOutUncopied(t *testing.T) {
+	sw := &slowWriter{}
+	var wg sync.WaitGroup
+	w := newWriter(sw, &goroutines{sys: &wg}, DefaultLimits().MaxWriteQueue, nil)
+	big := bytes.Repeat([]byte{9}, directPayload)
+	pre := wire.AppendDeadline(nil, 2, 5, 1500)
+	if err := w.framePre(bg, pre, wire.KindCall, wire.TermComplete, 2, 5, big); err != nil {
+		t.Fatal(err)
+	}
+	<-w.drained()
+	wg.Wait()
+	if sw.writes != 2 {
+		t.Errorf("%d writes, want 2 (deadline and header, then the payload)", sw.writes)
+	}
+	want := wire.AppendHeader(slices.Clone(pre), wire.KindCall, wire.TermComplete, 2, 5, len(big))
+	want = append(want, big...)
+	if !bytes.Equal(sw.buf.Bytes(), want) {
+		t.Errorf("wrote %d bytes, want the deadline, the header and the payload (%d bytes)", sw.buf.Len(), len(want))
+	}
+}
+
 // TestQueueWritesItselfPastGather: a stream producer that finds the writer
 // idle with gatherBelow bytes queued writes them itself, before queue
 // returns, rather than leaving them to a flusher goroutine that on a busy
