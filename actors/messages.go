@@ -24,8 +24,14 @@ func (quiet) IgnoreDeadLetterLogging() {}
 // goroutine) and waits for Conn.chunkDone.
 type chunkMsg struct {
 	quiet
-	data  []byte
-	state atomic.Uint32
+	data []byte
+	// room, set by the wire actor as it consumes the chunk, is where the
+	// reader reads next instead of data: the rest of a large payload, in
+	// place in the decoder's buffer (parser.room). roomRead is how many
+	// bytes the reader read there; the chunk then holds no data.
+	room     []byte
+	roomRead int
+	state    atomic.Uint32
 }
 
 // The states of a chunkMsg.

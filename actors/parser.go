@@ -83,6 +83,24 @@ func (p *parser) parse(data []byte, fm *chunkFrames) error {
 	return err
 }
 
+// roomFrom is the fewest bytes a payload being gathered must still lack
+// for the reader to read them in place (room): below it, a read into the
+// chunk buffer costs less than the read it would take apart.
+const roomFrom = 16 << 10
+
+// room returns where the reader may read more of a large payload in place,
+// straight into the decoder's buffer, or nil (see wire.Decoder.BodyRoom).
+func (p *parser) room() []byte { return p.dec.BodyRoom(roomFrom) }
+
+// parseRoom takes n bytes the reader read into room as parse takes a
+// chunk: the payload's frame, once complete, goes to fm.
+func (p *parser) parseRoom(n int, fm *chunkFrames) error {
+	c := chunkParse{p: p}
+	err := p.dec.BodyRead(n, c.emit)
+	c.end(fm)
+	return err
+}
+
 // chunkParse is parse's work on one chunk: the items so far, and the
 // arena their payloads are copied to.
 type chunkParse struct {
@@ -240,8 +258,10 @@ func (c *chunkParse) end(fm *chunkFrames) {
 	for _, b := range c.blocks {
 		n += len(b)
 	}
-	p.density, p.last = (n<<10+len(c.data)-1)/len(c.data), n
-	p.lastValues, p.lastPayload = len(c.r.Ends), c.copied+len(c.r.Payload)
+	if len(c.data) > 0 { // not a read in place (parseRoom)
+		p.density, p.last = (n<<10+len(c.data)-1)/len(c.data), n
+		p.lastValues, p.lastPayload = len(c.r.Ends), c.copied+len(c.r.Payload)
+	}
 	switch {
 	case len(c.items) == 0:
 	case c.blocks == nil:

@@ -163,19 +163,28 @@ var readBlocksThread = func(r io.Reader) bool {
 func (r *readerActor) loop(root *actor.RootContext) {
 	defer r.w.goroutines.done()
 	msg := &chunkMsg{data: make([]byte, minReadBuf)}
-	small := 0 // reads in a row that filled less than a quarter of the buffer
+	var size readSize
 	for {
 		if r.w.out.readerFlushes {
 			r.w.out.flushHere()
 		}
-		n, err := r.w.r.Read(msg.data[:cap(msg.data)])
+		buf := msg.data[:cap(msg.data)]
+		inRoom := msg.room != nil
+		if inRoom {
+			buf, msg.room = msg.room, nil
+		}
+		n, err := r.w.r.Read(buf)
 		if n > 0 {
 			r.w.dispatching.Store(true)
 			r.w.reads.Add(1)
 			r.w.bytesIn.Add(int64(n))
 			r.w.readAt.Store(int64(time.Since(epoch)))
-			full := n == cap(msg.data)
-			msg.data = msg.data[:n]
+			msg.data, msg.roomRead = msg.data[:0], 0
+			if inRoom {
+				msg.roomRead = n
+			} else {
+				msg.data = buf[:n]
+			}
 			msg.state.Store(chunkSent)
 			// Answers written without blocking while the chunk is dispatched
 			// (quick procedures, errors, pongs, credit) go out together
@@ -184,21 +193,12 @@ func (r *readerActor) loop(root *actor.RootContext) {
 			root.Send(r.wire, msg)
 			r.w.out.unhold()
 			consumed := r.w.awaitChunk(msg)
-			size := cap(msg.data)
-			if n < size/4 {
-				small++
-			} else {
-				small = 0
+			next := cap(msg.data)
+			if !inRoom {
+				next = size.next(n, next)
 			}
-			switch {
-			case full && size < maxReadBuf:
-				size *= 2
-			case small >= shrinkAfter && size > minReadBuf:
-				size /= 2
-				small = 0
-			}
-			if !consumed || size != cap(msg.data) {
-				msg = &chunkMsg{data: make([]byte, size)}
+			if !consumed || next != cap(msg.data) {
+				msg = &chunkMsg{data: make([]byte, next)}
 			}
 			// While the writer holds far more than it may for the peer,
 			// read no more from it (see writer.waitRoom).
@@ -216,4 +216,27 @@ func (r *readerActor) loop(root *actor.RootContext) {
 			return
 		}
 	}
+}
+
+// readSize adapts the reader's buffer to its reads (see minReadBuf).
+type readSize struct {
+	small int // reads in a row that filled less than a quarter of the buffer
+}
+
+// next returns the buffer size for the next read after one that read n
+// bytes into a buffer of size bytes.
+func (s *readSize) next(n, size int) int {
+	if n < size/4 {
+		s.small++
+	} else {
+		s.small = 0
+	}
+	switch {
+	case n == size && size < maxReadBuf:
+		return size * 2
+	case s.small >= shrinkAfter && size > minReadBuf:
+		s.small = 0
+		return size / 2
+	}
+	return size
 }

@@ -193,7 +193,12 @@ func (a *wireActor) chunk(ctx actor.Context, m *chunkMsg) {
 		return
 	}
 	var fs chunkFrames
-	err := a.p.parse(m.data, &fs)
+	var err error
+	if m.roomRead > 0 {
+		err = a.p.parseRoom(m.roomRead, &fs)
+	} else {
+		err = a.p.parse(m.data, &fs)
+	}
 	if !a.p.heard {
 		// The peer's first bytes are in: whether it announced is known.
 		a.p.heard = true
@@ -210,7 +215,9 @@ func (a *wireActor) chunk(ctx actor.Context, m *chunkMsg) {
 	}
 	if err != nil {
 		a.w.terminate(err)
+		return
 	}
+	m.room = a.p.room()
 }
 
 // ending reports whether the wire has begun to end (wireClosing or later):

@@ -50,7 +50,10 @@ type Decoder struct {
 	cur    Frame // the current frame's header fields
 	n      int   // the current frame's declared payload length
 	buf    []byte
-	staged bool // buf is a staging buffer of the pool (see grow)
+	staged bool // buf is a staging segment of the pool (see grow)
+	// The staging segments before buf, full, and the bytes they hold.
+	stage      [][]byte
+	stageBytes int
 	// Set while the frame being emitted has its payload in buf.
 	emittingBuf bool
 	kept        bool // the consumer kept buf (see Keep)
@@ -82,6 +85,37 @@ func NewDecoder(maxPayload int) *Decoder {
 // the bad one, and every later Feed returns the same error.
 func (d *Decoder) Feed(p []byte, emit func(Frame) error) error {
 	return d.feed(p, emit, nil)
+}
+
+// BodyRoom returns where the rest of the payload being gathered may be
+// read in place, sparing the copy from a read buffer: the payload buffer's
+// free room, at most the bytes still missing, the buffer grown first as
+// Feed would grow it. It returns nil unless a payload is being gathered
+// that lacks at least least bytes. Bytes read there are handed in with
+// BodyRead, before anything else is fed.
+func (d *Decoder) BodyRoom(least int) []byte {
+	if !d.inBody || d.err != nil || d.n-d.got() < least {
+		return nil
+	}
+	if len(d.buf) == cap(d.buf) {
+		d.grow(d.got() + 1)
+	}
+	end := min(cap(d.buf), len(d.buf)+d.n-d.got())
+	return d.buf[len(d.buf):end:end]
+}
+
+// BodyRead takes n bytes read into the room BodyRoom returned as more of
+// the payload, and emits its frame once the payload is complete, as Feed
+// would (errors included).
+func (d *Decoder) BodyRead(n int, emit func(Frame) error) error {
+	if d.err != nil {
+		return d.err
+	}
+	d.buf = d.buf[:len(d.buf)+n]
+	if d.got() < d.n {
+		return nil
+	}
+	return d.emitBody(emit)
 }
 
 // Run is where FeedRuns collects the values of a stream: their payloads
@@ -190,9 +224,9 @@ func (d *Decoder) step(p []byte, emit func(Frame) error) ([]byte, error) {
 // emits the frame once the payload is complete. It returns the rest of p,
 // empty while the payload is not complete.
 func (d *Decoder) body(p []byte, emit func(Frame) error) ([]byte, error) {
-	k := min(d.n-len(d.buf), len(p))
+	k := min(d.n-d.got(), len(p))
 	d.appendBody(p[:k])
-	if len(d.buf) < d.n {
+	if d.got() < d.n {
 		return nil, nil
 	}
 	return p[k:], d.emitBody(emit)
@@ -335,7 +369,7 @@ func (d *Decoder) Keep() bool {
 // consumed so far (header and payload), 0 between frames.
 func (d *Decoder) Buffered() int {
 	if d.inBody {
-		return d.hlen + len(d.buf)
+		return d.hlen + d.got()
 	}
 	return d.hn
 }
@@ -408,34 +442,42 @@ const stageFrom = 4 << 10
 // follow gets room for 1/pieceRoom of its length more.
 const pieceRoom = 8
 
-// appendBody appends b to the payload buffer, growing it no further than
-// the declared length.
+// got returns the payload bytes gathered so far.
+func (d *Decoder) got() int { return d.stageBytes + len(d.buf) }
+
+// appendBody appends b to the payload gathered, growing the buffer no
+// further than the declared length.
 func (d *Decoder) appendBody(b []byte) {
-	if need := len(d.buf) + len(b); need > cap(d.buf) {
-		d.grow(need)
+	for len(b) > 0 {
+		if len(d.buf) == cap(d.buf) {
+			d.grow(d.got() + len(b))
+		}
+		k := min(cap(d.buf)-len(d.buf), len(b))
+		d.buf = append(d.buf, b[:k]...)
+		b = b[k:]
 	}
-	d.buf = append(d.buf, b...)
 }
 
-// grow gives the payload buffer room for need bytes. It never holds more
-// than twice what has arrived (at least minBufferCap), except that a
-// payload of up to eagerBufferCap gets its declared length once an eighth
-// of it has arrived: a peer that declares much and sends little makes the
-// decoder hold little.
+// grow makes room in the payload buffer, on the way to need bytes. The
+// payload never holds more than twice what has arrived (at least
+// minBufferCap), except that a payload of up to eagerBufferCap gets its
+// declared length once an eighth of it has arrived: a peer that declares
+// much and sends little makes the decoder hold little.
 //
 // A payload of pooledFrom bytes or more is gathered in buffers of the
 // library's pool, reused memory that the runtime neither zeroes nor faults
-// in again: first in staging buffers, which go back to the pool as soon as
-// a larger one replaces them (no consumer ever sees them), and once half of
-// the payload has arrived in the buffer of its declared length, which the
-// frame's consumer may keep.
+// in again: first in staging segments, each as large as all before it,
+// which are never copied to grow and go back to the pool as soon as the
+// payload moves to its own buffer (no consumer ever sees them); that
+// happens once half of the payload has arrived, into the buffer of its
+// declared length, which the frame's consumer may keep.
 func (d *Decoder) grow(need int) {
 	eager := d.n <= eagerBufferCap && need >= d.n/eagerShare
-	c := min(max(2*cap(d.buf), 2*need, minBufferCap), d.n)
-	if eager {
-		c = d.n
-	}
 	if d.n < pooledFrom {
+		c := min(max(2*cap(d.buf), 2*need, minBufferCap), d.n)
+		if eager {
+			c = d.n
+		}
 		d.allocate(c)
 		return
 	}
@@ -446,36 +488,58 @@ func (d *Decoder) grow(need int) {
 	if !eager && d.cur.Terminator == TermNone && (d.cur.Kind == KindCall || d.cur.Kind == KindResponse) {
 		final += d.n / pieceRoom
 	}
+	got := d.got()
 	if eager || 2*need >= final {
-		nb := append(bufpool.GetCap(final)[:0:final], d.buf...)
-		d.unstage()
-		d.buf = nb
+		d.gather(final)
 		return
 	}
-	// Staging: at most half the final buffer, so that the next growth is
-	// the last. A staging buffer keeps its class's whole capacity, so that
-	// Put files it where GetCap finds it; a class is at most an eighth
-	// larger than asked, so asking for 8/9 of c gets no more than c.
-	c = max(min(c, final/2), need)
-	if c < stageFrom {
-		d.allocate(c)
+	// Staging: a segment as large as what has arrived (the payload holds
+	// at most twice that), ending at half the final buffer at most, so that
+	// the next growth is the last.
+	size := max(min(got, final/2-got), minBufferCap)
+	if got == 0 || size < stageFrom && len(d.stage) == 0 && !d.staged {
+		d.allocate(min(max(2*cap(d.buf), 2*need, minBufferCap), final/2, d.n))
 		return
 	}
-	nb := append(bufpool.GetCap(max(c-c/9, need)), d.buf...)
+	// A staging segment keeps its class's whole capacity, so that Put
+	// files it where GetCap finds it; a class is at most an eighth larger
+	// than asked, so asking for 8/9 of size gets no more than size.
+	seg := bufpool.GetCap(max(size-size/9, stageFrom))
+	if len(d.buf) > 0 {
+		d.stage = append(d.stage, d.buf)
+		d.stageBytes += len(d.buf)
+	}
+	d.buf, d.staged = seg, true
+}
+
+// gather moves the payload so far into a buffer of the pool of capacity c,
+// its own, and the staging segments back into the pool.
+func (d *Decoder) gather(c int) {
+	nb := bufpool.GetCap(c)[:0:c]
+	for _, seg := range d.stage {
+		nb = append(nb, seg...)
+	}
+	nb = append(nb, d.buf...)
 	d.unstage()
-	d.buf, d.staged = nb, true
+	d.buf = nb
 }
 
 // allocate moves the payload so far into a new buffer of capacity c, not
-// from the pool.
+// from the pool. Only while nothing is staged.
 func (d *Decoder) allocate(c int) {
 	nb := make([]byte, len(d.buf), c)
 	copy(nb, d.buf)
 	d.buf = nb
 }
 
-// unstage puts a staging buffer back into the pool.
+// unstage puts the staging segments back into the pool, buf's too if it
+// is one.
 func (d *Decoder) unstage() {
+	for _, seg := range d.stage {
+		bufpool.Put(seg)
+	}
+	clear(d.stage)
+	d.stage, d.stageBytes = d.stage[:0], 0
 	if d.staged {
 		bufpool.Put(d.buf)
 		d.staged = false
@@ -484,6 +548,11 @@ func (d *Decoder) unstage() {
 
 // emitBody emits the buffered frame and readies the decoder for the next.
 func (d *Decoder) emitBody(emit func(Frame) error) error {
+	if d.staged || len(d.stage) > 0 {
+		// Not reached while grow moves a payload to its own buffer at
+		// half: a staging segment must never reach a consumer.
+		d.gather(d.n)
+	}
 	f := d.cur
 	f.Payload = d.buf
 	d.inBody, d.cur = false, Frame{}

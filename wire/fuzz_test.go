@@ -72,7 +72,11 @@ func fuzzDecode(t *testing.T, mode extMode, data []byte, split, limit uint16) {
 		t.Fatalf("%s: error %v does not wrap ErrMalformed", mode, whole.err)
 	}
 
-	parts := map[string]result{"split": decodeChunksExt(t, max, mode, data[:s], data[s:])}
+	parts := map[string]result{
+		"split":         decodeChunksExt(t, max, mode, data[:s], data[s:]),
+		"in place":      decodeInPlaceExt(t, max, mode, data, 1+s%97),
+		"in place 4096": decodeInPlaceExt(t, max, mode, data, 4096),
+	}
 	if len(data) <= 512 {
 		parts["bytewise"] = decodeBytewiseExt(t, max, mode, data)
 	}

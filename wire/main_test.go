@@ -86,6 +86,35 @@ func decodeChunksExt(tb testing.TB, max int, mode extMode, chunks ...[]byte) res
 	return r
 }
 
+// decodeInPlaceExt decodes p as a reader reading in place would: in pieces
+// of at most step bytes, each copied into BodyRoom's room (BodyRead) while
+// a payload is being gathered, else fed (Feed).
+func decodeInPlaceExt(tb testing.TB, max int, mode extMode, p []byte, step int) result {
+	tb.Helper()
+	d := NewDecoder(max)
+	v := startVersion(mode)
+	d.SetExtensionVersion(v)
+	var r result
+	add := collect(&r.frames)
+	emit := func(f Frame) error {
+		v = nextVersion(mode, v, f.Kind)
+		d.SetExtensionVersion(v)
+		return add(f)
+	}
+	for len(p) > 0 && r.err == nil {
+		k := min(step, len(p))
+		if room := d.BodyRoom(1); room != nil {
+			k = copy(room, p[:k])
+			r.err = d.BodyRead(k, emit)
+		} else {
+			r.err = d.Feed(p[:k], emit)
+		}
+		p = p[k:]
+	}
+	r.buffered = d.Buffered()
+	return r
+}
+
 // decodeBytewise feeds p one byte at a time.
 func decodeBytewise(tb testing.TB, max int, p []byte) result {
 	tb.Helper()
