@@ -176,14 +176,15 @@ func (w *writer) frame1(ctx context.Context, pre []byte, k wire.Kind, t wire.Ter
 		return err
 	}
 	if !w.flushing && len(payload) >= directPayload {
-		d := &directFrame{}
+		// The direct paths keep their directFrame in frames of their own:
+		// every frame passes through here, on callers' small stacks.
 		switch {
 		case ctx != noWait && ctx.Done() == nil:
-			return w.direct(d.start(w, pre, k, t, proc, call, payload))
+			return w.direct(pre, k, t, proc, call, payload)
 		case ctx != noWait && w.wait != nil && !oneThread:
-			return w.waitDirect(ctx, d.start(w, pre, k, t, proc, call, payload))
+			return w.waitDirect(ctx, pre, k, t, proc, call, payload)
 		case w.try != nil && !oneThread:
-			return w.tryDirect(d.start(w, pre, k, t, proc, call, payload))
+			return w.tryDirect(pre, k, t, proc, call, payload)
 		}
 	}
 	w.grow(len(pre) + wire.MaxHeaderLen + len(payload))
@@ -381,15 +382,14 @@ type directFrame struct {
 // start takes the flushing role and what is pending for d, and counts all
 // of it as written (finishDirect takes back what was not); pre is the
 // message written right before the frame. Called with mu held and the
-// writer idle; returns d.
-func (d *directFrame) start(w *writer, pre []byte, k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte) *directFrame {
+// writer idle.
+func (d *directFrame) start(w *writer, pre []byte, k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte) {
 	w.flushing = true
 	d.first = w.takeNow()
 	head := wire.AppendHeader(append(d.head[:0], pre...), k, t, proc, call, len(payload))
 	d.parts = [3][]byte{d.first, head, payload}
 	d.total = int64(len(d.first) + len(head) + len(payload))
 	w.written += d.total
-	return d
 }
 
 // finishDirect records that d's writes sent sent bytes and left parts[i:]:
@@ -427,7 +427,9 @@ func (w *writer) handOff() error {
 // payload, in one writev on a net.Conn; then it flushes whatever
 // other goroutines appended meanwhile. Called with mu held and the writer
 // idle; unlocks mu.
-func (w *writer) direct(d *directFrame) error {
+func (w *writer) direct(pre []byte, k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte) error {
+	var d directFrame
+	d.start(w, pre, k, t, proc, call, payload)
 	bufs := net.Buffers(d.parts[:])
 	if len(d.first) == 0 {
 		bufs = bufs[1:] // a plain io.Writer gets a Write per slice
@@ -438,7 +440,7 @@ func (w *writer) direct(d *directFrame) error {
 	w.mu.Lock()
 	w.writing = false
 	w.writes++
-	w.finishDirect(d, n, len(d.parts), err)
+	w.finishDirect(&d, n, len(d.parts), err)
 	err = w.flushLocked()
 	w.mu.Unlock()
 	return err
@@ -451,7 +453,9 @@ func (w *writer) direct(d *directFrame) error {
 // as with frame's other paths). What others appended meanwhile is then
 // written without blocking (tryFlush). Called with mu held and the writer
 // idle; unlocks mu.
-func (w *writer) waitDirect(ctx context.Context, d *directFrame) error {
+func (w *writer) waitDirect(ctx context.Context, pre []byte, k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte) error {
+	var d directFrame
+	d.start(w, pre, k, t, proc, call, payload)
 	w.writing = true
 	w.mu.Unlock()
 	sent, i, err := w.wait(ctx, d.parts[:])
@@ -462,7 +466,7 @@ func (w *writer) waitDirect(ctx context.Context, d *directFrame) error {
 	if cut {
 		err = nil // the rest is queued for a flusher
 	}
-	w.finishDirect(d, int64(sent), i, err)
+	w.finishDirect(&d, int64(sent), i, err)
 	if cut || w.err != nil || len(w.pending) == 0 {
 		return w.handOff()
 	}
@@ -476,11 +480,13 @@ func (w *writer) waitDirect(ctx context.Context, d *directFrame) error {
 // payload as the transport takes at once without blocking, from the
 // caller's slice, and copies only the rest, for a flusher goroutine to
 // write. Called with mu held, the writer idle and w.try set; unlocks mu.
-func (w *writer) tryDirect(d *directFrame) error {
+func (w *writer) tryDirect(pre []byte, k wire.Kind, t wire.Terminator, proc, call uint64, payload []byte) error {
+	var d directFrame
+	d.start(w, pre, k, t, proc, call, payload)
 	w.mu.Unlock()
 	sent, i, err := w.tryParts(d.parts[:])
 	w.mu.Lock()
-	w.finishDirect(d, int64(sent), i, err)
+	w.finishDirect(&d, int64(sent), i, err)
 	return w.handOff()
 }
 
