@@ -493,11 +493,11 @@ func (d *Decoder) grow(need int) {
 		d.gather(final)
 		return
 	}
-	// Staging: a segment as large as what has arrived (the payload holds
-	// at most twice that), ending at half the final buffer at most, so that
-	// the next growth is the last.
-	size := max(min(got, final/2-got), minBufferCap)
-	if got == 0 || size < stageFrom && len(d.stage) == 0 && !d.staged {
+	// Staging: a segment as large as what has arrived, or as what is
+	// arriving (the payload holds at most twice that), ending at half the
+	// final buffer at most, so that the next growth is the last.
+	size := min(max(got, need-got, minBufferCap), final/2-got)
+	if size < stageFrom && len(d.stage) == 0 && !d.staged {
 		d.allocate(min(max(2*cap(d.buf), 2*need, minBufferCap), final/2, d.n))
 		return
 	}
