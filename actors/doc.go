@@ -144,6 +144,9 @@
 //	  Conn.cause                   Drain, endInput, closeWith,
 //	                               terminate
 //	chunkMsg.state                 reader sends, wire actor consumes any: atomic (see chunkMsg)
+//	chunkMsg.room (the rest of a   wire actor lends it as it         the reader, after the
+//	  large payload, in place in   consumes a chunk; the reader      chunk was consumed (the
+//	  the decoder's buffer)        fills it before the next chunk    same hand-off)
 //	Conn.reads, Conn.dispatching   the reader (Feed in push mode)    watchdog: atomic load
 //	Conn.msgs                      wire actor (its parser)           watchdog: atomic load
 //	inCall.state (inState and the  call actor; the worker that       wire actor, call actor:

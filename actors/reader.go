@@ -24,7 +24,9 @@ const (
 
 // readerActor is the byte-reader of a wire. On Started it starts the one
 // goroutine that blocks in the transport's Read (never inside a Receive) and
-// passes every chunk to the wire actor, which parses it. The goroutine's stop signal is the
+// passes every chunk to the wire actor, which parses it; the rest of a large
+// payload it reads in place, into the room the wire actor lends it
+// (chunkMsg.room). The goroutine's stop signal is the
 // transport's Close, its done signal the wire's goroutine count. Closing the
 // transport is the wire's job, not this actor's (Conn.terminate): the
 // transport is the writer's too, and closing it is also what fails a Write
