@@ -181,11 +181,10 @@ func (r *readerActor) loop(root *actor.RootContext) {
 			r.w.reads.Add(1)
 			r.w.bytesIn.Add(int64(n))
 			r.w.readAt.Store(int64(time.Since(epoch)))
-			msg.data, msg.roomRead = msg.data[:0], 0
 			if inRoom {
-				msg.roomRead = n
+				msg.data, msg.roomRead = msg.data[:0], n
 			} else {
-				msg.data = buf[:n]
+				msg.data, msg.roomRead = buf[:n], 0
 			}
 			msg.state.Store(chunkSent)
 			// Answers written without blocking while the chunk is dispatched

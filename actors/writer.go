@@ -176,8 +176,6 @@ func (w *writer) frame1(ctx context.Context, pre []byte, k wire.Kind, t wire.Ter
 		return err
 	}
 	if !w.flushing && len(payload) >= directPayload {
-		// The direct paths keep their directFrame in frames of their own:
-		// every frame passes through here, on callers' small stacks.
 		switch {
 		case ctx != noWait && ctx.Done() == nil:
 			return w.direct(pre, k, t, proc, call, payload)

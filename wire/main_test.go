@@ -64,19 +64,25 @@ func decodeChunks(tb testing.TB, max int, chunks ...[]byte) result {
 	return decodeChunksExt(tb, max, extOff, chunks...)
 }
 
-// decodeChunksExt is decodeChunks with extensions handled as mode says.
-func decodeChunksExt(tb testing.TB, max int, mode extMode, chunks ...[]byte) result {
-	tb.Helper()
+// extDecoder returns a decoder with extensions handled as mode says, and
+// an emit that follows the handshake and collects frames into r.
+func extDecoder(max int, mode extMode, r *result) (*Decoder, func(Frame) error) {
 	d := NewDecoder(max)
 	v := startVersion(mode)
 	d.SetExtensionVersion(v)
-	var r result
 	add := collect(&r.frames)
-	emit := func(f Frame) error {
+	return d, func(f Frame) error {
 		v = nextVersion(mode, v, f.Kind)
 		d.SetExtensionVersion(v)
 		return add(f)
 	}
+}
+
+// decodeChunksExt is decodeChunks with extensions handled as mode says.
+func decodeChunksExt(tb testing.TB, max int, mode extMode, chunks ...[]byte) result {
+	tb.Helper()
+	var r result
+	d, emit := extDecoder(max, mode, &r)
 	for _, c := range chunks {
 		if r.err = d.Feed(c, emit); r.err != nil {
 			break
@@ -91,16 +97,8 @@ func decodeChunksExt(tb testing.TB, max int, mode extMode, chunks ...[]byte) res
 // a payload is being gathered, else fed (Feed).
 func decodeInPlaceExt(tb testing.TB, max int, mode extMode, p []byte, step int) result {
 	tb.Helper()
-	d := NewDecoder(max)
-	v := startVersion(mode)
-	d.SetExtensionVersion(v)
 	var r result
-	add := collect(&r.frames)
-	emit := func(f Frame) error {
-		v = nextVersion(mode, v, f.Kind)
-		d.SetExtensionVersion(v)
-		return add(f)
-	}
+	d, emit := extDecoder(max, mode, &r)
 	for len(p) > 0 && r.err == nil {
 		k := min(step, len(p))
 		if room := d.BodyRoom(1); room != nil {
