@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"runtime/debug"
 	"testing"
 )
 
@@ -102,53 +101,5 @@ func BenchmarkC64Conns(b *testing.B) {
 				b.Fatal(err)
 			}
 		})
-	}
-}
-
-// sink keeps benchFreshCopy's buffers from being optimised away.
-var sink []byte
-
-// BenchmarkFreshCopy64K is the floor under a received 64 KiB payload that
-// its receiver keeps: a fresh buffer and one copy into it, per call.
-func BenchmarkFreshCopy64K(b *testing.B) { benchFreshCopy(b, 64<<10, false) }
-
-// BenchmarkWarmCopy64K is the same copy into one buffer kept warm, as
-// raw TCP's receiver does.
-func BenchmarkWarmCopy64K(b *testing.B) {
-	src := makeEcho(64 << 10)
-	dst := make([]byte, len(src))
-	b.SetBytes(int64(len(src)))
-	for range b.N {
-		copy(dst, src)
-	}
-}
-
-// BenchmarkReleasedCopy4M is a copy of 4 MiB into memory the Go runtime
-// has just given back to the operating system (as its scavenger does with
-// free memory over its goal): every page faults in again. Beside
-// BenchmarkFreshCopy4M it shows what a page fault costs on this machine,
-// which is what makes large echoes in a short-lived process slow.
-func BenchmarkReleasedCopy4M(b *testing.B) { benchFreshCopy(b, 4<<20, true) }
-
-// BenchmarkFreshCopy4M is a fresh 4 MiB buffer and one copy into it, the
-// runtime reusing memory it kept.
-func BenchmarkFreshCopy4M(b *testing.B) { benchFreshCopy(b, 4<<20, false) }
-
-// benchFreshCopy copies n bytes into a fresh buffer per iteration; with
-// released, the runtime first gives its free memory back to the operating
-// system (outside the timer).
-func benchFreshCopy(b *testing.B, n int, released bool) {
-	src := makeEcho(n)
-	b.SetBytes(int64(n))
-	for range b.N {
-		if released {
-			b.StopTimer()
-			sink = nil
-			debug.FreeOSMemory()
-			b.StartTimer()
-		}
-		dst := make([]byte, n)
-		copy(dst, src)
-		sink = dst
 	}
 }

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"testing"
+)
+
+// The benchmarks in this file measure floors: what a design pays on this
+// machine before any protocol work, beside which a target can be judged
+// (BENCHMARKS.md, "Where the time goes").
+
+// BenchmarkRoundTripDirect is raw's unary_small without its framing: one
+// goroutine writes 14 bytes to a loopback echo server and reads them back.
+func BenchmarkRoundTripDirect(b *testing.B) {
+	c, stop := startFloorEcho(b)
+	defer stop()
+	msg := make([]byte, 14)
+	got := make([]byte, len(msg))
+	b.ResetTimer()
+	for range b.N {
+		if _, err := c.Write(msg); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.ReadFull(c, got); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRoundTripHandoff is the same round trip with the reply read by
+// a reader goroutine of the connection and handed to the waiting caller
+// through a channel, as on a connection that carries many callers' calls
+// and the peer's calls (net/rpc's client, every ipfi wire). Its time over
+// BenchmarkRoundTripDirect's is the floor under a multiplexed client's
+// unary_small ratio against raw: the hand-off wakes a parked goroutine, and
+// the Go runtime then wakes an idle thread to look for work (a futex wake
+// and a sleep per call; BENCHMARKS.md).
+func BenchmarkRoundTripHandoff(b *testing.B) {
+	c, stop := startFloorEcho(b)
+	defer stop()
+	replies := make(chan []byte)
+	readDone := make(chan struct{})
+	go func() {
+		defer close(readDone)
+		br := bufio.NewReaderSize(c, 2048)
+		for {
+			got := make([]byte, 14)
+			if _, err := io.ReadFull(br, got); err != nil {
+				return
+			}
+			replies <- got
+		}
+	}()
+	defer func() { c.Close(); <-readDone }()
+	msg := make([]byte, 14)
+	b.ResetTimer()
+	for range b.N {
+		if _, err := c.Write(msg); err != nil {
+			b.Fatal(err)
+		}
+		<-replies
+	}
+}
+
+// startFloorEcho starts a loopback server that echoes what it reads, in
+// the reading goroutine (as a Quick procedure answers), and returns a
+// connection to it and the function that stops both.
+func startFloorEcho(b *testing.B) (net.Conn, func()) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		s, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer s.Close()
+		buf := make([]byte, 2048)
+		for {
+			n, err := s.Read(buf)
+			if err != nil {
+				return
+			}
+			if _, err := s.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		ln.Close()
+		b.Fatal(err)
+	}
+	return c, func() { c.Close(); ln.Close(); <-served }
+}
+
+// BenchmarkParkedGoroutine reports what a goroutine parked on a channel
+// costs in memory (heap and stacks in use after a collection, per
+// goroutine): the floor under an open call whose procedure blocks on a
+// goroutine of its own. It is measured once per process, the first time:
+// goroutines that have ended keep their stacks for reuse, so a second
+// measurement would count only what the first left.
+func BenchmarkParkedGoroutine(b *testing.B) {
+	parkedOnce.Do(func() { parkedBytes = measureParked(20_000) })
+	for range b.N {
+		b.ReportMetric(parkedBytes, "B/goroutine")
+	}
+}
+
+var (
+	parkedOnce  sync.Once
+	parkedBytes float64
+)
+
+// measureParked parks n goroutines on a channel and returns the growth of
+// heap and stacks in use per goroutine.
+func measureParked(n int) float64 {
+	var before, after runtime.MemStats
+	release := make(chan struct{})
+	defer close(release)
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	started := make(chan struct{}, n)
+	for range n {
+		go func() {
+			started <- struct{}{}
+			<-release
+		}()
+	}
+	for range n {
+		<-started
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	inUse := func(m *runtime.MemStats) int64 { return int64(m.HeapInuse + m.StackInuse) }
+	return float64(inUse(&after)-inUse(&before)) / float64(n)
+}
+
+// sink keeps benchFreshCopy's buffers from being optimised away.
+var sink []byte
+
+// BenchmarkFreshCopy64K is the floor under a received 64 KiB payload that
+// its receiver keeps: a fresh buffer and one copy into it, per call.
+func BenchmarkFreshCopy64K(b *testing.B) { benchFreshCopy(b, 64<<10, false) }
+
+// BenchmarkWarmCopy64K is the same copy into one buffer kept warm, as
+// raw TCP's receiver does.
+func BenchmarkWarmCopy64K(b *testing.B) {
+	src := makeEcho(64 << 10)
+	dst := make([]byte, len(src))
+	b.SetBytes(int64(len(src)))
+	for range b.N {
+		copy(dst, src)
+	}
+}
+
+// BenchmarkReleasedCopy4M is a copy of 4 MiB into memory the Go runtime
+// has just given back to the operating system (as its scavenger does with
+// free memory over its goal): every page faults in again. Beside
+// BenchmarkFreshCopy4M it shows what a page fault costs on this machine,
+// which is what makes large echoes in a short-lived process slow.
+func BenchmarkReleasedCopy4M(b *testing.B) { benchFreshCopy(b, 4<<20, true) }
+
+// BenchmarkFreshCopy4M is a fresh 4 MiB buffer and one copy into it, the
+// runtime reusing memory it kept.
+func BenchmarkFreshCopy4M(b *testing.B) { benchFreshCopy(b, 4<<20, false) }
+
+// benchFreshCopy copies n bytes into a fresh buffer per iteration; with
+// released, the runtime first gives its free memory back to the operating
+// system (outside the timer).
+func benchFreshCopy(b *testing.B, n int, released bool) {
+	src := makeEcho(n)
+	b.SetBytes(int64(n))
+	for range b.N {
+		if released {
+			b.StopTimer()
+			sink = nil
+			debug.FreeOSMemory()
+			b.StartTimer()
+		}
+		dst := make([]byte, n)
+		copy(dst, src)
+		sink = dst
+	}
+}
