@@ -32,11 +32,18 @@ type childJob struct {
 	Scenarios []scenario
 	// CPUProfile, if set, is where the child writes its CPU profile.
 	CPUProfile string
+	// NoDeadline runs the operations under a context without a deadline
+	// (-nodeadline); the parent still kills a child that outlives its bound.
+	NoDeadline bool
 }
 
 // cpuProfiles is the directory of the children's CPU profiles (-cpuprofile),
 // "" for none.
 var cpuProfiles string
+
+// noDeadline is -nodeadline: the children's operations run under a context
+// without a deadline, so that ipfi's calls carry none.
+var noDeadline bool
 
 // childResult is one scenario's measured batch in a child.
 type childResult struct {
@@ -127,7 +134,11 @@ func runChild(ctx context.Context, job childJob) (res []childResult, err error) 
 		if op == nil {
 			continue
 		}
-		r, err := measure(ctx, sc, op)
+		opCtx := ctx
+		if job.NoDeadline {
+			opCtx = context.WithoutCancel(ctx)
+		}
+		r, err := measure(opCtx, sc, op)
 		if serr := stop(); serr != nil {
 			err = errors.Join(err, fmt.Errorf("%s: stopping: %w", sc.name, serr))
 		}

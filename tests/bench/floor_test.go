@@ -2,12 +2,15 @@ package main
 
 import (
 	"bufio"
+	"context"
+	"errors"
 	"io"
 	"net"
 	"runtime"
 	"runtime/debug"
 	"sync"
 	"testing"
+	"time"
 )
 
 // The benchmarks in this file measure floors: what a design pays on this
@@ -101,6 +104,42 @@ func startFloorEcho(b *testing.B) (net.Conn, func()) {
 	}
 	return c, func() { c.Close(); ln.Close(); <-served }
 }
+
+// BenchmarkCallContext is what the context of an ordinary procedure costs
+// its callee per call, on both processors at once: "cause" is a call
+// without a deadline (a context the call actor cancels with a cause),
+// "deadline" one with (the same, and a child with the deadline, its timer
+// started and stopped), as actors.inboundActor.start makes them. The
+// standard library offers no single context with both a deadline and a
+// cancel cause.
+func BenchmarkCallContext(b *testing.B) {
+	parent := context.WithValue(context.Background(), floorKey{}, 1)
+	cause := errors.New("bench: call ended")
+	b.Run("cause", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				ctx, cancel := context.WithCancelCause(parent)
+				_ = ctx.Done() // made on demand, as a procedure's select makes it
+				cancel(cause)
+			}
+		})
+	})
+	b.Run("deadline", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				pctx, cancel := context.WithCancelCause(parent)
+				ctx, stop := context.WithTimeout(pctx, time.Hour)
+				_ = ctx.Done() // made on demand, as a procedure's select makes it
+				cancel(cause)
+				stop()
+			}
+		})
+	})
+}
+
+type floorKey struct{}
 
 // BenchmarkParkedGoroutine reports what a goroutine parked on a channel
 // costs in memory (heap and stacks in use after a collection, per

@@ -25,6 +25,7 @@ func main() {
 	noMem := flag.Bool("nomem", false, "skip the memory measurements")
 	systems := flag.String("systems", "", "comma-separated systems to run (default all; ratios need their reference system)")
 	flag.StringVar(&cpuProfiles, "cpuprofile", "", "write a CPU profile of each child to `dir`/SYSTEM-rROUND.pprof, each scenario's samples labelled scenario=NAME")
+	flag.BoolVar(&noDeadline, "nodeadline", false, "run the operations under a context without a deadline (by default it has one, the child's bound, so every ipfi call carries a deadline, as production calls usually do)")
 	flag.Parse()
 
 	cfg, limit := fullConfig(), 10*time.Minute

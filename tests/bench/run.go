@@ -29,6 +29,9 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report, error) {
 		fmt.Fprintf(out, "; %s echo %d B out, %d B back", sizeText(n), len(e.echoes[n].request), len(e.echoes[n].response))
 	}
 	fmt.Fprintln(out, " (plus their own framing)")
+	if noDeadline {
+		fmt.Fprintln(out, "operations run without a deadline (-nodeadline): ipfi's calls carry none")
+	}
 
 	rep := newReport()
 	if err := runScenarios(ctx, cfg, e, rep, out); err != nil {
@@ -106,10 +109,11 @@ func runScenarios(ctx context.Context, cfg config, e *env, rep *report, out io.W
 	}
 	scs := cfg.scenarios()
 	job := childJob{
-		StreamLen: e.streamLen,
-		Small:     [2][]byte{e.small.request, e.small.response},
-		Echoes:    map[int][2][]byte{},
-		Scenarios: scs,
+		StreamLen:  e.streamLen,
+		Small:      [2][]byte{e.small.request, e.small.response},
+		Echoes:     map[int][2][]byte{},
+		Scenarios:  scs,
+		NoDeadline: noDeadline,
 	}
 	for n, x := range e.echoes {
 		job.Echoes[n] = [2][]byte{x.request, x.response}
