@@ -38,15 +38,22 @@ func BenchmarkRoundTripDirect(b *testing.B) {
 // BenchmarkRoundTripHandoff is the same round trip with the reply read by
 // a reader goroutine of the connection and handed to the waiting caller
 // through a channel, as on a connection that carries many callers' calls
-// and the peer's calls (net/rpc's client, every ipfi wire). Its time over
-// BenchmarkRoundTripDirect's is the floor under a multiplexed client's
-// unary_small ratio against raw: the hand-off wakes a parked goroutine, and
-// the Go runtime then wakes an idle thread to look for work (a futex wake
-// and a sleep per call; BENCHMARKS.md).
-func BenchmarkRoundTripHandoff(b *testing.B) {
+// and the peer's calls (net/rpc's client, every ipfi wire): the hand-off
+// wakes the parked caller, and the Go runtime then wakes an idle thread to
+// look for work.
+func BenchmarkRoundTripHandoff(b *testing.B) { benchHandoff(b, false) }
+
+// BenchmarkRoundTripHandoffYield is BenchmarkRoundTripHandoff with the
+// caller yielding once before it parks, as ipfi's Call.Wait does while few
+// callers wait. Its time over BenchmarkRoundTripDirect's is the floor under
+// a multiplexed client's unary_small ratio against raw (BENCHMARKS.md).
+func BenchmarkRoundTripHandoffYield(b *testing.B) { benchHandoff(b, true) }
+
+// benchHandoff is BenchmarkRoundTripHandoff, with the yield if yield.
+func benchHandoff(b *testing.B, yield bool) {
 	c, stop := startFloorEcho(b)
 	defer stop()
-	replies := make(chan []byte)
+	replies := make(chan []byte, 1)
 	readDone := make(chan struct{})
 	go func() {
 		defer close(readDone)
@@ -65,6 +72,9 @@ func BenchmarkRoundTripHandoff(b *testing.B) {
 	for range b.N {
 		if _, err := c.Write(msg); err != nil {
 			b.Fatal(err)
+		}
+		if yield {
+			runtime.Gosched()
 		}
 		<-replies
 	}
@@ -103,6 +113,69 @@ func startFloorEcho(b *testing.B) (net.Conn, func()) {
 		b.Fatal(err)
 	}
 	return c, func() { c.Close(); ln.Close(); <-served }
+}
+
+// BenchmarkEcho64KWarm echoes 64 KiB over loopback, each side reading
+// into one buffer it reuses (as raw's unary_64k does), and
+// BenchmarkEcho64KFresh the same with a fresh buffer per message on each
+// side, as a receiver that hands what it receives to code that keeps it
+// must have (every RPC library's arguments and replies). Their ratio is the
+// floor under a keeping receiver's unary_64k ratio against raw.
+func BenchmarkEcho64KWarm(b *testing.B)  { benchEcho64K(b, false) }
+func BenchmarkEcho64KFresh(b *testing.B) { benchEcho64K(b, true) }
+
+// echoSink keeps benchEcho64K's fresh buffers from being optimised away.
+var echoSink []byte
+
+func benchEcho64K(b *testing.B, fresh bool) {
+	const n = 64 << 10
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		s, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer s.Close()
+		buf := make([]byte, n)
+		for {
+			if fresh {
+				buf = make([]byte, n)
+			}
+			if _, err := io.ReadFull(s, buf); err != nil {
+				return
+			}
+			if _, err := s.Write(buf); err != nil {
+				return
+			}
+		}
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		ln.Close()
+		b.Fatal(err)
+	}
+	defer func() { c.Close(); ln.Close(); <-served }()
+	msg := makeEcho(n)
+	got := make([]byte, n)
+	b.SetBytes(n)
+	b.ResetTimer()
+	for range b.N {
+		if _, err := c.Write(msg); err != nil {
+			b.Fatal(err)
+		}
+		if fresh {
+			got = make([]byte, n)
+		}
+		if _, err := io.ReadFull(c, got); err != nil {
+			b.Fatal(err)
+		}
+		echoSink = got
+	}
 }
 
 // BenchmarkCallContext is what the context of an ordinary procedure costs
