@@ -10,9 +10,9 @@ import (
 
 // TestRecvEndsWhenItsCallNeverReachedAnActor: a stream registered with a
 // wire that is already stopping is finished by the wire actor without an
-// outbound actor. Recv must end at once with the wire's error; it used to
-// spin at full CPU until its context ended, because that path closed the
-// handle's done channel without marking the call ended.
+// outbound actor. Recv must end at once with the wire's error, not spin
+// until its context ends: that path closes the handle's done channel and
+// must mark the call ended too.
 func TestRecvEndsWhenItsCallNeverReachedAnActor(t *testing.T) {
 	caller, _, _, _ := pairOf(t)
 	must(t, caller.Close())

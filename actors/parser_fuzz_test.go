@@ -30,29 +30,39 @@ func parseAll(data []byte, cuts []int) ([]flat, error) {
 		prev = c
 		for _, b := range fm.blocks {
 			for _, it := range b {
-				if it.ends == nil {
-					out = append(out, flat{it.Kind, it.Terminator, it.Procedure, it.Call, string(it.Payload)})
-					continue
-				}
-				if it.Kind != wire.KindResponse || it.Terminator != wire.TermChunk {
-					return out, fmt.Errorf("a run of %v %v frames", it.Kind, it.Terminator)
-				}
-				var start uint32
-				for _, e := range it.runEnds() {
-					if e <= start || int(e) > len(it.Payload) {
-						return out, fmt.Errorf("run ends %v over %d bytes", it.runEnds(), len(it.Payload))
-					}
-					out = append(out, flat{it.Kind, it.Terminator, it.Procedure, it.Call, string(it.Payload[start:e])})
-					start = e
-				}
-				if int(start) != len(it.Payload) {
-					return out, fmt.Errorf("run ends %v short of %d bytes", it.runEnds(), len(it.Payload))
+				var ferr error
+				if out, ferr = appendFlatItem(out, it); ferr != nil {
+					return out, ferr
 				}
 			}
 		}
 		if err != nil {
 			return out, err
 		}
+	}
+	return out, nil
+}
+
+// appendFlatItem appends the flattened it to out: a single frame as it is, a
+// run as its values, each a Chunk response. It fails on a run that is not of
+// Chunk responses or whose ends do not split its payload.
+func appendFlatItem(out []flat, it item) ([]flat, error) {
+	if it.ends == nil {
+		return append(out, flat{it.Kind, it.Terminator, it.Procedure, it.Call, string(it.Payload)}), nil
+	}
+	if it.Kind != wire.KindResponse || it.Terminator != wire.TermChunk {
+		return out, fmt.Errorf("a run of %v %v frames", it.Kind, it.Terminator)
+	}
+	var start uint32
+	for _, e := range it.runEnds() {
+		if e <= start || int(e) > len(it.Payload) {
+			return out, fmt.Errorf("run ends %v over %d bytes", it.runEnds(), len(it.Payload))
+		}
+		out = append(out, flat{it.Kind, it.Terminator, it.Procedure, it.Call, string(it.Payload[start:e])})
+		start = e
+	}
+	if int(start) != len(it.Payload) {
+		return out, fmt.Errorf("run ends %v short of %d bytes", it.runEnds(), len(it.Payload))
 	}
 	return out, nil
 }

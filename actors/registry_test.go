@@ -71,8 +71,20 @@ func TestRegistryInternals(t *testing.T) {
 // small registry only.
 func TestRegistryShrink(t *testing.T) {
 	as := newRegistryTestSystem(t)
-	reg := as.ProcessRegistry
-	old := reg.LocalPIDs
+	old := as.ProcessRegistry.LocalPIDs
+	before := checkRegistryBeforeShrink(t, old)
+
+	shrinkRegistry(as)
+
+	small := checkRegistryShrunk(t, as, old, before)
+	checkRegistrySpawnAfterShrink(t, as, old, small, before)
+}
+
+// checkRegistryBeforeShrink checks that old, the registry of a new actor
+// system, is one shrinkRegistry shrinks and holds the processes it must
+// keep, and returns its contents.
+func checkRegistryBeforeShrink(t *testing.T, old *actor.SliceMap) map[string]any {
+	t.Helper()
 	if old == nil {
 		t.Fatal(registryFail + "a new actor system has no LocalPIDs")
 	}
@@ -88,9 +100,16 @@ func TestRegistryShrink(t *testing.T) {
 			t.Errorf(registryFail+"a new actor system did not register %q (registered: %v)", id, registryIDs(before))
 		}
 	}
+	return before
+}
 
-	shrinkRegistry(as)
-
+// checkRegistryShrunk checks the registry of as after shrinkRegistry: a new
+// map of registryBuckets initialized buckets in place of old, holding the
+// processes before held, each found by id and the dead letter process by its
+// PID. It returns the new map.
+func checkRegistryShrunk(t *testing.T, as *actor.ActorSystem, old *actor.SliceMap, before map[string]any) *actor.SliceMap {
+	t.Helper()
+	reg := as.ProcessRegistry
 	small := reg.LocalPIDs
 	if small == old {
 		t.Fatal(registryFail + "LocalPIDs is still the original map after shrinkRegistry")
@@ -120,10 +139,16 @@ func TestRegistryShrink(t *testing.T) {
 	if p, ok := reg.Get(as.NewLocalPID("deadletter")); !ok || p != as.DeadLetter {
 		t.Errorf(registryFail+"the dead letter process is not found by its PID after shrinkRegistry (%v, %v)", p, ok)
 	}
+	return small
+}
 
-	// An actor spawned afterwards registers in the small map, is found
-	// there, answers a request (a future registers, routes the answer and
-	// unregisters), and is removed when it stops.
+// checkRegistrySpawnAfterShrink checks that an actor spawned in as after
+// shrinkRegistry registers in the small map, not in old, is found there,
+// answers a request (a future registers, routes the answer and
+// unregisters), and is removed when it stops; before is what the registry
+// held before the spawn.
+func checkRegistrySpawnAfterShrink(t *testing.T, as *actor.ActorSystem, old, small *actor.SliceMap, before map[string]any) {
+	t.Helper()
 	props := actor.PropsFromFunc(func(c actor.Context) {
 		if s, ok := c.Message().(string); ok {
 			c.Respond(s + "!")
@@ -133,18 +158,7 @@ func TestRegistryShrink(t *testing.T) {
 	if err != nil {
 		t.Fatalf(registryFail+"SpawnNamed after shrinkRegistry: %v", err)
 	}
-	if p, ok := reg.Get(pid); !ok || p == as.DeadLetter {
-		t.Fatalf(registryFail+"a PID spawned after shrinkRegistry is not found by Get (%v, %v)", p, ok)
-	}
-	if _, ok := reg.GetLocal(pid.Id); !ok {
-		t.Fatalf(registryFail + "a PID spawned after shrinkRegistry is not found by GetLocal")
-	}
-	if !small.GetBucket(pid.Id).Has(pid.Id) {
-		t.Fatalf(registryFail + "a PID spawned after shrinkRegistry is not in the small map's bucket for it")
-	}
-	if old.GetBucket(pid.Id).Has(pid.Id) {
-		t.Fatalf(registryFail + "a PID spawned after shrinkRegistry was registered in the original map")
-	}
+	checkRegistrySpawnedFound(t, as, old, small, pid)
 	if _, err := as.Root.SpawnNamed(props, "registry-test"); !errors.Is(err, actor.ErrNameExists) {
 		t.Errorf(registryFail+"a second SpawnNamed of the same name returned %v, want actor.ErrNameExists", err)
 	}
@@ -163,7 +177,7 @@ func TestRegistryShrink(t *testing.T) {
 	if err := as.Root.StopFuture(pid).Wait(); err != nil {
 		t.Fatalf("stopping the test actor: %v", err)
 	}
-	if p, ok := reg.Get(pid); ok || p != as.DeadLetter {
+	if p, ok := as.ProcessRegistry.Get(pid); ok || p != as.DeadLetter {
 		t.Errorf(registryFail+"a stopped actor is still registered (Get = %v, %v)", p, ok)
 	}
 	if small.GetBucket(pid.Id).Has(pid.Id) {
@@ -171,6 +185,26 @@ func TestRegistryShrink(t *testing.T) {
 	}
 	if n := len(registryContents(small)); n != len(before) {
 		t.Errorf(registryFail+"%d processes registered after the actor stopped, want %d: %v", n, len(before), registryIDs(registryContents(small)))
+	}
+}
+
+// checkRegistrySpawnedFound checks that pid, spawned in as after
+// shrinkRegistry, is found by Get and GetLocal and lies in the small map,
+// not in old.
+func checkRegistrySpawnedFound(t *testing.T, as *actor.ActorSystem, old, small *actor.SliceMap, pid *actor.PID) {
+	t.Helper()
+	reg := as.ProcessRegistry
+	if p, ok := reg.Get(pid); !ok || p == as.DeadLetter {
+		t.Fatalf(registryFail+"a PID spawned after shrinkRegistry is not found by Get (%v, %v)", p, ok)
+	}
+	if _, ok := reg.GetLocal(pid.Id); !ok {
+		t.Fatalf(registryFail + "a PID spawned after shrinkRegistry is not found by GetLocal")
+	}
+	if !small.GetBucket(pid.Id).Has(pid.Id) {
+		t.Fatalf(registryFail + "a PID spawned after shrinkRegistry is not in the small map's bucket for it")
+	}
+	if old.GetBucket(pid.Id).Has(pid.Id) {
+		t.Fatalf(registryFail + "a PID spawned after shrinkRegistry was registered in the original map")
 	}
 }
 

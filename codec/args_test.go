@@ -28,17 +28,7 @@ func TestArgs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var want []byte
-			if tt.vector != "" {
-				want = payload(t, tt.vector)
-			}
-			if tt.hex != "" {
-				h := mustHex(t, tt.hex)
-				if want != nil && !bytes.Equal(want, h) {
-					t.Fatalf("vector %s payload %x differs from %s", tt.vector, want, tt.hex)
-				}
-				want = h
-			}
+			want := argsWantEncoding(t, tt.vector, tt.hex)
 			got, err := codec.AppendArgs(nil, tt.args...)
 			if err != nil {
 				t.Fatal(err)
@@ -53,20 +43,45 @@ func TestArgs(t *testing.T) {
 				t.Fatalf("AppendArgs(dst) = %x, %v", got, err)
 			}
 
-			// Decode into typed values.
-			ptrs := make([]any, len(tt.args))
-			for i, a := range tt.args {
-				ptrs[i] = reflect.New(reflect.TypeOf(a)).Interface()
-			}
-			if err := codec.DecodeArgs(want, ptrs...); err != nil {
-				t.Fatalf("DecodeArgs: %v", err)
-			}
-			for i, p := range ptrs {
-				if got := reflect.ValueOf(p).Elem().Interface(); !reflect.DeepEqual(got, tt.args[i]) {
-					t.Errorf("argument %d = %#v, want %#v", i, got, tt.args[i])
-				}
-			}
+			checkDecodeArgsTyped(t, want, tt.args)
 		})
+	}
+}
+
+// argsWantEncoding returns the expected encoding of a TestArgs case: the
+// payload of the call vector, or the bytes of hex, which must agree when
+// both are given.
+func argsWantEncoding(t *testing.T, vector, hex string) []byte {
+	t.Helper()
+	var want []byte
+	if vector != "" {
+		want = payload(t, vector)
+	}
+	if hex != "" {
+		h := mustHex(t, hex)
+		if want != nil && !bytes.Equal(want, h) {
+			t.Fatalf("vector %s payload %x differs from %s", vector, want, hex)
+		}
+		want = h
+	}
+	return want
+}
+
+// checkDecodeArgsTyped decodes enc into new values of the types of args and
+// checks that each equals its argument.
+func checkDecodeArgsTyped(t *testing.T, enc []byte, args []any) {
+	t.Helper()
+	ptrs := make([]any, len(args))
+	for i, a := range args {
+		ptrs[i] = reflect.New(reflect.TypeOf(a)).Interface()
+	}
+	if err := codec.DecodeArgs(enc, ptrs...); err != nil {
+		t.Fatalf("DecodeArgs: %v", err)
+	}
+	for i, p := range ptrs {
+		if got := reflect.ValueOf(p).Elem().Interface(); !reflect.DeepEqual(got, args[i]) {
+			t.Errorf("argument %d = %#v, want %#v", i, got, args[i])
+		}
 	}
 }
 

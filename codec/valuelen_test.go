@@ -179,37 +179,61 @@ func FuzzValueLen(f *testing.F) {
 		more := append(bytes.Clone(data), 0x01, 0xc1, 0xdb, 0xff)
 		switch {
 		case err == nil:
-			if n <= 0 || n > len(data) {
-				t.Fatalf("length %d of %d bytes", n, len(data))
-			}
-			if m, err := codec.ValueLen(data[:n]); m != n || err != nil {
-				t.Fatalf("value alone: %d, %v; want %d", m, err, n)
-			}
-			if m, err := codec.ValueLen(data[:n-1]); m != 0 || err != codec.ErrIncomplete {
-				t.Fatalf("value minus a byte: %d, %v", m, err)
-			}
-			if m, err := codec.ValueLen(more); m != n || err != nil {
-				t.Fatalf("with bytes after: %d, %v; want %d", m, err, n)
-			}
-			if s := skipLen(t, data); s != n {
-				t.Fatalf("msgpack/v5 skips %d bytes, ValueLen says %d", s, n)
-			}
+			checkValueLenComplete(t, data, more, n)
 		case err == codec.ErrIncomplete:
-			if n != 0 {
-				t.Fatalf("incomplete with length %d", n)
-			}
-			for i := 0; i < len(data); i++ {
-				if _, err := codec.ValueLen(data[:i]); err != codec.ErrIncomplete {
-					t.Fatalf("prefix %d of an incomplete value: %v", i, err)
-				}
-			}
+			checkValueLenIncomplete(t, data, n)
 		default:
-			if n != 0 || errors.Is(err, codec.ErrIncomplete) {
-				t.Fatalf("error %v with length %d", err, n)
-			}
-			if _, err2 := codec.ValueLen(more); err2 == nil || err2.Error() != err.Error() {
-				t.Fatalf("bytes after a malformed value: %v, was %v", err2, err)
-			}
+			checkValueLenMalformed(t, more, n, err)
 		}
 	})
+}
+
+// checkValueLenComplete checks a value of n bytes that ValueLen found at the
+// start of data: alone it has the same length, one byte short it is
+// incomplete, the bytes after it in more are not counted, and msgpack/v5's
+// Skip agrees.
+func checkValueLenComplete(t *testing.T, data, more []byte, n int) {
+	t.Helper()
+	if n <= 0 || n > len(data) {
+		t.Fatalf("length %d of %d bytes", n, len(data))
+	}
+	if m, err := codec.ValueLen(data[:n]); m != n || err != nil {
+		t.Fatalf("value alone: %d, %v; want %d", m, err, n)
+	}
+	if m, err := codec.ValueLen(data[:n-1]); m != 0 || err != codec.ErrIncomplete {
+		t.Fatalf("value minus a byte: %d, %v", m, err)
+	}
+	if m, err := codec.ValueLen(more); m != n || err != nil {
+		t.Fatalf("with bytes after: %d, %v; want %d", m, err, n)
+	}
+	if s := skipLen(t, data); s != n {
+		t.Fatalf("msgpack/v5 skips %d bytes, ValueLen says %d", s, n)
+	}
+}
+
+// checkValueLenIncomplete checks data that ValueLen found incomplete, with
+// length n: the length is 0 and every prefix is incomplete too.
+func checkValueLenIncomplete(t *testing.T, data []byte, n int) {
+	t.Helper()
+	if n != 0 {
+		t.Fatalf("incomplete with length %d", n)
+	}
+	for i := 0; i < len(data); i++ {
+		if _, err := codec.ValueLen(data[:i]); err != codec.ErrIncomplete {
+			t.Fatalf("prefix %d of an incomplete value: %v", i, err)
+		}
+	}
+}
+
+// checkValueLenMalformed checks input that ValueLen rejected with err and
+// length n: the length is 0, err is not ErrIncomplete, and more, the input
+// with bytes after it, fails with the same error.
+func checkValueLenMalformed(t *testing.T, more []byte, n int, err error) {
+	t.Helper()
+	if n != 0 || errors.Is(err, codec.ErrIncomplete) {
+		t.Fatalf("error %v with length %d", err, n)
+	}
+	if _, err2 := codec.ValueLen(more); err2 == nil || err2.Error() != err.Error() {
+		t.Fatalf("bytes after a malformed value: %v, was %v", err2, err)
+	}
 }

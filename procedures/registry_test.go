@@ -39,56 +39,86 @@ func TestRegistry(t *testing.T) {
 			if _, ok := r.Lookup(0); ok || r.Len() != 0 {
 				t.Fatal("empty registry is not empty")
 			}
-			for k, i := range indices {
-				if err := r.Register(i, constProc(byte(k))); err != nil {
-					t.Fatalf("Register(%d): %v", i, err)
-				}
-			}
-			if r.Len() != len(indices) {
-				t.Fatalf("Len = %d, want %d", r.Len(), len(indices))
-			}
-			for k, i := range indices {
-				p, ok := r.Lookup(i)
-				if !ok || answer(t, p) != byte(k) {
-					t.Fatalf("Lookup(%d) = %v", i, ok)
-				}
-				if err := r.Register(i, constProc(99)); !errors.Is(err, procedures.ErrDuplicate) {
-					t.Fatalf("second Register(%d) = %v, want ErrDuplicate", i, err)
-				}
-				if answer(t, p) != byte(k) {
-					t.Fatalf("a duplicate Register replaced index %d", i)
-				}
-			}
-			for _, i := range []procedures.Index{2, 3, 254, 257, 1<<40 + 1, math.MaxUint64 - 1} {
-				if _, ok := r.Lookup(i); ok {
-					t.Fatalf("Lookup(%d) found a procedure", i)
-				}
-				if r.Unregister(i) {
-					t.Fatalf("Unregister(%d) = true", i)
-				}
-			}
-			for k, i := range indices {
-				if !r.Unregister(i) {
-					t.Fatalf("Unregister(%d) = false", i)
-				}
-				if r.Unregister(i) {
-					t.Fatalf("second Unregister(%d) = true", i)
-				}
-				if _, ok := r.Lookup(i); ok {
-					t.Fatalf("Lookup(%d) after Unregister found a procedure", i)
-				}
-				if got, want := r.Len(), len(indices)-k-1; got != want {
-					t.Fatalf("Len = %d, want %d", got, want)
-				}
-				// The index is free again.
-				if err := r.Register(i, constProc(7)); err != nil {
-					t.Fatalf("Register(%d) after Unregister: %v", i, err)
-				}
-				if !r.Unregister(i) {
-					t.Fatalf("Unregister(%d) = false", i)
-				}
-			}
+			registerRegistryIndices(t, r, indices)
+			checkRegistryLookup(t, r, indices)
+			checkRegistryAbsent(t, r, []procedures.Index{2, 3, 254, 257, 1<<40 + 1, math.MaxUint64 - 1})
+			checkRegistryUnregister(t, r, indices)
 		})
+	}
+}
+
+// registerRegistryIndices registers constProc(k) at the k-th of indices in
+// the empty registry r and checks its length afterwards.
+func registerRegistryIndices(t *testing.T, r *procedures.Registry, indices []procedures.Index) {
+	t.Helper()
+	for k, i := range indices {
+		if err := r.Register(i, constProc(byte(k))); err != nil {
+			t.Fatalf("Register(%d): %v", i, err)
+		}
+	}
+	if r.Len() != len(indices) {
+		t.Fatalf("Len = %d, want %d", r.Len(), len(indices))
+	}
+}
+
+// checkRegistryLookup checks that r answers constProc(k) at the k-th of
+// indices, and that a second Register there fails with ErrDuplicate and
+// leaves the procedure in place.
+func checkRegistryLookup(t *testing.T, r *procedures.Registry, indices []procedures.Index) {
+	t.Helper()
+	for k, i := range indices {
+		p, ok := r.Lookup(i)
+		if !ok || answer(t, p) != byte(k) {
+			t.Fatalf("Lookup(%d) = %v", i, ok)
+		}
+		if err := r.Register(i, constProc(99)); !errors.Is(err, procedures.ErrDuplicate) {
+			t.Fatalf("second Register(%d) = %v, want ErrDuplicate", i, err)
+		}
+		if answer(t, p) != byte(k) {
+			t.Fatalf("a duplicate Register replaced index %d", i)
+		}
+	}
+}
+
+// checkRegistryAbsent checks that r neither finds nor unregisters a
+// procedure at any of missing.
+func checkRegistryAbsent(t *testing.T, r *procedures.Registry, missing []procedures.Index) {
+	t.Helper()
+	for _, i := range missing {
+		if _, ok := r.Lookup(i); ok {
+			t.Fatalf("Lookup(%d) found a procedure", i)
+		}
+		if r.Unregister(i) {
+			t.Fatalf("Unregister(%d) = true", i)
+		}
+	}
+}
+
+// checkRegistryUnregister unregisters indices from r one by one, which holds
+// exactly them, checking after each that the index is gone, that the length
+// drops and that the index can be registered again.
+func checkRegistryUnregister(t *testing.T, r *procedures.Registry, indices []procedures.Index) {
+	t.Helper()
+	for k, i := range indices {
+		if !r.Unregister(i) {
+			t.Fatalf("Unregister(%d) = false", i)
+		}
+		if r.Unregister(i) {
+			t.Fatalf("second Unregister(%d) = true", i)
+		}
+		if _, ok := r.Lookup(i); ok {
+			t.Fatalf("Lookup(%d) after Unregister found a procedure", i)
+		}
+		if got, want := r.Len(), len(indices)-k-1; got != want {
+			t.Fatalf("Len = %d, want %d", got, want)
+		}
+		// The index is free again.
+		if err := r.Register(i, constProc(7)); err != nil {
+			t.Fatalf("Register(%d) after Unregister: %v", i, err)
+		}
+		if !r.Unregister(i) {
+			t.Fatalf("Unregister(%d) = false", i)
+		}
 	}
 }
 
@@ -109,17 +139,7 @@ func TestRegistryConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			for n := 0; n < rounds; n++ {
-				i := procedures.Index(10 + w*1000 + n) // below and above 256
-				if err := r.Register(i, constProc(byte(w))); err != nil {
-					t.Errorf("Register(%d): %v", i, err)
-					return
-				}
-				if n%2 == 0 && !r.Unregister(i) {
-					t.Errorf("Unregister(%d) = false", i)
-					return
-				}
-			}
+			concurrentRegistryWriter(t, r, w, rounds)
 		}(w)
 	}
 	var rg sync.WaitGroup
@@ -127,31 +147,7 @@ func TestRegistryConcurrent(t *testing.T) {
 		rg.Add(1)
 		go func() {
 			defer rg.Done()
-			// Bounded, and yielding each round: the readers run beside the
-			// writers without relying on preemption (which a single-threaded
-			// runtime such as wasip1's does not have).
-			for n := 0; n < 100*rounds; n++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				runtime.Gosched()
-				for _, i := range stable {
-					p, ok := r.Lookup(i)
-					if !ok {
-						t.Errorf("Lookup(%d) lost a stable procedure", i)
-						return
-					}
-					out, err := p.Invoke(context.Background(), nil)
-					if err != nil || !bytes.Equal(out, []byte{byte(i % 100)}) {
-						t.Errorf("Invoke(%d) = %x, %v", i, out, err)
-						return
-					}
-				}
-				r.Lookup(procedures.Index(10 + len(stable)))
-				_ = r.Len()
-			}
+			concurrentRegistryReader(t, r, stable, rounds, stop)
 		}()
 	}
 	wg.Wait()
@@ -160,4 +156,63 @@ func TestRegistryConcurrent(t *testing.T) {
 	if got, want := r.Len(), len(stable)+writers*rounds/2; got != want {
 		t.Fatalf("Len = %d, want %d", got, want)
 	}
+}
+
+// concurrentRegistryWriter is writer w of TestRegistryConcurrent: it
+// registers rounds indices of its own in r and unregisters every other one.
+func concurrentRegistryWriter(t *testing.T, r *procedures.Registry, w, rounds int) {
+	t.Helper()
+	for n := 0; n < rounds; n++ {
+		i := procedures.Index(10 + w*1000 + n) // below and above 256
+		if err := r.Register(i, constProc(byte(w))); err != nil {
+			t.Errorf("Register(%d): %v", i, err)
+			return
+		}
+		if n%2 == 0 && !r.Unregister(i) {
+			t.Errorf("Unregister(%d) = false", i)
+			return
+		}
+	}
+}
+
+// concurrentRegistryReader is a reader of TestRegistryConcurrent: until stop
+// is closed, it repeatedly checks the stable procedures of r and looks up an
+// index the writers use.
+func concurrentRegistryReader(t *testing.T, r *procedures.Registry, stable []procedures.Index, rounds int, stop <-chan struct{}) {
+	t.Helper()
+	// Bounded, and yielding each round: the readers run beside the
+	// writers without relying on preemption (which a single-threaded
+	// runtime such as wasip1's does not have).
+	for n := 0; n < 100*rounds; n++ {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		runtime.Gosched()
+		if !checkRegistryStable(t, r, stable) {
+			return
+		}
+		r.Lookup(procedures.Index(10 + len(stable)))
+		_ = r.Len()
+	}
+}
+
+// checkRegistryStable reports whether r still answers i%100 at each index i
+// of stable, reporting the first failure with t.Errorf.
+func checkRegistryStable(t *testing.T, r *procedures.Registry, stable []procedures.Index) bool {
+	t.Helper()
+	for _, i := range stable {
+		p, ok := r.Lookup(i)
+		if !ok {
+			t.Errorf("Lookup(%d) lost a stable procedure", i)
+			return false
+		}
+		out, err := p.Invoke(context.Background(), nil)
+		if err != nil || !bytes.Equal(out, []byte{byte(i % 100)}) {
+			t.Errorf("Invoke(%d) = %x, %v", i, out, err)
+			return false
+		}
+	}
+	return true
 }

@@ -27,24 +27,8 @@ func TestBidiAnsweredBeforeInputEndsRunsOnce(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			a, b := newInterface(t), newInterface(t)
-			var runs atomic.Int32
-			again := make(chan struct{})
-			must(t, b.Register(1, procedures.Bidi(func(ctx context.Context, in iter.Seq2[int, error], yield func(int) error) error {
-				if runs.Add(1) > 1 {
-					close(again)
-					return nil
-				}
-				for v, err := range in {
-					if err != nil {
-						return err
-					}
-					if fail {
-						return errors.New("enough")
-					}
-					return yield(v)
-				}
-				return nil
-			})))
+			proc := &bidiEarlyProcedure{fail: fail, again: make(chan struct{})}
+			must(t, b.Register(1, procedures.Bidi(proc.run)))
 			must(t, b.Register(2, procedures.Func0(func(context.Context) (int, error) { return 1, nil })))
 			wa, _ := connect(t, tcp, a, b)
 			ctx := bounded(t, 20*time.Second)
@@ -68,10 +52,37 @@ func TestBidiAnsweredBeforeInputEndsRunsOnce(t *testing.T) {
 			// A second run would have been routed before procedure 2's call:
 			// it starts at once, or not at all.
 			select {
-			case <-again:
+			case <-proc.again:
 				t.Fatal("the procedure ran again: the end of its input reached the callee as a new call")
 			case <-time.After(500 * time.Millisecond):
 			}
 		})
 	}
+}
+
+// bidiEarlyProcedure is the procedure of
+// TestBidiAnsweredBeforeInputEndsRunsOnce: its first run returns after its
+// first input value, with that value or (fail) with an error; any later
+// run closes again.
+type bidiEarlyProcedure struct {
+	fail  bool
+	runs  atomic.Int32
+	again chan struct{}
+}
+
+func (p *bidiEarlyProcedure) run(ctx context.Context, in iter.Seq2[int, error], yield func(int) error) error {
+	if p.runs.Add(1) > 1 {
+		close(p.again)
+		return nil
+	}
+	for v, err := range in {
+		if err != nil {
+			return err
+		}
+		if p.fail {
+			return errors.New("enough")
+		}
+		return yield(v)
+	}
+	return nil
 }

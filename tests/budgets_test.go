@@ -357,65 +357,75 @@ func heapInUse() int64 {
 // and the wire goes on: over MaxOpenCalls, MaxOpenStreams, MaxCalls and
 // MaxWireArgs.
 func TestLimitsAgainstPlainCaller(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		limits ipfi.Limits
-		proc   procedures.Index // the procedure the refused call calls
-		args   []any            // its arguments
-	}{
+	for _, tc := range []budgetsPlainCase{
 		{"MaxOpenCalls", ipfi.Limits{MaxOpenCalls: 1}, 3, nil},
 		{"MaxOpenStreams", ipfi.Limits{MaxOpenStreams: 1}, 1, nil},
 		{"MaxCalls", ipfi.Limits{MaxCalls: 1}, 3, nil},
 		{"MaxWireArgs", ipfi.Limits{MaxWireArgs: 64 << 10}, 3, []any{make([]byte, 96<<10)}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			blk := newBlocker()
-			b := newInterface(t, ipfi.WithLimits(tc.limits))
-			must(t, b.Register(1, blk.sequence()))
-			must(t, b.Register(3, procedures.Raw(func(context.Context, []byte) ([]byte, error) { return []byte{0xc0}, nil })))
-			ca, cb := tcpPair(t)
-			w, err := newInterface(t).Connect(ca, ca, ipfi.WithPlain())
-			must(t, err)
-			_, err = b.Connect(cb, cb)
-			must(t, err)
-			ctx := bounded(t, 10*time.Second)
-			var s *ipfi.Stream
-			if tc.name != "MaxWireArgs" { // one call holds the place
-				s, err = w.Stream(ctx, 1, nil)
-				must(t, err)
-				defer s.Close()
-				<-blk.started
+		t.Run(tc.name, func(t *testing.T) { budgetsPlainRefusal(t, tc) })
+	}
+}
+
+// budgetsPlainCase is a limit of TestLimitsAgainstPlainCaller and the call
+// it refuses.
+type budgetsPlainCase struct {
+	name   string
+	limits ipfi.Limits
+	proc   procedures.Index // the procedure the refused call calls
+	args   []any            // its arguments
+}
+
+// budgetsPlainRefusal runs a case of TestLimitsAgainstPlainCaller: a plain
+// caller's call over tc's limit (with a blocked stream of procedure 1
+// holding the place, except for MaxWireArgs) is refused with an empty
+// response, and once the place is given back the wire serves again.
+func budgetsPlainRefusal(t *testing.T, tc budgetsPlainCase) {
+	blk := newBlocker()
+	b := newInterface(t, ipfi.WithLimits(tc.limits))
+	must(t, b.Register(1, blk.sequence()))
+	must(t, b.Register(3, procedures.Raw(func(context.Context, []byte) ([]byte, error) { return []byte{0xc0}, nil })))
+	ca, cb := tcpPair(t)
+	w, err := newInterface(t).Connect(ca, ca, ipfi.WithPlain())
+	must(t, err)
+	_, err = b.Connect(cb, cb)
+	must(t, err)
+	ctx := bounded(t, 10*time.Second)
+	var s *ipfi.Stream
+	if tc.name != "MaxWireArgs" { // one call holds the place
+		s, err = w.Stream(ctx, 1, nil)
+		must(t, err)
+		defer s.Close()
+		<-blk.started
+	}
+	// Call (not a Raw reply, which takes the empty payload as it came)
+	// reads an empty response as a failure.
+	_, err = ipfi.Call[any](ctx, w, tc.proc, tc.args...)
+	if !errors.Is(err, ipfi.ErrRemote) {
+		t.Fatalf("a call over %s from a plain caller: %v, want ErrRemote (an empty response)", tc.name, err)
+	}
+	var re *ipfi.RemoteError
+	if errors.As(err, &re) {
+		t.Fatalf("a plain caller got an extension error message: %v", err)
+	}
+	close(blk.release)
+	if s != nil {
+		for {
+			if _, err := recvRaw(s); err != nil {
+				break // the call holding the place has ended
 			}
-			// Call (not a Raw reply, which takes the empty payload as it came)
-			// reads an empty response as a failure.
-			_, err = ipfi.Call[any](ctx, w, tc.proc, tc.args...)
-			if !errors.Is(err, ipfi.ErrRemote) {
-				t.Fatalf("a call over %s from a plain caller: %v, want ErrRemote (an empty response)", tc.name, err)
-			}
-			var re *ipfi.RemoteError
-			if errors.As(err, &re) {
-				t.Fatalf("a plain caller got an extension error message: %v", err)
-			}
-			close(blk.release)
-			if s != nil {
-				for {
-					if _, err := recvRaw(s); err != nil {
-						break // the call holding the place has ended
-					}
-				}
-			}
-			// The place is given back as the callee's call actor finishes,
-			// just after its answer: a call right after may still find it
-			// taken, and is refused; a few round trips later it is not.
-			for try := 0; ; try++ {
-				_, err := ipfi.Call[any](ctx, w, 3)
-				if err == nil {
-					break
-				}
-				if !errors.Is(err, ipfi.ErrRemote) || try == 100 {
-					t.Fatalf("the wire after the refusal: %v", err)
-				}
-			}
-		})
+		}
+	}
+	// The place is given back as the callee's call actor finishes,
+	// just after its answer: a call right after may still find it
+	// taken, and is refused; a few round trips later it is not.
+	for try := 0; ; try++ {
+		_, err := ipfi.Call[any](ctx, w, 3)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, ipfi.ErrRemote) || try == 100 {
+			t.Fatalf("the wire after the refusal: %v", err)
+		}
 	}
 }

@@ -57,89 +57,108 @@ func TestDeadlineCrossesTheWire(t *testing.T) {
 		return 0, ctx.Err()
 	})))
 
-	t.Run("between two peers", func(t *testing.T) {
-		w, _ := connect(t, tcp, newInterface(t), server)
-		_, err := w.Ping(bounded(t, 5*time.Second)) // the announcements are in
-		must(t, err)
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		left, err := ipfi.Call[int64](ctx, w, 1)
-		if err != nil || left <= 0 || left > 2000 {
-			t.Fatalf("the procedure's deadline: %d ms left, %v; want in (0, 2000]", left, err)
-		}
-		if left, err := ipfi.Call[int64](bounded(t, 5*time.Second), w, 1); err != nil || left > 5000 {
-			t.Fatalf("the procedure's deadline: %d ms left, %v", left, err)
-		}
-		if left, err := ipfi.Call[int64](context.Background(), w, 1); err != nil || left != -1 {
-			t.Fatalf("a call without a deadline: %d, %v; want no deadline (-1)", left, err)
-		}
-	})
-
-	t.Run("answered deadline exceeded", func(t *testing.T) {
-		_, peer := newRawPeer(t, server)
-		peer.send(announcements, false)
-		peer.send(wire.AppendDeadline(nil, 2, 0, 100), false)
-		peer.send(frame(wire.KindCall, wire.TermComplete, 2, 0, nil), false)
-		<-started
-		f := readFrames(t, peer.r, 1)[0]
-		if b, err := wire.ParseErrorBody(f); f.Kind != wire.KindError || err != nil || b.Code != wire.CodeDeadline || f.Call != 0 {
-			t.Fatalf("answer to a call whose deadline passed: %v %+v, want an Error with CodeDeadline", f.Kind, b)
-		}
-		// A deadline that passed on the way: answered at once, not run.
-		peer.send(wire.AppendDeadline(nil, 2, 1, 0), false)
-		peer.send(frame(wire.KindCall, wire.TermComplete, 2, 1, nil), false)
-		f = readFrames(t, peer.r, 1)[0]
-		if b, _ := wire.ParseErrorBody(f); f.Kind != wire.KindError || b.Code != wire.CodeDeadline || f.Call != 1 {
-			t.Fatalf("answer to a call with 0 ms left: %v %+v, want an Error with CodeDeadline", f.Kind, b)
-		}
-		select {
-		case <-started:
-			t.Fatal("a call with 0 ms left ran")
-		default:
-		}
-		err := error(&ipfi.RemoteError{Code: ipfi.CodeDeadline})
-		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatal("CodeDeadline does not match context.DeadlineExceeded")
-		}
-	})
-
+	t.Run("between two peers", func(t *testing.T) { drainDeadlineBetweenPeers(t, server) })
+	t.Run("answered deadline exceeded", func(t *testing.T) { drainDeadlineAnswered(t, server, started) })
 	t.Run("caller's bytes", func(t *testing.T) {
 		for _, v2 := range []bool{true, false} {
-			w, peer := newRawPeer(t, newInterface(t))
-			if v2 {
-				peer.send(announcements, false)
-			} else {
-				peer.send([]byte{byte(wire.KindAnnounce)}, false)
-			}
-			pinged := make(chan error, 1)
-			go func() { _, err := w.Ping(bounded(t, 5*time.Second)); pinged <- err }()
-			ping := readFrames(t, peer.r, 1)[0] // the peer's bytes are in
-			peer.send(wire.AppendPing(nil, wire.KindPong, ping.Call), false)
-			must(t, <-pinged)
-			ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
-			p, err := w.Start(ctx, 4)
-			must(t, err)
-			var got []wire.Frame
-			if v2 {
-				got = readFrames(t, peer.r, 2)
-				ms, err := wire.ParseDeadline(got[0])
-				if err != nil || got[0].Procedure != 4 || got[0].Call != 0 || ms == 0 || ms > 1500 {
-					t.Fatalf("first frame to a version 2 peer: %v p%d c%d %d ms (%v), want a deadline of at most 1500 ms for call 4/0",
-						got[0].Kind, got[0].Procedure, got[0].Call, ms, err)
-				}
-				got = got[1:]
-			} else {
-				got = readFrames(t, peer.r, 1)
-			}
-			if got[0].Kind != wire.KindCall || got[0].Procedure != 4 {
-				t.Fatalf("v2=%v: frame %v, want the call", v2, got[0].Kind)
-			}
-			peer.send(frame(wire.KindResponse, wire.TermComplete, 4, 0, []byte{1}), false)
-			var v int
-			must(t, p.Wait(ctx, &v))
-			cancel()
+			drainDeadlineCallersBytes(t, v2)
 		}
 	})
+}
+
+// drainDeadlineBetweenPeers checks, on a wire to server (whose procedure 1
+// returns the milliseconds left before its context's deadline, -1 for
+// none), that a call's deadline becomes its procedure's, and that a call
+// without one gives its procedure none.
+func drainDeadlineBetweenPeers(t *testing.T, server *ipfi.Interface) {
+	w, _ := connect(t, tcp, newInterface(t), server)
+	_, err := w.Ping(bounded(t, 5*time.Second)) // the announcements are in
+	must(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	left, err := ipfi.Call[int64](ctx, w, 1)
+	if err != nil || left <= 0 || left > 2000 {
+		t.Fatalf("the procedure's deadline: %d ms left, %v; want in (0, 2000]", left, err)
+	}
+	if left, err := ipfi.Call[int64](bounded(t, 5*time.Second), w, 1); err != nil || left > 5000 {
+		t.Fatalf("the procedure's deadline: %d ms left, %v", left, err)
+	}
+	if left, err := ipfi.Call[int64](context.Background(), w, 1); err != nil || left != -1 {
+		t.Fatalf("a call without a deadline: %d, %v; want no deadline (-1)", left, err)
+	}
+}
+
+// drainDeadlineAnswered checks, from a raw peer of server (whose procedure
+// 2 reports on started, then waits for its context to end), that a call
+// stopped by its deadline is answered with CodeDeadline, that a call
+// whose deadline passed on the way is answered so without running, and
+// that CodeDeadline matches context.DeadlineExceeded.
+func drainDeadlineAnswered(t *testing.T, server *ipfi.Interface, started <-chan struct{}) {
+	_, peer := newRawPeer(t, server)
+	peer.send(announcements, false)
+	peer.send(wire.AppendDeadline(nil, 2, 0, 100), false)
+	peer.send(frame(wire.KindCall, wire.TermComplete, 2, 0, nil), false)
+	<-started
+	f := readFrames(t, peer.r, 1)[0]
+	if b, err := wire.ParseErrorBody(f); f.Kind != wire.KindError || err != nil || b.Code != wire.CodeDeadline || f.Call != 0 {
+		t.Fatalf("answer to a call whose deadline passed: %v %+v, want an Error with CodeDeadline", f.Kind, b)
+	}
+	// A deadline that passed on the way: answered at once, not run.
+	peer.send(wire.AppendDeadline(nil, 2, 1, 0), false)
+	peer.send(frame(wire.KindCall, wire.TermComplete, 2, 1, nil), false)
+	f = readFrames(t, peer.r, 1)[0]
+	if b, _ := wire.ParseErrorBody(f); f.Kind != wire.KindError || b.Code != wire.CodeDeadline || f.Call != 1 {
+		t.Fatalf("answer to a call with 0 ms left: %v %+v, want an Error with CodeDeadline", f.Kind, b)
+	}
+	select {
+	case <-started:
+		t.Fatal("a call with 0 ms left ran")
+	default:
+	}
+	err := error(&ipfi.RemoteError{Code: ipfi.CodeDeadline})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatal("CodeDeadline does not match context.DeadlineExceeded")
+	}
+}
+
+// drainDeadlineCallersBytes checks the bytes a caller writes for a call
+// with a deadline to a raw peer that announced version 2 (v2: a deadline
+// of at most the call's, then the call) or only version 1 (the call
+// alone), and that the call then takes the peer's answer.
+func drainDeadlineCallersBytes(t *testing.T, v2 bool) {
+	w, peer := newRawPeer(t, newInterface(t))
+	if v2 {
+		peer.send(announcements, false)
+	} else {
+		peer.send([]byte{byte(wire.KindAnnounce)}, false)
+	}
+	pinged := make(chan error, 1)
+	go func() { _, err := w.Ping(bounded(t, 5*time.Second)); pinged <- err }()
+	ping := readFrames(t, peer.r, 1)[0] // the peer's bytes are in
+	peer.send(wire.AppendPing(nil, wire.KindPong, ping.Call), false)
+	must(t, <-pinged)
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	p, err := w.Start(ctx, 4)
+	must(t, err)
+	var got []wire.Frame
+	if v2 {
+		got = readFrames(t, peer.r, 2)
+		ms, err := wire.ParseDeadline(got[0])
+		if err != nil || got[0].Procedure != 4 || got[0].Call != 0 || ms == 0 || ms > 1500 {
+			t.Fatalf("first frame to a version 2 peer: %v p%d c%d %d ms (%v), want a deadline of at most 1500 ms for call 4/0",
+				got[0].Kind, got[0].Procedure, got[0].Call, ms, err)
+		}
+		got = got[1:]
+	} else {
+		got = readFrames(t, peer.r, 1)
+	}
+	if got[0].Kind != wire.KindCall || got[0].Procedure != 4 {
+		t.Fatalf("v2=%v: frame %v, want the call", v2, got[0].Kind)
+	}
+	peer.send(frame(wire.KindResponse, wire.TermComplete, 4, 0, []byte{1}), false)
+	var v int
+	must(t, p.Wait(ctx, &v))
+	cancel()
 }
 
 // TestShutdown: Interface.Shutdown stops accepting (Serve returns
@@ -148,105 +167,118 @@ func TestDeadlineCrossesTheWire(t *testing.T) {
 // lets open calls finish, and closes; one whose context ends first
 // closes all the same and returns the context's cause.
 func TestShutdown(t *testing.T) {
-	t.Run("drains", func(t *testing.T) {
-		blk := newBlocker()
-		server := mustNew(t)
-		defer server.Close()
-		must(t, server.Register(1, blk.unary()))
-		must(t, server.Register(2, procedures.Func0(func(context.Context) (int, error) { return 2, nil })))
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		must(t, err)
-		served := make(chan error, 1)
-		go func() { served <- server.Serve(context.Background(), l) }()
-		client := newInterface(t)
-		w, err := client.Dial(bounded(t, 5*time.Second), "tcp", l.Addr().String())
-		must(t, err)
-		ctx := bounded(t, 10*time.Second)
-		if _, err := ipfi.Call[int](ctx, w, 2); err != nil {
-			t.Fatal(err)
-		}
-		open, err := w.Start(ctx, 1)
-		must(t, err)
-		<-blk.started
+	t.Run("drains", drainShutdownDrains)
+	t.Run("context ends first", drainShutdownContextEnds)
+	t.Run("plain peer", drainShutdownPlainPeer)
+}
 
-		shut := make(chan error, 1)
-		go func() { shut <- server.Shutdown(ctx) }()
-		if err := <-served; !errors.Is(err, ipfi.ErrShutdown) {
-			t.Fatalf("Serve during Shutdown returned %v, want ErrShutdown", err)
-		}
-		// New calls fail: at once once the go-away has arrived, or
-		// refused by the server before.
-		for {
-			_, err := ipfi.Call[int](ctx, w, 2)
-			if errors.Is(err, ipfi.ErrShutdown) {
-				break
-			}
-			if err != nil {
-				t.Fatalf("a new call during Shutdown: %v, want ErrShutdown", err)
-			}
-		}
-		select {
-		case err := <-shut:
-			t.Fatalf("Shutdown returned (%v) with a call open", err)
-		default:
-		}
-		close(blk.release)
-		var v int
-		if err := open.Wait(ctx, &v); err != nil || v != 1 {
-			t.Fatalf("the call open when Shutdown began: %v, %v; want it to finish", v, err)
-		}
-		if err := <-shut; err != nil {
-			t.Fatalf("Shutdown: %v", err)
-		}
-		<-w.Done()
-		if _, err := server.Dial(ctx, "tcp", l.Addr().String()); err == nil {
-			t.Fatal("the server took a wire after Shutdown")
-		}
-	})
+// drainShutdownDrains checks Shutdown with a call open and no context end:
+// Serve returns ErrShutdown, new calls fail with ErrShutdown, Shutdown
+// waits for the open call, which finishes, then closes every wire and
+// takes no new one.
+func drainShutdownDrains(t *testing.T) {
+	blk := newBlocker()
+	server := mustNew(t)
+	defer server.Close()
+	must(t, server.Register(1, blk.unary()))
+	must(t, server.Register(2, procedures.Func0(func(context.Context) (int, error) { return 2, nil })))
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	served := make(chan error, 1)
+	go func() { served <- server.Serve(context.Background(), l) }()
+	client := newInterface(t)
+	w, err := client.Dial(bounded(t, 5*time.Second), "tcp", l.Addr().String())
+	must(t, err)
+	ctx := bounded(t, 10*time.Second)
+	if _, err := ipfi.Call[int](ctx, w, 2); err != nil {
+		t.Fatal(err)
+	}
+	open, err := w.Start(ctx, 1)
+	must(t, err)
+	<-blk.started
 
-	t.Run("context ends first", func(t *testing.T) {
-		blk := newBlocker()
-		defer close(blk.release)
-		server := mustNew(t)
-		defer server.Close()
-		must(t, server.Register(1, blk.unary()))
-		w, _ := connect(t, pipe, newInterface(t), server)
-		ctx := bounded(t, 10*time.Second)
-		open, err := w.Start(ctx, 1)
-		must(t, err)
-		<-blk.started
-		sctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
-		defer cancel()
-		if err := server.Shutdown(sctx); !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("Shutdown whose context ended: %v, want DeadlineExceeded", err)
+	shut := make(chan error, 1)
+	go func() { shut <- server.Shutdown(ctx) }()
+	if err := <-served; !errors.Is(err, ipfi.ErrShutdown) {
+		t.Fatalf("Serve during Shutdown returned %v, want ErrShutdown", err)
+	}
+	// New calls fail: at once once the go-away has arrived, or
+	// refused by the server before.
+	for {
+		_, err := ipfi.Call[int](ctx, w, 2)
+		if errors.Is(err, ipfi.ErrShutdown) {
+			break
 		}
-		var v int
-		if err := open.Wait(ctx, &v); !errors.Is(err, ipfi.ErrWireTerminated) {
-			t.Fatalf("the call still open: %v, want a WireError", err)
+		if err != nil {
+			t.Fatalf("a new call during Shutdown: %v, want ErrShutdown", err)
 		}
-	})
+	}
+	select {
+	case err := <-shut:
+		t.Fatalf("Shutdown returned (%v) with a call open", err)
+	default:
+	}
+	close(blk.release)
+	var v int
+	if err := open.Wait(ctx, &v); err != nil || v != 1 {
+		t.Fatalf("the call open when Shutdown began: %v, %v; want it to finish", v, err)
+	}
+	if err := <-shut; err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	<-w.Done()
+	if _, err := server.Dial(ctx, "tcp", l.Addr().String()); err == nil {
+		t.Fatal("the server took a wire after Shutdown")
+	}
+}
 
-	t.Run("plain peer", func(t *testing.T) {
-		server := mustNew(t)
-		defer server.Close()
-		must(t, server.Register(2, procedures.Func0(func(context.Context) (int, error) { return 2, nil })))
-		ca, cb := tcpPair(t)
-		w, err := newInterface(t).Connect(ca, ca, ipfi.WithPlain())
-		must(t, err)
-		sw, err := server.Connect(cb, cb)
-		must(t, err)
-		ctx := bounded(t, 10*time.Second)
-		go sw.Shutdown(ctx)
-		for {
-			_, err := ipfi.Call[int](ctx, w, 2)
-			if errors.Is(err, ipfi.ErrRemote) || errors.Is(err, ipfi.ErrWireTerminated) {
-				break // refused with an empty response, or the wire closed
-			}
-			if err != nil {
-				t.Fatalf("a call to a draining wire from a plain peer: %v", err)
-			}
+// drainShutdownContextEnds checks Shutdown whose context ends before the
+// open call finishes: it returns the context's cause, and the call ends
+// with the wire.
+func drainShutdownContextEnds(t *testing.T) {
+	blk := newBlocker()
+	defer close(blk.release)
+	server := mustNew(t)
+	defer server.Close()
+	must(t, server.Register(1, blk.unary()))
+	w, _ := connect(t, pipe, newInterface(t), server)
+	ctx := bounded(t, 10*time.Second)
+	open, err := w.Start(ctx, 1)
+	must(t, err)
+	<-blk.started
+	sctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if err := server.Shutdown(sctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Shutdown whose context ended: %v, want DeadlineExceeded", err)
+	}
+	var v int
+	if err := open.Wait(ctx, &v); !errors.Is(err, ipfi.ErrWireTerminated) {
+		t.Fatalf("the call still open: %v, want a WireError", err)
+	}
+}
+
+// drainShutdownPlainPeer checks Shutdown of a wire to a plain peer: its
+// calls are refused with an empty response, or end with the wire.
+func drainShutdownPlainPeer(t *testing.T) {
+	server := mustNew(t)
+	defer server.Close()
+	must(t, server.Register(2, procedures.Func0(func(context.Context) (int, error) { return 2, nil })))
+	ca, cb := tcpPair(t)
+	w, err := newInterface(t).Connect(ca, ca, ipfi.WithPlain())
+	must(t, err)
+	sw, err := server.Connect(cb, cb)
+	must(t, err)
+	ctx := bounded(t, 10*time.Second)
+	go sw.Shutdown(ctx)
+	for {
+		_, err := ipfi.Call[int](ctx, w, 2)
+		if errors.Is(err, ipfi.ErrRemote) || errors.Is(err, ipfi.ErrWireTerminated) {
+			break // refused with an empty response, or the wire closed
 		}
-	})
+		if err != nil {
+			t.Fatalf("a call to a draining wire from a plain peer: %v", err)
+		}
+	}
 }
 
 // TestCloseBoundsProceduresThatIgnoreTheirContext: Close waits for

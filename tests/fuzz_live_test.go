@@ -194,41 +194,8 @@ func allStacks() []byte {
 func registerLiveProcedures(t testing.TB, i *ipfi.Interface) {
 	t.Helper()
 	registerVectorProcedures(t, i)
-	must(t, i.Register(flBidi, procedures.Bidi(func(_ context.Context, in iter.Seq2[any, error], yield func(any) error) error {
-		for v, err := range in {
-			if err != nil {
-				return err
-			}
-			if err := yield(v); err != nil {
-				return err
-			}
-		}
-		return nil
-	})))
-	must(t, i.Register(flRawStream, procedures.RawStream(func(_ context.Context, args []byte, send procedures.Sender) error {
-		for n, b := range args {
-			if n == 64 {
-				break
-			}
-			// Two bits choose the terminator (3: stop and return an error),
-			// the rest how many bytes of a string value to send.
-			var err error
-			switch b & 3 {
-			case 0:
-				err = send([]byte{0xa1}, wire.TermNone)
-			case 1:
-				err = send(append([]byte{0xa0 | b>>3}, bytes.Repeat([]byte{'x'}, int(b>>3))...), wire.TermChunk)
-			case 2:
-				err = send([]byte{0x2a}, wire.TermComplete)
-			case 3:
-				return errors.New("raw stream: stopped by its argument")
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})))
+	must(t, i.Register(flBidi, procedures.Bidi(liveProcEcho)))
+	must(t, i.Register(flRawStream, procedures.RawStream(liveProcRawStream)))
 	must(t, i.Register(flQuick, procedures.Quick(procedures.Func2(func(_ context.Context, a, b int) (int, error) { return a + b, nil }))))
 	must(t, i.Register(flBlock, procedures.Func0(func(ctx context.Context) (int, error) {
 		<-ctx.Done()
@@ -240,28 +207,74 @@ func registerLiveProcedures(t testing.TB, i *ipfi.Interface) {
 		panic("fuzz: deliberate panic in a quick procedure")
 	}))))
 	must(t, i.Register(flEchoAny, procedures.Func1(func(_ context.Context, v any) (any, error) { return v, nil })))
-	must(t, i.Register(flRawBidi, procedures.RawBidi(func(_ context.Context, next procedures.Input, emit func([]byte) error) error {
-		for {
-			v, err := next()
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			if err := emit(v); err != nil {
-				return err
-			}
+	must(t, i.Register(flRawBidi, procedures.RawBidi(liveProcRawEcho)))
+	must(t, i.Register(flSeqAny, procedures.Sequence2(liveProcRepeat)))
+}
+
+// liveProcEcho is flBidi: it yields every value it is sent.
+func liveProcEcho(_ context.Context, in iter.Seq2[any, error], yield func(any) error) error {
+	for v, err := range in {
+		if err != nil {
+			return err
 		}
-	})))
-	must(t, i.Register(flSeqAny, procedures.Sequence2(func(_ context.Context, v any, n int, yield func(any) error) error {
-		for range min(n, 1000) {
-			if err := yield(v); err != nil {
-				return err
-			}
+		if err := yield(v); err != nil {
+			return err
 		}
-		return nil
-	})))
+	}
+	return nil
+}
+
+// liveProcRawStream is flRawStream: one message per argument byte (at most
+// 64), the byte choosing its terminator.
+func liveProcRawStream(_ context.Context, args []byte, send procedures.Sender) error {
+	for n, b := range args {
+		if n == 64 {
+			break
+		}
+		// Two bits choose the terminator (3: stop and return an error),
+		// the rest how many bytes of a string value to send.
+		var err error
+		switch b & 3 {
+		case 0:
+			err = send([]byte{0xa1}, wire.TermNone)
+		case 1:
+			err = send(append([]byte{0xa0 | b>>3}, bytes.Repeat([]byte{'x'}, int(b>>3))...), wire.TermChunk)
+		case 2:
+			err = send([]byte{0x2a}, wire.TermComplete)
+		case 3:
+			return errors.New("raw stream: stopped by its argument")
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// liveProcRawEcho is flRawBidi: it emits every raw value it is sent.
+func liveProcRawEcho(_ context.Context, next procedures.Input, emit func([]byte) error) error {
+	for {
+		v, err := next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := emit(v); err != nil {
+			return err
+		}
+	}
+}
+
+// liveProcRepeat is flSeqAny: it yields v n times (at most 1000).
+func liveProcRepeat(_ context.Context, v any, n int, yield func(any) error) error {
+	for range min(n, 1000) {
+		if err := yield(v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // liveWireSeeds returns FuzzLiveWire's seed corpus: the golden vectors of the

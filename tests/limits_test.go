@@ -70,76 +70,98 @@ func TestArgumentLimit(t *testing.T) {
 // returns the error (the callee drops the rest without buffering it), and
 // the pair and the wire go on. A caller without the extensions (Plain)
 // cannot be answered early: its pieces are dropped, their credit given
-// back, and the call is answered at its end. (The callee used to stop
-// granting credit, and the caller's Send waited forever for it; then it
-// answered ErrLimit only after CloseSend.)
+// back, and the call is answered at its end. A callee that stopped
+// granting credit instead would leave the caller's Send waiting for ever.
 func TestArgumentsInPiecesOverTheLimitAreRefusedAtOnce(t *testing.T) {
 	for _, plain := range []bool{false, true} {
 		t.Run(fmt.Sprintf("plain=%v", plain), func(t *testing.T) {
-			a := newInterface(t)
-			b := newInterface(t, ipfi.WithLimits(ipfi.Limits{MaxCallArgs: 100 << 10}))
-			must(t, b.Register(1, procedures.Raw(func(_ context.Context, args []byte) ([]byte, error) {
-				return []byte{0xc0}, nil
-			})))
-			ca, cb := tcpPair(t)
-			var opts []ipfi.Option
-			if plain {
-				opts = append(opts, ipfi.WithPlain())
-			}
-			wa, err := a.Connect(ca, ca, opts...)
-			must(t, err)
-			_, err = b.Connect(cb, cb)
-			must(t, err)
-			ctx := bounded(t, 10*time.Second)
-			if !plain {
-				_, err := wa.Ping(ctx) // the announcements are in
-				must(t, err)
-			}
-			s, err := wa.Open(ctx, 1)
-			must(t, err)
-			defer s.Close()
-			piece := repeat(0xc0, 32<<10) // 32 KiB of MessagePack nils
-			refused := -1
-			for i := range 64 { // 2 MiB in all, twenty times the limit
-				if err := s.Send(ipfi.Raw(piece)); err != nil {
-					if !errors.Is(err, ipfi.ErrLimit) {
-						t.Fatalf("Send of piece %d: %v, want ErrLimit", i, err)
-					}
-					refused = i
-					break
-				}
-			}
-			switch {
-			case plain && refused >= 0:
-				t.Fatalf("a plain caller's Send of piece %d was refused: it cannot be answered before its end", refused)
-			case !plain && refused < 0:
-				t.Fatal("every Send of 2 MiB of pieces went through: the call over 100 KiB was not refused at once")
-			}
-			t.Logf("refused at piece %d (the limit is passed by piece 3)", refused)
-			must(t, s.CloseSend())
-			err = s.Recv(nil)
-			switch {
-			case plain && err != io.EOF && !errors.Is(err, ipfi.ErrRemote):
-				// The empty response that reports a failure to a plain
-				// caller ends a stream with no value (actors/STATES.md).
-				t.Fatalf("Recv = %v, want the end of the stream (an empty response)", err)
-			case !plain && !errors.Is(err, ipfi.ErrLimit):
-				t.Fatalf("Recv = %v, want ErrLimit", err)
-			}
-			for range 3 { // the pair, and the wire, go on
-				if n, err := ipfi.Call[any](ctx, wa, 1); err != nil || n != nil {
-					t.Fatalf("next call: %v, %v", n, err)
-				}
-			}
+			piecesLimitRefusedAtOnce(t, plain)
 		})
 	}
 }
 
+// piecesLimitRefusedAtOnce is TestArgumentsInPiecesOverTheLimitAreRefusedAtOnce
+// with a caller that is plain or speaks version 2 of the extensions.
+func piecesLimitRefusedAtOnce(t *testing.T, plain bool) {
+	wa, ctx := piecesLimitConnect(t, plain)
+	s, err := wa.Open(ctx, 1)
+	must(t, err)
+	defer s.Close()
+	refused := piecesLimitSend(t, s)
+	switch {
+	case plain && refused >= 0:
+		t.Fatalf("a plain caller's Send of piece %d was refused: it cannot be answered before its end", refused)
+	case !plain && refused < 0:
+		t.Fatal("every Send of 2 MiB of pieces went through: the call over 100 KiB was not refused at once")
+	}
+	t.Logf("refused at piece %d (the limit is passed by piece 3)", refused)
+	must(t, s.CloseSend())
+	err = s.Recv(nil)
+	switch {
+	case plain && err != io.EOF && !errors.Is(err, ipfi.ErrRemote):
+		// The empty response that reports a failure to a plain
+		// caller ends a stream with no value (actors/STATES.md).
+		t.Fatalf("Recv = %v, want the end of the stream (an empty response)", err)
+	case !plain && !errors.Is(err, ipfi.ErrLimit):
+		t.Fatalf("Recv = %v, want ErrLimit", err)
+	}
+	for range 3 { // the pair, and the wire, go on
+		if n, err := ipfi.Call[any](ctx, wa, 1); err != nil || n != nil {
+			t.Fatalf("next call: %v, %v", n, err)
+		}
+	}
+}
+
+// piecesLimitConnect connects a caller, plain or not, to a callee whose
+// MaxCallArgs is 100 KiB and whose procedure 1 answers nil, and returns the
+// caller's wire, its announcements in unless plain, with the test's
+// context.
+func piecesLimitConnect(t *testing.T, plain bool) (*ipfi.Wire, context.Context) {
+	t.Helper()
+	a := newInterface(t)
+	b := newInterface(t, ipfi.WithLimits(ipfi.Limits{MaxCallArgs: 100 << 10}))
+	must(t, b.Register(1, procedures.Raw(func(_ context.Context, args []byte) ([]byte, error) {
+		return []byte{0xc0}, nil
+	})))
+	ca, cb := tcpPair(t)
+	var opts []ipfi.Option
+	if plain {
+		opts = append(opts, ipfi.WithPlain())
+	}
+	wa, err := a.Connect(ca, ca, opts...)
+	must(t, err)
+	_, err = b.Connect(cb, cb)
+	must(t, err)
+	ctx := bounded(t, 10*time.Second)
+	if !plain {
+		_, err := wa.Ping(ctx) // the announcements are in
+		must(t, err)
+	}
+	return wa, ctx
+}
+
+// piecesLimitSend sends up to 64 pieces of 32 KiB on s and returns the
+// index of the one whose Send returned ErrLimit, or -1 if all went through.
+func piecesLimitSend(t *testing.T, s *ipfi.Stream) int {
+	t.Helper()
+	piece := repeat(0xc0, 32<<10) // 32 KiB of MessagePack nils
+
+	for i := range 64 { // 2 MiB in all, twenty times the limit
+		if err := s.Send(ipfi.Raw(piece)); err != nil {
+			if !errors.Is(err, ipfi.ErrLimit) {
+				t.Fatalf("Send of piece %d: %v, want ErrLimit", i, err)
+			}
+			return i
+		}
+	}
+	return -1
+}
+
 // TestLargeArgumentsGoInPieces: an argument larger than the peer's frame
 // limit goes as several frames, so it reaches a callee whose argument
-// limit allows it (it used to end the wire, its frame over MaxFrame), and
-// one over the callee's argument limit is answered with ErrLimit (an empty
-// response to a plain caller) while the wire goes on.
+// limit allows it (as one frame it would be over MaxFrame and end the
+// wire), and one over the callee's argument limit is answered with
+// ErrLimit (an empty response to a plain caller) while the wire goes on.
 func TestLargeArgumentsGoInPieces(t *testing.T) {
 	a := newInterface(t)
 	b := newInterface(t, ipfi.WithLimits(ipfi.Limits{MaxCallArgs: 32 << 20})) // MaxFrame stays 16 MiB
@@ -210,9 +232,9 @@ func TestOpenCallLimit(t *testing.T) {
 // TestPiecesOverTheOpenCallLimitAreRefusedAtOnce: a call in pieces beyond
 // MaxOpenCalls is answered ErrLimit at its first piece, to a caller that
 // speaks version 2 of the extensions, so its Send returns the error
-// instead of waiting for credit that would never come (the callee used to
-// drop the pieces without a word and answer only at the end); the pair
-// and the wire go on.
+// instead of waiting for credit that would never come (as it would if the
+// callee dropped the pieces without a word and answered only at the end);
+// the pair and the wire go on.
 func TestPiecesOverTheOpenCallLimitAreRefusedAtOnce(t *testing.T) {
 	blk := newBlocker()
 	b := newInterface(t, ipfi.WithLimits(ipfi.Limits{MaxOpenCalls: 1}))

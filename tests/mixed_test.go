@@ -74,55 +74,74 @@ func mixedRounds(ctx context.Context, w *ipfi.Wire, rounds int, closer bool) err
 				return err
 			}
 		}
-		var wg sync.WaitGroup
-		errs := make(chan error, 6)
-		check := func(what string, err error, ok bool) {
-			switch {
-			case closed && errors.Is(err, ipfi.ErrWireTerminated):
-			case closed:
-				errs <- fmt.Errorf("round %d %s on a closed wire: %v", r, what, err)
-			case err != nil || !ok:
-				errs <- fmt.Errorf("round %d %s: %v (ok %v)", r, what, err, ok)
-			}
-		}
-		run := func(f func()) {
-			wg.Add(1)
-			go func() { defer wg.Done(); f() }()
-		}
-		run(func() { got, err := ipfi.Call[string](ctx, w, 1, "a", "b"); check("call", err, got == "ab") })
-		run(func() { got, err := ipfi.Call[string](ctx, w, 2, "c", "d"); check("quick call", err, got == "cd") })
-		run(func() { got, err := ipfi.Call[string](ctx, w, 3, "e"); check("callback", err, got == "<e>") })
-		run(func() {
-			got, err := ipfi.Collect[int](ctx, w, 4, 500)
-			check("stream", err, len(got) == 500 && got[499] == 499)
-		})
-		run(func() {
-			n := 0
-			var err error
-			for v, e := range ipfi.Iter[int](ctx, w, 4, 1_000_000) {
-				if err = e; e != nil || v != n {
-					break
-				}
-				if n++; n == 100 {
-					break // cut short: the producer is cancelled
-				}
-			}
-			check("stream cut short", err, n == 100)
-		})
-		run(func() {
-			cctx, ccancel := context.WithTimeout(ctx, time.Millisecond)
-			defer ccancel()
-			_, err := ipfi.Call[int](cctx, w, 5)
-			if !closed && errors.Is(err, context.DeadlineExceeded) {
-				err = nil // cancelled as asked
-			}
-			check("cancelled call", err, true)
-		})
-		wg.Wait()
-		close(errs)
-		for err := range errs {
+		if err := mixedRoundOfCalls(ctx, w, r, closed); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// mixedRoundOfCalls runs round r of mixedRounds: every kind of call on w,
+// concurrently. It returns a failure if any call fails; with closed, every
+// call must fail with ErrWireTerminated.
+func mixedRoundOfCalls(ctx context.Context, w *ipfi.Wire, r int, closed bool) error {
+	var wg sync.WaitGroup
+	errs := make(chan error, 6)
+	check := func(what string, err error, ok bool) {
+		switch {
+		case closed && errors.Is(err, ipfi.ErrWireTerminated):
+		case closed:
+			errs <- fmt.Errorf("round %d %s on a closed wire: %v", r, what, err)
+		case err != nil || !ok:
+			errs <- fmt.Errorf("round %d %s: %v (ok %v)", r, what, err, ok)
+		}
+	}
+	run := func(f func()) {
+		wg.Add(1)
+		go func() { defer wg.Done(); f() }()
+	}
+	run(func() { got, err := ipfi.Call[string](ctx, w, 1, "a", "b"); check("call", err, got == "ab") })
+	run(func() { got, err := ipfi.Call[string](ctx, w, 2, "c", "d"); check("quick call", err, got == "cd") })
+	run(func() { got, err := ipfi.Call[string](ctx, w, 3, "e"); check("callback", err, got == "<e>") })
+	run(func() {
+		got, err := ipfi.Collect[int](ctx, w, 4, 500)
+		check("stream", err, len(got) == 500 && got[499] == 499)
+	})
+	run(func() {
+		n, err := mixedCutShort(ctx, w)
+		check("stream cut short", err, n == 100)
+	})
+	run(func() {
+		cctx, ccancel := context.WithTimeout(ctx, time.Millisecond)
+		defer ccancel()
+		_, err := ipfi.Call[int](cctx, w, 5)
+		if !closed && errors.Is(err, context.DeadlineExceeded) {
+			err = nil // cancelled as asked
+		}
+		check("cancelled call", err, true)
+	})
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		return err
+	}
+	return nil
+}
+
+// mixedCutShort ranges over a long stream from w's procedure 4, breaking
+// out after 100 values (which cancels the producer) or at the first error
+// or value out of order; it returns how many values it counted in order
+// and the error it stopped at.
+func mixedCutShort(ctx context.Context, w *ipfi.Wire) (int, error) {
+	n := 0
+	var err error
+	for v, e := range ipfi.Iter[int](ctx, w, 4, 1_000_000) {
+		if err = e; e != nil || v != n {
+			break
+		}
+		if n++; n == 100 {
+			break // cut short: the producer is cancelled
+		}
+	}
+	return n, err
 }

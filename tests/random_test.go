@@ -649,6 +649,35 @@ func (p *rndProgram) run() (clean bool) {
 	p.register(p.b)
 	p.connect()
 
+	if !p.runWorkers() {
+		return false
+	}
+	p.waitProcedures(rndSettle)
+	if !p.disrupted {
+		p.checkIdleWire()
+	}
+	p.closeInterfaces()
+	if err := goleak.Find(); err != nil {
+		p.leaked = true
+		p.finding("goroutines left once both interfaces were closed: %v", err)
+	} else {
+		p.quiet("after both interfaces were closed")
+	}
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	t.Logf("seed %d: %s, %d workers, %d operations, slowest %v, CPU in quiet windows at most %.1f%%, %v in all",
+		p.seed, p.tr, len(p.workers), p.ops, p.slowest.Round(time.Microsecond), 100*p.busiest, time.Since(start).Round(time.Millisecond))
+	if len(p.findings) > 0 {
+		p.report()
+	}
+	return !p.leaked
+}
+
+// runWorkers runs the workers' operations concurrently and waits for them
+// all, releasing rpBlock once every worker is done or waiting for it. It
+// reports whether they ended within rndWatchdog (if not, the test fails).
+func (p *rndProgram) runWorkers() (ended bool) {
 	var wg sync.WaitGroup
 	for w, ops := range p.workers {
 		wg.Add(1)
@@ -680,28 +709,32 @@ func (p *rndProgram) run() (clean bool) {
 		p.hung()
 		return false
 	}
+	return true
+}
 
-	p.waitProcedures(rndSettle)
-	if !p.disrupted {
-		// Nothing ended the wire: it is still up, serves both ways, and
-		// idles without burning CPU.
-		if err := p.wa.Err(); err != nil {
-			p.finding("a's wire ended with no disruption: %v", err)
-		}
-		if err := p.wb.Err(); err != nil {
-			p.finding("b's wire ended with no disruption: %v", err)
-		}
-		ctx, cancel := context.WithTimeoutCause(context.Background(), rndHang, errRndHang)
-		for _, w := range []*ipfi.Wire{p.wa, p.wb} {
-			if v, err := ipfi.Call[int](ctx, w, rpNow, 41); err != nil || v != 42 {
-				p.finding("after the program, a call on the wire: %v, %v; want 42", v, err)
-			}
-		}
-		cancel()
-		p.quiet("with the wire up and idle")
+// checkIdleWire checks, in a program that did not end its wire, that the
+// wire is still up, serves both ways, and idles without burning CPU.
+func (p *rndProgram) checkIdleWire() {
+	if err := p.wa.Err(); err != nil {
+		p.finding("a's wire ended with no disruption: %v", err)
 	}
+	if err := p.wb.Err(); err != nil {
+		p.finding("b's wire ended with no disruption: %v", err)
+	}
+	ctx, cancel := context.WithTimeoutCause(context.Background(), rndHang, errRndHang)
+	for _, w := range []*ipfi.Wire{p.wa, p.wb} {
+		if v, err := ipfi.Call[int](ctx, w, rpNow, 41); err != nil || v != 42 {
+			p.finding("after the program, a call on the wire: %v, %v; want 42", v, err)
+		}
+	}
+	cancel()
+	p.quiet("with the wire up and idle")
+}
 
-	// Close both interfaces, in an order the seed picks.
+// closeInterfaces closes both interfaces, in an order the seed picks, and
+// checks that both ends of the wire are then done, each with a cause.
+func (p *rndProgram) closeInterfaces() {
+	t := p.t
 	switch p.seed % 3 {
 	case 0:
 		must(t, p.a.Close())
@@ -727,21 +760,6 @@ func (p *rndProgram) run() (clean bool) {
 			p.finding("%s wire not done once both interfaces were closed", name)
 		}
 	}
-	if err := goleak.Find(); err != nil {
-		p.leaked = true
-		p.finding("goroutines left once both interfaces were closed: %v", err)
-	} else {
-		p.quiet("after both interfaces were closed")
-	}
-
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	t.Logf("seed %d: %s, %d workers, %d operations, slowest %v, CPU in quiet windows at most %.1f%%, %v in all",
-		p.seed, p.tr, len(p.workers), p.ops, p.slowest.Round(time.Microsecond), 100*p.busiest, time.Since(start).Round(time.Millisecond))
-	if len(p.findings) > 0 {
-		p.report()
-	}
-	return !p.leaked
 }
 
 // report fails the test with the program and its findings.
@@ -1236,40 +1254,12 @@ func (x *rndExec) bidi(ctx context.Context, a rndAllow) {
 	sa := a
 	sa.send = true
 	k := x.op.k
-	echo := func(i int) bool {
-		var v int
-		err := s.Recv(&v)
-		if !x.check(fmt.Sprintf("Recv of echo %d", i), err, a) {
-			return false
-		}
-		if v != i {
-			x.finding("Recv: echo %d is %d", i, v)
-		}
-		return true
-	}
+	exchange := x.bidiInTurn
 	if x.op.mode == 1 {
-		for i := range k {
-			if !x.check(fmt.Sprintf("Send(%d)", i), s.Send(i), sa) {
-				return
-			}
-		}
-		if x.op.end == reAll && !x.check("CloseSend", s.CloseSend(), sa) {
-			return
-		}
-		for i := range k {
-			if !echo(i) {
-				return
-			}
-		}
-	} else {
-		for i := range k {
-			if !x.check(fmt.Sprintf("Send(%d)", i), s.Send(i), sa) || !echo(i) {
-				return
-			}
-		}
-		if x.op.end == reAll && !x.check("CloseSend", s.CloseSend(), sa) {
-			return
-		}
+		exchange = x.bidiBatch
+	}
+	if !exchange(s, a, sa) {
+		return
 	}
 	switch x.op.end {
 	case reAll:
@@ -1304,6 +1294,54 @@ func (x *rndExec) bidi(ctx context.Context, a rndAllow) {
 			x.check("Recv after cancelling its context", err, a)
 		}
 	}
+}
+
+// bidiBatch sends the k values of a bidi operation, then (read to the end)
+// closes its sending side, then reads the k echoes. Sends are checked as
+// sa says, Recvs as a says. It reports whether the stream is still going.
+func (x *rndExec) bidiBatch(s *ipfi.Stream, a, sa rndAllow) bool {
+	k := x.op.k
+	for i := range k {
+		if !x.check(fmt.Sprintf("Send(%d)", i), s.Send(i), sa) {
+			return false
+		}
+	}
+	if x.op.end == reAll && !x.check("CloseSend", s.CloseSend(), sa) {
+		return false
+	}
+	for i := range k {
+		if !x.bidiEcho(s, i, a) {
+			return false
+		}
+	}
+	return true
+}
+
+// bidiInTurn sends each of the k values of a bidi operation and reads its
+// echo before it sends the next, then (read to the end) closes the sending
+// side. Sends are checked as sa says, Recvs as a says. It reports whether
+// the stream is still going.
+func (x *rndExec) bidiInTurn(s *ipfi.Stream, a, sa rndAllow) bool {
+	for i := range x.op.k {
+		if !x.check(fmt.Sprintf("Send(%d)", i), s.Send(i), sa) || !x.bidiEcho(s, i, a) {
+			return false
+		}
+	}
+	return x.op.end != reAll || x.check("CloseSend", s.CloseSend(), sa)
+}
+
+// bidiEcho reads the echo of value i; it returns false once the stream
+// has ended (checked as a says).
+func (x *rndExec) bidiEcho(s *ipfi.Stream, i int, a rndAllow) bool {
+	var v int
+	err := s.Recv(&v)
+	if !x.check(fmt.Sprintf("Recv of echo %d", i), err, a) {
+		return false
+	}
+	if v != i {
+		x.finding("Recv: echo %d is %d", i, v)
+	}
+	return true
 }
 
 func (x *rndExec) pieces(ctx context.Context, a rndAllow) {

@@ -85,103 +85,113 @@ func checkCut(t *testing.T, reader string, got []int, end error) {
 // only the clean end of a stream: a complete stream's Recv ends with
 // exactly io.EOF).
 func TestCutStreamIsNotComplete(t *testing.T) {
-	t.Run("Values", func(t *testing.T) {
-		wa, _, _, cut := cutStreamSetup(t)
-		ctx := bounded(t, 10*time.Second)
-		s, err := wa.Stream(ctx, 1, nil)
-		must(t, err)
-		defer s.Close()
-		var got []int
-		var end error
-		for v, err := range ipfi.Values[int](s) {
-			if err != nil {
-				end = err
-				break
-			}
-			if got = append(got, v); len(got) == cutValues {
-				cut() // the reader has the 10th value: cut before it asks for more
-			}
-		}
-		checkCut(t, "Values", got, end)
-	})
+	t.Run("Values", regressCutValues)
+	t.Run("Iter", regressCutIter)
+	t.Run("Collect", regressCutCollect)
+	t.Run("Recv", regressCutRecv)
+}
 
-	t.Run("Iter", func(t *testing.T) {
-		wa, _, _, cut := cutStreamSetup(t)
-		ctx := bounded(t, 10*time.Second)
-		var got []int
-		var end error
-		for v, err := range ipfi.Iter[int](ctx, wa, 1) {
-			if err != nil {
-				end = err
-				break
-			}
-			if got = append(got, v); len(got) == cutValues {
-				cut()
-			}
+// regressCutValues is TestCutStreamIsNotComplete for Values over a Stream.
+func regressCutValues(t *testing.T) {
+	wa, _, _, cut := cutStreamSetup(t)
+	ctx := bounded(t, 10*time.Second)
+	s, err := wa.Stream(ctx, 1, nil)
+	must(t, err)
+	defer s.Close()
+	var got []int
+	var end error
+	for v, err := range ipfi.Values[int](s) {
+		if err != nil {
+			end = err
+			break
 		}
-		checkCut(t, "Iter", got, end)
-	})
+		if got = append(got, v); len(got) == cutValues {
+			cut() // the reader has the 10th value: cut before it asks for more
+		}
+	}
+	checkCut(t, "Values", got, end)
+}
 
-	t.Run("Collect", func(t *testing.T) {
-		wa, wb, yielded, cut := cutStreamSetup(t)
-		ctx := bounded(t, 10*time.Second)
-		type result struct {
-			got []int
-			err error
+// regressCutIter is TestCutStreamIsNotComplete for Iter.
+func regressCutIter(t *testing.T) {
+	wa, _, _, cut := cutStreamSetup(t)
+	ctx := bounded(t, 10*time.Second)
+	var got []int
+	var end error
+	for v, err := range ipfi.Iter[int](ctx, wa, 1) {
+		if err != nil {
+			end = err
+			break
 		}
-		done := make(chan result, 1)
-		go func() {
-			got, err := ipfi.Collect[int](ctx, wa, 1)
-			done <- result{got, err}
-		}()
-		receive(t, ctx, yielded, "the procedure did not yield its 10 values")
-		// The callee wrote the 10 values before its ping; the caller's
-		// reader hands them to the call before it answers the ping. So
-		// once the pong is back, the 10 values are the caller's.
-		if _, err := wb.Ping(ctx); err != nil {
-			t.Fatal(err)
+		if got = append(got, v); len(got) == cutValues {
+			cut()
 		}
-		cut()
-		r := receive(t, ctx, done, "Collect did not return after the cut")
-		checkCut(t, "Collect", r.got, r.err)
-	})
+	}
+	checkCut(t, "Iter", got, end)
+}
 
-	t.Run("Recv", func(t *testing.T) {
-		wa, _, _, cut := cutStreamSetup(t)
-		ctx := bounded(t, 10*time.Second)
+// regressCutCollect is TestCutStreamIsNotComplete for Collect.
+func regressCutCollect(t *testing.T) {
+	wa, wb, yielded, cut := cutStreamSetup(t)
+	ctx := bounded(t, 10*time.Second)
+	type result struct {
+		got []int
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		got, err := ipfi.Collect[int](ctx, wa, 1)
+		done <- result{got, err}
+	}()
+	receive(t, ctx, yielded, "the procedure did not yield its 10 values")
+	// The callee wrote the 10 values before its ping; the caller's
+	// reader hands them to the call before it answers the ping. So
+	// once the pong is back, the 10 values are the caller's.
+	if _, err := wb.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cut()
+	r := receive(t, ctx, done, "Collect did not return after the cut")
+	checkCut(t, "Collect", r.got, r.err)
+}
 
-		// A complete stream ends with exactly io.EOF.
-		whole, err := wa.Stream(ctx, 2, nil)
-		must(t, err)
-		defer whole.Close()
-		for i := range 3 {
-			var v int
-			if err := whole.Recv(&v); err != nil || v != i {
-				t.Fatalf("complete stream, value %d: %v, %v", i, v, err)
-			}
-		}
-		if err := whole.Recv(nil); err != io.EOF {
-			t.Fatalf("complete stream's end: %v, want exactly io.EOF", err)
-		}
+// regressCutRecv is TestCutStreamIsNotComplete for Stream.Recv, after a
+// check that a complete stream ends with exactly io.EOF.
+func regressCutRecv(t *testing.T) {
+	wa, _, _, cut := cutStreamSetup(t)
+	ctx := bounded(t, 10*time.Second)
 
-		s, err := wa.Stream(ctx, 1, nil)
-		must(t, err)
-		defer s.Close()
-		var got []int
-		for range cutValues {
-			var v int
-			if err := s.Recv(&v); err != nil {
-				t.Fatalf("after %v: %v", got, err)
-			}
-			got = append(got, v)
+	// A complete stream ends with exactly io.EOF.
+	whole, err := wa.Stream(ctx, 2, nil)
+	must(t, err)
+	defer whole.Close()
+	for i := range 3 {
+		var v int
+		if err := whole.Recv(&v); err != nil || v != i {
+			t.Fatalf("complete stream, value %d: %v, %v", i, v, err)
 		}
-		cut()
-		end := s.Recv(nil)
-		checkCut(t, "Recv", got, end)
-		if errors.Is(end, io.EOF) {
-			t.Errorf("Recv after the cut: %v matches io.EOF, which means only a clean end of a stream", end)
+	}
+	if err := whole.Recv(nil); err != io.EOF {
+		t.Fatalf("complete stream's end: %v, want exactly io.EOF", err)
+	}
+
+	s, err := wa.Stream(ctx, 1, nil)
+	must(t, err)
+	defer s.Close()
+	var got []int
+	for range cutValues {
+		var v int
+		if err := s.Recv(&v); err != nil {
+			t.Fatalf("after %v: %v", got, err)
 		}
-	})
+		got = append(got, v)
+	}
+	cut()
+	end := s.Recv(nil)
+	checkCut(t, "Recv", got, end)
+	if errors.Is(end, io.EOF) {
+		t.Errorf("Recv after the cut: %v matches io.EOF, which means only a clean end of a stream", end)
+	}
 }
 
 // TestCallbackDuringCloseIsWireTerminated: interface A calls procedure P
@@ -210,17 +220,15 @@ func TestCutStreamIsNotComplete(t *testing.T) {
 // the answer as P's failure. Only B's closes, only with Q returning at
 // once, about 0.1-3% of the calls.
 func TestCallbackDuringCloseIsWireTerminated(t *testing.T) {
-	type closer struct {
+	closers := []struct {
 		name  string
-		close func(ia, ib *ipfi.Interface, wa, wb *ipfi.Wire) error
-	}
-	closers := []closer{
+		close regressCbCloseFunc
+	}{
 		{"A-wire", func(_, _ *ipfi.Interface, wa, _ *ipfi.Wire) error { return wa.Close() }},
 		{"B-wire", func(_, _ *ipfi.Interface, _, wb *ipfi.Wire) error { return wb.Close() }},
 		{"A-interface", func(ia, _ *ipfi.Interface, _, _ *ipfi.Wire) error { return ia.Close() }},
 		{"B-interface", func(_, ib *ipfi.Interface, _, _ *ipfi.Wire) error { return ib.Close() }},
 	}
-	const maxIterations = 300
 	budget := 20 * time.Second
 	if testing.Short() {
 		budget = 4 * time.Second
@@ -235,31 +243,49 @@ func TestCallbackDuringCloseIsWireTerminated(t *testing.T) {
 			}
 			for _, c := range closers {
 				t.Run(fmt.Sprintf("%s/%s/%s", tr, mode, c.name), func(t *testing.T) {
-					deadline := time.Now().Add(share)
-					var bad, calls, n int
-					var first error
-					for n < maxIterations && (n == 0 || time.Now().Before(deadline)) {
-						n++
-						// Q-returns: close once the i-th P is calling Q, i
-						// going round 1..callbackCalls.
-						after := 1 + n%callbackCalls
-						for _, err := range callbackDuringClose(t, tr, qBlocks, after, c.close) {
-							calls++
-							if !errors.Is(err, ipfi.ErrWireTerminated) || errors.Is(err, ipfi.ErrRemote) {
-								if bad++; first == nil {
-									first = err
-								}
-							}
-						}
-					}
-					t.Logf("%d of %d calls wrong (%d wires)", bad, calls, n)
-					if bad > 0 {
-						t.Errorf("A's call of P ended with %q (%T) in %d of %d calls on %d wires; want an error matching ErrWireTerminated and not ErrRemote",
-							first, first, bad, calls, n)
-					}
+					regressCbCase(t, tr, qBlocks, share, c.close)
 				})
 			}
 		}
+	}
+}
+
+// regressCbCloseFunc closes the wire of one iteration of
+// TestCallbackDuringCloseIsWireTerminated: one of its ends, or one of the
+// interfaces.
+type regressCbCloseFunc func(ia, ib *ipfi.Interface, wa, wb *ipfi.Wire) error
+
+// regressCbMaxWires is how many wires a case of
+// TestCallbackDuringCloseIsWireTerminated closes at most.
+const regressCbMaxWires = 300
+
+// regressCbCase runs one case of TestCallbackDuringCloseIsWireTerminated:
+// iterations of callbackDuringClose (at least one, at most
+// regressCbMaxWires) until share has passed. It fails the test if any of
+// A's calls of P ended with an error that does not match
+// ErrWireTerminated, or that matches ErrRemote.
+func regressCbCase(t *testing.T, tr transport, qBlocks bool, share time.Duration, closeWire regressCbCloseFunc) {
+	deadline := time.Now().Add(share)
+	var bad, calls, n int
+	var first error
+	for n < regressCbMaxWires && (n == 0 || time.Now().Before(deadline)) {
+		n++
+		// Q-returns: close once the i-th P is calling Q, i going round
+		// 1..callbackCalls.
+		after := 1 + n%callbackCalls
+		for _, err := range callbackDuringClose(t, tr, qBlocks, after, closeWire) {
+			calls++
+			if !errors.Is(err, ipfi.ErrWireTerminated) || errors.Is(err, ipfi.ErrRemote) {
+				if bad++; first == nil {
+					first = err
+				}
+			}
+		}
+	}
+	t.Logf("%d of %d calls wrong (%d wires)", bad, calls, n)
+	if bad > 0 {
+		t.Errorf("A's call of P ended with %q (%T) in %d of %d calls on %d wires; want an error matching ErrWireTerminated and not ErrRemote",
+			first, first, bad, calls, n)
 	}
 }
 
@@ -275,9 +301,7 @@ const (
 // TestCallbackDuringCloseIsWireTerminated: callbackCalls calls of P, the
 // wire closed once every Q has started (qBlocks) or once the after-th P is
 // calling Q. It returns how A's calls of P ended.
-func callbackDuringClose(t *testing.T, tr transport, qBlocks bool, after int,
-	closeWire func(ia, ib *ipfi.Interface, wa, wb *ipfi.Wire) error,
-) []error {
+func callbackDuringClose(t *testing.T, tr transport, qBlocks bool, after int, closeWire regressCbCloseFunc) []error {
 	t.Helper()
 	ia, ib := mustNew(t), mustNew(t)
 	defer ia.Close()
@@ -285,41 +309,7 @@ func callbackDuringClose(t *testing.T, tr transport, qBlocks bool, after int,
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
-	calling := make(chan struct{}, callbackCalls) // a P is about to call Q
-	qStarted := make(chan struct{}, callbackCalls)
-	must(t, ib.Register(1, procedures.Func0(func(pctx context.Context) (int, error) {
-		calling <- struct{}{}
-		// Q-returns: P calls Q again and again, so that some call starts
-		// as the wire is being closed (bounded: the wire is closed at once).
-		for range callbackRounds {
-			if _, err := ipfi.Call[int](pctx, ipfi.WireFrom(pctx), 2); err != nil {
-				return 0, err
-			}
-			if qBlocks {
-				break
-			}
-		}
-		<-pctx.Done() // never answer while the wire is up
-		return 0, context.Cause(pctx)
-	})))
-	must(t, ia.Register(2, procedures.Func0(func(qctx context.Context) (int, error) {
-		if !qBlocks {
-			return 1, nil
-		}
-		qStarted <- struct{}{}
-		<-qctx.Done()
-		return 0, context.Cause(qctx)
-	})))
-	// B streams to A all along: B's writer is busy (its lock taken for
-	// every value), which is what widens the race between Close's
-	// Termination message and P's answer.
-	must(t, ib.Register(3, procedures.Sequence0(func(sctx context.Context, yield func(int) error) error {
-		for i := 0; ; i++ {
-			if err := yield(i); err != nil {
-				return err
-			}
-		}
-	})))
+	calling, qStarted := regressCbRegister(t, ia, ib, qBlocks)
 	wa, wb := connect(t, tr, ia, ib)
 
 	var readers sync.WaitGroup
@@ -328,11 +318,7 @@ func callbackDuringClose(t *testing.T, tr transport, qBlocks bool, after int,
 		readers.Add(1)
 		go func() {
 			defer readers.Done()
-			for _, err := range ipfi.Iter[int](ctx, wa, 3) {
-				if err != nil {
-					return // the wire's end (checked by the calls of P)
-				}
-			}
+			regressCbDrain(ctx, wa)
 		}()
 	}
 
@@ -359,10 +345,63 @@ func callbackDuringClose(t *testing.T, tr transport, qBlocks bool, after int,
 	return errs
 }
 
+// regressCbRegister registers the procedures of one iteration of
+// TestCallbackDuringCloseIsWireTerminated: P (1) and a stream to A (3) on
+// ib, Q (2) on ia. Every P sends on calling as it is about to call Q;
+// every Q that blocks (qBlocks) sends on qStarted as it starts.
+func regressCbRegister(t *testing.T, ia, ib *ipfi.Interface, qBlocks bool) (calling, qStarted <-chan struct{}) {
+	t.Helper()
+	callingC := make(chan struct{}, callbackCalls) // a P is about to call Q
+	qStartedC := make(chan struct{}, callbackCalls)
+	must(t, ib.Register(1, procedures.Func0(func(pctx context.Context) (int, error) {
+		callingC <- struct{}{}
+		// Q-returns: P calls Q again and again, so that some call starts
+		// as the wire is being closed (bounded: the wire is closed at once).
+		for range callbackRounds {
+			if _, err := ipfi.Call[int](pctx, ipfi.WireFrom(pctx), 2); err != nil {
+				return 0, err
+			}
+			if qBlocks {
+				break
+			}
+		}
+		<-pctx.Done() // never answer while the wire is up
+		return 0, context.Cause(pctx)
+	})))
+	must(t, ia.Register(2, procedures.Func0(func(qctx context.Context) (int, error) {
+		if !qBlocks {
+			return 1, nil
+		}
+		qStartedC <- struct{}{}
+		<-qctx.Done()
+		return 0, context.Cause(qctx)
+	})))
+	// B streams to A all along: B's writer is busy (its lock taken for
+	// every value), which is what widens the race between Close's
+	// Termination message and P's answer.
+	must(t, ib.Register(3, procedures.Sequence0(func(sctx context.Context, yield func(int) error) error {
+		for i := 0; ; i++ {
+			if err := yield(i); err != nil {
+				return err
+			}
+		}
+	})))
+	return callingC, qStartedC
+}
+
+// regressCbDrain reads B's stream (3) on wa until it ends.
+func regressCbDrain(ctx context.Context, wa *ipfi.Wire) {
+	for _, err := range ipfi.Iter[int](ctx, wa, 3) {
+		if err != nil {
+			return // the wire's end (checked by the calls of P)
+		}
+	}
+}
+
 // TestCancelBeforeCloseSendStartsNothing: a stream whose context ends
 // after Open and before CloseSend (what Wire.Stream does in between) is
 // cancelled, and nothing of it may reach the callee after the Cancel: a
-// Call frame written after it used to start the procedure anew on the
+// Call frame written after it would start the procedure anew on the
 // callee, with nobody left to cancel it.
 func TestCancelBeforeCloseSendStartsNothing(t *testing.T) {
 	a, b := mustNew(t), mustNew(t)

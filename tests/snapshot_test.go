@@ -38,19 +38,45 @@ func TestSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	snap := server.Snapshot()
+	snapshotCheckServer(t, server.Snapshot(), sw.ID(), start)
+	snapshotCheckClient(t, client.Snapshot(), start)
+	snapshotCheckHandler(t, server)
+	close(blk.release)
+	var v int
+	must(t, p.Wait(ctx, &v))
+}
+
+// snapshotCheckServer checks the server's live view in TestSnapshot: one
+// wire, wireID, labelled "client", with its peer, bytes both ways and the
+// peer's extensions, serving the two calls, and drawn as a tree.
+func snapshotCheckServer(t *testing.T, snap ipfidebug.Snapshot, wireID uint64, start time.Time) {
+	t.Helper()
 	if len(snap.Wires) != 1 {
 		t.Fatalf("the server's snapshot has %d wires:\n%s", len(snap.Wires), snap)
 	}
 	ws := snap.Wires[0]
-	if ws.ID != sw.ID() || ws.Label != "client" || ws.Peer == "" || ws.BytesIn == 0 || ws.BytesOut == 0 || !ws.PeerExtensions {
+	if ws.ID != wireID || ws.Label != "client" || ws.Peer == "" || ws.BytesIn == 0 || ws.BytesOut == 0 || !ws.PeerExtensions {
 		t.Fatalf("the server's wire: %+v", ws)
 	}
 	if len(ws.Serving) != 2 {
 		t.Fatalf("serving %+v, want 2 calls", ws.Serving)
 	}
+	snapshotCheckServing(t, ws.Serving, start)
+	text := snap.String()
+	for _, want := range []string{"interface: 1 wire", "wire ", "(client)", "serving procedure 1 call 0  running  stream", "serving procedure 2 call 0  running"} {
+		if !strings.Contains(text, want) {
+			t.Fatalf("the tree lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+// snapshotCheckServing checks the calls the server serves in TestSnapshot:
+// all running, begun since start, and one of them the stream of procedure
+// 1 with response credit.
+func snapshotCheckServing(t *testing.T, serving []ipfidebug.CallSnapshot, start time.Time) {
+	t.Helper()
 	streams := 0
-	for _, c := range ws.Serving {
+	for _, c := range serving {
 		if c.State != "running" {
 			t.Fatalf("a call served is %q, want running", c.State)
 		}
@@ -67,13 +93,13 @@ func TestSnapshot(t *testing.T) {
 	if streams != 1 {
 		t.Fatalf("%d streams among the calls served, want 1", streams)
 	}
-	text := snap.String()
-	for _, want := range []string{"interface: 1 wire", "wire ", "(client)", "serving procedure 1 call 0  running  stream", "serving procedure 2 call 0  running"} {
-		if !strings.Contains(text, want) {
-			t.Fatalf("the tree lacks %q:\n%s", want, text)
-		}
-	}
-	cs := client.Snapshot()
+}
+
+// snapshotCheckClient checks the client's live view in TestSnapshot: one
+// wire making the two calls, begun since start, one of them the stream of
+// procedure 1 with a window of 64 KiB or more, drawn as a tree.
+func snapshotCheckClient(t *testing.T, cs ipfidebug.Snapshot, start time.Time) {
+	t.Helper()
 	if len(cs.Wires) != 1 || len(cs.Wires[0].Calling) != 2 {
 		t.Fatalf("the client's snapshot:\n%s", cs)
 	}
@@ -92,7 +118,13 @@ func TestSnapshot(t *testing.T) {
 	if windows != 1 || !strings.Contains(cs.String(), "calling procedure 1 call 0  waiting  stream (window ") {
 		t.Fatalf("the client's tree:\n%s", cs)
 	}
+}
 
+// snapshotCheckHandler checks the debug handler over the server in
+// TestSnapshot: its text shows a call served, its JSON the wire and its two
+// calls.
+func snapshotCheckHandler(t *testing.T, server *ipfi.Interface) {
+	t.Helper()
 	h := ipfidebug.Handler(server)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/debug/ipfi", nil))
@@ -106,9 +138,6 @@ func TestSnapshot(t *testing.T) {
 	if len(decoded.Wires) != 1 || len(decoded.Wires[0].Serving) != 2 {
 		t.Fatalf("the handler's JSON: %s", rec.Body.String())
 	}
-	close(blk.release)
-	var v int
-	must(t, p.Wait(ctx, &v))
 }
 
 // TestExposeSnapshot: an interface that exposes its live view

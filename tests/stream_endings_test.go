@@ -81,38 +81,7 @@ func streamSlowly(t *testing.T, count, window int64, opts ...ipfi.Option) {
 	// 13 s under the race detector.
 	ctx := bounded(t, 60*time.Second)
 
-	// Heap sampler.
-	heap := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(heap)
-	if heap[0].Value.Kind() != metrics.KindUint64 {
-		t.Fatalf("metric %s unsupported", heap[0].Name)
-	}
-	stop, sampled := make(chan struct{}), make(chan uint64, 1)
-	stopCh := stop // the sampler's own copy: stopSampler clears stop
-	go func() {
-		tick := time.NewTicker(2 * time.Millisecond)
-		defer tick.Stop()
-		s := []metrics.Sample{{Name: heap[0].Name}}
-		var peak uint64
-		for {
-			metrics.Read(s)
-			peak = max(peak, s[0].Value.Uint64())
-			select {
-			case <-stopCh:
-				sampled <- peak
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	stopSampler := func() uint64 {
-		if stop == nil {
-			return 0
-		}
-		close(stop)
-		stop = nil
-		return <-sampled
-	}
+	stopSampler := endingsSlowlySampleHeap(t)
 	defer stopSampler()
 
 	start := time.Now()
@@ -124,15 +93,7 @@ func streamSlowly(t *testing.T, count, window int64, opts ...ipfi.Option) {
 		if err != nil {
 			t.Fatalf("after %d values: %v", received, err)
 		}
-		if len(v) != valueLen {
-			t.Fatalf("value %d: %d bytes, want %d", received, len(v), valueLen)
-		}
-		if got := binary.BigEndian.Uint64(v); got != uint64(received) {
-			t.Fatalf("value %d carries index %d", received, got)
-		}
-		if !bytes.Equal(v[8:], pattern[8:]) {
-			t.Fatalf("value %d corrupted", received)
-		}
+		endingsSlowlyCheckValue(t, v, received, pattern)
 		received++
 		total += int64(len(v))
 		y := yielded.Load()
@@ -160,6 +121,60 @@ func streamSlowly(t *testing.T, count, window int64, opts ...ipfi.Option) {
 	}
 	if peak >= maxHeap {
 		t.Errorf("heap peaked at %.1f MiB, want under %d MiB", float64(peak)/(1<<20), maxHeap>>20)
+	}
+}
+
+// endingsSlowlySampleHeap starts sampling the heap's live objects every
+// 2 ms for streamSlowly; the function it returns stops the sampler and
+// returns the peak (0 when called again).
+func endingsSlowlySampleHeap(t *testing.T) func() uint64 {
+	t.Helper()
+	heap := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(heap)
+	if heap[0].Value.Kind() != metrics.KindUint64 {
+		t.Fatalf("metric %s unsupported", heap[0].Name)
+	}
+	stop, sampled := make(chan struct{}), make(chan uint64, 1)
+	stopCh := stop // the sampler's own copy: the returned function clears stop
+	go func() {
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+		s := []metrics.Sample{{Name: heap[0].Name}}
+		var peak uint64
+		for {
+			metrics.Read(s)
+			peak = max(peak, s[0].Value.Uint64())
+			select {
+			case <-stopCh:
+				sampled <- peak
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() uint64 {
+		if stop == nil {
+			return 0
+		}
+		close(stop)
+		stop = nil
+		return <-sampled
+	}
+}
+
+// endingsSlowlyCheckValue checks that v, value i of streamSlowly's
+// stream, is as long as pattern, carries i in its first 8 bytes and the
+// rest of pattern after them.
+func endingsSlowlyCheckValue(t *testing.T, v []byte, i int64, pattern []byte) {
+	t.Helper()
+	if len(v) != len(pattern) {
+		t.Fatalf("value %d: %d bytes, want %d", i, len(v), len(pattern))
+	}
+	if got := binary.BigEndian.Uint64(v); got != uint64(i) {
+		t.Fatalf("value %d carries index %d", i, got)
+	}
+	if !bytes.Equal(v[8:], pattern[8:]) {
+		t.Fatalf("value %d corrupted", i)
 	}
 }
 
@@ -493,26 +508,11 @@ func TestThousandStreamsHalfCancelledHalfCut(t *testing.T) {
 	defer a.Close()
 	defer b.Close()
 
-	ends := make([]producerEnd, streams)
-	producerDone := make([]chan struct{}, streams)
-	for i := range producerDone {
-		producerDone[i] = make(chan struct{})
+	producers := &endingsCutProducers{ends: make([]producerEnd, streams), done: make([]chan struct{}, streams)}
+	for i := range producers.done {
+		producers.done[i] = make(chan struct{})
 	}
-	must(t, b.Register(1, procedures.Sequence1(func(ctx context.Context, id int, yield func(int) error) error {
-		if id < 0 || id >= streams {
-			return fmt.Errorf("bad id %d", id)
-		}
-		defer close(producerDone[id])
-		for n := 0; ; n++ {
-			if err := yield(n); err != nil {
-				ends[id] = producerEnd{err, context.Cause(ctx), ctx.Err() != nil}
-				return err
-			}
-			if n >= 2 {
-				<-ctx.Done()
-			}
-		}
-	})))
+	must(t, b.Register(1, procedures.Sequence1(producers.run)))
 	wa, _ := connect(t, tcp, a, b)
 	hang := bounded(t, 20*time.Second)
 
@@ -530,82 +530,123 @@ func TestThousandStreamsHalfCancelledHalfCut(t *testing.T) {
 			results[i] = consume(ctx, wa, i, read3)
 		}()
 	}
-	waitAll := func(pick func(int) bool, chans []chan struct{}, what string) {
-		t.Helper()
-		for i := range streams {
-			if pick(i) {
-				select {
-				case <-chans[i]:
-				case <-hang.Done():
-					t.Fatalf("hang: %s %d", what, i)
-				}
-			}
-		}
-	}
-	byCtx := func(i int) bool { return i%4 == 0 }
-	byBreak := func(i int) bool { return i%4 == 2 }
-	odd := func(i int) bool { return i%2 == 1 }
 
 	for n := range streams {
 		receive(t, hang, read3, fmt.Sprintf("only %d consumers read their three values", n))
 	}
-	for i := range streams {
-		if !byBreak(i) {
-			select {
-			case <-done[i]:
-				t.Fatalf("consumer %d ended early: %v", i, results[i])
-			default:
-			}
-		}
-	}
-	waitAll(byBreak, done, "breaking consumer not done")
-	waitAll(byBreak, producerDone, "producer of a broken-off stream still running")
+	notByBreak := func(i int) bool { return !endingsCutByBreak(i) }
+	endingsCutCheckRunning(t, notByBreak, done, results, "ended early")
+	endingsCutWaitAll(t, hang, endingsCutByBreak, done, "breaking consumer not done")
+	endingsCutWaitAll(t, hang, endingsCutByBreak, producers.done, "producer of a broken-off stream still running")
 	// Every other consumer is now waiting in Recv (nothing more comes).
 	waitParked(t, hang, inRecv, streams*3/4)
 	for i := range streams {
-		if byCtx(i) {
+		if endingsCutByCtx(i) {
 			cancels[i]()
 		}
 	}
-	waitAll(byCtx, done, "consumer with a cancelled context not done")
-	waitAll(byCtx, producerDone, "producer of a cancelled stream still running")
-	for i := range streams {
-		if odd(i) {
+	endingsCutWaitAll(t, hang, endingsCutByCtx, done, "consumer with a cancelled context not done")
+	endingsCutWaitAll(t, hang, endingsCutByCtx, producers.done, "producer of a cancelled stream still running")
+	endingsCutCheckRunning(t, endingsCutOdd, done, results, "ended before the wire was closed")
+	must(t, wa.Close())
+	endingsCutWaitAll(t, hang, endingsCutOdd, done, "consumer on the closed wire not done")
+	endingsCutWaitAll(t, hang, endingsCutOdd, producers.done, "producer on the closed wire still running")
+
+	endingsCutCheckEnds(t, results, producers.ends)
+
+	must(t, a.Close())
+	must(t, b.Close())
+	goleak.VerifyNone(t)
+}
+
+// endingsCutByCtx says whether consumer i of
+// TestThousandStreamsHalfCancelledHalfCut ends by having its context
+// cancelled.
+func endingsCutByCtx(i int) bool { return i%4 == 0 }
+
+// endingsCutByBreak says whether consumer i of
+// TestThousandStreamsHalfCancelledHalfCut ends by breaking out of ranging
+// over Values.
+func endingsCutByBreak(i int) bool { return i%4 == 2 }
+
+// endingsCutOdd says whether consumer i of
+// TestThousandStreamsHalfCancelledHalfCut ends when its wire is closed.
+func endingsCutOdd(i int) bool { return i%2 == 1 }
+
+// endingsCutProducers are the producers of
+// TestThousandStreamsHalfCancelledHalfCut, one per stream id: each yields
+// increasing ints, pauses after three until its context is done, then
+// yields again, which must fail; it records how it ended in ends[id] and
+// then closes done[id].
+type endingsCutProducers struct {
+	ends []producerEnd
+	done []chan struct{}
+}
+
+func (p *endingsCutProducers) run(ctx context.Context, id int, yield func(int) error) error {
+	if id < 0 || id >= len(p.done) {
+		return fmt.Errorf("bad id %d", id)
+	}
+	defer close(p.done[id])
+	for n := 0; ; n++ {
+		if err := yield(n); err != nil {
+			p.ends[id] = producerEnd{err, context.Cause(ctx), ctx.Err() != nil}
+			return err
+		}
+		if n >= 2 {
+			<-ctx.Done()
+		}
+	}
+}
+
+// endingsCutWaitAll waits until chans[i] is closed for every i that pick
+// selects, failing the test with what and i when hang ends first.
+func endingsCutWaitAll(t *testing.T, hang context.Context, pick func(int) bool, chans []chan struct{}, what string) {
+	t.Helper()
+	for i := range chans {
+		if pick(i) {
+			select {
+			case <-chans[i]:
+			case <-hang.Done():
+				t.Fatalf("hang: %s %d", what, i)
+			}
+		}
+	}
+}
+
+// endingsCutCheckRunning fails the test when a consumer i that pick
+// selects has already ended (done[i] is closed), saying it ended as
+// ended says and with its result.
+func endingsCutCheckRunning(t *testing.T, pick func(int) bool, done []chan struct{}, results []error, ended string) {
+	t.Helper()
+	for i := range done {
+		if pick(i) {
 			select {
 			case <-done[i]:
-				t.Fatalf("consumer %d ended before the wire was closed: %v", i, results[i])
+				t.Fatalf("consumer %d %s: %v", i, ended, results[i])
 			default:
 			}
 		}
 	}
-	must(t, wa.Close())
-	waitAll(odd, done, "consumer on the closed wire not done")
-	waitAll(odd, producerDone, "producer on the closed wire still running")
+}
 
+// endingsCutCheckEnds checks how every consumer (results) and producer
+// (ends) of TestThousandStreamsHalfCancelledHalfCut ended, reporting the
+// first ten failures and then how many there were.
+func endingsCutCheckEnds(t *testing.T, results []error, ends []producerEnd) {
+	t.Helper()
 	bad := 0
 	report := func(format string, args ...any) {
+		t.Helper()
 		if bad++; bad <= 10 {
 			t.Errorf(format, args...)
 		}
 	}
 	for i, err := range results {
-		switch {
-		case byCtx(i):
-			if !errors.Is(err, context.Canceled) {
-				report("consumer %d (context cancelled): %v, want context.Canceled", i, err)
-			}
-		case byBreak(i):
-			if !errors.Is(err, ipfi.ErrCancelled) {
-				report("consumer %d (broke out): Recv after Close: %v, want ErrCancelled", i, err)
-			}
-		default:
-			if !errors.Is(err, ipfi.ErrWireTerminated) || !errors.Is(err, ipfi.ErrClosed) {
-				report("consumer %d (wire closed): %v, want ErrWireTerminated wrapping ErrClosed", i, err)
-			}
-		}
+		endingsCutCheckConsumer(report, i, err)
 		e := ends[i]
 		want := ipfi.ErrCancelled
-		if odd(i) {
+		if endingsCutOdd(i) {
 			want = ipfi.ErrWireTerminated
 		}
 		if e.yieldErr == nil || !e.done || !errors.Is(e.cause, want) {
@@ -615,10 +656,26 @@ func TestThousandStreamsHalfCancelledHalfCut(t *testing.T) {
 	if bad > 10 {
 		t.Errorf("... %d failures in all", bad)
 	}
+}
 
-	must(t, a.Close())
-	must(t, b.Close())
-	goleak.VerifyNone(t)
+// endingsCutCheckConsumer checks the error err that ended consumer i of
+// TestThousandStreamsHalfCancelledHalfCut, as the way it ended its stream
+// requires, and reports a mismatch.
+func endingsCutCheckConsumer(report func(format string, args ...any), i int, err error) {
+	switch {
+	case endingsCutByCtx(i):
+		if !errors.Is(err, context.Canceled) {
+			report("consumer %d (context cancelled): %v, want context.Canceled", i, err)
+		}
+	case endingsCutByBreak(i):
+		if !errors.Is(err, ipfi.ErrCancelled) {
+			report("consumer %d (broke out): Recv after Close: %v, want ErrCancelled", i, err)
+		}
+	default:
+		if !errors.Is(err, ipfi.ErrWireTerminated) || !errors.Is(err, ipfi.ErrClosed) {
+			report("consumer %d (wire closed): %v, want ErrWireTerminated wrapping ErrClosed", i, err)
+		}
+	}
 }
 
 // consume is consumer i of TestThousandStreamsHalfCancelledHalfCut: it

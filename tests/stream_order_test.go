@@ -29,35 +29,46 @@ func TestLongStreamsArriveWholeAndInOrder(t *testing.T) {
 				count = n / 50 // one byte per Read: keep it short
 			}
 			callee, caller := newInterface(t), newInterface(t)
-			must(t, callee.Register(1, procedures.Sequence2(func(_ context.Context, from, k int, yield func(int) error) error {
-				for i := range k {
-					if err := yield(from + i); err != nil {
-						return err
-					}
-				}
-				return nil
-			})))
+			must(t, callee.Register(1, procedures.Sequence2(orderCount)))
 			w, _ := connect(t, tr, caller, callee)
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
 			inParallel(t, streams, func(s int) error {
-				from, want := s*1_000_000, 0
-				for v, err := range ipfi.Iter[int](ctx, w, 1, s*1_000_000, count) {
-					if err == nil && v != from+want {
-						err = fmt.Errorf("stream %d: value %d is %d, want %d", s, want, v, from+want)
-					}
-					if err != nil {
-						return err
-					}
-					want++
-				}
-				if want != count {
-					return fmt.Errorf("stream %d: %d values, want %d", s, want, count)
-				}
-				return nil
+				return orderCheckStream(ctx, w, s, count)
 			})
 		})
 	}
+}
+
+// orderCount is the procedure of TestLongStreamsArriveWholeAndInOrder: it
+// yields the k ints from from on.
+func orderCount(_ context.Context, from, k int, yield func(int) error) error {
+	for i := range k {
+		if err := yield(from + i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// orderCheckStream reads stream s of TestLongStreamsArriveWholeAndInOrder
+// on w (the count ints from s*1,000,000 on) and checks that every value
+// arrives, once and in order.
+func orderCheckStream(ctx context.Context, w *ipfi.Wire, s, count int) error {
+	from, want := s*1_000_000, 0
+	for v, err := range ipfi.Iter[int](ctx, w, 1, s*1_000_000, count) {
+		if err == nil && v != from+want {
+			err = fmt.Errorf("stream %d: value %d is %d, want %d", s, want, v, from+want)
+		}
+		if err != nil {
+			return err
+		}
+		want++
+	}
+	if want != count {
+		return fmt.Errorf("stream %d: %d values, want %d", s, want, count)
+	}
+	return nil
 }
 
 // TestCollectedStreamKeepsEveryValue: a plain call to a sequence procedure

@@ -174,34 +174,7 @@ func TestExtensionVectors(t *testing.T) {
 			kinds[w.kind] = true
 			stream = append(stream, v.bytes...)
 			streamWant = append(streamWant, w)
-
-			if got := w.encode(t); !bytes.Equal(got, v.bytes) {
-				t.Errorf("encoded %x, want %x", got, v.bytes)
-			}
-			for name, r := range map[string]result{
-				"whole":    decodeChunksExt(t, 0, extOn, v.bytes),
-				"bytewise": decodeBytewiseExt(t, 0, extOn, v.bytes),
-			} {
-				if r.err != nil || r.buffered != 0 || len(r.frames) != 1 {
-					t.Fatalf("%s: err %v, Buffered() %d, frames %s", name, r.err, r.buffered, fmtFrames(r.frames))
-				}
-				w.check(t, r.frames[0])
-				if got := AppendFrame(nil, r.frames[0]); !bytes.Equal(got, v.bytes) {
-					t.Errorf("%s: AppendFrame of the decoded frame = %x", name, got)
-				}
-				if n := EncodedLen(r.frames[0]); n != len(v.bytes) {
-					t.Errorf("%s: EncodedLen = %d, want %d", name, n, len(v.bytes))
-				}
-			}
-
-			// Extensions off: the type byte alone is an unknown frame.
-			off := decodeChunks(t, 0, v.bytes[:1])
-			if off.err != nil || off.buffered != 0 || sameFrames(off.frames, []Frame{{Kind: w.kind}}) != "" {
-				t.Fatalf("extensions off, first byte: err %v, Buffered() %d, frames %s", off.err, off.buffered, fmtFrames(off.frames))
-			}
-			if off := decodeChunks(t, 0, v.bytes); len(off.frames) == 0 || sameFrames(off.frames[:1], []Frame{{Kind: w.kind}}) != "" {
-				t.Fatalf("extensions off, whole: frames %s (err %v)", fmtFrames(off.frames), off.err)
-			}
+			checkExtensionVector(t, v, w)
 		})
 	}
 	for k := KindAnnounce; k <= KindPong; k++ {
@@ -214,12 +187,55 @@ func TestExtensionVectors(t *testing.T) {
 	if len(all) == 0 || all[0].name != "ext_announce" {
 		t.Fatalf("the first vector is not the announce")
 	}
+	checkExtensionStream(t, stream, streamWant)
+}
+
+// checkExtensionVector checks one extension vector against w: its Append
+// helper writes it, a decoder with extensions on reads it back whole and
+// byte by byte, and with extensions off its first byte is a bodiless
+// unknown frame.
+func checkExtensionVector(t *testing.T, v extVector, w extWant) {
+	t.Helper()
+	if got := w.encode(t); !bytes.Equal(got, v.bytes) {
+		t.Errorf("encoded %x, want %x", got, v.bytes)
+	}
+	for name, r := range map[string]result{
+		"whole":    decodeChunksExt(t, 0, extOn, v.bytes),
+		"bytewise": decodeBytewiseExt(t, 0, extOn, v.bytes),
+	} {
+		if r.err != nil || r.buffered != 0 || len(r.frames) != 1 {
+			t.Fatalf("%s: err %v, Buffered() %d, frames %s", name, r.err, r.buffered, fmtFrames(r.frames))
+		}
+		w.check(t, r.frames[0])
+		if got := AppendFrame(nil, r.frames[0]); !bytes.Equal(got, v.bytes) {
+			t.Errorf("%s: AppendFrame of the decoded frame = %x", name, got)
+		}
+		if n := EncodedLen(r.frames[0]); n != len(v.bytes) {
+			t.Errorf("%s: EncodedLen = %d, want %d", name, n, len(v.bytes))
+		}
+	}
+
+	// Extensions off: the type byte alone is an unknown frame.
+	off := decodeChunks(t, 0, v.bytes[:1])
+	if off.err != nil || off.buffered != 0 || sameFrames(off.frames, []Frame{{Kind: w.kind}}) != "" {
+		t.Fatalf("extensions off, first byte: err %v, Buffered() %d, frames %s", off.err, off.buffered, fmtFrames(off.frames))
+	}
+	if off := decodeChunks(t, 0, v.bytes); len(off.frames) == 0 || sameFrames(off.frames[:1], []Frame{{Kind: w.kind}}) != "" {
+		t.Fatalf("extensions off, whole: frames %s (err %v)", fmtFrames(off.frames), off.err)
+	}
+}
+
+// checkExtensionStream decodes the extension vectors in one stream, whole
+// and byte by byte, with extensions turned on by its leading announce, and
+// checks each frame against want.
+func checkExtensionStream(t *testing.T, stream []byte, want []extWant) {
+	t.Helper()
 	for _, r := range []result{decodeChunksExt(t, 0, extOnAnnounce, stream), decodeBytewiseExt(t, 0, extOnAnnounce, stream)} {
-		if r.err != nil || r.buffered != 0 || len(r.frames) != len(streamWant) {
+		if r.err != nil || r.buffered != 0 || len(r.frames) != len(want) {
 			t.Fatalf("stream: err %v, Buffered() %d, frames %s", r.err, r.buffered, fmtFrames(r.frames))
 		}
 		for i, f := range r.frames {
-			streamWant[i].check(t, f)
+			want[i].check(t, f)
 		}
 	}
 }

@@ -54,6 +54,17 @@ func fuzzDecode(t *testing.T, mode extMode, data []byte, split, limit uint16) {
 	s := int(split) % (len(data) + 1)
 
 	whole := decodeChunksExt(t, max, mode, data)
+	fuzzCheckWhole(t, mode, whole, max)
+	fuzzCheckParts(t, mode, data, s, max, whole)
+	fuzzCheckRuns(t, mode, data, s, max, whole)
+	fuzzCheckReencoded(t, mode, max, whole)
+}
+
+// fuzzCheckWhole checks the input decoded whole: no payload over max, no
+// empty call with terminator none, extension bodies parsed without a
+// panic, and any error wraps ErrMalformed.
+func fuzzCheckWhole(t *testing.T, mode extMode, whole result, max int) {
+	t.Helper()
 	for _, fr := range whole.frames {
 		if len(fr.Payload) > max {
 			t.Fatalf("%s: emitted a %d-byte payload, limit %d", mode, len(fr.Payload), max)
@@ -71,7 +82,12 @@ func fuzzDecode(t *testing.T, mode extMode, data []byte, split, limit uint16) {
 	if whole.err != nil && !isMalformed(whole.err) {
 		t.Fatalf("%s: error %v does not wrap ErrMalformed", mode, whole.err)
 	}
+}
 
+// fuzzCheckParts decodes data split at s, in place and byte by byte (if
+// short), and expects the error, frames and bytes held of the whole decode.
+func fuzzCheckParts(t *testing.T, mode extMode, data []byte, s, max int, whole result) {
+	t.Helper()
 	parts := map[string]result{
 		"split":         decodeChunksExt(t, max, mode, data[:s], data[s:]),
 		"in place":      decodeInPlaceExt(t, max, mode, data, 1+s%97),
@@ -92,8 +108,12 @@ func fuzzDecode(t *testing.T, mode extMode, data []byte, split, limit uint16) {
 			t.Fatalf("%s: %s at %d: Buffered() %d, whole %d", mode, name, s, r.buffered, whole.buffered)
 		}
 	}
+}
 
-	// FeedRuns decodes the same frames, whatever room its Run offers.
+// fuzzCheckRuns checks that FeedRuns decodes the same frames as Feed,
+// whatever room its Run offers.
+func fuzzCheckRuns(t *testing.T, mode extMode, data []byte, s, max int, whole result) {
+	t.Helper()
 	for _, room := range []int{0, 1, 7, 600} {
 		r, _ := decodeRunsExt(t, max, mode, room, data[:s], data[s:])
 		if !sameError(r.err, whole.err) || errors.Is(r.err, ErrFrameTooLarge) != errors.Is(whole.err, ErrFrameTooLarge) {
@@ -103,7 +123,13 @@ func fuzzDecode(t *testing.T, mode extMode, data []byte, split, limit uint16) {
 			t.Fatalf("%s: FeedRuns (room %d) at %d: %s", mode, room, s, diff)
 		}
 	}
+}
 
+// fuzzCheckReencoded checks EncodedLen against AppendFrame for each frame
+// of the whole decode, and that their re-encoding decodes to the same
+// frames.
+func fuzzCheckReencoded(t *testing.T, mode extMode, max int, whole result) {
+	t.Helper()
 	again := encodeAllExt(whole.frames, mode)
 	for _, fr := range whole.frames {
 		if n, b := EncodedLen(fr), AppendFrame(nil, fr); n != len(b) {

@@ -114,15 +114,19 @@ func TestVectorsSplit(t *testing.T) {
 // headerOnlyRE reads the lengths in a header-only vector's description.
 var headerOnlyRE = regexp.MustCompile(`HEADER ONLY: first (\d+) of (\d+) bytes`)
 
+// headerOnlyWant is the frame a header-only vector starts: its kind,
+// procedure and call, and the length of its payload.
+type headerOnlyWant struct {
+	kind            Kind
+	procedure, call uint64
+	n               int
+}
+
 // TestVectorsHeaderOnly feeds the truncated golden vectors: no frame, no
 // error, all bytes held; AppendHeader with the declared length gives the
 // same header; the rest of the payload then completes the frame.
 func TestVectorsHeaderOnly(t *testing.T) {
-	tests := map[string]struct {
-		kind            Kind
-		procedure, call uint64
-		n               int
-	}{
+	tests := map[string]headerOnlyWant{
 		"call_p2_300bytes_hdr": {KindCall, 2, 1, 303},
 		"resp_p2_300bytes_hdr": {KindResponse, 2, 1, 303},
 		"call_raw_70000_hdr":   {KindCall, 2, 2, 70000},
@@ -138,53 +142,76 @@ func TestVectorsHeaderOnly(t *testing.T) {
 			if !ok {
 				t.Fatalf("no expectation for %s", v.Name)
 			}
-			m := headerOnlyRE.FindStringSubmatch(v.Description)
-			if m == nil {
-				t.Fatalf("no lengths in description %q", v.Description)
-			}
-			first, _ := strconv.Atoi(m[1])
-			total, _ := strconv.Atoi(m[2])
-			if first != len(v.Bytes) {
-				t.Fatalf("description says %d bytes, vector has %d", first, len(v.Bytes))
-			}
-
-			hdr := AppendHeader(nil, tt.kind, TermComplete, tt.procedure, tt.call, tt.n)
-			if len(hdr)+tt.n != total {
-				t.Errorf("header %d + payload %d bytes, description says %d", len(hdr), tt.n, total)
-			}
-			if !bytes.HasPrefix(v.Bytes, hdr) {
-				t.Errorf("AppendHeader = %x, vector %x", hdr, v.Bytes)
-			}
-			full := bytes.Clone(v.Bytes)
-			fill := v.Bytes[len(v.Bytes)-1]
-			for len(full) < total {
-				full = append(full, fill)
-			}
-
-			for name, r := range map[string]result{
-				"whole":    decodeChunks(t, 0, v.Bytes),
-				"bytewise": decodeBytewise(t, 0, v.Bytes),
-			} {
-				if r.err != nil || len(r.frames) != 0 {
-					t.Errorf("%s: %d frames, err %v; want none", name, len(r.frames), r.err)
-				}
-				if r.buffered != len(v.Bytes) {
-					t.Errorf("%s: Buffered() = %d, want %d", name, r.buffered, len(v.Bytes))
-				}
-			}
-
-			r := decodeChunks(t, 0, v.Bytes, full[len(v.Bytes):])
-			want := []Frame{h(tt.kind, TermComplete, tt.procedure, tt.call, full[len(hdr):]...)}
-			if r.err != nil || r.buffered != 0 {
-				t.Fatalf("completed: err %v, Buffered() %d", r.err, r.buffered)
-			}
-			if diff := sameFrames(r.frames, want); diff != "" {
-				t.Fatalf("completed: %s", diff)
-			}
-			if got := AppendFrame(nil, r.frames[0]); !bytes.Equal(got, full) {
-				t.Errorf("re-encoded completed frame differs")
-			}
+			checkHeaderOnlyVector(t, v, tt)
 		})
+	}
+}
+
+// checkHeaderOnlyVector checks one header-only vector against tt: its
+// description gives its lengths, AppendHeader writes its header, the
+// decoder holds it all without a frame, and the rest of the payload
+// completes the frame.
+func checkHeaderOnlyVector(t *testing.T, v vectors.Vector, tt headerOnlyWant) {
+	t.Helper()
+	total := headerOnlyTotal(t, v)
+	hdr := AppendHeader(nil, tt.kind, TermComplete, tt.procedure, tt.call, tt.n)
+	if len(hdr)+tt.n != total {
+		t.Errorf("header %d + payload %d bytes, description says %d", len(hdr), tt.n, total)
+	}
+	if !bytes.HasPrefix(v.Bytes, hdr) {
+		t.Errorf("AppendHeader = %x, vector %x", hdr, v.Bytes)
+	}
+	full := bytes.Clone(v.Bytes)
+	fill := v.Bytes[len(v.Bytes)-1]
+	for len(full) < total {
+		full = append(full, fill)
+	}
+
+	checkHeaderOnlyHeld(t, v)
+
+	r := decodeChunks(t, 0, v.Bytes, full[len(v.Bytes):])
+	want := []Frame{h(tt.kind, TermComplete, tt.procedure, tt.call, full[len(hdr):]...)}
+	if r.err != nil || r.buffered != 0 {
+		t.Fatalf("completed: err %v, Buffered() %d", r.err, r.buffered)
+	}
+	if diff := sameFrames(r.frames, want); diff != "" {
+		t.Fatalf("completed: %s", diff)
+	}
+	if got := AppendFrame(nil, r.frames[0]); !bytes.Equal(got, full) {
+		t.Errorf("re-encoded completed frame differs")
+	}
+}
+
+// headerOnlyTotal reads the lengths in v's description, checks the first
+// against the vector's bytes and returns the second, the whole message's.
+func headerOnlyTotal(t *testing.T, v vectors.Vector) int {
+	t.Helper()
+	m := headerOnlyRE.FindStringSubmatch(v.Description)
+	if m == nil {
+		t.Fatalf("no lengths in description %q", v.Description)
+	}
+	first, _ := strconv.Atoi(m[1])
+	total, _ := strconv.Atoi(m[2])
+	if first != len(v.Bytes) {
+		t.Fatalf("description says %d bytes, vector has %d", first, len(v.Bytes))
+	}
+	return total
+}
+
+// checkHeaderOnlyHeld feeds v whole and byte by byte: no frame, no error,
+// all bytes held.
+func checkHeaderOnlyHeld(t *testing.T, v vectors.Vector) {
+	t.Helper()
+	for name, r := range map[string]result{
+		"whole":    decodeChunks(t, 0, v.Bytes),
+		"bytewise": decodeBytewise(t, 0, v.Bytes),
+	} {
+		if r.err != nil || len(r.frames) != 0 {
+			t.Errorf("%s: %d frames, err %v; want none", name, len(r.frames), r.err)
+		}
+		if r.buffered != len(v.Bytes) {
+			t.Errorf("%s: Buffered() = %d, want %d", name, r.buffered, len(v.Bytes))
+		}
 	}
 }
 
