@@ -154,6 +154,8 @@
 //	inCall arguments, pieces, ran  call actor                        -
 //	inCall.resp (sendWindow)       worker spends; wire actor grants  atomics and a signal
 //	                                                                 channel
+//	inCall.ctx (callContext)       call actor ends it; whoever looks any: callContext.mu, and
+//	                               first makes its standard contexts an atomic flag once made
 //	outbound actor's partial       outbound call actor               -
 //	  value, batch, collected
 //	Call completion, receive       Call.mu                           Recv's run and the

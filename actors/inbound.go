@@ -60,11 +60,11 @@ type inCall struct {
 	first *wire.Frame // the call's first frame, handed over with inBegin
 
 	// The inbound actor's, while it holds the call.
-	args   gather                  // the arguments so far (a procedure that takes them whole)
-	held   int                     // argument bytes counted in the wire's (Limits.MaxWireArgs)
-	pieces *pieces                 // accounting of arguments sent in several pieces
-	in     *input                  // a bidirectional procedure's arguments
-	cancel context.CancelCauseFunc // cancels the procedure's context
+	args   gather       // the arguments so far (a procedure that takes them whole)
+	held   int          // argument bytes counted in the wire's (Limits.MaxWireArgs)
+	pieces *pieces      // accounting of arguments sent in several pieces
+	in     *input       // a bidirectional procedure's arguments
+	ctx    *callContext // the procedure's context (ordinary procedures)
 
 	// resp is the response credit of a streaming procedure whose caller
 	// speaks the extensions (nil otherwise): spent by the procedure's
@@ -232,8 +232,8 @@ func (c *inCall) answerError(ctx context.Context, err error) error {
 
 // stop cancels the procedure's context with cause and closes its input.
 func (c *inCall) stop(cause error) {
-	if c.cancel != nil {
-		c.cancel(cause)
+	if c.ctx != nil {
+		c.ctx.end(cause)
 	}
 	if c.in != nil {
 		c.in.close()

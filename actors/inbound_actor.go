@@ -258,15 +258,11 @@ func (a *inboundActor) start(ctx actor.Context, args []byte, inputOpen bool) {
 		a.returned(ctx)
 		return
 	}
-	// Not a child of the wire's procCtx: the call actor cancels it, when
-	// the call ends or the wire stops it, and a child of one shared
-	// context costs every call that context's lock twice.
-	pctx, cancel := context.WithCancelCause(a.w.callCtx)
-	c.cancel = cancel
-	if d := c.deadline(); d > 0 {
-		dctx, stop := context.WithTimeout(pctx, d)
-		pctx, c.cancel = dctx, func(cause error) { cancel(cause); stop() }
-	}
+	// Not a child of the wire's procCtx: the call actor ends it, when the
+	// call ends or the wire stops it, and a child of one shared context
+	// costs every call that context's lock twice.
+	c.ctx = newCallContext(a.w.callCtx, c.deadline())
+	var pctx context.Context = c.ctx
 	if m := c.meta(); m != nil {
 		pctx = context.WithValue(pctx, incomingKey{}, m)
 	}
