@@ -178,13 +178,14 @@ func benchEcho64K(b *testing.B, fresh bool) {
 	}
 }
 
-// BenchmarkCallContext is what the context of an ordinary procedure costs
-// its callee per call, on both processors at once: "cause" is a call
-// without a deadline (a context the call actor cancels with a cause),
+// BenchmarkCallContext is what the standard contexts of an ordinary
+// procedure's call cost per call, on both processors at once: "cause" is a
+// call without a deadline (a context the call actor cancels with a cause),
 // "deadline" one with (the same, and a child with the deadline, its timer
-// started and stopped), as actors.inboundActor.start makes them. The
-// standard library offers no single context with both a deadline and a
-// cancel cause.
+// started and stopped). The standard library offers no single context with
+// both a deadline and a cancel cause. The library makes them once the
+// procedure first looks at its context (actors.callContext, whose own
+// benchmark shows what a procedure that never looks saves).
 func BenchmarkCallContext(b *testing.B) {
 	parent := context.WithValue(context.Background(), floorKey{}, 1)
 	cause := errors.New("bench: call ended")
