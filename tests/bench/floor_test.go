@@ -84,18 +84,7 @@ func benchHandoff(b *testing.B, yield bool) {
 // the reading goroutine (as a Quick procedure answers), and returns a
 // connection to it and the function that stops both.
 func startFloorEcho(b *testing.B) (net.Conn, func()) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		s, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer s.Close()
+	return dialFloor(b, func(s net.Conn) {
 		buf := make([]byte, 2048)
 		for {
 			n, err := s.Read(buf)
@@ -106,13 +95,22 @@ func startFloorEcho(b *testing.B) (net.Conn, func()) {
 				return
 			}
 		}
-	}()
-	c, err := net.Dial("tcp", ln.Addr().String())
+	})
+}
+
+// dialFloor starts a loopback server (serveTCP) whose connections handle
+// serves, and returns a connection to it and the function that stops both.
+func dialFloor(b *testing.B, handle func(net.Conn)) (net.Conn, func()) {
+	srv, err := serveTCP(handle)
 	if err != nil {
-		ln.Close()
 		b.Fatal(err)
 	}
-	return c, func() { c.Close(); ln.Close(); <-served }
+	c, err := net.Dial("tcp", srv.addr())
+	if err != nil {
+		srv.close()
+		b.Fatal(err)
+	}
+	return c, func() { c.Close(); srv.close() }
 }
 
 // BenchmarkEcho64KWarm echoes 64 KiB over loopback, each side reading
@@ -129,18 +127,7 @@ var echoSink []byte
 
 func benchEcho64K(b *testing.B, fresh bool) {
 	const n = 64 << 10
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		s, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer s.Close()
+	c, stop := dialFloor(b, func(s net.Conn) {
 		buf := make([]byte, n)
 		for {
 			if fresh {
@@ -153,13 +140,8 @@ func benchEcho64K(b *testing.B, fresh bool) {
 				return
 			}
 		}
-	}()
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		ln.Close()
-		b.Fatal(err)
-	}
-	defer func() { c.Close(); ln.Close(); <-served }()
+	})
+	defer stop()
 	msg := makeEcho(n)
 	got := make([]byte, n)
 	b.SetBytes(n)
