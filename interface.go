@@ -109,13 +109,14 @@ func (i *Interface) connect(r io.Reader, w io.Writer, c io.Closer, opts []Option
 	// The handle is linked to its wire before the wire reads anything: a
 	// procedure may reach it (WireFrom) as soon as the first call arrives.
 	o := actors.WireOptions{
-		Name:       pub.logName,
-		CalleeOnly: wc.calleeOnly,
-		Plain:      wc.plain,
-		Accepted:   wc.accepted,
-		Push:       wc.push,
-		Owner:      pub,
-		Bind:       func(aw *actors.Conn) { pub.w = aw },
+		Name:        pub.logName,
+		CalleeOnly:  wc.calleeOnly,
+		Plain:       wc.plain,
+		Accepted:    wc.accepted,
+		Push:        wc.push,
+		OwnedSocket: wc.exclusive,
+		Owner:       pub,
+		Bind:        func(aw *actors.Conn) { pub.w = aw },
 	}
 	i.wiresMu.Lock()
 	i.wires[pub] = struct{}{}
@@ -180,7 +181,7 @@ func (i *Interface) Dial(ctx context.Context, network, addr string, opts ...Opti
 	if err != nil {
 		return nil, err
 	}
-	w, err := i.Connect(c, c, opts...)
+	w, err := i.Connect(c, c, append(opts[:len(opts):len(opts)], WithExclusiveConn())...)
 	if err != nil {
 		_ = c.Close()
 		return nil, err
@@ -200,7 +201,7 @@ func (i *Interface) Dial(ctx context.Context, network, addr string, opts ...Opti
 // apply to them. A connection beyond Limits.MaxWires is closed as soon as
 // it is accepted (and logged, with WithLogger).
 func (i *Interface) Serve(ctx context.Context, l net.Listener, opts ...Option) error {
-	opts = append(opts[:len(opts):len(opts)], WithAccepted())
+	opts = append(opts[:len(opts):len(opts)], WithAccepted(), WithExclusiveConn())
 	if _, err := wireSettings(opts); err != nil {
 		_ = l.Close()
 		return err

@@ -22,7 +22,9 @@ import (
 //  3. the writer fails every later write and drops what is pending
 //     (flushers end once their Write returns);
 //  4. the transport is closed: the reader's Read returns (its stop
-//     signal) and a Write in progress fails;
+//     signal) and a Write in progress fails. A socket the reader reads
+//     through the poller is shut down instead, and the reader closes it
+//     as it ends (closeTransport: a Close would wait for the reader);
 //  5. the wire actor is stopped, which stops its children: each outbound
 //     call actor finishes its call with a WireError, each inbound call
 //     actor cancels its procedure's context; then done is closed.
@@ -43,9 +45,7 @@ func (w *Conn) terminate(cause error) {
 	w.procCancel(terminated(cause))
 	w.stopWorkers()
 	w.out.close(terminated(cause))
-	if w.closer != nil {
-		_ = w.closer.Close()
-	}
+	w.closeTransport()
 	if w.pid != nil {
 		w.sys.as.Root.Stop(w.pid)
 	}

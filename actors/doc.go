@@ -4,7 +4,8 @@
 //	 └─ wire (wireActor; one per connection): the parser, an incremental
 //	    wire.Decoder, and the routing table that sends each frame to the
 //	    actor that owns its call
-//	     ├─ reader   byte-reader: its own goroutine blocks in Read, chunks go to the wire
+//	     ├─ reader   byte-reader: its own goroutine blocks in Read (or, on a socket only
+//	     │           the wire uses, waits for the poller: readpoll_linux.go), chunks go to the wire
 //	     ├─ inbound call actors, one per call the peer makes (arguments, procedure, answer)
 //	     └─ outbound call actors, one per call this side makes (collect the response)
 //	    + writer: the wire's frame serialiser (a lock-based combiner, not a mailbox; see writer.go)
@@ -62,7 +63,9 @@
 //   - the writer: later writes fail, pending bytes are dropped; a flusher
 //     goroutine ends when its Write returns;
 //   - the transport, closed: the reader goroutine's Read returns and it
-//     ends; a Write blocked on a peer that stopped reading fails;
+//     ends; a Write blocked on a peer that stopped reading fails. A socket
+//     the reader reads through the poller is shut down instead, which
+//     ends its reads, and the reader closes it as it ends (polled);
 //   - the wire actor, stopped: protoactor stops its children first. An
 //     outbound call actor's Stopping handler finishes its call with a
 //     WireError (matching ErrWireTerminated, wrapping the cause); an
@@ -148,6 +151,8 @@
 //	  large payload, in place in   consumes a chunk; the reader      chunk was consumed (the
 //	  the decoder's buffer)        fills it before the next chunk    same hand-off)
 //	Conn.reads, Conn.dispatching   the reader (Feed in push mode)    watchdog: atomic load
+//	Conn.polled.state              the reader (enter, leave) and     - (compare-and-swap)
+//	                               terminate (release)
 //	Conn.msgs                      wire actor (its parser)           watchdog: atomic load
 //	inCall.state (inState and the  call actor; the worker that       wire actor, call actor:
 //	  inputOpen bit)               answers (CAS in answer)           atomic load

@@ -164,59 +164,91 @@ var readBlocksThread = func(r io.Reader) bool {
 
 func (r *readerActor) loop(root *actor.RootContext) {
 	defer r.w.goroutines.done()
-	msg := &chunkMsg{data: make([]byte, minReadBuf)}
-	var size readSize
+	s := &reading{r: r, root: root, msg: &chunkMsg{data: make([]byte, minReadBuf)}}
+	if r.w.polled.rc != nil {
+		s.end(s.poll())
+		return
+	}
 	for {
 		if r.w.out.readerFlushes {
 			r.w.out.flushHere()
 		}
-		buf := msg.data[:cap(msg.data)]
-		inRoom := msg.room != nil
-		if inRoom {
-			buf, msg.room = msg.room, nil
-		}
+		buf, inRoom := s.buffer()
 		n, err := r.w.r.Read(buf)
 		if n > 0 {
-			r.w.dispatching.Store(true)
-			r.w.reads.Add(1)
-			r.w.bytesIn.Add(int64(n))
-			r.w.readAt.Store(int64(time.Since(epoch)))
-			if inRoom {
-				msg.data, msg.roomRead = msg.data[:0], n
-			} else {
-				msg.data, msg.roomRead = buf[:n], 0
-			}
-			msg.state.Store(chunkSent)
-			// Answers written without blocking while the chunk is dispatched
-			// (quick procedures, errors, pongs, credit) go out together
-			// when it is done.
-			r.w.out.hold()
-			root.Send(r.wire, msg)
-			r.w.out.unhold()
-			consumed := r.w.awaitChunk(msg)
-			next := cap(msg.data)
-			if !inRoom {
-				next = size.next(n, next)
-			}
-			if !consumed || next != cap(msg.data) {
-				msg = &chunkMsg{data: make([]byte, next)}
-			}
-			// While the writer holds far more than it may for the peer,
-			// read no more from it (see writer.waitRoom).
-			r.w.out.waitRoom()
-			r.w.dispatching.Store(false)
+			s.deliver(buf, inRoom, n)
 		}
 		if err != nil {
-			if err == io.EOF {
-				// A stream that ends without a Termination message: never
-				// io.EOF in a call's error, where io.EOF means a
-				// complete stream.
-				err = ErrPeerClosed
-			}
-			root.Send(r.wire, &readEndedMsg{err: err})
+			s.end(err)
 			return
 		}
 	}
+}
+
+// reading is the reader goroutine's state from one read to the next.
+type reading struct {
+	r    *readerActor
+	root *actor.RootContext
+	msg  *chunkMsg // the chunk the next read fills
+	size readSize
+	// check is when the poller's wait ends for a read that makes sure the
+	// socket has not ended (see reading.poll); zero for none.
+	check time.Time
+}
+
+// buffer returns where the next read goes: the chunk's buffer, or the
+// room the wire actor lent for the rest of a large payload (inRoom).
+func (s *reading) buffer() (buf []byte, inRoom bool) {
+	if s.msg.room != nil {
+		return s.msg.room, true
+	}
+	return s.msg.data[:cap(s.msg.data)], false
+}
+
+// deliver hands the n bytes just read into buf to the wire actor, waits
+// until it has consumed them, and readies the chunk for the next read.
+func (s *reading) deliver(buf []byte, inRoom bool, n int) {
+	w, msg := s.r.w, s.msg
+	w.dispatching.Store(true)
+	w.reads.Add(1)
+	w.bytesIn.Add(int64(n))
+	w.readAt.Store(int64(time.Since(epoch)))
+	if inRoom {
+		msg.room = nil
+		msg.data, msg.roomRead = msg.data[:0], n
+	} else {
+		msg.data, msg.roomRead = buf[:n], 0
+	}
+	msg.state.Store(chunkSent)
+	// Answers written without blocking while the chunk is dispatched
+	// (quick procedures, errors, pongs, credit) go out together
+	// when it is done.
+	w.out.hold()
+	s.root.Send(s.r.wire, msg)
+	w.out.unhold()
+	consumed := w.awaitChunk(msg)
+	next := cap(msg.data)
+	if !inRoom {
+		next = s.size.next(n, next)
+	}
+	if !consumed || next != cap(msg.data) {
+		s.msg = &chunkMsg{data: make([]byte, next)}
+	}
+	// While the writer holds far more than it may for the peer,
+	// read no more from it (see writer.waitRoom).
+	w.out.waitRoom()
+	w.dispatching.Store(false)
+}
+
+// end tells the wire actor that reading ended with err.
+func (s *reading) end(err error) {
+	if err == io.EOF {
+		// A stream that ends without a Termination message: never
+		// io.EOF in a call's error, where io.EOF means a
+		// complete stream.
+		err = ErrPeerClosed
+	}
+	s.root.Send(s.r.wire, &readEndedMsg{err: err})
 }
 
 // readSize adapts the reader's buffer to its reads (see minReadBuf).

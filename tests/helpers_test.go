@@ -20,9 +20,12 @@ const (
 	tcp     transport = "tcp"
 	pipe    transport = "pipe"     // net.Pipe: synchronous, unbuffered
 	oneByte transport = "one-byte" // io.Pipe read one byte per Read
+	// exclusive: loopback TCP with WithExclusiveConn, as Dial's and
+	// Serve's wires are made
+	exclusive transport = "exclusive"
 )
 
-var transports = []transport{tcp, pipe, oneByte}
+var transports = []transport{tcp, pipe, oneByte, exclusive}
 
 // connect makes a wire between a and b over tr and returns a's and b's ends.
 func connect(t testing.TB, tr transport, a, b *ipfi.Interface) (wa, wb *ipfi.Wire) {
@@ -45,6 +48,8 @@ func connect(t testing.TB, tr transport, a, b *ipfi.Interface) (wa, wb *ipfi.Wir
 		if wb, err = b.Connect(cb, cb); err != nil {
 			t.Fatal(err)
 		}
+	case exclusive:
+		wa, wb = exclusivePair(t, a, b)
 	case oneByte:
 		ar, bw := io.Pipe()
 		br, aw := io.Pipe()

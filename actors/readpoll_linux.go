@@ -1,0 +1,139 @@
+package actors
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"time"
+)
+
+// pollSocket returns the raw connection of a stream socket made by the net
+// package, which the reader can read through the poller, and the socket;
+// nils for any other transport.
+func pollSocket(r io.Reader) (syscall.RawConn, net.Conn) {
+	var sc syscall.Conn
+	switch c := r.(type) {
+	case *net.TCPConn:
+		sc = c
+	case *net.UnixConn:
+		if a := c.LocalAddr(); a == nil || a.Network() != "unix" {
+			return nil, nil // a datagram or packet socket: no short reads
+		}
+		sc = c
+	default:
+		return nil, nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil, nil
+	}
+	return rc, r.(net.Conn)
+}
+
+// endCheck bounds how long after its last read a socket read through the
+// poller may sit at its end unnoticed (see reading.poll).
+const endCheck = 10 * time.Millisecond
+
+// poll reads the wire's socket, delivering every chunk, until it ends or
+// fails, and returns why. It saves the read that fails with EAGAIN after
+// every message, which Read pays: after a read that did not fill its
+// buffer the socket had no more bytes, so it waits for the poller before
+// the next read instead of trying one. The poller's notifications are
+// edge-triggered; every byte that arrives after a read makes one, and one
+// made while the reader is busy is kept for its next wait, because all the
+// reads happen inside one RawConn.Read, which forgets them only as it
+// begins. The end of the peer's stream is the exception: when it arrives
+// with the last bytes, their one notification woke the reader, and the
+// read that returns them does not tell. So a read deadline, at most
+// endCheck after the last read (moved on at most every endCheck/2), ends
+// the wait, and the reader reads once more to make sure. It closes the
+// transport if terminate left that to it (polled).
+func (s *reading) poll() error {
+	p := &s.r.w.polled
+	if !p.enter() {
+		return net.ErrClosed
+	}
+	err := s.pollLoop()
+	if p.leave() && s.r.w.closer != nil {
+		_ = s.r.w.closer.Close()
+	}
+	return err
+}
+
+// pollLoop is poll's loop over RawConn.Read: it begins one again after
+// each end check.
+func (s *reading) pollLoop() error {
+	p := &s.r.w.polled
+	var err error
+	read := func(fd uintptr) bool {
+		var done bool
+		done, err = s.readReady(int(fd))
+		return done
+	}
+	for {
+		rerr := p.rc.Read(read)
+		if err != nil {
+			return err
+		}
+		if !errors.Is(rerr, os.ErrDeadlineExceeded) {
+			return rerr
+		}
+		// The end check: the next RawConn.Read reads before it waits.
+		s.check = time.Time{}
+		if err := p.conn.SetReadDeadline(time.Time{}); err != nil {
+			return err
+		}
+	}
+}
+
+// readReady reads the socket fd and delivers what it reads, until the
+// socket has nothing more (done false: wait for the poller), or reading
+// ends (done true, with why).
+func (s *reading) readReady(fd int) (done bool, err error) {
+	w := s.r.w
+	for {
+		if w.loadState() >= wireEnding {
+			return true, net.ErrClosed
+		}
+		buf, inRoom := s.buffer()
+		n, e := syscall.Read(fd, buf)
+		switch {
+		case e == syscall.EINTR:
+			continue
+		case e == syscall.EAGAIN:
+			return false, nil
+		case e != nil:
+			c := w.polled.conn
+			return true, &net.OpError{Op: "read", Net: c.LocalAddr().Network(), Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: os.NewSyscallError("read", e)}
+		case n == 0:
+			return true, io.EOF
+		}
+		s.deliver(buf, inRoom, n)
+		if n < len(buf) {
+			if err := s.armCheck(); err != nil {
+				return true, err
+			}
+			return false, nil
+		}
+	}
+}
+
+// armCheck makes sure the poller's wait ends at most endCheck from now for
+// an end check (see poll), moving the read deadline on only once it is
+// less than endCheck/2 away: a busy socket's seldom fires.
+func (s *reading) armCheck() error {
+	now := time.Now()
+	if !s.check.IsZero() && s.check.Sub(now) >= endCheck/2 {
+		return nil
+	}
+	s.check = now.Add(endCheck)
+	return s.r.w.polled.conn.SetReadDeadline(s.check)
+}
+
+// shutdownSocket shuts both directions of the socket down, without
+// waiting: a read in progress ends, a blocked write fails.
+func shutdownSocket(rc syscall.RawConn) {
+	_ = rc.Control(func(fd uintptr) { _ = syscall.Shutdown(int(fd), syscall.SHUT_RDWR) })
+}

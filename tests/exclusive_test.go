@@ -1,0 +1,223 @@
+package tests
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ipfi-go/ipfi"
+	"github.com/ipfi-go/ipfi/procedures"
+	"github.com/ipfi-go/ipfi/wire"
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// exclusivePair returns the two ends of a loopback TCP connection made into
+// wires with WithExclusiveConn, as Dial's and Serve's are: wires whose
+// readers read the socket through the poller on Linux.
+func exclusivePair(t testing.TB, a, b *ipfi.Interface) (wa, wb *ipfi.Wire) {
+	t.Helper()
+	ca, cb := tcpPair(t)
+	wa, err := a.Connect(ca, ca, ipfi.WithExclusiveConn())
+	must(t, err)
+	wb, err = b.Connect(cb, cb, ipfi.WithExclusiveConn())
+	must(t, err)
+	return wa, wb
+}
+
+// garbage is a frame no peer may send: a Call whose multiflag has the
+// invalid terminator bits.
+var garbage = []byte{byte(wire.KindCall), 0x80, 1, 0, 1, 0xc0}
+
+// TestDialedWireEndsOnAMalformedFrame: a dialled wire whose peer sends a
+// malformed frame ends with wire.ErrMalformed. The wire ends on its
+// reader's goroutine, in the middle of a read: its socket must be closed
+// without waiting for that read to return.
+func TestDialedWireEndsOnAMalformedFrame(t *testing.T) {
+	ctx := bounded(t, 10*time.Second)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	defer l.Close()
+	peer := make(chan error, 1)
+	go func() {
+		c, err := l.Accept()
+		if err == nil {
+			_, err = c.Write(garbage)
+			_, _ = io.Copy(io.Discard, c) // until the wire closes its end
+			c.Close()
+		}
+		peer <- err
+	}()
+	client := newInterface(t)
+	w, err := client.Dial(ctx, "tcp", l.Addr().String())
+	must(t, err)
+	select {
+	case <-w.Done():
+	case <-ctx.Done():
+		t.Fatal("the wire did not end on a malformed frame")
+	}
+	if !errors.Is(w.Err(), wire.ErrMalformed) {
+		t.Fatalf("the wire ended with %v, want wire.ErrMalformed", w.Err())
+	}
+	must(t, <-peer)
+}
+
+// TestServedWireEndsOnAMalformedFrame is the same for a wire Serve made:
+// the peer learns of the end as its connection closes.
+func TestServedWireEndsOnAMalformedFrame(t *testing.T) {
+	server := newInterface(t)
+	addr, _ := serveLoopback(t, server)
+	c, err := net.Dial("tcp", addr)
+	must(t, err)
+	defer c.Close()
+	must(t, c.SetDeadline(time.Now().Add(10*time.Second))) // a hang detector
+	_, err = c.Write(garbage)
+	must(t, err)
+	if _, err := io.Copy(io.Discard, c); err != nil { // until the server closes
+		t.Fatalf("the server did not close the connection: %v", err)
+	}
+}
+
+// TestDialedWireSeesTheEndThatCameWithTheLastBytes: a peer writes its last
+// bytes (a call) and closes at once, so that its end of stream arrives
+// with them. The dialled wire answers the call and then ends with
+// ErrPeerClosed: it notices the end, though the read that returned the
+// bytes did not tell of it.
+func TestDialedWireSeesTheEndThatCameWithTheLastBytes(t *testing.T) {
+	ctx := bounded(t, 10*time.Second)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	defer l.Close()
+	arg, err := msgpack.Marshal(20)
+	must(t, err)
+	call := wire.AppendFrame(nil, wire.Frame{Kind: wire.KindCall, Terminator: wire.TermComplete, Procedure: 1, Call: 0, Payload: arg})
+	peer := make(chan error, 1)
+	go func() {
+		c, err := l.Accept()
+		if err == nil {
+			_, err = c.Write(call)
+			if cerr := c.(*net.TCPConn).CloseWrite(); err == nil {
+				err = cerr
+			}
+			_, _ = io.Copy(io.Discard, c) // the answer, until the wire closes
+			c.Close()
+		}
+		peer <- err
+	}()
+	client := newInterface(t)
+	must(t, client.Register(1, procedures.Func1(func(_ context.Context, n int) (int, error) { return 2 * n, nil })))
+	w, err := client.Dial(ctx, "tcp", l.Addr().String())
+	must(t, err)
+	select {
+	case <-w.Done():
+	case <-ctx.Done():
+		t.Fatal("the wire did not notice its peer's end of stream")
+	}
+	if !errors.Is(w.Err(), ipfi.ErrPeerClosed) {
+		t.Fatalf("the wire ended with %v, want ErrPeerClosed", w.Err())
+	}
+	must(t, <-peer)
+}
+
+// TestExclusiveConnsReadBytesAsTheyTrickleIn: a wire made by Dial and one
+// made by Serve, joined through a proxy that passes their bytes one at a
+// time with pauses, answer calls and a stream. Their readers wait for the
+// poller after every short read instead of reading again: each byte that
+// arrives later must wake them.
+func TestExclusiveConnsReadBytesAsTheyTrickleIn(t *testing.T) {
+	ctx := bounded(t, 30*time.Second)
+	server := newInterface(t)
+	must(t, server.Register(1, procedures.Func1(func(_ context.Context, s string) (string, error) { return s + "!", nil })))
+	must(t, server.Register(2, procedures.Sequence1(func(_ context.Context, n int, yield func(int) error) error {
+		for i := range n {
+			if err := yield(i); err != nil {
+				return err
+			}
+		}
+		return nil
+	})))
+	addr, _ := serveLoopback(t, server)
+	proxy := trickleProxy(t, addr)
+	client := newInterface(t)
+	w, err := client.Dial(ctx, "tcp", proxy)
+	must(t, err)
+	defer w.Close()
+	for _, s := range []string{"a", "bb"} {
+		var got string
+		must(t, w.Call(ctx, 1, &got, s))
+		if got != s+"!" {
+			t.Fatalf("Call(%q) = %q", s, got)
+		}
+	}
+	got, err := ipfi.Collect[int](ctx, w, 2, 5)
+	must(t, err)
+	if len(got) != 5 || got[4] != 4 {
+		t.Fatalf("stream = %v, want 0..4", got)
+	}
+}
+
+// trickleProxy listens on loopback and joins each connection it accepts to
+// a new one to addr, passing the bytes of both directions one at a time,
+// each in a write of its own after a short pause (pacing, so that bytes
+// arrive apart). It returns its address; it stops with the test.
+func trickleProxy(t testing.TB, addr string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			in, err := l.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", addr)
+			if err != nil {
+				in.Close()
+				return
+			}
+			mu.Lock()
+			conns = append(conns, in, out)
+			mu.Unlock()
+			wg.Add(2)
+			go func() { defer wg.Done(); trickleCopy(out, in) }()
+			go func() { defer wg.Done(); trickleCopy(in, out) }()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return l.Addr().String()
+}
+
+// trickleCopy copies src to dst a byte per write, pausing before each,
+// until either fails; then it closes both.
+func trickleCopy(dst, src net.Conn) {
+	defer dst.Close()
+	defer src.Close()
+	r := bufio.NewReader(src)
+	for {
+		b, err := r.ReadByte()
+		if err != nil {
+			return
+		}
+		time.Sleep(50 * time.Microsecond)
+		if _, err := dst.Write([]byte{b}); err != nil {
+			return
+		}
+	}
+}
