@@ -192,8 +192,10 @@ type reading struct {
 	msg  *chunkMsg // the chunk the next read fills
 	size readSize
 	// check is when the poller's wait ends for a read that makes sure the
-	// socket has not ended (see reading.poll); zero for none.
-	check time.Time
+	// socket has not ended (see reading.poll); zero for none. lastShort is
+	// when a read last found the socket drained.
+	check     time.Time
+	lastShort time.Time
 }
 
 // buffer returns where the next read goes: the chunk's buffer, or the

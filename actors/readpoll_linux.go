@@ -37,7 +37,8 @@ func pollSocket(r io.Reader) (syscall.RawConn, net.Conn) {
 const endCheck = 10 * time.Millisecond
 
 // poll reads the wire's socket, delivering every chunk, until it ends or
-// fails, and returns why. It saves the read that fails with EAGAIN after
+// fails, and returns why. On a busy socket (one that brought bytes less
+// than endCheck/2 before) it saves the read that fails with EAGAIN after
 // every message, which Read pays: after a read that did not fill its
 // buffer the socket had no more bytes, so it waits for the poller before
 // the next read instead of trying one. The poller's notifications are
@@ -111,20 +112,29 @@ func (s *reading) readReady(fd int) (done bool, err error) {
 			return true, io.EOF
 		}
 		s.deliver(buf, inRoom, n)
-		if n < len(buf) {
-			if err := s.armCheck(); err != nil {
-				return true, err
-			}
-			return false, nil
+		if n == len(buf) {
+			continue // there may be more
 		}
+		now := time.Now()
+		busy := now.Sub(s.lastShort) < endCheck/2
+		s.lastShort = now
+		if !busy {
+			// A socket that seldom brings bytes: the read that finds it
+			// empty, or at its end, costs less than the end check's wake-up
+			// and deadlines.
+			continue
+		}
+		if err := s.armCheck(now); err != nil {
+			return true, err
+		}
+		return false, nil
 	}
 }
 
 // armCheck makes sure the poller's wait ends at most endCheck from now for
 // an end check (see poll), moving the read deadline on only once it is
 // less than endCheck/2 away: a busy socket's seldom fires.
-func (s *reading) armCheck() error {
-	now := time.Now()
+func (s *reading) armCheck(now time.Time) error {
 	if !s.check.IsZero() && s.check.Sub(now) >= endCheck/2 {
 		return nil
 	}

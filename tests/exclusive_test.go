@@ -2,8 +2,10 @@ package tests
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -82,32 +84,27 @@ func TestServedWireEndsOnAMalformedFrame(t *testing.T) {
 	}
 }
 
-// TestDialedWireSeesTheEndThatCameWithTheLastBytes: a peer writes its last
-// bytes (a call) and closes at once, so that its end of stream arrives
-// with them. The dialled wire answers the call and then ends with
-// ErrPeerClosed: it notices the end, though the read that returned the
-// bytes did not tell of it.
+// TestDialedWireSeesTheEndThatCameWithTheLastBytes: a peer makes a call,
+// reads its answer, and then writes a second call and closes at once, so
+// that its end of stream arrives with the call's bytes on a wire that has
+// just read (a busy one, whose reader waits for the poller after a short
+// read). The dialled wire answers both calls and ends with ErrPeerClosed:
+// it notices the end, though the read that returned the last bytes did not
+// tell of it.
 func TestDialedWireSeesTheEndThatCameWithTheLastBytes(t *testing.T) {
 	ctx := bounded(t, 10*time.Second)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	must(t, err)
 	defer l.Close()
-	arg, err := msgpack.Marshal(20)
-	must(t, err)
-	call := wire.AppendFrame(nil, wire.Frame{Kind: wire.KindCall, Terminator: wire.TermComplete, Procedure: 1, Call: 0, Payload: arg})
+	frame := func(k wire.Kind, call uint64, v int) []byte {
+		b, err := msgpack.Marshal(v)
+		must(t, err)
+		return wire.AppendFrame(nil, wire.Frame{Kind: k, Terminator: wire.TermComplete, Procedure: 1, Call: call, Payload: b})
+	}
+	// The wire's first bytes: its announcements, then the first answer.
+	first := append([]byte{byte(wire.KindAnnounce), byte(wire.KindAnnounce2)}, frame(wire.KindResponse, 0, 40)...)
 	peer := make(chan error, 1)
-	go func() {
-		c, err := l.Accept()
-		if err == nil {
-			_, err = c.Write(call)
-			if cerr := c.(*net.TCPConn).CloseWrite(); err == nil {
-				err = cerr
-			}
-			_, _ = io.Copy(io.Discard, c) // the answer, until the wire closes
-			c.Close()
-		}
-		peer <- err
-	}()
+	go func() { peer <- callThenCloseWrite(l, frame(wire.KindCall, 0, 20), first, frame(wire.KindCall, 1, 21)) }()
 	client := newInterface(t)
 	must(t, client.Register(1, procedures.Func1(func(_ context.Context, n int) (int, error) { return 2 * n, nil })))
 	w, err := client.Dial(ctx, "tcp", l.Addr().String())
@@ -121,6 +118,38 @@ func TestDialedWireSeesTheEndThatCameWithTheLastBytes(t *testing.T) {
 		t.Fatalf("the wire ended with %v, want ErrPeerClosed", w.Err())
 	}
 	must(t, <-peer)
+}
+
+// callThenCloseWrite accepts one connection on l, writes call, reads the
+// bytes answer, writes last and ends its stream at once (CloseWrite), and
+// reads on until the other side closes.
+func callThenCloseWrite(l net.Listener, call, answer, last []byte) error {
+	c, err := l.Accept()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		return err
+	}
+	if _, err := c.Write(call); err != nil {
+		return err
+	}
+	got := make([]byte, len(answer))
+	if _, err := io.ReadFull(c, got); err != nil {
+		return err
+	}
+	if !bytes.Equal(got, answer) {
+		return fmt.Errorf("got % x, want % x", got, answer)
+	}
+	if _, err := c.Write(last); err != nil {
+		return err
+	}
+	if err := c.(*net.TCPConn).CloseWrite(); err != nil {
+		return err
+	}
+	_, err = io.Copy(io.Discard, c) // the last answer, until the wire closes
+	return err
 }
 
 // TestExclusiveConnsReadBytesAsTheyTrickleIn: a wire made by Dial and one
