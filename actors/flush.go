@@ -8,31 +8,15 @@ import (
 	"github.com/ipfi-go/ipfi/internal/bufpool"
 )
 
-// flushSoon writes what is pending, if anything is and nobody is writing,
-// without blocking: at once when the transport can be written without
-// blocking (tryFlush), else by a flusher goroutine. For the announcement
-// of a new wire, on the goroutine that makes it.
+// flushSoon starts a flusher for what is pending, if anything is and nobody
+// is writing, without blocking.
 func (w *writer) flushSoon() {
 	w.mu.Lock()
 	if w.err != nil || w.flushing || len(w.pending) == 0 {
 		w.mu.Unlock()
 		return
 	}
-	w.writeNow()
-}
-
-// writeNow writes what is pending at once without blocking (tryFlush),
-// leaving what the transport does not take to a flusher goroutine, unless
-// someone is writing or a reader holds the writer (they write it) or the
-// transport cannot be written without blocking (a flusher goroutine
-// does). Called with mu held; unlocks it.
-func (w *writer) writeNow() {
-	if w.flushing || w.held.Load() > 0 || w.try == nil || oneThread {
-		_ = w.release(noWait)
-		return
-	}
-	w.flushing = true
-	w.tryFlush(math.MaxInt)
+	_ = w.release(noWait)
 }
 
 // flushHere writes what is pending on the calling goroutine, blocking in

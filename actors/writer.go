@@ -533,5 +533,10 @@ func (w *writer) rawNow(b []byte) {
 	}
 	w.pending = append(w.pending, b...)
 	w.note()
-	w.writeNow()
+	if w.flushing || w.held.Load() > 0 || w.try == nil || oneThread {
+		_ = w.release(noWait)
+		return
+	}
+	w.flushing = true
+	w.tryFlush(math.MaxInt)
 }
