@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -249,4 +250,107 @@ func trickleCopy(dst, src net.Conn) {
 			return
 		}
 	}
+}
+
+// TestClosingDialedWiresWhileTheyCall: wires made by Dial and Serve, each
+// busy with calls both ways, are closed from either end or with the
+// client's interface while their readers read: every wire ends, every call
+// returns, each closed socket ends its peer's wire, and once both
+// interfaces are closed no socket of theirs is left open (on Linux, where
+// the readers close the sockets that terminate leaves to them).
+func TestClosingDialedWiresWhileTheyCall(t *testing.T) {
+	const wires = 24
+	ctx := bounded(t, 30*time.Second)
+	fds := openFiles(t)
+	echo := procedures.Func1(func(_ context.Context, n int) (int, error) { return n, nil })
+	server := newInterface(t)
+	must(t, server.Register(1, echo))
+	addr, stop := serveLoopback(t, server)
+	client := mustNew(t)
+	must(t, client.Register(1, echo))
+	defer client.Close()
+	var served []*ipfi.Wire
+	var mu sync.Mutex
+	must(t, server.Register(2, procedures.Func0(func(ctx context.Context) (int, error) {
+		mu.Lock()
+		served = append(served, ipfi.WireFrom(ctx))
+		mu.Unlock()
+		return 0, nil
+	})))
+	ws := make([]*ipfi.Wire, wires)
+	for i := range ws {
+		w, err := client.Dial(ctx, "tcp", addr)
+		must(t, err)
+		var n int
+		must(t, w.Call(ctx, 2, &n)) // the server's end, for closing from there
+		ws[i] = w
+	}
+	var wg sync.WaitGroup
+	for i, w := range ws {
+		wg.Add(1)
+		go func() { // calls until the wire ends
+			defer wg.Done()
+			for n := 0; ; n++ {
+				var got int
+				if err := w.Call(ctx, 1, &got, n); err != nil {
+					return
+				}
+			}
+		}()
+		if i%3 == 1 {
+			wg.Add(1)
+			go func() { // the server calls back too
+				defer wg.Done()
+				mu.Lock()
+				sw := served[i]
+				mu.Unlock()
+				for n := 0; ; n++ {
+					var got int
+					if err := sw.Call(ctx, 1, &got, n); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}
+	for i, w := range ws[:wires/2] {
+		if i%2 == 0 {
+			w.Close()
+		} else {
+			mu.Lock()
+			sw := served[i]
+			mu.Unlock()
+			sw.Close()
+		}
+	}
+	client.Close() // the rest
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	for i, sw := range served {
+		select {
+		case <-sw.Done():
+		case <-ctx.Done():
+			t.Fatalf("served wire %d is still up after its peer closed", i)
+		}
+	}
+	if ctx.Err() != nil {
+		t.Fatal("the calls did not all return")
+	}
+	must(t, server.Close())
+	stop()
+	if n := openFiles(t); n != fds {
+		t.Fatalf("%d files open after both interfaces closed, %d before", n, fds)
+	}
+}
+
+// openFiles returns how many files the process has open, or -1 where
+// /proc/self/fd does not tell.
+func openFiles(t testing.TB) int {
+	t.Helper()
+	es, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return -1
+	}
+	return len(es)
 }
