@@ -22,9 +22,9 @@ import (
 //  3. the writer fails every later write and drops what is pending
 //     (flushers end once their Write returns);
 //  4. the transport is closed: the reader's Read returns (its stop
-//     signal) and a Write in progress fails. A socket the reader reads
-//     through the poller is shut down instead, and the reader closes it
-//     as it ends (closeTransport: a Close would wait for the reader);
+//     signal) and a Write in progress fails. The reader of a socket it
+//     reads through the poller is woken instead, and closes it as it ends
+//     (closeTransport: a Close would wait for the reader);
 //  5. the wire actor is stopped, which stops its children: each outbound
 //     call actor finishes its call with a WireError, each inbound call
 //     actor cancels its procedure's context; then done is closed.

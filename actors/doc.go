@@ -63,9 +63,9 @@
 //   - the writer: later writes fail, pending bytes are dropped; a flusher
 //     goroutine ends when its Write returns;
 //   - the transport, closed: the reader goroutine's Read returns and it
-//     ends; a Write blocked on a peer that stopped reading fails. A socket
-//     the reader reads through the poller is shut down instead, which
-//     ends its reads, and the reader closes it as it ends (polled);
+//     ends; a Write blocked on a peer that stopped reading fails. The
+//     reader of a socket it reads through the poller is woken instead (a
+//     read deadline in the past), and closes it as it ends (polled);
 //   - the wire actor, stopped: protoactor stops its children first. An
 //     outbound call actor's Stopping handler finishes its call with a
 //     WireError (matching ErrWireTerminated, wrapping the cause); an

@@ -4,6 +4,7 @@ import (
 	"net"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // polled is a wire's transport when its reader reads it through the
@@ -11,9 +12,10 @@ import (
 // inside RawConn.Read, a Close of the socket waits for it to return, and
 // the reader may be waiting for the goroutine that closes: an actor that
 // ends the wire runs on the reader's goroutine, or holds the chunk the
-// reader waits on. So terminate then only shuts the socket down, which
-// ends the reader's reads, and the reader closes the transport as it
-// leaves. state says which of them closes it.
+// reader waits on. So terminate then only wakes the reader (a read
+// deadline in the past; the reader reads no more once the wire is ending)
+// and the reader closes the transport as it leaves. state says which of
+// them closes it.
 type polled struct {
 	rc    syscall.RawConn // nil: the reader reads the transport with Read
 	conn  net.Conn        // the socket: its addresses for read errors, its read deadline
@@ -22,13 +24,13 @@ type polled struct {
 
 const (
 	pollIdle    uint32 = iota // the reader is not inside RawConn.Read
-	pollReading               // it is: terminate shuts down, the reader closes
+	pollReading               // it is: terminate wakes it, the reader closes
 	pollClosed                // terminate has closed, or has left the close to the reader
 )
 
 // closeTransport closes the wire's transport, for terminate, without
-// waiting for the reader: if the reader is inside RawConn.Read, it shuts
-// the socket down and leaves the close to the reader (polled).
+// waiting for the reader: if the reader is inside RawConn.Read, it wakes
+// the reader and leaves the close to it (polled).
 func (w *Conn) closeTransport() {
 	if w.polled.rc != nil && !w.polled.release() {
 		return
@@ -38,9 +40,9 @@ func (w *Conn) closeTransport() {
 	}
 }
 
-// release is terminate's side of polled: it shuts the socket down if the
-// reader is inside RawConn.Read, and reports whether the transport is
-// terminate's to close.
+// release is terminate's side of polled, after the wire has moved to
+// wireEnding: it wakes the reader if it is inside RawConn.Read, and reports
+// whether the transport is terminate's to close.
 func (p *polled) release() (closeHere bool) {
 	for {
 		switch p.state.Load() {
@@ -48,7 +50,7 @@ func (p *polled) release() (closeHere bool) {
 			return false
 		case pollReading:
 			if p.state.CompareAndSwap(pollReading, pollClosed) {
-				shutdownSocket(p.rc)
+				_ = p.conn.SetReadDeadline(longAgo)
 				return false
 			}
 		default:
@@ -58,6 +60,10 @@ func (p *polled) release() (closeHere bool) {
 		}
 	}
 }
+
+// longAgo is a read deadline that has passed: it ends a wait for the
+// poller at once.
+var longAgo = time.Unix(1, 0)
 
 // enter marks the reader inside RawConn.Read; false if terminate has
 // closed the transport.

@@ -81,6 +81,9 @@ func (s *reading) pollLoop() error {
 		if !errors.Is(rerr, os.ErrDeadlineExceeded) {
 			return rerr
 		}
+		if s.r.w.loadState() >= wireEnding {
+			return net.ErrClosed // terminate's wake-up (polled.release)
+		}
 		// The end check: the next RawConn.Read reads before it waits.
 		s.check = time.Time{}
 		if err := p.conn.SetReadDeadline(time.Time{}); err != nil {
@@ -139,11 +142,13 @@ func (s *reading) armCheck(now time.Time) error {
 		return nil
 	}
 	s.check = now.Add(endCheck)
-	return s.r.w.polled.conn.SetReadDeadline(s.check)
-}
-
-// shutdownSocket shuts both directions of the socket down, without
-// waiting: a read in progress ends, a blocked write fails.
-func shutdownSocket(rc syscall.RawConn) {
-	_ = rc.Control(func(fd uintptr) { _ = syscall.Shutdown(int(fd), syscall.SHUT_RDWR) })
+	if err := s.r.w.polled.conn.SetReadDeadline(s.check); err != nil {
+		return err
+	}
+	if s.r.w.loadState() >= wireEnding {
+		// terminate may have set its deadline in the past (polled.release)
+		// just before this one replaced it.
+		return net.ErrClosed
+	}
+	return nil
 }

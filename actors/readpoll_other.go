@@ -13,5 +13,3 @@ import (
 func pollSocket(io.Reader) (syscall.RawConn, net.Conn) { return nil, nil }
 
 func (s *reading) poll() error { return net.ErrClosed }
-
-func shutdownSocket(syscall.RawConn) {}

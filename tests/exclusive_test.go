@@ -354,3 +354,78 @@ func openFiles(t testing.TB) int {
 	}
 	return len(es)
 }
+
+// TestClosingAnIdleDialedWire: Close of a dialled wire that waits for
+// bytes from a peer that sends no more returns at once, and the peer sees
+// the connection closed. The wire has answered the peer's one call, so its
+// reader is inside RawConn.Read, waiting for the poller with no deadline
+// (a socket that seldom brings bytes): Close must wake it, for the reader
+// to close the socket.
+func TestClosingAnIdleDialedWire(t *testing.T) {
+	ctx := bounded(t, 10*time.Second)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	defer l.Close()
+	frame := func(k wire.Kind, v int) []byte {
+		b, err := msgpack.Marshal(v)
+		must(t, err)
+		return wire.AppendFrame(nil, wire.Frame{Kind: k, Terminator: wire.TermComplete, Procedure: 1, Payload: b})
+	}
+	answer := append([]byte{byte(wire.KindAnnounce), byte(wire.KindAnnounce2)}, frame(wire.KindResponse, 40)...)
+	peer := make(chan error, 1)
+	answered := make(chan struct{})
+	go func() {
+		c, err := l.Accept()
+		if err == nil {
+			defer c.Close()
+			err = callAndWait(c, frame(wire.KindCall, 20), answer, answered)
+		}
+		peer <- err
+	}()
+	client := newInterface(t, ipfi.WithTimeouts(ipfi.Timeouts{Stop: 5 * time.Second}))
+	must(t, client.Register(1, procedures.Func1(func(_ context.Context, n int) (int, error) { return 2 * n, nil })))
+	w, err := client.Dial(ctx, "tcp", l.Addr().String())
+	must(t, err)
+	select {
+	case <-answered:
+	case err := <-peer:
+		t.Fatalf("peer: %v", err)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- w.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("Close did not return")
+	}
+	select {
+	case err := <-peer:
+		must(t, err)
+	case <-ctx.Done():
+		t.Fatal("the peer did not see the connection close")
+	}
+}
+
+// callAndWait writes call to c, reads the bytes answer, closes answered,
+// and reads on until c ends.
+func callAndWait(c net.Conn, call, answer []byte, answered chan<- struct{}) error {
+	if err := c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		return err
+	}
+	if _, err := c.Write(call); err != nil {
+		return err
+	}
+	got := make([]byte, len(answer))
+	if _, err := io.ReadFull(c, got); err != nil {
+		return err
+	}
+	if !bytes.Equal(got, answer) {
+		return fmt.Errorf("got % x, want % x", got, answer)
+	}
+	close(answered)
+	_, err := io.Copy(io.Discard, c) // a Termination, then the end
+	return err
+}
