@@ -205,13 +205,14 @@ func WithAccepted() Option {
 }
 
 // WithExclusiveConn tells Connect that the wire alone uses the connection
-// it is given: nothing else reads from it or closes it (the wire closes it
-// as it ends). Dial's and Serve's connections are such, and their wires are
-// made with it. On Linux a wire over a TCP or Unix stream socket made by
-// package net then reads it through the runtime's poller, saving the
-// system call that finds the socket empty after each read; the end of the
-// peer's stream may then be noticed up to 10 ms late. Default: the wire
-// reads the connection with Read, and the program may close it.
+// it is given: nothing else reads from it, sets its deadlines or closes it
+// (the wire closes it as it ends). Dial's and Serve's connections are such,
+// and their wires are made with it. On Linux a wire over a TCP or Unix
+// stream socket made by package net then reads it through the runtime's
+// poller, saving the system call that finds the socket empty after each
+// read; the end of the peer's stream may then be noticed up to 10 ms late.
+// Default: the wire reads the connection with Read, and the program may
+// close it.
 func WithExclusiveConn() Option {
 	return wireOption("WithExclusiveConn", func(c *wireConfig) { c.exclusive = true })
 }
