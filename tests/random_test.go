@@ -64,6 +64,9 @@ var (
 	rndSeeds    = flag.Int("random.seeds", 0, "TestRandomPrograms: fresh seeds to run after the regression seeds (0: 16, 4 with -short)")
 	rndSeed     = flag.String("random.seed", "", "TestRandomPrograms: replay this seed only")
 	rndDuration = flag.Duration("random.duration", 0, "TestRandomPrograms: run fresh seeds until this much time has passed (instead of -random.seeds)")
+	// rndExclusive keeps every seed's operations and changes only its
+	// transport, so that the regression seeds stay what they were.
+	rndExclusive = flag.Bool("random.exclusive", false, "TestRandomPrograms: run the programs that draw TCP over TCP with WithExclusiveConn, as Dial's and Serve's wires are made")
 )
 
 // rndRegressionSeeds found bugs (see the comment beside each); they run
@@ -304,12 +307,16 @@ func (op rndOp) String() string {
 
 // rndTransports are the transports a program may run over: a fixed list,
 // so that a seed always builds the same program (rndRegressionSeeds).
+// -random.exclusive runs the TCP ones with WithExclusiveConn.
 var rndTransports = []transport{tcp, pipe, oneByte}
 
 // rndBuild builds the program of seed.
 func rndBuild(seed uint64) (tr transport, workers [][]rndOp) {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	tr = rndTransports[rng.IntN(len(rndTransports))]
+	if tr == tcp && *rndExclusive {
+		tr = exclusive
+	}
 	workers = make([][]rndOp, 2+rng.IntN(3))
 	for w := range workers {
 		for range 3 + rng.IntN(8) {
@@ -598,17 +605,21 @@ func (p *rndProgram) connect() {
 	t := p.t
 	var err error
 	switch p.tr {
-	case tcp, pipe:
+	case tcp, pipe, exclusive:
 		var ca, cb net.Conn
-		if p.tr == tcp {
+		if p.tr != pipe {
 			ca, cb = tcpPair(t)
 		} else {
 			ca, cb = net.Pipe()
 		}
-		if p.wa, err = p.a.Connect(ca, ca); err != nil {
+		var opts []ipfi.Option
+		if p.tr == exclusive {
+			opts = append(opts, ipfi.WithExclusiveConn())
+		}
+		if p.wa, err = p.a.Connect(ca, ca, opts...); err != nil {
 			t.Fatal(err)
 		}
-		if p.wb, err = p.b.Connect(cb, cb); err != nil {
+		if p.wb, err = p.b.Connect(cb, cb, opts...); err != nil {
 			t.Fatal(err)
 		}
 		p.cutA = func() { _ = ca.Close() }
@@ -769,7 +780,11 @@ func (p *rndProgram) closeInterfaces() {
 // report fails the test with the program and its findings.
 func (p *rndProgram) report() {
 	var b strings.Builder
-	fmt.Fprintf(&b, "seed %d (replay: -run 'TestRandomPrograms' -random.seed=%d): %d findings\n", p.seed, p.seed, len(p.findings))
+	replay := fmt.Sprintf("-run 'TestRandomPrograms' -random.seed=%d", p.seed)
+	if *rndExclusive {
+		replay += " -random.exclusive"
+	}
+	fmt.Fprintf(&b, "seed %d (replay: %s): %d findings\n", p.seed, replay, len(p.findings))
 	fmt.Fprintf(&b, "program: transport %s\n", p.tr)
 	for w, ops := range p.workers {
 		for i, op := range ops {
