@@ -109,14 +109,14 @@ func (i *Interface) connect(r io.Reader, w io.Writer, c io.Closer, opts []Option
 	// The handle is linked to its wire before the wire reads anything: a
 	// procedure may reach it (WireFrom) as soon as the first call arrives.
 	o := actors.WireOptions{
-		Name:        pub.logName,
-		CalleeOnly:  wc.calleeOnly,
-		Plain:       wc.plain,
-		Accepted:    wc.accepted,
-		Push:        wc.push,
-		OwnedSocket: wc.exclusive,
-		Owner:       pub,
-		Bind:        func(aw *actors.Conn) { pub.w = aw },
+		Name:       pub.logName,
+		CalleeOnly: wc.calleeOnly,
+		Plain:      wc.plain,
+		Accepted:   wc.accepted,
+		Push:       wc.push,
+		Exclusive:  wc.exclusive,
+		Owner:      pub,
+		Bind:       func(aw *actors.Conn) { pub.w = aw },
 	}
 	i.wiresMu.Lock()
 	i.wires[pub] = struct{}{}

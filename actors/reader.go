@@ -176,7 +176,7 @@ func (r *readerActor) loop(root *actor.RootContext) {
 		buf, inRoom := s.buffer()
 		n, err := r.w.r.Read(buf)
 		if n > 0 {
-			s.deliver(buf, inRoom, n)
+			s.deliver(buf, inRoom, n, time.Now())
 		}
 		if err != nil {
 			s.end(err)
@@ -207,14 +207,14 @@ func (s *reading) buffer() (buf []byte, inRoom bool) {
 	return s.msg.data[:cap(s.msg.data)], false
 }
 
-// deliver hands the n bytes just read into buf to the wire actor, waits
+// deliver hands the n bytes read into buf at now to the wire actor, waits
 // until it has consumed them, and readies the chunk for the next read.
-func (s *reading) deliver(buf []byte, inRoom bool, n int) {
+func (s *reading) deliver(buf []byte, inRoom bool, n int, now time.Time) {
 	w, msg := s.r.w, s.msg
 	w.dispatching.Store(true)
 	w.reads.Add(1)
 	w.bytesIn.Add(int64(n))
-	w.readAt.Store(int64(time.Since(epoch)))
+	w.readAt.Store(int64(now.Sub(epoch)))
 	if inRoom {
 		msg.room = nil
 		msg.data, msg.roomRead = msg.data[:0], n

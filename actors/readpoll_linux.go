@@ -114,11 +114,11 @@ func (s *reading) readReady(fd int) (done bool, err error) {
 		case n == 0:
 			return true, io.EOF
 		}
-		s.deliver(buf, inRoom, n)
+		now := time.Now()
+		s.deliver(buf, inRoom, n, now)
 		if n == len(buf) {
 			continue // there may be more
 		}
-		now := time.Now()
 		busy := now.Sub(s.lastShort) < endCheck/2
 		s.lastShort = now
 		if !busy {

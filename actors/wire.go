@@ -30,11 +30,11 @@ type WireOptions struct {
 	// and peer address); it is called only when a log names the wire. Nil
 	// means the wire actor's id.
 	Name func() string
-	// OwnedSocket tells that the transport is a connection only the wire
+	// Exclusive tells that the transport is a connection only the wire
 	// uses (the root package's WithExclusiveConn: Dial's and Serve's): nobody
-	// else reads it or closes it, so the reader may read a socket through
-	// the poller (see reading.poll).
-	OwnedSocket bool
+	// else reads it, sets its deadlines or closes it, so the reader may read
+	// a socket through the poller (see reading.poll).
+	Exclusive bool
 	// Push makes a wire with no reader goroutine: the program hands it the
 	// peer's bytes with Feed and EndInput (the reader passed to Connect is
 	// not read).
@@ -214,7 +214,7 @@ func newConn(s *System, r io.Reader, wr io.Writer, c io.Closer, opt WireOptions)
 	w.goroutines.sys = &s.wg
 	if opt.Push {
 		w.push = &pushIn{ready: make(chan struct{})}
-	} else if opt.OwnedSocket {
+	} else if opt.Exclusive {
 		w.polled.rc, w.polled.conn = pollSocket(r)
 	}
 	w.out = newWriter(wr, &w.goroutines, s.limits.MaxWriteQueue, func(err error) {

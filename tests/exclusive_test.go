@@ -97,11 +97,7 @@ func TestDialedWireSeesTheEndThatCameWithTheLastBytes(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	must(t, err)
 	defer l.Close()
-	frame := func(k wire.Kind, call uint64, v int) []byte {
-		b, err := msgpack.Marshal(v)
-		must(t, err)
-		return wire.AppendFrame(nil, wire.Frame{Kind: k, Terminator: wire.TermComplete, Procedure: 1, Call: call, Payload: b})
-	}
+	frame := func(k wire.Kind, call uint64, v int) []byte { return intFrame(t, k, call, v) }
 	// The wire's first bytes: its announcements, then the first answer.
 	first := append([]byte{byte(wire.KindAnnounce), byte(wire.KindAnnounce2)}, frame(wire.KindResponse, 0, 40)...)
 	peer := make(chan error, 1)
@@ -130,18 +126,8 @@ func callThenCloseWrite(l net.Listener, call, answer, last []byte) error {
 		return err
 	}
 	defer c.Close()
-	if err := c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+	if err := callAndRead(c, call, answer); err != nil {
 		return err
-	}
-	if _, err := c.Write(call); err != nil {
-		return err
-	}
-	got := make([]byte, len(answer))
-	if _, err := io.ReadFull(c, got); err != nil {
-		return err
-	}
-	if !bytes.Equal(got, answer) {
-		return fmt.Errorf("got % x, want % x", got, answer)
 	}
 	if _, err := c.Write(last); err != nil {
 		return err
@@ -155,9 +141,9 @@ func callThenCloseWrite(l net.Listener, call, answer, last []byte) error {
 
 // TestExclusiveConnsReadBytesAsTheyTrickleIn: a wire made by Dial and one
 // made by Serve, joined through a proxy that passes their bytes one at a
-// time with pauses, answer calls and a stream. Their readers wait for the
-// poller after every short read instead of reading again: each byte that
-// arrives later must wake them.
+// time with pauses, answer calls and a stream. Nearly every read is short
+// and finds one byte, so the readers go back to the poller after almost
+// every read and piece each frame together across many of them.
 func TestExclusiveConnsReadBytesAsTheyTrickleIn(t *testing.T) {
 	ctx := bounded(t, 30*time.Second)
 	server := newInterface(t)
@@ -366,11 +352,7 @@ func TestClosingAnIdleDialedWire(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	must(t, err)
 	defer l.Close()
-	frame := func(k wire.Kind, v int) []byte {
-		b, err := msgpack.Marshal(v)
-		must(t, err)
-		return wire.AppendFrame(nil, wire.Frame{Kind: k, Terminator: wire.TermComplete, Procedure: 1, Payload: b})
-	}
+	frame := func(k wire.Kind, v int) []byte { return intFrame(t, k, 0, v) }
 	answer := append([]byte{byte(wire.KindAnnounce), byte(wire.KindAnnounce2)}, frame(wire.KindResponse, 40)...)
 	peer := make(chan error, 1)
 	answered := make(chan struct{})
@@ -412,6 +394,17 @@ func TestClosingAnIdleDialedWire(t *testing.T) {
 // callAndWait writes call to c, reads the bytes answer, closes answered,
 // and reads on until c ends.
 func callAndWait(c net.Conn, call, answer []byte, answered chan<- struct{}) error {
+	if err := callAndRead(c, call, answer); err != nil {
+		return err
+	}
+	close(answered)
+	_, err := io.Copy(io.Discard, c) // a Termination, then the end
+	return err
+}
+
+// callAndRead writes call to c and reads back exactly the bytes answer,
+// within a bound (a hang detector).
+func callAndRead(c net.Conn, call, answer []byte) error {
 	if err := c.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
 		return err
 	}
@@ -425,7 +418,14 @@ func callAndWait(c net.Conn, call, answer []byte, answered chan<- struct{}) erro
 	if !bytes.Equal(got, answer) {
 		return fmt.Errorf("got % x, want % x", got, answer)
 	}
-	close(answered)
-	_, err := io.Copy(io.Discard, c) // a Termination, then the end
-	return err
+	return nil
+}
+
+// intFrame returns a Complete frame of kind k for procedure 1 and call
+// carrying the int v.
+func intFrame(t testing.TB, k wire.Kind, call uint64, v int) []byte {
+	t.Helper()
+	b, err := msgpack.Marshal(v)
+	must(t, err)
+	return wire.AppendFrame(nil, wire.Frame{Kind: k, Terminator: wire.TermComplete, Procedure: 1, Call: call, Payload: b})
 }
