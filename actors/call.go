@@ -291,12 +291,11 @@ func (c *Call) Wait(ctx context.Context) ([][]byte, error) {
 		default:
 		}
 	}
+	// The call's own channel is enough: a wire's end ends every call
+	// registered with it before Done closes (wireActor.stopped), and a
+	// call registered after finds the wire ending (register).
 	select {
 	case <-c.done:
-	case <-c.w.done:
-		// The actors finished their calls before the wire was done; this
-		// one may never have reached its actor.
-		c.failWithWire()
 	case <-ctx.Done():
 		return nil, context.Cause(ctx)
 	}

@@ -79,7 +79,7 @@
 // (a procedure that ignores its context is left running and reported with
 // ErrStopTimeout). A call handle that never
 // reached its actor (the wire stopped first) is finished by whoever sees
-// the wire end first: the wire actor, Conn.register, Wait, Recv or Send.
+// the wire end first: the wire actor, Conn.register, Recv or Send.
 //
 // A procedure that returns an error or panics fails its call only: the
 // procedure's goroutine recovers the panic and answers the caller, and the

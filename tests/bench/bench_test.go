@@ -86,13 +86,29 @@ func startSystem(tb testing.TB, e *env, name string) system {
 // BenchmarkC64Conns runs the many-connections scenario: 64 callers, a
 // connection each, small calls.
 func BenchmarkC64Conns(b *testing.B) {
+	benchConns(b, scenario{name: c64Conns, callers: c64, items: 1}, "ipfi", "ipfi_goroutine", "raw", "netrpc", "grpc")
+}
+
+// BenchmarkC64OneConn runs 64 callers over one connection, small calls.
+func BenchmarkC64OneConn(b *testing.B) {
+	benchConns(b, scenario{name: c64OneConn, callers: c64, items: 1}, "ipfi", "ipfi_goroutine", "rawmux")
+}
+
+// BenchmarkC1000Conns is the sweep's small_c1000_each in one long-lived
+// process: 1000 callers, a connection each, small calls.
+func BenchmarkC1000Conns(b *testing.B) {
+	benchConns(b, scenario{name: "small_c1000_each", callers: 1000, items: 1}, "ipfi", "ipfi_goroutine", "netrpc")
+}
+
+// benchConns runs a scenario of callers with a connection each, for each
+// named system: b.N calls spread over the callers.
+func benchConns(b *testing.B, sc scenario, names ...string) {
 	e := testEnv(b, 1000)
-	sc := scenario{name: c64Conns, callers: c64, items: 1}
-	for _, name := range []string{"ipfi", "ipfi_goroutine", "raw", "netrpc", "grpc"} {
+	for _, name := range names {
 		b.Run(name, func(b *testing.B) {
-			op := startSystem(b, e, name).op(c64Conns)
+			op := startSystem(b, e, name).op(sc.name)
 			ctx := context.Background()
-			if err := runBatch(ctx, sc, op, 1000); err != nil { // connect and warm up outside the timer
+			if err := runBatch(ctx, sc, op, 2*sc.callers); err != nil { // connect and warm up outside the timer
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
@@ -102,4 +118,10 @@ func BenchmarkC64Conns(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkConnectCall dials, makes one small call and closes, per
+// iteration.
+func BenchmarkConnectCall(b *testing.B) {
+	benchScenario(b, connectCall, 0, "ipfi", "ipfi_goroutine", "raw", "netrpc")
 }
