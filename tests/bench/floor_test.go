@@ -286,3 +286,64 @@ func benchFreshCopy(b *testing.B, n int, released bool) {
 		sink = dst
 	}
 }
+
+// BenchmarkConnectPlain is raw's connect_call in a few lines: dial, write
+// a 14-byte call, read the 14-byte answer, close. BenchmarkConnectAnnounced
+// adds what a call that carries a deadline does first on a fresh ipfi
+// wire: each side writes its 2-byte announcement as the connection opens
+// (the server as it accepts), and the client sends the call only once it
+// has read the server's, since a deadline is an extension message that a
+// peer which has not announced must not be sent. Their ratio is the floor
+// under connect_call's ratio against raw for such calls.
+func BenchmarkConnectPlain(b *testing.B)     { benchConnect(b, false) }
+func BenchmarkConnectAnnounced(b *testing.B) { benchConnect(b, true) }
+
+// benchConnect is BenchmarkConnectPlain, with the announcements if
+// announced.
+func benchConnect(b *testing.B, announced bool) {
+	announce := []byte{0xf0, 0xf9}
+	call := make([]byte, 14)
+	srv, err := serveTCP(func(c net.Conn) {
+		in := len(call)
+		if announced {
+			if _, err := c.Write(announce); err != nil {
+				return
+			}
+			in += len(announce)
+		}
+		buf := make([]byte, 64)
+		if _, err := io.ReadFull(c, buf[:in]); err != nil {
+			return
+		}
+		if _, err := c.Write(buf[:len(call)]); err != nil {
+			return
+		}
+		_, _ = c.Read(buf) // until the client closes
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.close()
+	got := make([]byte, len(call))
+	for b.Loop() {
+		c, err := net.Dial("tcp", srv.addr())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if announced {
+			if _, err := c.Write(announce); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := io.ReadFull(c, got[:len(announce)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := c.Write(call); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.ReadFull(c, got); err != nil {
+			b.Fatal(err)
+		}
+		c.Close()
+	}
+}
