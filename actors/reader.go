@@ -164,7 +164,6 @@ var readBlocksThread = func(r io.Reader) bool {
 
 func (r *readerActor) loop(root *actor.RootContext) {
 	defer r.w.goroutines.done()
-	growStack()
 	s := &reading{r: r, root: root, msg: &chunkMsg{data: make([]byte, minReadBuf)}}
 	if r.w.polled.rc != nil {
 		s.end(s.poll())
