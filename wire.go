@@ -159,7 +159,9 @@ func (w *Wire) start(ctx context.Context, proc procedures.Index, args []any) (*a
 			return w.w.Start(ctx, uint64(proc), r) // written or copied before it returns
 		}
 	}
-	payload, err := appendArgs(bufpool.Get(), args)
+	first := bufpool.Get()
+	payload, err := appendArgs(first, args)
+	bufpool.PutMoved(first, payload) // large arguments grew into a buffer of their size
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,9 @@ func result[R any](r R, err error) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := codec.Append(bufpool.Get(), r)
+	first := bufpool.Get()
+	out, err := codec.Append(first, r)
+	bufpool.PutMoved(first, out) // a large result grew into a buffer of its size
 	if err != nil {
 		return nil, fmt.Errorf("%w: %T: %w", ErrBadResult, r, err)
 	}

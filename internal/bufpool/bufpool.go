@@ -19,6 +19,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // largeFrom is the smallest buffer kept in the bounded free lists, and
@@ -191,6 +192,17 @@ func Grow(b []byte, n int) []byte {
 	}
 	nb := GetCap(max(len(b)+n, 2*cap(b)))
 	return append(nb, b...)
+}
+
+// PutMoved gives first back if grown, what an append to first returned,
+// no longer uses first's memory (the append moved it into a larger
+// buffer), for a caller that took first from Get and handed it to an
+// encoder: the encoder's growth keeps nothing of first. If grown still
+// uses it, first stays the caller's, with grown.
+func PutMoved(first, grown []byte) {
+	if unsafe.SliceData(first[:cap(first)]) != unsafe.SliceData(grown[:cap(grown)]) {
+		Put(first)
+	}
 }
 
 // Put gives a buffer back; the caller must not use it (or a slice of it)

@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"testing"
+	"unsafe"
 
 	"go.uber.org/goleak"
 )
@@ -168,4 +169,43 @@ func TestDecayRunsAtCollections(t *testing.T) {
 		runtime.Gosched() // the finalizer goroutine runs the decay
 	}
 	t.Fatalf("after 1000 collections the free lists still hold %d bytes", largeBytes.Load())
+}
+
+// TestPutMovedKeepsABufferInUse: PutMoved gives the first buffer back only
+// when the append moved out of it; one still in use is never handed out
+// again.
+func TestPutMovedKeepsABufferInUse(t *testing.T) {
+	for range 100 {
+		first := Get()
+		grown := append(first, 1, 2, 3) // still in first's memory
+		PutMoved(first, grown)
+		next := Get()
+		if unsafe.SliceData(next[:1]) == unsafe.SliceData(grown) {
+			t.Fatal("PutMoved gave back a buffer the append still uses")
+		}
+		Put(next)
+		Put(grown)
+	}
+}
+
+// TestPutMovedGivesBackWhatWasLeft: after an append that outgrew the first
+// buffer, PutMoved gives the first back, and a Get of its class takes it
+// (in one try of ten at least: a goroutine that moves to another processor
+// between the two misses the buffer; and not under the race detector,
+// whose pools drop buffers at random).
+func TestPutMovedGivesBackWhatWasLeft(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops buffers at random under the race detector")
+	}
+	for range 10 {
+		first := Get()
+		grown := Grow(first, 2*minClass)
+		PutMoved(first, grown)
+		next := Get()
+		Put(grown)
+		if unsafe.SliceData(next[:1]) == unsafe.SliceData(first[:1]) {
+			return
+		}
+	}
+	t.Fatal("PutMoved did not give back the buffer the append left, in ten tries")
 }
