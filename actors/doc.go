@@ -175,7 +175,7 @@
 //	mailbox status, queued,        the goroutine running the actor   atomic (see inlineMailbox)
 //	  suspended                    (status by compare-and-swap)
 //	mailbox queues                 inlineMailbox.mu                  -
-//	workers' idle list             workers.mu                        -
+//	workers' idle list, reaper     workers.mu                        -
 //	pings                          pingMu                            -
 //	quiet                          quietMu                           -
 //	System.waiting                 callers in Call.Wait (atomic add) -
