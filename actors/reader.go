@@ -196,6 +196,9 @@ type reading struct {
 	// when a read last found the socket drained.
 	check     time.Time
 	lastShort time.Time
+	// lent holds the buffer taken from waitingBufs, to put it back in
+	// without an allocation; nil when the reader's buffer is its own.
+	lent *[]byte
 }
 
 // buffer returns where the next read goes: the chunk's buffer, or the

@@ -97,6 +97,8 @@ func (s *reading) pollLoop() error {
 // ends (done true, with why).
 func (s *reading) readReady(fd int) (done bool, err error) {
 	w := s.r.w
+	s.takeBuffer()
+	defer s.lendBuffer()
 	for {
 		if w.loadState() >= wireEnding {
 			return true, net.ErrClosed
