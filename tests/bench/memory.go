@@ -16,7 +16,7 @@ import (
 // memoryResult is what the memory measurements found (ipfi only). Bytes
 // are HeapInuse + StackInuse after a GC, the change divided by the count.
 type memoryResult struct {
-	IdleWireBytes float64 `json:"idle_wire_bytes"` // per idle server wire, bare TCP pair subtracted
+	IdleWireBytes float64 `json:"idle_wire_bytes"` // per idle server wire (as Serve makes them), bare TCP pair subtracted
 	OpenCallBytes float64 `json:"open_call_bytes"` // per open call: client side + server side
 
 	idleWires, idleWanted int     // wires measured, wires asked for
@@ -101,8 +101,9 @@ func idleWireBytes(ctx context.Context, n int) (total, stack float64, err error)
 
 // pairsCost opens n loopback connection pairs and returns how much memory
 // they hold while idle. If srv is not nil, each accepted end becomes one of
-// its wires (and the cost includes the wires' reader goroutines, which
-// pairsCost waits for). Everything is closed before it returns.
+// its wires, made as Serve makes them (WithExclusiveConn), and the cost
+// includes the wires' reader goroutines, which pairsCost waits for.
+// Everything is closed before it returns.
 func pairsCost(ctx context.Context, n int, srv *ipfi.Interface) (memUse, error) {
 	l, err := listen()
 	if err != nil {
@@ -128,7 +129,7 @@ func pairsCost(ctx context.Context, n int, srv *ipfi.Interface) (memUse, error) 
 		for range n {
 			c, err := l.Accept()
 			if err == nil && srv != nil {
-				if _, err = srv.Connect(c, c); err != nil {
+				if _, err = srv.Connect(c, c, ipfi.WithExclusiveConn()); err != nil {
 					c.Close()
 				}
 			}

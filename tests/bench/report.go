@@ -123,7 +123,7 @@ func printMemory(out io.Writer, m memoryResult) {
 		if m.idleWires < m.idleWanted {
 			note = fmt.Sprintf(" (not %d: that many pairs, both ends in this process, do not fit the open-file limit)", m.idleWanted)
 		}
-		fmt.Fprintf(out, "  idle_wire_bytes  %8.0f B per idle wire (%.0f B of it stacks), %d wires on one interface%s, bare TCP pairs subtracted\n",
+		fmt.Fprintf(out, "  idle_wire_bytes  %8.0f B per idle wire (%.0f B of it stacks), %d wires on one interface made as Serve makes them%s, bare TCP pairs subtracted\n",
 			m.IdleWireBytes, m.idleStack, m.idleWires, note)
 	}
 	if m.openCalls > 0 {
