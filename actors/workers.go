@@ -82,9 +82,12 @@ func (w *Conn) stopWorkers() {
 // is told to end (a nil job) or finds the wire ending.
 func (w *Conn) worker(f func()) {
 	defer w.goroutines.done()
-	ch := make(chan func(), 1)
+	var ch chan func() // made at the first park: a procedure that blocks costs no channel
 	for f != nil {
 		f()
+		if ch == nil {
+			ch = make(chan func(), 1)
+		}
 		if !w.park(ch) {
 			return
 		}
