@@ -196,8 +196,9 @@ type reading struct {
 	// when a read last found the socket drained.
 	check     time.Time
 	lastShort time.Time
-	// lent holds the buffer taken from waitingBufs, to put it back in
-	// without an allocation; nil when the reader's buffer is its own.
+	// lent is the holder of the buffer a polled reader took from
+	// waitingBufs (readpoll_linux.go), reused to put a buffer back without
+	// an allocation; nil when it has none.
 	lent *[]byte
 }
 

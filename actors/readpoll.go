@@ -2,7 +2,6 @@ package actors
 
 import (
 	"net"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -73,34 +72,3 @@ func (p *polled) enter() bool { return p.state.CompareAndSwap(pollIdle, pollRead
 // leave marks the reader out of RawConn.Read, and reports whether
 // terminate left the transport's close to it meanwhile.
 func (p *polled) leave() (mustClose bool) { return !p.state.CompareAndSwap(pollReading, pollIdle) }
-
-// waitingBufs keeps the read buffers of polled readers while they wait for
-// the poller (reading.lendBuffer): a wire that waits for its peer holds no
-// read buffer of its own, so an idle wire costs minReadBuf less.
-var waitingBufs = sync.Pool{New: func() any { b := make([]byte, minReadBuf); return &b }}
-
-// takeBuffer gives a polled reader a read buffer again, as it begins to
-// read, if it lent its own (lendBuffer).
-func (s *reading) takeBuffer() {
-	if s.msg.data == nil {
-		s.lent = waitingBufs.Get().(*[]byte)
-		s.msg.data = (*s.lent)[:0]
-	}
-}
-
-// lendBuffer puts a polled reader's buffer in waitingBufs as it goes to
-// wait for the poller, if it is the smallest size (a reader whose buffer
-// grew is busy: it keeps it) and no large payload is being read into room
-// lent by the wire actor.
-func (s *reading) lendBuffer() {
-	if s.msg.room != nil || cap(s.msg.data) != minReadBuf {
-		return
-	}
-	h := s.lent
-	if h == nil {
-		h = new([]byte)
-	}
-	*h = s.msg.data[:minReadBuf]
-	s.msg.data, s.lent = nil, nil
-	waitingBufs.Put(h)
-}
