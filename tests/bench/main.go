@@ -25,6 +25,7 @@ func main() {
 	noMem := flag.Bool("nomem", false, "skip the memory measurements")
 	systems := flag.String("systems", "", "comma-separated systems to run (default all; ratios need their reference system)")
 	flag.StringVar(&cpuProfiles, "cpuprofile", "", "write a CPU profile of each child to `dir`/SYSTEM-rROUND.pprof, each scenario's samples labelled scenario=NAME")
+	rounds := flag.Int("rounds", 0, "make at most `n` rounds instead of the mode's number (the mode's time budget still stops new rounds after the third); more rounds narrow the intervals of scenarios that move from child to child, such as the sweep's large echoes")
 	flag.BoolVar(&noDeadline, "nodeadline", false, "run the operations under a context without a deadline (by default it has one, the child's bound, so every ipfi call carries a deadline, as production calls usually do)")
 	flag.Parse()
 
@@ -58,6 +59,9 @@ func main() {
 			}
 			onlySystems[strings.TrimSpace(s)] = true
 		}
+	}
+	if *rounds > 0 {
+		cfg.rounds = *rounds
 	}
 	if *noMem {
 		cfg.idleWires, cfg.openCalls = 0, 0
