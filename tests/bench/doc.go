@@ -55,7 +55,11 @@
 // by round: the median over rounds of the ratio of the two samples of the
 // same round, with its 95% interval by the bootstrap (internal/stats). The
 // JSON keeps the same ratios under "ratios" and their intervals under
-// "intervals".
+// "intervals". Each mode makes a number of rounds within a time budget,
+// after which no round starts past the third; -rounds sets the number.
+// Large echoes move most from child to child (what fresh memory costs
+// depends on what the machine's memory balloon has taken back), so their
+// intervals need more rounds than the sweep makes to be narrow.
 //
 // The module is separate from the library's so that gRPC never enters the
 // library's import graph. It is Linux-only (getrusage, setrlimit,
