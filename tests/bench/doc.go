@@ -57,9 +57,10 @@
 // JSON keeps the same ratios under "ratios" and their intervals under
 // "intervals". Each mode makes a number of rounds within a time budget,
 // after which no round starts past the third; -rounds sets the number.
-// Large echoes move most from child to child (what fresh memory costs
-// depends on what the machine's memory balloon has taken back), so their
-// intervals need more rounds than the sweep makes to be narrow.
+// Large echoes move most from child to child (they are made of fresh
+// memory, whose first touch costs about 11 us a page on this virtual
+// machine, and more or less of it is fresh from one child to the next), so
+// their intervals need more rounds than the sweep makes to be narrow.
 //
 // The module is separate from the library's so that gRPC never enters the
 // library's import graph. It is Linux-only (getrusage, setrlimit,
