@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
 )
 
 // TestRecvEndsWhenItsCallNeverReachedAnActor: a stream registered with a
@@ -62,6 +64,30 @@ func TestCallStartedAsItsWireEndsEnds(t *testing.T) {
 		if _, err := c.Wait(context.Background()); !errors.Is(err, ErrWireTerminated) {
 			t.Fatalf("round %d: Wait = %v, want ErrWireTerminated", i, err)
 		}
+	}
+}
+
+// TestCallWhoseActorStoppedFirstEnds: a call whose outbound actor stopped
+// before taking it up (its outBegin queued behind the stop, as when the
+// wire ends while that actor is busy on another goroutine) ends with the
+// wire instead of waiting for ever: the wire actor's stopped fails every
+// call it still routes. The test stops the actor just before the call is
+// handed to it, then ends the wire.
+func TestCallWhoseActorStoppedFirstEnds(t *testing.T) {
+	caller, _, _, _ := pairOf(t)
+	setOutBeginHook(t, func(ctx actor.Context, pid *actor.PID) { ctx.Stop(pid) })
+	c, err := caller.Start(context.Background(), 1, []byte{0xc0})
+	if err != nil {
+		t.Fatalf("Start = %v", err)
+	}
+	caller.terminate(ErrClosed)
+	select {
+	case <-c.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("a call whose actor stopped before taking it up is still waiting after its wire ended")
+	}
+	if _, err := c.Wait(context.Background()); !errors.Is(err, ErrWireTerminated) {
+		t.Fatalf("Wait = %v, want ErrWireTerminated", err)
 	}
 }
 

@@ -1,6 +1,10 @@
 package actors
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/asynkron/protoactor-go/actor"
+)
 
 // setRecvWaitsHook makes Recv call f before it waits for a value, until the
 // test ends. Tests that set it must not run in parallel.
@@ -8,4 +12,13 @@ func setRecvWaitsHook(t testing.TB, f func()) {
 	old := testHookRecvWaits
 	testHookRecvWaits = f
 	t.Cleanup(func() { testHookRecvWaits = old })
+}
+
+// setOutBeginHook makes startCall call f before it hands a call to its
+// outbound actor, until the test ends. Tests that set it must not run in
+// parallel.
+func setOutBeginHook(t testing.TB, f func(ctx actor.Context, pid *actor.PID)) {
+	old := testHookOutBegin
+	testHookOutBegin = f
+	t.Cleanup(func() { testHookOutBegin = old })
 }

@@ -482,9 +482,14 @@ func (a *wireActor) startCall(ctx actor.Context, c *Call) {
 		w := a.w
 		pid = ctx.Spawn(a.props(func() actor.Actor { return &outboundActor{w: w} }))
 	}
+	testHookOutBegin(ctx, pid)
 	ctx.Send(pid, outBegin{c}) // the actor takes up this call
 	a.outbound[c.key] = outRoute{pid, c}
 }
+
+// testHookOutBegin is called by startCall before it hands a call to its
+// outbound actor pid (tests make that actor stop first).
+var testHookOutBegin = func(actor.Context, *actor.PID) {}
 
 // forget drops the route of an outbound call that never reached the peer
 // (opened, then cancelled before anything was sent) and frees its index:
