@@ -2,8 +2,25 @@ package main
 
 import (
 	"context"
+	"flag"
 	"testing"
+	"time"
 )
+
+// benchDeadline gives the benchmarks' operations a context with a deadline,
+// as the harness does by default (go test -bench X -args -deadline): every
+// ipfi call on a connection then carries one.
+var benchDeadline = flag.Bool("deadline", false, "run the operations under a context with a deadline (an hour away), as the harness does by default")
+
+// opContext returns the context the benchmarks' operations run under, and
+// its cancel function: context.Background(), which cannot end, unless
+// -deadline is given.
+func opContext() (context.Context, context.CancelFunc) {
+	if *benchDeadline {
+		return context.WithTimeout(context.Background(), time.Hour)
+	}
+	return context.Background(), func() {}
+}
 
 // Run once in CI so they cannot rot: go test -bench=. -benchtime=1x
 
@@ -36,7 +53,8 @@ func benchScenario(b *testing.B, scenario string, bytes int64, names ...string) 
 			if op == nil {
 				b.Fatalf("%s takes no part in %s", name, scenario)
 			}
-			ctx := context.Background()
+			ctx, cancel := opContext()
+			defer cancel()
 			if err := op(ctx); err != nil { // connect and warm up outside the timer
 				b.Fatal(err)
 			}
@@ -107,7 +125,8 @@ func benchConns(b *testing.B, sc scenario, names ...string) {
 	for _, name := range names {
 		b.Run(name, func(b *testing.B) {
 			op := startSystem(b, e, name).op(sc.name)
-			ctx := context.Background()
+			ctx, cancel := opContext()
+			defer cancel()
 			if err := runBatch(ctx, sc, op, 2*sc.callers); err != nil { // connect and warm up outside the timer
 				b.Fatal(err)
 			}
