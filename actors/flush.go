@@ -19,6 +19,24 @@ func (w *writer) flushSoon() {
 	_ = w.release(noWait)
 }
 
+// flushNow writes what is pending here, if anything is and nobody is
+// writing, with a write that cannot block: the rest, if the transport
+// takes only part, goes to a flusher goroutine, as everything does on a
+// transport that has no such write (flushSoon).
+func (w *writer) flushNow() {
+	if w.try == nil || oneThread {
+		w.flushSoon()
+		return
+	}
+	w.mu.Lock()
+	if w.err != nil || w.flushing || len(w.pending) == 0 || w.held.Load() > 0 {
+		w.mu.Unlock() // nothing to write, or its writer will (a reader holding it)
+		return
+	}
+	w.flushing = true
+	w.tryFlush(1)
+}
+
 // flushHere writes what is pending on the calling goroutine, blocking in
 // Write, unless a reader holds the writer or the writer fails. If another
 // goroutine is flushing (it may have yielded in take), it first yields to

@@ -169,7 +169,16 @@ func (s *System) Connect(r io.Reader, wr io.Writer, c io.Closer, opt WireOptions
 		s.forget(w)
 		return nil, err
 	}
-	w.out.flushSoon() // the announcement
+	if opt.Accepted {
+		// The announcement, written here: a caller's first call with a
+		// deadline waits for it, and a flusher goroutine started for it
+		// would run before the wire's reader, which has just started.
+		w.out.flushNow()
+	} else {
+		// The announcement, by a flusher goroutine: a caller that calls
+		// at once takes it into its own write first.
+		w.out.flushSoon()
+	}
 	w.dog.start(w)
 	return w, nil
 }
