@@ -81,10 +81,18 @@ func TestCallWhoseActorStoppedFirstEnds(t *testing.T) {
 		t.Fatalf("Start = %v", err)
 	}
 	caller.terminate(ErrClosed)
+	endsWithItsWire(t, c, "a call whose actor stopped before taking it up")
+}
+
+// endsWithItsWire fails the test unless call c, whose wire has ended,
+// ends within 5 s (what names it in the failure) and Wait returns
+// ErrWireTerminated.
+func endsWithItsWire(t *testing.T, c *Call, what string) {
+	t.Helper()
 	select {
 	case <-c.Done():
 	case <-time.After(5 * time.Second):
-		t.Fatal("a call whose actor stopped before taking it up is still waiting after its wire ended")
+		t.Fatalf("%s is still waiting after its wire ended", what)
 	}
 	if _, err := c.Wait(context.Background()); !errors.Is(err, ErrWireTerminated) {
 		t.Fatalf("Wait = %v, want ErrWireTerminated", err)
@@ -114,14 +122,7 @@ func TestCallQueuedBehindTheStopEnds(t *testing.T) {
 	}
 	caller.terminate(ErrClosed)
 	mb.run() // the stop, then what was queued before it
-	select {
-	case <-c.Done():
-	case <-time.After(5 * time.Second):
-		t.Fatal("a call queued behind the wire's stop is still waiting")
-	}
-	if _, err := c.Wait(context.Background()); !errors.Is(err, ErrWireTerminated) {
-		t.Fatalf("Wait = %v, want ErrWireTerminated", err)
-	}
+	endsWithItsWire(t, c, "a call queued behind the wire's stop")
 }
 
 // TestRecvOnAStartCallIsAnError: a call made with Start has no stream
