@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"runtime/pprof"
 	"time"
 )
@@ -161,7 +162,12 @@ func scenarioOp(ctx context.Context, sys system, systemName, scenario string) (o
 	return sys.op(scenario), func() error { return nil }, nil
 }
 
-// measure runs a warm-up batch of sc and then its measured batch.
+// measure runs a warm-up batch of sc, collects the heap and then runs its
+// measured batch. The collection is testing.B's before each run: without
+// it, a child whose heap has not yet been through a cycle serves every
+// allocation of the measured batch from memory never touched, and pays a
+// page fault per page (a third of one per small ipfi call), which a
+// process that has run for a while does not.
 func measure(ctx context.Context, sc scenario, op func(context.Context) error) (childResult, error) {
 	var (
 		r   result
@@ -172,6 +178,7 @@ func measure(ctx context.Context, sc scenario, op func(context.Context) error) (
 			err = fmt.Errorf("%s warm-up: %w", sc.name, err)
 			return
 		}
+		runtime.GC()
 		if err = timeBatch(ctx, sc, op, &r); err != nil {
 			err = fmt.Errorf("%s: %w", sc.name, err)
 		}

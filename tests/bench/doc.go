@@ -44,20 +44,20 @@
 //
 // Measurement (run.go, child.go): a run is made of rounds. In each round
 // every system runs once, in a child process (this binary again), which
-// starts the system, runs a warm-up batch and then one measured batch of
-// each scenario the system takes part in, and reports them; the systems
-// take turns in an order that rotates from round to round, so that the
-// machine's drift hits all of them alike. A batch's time divided by its
-// operations is one sample. The table gives each system's median and
-// min..max spread over rounds, the CPU time (user + system, the child's
-// whole process: client and server) and the heap allocations per
-// operation; and, for each other system, ipfi's time over its time paired
-// by round: the median over rounds of the ratio of the two samples of the
-// same round, with its 95% interval by the bootstrap (internal/stats). The
-// JSON keeps the same ratios under "ratios" and their intervals under
-// "intervals". Each mode makes a number of rounds within a time budget,
-// after which no round starts past the third; -rounds sets the number.
-// Large echoes move most from child to child (they are made of fresh
+// starts the system, runs a warm-up batch, collects its heap (as testing.B
+// does before it times) and runs one measured batch of each scenario the
+// system takes part in, and reports them; the systems take turns in an order
+// that rotates from round to round, so that the machine's drift hits all of
+// them alike. A batch's time divided by its operations is one sample. The
+// table gives each system's median and min..max spread over rounds, the CPU
+// time (user + system, the child's whole process: client and server) and the
+// heap allocations per operation; and, for each other system, ipfi's time
+// over its time paired by round: the median over rounds of the ratio of the
+// two samples of the same round, with its 95% interval by the bootstrap
+// (internal/stats). The JSON keeps the same ratios under "ratios" and their
+// intervals under "intervals". Each mode makes a number of rounds within a
+// time budget, after which no round starts past the third; -rounds sets the
+// number. Large echoes move most from child to child (they are made of fresh
 // memory, whose first touch costs about 11 us a page on this virtual
 // machine, and more or less of it is fresh from one child to the next), so
 // their intervals need more rounds than the sweep makes to be narrow.
