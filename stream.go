@@ -185,14 +185,14 @@ func Values[T any](s *Stream) iter.Seq2[T, error] {
 	}
 }
 
-// Iter calls procedure proc with args and returns its streamed response as
-// an iterator (see Values). An error starting the call is the iterator's
-// only element.
+// Iter calls procedure proc with args through c (a *Wire, a *Supervised,
+// ...) and returns its streamed response as an iterator (see Values). An
+// error starting the call is the iterator's only element.
 //
 //	for n, err := range ipfi.Iter[int](ctx, w, 3, 10) { ... }
-func Iter[T any](ctx context.Context, w *Wire, proc procedures.Index, args ...any) iter.Seq2[T, error] {
+func Iter[T any](ctx context.Context, c Caller, proc procedures.Index, args ...any) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
-		s, err := w.Stream(ctx, proc, args)
+		s, err := streamOn(ctx, c, proc, args)
 		if err != nil {
 			var zero T
 			yield(zero, err)
@@ -202,11 +202,11 @@ func Iter[T any](ctx context.Context, w *Wire, proc procedures.Index, args ...an
 	}
 }
 
-// Collect calls procedure proc with args and returns every value of its
-// streamed response, decoded into T.
-func Collect[T any](ctx context.Context, w *Wire, proc procedures.Index, args ...any) ([]T, error) {
+// Collect calls procedure proc with args through c and returns every
+// value of its streamed response, decoded into T.
+func Collect[T any](ctx context.Context, c Caller, proc procedures.Index, args ...any) ([]T, error) {
 	var out []T
-	for v, err := range Iter[T](ctx, w, proc, args...) {
+	for v, err := range Iter[T](ctx, c, proc, args...) {
 		if err != nil {
 			return out, err
 		}

@@ -279,12 +279,16 @@ func (p *Pending) Wait(ctx context.Context, reply any) error {
 // nothing once the response has arrived.
 func (p *Pending) Cancel() { p.p.Cancel() }
 
-// Call is Wire.Call with the result type as a type parameter:
+// Call is Wire.Call with the result type as a type parameter, through any
+// Caller (a *Wire, a *Supervised, ...):
 //
 //	greeting, err := ipfi.Call[string](ctx, w, 1, "John", "Doe")
-func Call[T any](ctx context.Context, w *Wire, proc procedures.Index, args ...any) (T, error) {
+//
+// A procedure descriptor (Proc2 and the others) checks the argument and
+// result types at compile time instead.
+func Call[T any](ctx context.Context, c Caller, proc procedures.Index, args ...any) (T, error) {
 	var out T
-	err := w.Call(ctx, proc, &out, args...)
+	err := callOn(ctx, c, proc, &out, args)
 	return out, err
 }
 

@@ -1,0 +1,183 @@
+package ipfi_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"iter"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ipfi-go/ipfi"
+	"github.com/ipfi-go/ipfi/ipfitest"
+	"github.com/ipfi-go/ipfi/procedures"
+)
+
+// The descriptors of the tests below, as a package both programs import
+// would declare them.
+var (
+	descHello  = ipfi.Proc2[string, string, string]{Index: 1}
+	descAnswer = ipfi.Proc0[int]{Index: 2}
+	descCount  = ipfi.SeqProc1[int, int]{Index: 3}
+	descUpper  = ipfi.BidiProc[string, string]{Index: 4}
+	descSum6   = ipfi.Proc6[int, int, int, int, int, int, int]{Index: 5}
+)
+
+// servedPair returns a server with the descriptors' procedures registered
+// through them, and a client's wire to it; both end with the test.
+func servedPair(t *testing.T) (server *ipfi.Interface, w *ipfi.Wire) {
+	t.Helper()
+	server, client := newInterface(t), newInterface(t)
+	t.Cleanup(func() { client.Close(); server.Close() })
+	must(t, descHello.Register(server, func(_ context.Context, first, last string) (string, error) {
+		return "Hello, " + first + " " + last + "!", nil
+	}))
+	must(t, server.Register(descAnswer.Index, procedures.Quick(descAnswer.Procedure(func(context.Context) (int, error) {
+		return 42, nil
+	}))))
+	must(t, descCount.Register(server, func(_ context.Context, n int, yield func(int) error) error {
+		for i := range n {
+			if err := yield(i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	must(t, descUpper.Register(server, func(_ context.Context, in iter.Seq2[string, error], yield func(string) error) error {
+		for s, err := range in {
+			if err != nil {
+				return err
+			}
+			if err := yield(strings.ToUpper(s)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	must(t, descSum6.Register(server, func(_ context.Context, a, b, c, d, e, f int) (int, error) {
+		return a + b + c + d + e + f, nil
+	}))
+	_, w, err := ipfitest.Pipe(server, client)
+	must(t, err)
+	return server, w
+}
+
+// TestDescriptorsRegisterAndCall: a procedure registered through a
+// descriptor is called through the same descriptor, for every kind.
+func TestDescriptorsRegisterAndCall(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, w := servedPair(t)
+
+	if got, err := descHello.Call(ctx, w, "John", "Doe"); err != nil || got != "Hello, John Doe!" {
+		t.Errorf("Hello: %q, %v", got, err)
+	}
+	if got, err := descAnswer.Call(ctx, w); err != nil || got != 42 {
+		t.Errorf("Answer: %d, %v", got, err)
+	}
+	if got, err := descSum6.Call(ctx, w, 1, 2, 3, 4, 5, 6); err != nil || got != 21 {
+		t.Errorf("Sum6: %d, %v", got, err)
+	}
+	if got, err := descCount.Collect(ctx, w, 4); err != nil || !slices.Equal(got, []int{0, 1, 2, 3}) {
+		t.Errorf("Count.Collect: %v, %v", got, err)
+	}
+	var seen []int
+	for v, err := range descCount.Iter(ctx, w, 3) {
+		if err != nil {
+			t.Fatalf("Count.Iter: %v", err)
+		}
+		seen = append(seen, v)
+	}
+	if !slices.Equal(seen, []int{0, 1, 2}) {
+		t.Errorf("Count.Iter: %v", seen)
+	}
+
+	s, err := descUpper.Open(ctx, w)
+	must(t, err)
+	defer s.Close()
+	for _, in := range []string{"hello", "world"} {
+		must(t, s.Send(in))
+		got, err := s.Recv()
+		if err != nil || got != strings.ToUpper(in) {
+			t.Fatalf("Upper(%q): %q, %v", in, got, err)
+		}
+	}
+	must(t, s.CloseSend())
+	if _, err := s.Recv(); err != io.EOF {
+		t.Errorf("Upper after CloseSend: %v, want io.EOF", err)
+	}
+}
+
+// TestDescriptorsOnANilCaller: a descriptor given no caller (a nil
+// interface, or the nil *Wire WireFrom returns outside a procedure) fails
+// with ErrNoWire and does not panic.
+func TestDescriptorsOnANilCaller(t *testing.T) {
+	ctx := context.Background()
+	var noWire *ipfi.Wire
+	for _, c := range []ipfi.Caller{nil, noWire} {
+		if _, err := descHello.Call(ctx, c, "a", "b"); !errors.Is(err, ipfi.ErrNoWire) {
+			t.Errorf("Call on %#v: %v, want ErrNoWire", c, err)
+		}
+		if _, err := descCount.Collect(ctx, c, 1); !errors.Is(err, ipfi.ErrNoWire) {
+			t.Errorf("Collect on %#v: %v, want ErrNoWire", c, err)
+		}
+		if _, err := descUpper.Open(ctx, c); !errors.Is(err, ipfi.ErrNoWire) {
+			t.Errorf("Open on %#v: %v, want ErrNoWire", c, err)
+		}
+		if _, err := ipfi.Call[int](ctx, c, 1); !errors.Is(err, ipfi.ErrNoWire) {
+			t.Errorf("ipfi.Call on %#v: %v, want ErrNoWire", c, err)
+		}
+	}
+}
+
+// countingCaller is a Caller of the program's own that routes to a wire
+// and counts what goes through it.
+type countingCaller struct {
+	w     *ipfi.Wire
+	calls int
+}
+
+func (c *countingCaller) Call(ctx context.Context, proc procedures.Index, reply any, args ...any) error {
+	c.calls++
+	return c.w.Call(ctx, proc, reply, args...)
+}
+
+func (c *countingCaller) Stream(ctx context.Context, proc procedures.Index, args []any, opts ...ipfi.Option) (*ipfi.Stream, error) {
+	c.calls++
+	return c.w.Stream(ctx, proc, args, opts...)
+}
+
+func (c *countingCaller) Open(ctx context.Context, proc procedures.Index, opts ...ipfi.Option) (*ipfi.Stream, error) {
+	c.calls++
+	return c.w.Open(ctx, proc, opts...)
+}
+
+// TestDescriptorsThroughACallerOfTheProgramsOwn: descriptors, Call, Iter
+// and Collect go through any Caller, not only a *Wire.
+func TestDescriptorsThroughACallerOfTheProgramsOwn(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, w := servedPair(t)
+	c := &countingCaller{w: w}
+
+	if got, err := descHello.Call(ctx, c, "A", "B"); err != nil || got != "Hello, A B!" {
+		t.Errorf("Hello: %q, %v", got, err)
+	}
+	if got, err := descCount.Collect(ctx, c, 2); err != nil || !slices.Equal(got, []int{0, 1}) {
+		t.Errorf("Count: %v, %v", got, err)
+	}
+	s, err := descUpper.Open(ctx, c)
+	must(t, err)
+	must(t, s.CloseSend())
+	if _, err := s.Recv(); err != io.EOF {
+		t.Errorf("Upper: %v, want io.EOF", err)
+	}
+	if got, err := ipfi.Call[int](ctx, c, descAnswer.Index); err != nil || got != 42 {
+		t.Errorf("ipfi.Call: %d, %v", got, err)
+	}
+	if c.calls != 4 {
+		t.Errorf("the caller saw %d calls, want 4", c.calls)
+	}
+}
