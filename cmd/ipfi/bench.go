@@ -18,10 +18,12 @@ import (
 )
 
 // runBench is "ipfi bench ADDR PROC [ARGS...]": -c callers call PROC over
-// one wire as fast as they can for -d, with a progress line every -i, then
-// a histogram of the calls' latencies and their percentiles.
+// -conns connections (caller k on connection k mod -conns) as fast as they
+// can for -d, with a progress line every -i, then a histogram of the
+// calls' latencies and their percentiles.
 func runBench(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
-	concurrency := fs.Int("c", 8, "how many callers call at once (over one wire)")
+	concurrency := fs.Int("c", 8, "how many callers call at once, spread over the -conns connections in turn")
+	conns := fs.Int("conns", 1, "how many connections to make, for the callers to share (at most -c)")
 	duration := fs.Duration("d", 5*time.Second, "how long to call")
 	interval := fs.Duration("i", 0, "how often to print progress (default 1s, or a third of -d when -d is shorter than 3s)")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long connecting, and then each call, may take")
@@ -32,6 +34,9 @@ func runBench(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stde
 	if *concurrency < 1 || *duration <= 0 || *interval < 0 {
 		return usageError{"-c and -d must be positive, -i not negative"}
 	}
+	if *conns < 1 || *conns > *concurrency {
+		return usageError{fmt.Sprintf("-conns is %d: it must be at least 1 and at most -c (%d)", *conns, *concurrency)}
+	}
 	if *interval == 0 {
 		*interval = min(time.Second, *duration/3)
 	}
@@ -40,56 +45,82 @@ func runBench(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stde
 		return err
 	}
 	cctx, cancel := context.WithTimeout(ctx, *timeout)
-	iface, w, err := connect(cctx, addr, stderr)
+	iface, wires, err := connectN(cctx, addr, *conns, stderr)
 	cancel()
 	if err != nil {
 		return err
 	}
 	defer iface.Close()
 
-	t := &benchTarget{w: w, proc: proc, payload: payload, timeout: *timeout}
+	t := &benchTarget{wires: wires, proc: proc, payload: payload, timeout: *timeout}
 	if err := t.probe(ctx); err != nil {
-		return fmt.Errorf("first call: %w", callError(err, proc, *timeout))
+		return err
 	}
 	kind := "plain"
 	if t.streamed {
 		kind = "streamed"
 	}
-	fmt.Fprintf(stdout, "bench: procedure %d (%s response) at %s, %d callers over one wire, for %v\n", proc, kind, addr, *concurrency, *duration)
+	fmt.Fprintf(stdout, "bench: procedure %d (%s response) at %s, %d callers over %s, for %v\n",
+		proc, kind, addr, *concurrency, plural(len(wires), "connection"), *duration)
 	r := &benchRun{latencies: make([][]time.Duration, *concurrency)}
 	elapsed := r.run(ctx, t, *duration, *interval, stdout)
-	return r.report(stdout, elapsed, w)
+	return r.report(stdout, elapsed, wires)
+}
+
+// plural is n and noun, with an s unless n is 1: "1 connection", "3
+// connections".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // benchTarget is the procedure a bench calls, and how.
 type benchTarget struct {
-	w        *ipfi.Wire
+	wires    []*ipfi.Wire // the connections; caller k calls over wires[k%len(wires)]
 	proc     procedures.Index
 	payload  []byte
 	timeout  time.Duration // for each call
 	streamed bool          // the response is streamed: each call reads it to its end
 }
 
-// probe makes a first call, which checks that the procedure answers and
-// sets streamed: a plain response is called for as a Raw call, a streamed
-// one read to its end.
+// probe makes a first call on each connection, which checks that the
+// procedure answers there, and sets streamed: a plain response is called
+// for as a Raw call, a streamed one read to its end.
 func (t *benchTarget) probe(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, t.timeout)
-	defer cancel()
-	_, err := ipfi.Call[ipfi.Raw](ctx, t.w, t.proc, ipfi.Raw(t.payload))
-	if errors.Is(err, ipfi.ErrStreamed) {
-		t.streamed = true
-		return nil
+	for k, w := range t.wires {
+		streamed, err := t.probeOne(ctx, w)
+		if err != nil {
+			err = callError(err, t.proc, t.timeout)
+			if len(t.wires) > 1 {
+				return fmt.Errorf("first call on connection %d of %d: %w", k+1, len(t.wires), err)
+			}
+			return fmt.Errorf("first call: %w", err)
+		}
+		t.streamed = streamed
 	}
-	return err
+	return nil
 }
 
-// call makes one call and reads its whole response.
-func (t *benchTarget) call(ctx context.Context) error {
-	if t.streamed {
-		return invoke(ctx, t.w, t.proc, t.payload, func([]byte) error { return nil })
+// probeOne makes a first call over w and says whether the response is
+// streamed.
+func (t *benchTarget) probeOne(ctx context.Context, w *ipfi.Wire) (streamed bool, err error) {
+	ctx, cancel := context.WithTimeout(ctx, t.timeout)
+	defer cancel()
+	_, err = ipfi.Call[ipfi.Raw](ctx, w, t.proc, ipfi.Raw(t.payload))
+	if errors.Is(err, ipfi.ErrStreamed) {
+		return true, nil
 	}
-	resp, err := ipfi.Call[ipfi.Raw](ctx, t.w, t.proc, ipfi.Raw(t.payload))
+	return false, err
+}
+
+// call makes one call over w and reads its whole response.
+func (t *benchTarget) call(ctx context.Context, w *ipfi.Wire) error {
+	if t.streamed {
+		return invoke(ctx, w, t.proc, t.payload, func([]byte) error { return nil })
+	}
+	resp, err := ipfi.Call[ipfi.Raw](ctx, w, t.proc, ipfi.Raw(t.payload))
 	if err == nil && len(resp) == 0 {
 		err = fmt.Errorf("%w (an empty response)", ipfi.ErrRemote)
 	}
@@ -133,15 +164,16 @@ func (r *benchRun) run(ctx context.Context, t *benchTarget, d, interval time.Dur
 	return time.Since(start)
 }
 
-// caller is caller c: it calls t until runCtx ends, keeping each
-// successful call's latency and counting the calls that fail. When a call
-// fails because the wire has ended it ends the run (stop), since every
-// further call would fail too.
+// caller is caller c: it calls t over connection c mod len(t.wires) until
+// runCtx ends, keeping each successful call's latency and counting the
+// calls that fail. When a call fails because its wire has ended it ends the
+// run (stop), since every further call on it would fail too.
 func (r *benchRun) caller(runCtx context.Context, stop context.CancelFunc, t *benchTarget, c int) {
+	w := t.wires[c%len(t.wires)]
 	for runCtx.Err() == nil {
 		ctx, cancel := context.WithTimeout(runCtx, t.timeout)
 		t0 := time.Now()
-		err := t.call(ctx)
+		err := t.call(ctx, w)
 		took := time.Since(t0)
 		cancel()
 		if err == nil {
@@ -154,7 +186,7 @@ func (r *benchRun) caller(runCtx context.Context, stop context.CancelFunc, t *be
 		}
 		r.errs.Add(1)
 		r.errOnce.Do(func() { r.firstErr = callError(err, t.proc, t.timeout) })
-		if t.w.Err() != nil {
+		if w.Err() != nil {
 			stop()
 			return
 		}
@@ -182,9 +214,9 @@ func (r *benchRun) progress(stdout io.Writer, interval time.Duration, start time
 }
 
 // report prints the finished run's totals, its first error and the
-// histogram of its latencies; it returns an error if the wire w ended
-// during the run or no call succeeded.
-func (r *benchRun) report(stdout io.Writer, elapsed time.Duration, w *ipfi.Wire) error {
+// histogram of its latencies; it returns an error if one of the wires
+// ended during the run or no call succeeded.
+func (r *benchRun) report(stdout io.Writer, elapsed time.Duration, wires []*ipfi.Wire) error {
 	all := slices.Concat(r.latencies...)
 	slices.Sort(all)
 	n := len(all)
@@ -195,8 +227,15 @@ func (r *benchRun) report(stdout io.Writer, elapsed time.Duration, w *ipfi.Wire)
 	if n > 0 {
 		printHistogram(stdout, all)
 	}
-	if werr := w.Err(); werr != nil {
-		return fmt.Errorf("the wire ended during the run: %w", werr)
+	for k, w := range wires {
+		werr := w.Err()
+		switch {
+		case werr == nil:
+		case len(wires) == 1:
+			return fmt.Errorf("the wire ended during the run: %w", werr)
+		default:
+			return fmt.Errorf("connection %d of %d ended during the run: %w", k+1, len(wires), werr)
+		}
 	}
 	if n == 0 {
 		return errors.New("no call succeeded")

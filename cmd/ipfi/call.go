@@ -46,19 +46,38 @@ func runCall(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stder
 // connect makes an interface and a wire to addr on it. The caller closes
 // the interface, which closes the wire.
 func connect(ctx context.Context, addr address, stderr io.Writer) (*ipfi.Interface, *ipfi.Wire, error) {
+	iface, wires, err := connectN(ctx, addr, 1, stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	return iface, wires[0], nil
+}
+
+// connectN makes an interface and n wires to addr on it, one connection
+// (or child process, for exec:) each, one after another. The caller closes
+// the interface, which closes the wires; when one fails, connectN closes
+// it itself.
+func connectN(ctx context.Context, addr address, n int, stderr io.Writer) (*ipfi.Interface, []*ipfi.Wire, error) {
 	iface, err := ipfi.New()
 	if err != nil {
 		return nil, nil, err
 	}
-	w, err := addr.connect(ctx, iface, stderr)
-	if err != nil {
-		iface.Close()
-		if ctx.Err() != nil {
-			return nil, nil, fmt.Errorf("cannot connect to %s: %w", addr, context.Cause(ctx))
+	wires := make([]*ipfi.Wire, 0, n)
+	for len(wires) < n {
+		w, err := addr.connect(ctx, iface, stderr)
+		if err != nil {
+			iface.Close()
+			if ctx.Err() != nil {
+				err = fmt.Errorf("cannot connect to %s: %w", addr, context.Cause(ctx))
+			}
+			if n > 1 {
+				err = fmt.Errorf("connection %d of %d: %w", len(wires)+1, n, err)
+			}
+			return nil, nil, err
 		}
-		return nil, nil, err
+		wires = append(wires, w)
 	}
-	return iface, w, nil
+	return iface, wires, nil
 }
 
 // invoke calls proc with payload (MessagePack values, one after another)

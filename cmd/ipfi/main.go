@@ -5,8 +5,10 @@
 //
 //	ipfi call  [-timeout 10s] ADDR PROC [ARGS...]   call procedure PROC with JSON ARGS, print the result as JSON
 //	ipfi ping  [-n 1] [-i 1s] [-timeout 10s] ADDR    measure round trips
-//	ipfi serve [-drain 5s] [-v] ADDR                 serve the example procedures until interrupted
-//	ipfi bench [-c 8] [-d 5s] [-i 1s] [-timeout 10s] ADDR PROC [ARGS...]   call PROC in a loop, print a latency histogram
+//	ipfi serve [-drain 5s] [-v] [-tree=true] ADDR    serve the example procedures until interrupted
+//	ipfi bench [-c 8] [-conns 1] [-d 5s] [-i 1s] [-timeout 10s] ADDR PROC [ARGS...]   call PROC in a loop, print a latency histogram
+//	ipfi tree  [-proc 65535] [-json] [-timeout 10s] ADDR   print an interface's live view
+//	ipfi completion bash                             print a bash completion script
 //	ipfi help [COMMAND]
 //
 // ADDR is tcp://host:port, unix:///path or exec:command args (a child
@@ -70,7 +72,7 @@ var commands = []command{
 	{"call", "ADDR PROC [ARGS...]", "call procedure PROC with JSON ARGS and print the result as JSON, one value per line", runCall},
 	{"ping", "ADDR", "measure the round trip to ADDR", runPing},
 	{"serve", "ADDR", "serve the example procedures at ADDR (or stdio:) until interrupted", runServe},
-	{"bench", "ADDR PROC [ARGS...]", "call PROC from concurrent workers and print a latency histogram", runBench},
+	{"bench", "ADDR PROC [ARGS...]", "call PROC from concurrent workers over -conns connections and print a latency histogram", runBench},
 	{"tree", "ADDR", "print the live view (wires, open calls) of an interface that exposes it, as ipfi serve does", runTree},
 }
 

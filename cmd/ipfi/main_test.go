@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -98,6 +99,24 @@ func serve(t *testing.T, addr string) string {
 			t.Fatalf("serve printed no address within 10s")
 		}
 	}
+}
+
+// serveInterface serves iface on l until the test ends and returns the
+// address to give the commands; at the end it stops serving and closes
+// iface.
+func serveInterface(t *testing.T, iface *ipfi.Interface, l net.Listener) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- iface.Serve(ctx, l) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("Serve returned %v, want context.Canceled", err)
+		}
+		iface.Close()
+	})
+	return "tcp://" + l.Addr().String()
 }
 
 // wantOK checks that a command succeeded, printing nothing on stderr.
@@ -390,7 +409,7 @@ func TestTree(t *testing.T) {
 func TestCompletion(t *testing.T) {
 	stdout, stderr, code := cli(t, "completion", "bash")
 	wantOK(t, []string{"completion", "bash"}, stdout, stderr, code)
-	for _, want := range []string{"complete -F _ipfi ipfi", `tree) flags="-json -proc -timeout"`, "call ping serve bench tree completion help"} {
+	for _, want := range []string{"complete -F _ipfi ipfi", `tree) flags="-json -proc -timeout"`, `bench) flags="-c -conns -d -i -timeout"`, "call ping serve bench tree completion help"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("the script lacks %q:\n%s", want, stdout)
 		}

@@ -17,6 +17,17 @@ import (
 	"github.com/ipfi-go/ipfi/procedures"
 )
 
+// The procedures, declared once: the side that serves one registers it
+// through its descriptor, the other calls it through the same descriptor.
+var (
+	// On the server.
+	greet = ipfi.Proc2[string, string, string]{Index: 1} // first, last -> "Hello, first last!"
+	knows = ipfi.Proc1[string, string]{Index: 2}         // name -> what the server knows, after calling the client's nickname back
+	hang  = ipfi.Proc0[int]{Index: 3}                    // answers only when its context ends
+	// On the client.
+	nickname = ipfi.Proc1[string, string]{Index: 10} // name -> nickname
+)
+
 func main() {
 	if err := run(); err != nil {
 		fmt.Println("demo FAILED:", err)
@@ -39,25 +50,29 @@ func run() error {
 	var cancelled atomic.Int32
 	const open = 100
 	started := make(chan struct{}, open)
-	// Procedure 1 neither blocks nor calls back: Quick runs it on the wire's
-	// reader, without a goroutine of its own.
-	server.Register(1, procedures.Quick(procedures.Func2(func(_ context.Context, first, last string) (string, error) {
-		return fmt.Sprintf("Hello, %s %s!", first, last), nil
-	})))
-	server.Register(2, procedures.Func1(func(ctx context.Context, name string) (string, error) {
-		// Call back the caller over the same wire while handling its call.
-		nick, err := ipfi.Call[string](ctx, ipfi.WireFrom(ctx), 10, name)
-		if err != nil {
-			return "", err
-		}
-		return "server knows " + name + " as " + nick, nil
-	}))
-	server.Register(3, procedures.Func0(func(ctx context.Context) (int, error) {
-		started <- struct{}{}
-		<-ctx.Done()
-		cancelled.Add(1)
-		return 0, ctx.Err()
-	}))
+	if err := errors.Join(
+		// Greet neither blocks nor calls back: Quick runs it on the wire's
+		// reader, without a goroutine of its own.
+		server.Register(greet.Index, procedures.Quick(greet.Procedure(func(_ context.Context, first, last string) (string, error) {
+			return fmt.Sprintf("Hello, %s %s!", first, last), nil
+		}))),
+		knows.Register(server, func(ctx context.Context, name string) (string, error) {
+			// Call back the caller over the same wire while handling its call.
+			nick, err := nickname.Call(ctx, ipfi.WireFrom(ctx), name)
+			if err != nil {
+				return "", err
+			}
+			return "server knows " + name + " as " + nick, nil
+		}),
+		hang.Register(server, func(ctx context.Context) (int, error) {
+			started <- struct{}{}
+			<-ctx.Done()
+			cancelled.Add(1)
+			return 0, ctx.Err()
+		}),
+	); err != nil {
+		return err
+	}
 
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -72,22 +87,24 @@ func run() error {
 		return err
 	}
 	defer client.Close()
-	client.Register(10, procedures.Func1(func(_ context.Context, name string) (string, error) {
+	if err := nickname.Register(client, func(_ context.Context, name string) (string, error) {
 		return "the one and only " + name, nil
-	}))
+	}); err != nil {
+		return err
+	}
 	w, err := client.Dial(ctx, "tcp", l.Addr().String())
 	if err != nil {
 		return err
 	}
 	fmt.Println("client dialled", l.Addr())
 
-	greeting, err := ipfi.Call[string](ctx, w, 1, "John", "Doe")
+	greeting, err := greet.Call(ctx, w, "John", "Doe")
 	if err != nil {
 		return err
 	}
 	fmt.Printf("client -> server proc 1(\"John\", \"Doe\") = %q\n", greeting)
 
-	nick, err := ipfi.Call[string](ctx, w, 2, "Ada")
+	nick, err := knows.Call(ctx, w, "Ada")
 	if err != nil {
 		return err
 	}
@@ -96,7 +113,7 @@ func run() error {
 	// Open 100 calls that will never be answered, then cut the wire.
 	errs := make(chan error, open)
 	for range open {
-		go func() { _, err := ipfi.Call[int](ctx, w, 3); errs <- err }()
+		go func() { _, err := hang.Call(ctx, w); errs <- err }()
 	}
 	for range open {
 		<-started

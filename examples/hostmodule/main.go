@@ -24,22 +24,22 @@ import (
 	"time"
 
 	"github.com/ipfi-go/ipfi"
-	"github.com/ipfi-go/ipfi/procedures"
 	"github.com/ipfi-go/ipfi/supervision"
 )
 
 // moduleEnv, set, makes this program the module.
 const moduleEnv = "IPFI_MODULE"
 
-// The module's procedures.
-const (
-	modSquares = 1 // n -> streams 1, 4, 9, ... n², calling the host's log for each
-	modCrash   = 2 // exits the process with status 3
-	modHello   = 3 // name -> greeting
+// The module's procedures, which the module registers and the host calls
+// through these descriptors.
+var (
+	modSquares = ipfi.SeqProc1[int, int]{Index: 1}    // n -> streams 1, 4, 9, ... n², calling the host's log for each
+	modCrash   = ipfi.Proc0[int]{Index: 2}            // exits the process with status 3
+	modHello   = ipfi.Proc1[string, string]{Index: 3} // name -> greeting
 )
 
-// The host's procedures.
-const hostLog = 1 // line -> nothing; the host prints it
+// The host's procedure, which the module calls back.
+var hostLog = ipfi.Proc1[string, any]{Index: 1} // line -> nothing; the host prints it
 
 func main() {
 	if os.Getenv(moduleEnv) != "" {
@@ -60,11 +60,11 @@ func module() int {
 	if err != nil {
 		return 1
 	}
-	_ = m.Register(modSquares, procedures.Sequence1(func(ctx context.Context, n int, yield func(int) error) error {
+	_ = modSquares.Register(m, func(ctx context.Context, n int, yield func(int) error) error {
 		host := ipfi.WireFrom(ctx)
 		for k := 1; k <= n; k++ {
 			// A call back to the host over the same wire, for each value.
-			if err := host.Call(ctx, hostLog, nil, fmt.Sprintf("module: computing %d²", k)); err != nil {
+			if _, err := hostLog.Call(ctx, host, fmt.Sprintf("module: computing %d²", k)); err != nil {
 				return err
 			}
 			if err := yield(k * k); err != nil {
@@ -72,16 +72,16 @@ func module() int {
 			}
 		}
 		return nil
-	}))
-	_ = m.Register(modCrash, procedures.Func0(func(context.Context) (int, error) {
+	})
+	_ = modCrash.Register(m, func(context.Context) (int, error) {
 		fmt.Fprintln(os.Stderr, "module: crashing on purpose")
 		os.Exit(3)
 		return 0, nil
-	}))
-	_ = m.Register(modHello, procedures.Func1(func(_ context.Context, name string) (string, error) {
+	})
+	_ = modHello.Register(m, func(_ context.Context, name string) (string, error) {
 		fmt.Println("module: a stray print, which goes to stderr, not into the wire")
 		return "Hello, " + name + ", from module pid " + fmt.Sprint(os.Getpid()), nil
-	}))
+	})
 	w, err := m.ConnectStdio()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "module:", err)
@@ -108,12 +108,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer host.Close()
-	if err := host.Register(hostLog, procedures.Func1(func(_ context.Context, line string) (any, error) {
+	if err := hostLog.Register(host, func(_ context.Context, line string) (any, error) {
 		if !*quiet {
 			fmt.Fprintln(stdout, "  "+line)
 		}
 		return nil, nil
-	})); err != nil {
+	}); err != nil {
 		return err
 	}
 	self, err := os.Executable()
@@ -143,49 +143,30 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	hello, err := ipfi.Call[string](ctx, w, modHello, "host")
+	hello, err := modHello.Call(ctx, w, "host")
 	if err != nil {
 		return err
 	}
 	say("%s", hello)
-	squares, err := ipfi.Collect[int](ctx, w, modSquares, 4)
+	squares, err := modSquares.Collect(ctx, w, 4)
 	if err != nil {
 		return err
 	}
 	say("squares streamed back: %v", squares)
 
 	if *crash {
-		say("asking the module to crash while a stream is open")
-		pending, err := w.Stream(ctx, modSquares, []any{1000})
-		if err != nil {
+		if err := crashMidStream(ctx, w, say); err != nil {
 			return err
 		}
-		var first int
-		if err := pending.Recv(&first); err != nil {
-			return err
-		}
-		if _, err := ipfi.Call[int](ctx, w, modCrash); err == nil {
-			return errors.New("the crash call succeeded")
-		}
-		var v int
-		err = pending.Recv(&v)
-		for err == nil {
-			err = pending.Recv(&v)
-		}
-		pending.Close()
-		if !errors.Is(err, ipfi.ErrProcessExited) {
-			return fmt.Errorf("the stream pending as the module crashed ended with %v, want ErrProcessExited", err)
-		}
-		say("the pending stream failed: %v", err)
 		if w, err = sup.Wire(ctx); err != nil {
 			return err
 		}
-		hello, err := ipfi.Call[string](ctx, w, modHello, "host, again")
+		hello, err := modHello.Call(ctx, w, "host, again")
 		if err != nil {
 			return err
 		}
 		say("after the restart: %s", hello)
-		squares, err := ipfi.Collect[int](ctx, w, modSquares, 3)
+		squares, err := modSquares.Collect(ctx, w, 3)
 		if err != nil {
 			return err
 		}
@@ -197,6 +178,32 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	say("done")
+	return nil
+}
+
+// crashMidStream opens a long stream of squares over w, asks the module to
+// crash once the first value has come, and checks that the stream then
+// fails with the child's exit status.
+func crashMidStream(ctx context.Context, w *ipfi.Wire, say func(format string, a ...any)) error {
+	say("asking the module to crash while a stream is open")
+	var ended error
+	asked := false
+	for _, err := range modSquares.Iter(ctx, w, 1000) {
+		if err != nil {
+			ended = err
+			break
+		}
+		if !asked {
+			asked = true
+			if _, err := modCrash.Call(ctx, w); err == nil {
+				return errors.New("the crash call succeeded")
+			}
+		}
+	}
+	if !errors.Is(ended, ipfi.ErrProcessExited) {
+		return fmt.Errorf("the stream pending as the module crashed ended with %v, want ErrProcessExited", ended)
+	}
+	say("the pending stream failed: %v", ended)
 	return nil
 }
 

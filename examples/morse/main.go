@@ -18,14 +18,14 @@ import (
 	"time"
 
 	"github.com/ipfi-go/ipfi"
-	"github.com/ipfi-go/ipfi/procedures"
 )
 
-// The procedures: A serves add, B serves greet and fib.
-const (
-	procGreet procedures.Index = 1
-	procAdd   procedures.Index = 2
-	procFib   procedures.Index = 3
+// The procedures: A serves add, B serves greet and fib; each side registers
+// and calls them through these descriptors.
+var (
+	procGreet = ipfi.Proc1[string, string]{Index: 1} // name -> greeting
+	procAdd   = ipfi.Proc2[int, int, int]{Index: 2}  // x, y -> x+y
+	procFib   = ipfi.SeqProc1[int, int]{Index: 3}    // n -> streams the first n Fibonacci numbers
 )
 
 func main() {
@@ -85,17 +85,17 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer b.Close()
-	if err := a.Register(procAdd, procedures.Func2(func(_ context.Context, x, y int) (int, error) {
+	if err := procAdd.Register(a, func(_ context.Context, x, y int) (int, error) {
 		return x + y, nil
-	})); err != nil {
+	}); err != nil {
 		return err
 	}
-	if err := b.Register(procGreet, procedures.Func1(func(_ context.Context, name string) (string, error) {
+	if err := procGreet.Register(b, func(_ context.Context, name string) (string, error) {
 		return "Hello, " + name + "! B here.", nil
-	})); err != nil {
+	}); err != nil {
 		return err
 	}
-	if err := b.Register(procFib, procedures.Sequence1(func(ctx context.Context, n int, yield func(int) error) error {
+	if err := procFib.Register(b, func(ctx context.Context, n int, yield func(int) error) error {
 		x, y := 1, 1
 		for range n {
 			if err := yield(x); err != nil {
@@ -104,7 +104,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			x, y = y, x+y
 		}
 		return nil
-	})); err != nil {
+	}); err != nil {
 		return err
 	}
 
@@ -122,7 +122,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 
 	calls := 0
 	calls++
-	greeting, err := ipfi.Call[string](ctx, wa, procGreet, "A")
+	greeting, err := procGreet.Call(ctx, wa, "A")
 	if err != nil {
 		return fmt.Errorf("greet: %w", err)
 	}
@@ -132,7 +132,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 
 	calls++
-	sum, err := ipfi.Call[int](ctx, wb, procAdd, 19, 23)
+	sum, err := procAdd.Call(ctx, wb, 19, 23)
 	if err != nil {
 		return fmt.Errorf("add: %w", err)
 	}
@@ -143,7 +143,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 
 	calls++
 	var fib []int
-	for v, err := range ipfi.Iter[int](ctx, wa, procFib, 7) {
+	for v, err := range procFib.Iter(ctx, wa, 7) {
 		if err != nil {
 			return fmt.Errorf("fib: %w", err)
 		}

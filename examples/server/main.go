@@ -23,6 +23,9 @@
 //	5      sleep     ms int, 0..3600000    ms, after sleeping that long; or the call context's error
 //
 // An argument out of range is an error matching procedures.ErrBadArguments.
+// The typed procedures are declared as descriptors (procConstant, ...),
+// which register registers and a Go client calls them through; echo is a
+// raw procedure, at index procEcho.
 package main
 
 import (
@@ -45,6 +48,19 @@ import (
 	"github.com/ipfi-go/ipfi/codec"
 	"github.com/ipfi-go/ipfi/procedures"
 )
+
+// The procedures of the package comment's table.
+var (
+	procConstant = ipfi.Proc0[int]{Index: 0}
+	procGreeting = ipfi.Proc1[string, string]{Index: 1}
+	procSequence = ipfi.SeqProc1[int, int]{Index: 3}
+	procSum      = ipfi.BidiProc[int, int]{Index: 4}
+	procSleep    = ipfi.Proc1[int, int]{Index: 5}
+)
+
+// procEcho is the index of echo, a raw procedure: it answers its argument's
+// bytes as they came.
+const procEcho procedures.Index = 2
 
 // Bounds on the arguments of sequence and sleep.
 const (
@@ -191,58 +207,73 @@ func listen(addr string) (net.Listener, error) {
 }
 
 // register registers the procedures of the package comment's table.
+// Constant, greeting and echo neither block nor call back: they are Quick,
+// run on the wire's reader.
 func register(iface *ipfi.Interface) error {
-	for idx, p := range []procedures.Procedure{
-		0: procedures.Quick(procedures.Func0(func(context.Context) (int, error) {
-			return 42, nil
-		})),
-		1: procedures.Quick(procedures.Func1(func(_ context.Context, name string) (string, error) {
-			return "Hello, " + name + "!", nil
-		})),
-		2: procedures.Quick(procedures.Raw(func(_ context.Context, args []byte) ([]byte, error) {
-			if n, err := codec.ValueLen(args); err != nil || n != len(args) {
-				return nil, fmt.Errorf("%w: echo takes exactly one value", procedures.ErrBadArguments)
-			}
-			return args, nil
-		})),
-		3: procedures.Sequence1(func(_ context.Context, n int, yield func(int) error) error {
-			if n < 0 || n > maxSequence {
-				return fmt.Errorf("%w: n is %d, want 0 to %d", procedures.ErrBadArguments, n, maxSequence)
-			}
-			for i := range n {
-				if err := yield(i); err != nil {
-					return err
-				}
-			}
-			return nil
-		}),
-		4: procedures.Bidi(func(_ context.Context, in iter.Seq2[int, error], yield func(int) error) error {
-			sum := 0
-			for v, err := range in {
-				if err != nil {
-					return err
-				}
-				sum += v
-			}
-			return yield(sum)
-		}),
-		5: procedures.Func1(func(ctx context.Context, ms int) (int, error) {
-			if ms < 0 || ms > maxSleepMs {
-				return 0, fmt.Errorf("%w: ms is %d, want 0 to %d", procedures.ErrBadArguments, ms, maxSleepMs)
-			}
-			t := time.NewTimer(time.Duration(ms) * time.Millisecond)
-			defer t.Stop()
-			select {
-			case <-t.C:
-				return ms, nil
-			case <-ctx.Done():
-				return 0, context.Cause(ctx)
-			}
-		}),
-	} {
-		if err := iface.Register(procedures.Index(idx), p); err != nil {
+	return errors.Join(
+		iface.Register(procConstant.Index, procedures.Quick(procConstant.Procedure(constant))),
+		iface.Register(procGreeting.Index, procedures.Quick(procGreeting.Procedure(greeting))),
+		iface.Register(procEcho, procedures.Quick(procedures.Raw(echo))),
+		procSequence.Register(iface, sequence),
+		procSum.Register(iface, sum),
+		procSleep.Register(iface, sleep),
+	)
+}
+
+// constant is procedure 0: 42.
+func constant(context.Context) (int, error) { return 42, nil }
+
+// greeting is procedure 1: "Hello, <name>!".
+func greeting(_ context.Context, name string) (string, error) {
+	return "Hello, " + name + "!", nil
+}
+
+// echo is procedure 2: its one argument, byte for byte.
+func echo(_ context.Context, args []byte) ([]byte, error) {
+	if n, err := codec.ValueLen(args); err != nil || n != len(args) {
+		return nil, fmt.Errorf("%w: echo takes exactly one value", procedures.ErrBadArguments)
+	}
+	return args, nil
+}
+
+// sequence is procedure 3: the ints 0 .. n-1, one value each.
+func sequence(_ context.Context, n int, yield func(int) error) error {
+	if n < 0 || n > maxSequence {
+		return fmt.Errorf("%w: n is %d, want 0 to %d", procedures.ErrBadArguments, n, maxSequence)
+	}
+	for i := range n {
+		if err := yield(i); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// sum is procedure 4: the sum of the ints sent, as one value once the
+// input has ended.
+func sum(_ context.Context, in iter.Seq2[int, error], yield func(int) error) error {
+	total := 0
+	for v, err := range in {
+		if err != nil {
+			return err
+		}
+		total += v
+	}
+	return yield(total)
+}
+
+// sleep is procedure 5: ms, after sleeping that long, or the call's
+// context's cause if it ends first.
+func sleep(ctx context.Context, ms int) (int, error) {
+	if ms < 0 || ms > maxSleepMs {
+		return 0, fmt.Errorf("%w: ms is %d, want 0 to %d", procedures.ErrBadArguments, ms, maxSleepMs)
+	}
+	t := time.NewTimer(time.Duration(ms) * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return ms, nil
+	case <-ctx.Done():
+		return 0, context.Cause(ctx)
+	}
 }

@@ -117,57 +117,60 @@ func TestProcedures(t *testing.T) {
 // and checks its result.
 func callProcedures(ctx context.Context, t *testing.T, w *ipfi.Wire) {
 	t.Helper()
-	if n, err := ipfi.Call[int](ctx, w, 0); err != nil || n != 42 {
+	if n, err := procConstant.Call(ctx, w); err != nil || n != 42 {
 		t.Errorf("constant: %v, %v; want 42", n, err)
 	}
-	if s, err := ipfi.Call[string](ctx, w, 1, "Ada"); err != nil || s != "Hello, Ada!" {
+	if s, err := procGreeting.Call(ctx, w, "Ada"); err != nil || s != "Hello, Ada!" {
 		t.Errorf("greeting: %q, %v", s, err)
 	}
 	payload := []byte{0, 1, 2, 0xff}
-	if b, err := ipfi.Call[[]byte](ctx, w, 2, payload); err != nil || !bytes.Equal(b, payload) {
+	if b, err := ipfi.Call[[]byte](ctx, w, procEcho, payload); err != nil || !bytes.Equal(b, payload) {
 		t.Errorf("echo: %x, %v; want %x", b, err, payload)
 	}
-	if _, err := ipfi.Call[any](ctx, w, 2, 1, 2); !errors.Is(err, procedures.ErrBadArguments) {
+	if _, err := ipfi.Call[any](ctx, w, procEcho, 1, 2); !errors.Is(err, procedures.ErrBadArguments) {
 		t.Errorf("echo of two values: %v, want ErrBadArguments", err)
 	}
 
-	seq, err := ipfi.Collect[int](ctx, w, 3, 5)
+	seq, err := procSequence.Collect(ctx, w, 5)
 	if err != nil || len(seq) != 5 || seq[0] != 0 || seq[4] != 4 {
 		t.Errorf("sequence: %v, %v; want [0 1 2 3 4]", seq, err)
 	}
-	if _, err := ipfi.Collect[int](ctx, w, 3, maxSequence+1); !errors.Is(err, procedures.ErrBadArguments) {
+	if _, err := procSequence.Collect(ctx, w, maxSequence+1); !errors.Is(err, procedures.ErrBadArguments) {
 		t.Errorf("sequence over the bound: %v, want ErrBadArguments", err)
 	}
 
-	s, err := w.Open(ctx, 4)
+	s, err := procSum.Open(ctx, w)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	var sum int
-	for _, err := range []error{s.Send(1, 2, 3), s.Send(4), s.Send(5), s.CloseSend(), s.Recv(&sum)} {
+	for _, err := range []error{s.Send(1), s.Send(2), s.Send(3), s.Send(4), s.Send(5), s.CloseSend()} {
 		if err != nil {
 			t.Fatalf("sum: %v", err)
 		}
 	}
-	if err := s.Recv(nil); sum != 15 || err != io.EOF {
+	sum, err := s.Recv()
+	if err != nil {
+		t.Fatalf("sum: %v", err)
+	}
+	if _, err := s.Recv(); sum != 15 || err != io.EOF {
 		t.Errorf("sum: %d, then %v; want 15, then io.EOF", sum, err)
 	}
 
-	if ms, err := ipfi.Call[int](ctx, w, 5, 10); err != nil || ms != 10 {
+	if ms, err := procSleep.Call(ctx, w, 10); err != nil || ms != 10 {
 		t.Errorf("sleep 10 ms: %v, %v", ms, err)
 	}
 	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	if _, err := ipfi.Call[int](short, w, 5, 60_000); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := procSleep.Call(short, w, 60_000); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("sleep cut short: %v, want context.DeadlineExceeded", err)
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("sleep cut short returned after %v", d)
 	}
 	// The wire is still up after the cancelled call.
-	if n, err := ipfi.Call[int](ctx, w, 0); err != nil || n != 42 {
+	if n, err := procConstant.Call(ctx, w); err != nil || n != 42 {
 		t.Errorf("constant after the cancelled sleep: %v, %v", n, err)
 	}
 }

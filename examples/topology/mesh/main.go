@@ -26,7 +26,8 @@ import (
 )
 
 // procPing, on every peer: answers (from, seq) with Reply{itself, from, seq}.
-const procPing procedures.Index = 1
+// Every peer registers it and calls it through this descriptor.
+var procPing = ipfi.Proc2[int, int, Reply]{Index: 1}
 
 // Reply says who answered which call, so the caller can check the answer
 // came over the right wire.
@@ -61,7 +62,7 @@ func build(ctx context.Context, cfg *topo.Config, nt *topo.Net, rec *topo.Record
 	for i, p := range nt.Peers {
 		wires[i] = make([]*ipfi.Wire, n)
 		id := p.ID
-		err := p.Iface.Register(procPing, procedures.Quick(procedures.Func2(func(_ context.Context, from, seq int) (Reply, error) {
+		err := p.Iface.Register(procPing.Index, procedures.Quick(procPing.Procedure(func(_ context.Context, from, seq int) (Reply, error) {
 			return Reply{id, from, seq}, nil
 		})))
 		if err != nil {
@@ -88,7 +89,7 @@ func build(ctx context.Context, cfg *topo.Config, nt *topo.Net, rec *topo.Record
 			for seq := from; seq < to && ctx.Err() == nil; seq++ {
 				var r Reply
 				d, err := topo.Timed(ctx, cfg, func(ctx context.Context) (err error) {
-					r, err = ipfi.Call[Reply](ctx, wires[i][j], procPing, i, seq)
+					r, err = procPing.Call(ctx, wires[i][j], i, seq)
 					return err
 				})
 				if want := (Reply{j, i, seq}); err == nil && r != want {

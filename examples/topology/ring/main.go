@@ -29,13 +29,13 @@ import (
 
 	"github.com/ipfi-go/ipfi"
 	"github.com/ipfi-go/ipfi/examples/topology/topo"
-	"github.com/ipfi-go/ipfi/procedures"
 )
 
 // procRelay, on every peer: (seq, hop) relays the call to the next peer with
 // hop+1, unless hop is n (the call has gone round), and answers the path
-// from itself on.
-const procRelay procedures.Index = 1
+// from itself on. Every peer registers it, and the entry and every peer call
+// it, through this descriptor.
+var procRelay = ipfi.Proc2[int, int, []int]{Index: 1}
 
 // CodeHop is the application error code of a relay whose call to the next
 // peer failed; the error's message names the hop and the failure, and every
@@ -71,11 +71,11 @@ func build(ctx context.Context, cfg *topo.Config, conc int, nt *topo.Net, rec *t
 	// next[i] is i's end of the wire to i+1.
 	next := make([]*ipfi.Wire, n)
 	for i, p := range nt.Peers {
-		err := p.Iface.Register(procRelay, procedures.Func2(func(ctx context.Context, seq, hop int) ([]int, error) {
+		err := procRelay.Register(p.Iface, func(ctx context.Context, seq, hop int) ([]int, error) {
 			if hop == n {
 				return []int{i}, nil
 			}
-			path, err := ipfi.Call[[]int](ctx, next[i], procRelay, seq, hop+1)
+			path, err := procRelay.Call(ctx, next[i], seq, hop+1)
 			var hopErr *ipfi.Error
 			switch {
 			case errors.As(err, &hopErr) && hopErr.Code == CodeHop:
@@ -84,7 +84,7 @@ func build(ctx context.Context, cfg *topo.Config, conc int, nt *topo.Net, rec *t
 				return nil, &ipfi.Error{Code: CodeHop, Message: fmt.Sprintf("peer %d → peer %d: %v", i, (i+1)%n, err)}
 			}
 			return append([]int{i}, path...), nil
-		}))
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -113,7 +113,7 @@ func build(ctx context.Context, cfg *topo.Config, conc int, nt *topo.Net, rec *t
 		return topo.ForEach(ctx, from, to, conc, func(ctx context.Context, seq int) {
 			var path []int
 			d, err := topo.Timed(ctx, cfg, func(ctx context.Context) (err error) {
-				path, err = ipfi.Call[[]int](ctx, toRing, procRelay, seq, 0)
+				path, err = procRelay.Call(ctx, toRing, seq, 0)
 				return err
 			})
 			if err == nil && !slices.Equal(path, want) {

@@ -47,11 +47,14 @@ func TestRingKill(t *testing.T) {
 	if len(s.Errors) != 1 {
 		t.Fatalf("errors: %+v, want one kind", s.Errors)
 	}
+	// The message is text that crossed the ring: it names the errors in
+	// words, with or without their package prefix.
+	words := func(err error) string { return strings.TrimPrefix(err.Error(), "ipfi: ") }
 	var app *ipfi.Error
 	if e := s.Errors[0].Sample; !errors.As(e, &app) || app.Code != CodeHop ||
 		!strings.Contains(app.Message, "peer 2 → peer 3") ||
-		!strings.Contains(app.Message, ipfi.ErrWireTerminated.Error()) ||
-		!strings.Contains(app.Message, ipfi.ErrPeerTerminated.Error()) {
+		!strings.Contains(app.Message, words(ipfi.ErrWireTerminated)) ||
+		!strings.Contains(app.Message, words(ipfi.ErrPeerTerminated)) {
 		t.Errorf("error %v: want an application error %d naming hop 2 → 3, ErrWireTerminated and ErrPeerTerminated", e, CodeHop)
 	}
 }

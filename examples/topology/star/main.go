@@ -26,16 +26,16 @@ import (
 
 	"github.com/ipfi-go/ipfi"
 	"github.com/ipfi-go/ipfi/examples/topology/topo"
-	"github.com/ipfi-go/ipfi/procedures"
 )
 
-// Procedure indices.
-const (
+// The procedures, which the hub and the clients register and call through
+// these descriptors.
+var (
 	// procVisit, on the hub: a client's call (client, seq); the hub calls
 	// the client's procEcho back with seq before it answers Reply{0, seq}.
-	procVisit procedures.Index = 1
+	procVisit = ipfi.Proc2[int, int, Reply]{Index: 1}
 	// procEcho, on a client: answers (seq) with Reply{client, seq}.
-	procEcho procedures.Index = 2
+	procEcho = ipfi.Proc1[int, Reply]{Index: 2}
 )
 
 // Reply says who answered which call, so the caller can check the answer
@@ -79,8 +79,8 @@ func affected(cfg *topo.Config, c, seq int) bool {
 // build registers the procedures and links every client to the hub.
 func build(ctx context.Context, cfg *topo.Config, nt *topo.Net, rec *topo.Recorder) (topo.Calls, error) {
 	hub := nt.Peers[0]
-	err := hub.Iface.Register(procVisit, procedures.Func2(func(ctx context.Context, client, seq int) (Reply, error) {
-		r, err := ipfi.Call[Reply](ctx, ipfi.WireFrom(ctx), procEcho, seq)
+	err := procVisit.Register(hub.Iface, func(ctx context.Context, client, seq int) (Reply, error) {
+		r, err := procEcho.Call(ctx, ipfi.WireFrom(ctx), seq)
 		if err != nil {
 			return Reply{}, fmt.Errorf("hub calling client %d back: %w", client, err)
 		}
@@ -88,7 +88,7 @@ func build(ctx context.Context, cfg *topo.Config, nt *topo.Net, rec *topo.Record
 			return Reply{}, wrongCallback(r, client, seq)
 		}
 		return Reply{0, seq}, nil
-	}))
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -98,9 +98,9 @@ func build(ctx context.Context, cfg *topo.Config, nt *topo.Net, rec *topo.Record
 	toClient := make([]*ipfi.Wire, cfg.N)
 	for _, p := range nt.Peers[1:] {
 		id := p.ID
-		err := p.Iface.Register(procEcho, procedures.Func1(func(_ context.Context, seq int) (Reply, error) {
+		err := procEcho.Register(p.Iface, func(_ context.Context, seq int) (Reply, error) {
 			return Reply{id, seq}, nil
-		}))
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -122,10 +122,10 @@ func build(ctx context.Context, cfg *topo.Config, nt *topo.Net, rec *topo.Record
 				d, err := topo.Timed(ctx, cfg, func(ctx context.Context) (err error) {
 					if fromHub {
 						kind, want = kindCall, Reply{c, seq}
-						r, err = ipfi.Call[Reply](ctx, toClient[c], procEcho, seq)
+						r, err = procEcho.Call(ctx, toClient[c], seq)
 					} else {
 						kind, want = kindVisit, Reply{0, seq}
-						r, err = ipfi.Call[Reply](ctx, toHub[c], procVisit, c, seq)
+						r, err = procVisit.Call(ctx, toHub[c], c, seq)
 					}
 					return err
 				})

@@ -10,7 +10,6 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/ipfi-go/ipfi"
-	"github.com/ipfi-go/ipfi/procedures"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -80,9 +79,13 @@ func TestKill(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Each peer answers its id.
+		procID := ipfi.Proc0[int]{Index: 1}
 		for _, p := range nt.Peers {
 			id := p.ID
-			p.Iface.Register(1, procedures.Func0(func(context.Context) (int, error) { return id, nil }))
+			if err := procID.Register(p.Iface, func(context.Context) (int, error) { return id, nil }); err != nil {
+				t.Fatal(err)
+			}
 		}
 		w01, w10, err := nt.Link(ctx, nt.Peers[0], nt.Peers[1])
 		if err != nil {
@@ -92,20 +95,20 @@ func TestKill(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, err := ipfi.Call[int](ctx, w01, 1); got != 1 || err != nil {
+		if got, err := procID.Call(ctx, w01); got != 1 || err != nil {
 			t.Errorf("before the kill: %d, %v", got, err)
 		}
 		rep, err := nt.Kill(ctx, 1)
 		if err != nil || rep.Wires != 1 || rep.Causes[ipfi.ErrPeerTerminated.Error()] != 1 {
 			t.Errorf("kill: %v, %+v", err, rep)
 		}
-		if _, err := ipfi.Call[int](ctx, w01, 1); !errors.Is(err, ipfi.ErrWireTerminated) || !errors.Is(err, ipfi.ErrPeerTerminated) {
+		if _, err := procID.Call(ctx, w01); !errors.Is(err, ipfi.ErrWireTerminated) || !errors.Is(err, ipfi.ErrPeerTerminated) {
 			t.Errorf("call to the killed peer: %v", err)
 		}
-		if _, err := ipfi.Call[int](ctx, w10, 1); !errors.Is(err, ipfi.ErrWireTerminated) || !errors.Is(err, ipfi.ErrClosed) {
+		if _, err := procID.Call(ctx, w10); !errors.Is(err, ipfi.ErrWireTerminated) || !errors.Is(err, ipfi.ErrClosed) {
 			t.Errorf("call from the killed peer: %v", err)
 		}
-		if got, err := ipfi.Call[int](ctx, w02, 1); got != 2 || err != nil {
+		if got, err := procID.Call(ctx, w02); got != 2 || err != nil {
 			t.Errorf("call between the others: %d, %v", got, err)
 		}
 		if err := nt.Close(); err != nil {

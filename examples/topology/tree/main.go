@@ -3,7 +3,7 @@
 // -branch; -depth d sets n to a full tree of d levels below the root), each
 // linked to its parent by a wire, and an entry peer outside the tree linked to
 // the root, peer 0. Each of the -calls requests goes from the entry to the
-// root, a sequence procedure (procedures.Sequence1): it streams its own
+// root, a sequence procedure (ipfi.SeqProc1): it streams its own
 // answer, calls its children's (each child fans out again), and streams
 // their answers back as they arrive, merged, so the entry receives one
 // answer per peer. -conc requests are in flight at once. It prints a
@@ -38,12 +38,13 @@ import (
 
 	"github.com/ipfi-go/ipfi"
 	"github.com/ipfi-go/ipfi/examples/topology/topo"
-	"github.com/ipfi-go/ipfi/procedures"
 )
 
 // procGather, on every peer: a sequence procedure that streams, for
-// request Req, one Answer from the peer and those of its subtree.
-const procGather procedures.Index = 1
+// request Req, one Answer from the peer and those of its subtree. Every
+// peer registers it, and the entry and every parent call it, through this
+// descriptor.
+var procGather = ipfi.SeqProc1[Req, Answer]{Index: 1}
 
 // Req is a request the entry sends down the tree.
 type Req struct {
@@ -173,12 +174,12 @@ func build(ctx context.Context, cfg *topo.Config, t tree, conc int, nt *topo.Net
 	down := make([]*ipfi.Wire, t.n)
 	for i, p := range nt.Peers {
 		kids := t.children(i)
-		err := p.Iface.Register(procGather, procedures.Sequence1(func(ctx context.Context, req Req, yield func(Answer) error) error {
+		err := procGather.Register(p.Iface, func(ctx context.Context, req Req, yield func(Answer) error) error {
 			if err := yield(Answer{Peer: i, Seq: req.Seq}); err != nil {
 				return err
 			}
 			return fanOut(ctx, cfg, i, kids, down, req, rec, yield)
-		}))
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -204,7 +205,7 @@ func build(ctx context.Context, cfg *topo.Config, t tree, conc int, nt *topo.Net
 		return topo.ForEach(ctx, from, to, conc, func(ctx context.Context, seq int) {
 			var answers []Answer
 			d, err := topo.Timed(ctx, cfg, func(ctx context.Context) (err error) {
-				answers, err = ipfi.Collect[Answer](ctx, toRoot, procGather, Req{seq})
+				answers, err = procGather.Collect(ctx, toRoot, Req{seq})
 				return err
 			})
 			if err == nil {
@@ -242,7 +243,7 @@ func fanOut(ctx context.Context, cfg *topo.Config, i int, kids []int, down []*ip
 			defer wg.Done()
 			start := time.Now()
 			var err error
-			for a, e := range ipfi.Iter[Answer](ctx, down[c], procGather, req) {
+			for a, e := range procGather.Iter(ctx, down[c], req) {
 				if err = e; err != nil || !send(a) {
 					break
 				}
