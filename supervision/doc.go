@@ -17,8 +17,9 @@
 // What can be made again is a wire whose byte stream can be opened anew (a
 // child process started again, an address dialled again): Restart is the
 // policy for that, which ipfi.Interface.Supervise's keeper (an actor beside
-// the wires) applies when a supervised wire's actor terminates. It makes a
-// new wire rather than restarting the old actor in place.
+// the wires) applies when a supervised wire's actor terminates or a dial
+// fails, the first included. It makes a new wire rather than restarting
+// the old actor in place; Event reports each change.
 //
 // Strategies depend only on protoactor-go's actor package.
 package supervision

@@ -8,8 +8,9 @@ type EventKind int
 const (
 	// Up: a wire is up, the first or one made again.
 	Up EventKind = iota + 1
-	// Down: the wire ended (Err is its cause), or making it again failed
-	// (Err is the dial's error).
+	// Down: the wire ended (Err is its cause), or a dial failed, the
+	// first or a later one (Err is the dial's error). A restart follows
+	// unless the policy gives up.
 	Down
 	// GaveUp: the Restart policy gave up (Err is the last failure);
 	// nothing is made again.
@@ -34,5 +35,5 @@ func (k EventKind) String() string {
 type Event struct {
 	Kind     EventKind
 	Err      error // Down, GaveUp: why
-	Restarts int   // restarts made so far
+	Restarts int   // restarts made so far: dials after the first
 }

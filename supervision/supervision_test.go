@@ -1,8 +1,10 @@
 package supervision_test
 
 import (
+	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -157,9 +159,9 @@ func TestEscalateNamedFailsTheSupervisor(t *testing.T) {
 	}
 }
 
-// TestRestartPolicy: the delay starts at Initial and doubles up to Max;
-// MaxRestarts within Window gives up; restarts older than Window no
-// longer count.
+// TestRestartPolicy: the delay starts at Initial and doubles up to Max
+// (by default 10s, or Initial if longer); MaxRestarts within Window gives
+// up; restarts older than Window no longer count.
 func TestRestartPolicy(t *testing.T) {
 	r := supervision.Restart{Initial: 10 * time.Millisecond, Max: 35 * time.Millisecond, MaxRestarts: 3, Window: time.Minute}
 	now := time.Now()
@@ -179,5 +181,44 @@ func TestRestartPolicy(t *testing.T) {
 	}
 	if _, ok := (supervision.Restart{MaxRestarts: -1}).Next(make([]time.Time, 1000), now); !ok {
 		t.Fatal("an unlimited policy gave up")
+	}
+	// An Initial longer than the default Max (10s) is the delay.
+	if d, ok := (supervision.Restart{Initial: time.Hour}).Next(done[:1], now); !ok || d != time.Hour {
+		t.Fatalf("Initial 1h with the default Max: %v, %v; want 1h", d, ok)
+	}
+}
+
+// TestRestartValidate: a policy with a negative duration, or whose Initial
+// delay exceeds the Max given, is refused with an error matching
+// ErrInvalidPolicy that names the field; zero fields, an Initial longer
+// than the default Max and an unlimited MaxRestarts are valid.
+func TestRestartValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		r     supervision.Restart
+		field string // "" if valid
+	}{
+		{"zero", supervision.Restart{}, ""},
+		{"set", supervision.Restart{Initial: time.Millisecond, Max: time.Second, MaxRestarts: 3, Window: time.Minute}, ""},
+		{"unlimited", supervision.Restart{MaxRestarts: -1}, ""},
+		{"Initial equal to Max", supervision.Restart{Initial: time.Second, Max: time.Second}, ""},
+		{"negative Initial", supervision.Restart{Initial: -time.Millisecond}, "Initial"},
+		{"negative Max", supervision.Restart{Max: -time.Millisecond}, "Max"},
+		{"negative Window", supervision.Restart{Window: -time.Minute}, "Window"},
+		{"Initial above Max", supervision.Restart{Initial: time.Second, Max: time.Millisecond}, "Initial"},
+		{"Initial above the default Max", supervision.Restart{Initial: time.Minute}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.r.Validate()
+			if tc.field == "" {
+				if err != nil {
+					t.Fatalf("Validate: %v, want nil", err)
+				}
+				return
+			}
+			if !errors.Is(err, supervision.ErrInvalidPolicy) || !strings.Contains(err.Error(), tc.field) {
+				t.Fatalf("Validate: %v, want ErrInvalidPolicy naming %s", err, tc.field)
+			}
+		})
 	}
 }
