@@ -2,8 +2,11 @@ package ipfi
 
 import (
 	"errors"
+	"strconv"
 
 	"github.com/ipfi-go/ipfi/actors"
+	"github.com/ipfi-go/ipfi/internal/core"
+	"github.com/ipfi-go/ipfi/procedures"
 	"github.com/ipfi-go/ipfi/wire"
 )
 
@@ -39,8 +42,13 @@ var (
 	ErrTooManyCalls = actors.ErrTooManyCalls
 	// ErrLimit: a call exceeded one of the callee's limits.
 	ErrLimit = actors.ErrLimit
-	// ErrStreamed: a plain call received a streamed (multi-chunk) response.
-	ErrStreamed = errors.New("ipfi: response is a stream")
+	// ErrStreamed: a plain call (Call, Wire.Call, Pending.Wait, a Proc's
+	// Call) received a streamed (multi-chunk) response: the procedure is a
+	// sequence. Read such a response with Iter or Collect (Iter[Raw] or
+	// Collect[Raw] for its values as they came), with a SeqProc's
+	// descriptor, or with Wire.Stream and Stream.Recv (into a *Raw for
+	// the values undecoded). The error names the procedure.
+	ErrStreamed = errors.New("ipfi: response is a stream (read it with Iter, Collect or Wire.Stream)")
 	// ErrCancelled: the call was cancelled by its caller. A procedure's
 	// context reports it as its cause; a caller sees it in a RemoteError.
 	ErrCancelled = actors.ErrCancelled
@@ -73,9 +81,12 @@ var (
 	// no open call and received no message for Timeouts.Idle.
 	ErrIdleTimeout = actors.ErrIdleTimeout
 	// ErrShutdown: the call was refused because its callee is shutting
-	// down (Shutdown): it did not run and may be made again elsewhere. A
-	// call on a wire whose peer said it is shutting down fails with it at
-	// once; so do Serve and Connect on an interface shutting down.
+	// down (Shutdown): it did not run, so it is safe to make again, on
+	// another wire, or later with a backoff between attempts on a new
+	// wire once the callee is back (Supervise redials with one). Not in a
+	// tight loop: a call on a wire whose peer said it is shutting down
+	// fails with it at once, every time, until the wire ends. Serve and
+	// Connect on an interface shutting down fail with it too.
 	ErrShutdown = actors.ErrShutdown
 	// ErrStopTimeout: Close waited Timeouts.Stop for procedures to return
 	// after their contexts were cancelled, and some did not: they are left
@@ -131,3 +142,70 @@ const (
 	// (matches ErrShutdown).
 	CodeShutdown = wire.CodeShutdown
 )
+
+// The errors this package builds around another package's say "ipfi: "
+// once, at the outside, and the other's text follows without its own
+// prefix; they match what they wrap. They are built on failures only.
+
+// unprefixed returns err with its text without the package prefix it
+// starts with ("codec: "), matching what err matches.
+func unprefixed(err error) error { return bareError{err} }
+
+type bareError struct{ err error }
+
+func (e bareError) Error() string { return core.Unprefixed(e.err.Error()) }
+func (e bareError) Unwrap() error { return e.err }
+
+// argsError is the failure of a call's arguments to encode: their
+// position and why (codec's words), and the procedure once the caller
+// names it (inProcedure). It matches codec.ErrEncode.
+type argsError struct {
+	detail string // "argument 2 of 3: cannot encode chan int"
+	err    error
+	proc   procedures.Index
+	named  bool
+}
+
+func (e *argsError) Error() string {
+	if !e.named {
+		return "ipfi: " + e.detail
+	}
+	return "ipfi: procedure " + strconv.FormatUint(uint64(e.proc), 10) + ": " + e.detail
+}
+
+func (e *argsError) Unwrap() error { return e.err }
+
+// badArg is the failure of argument i (from 0) of n to encode, err
+// codec.Append's error.
+func badArg(i, n int, err error) error {
+	return &argsError{detail: "argument " + strconv.Itoa(i+1) + " of " + strconv.Itoa(n) + ": " + core.Unprefixed(err.Error()), err: err}
+}
+
+// badArgs is codec.AppendArgs' failure err, which names the argument.
+func badArgs(err error) error {
+	return &argsError{detail: core.Unprefixed(err.Error()), err: err}
+}
+
+// inProcedure names proc in err if it is the failure of a call's
+// arguments to encode; other errors are returned as they are.
+func inProcedure(proc procedures.Index, err error) error {
+	if e, ok := err.(*argsError); ok {
+		e.proc, e.named = proc, true
+	}
+	return err
+}
+
+// streamedError is a plain call's ErrStreamed: the procedure and how many
+// chunks its response had.
+type streamedError struct {
+	proc   procedures.Index
+	chunks int
+}
+
+func (e *streamedError) Error() string {
+	return "ipfi: procedure " + strconv.FormatUint(uint64(e.proc), 10) + " answered with a stream of " +
+		strconv.Itoa(e.chunks) + " chunks: read it with Iter, Collect or Wire.Stream (Iter[Raw] for its values as they came)"
+}
+
+// Is matches ErrStreamed.
+func (e *streamedError) Is(target error) bool { return target == ErrStreamed }

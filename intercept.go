@@ -2,6 +2,10 @@ package ipfi
 
 import (
 	"context"
+	"io"
+	"slices"
+	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/ipfi-go/ipfi/actors"
@@ -15,6 +19,11 @@ type CallInfo struct {
 	Wire *Wire
 	// Procedure is the procedure called.
 	Procedure procedures.Index
+	// Kind is how this side made the call: KindUnary for a Client
+	// interceptor, KindStream or KindOpen for a ClientStream one. It is
+	// KindServed for every call a Server interceptor sees, whatever the
+	// procedure's kind.
+	Kind CallKind
 	// Deadline is the call's deadline (the caller's, carried across the
 	// wire to a server), zero if none.
 	Deadline time.Time
@@ -30,6 +39,41 @@ type CallInfo struct {
 	// next has returned, its payload bytes (Bytes) and its values (Values:
 	// a unary procedure's one, each value of a stream). Nil on the client.
 	Response *actors.CallOut
+}
+
+// CallKind is how a call was made, as CallInfo.Kind tells an interceptor.
+type CallKind uint8
+
+const (
+	// KindServed: a call the peer made, as a Server interceptor sees it
+	// (how the peer made it is its own business).
+	KindServed CallKind = iota
+	// KindUnary: a call made with Call or Wire.Call: arguments and
+	// response whole (a Client interceptor's).
+	KindUnary
+	// KindStream: a stream opened with Wire.Stream (Iter, Collect, a
+	// SeqProc's): arguments whole, response read value by value (a
+	// ClientStream interceptor's).
+	KindStream
+	// KindOpen: a stream opened with Wire.Open (a BidiProc's): arguments
+	// sent in pieces, response read value by value (a ClientStream
+	// interceptor's).
+	KindOpen
+)
+
+// String returns "served", "unary", "stream" or "open".
+func (k CallKind) String() string {
+	switch k {
+	case KindServed:
+		return "served"
+	case KindUnary:
+		return "unary"
+	case KindStream:
+		return "stream"
+	case KindOpen:
+		return "open"
+	}
+	return "CallKind(" + strconv.Itoa(int(k)) + ")"
 }
 
 // AppendMetadata returns ctx whose calls carry the keys and values kv (in
@@ -55,9 +99,9 @@ func MetadataFrom(ctx context.Context) map[string]string {
 	return core.MetadataMap(actors.Incoming(ctx))
 }
 
-// Interceptor sees the calls of an interface and the life of its wires;
-// WithInterceptors installs it. Any field may be nil. Package ipfiotel
-// makes one that records metrics and traces.
+// Interceptor sees the calls of an interface, the streams it opens and
+// the life of its wires; WithInterceptors installs it. Any field may be
+// nil. Package ipfiotel makes one that records metrics and traces.
 type Interceptor struct {
 	// Server runs around every call the interface serves, of every kind
 	// (unary, sequence, bidirectional, raw stream, and Quick ones, which
@@ -69,10 +113,41 @@ type Interceptor struct {
 	// a procedure's). It may add to ctx for next (values, a deadline).
 	Server func(ctx context.Context, info CallInfo, next func(ctx context.Context) error) error
 	// Client runs around every call this side makes with Call and
-	// Wire.Call (Raw ones included): invoke sends the call and waits for its answer,
-	// returning the call's error. It may change ctx, observe, or call
-	// invoke again (a retry).
+	// Wire.Call (Raw ones included; info.Kind is KindUnary): invoke sends
+	// the call and waits for its answer, returning the call's error. It may
+	// change ctx, observe, or call invoke again (a retry). Streams go to
+	// ClientStream instead.
 	Client func(ctx context.Context, info CallInfo, invoke func(ctx context.Context) error) error
+	// ClientStream is told of every stream this side opens through a
+	// wire: Wire.Stream (info.Kind KindStream; Iter, Collect and the
+	// Iter and Collect of SeqProc0..SeqProc2 too) and Wire.Open (KindOpen;
+	// BidiProc.Open too). It runs on the goroutine that opens the stream,
+	// before anything is sent, and returns:
+	//
+	//   - sctx, the context the stream goes on with: ctx itself, or one
+	//     derived from it (metadata added with AppendMetadata, a value, a
+	//     deadline); nil means ctx;
+	//   - done, which is told of the stream's end exactly once, with its
+	//     outcome: nil for a response read to io.EOF, else the error it
+	//     ended with: Recv's (a *RemoteError, a *WireError, ...), the
+	//     cause of the stream's context when that ended it, ErrCancelled
+	//     for a stream closed before its end (Close, or a loop over Values
+	//     left early), or the error that failed the opening (a wire gone,
+	//     arguments that do not encode, a refusal by an interceptor given
+	//     after this one). done may be nil. It runs on the goroutine that
+	//     ended the stream (Recv's, Close's, the opener's), so it must
+	//     not block; a context sctx holds (a deadline's cancel function)
+	//     is done's to release;
+	//   - err, non-nil to refuse the stream: Wire.Open or Wire.Stream
+	//     returns it, nothing is sent, and the interceptors given after
+	//     this one are not asked (an *Error for a code of the
+	//     application's, as a Server interceptor's).
+	//
+	// A stream is ended by reading it to io.EOF or an error, or by Close
+	// (see Stream): one never ended is never reported. A value that does
+	// not decode (ErrDecode) does not end a stream read with Recv, which
+	// may go on; Values, Iter and Collect end it with that error.
+	ClientStream func(ctx context.Context, info CallInfo) (sctx context.Context, done func(err error), err error)
 	// WireOpened is told of every wire the interface makes (Connect,
 	// Serve, Dial, ConnectCmd...) as it is made, on the goroutine that
 	// made it (the wire is already reading: a call on it may be under
@@ -85,18 +160,23 @@ type Interceptor struct {
 }
 
 // WithInterceptors adds interceptors to the interface (New): around every
-// call it serves and makes, and told of every wire. The first given is the
-// outermost (it sees the time and result the others make), and the first
-// told of a wire's end; several WithInterceptors add in turn. Default:
-// none (nothing is added to a call).
+// call it serves and makes, told of every stream it opens and of every
+// wire. The first given is the outermost: it sees the time and result the
+// others make, its ClientStream is asked first and its done told last,
+// and it is the first told of a wire's end; several WithInterceptors add
+// in turn. Default: none (nothing is added to a call or a stream).
 func WithInterceptors(in ...Interceptor) Option {
 	return interfaceOption("WithInterceptors", func(c *config) {
 		for _, x := range in {
 			if x.Server != nil {
-				c.server = append(c.server, x.Server)
+				c.server = append(c.server, interceptor{call: x.Server})
 			}
 			if x.Client != nil {
-				c.client = append(c.client, x.Client)
+				// Before the ClientStream functions (see interceptor).
+				c.client = slices.Insert(c.client, firstStream(c.client), interceptor{call: x.Client})
+			}
+			if x.ClientStream != nil {
+				c.client = append(c.client, interceptor{stream: x.ClientStream})
 			}
 			if x.WireOpened != nil {
 				c.opened = append(c.opened, x.WireOpened)
@@ -108,8 +188,27 @@ func WithInterceptors(in ...Interceptor) Option {
 	})
 }
 
-// interceptor is a Server or Client function of an Interceptor.
-type interceptor = func(ctx context.Context, info CallInfo, next func(ctx context.Context) error) error
+// interceptor is one function of an Interceptor that sees calls: a
+// Server or Client one (call), or a ClientStream one (stream). An
+// interface's client list holds its Client functions first, then its
+// ClientStream ones, each kind in the order given: a unary call looks at
+// the first element only, a stream at the last, and a wire carries the
+// one list.
+type interceptor struct {
+	call   func(ctx context.Context, info CallInfo, next func(ctx context.Context) error) error
+	stream func(ctx context.Context, info CallInfo) (context.Context, func(error), error)
+}
+
+// firstStream returns the index of the first ClientStream function of a
+// client list (its length if none).
+func firstStream(in []interceptor) int {
+	for k, x := range in {
+		if x.stream != nil {
+			return k
+		}
+	}
+	return len(in)
+}
 
 // serverChain composes the server interceptors into the actor system's
 // hook, or returns nil for none.
@@ -118,7 +217,7 @@ func serverChain(in []interceptor) func(context.Context, actors.CallInfo, func(c
 		return nil
 	}
 	return func(ctx context.Context, ai actors.CallInfo, next func(context.Context) error) error {
-		info := CallInfo{Procedure: procedures.Index(ai.Procedure), ArgBytes: ai.ArgBytes, Metadata: core.MetadataMap(ai.Metadata), Response: ai.Out}
+		info := CallInfo{Procedure: procedures.Index(ai.Procedure), Kind: KindServed, ArgBytes: ai.ArgBytes, Metadata: core.MetadataMap(ai.Metadata), Response: ai.Out}
 		info.Wire, _ = ai.Owner.(*Wire)
 		info.Deadline, _ = ctx.Deadline()
 		return chain(in, 0, ctx, info, next)
@@ -130,23 +229,78 @@ func chain(in []interceptor, k int, ctx context.Context, info CallInfo, next fun
 	if k == len(in) {
 		return next(ctx)
 	}
-	return in[k](ctx, info, func(ctx context.Context) error { return chain(in, k+1, ctx, info, next) })
+	return in[k].call(ctx, info, func(ctx context.Context) error { return chain(in, k+1, ctx, info, next) })
 }
+
+// unaryIntercepted reports whether the wire's calls go through Client
+// interceptors.
+func (w *Wire) unaryIntercepted() bool { return len(w.client) > 0 && w.client[0].call != nil }
 
 // intercepted runs invoke through the interface's client interceptors.
 func (w *Wire) intercepted(ctx context.Context, proc procedures.Index, invoke func(ctx context.Context) error) error {
-	in := w.client
-	if len(in) == 0 {
-		return invoke(ctx)
-	}
-	info := CallInfo{Wire: w, Procedure: proc, Metadata: core.MetadataMap(actors.Outgoing(ctx))}
+	in := w.client[:firstStream(w.client)]
+	info := CallInfo{Wire: w, Procedure: proc, Kind: KindUnary, Metadata: core.MetadataMap(actors.Outgoing(ctx))}
 	info.Deadline, _ = ctx.Deadline()
 	var run func(k int, ctx context.Context) error
 	run = func(k int, ctx context.Context) error {
 		if k == len(in) {
 			return invoke(ctx)
 		}
-		return in[k](ctx, info, func(ctx context.Context) error { return run(k+1, ctx) })
+		return in[k].call(ctx, info, func(ctx context.Context) error { return run(k+1, ctx) })
 	}
 	return run(0, ctx)
+}
+
+// streamIntercepted reports whether the wire's streams go through
+// ClientStream interceptors.
+func (w *Wire) streamIntercepted() bool {
+	return len(w.client) > 0 && w.client[len(w.client)-1].stream != nil
+}
+
+// startStream asks the ClientStream interceptors, outermost first, about a
+// stream of procedure proc that ctx is about to open. It returns the
+// context the stream goes on with and the done functions to tell of its
+// end; if one refuses the stream, it tells those that accepted it and
+// returns the refusal.
+func (w *Wire) startStream(ctx context.Context, proc procedures.Index, kind CallKind) (context.Context, *streamEnd, error) {
+	info := CallInfo{Wire: w, Procedure: proc, Kind: kind, Metadata: core.MetadataMap(actors.Outgoing(ctx))}
+	info.Deadline, _ = ctx.Deadline()
+	e := &streamEnd{}
+	for _, x := range w.client[firstStream(w.client):] {
+		sctx, done, err := x.stream(ctx, info)
+		if err != nil {
+			e.report(err)
+			return nil, nil, err
+		}
+		if sctx != nil {
+			ctx = sctx
+		}
+		if done != nil {
+			e.done = append(e.done, done)
+		}
+	}
+	return ctx, e, nil
+}
+
+// streamEnd is what a stream opened through ClientStream interceptors
+// tells of its end: the done functions they returned, outermost first.
+type streamEnd struct {
+	done     []func(error)
+	reported atomic.Bool
+}
+
+// report is the one way a stream's end reaches its interceptors: every
+// end (Recv's last result, Close, a failed opening) comes here, and only
+// the first counts. It tells the done functions, innermost first, the
+// outcome: nil for io.EOF, else err.
+func (e *streamEnd) report(err error) {
+	if e.reported.Swap(true) {
+		return
+	}
+	if err == io.EOF {
+		err = nil
+	}
+	for k := len(e.done) - 1; k >= 0; k-- {
+		e.done[k](err)
+	}
 }

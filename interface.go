@@ -321,6 +321,12 @@ func (i *Interface) Close() error {
 // ways, and their streams finish, then closes the interface (Close). If
 // ctx ends first, it closes all the same and returns ctx's cause; else it
 // returns what Close returns.
+//
+// A peer's call refused with ErrShutdown did not run, so it is safe to
+// make again: on another wire (another server), or later with a backoff
+// between attempts, on a new wire once this side is back (Supervise
+// redials with one). Retrying in a tight loop only spins: every attempt
+// on the wire fails at once until it ends.
 func (i *Interface) Shutdown(ctx context.Context) error {
 	i.mu.Lock()
 	if !i.draining && !i.closed {

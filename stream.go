@@ -30,8 +30,9 @@ import (
 // does.
 //
 // A Stream must be ended: read it to io.EOF or an error, or call Close.
+// Its end is what the interface's ClientStream interceptors are told of.
 type Stream struct {
-	w    *Wire
+	end  *streamEnd // told of the stream's end; nil without ClientStream interceptors
 	proc procedures.Index
 	ctx  context.Context
 	p    *actors.Call
@@ -47,11 +48,19 @@ const DefaultMaxStreamWindow = actors.DefaultMaxWindow
 // and ended with CloseSend. Nothing is written before the first Send or
 // CloseSend. ctx bounds the whole call: when it ends before the call has,
 // the call is cancelled (a peer with the extensions has its procedure's
-// context cancelled) and Send and Recv return its cause; a call that had
-// ended keeps its outcome (a complete response is still read to io.EOF).
+// context cancelled) and Send, CloseSend and Recv return its cause; a
+// call that had ended keeps its outcome (a complete response is still
+// read to io.EOF).
 // An option it cannot use (one that is not a stream's, a negative window)
-// is an error matching ErrInvalidOption.
+// is an error matching ErrInvalidOption. The interface's ClientStream
+// interceptors see the stream open (with KindOpen) and end.
 func (w *Wire) Open(ctx context.Context, proc procedures.Index, opts ...Option) (*Stream, error) {
+	return w.open(ctx, proc, KindOpen, opts)
+}
+
+// open opens a stream for Open and Stream, through the ClientStream
+// interceptors if the interface has any.
+func (w *Wire) open(ctx context.Context, proc procedures.Index, kind CallKind, opts []Option) (*Stream, error) {
 	if w == nil {
 		return nil, ErrNoWire
 	}
@@ -59,29 +68,41 @@ func (w *Wire) Open(ctx context.Context, proc procedures.Index, opts ...Option) 
 	if err != nil {
 		return nil, err
 	}
+	var end *streamEnd
+	if w.streamIntercepted() {
+		if ctx, end, err = w.startStream(ctx, proc, kind); err != nil {
+			return nil, err
+		}
+	}
 	p, err := w.w.Open(ctx, uint64(proc), actors.OpenOptions{Window: int64(c.window)})
 	if err != nil {
+		if end != nil {
+			end.report(err)
+		}
 		return nil, err
 	}
-	s := &Stream{w: w, proc: proc, ctx: ctx, p: p}
+	s := &Stream{end: end, proc: proc, ctx: ctx, p: p}
 	s.stop = context.AfterFunc(ctx, func() { p.CancelCause(context.Cause(ctx)) })
 	return s, nil
 }
 
 // Stream calls procedure proc with args, all at once, and returns the
-// response to read value by value with Recv or Values.
+// response to read value by value with Recv or Values. ctx bounds the
+// whole call, as for Open. The interface's ClientStream interceptors see
+// the stream open (with KindStream) and end.
 func (w *Wire) Stream(ctx context.Context, proc procedures.Index, args []any, opts ...Option) (*Stream, error) {
-	s, err := w.Open(ctx, proc, opts...)
+	s, err := w.open(ctx, proc, KindStream, opts)
 	if err != nil {
 		return nil, err
 	}
 	payload, err := appendArgs(nil, args)
+	err = inProcedure(proc, err)
 	if err == nil {
 		// One Call message, as a plain call: the Rust crate's bytes.
-		err = s.p.CloseSend(payload)
+		err = s.p.CloseSend(s.ctx, payload)
 	}
 	if err != nil {
-		s.Close()
+		s.closeWith(err)
 		return nil, err
 	}
 	return s, nil
@@ -100,15 +121,35 @@ func (s *Stream) Send(args ...any) error {
 	}
 	payload, err := appendArgs(nil, args)
 	if err != nil {
-		return err
+		return inProcedure(s.proc, err)
 	}
 	return s.p.Send(s.ctx, payload)
 }
 
 // CloseSend ends the call's arguments. A procedure that takes its
 // arguments whole starts then; a bidirectional one sees the end of its
-// input.
-func (s *Stream) CloseSend() error { return s.p.CloseSend(nil) }
+// input. It waits for no flow-control credit, but blocks while the wire's
+// writer is full (a peer slow to read); like Send it is bounded by the
+// stream's context: if that ends first, the call is cancelled and
+// CloseSend returns the context's cause. Once the arguments have ended
+// (CloseSend, Close, a cancelled call) it returns nil.
+func (s *Stream) CloseSend() error { return s.p.CloseSend(s.ctx, nil) }
+
+// CloseSendContext is CloseSend bounded by ctx too: if ctx or the stream's
+// context ends while it blocks, the call is cancelled with that context's
+// cause, which CloseSendContext returns.
+func (s *Stream) CloseSendContext(ctx context.Context) error {
+	switch {
+	case ctx.Done() == nil:
+		return s.CloseSend()
+	case s.ctx.Done() == nil:
+		return s.p.CloseSend(ctx, nil)
+	}
+	both, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	defer context.AfterFunc(s.ctx, func() { cancel(context.Cause(s.ctx)) })()
+	return s.p.CloseSend(both, nil)
+}
 
 // Recv decodes the next value of the response into v (a pointer; nil
 // discards it; a *Raw takes the value as it came, undecoded, an empty one
@@ -123,7 +164,7 @@ func (s *Stream) CloseSend() error { return s.p.CloseSend(nil) }
 func (s *Stream) Recv(v any) error {
 	b, err := s.p.Recv(s.ctx)
 	if err != nil {
-		s.release()
+		s.finish(err)
 		return err
 	}
 	if r, ok := v.(*Raw); ok {
@@ -138,7 +179,7 @@ func (s *Stream) Recv(v any) error {
 		return nil
 	}
 	if err := codec.UnmarshalNoCopy(b, v); err != nil {
-		return fmt.Errorf("%w of procedure %d: %w", ErrDecode, s.proc, err)
+		return fmt.Errorf("%w of procedure %d: %w", ErrDecode, s.proc, unprefixed(err))
 	}
 	return nil
 }
@@ -146,14 +187,50 @@ func (s *Stream) Recv(v any) error {
 // Close abandons the call if it is still going (see Pending.Cancel) and
 // releases the stream. It is safe to call at any time, more than once.
 func (s *Stream) Close() error {
-	s.p.Cancel()
-	s.release()
+	var err error
+	if s.end != nil {
+		err = s.abandon()
+	} else {
+		s.p.Cancel()
+	}
+	s.finish(err)
 	return nil
 }
 
-func (s *Stream) release() {
+// abandon cancels the call for Close, with the cause of the stream's
+// context if that has ended (its cancellation, on a goroutine of its own,
+// may not have run yet), and returns the stream's outcome: the error the
+// call ended with, or ErrCancelled for a response not read to its end.
+func (s *Stream) abandon() error {
+	if s.ctx.Err() != nil {
+		s.p.CancelCause(context.Cause(s.ctx))
+	} else {
+		s.p.Cancel()
+	}
+	if err := s.p.Err(); err != nil {
+		return err
+	}
+	return ErrCancelled
+}
+
+// closeWith is Close for a stream whose reader gives up on it because of
+// err (its opening failed, a value did not decode): the stream's
+// interceptors are told err.
+func (s *Stream) closeWith(err error) {
+	s.p.Cancel()
+	s.finish(err)
+}
+
+// finish is the one way a stream ends: Recv's last result (err, io.EOF
+// for a complete response), Close (its outcome) and closeWith come here.
+// It stops watching the stream's context and tells the ClientStream
+// interceptors (once: streamEnd.report).
+func (s *Stream) finish(err error) {
 	if s.stop != nil {
 		s.stop()
+	}
+	if s.end != nil {
+		s.end.report(err)
 	}
 }
 
@@ -162,7 +239,9 @@ func (s *Stream) release() {
 // complete response (Recv's io.EOF), and otherwise with one non-nil error
 // (the iteration then stops): a stream cut short by its wire ends with a
 // *WireError, never silently. Breaking out of the loop closes the stream,
-// cancelling the call.
+// cancelling the call. The stream's ClientStream interceptors are told the
+// error it ends with (a value that does not decode ends it too), or
+// ErrCancelled for a loop left early.
 func Values[T any](s *Stream) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		defer s.Close()
@@ -175,6 +254,9 @@ func Values[T any](s *Stream) iter.Seq2[T, error] {
 				return
 			}
 			if err != nil {
+				// The stream ends with it: a call's error has ended it
+				// already, a value that did not decode ends it here.
+				s.closeWith(err)
 				yield(*v, err)
 				return
 			}

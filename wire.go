@@ -28,7 +28,7 @@ type Wire struct {
 	id     uint64
 	remote net.Addr               // the peer's address, if the transport has one
 	label  atomic.Pointer[string] // set by the program (SetLabel)
-	client []interceptor          // the interface's Client interceptors
+	client []interceptor          // the interface's Client, then ClientStream, interceptors
 	// after, if not nil, is closed once what the wire's transport needs
 	// after the wire ends has finished (a child process waited for);
 	// Close waits for it.
@@ -122,7 +122,7 @@ func WireFrom(ctx context.Context) *Wire {
 // with the extensions, or plain ErrRemote for the empty response of one
 // without.
 func (w *Wire) Call(ctx context.Context, proc procedures.Index, reply any, args ...any) error {
-	if w != nil && len(w.client) > 0 {
+	if w != nil && w.unaryIntercepted() {
 		// A copy for the closure: args itself must not escape, or every
 		// call's variadic slice would be allocated.
 		a := append([]any(nil), args...)
@@ -163,17 +163,18 @@ func (w *Wire) start(ctx context.Context, proc procedures.Index, args []any) (*a
 	payload, err := appendArgs(first, args)
 	bufpool.PutMoved(first, payload) // large arguments grew into a buffer of their size
 	if err != nil {
-		return nil, err
+		return nil, inProcedure(proc, err)
 	}
 	p, err := w.w.Start(ctx, uint64(proc), payload)
 	bufpool.Put(payload)
 	return p, err
 }
 
-// single returns the one chunk of a plain call's response, or ErrStreamed.
+// single returns the one chunk of a plain call's response, or ErrStreamed
+// (a streamedError, which says how to read a stream).
 func single(proc procedures.Index, chunks [][]byte) ([]byte, error) {
 	if len(chunks) != 1 {
-		return nil, fmt.Errorf("%w of %d chunks (procedure %d)", ErrStreamed, len(chunks), proc)
+		return nil, &streamedError{proc: proc, chunks: len(chunks)}
 	}
 	return chunks[0], nil
 }
@@ -196,7 +197,7 @@ func decodeReply(proc procedures.Index, chunks [][]byte, reply any) error {
 	}
 	// The chunk is the caller's alone: a large []byte reply may alias it.
 	if err := codec.UnmarshalNoCopy(b, reply); err != nil {
-		return fmt.Errorf("%w of procedure %d: %w", ErrDecode, proc, err)
+		return fmt.Errorf("%w of procedure %d: %w", ErrDecode, proc, unprefixed(err))
 	}
 	return nil
 }
@@ -215,7 +216,8 @@ func decodeReply(proc procedures.Index, chunks [][]byte, reply any) error {
 type Raw []byte
 
 // appendArgs is codec.AppendArgs with each Raw argument appended as it
-// is.
+// is. Its error names the argument that cannot be encoded, and matches
+// codec.ErrEncode; the caller names the procedure (inProcedure).
 func appendArgs(dst []byte, args []any) ([]byte, error) {
 	raw := false
 	for _, a := range args {
@@ -225,17 +227,21 @@ func appendArgs(dst []byte, args []any) ([]byte, error) {
 		}
 	}
 	if !raw {
-		return codec.AppendArgs(dst, args...)
+		out, err := codec.AppendArgs(dst, args...)
+		if err != nil {
+			return out, badArgs(err)
+		}
+		return out, nil
 	}
 	n := len(dst)
 	var err error
-	for _, a := range args {
+	for i, a := range args {
 		if r, ok := a.(Raw); ok {
 			dst = append(dst, r...)
 			continue
 		}
 		if dst, err = codec.Append(dst, a); err != nil {
-			return dst[:n], err
+			return dst[:n], badArg(i, len(args), err)
 		}
 	}
 	return dst, nil
@@ -367,6 +373,12 @@ func (w *Wire) Close() error {
 // with an error matching ErrShutdown), lets the calls open on it, both
 // ways, finish, then closes it (Close). If ctx ends first, it closes all
 // the same and returns ctx's cause; else what Close returns.
+//
+// A call refused with ErrShutdown did not run, so the peer may make it
+// again: on another wire, or later with a backoff between attempts, on a
+// new wire once this side is back (Supervise redials with one). Retrying
+// in a tight loop only spins: every attempt on the wire fails at once
+// until it ends.
 func (w *Wire) Shutdown(ctx context.Context) error {
 	if w == nil {
 		return ErrNoWire

@@ -109,7 +109,7 @@ func (c *Call) setExt(ctx context.Context) error {
 	}
 	b, err := wire.AppendMetadata(nil, c.key.proc, c.key.call, kv)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrLimit, err)
+		return fmt.Errorf("%w: %w", ErrLimit, unprefixed(err))
 	}
 	c.ext.meta = b
 	return nil
@@ -263,6 +263,16 @@ func (c *Call) finishWith(end callState, err error, last [][]byte) bool {
 // failWithWire finishes the call with its wire's end, if nothing ended it
 // before.
 func (c *Call) failWithWire() { c.finish(callFailed, terminated(c.w.Err())) }
+
+// Err returns the error the call ended with: nil while it is waiting and
+// once its response is complete; else the callee's error, the wire's end
+// or the cancel's cause (what Recv reports after the queued values).
+func (c *Call) Err() error {
+	if s := c.loadState(); s == callWaiting || s == callComplete {
+		return nil
+	}
+	return c.err
+}
 
 // Wait blocks until the call has ended, its wire has ended or ctx is done,
 // and returns the response's values (a plain procedure answers one). If ctx

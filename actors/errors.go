@@ -74,7 +74,9 @@ var (
 	// ErrShutdown is returned by a call on a wire whose peer is shutting
 	// down (it sent KindGoAway), and is what a call refused by a callee
 	// that is shutting down matches: the procedure did not run, and the
-	// call may be made again elsewhere.
+	// call may be made again, on another wire, or later with a backoff
+	// between attempts; not in a tight loop, since every call on that wire
+	// fails with it at once until the wire ends.
 	ErrShutdown error = &codedSentinel{"ipfi: shutting down", wire.CodeShutdown}
 	// ErrQuickCallback is returned by a call or Ping that a quick procedure
 	// makes on its own wire: the goroutine running it is the wire's reader,
@@ -93,6 +95,27 @@ func (e *codedSentinel) Error() string { return e.msg }
 
 // WireCode is the code a call failing with this error is answered with.
 func (e *codedSentinel) WireCode() wire.ErrorCode { return e.code }
+
+// unprefixed returns err with its text without the package prefix it
+// starts with (core.Unprefixed), for wrapping in an error of this package,
+// which says "ipfi: " once, at the outside. It matches what err matches.
+func unprefixed(err error) error { return bareError{err} }
+
+// bareError is an error whose text is another's without its package
+// prefix.
+type bareError struct{ err error }
+
+func (e bareError) Error() string { return core.Unprefixed(e.err.Error()) }
+func (e bareError) Unwrap() error { return e.err }
+
+// wireFailure is the cause of a wire whose actor failed for reason (a
+// panic's value, an error).
+func wireFailure(reason any) error {
+	if err, ok := reason.(error); ok {
+		return fmt.Errorf("ipfi: wire failed: %w", unprefixed(err))
+	}
+	return fmt.Errorf("ipfi: wire failed: %v", reason)
+}
 
 // terminated wraps a cause as a wire-terminated error; an error that
 // already matches ErrWireTerminated stays as it is. It is the only way this
@@ -136,12 +159,13 @@ type WireError struct {
 	Cause error
 }
 
-// Error says the wire terminated, and why.
+// Error says the wire terminated, and why: the cause's text without its
+// package prefix ("ipfi: wire terminated: peer terminated the wire").
 func (e *WireError) Error() string {
 	if e.Cause == nil {
 		return ErrWireTerminated.Error()
 	}
-	return fmt.Sprintf("%v: %v", ErrWireTerminated, e.Cause)
+	return ErrWireTerminated.Error() + ": " + core.Unprefixed(e.Cause.Error())
 }
 
 // Is reports whether target is ErrWireTerminated.
@@ -223,12 +247,13 @@ type RemoteError struct {
 	App *Error
 }
 
-// Error says the remote call failed, with the code and the message.
+// Error says the remote call failed ("ipfi: remote call failed: "), then
+// the code's words and the message, each once: the message without the
+// package prefix a peer of this library sends in it, and alone when it
+// says the code's words itself ("ipfi: remote call failed: unknown
+// procedure 9", "ipfi: remote call failed: shutting down").
 func (e *RemoteError) Error() string {
-	if e.Message == "" {
-		return fmt.Sprintf("%v: %v", ErrRemote, e.Code)
-	}
-	return fmt.Sprintf("%v: %v: %s", ErrRemote, e.Code, e.Message)
+	return ErrRemote.Error() + ": " + (&core.Failure{Code: e.Code, Message: e.Message}).Error()
 }
 
 // Is matches ErrRemote and the sentinel that the code stands for.

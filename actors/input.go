@@ -95,7 +95,7 @@ func (in *input) next(ctx context.Context) ([]byte, error) {
 			return v, nil
 		case !errors.Is(err, codec.ErrIncomplete):
 			in.mu.Unlock()
-			return nil, fmt.Errorf("%w: %w", procedures.ErrBadArguments, err)
+			return nil, fmt.Errorf("%w: %w", procedures.ErrBadArguments, unprefixed(err))
 		case in.closed:
 			in.mu.Unlock()
 			if err := ctx.Err(); err != nil {

@@ -121,24 +121,47 @@ func (c *Call) sendErr() error {
 
 // CloseSend ends the call's arguments with a Call message with terminator
 // Complete carrying last (the last arguments, or nothing); the callee runs
-// a procedure that waits for its complete arguments once it arrives. Later
-// calls return nil.
-func (c *Call) CloseSend(last []byte) error {
+// a procedure that waits for its complete arguments once it arrives. It
+// waits for no argument credit, but blocks while the wire's writer is full
+// (and, for a ctx that cannot end, while the transport takes the bytes).
+// If ctx ends first the call is cancelled with ctx's cause, which
+// CloseSend returns (a call that had ended keeps its outcome). Once the
+// arguments have ended (CloseSend, a cancel, an early answer) it returns
+// nil.
+func (c *Call) CloseSend(ctx context.Context, last []byte) error {
 	s := c.send
 	if s == nil {
 		return nil
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.state == core.SendClosed {
+		s.mu.Unlock()
 		return nil
 	}
 	var b [wire.MaxHeaderLen + 10]byte
-	pre := c.first(b[:0])
-	s.state = core.SendClosed
-	if err := c.w.out.framePre(context.Background(), pre, wire.KindCall, wire.TermComplete, c.key.proc, c.key.call, last); err != nil {
+	first := s.state == core.SendUnsent
+	n, err := c.w.out.framePreN(ctx, c.first(b[:0]), wire.KindCall, wire.TermComplete, c.key.proc, c.key.call, last)
+	switch {
+	case err == nil:
+		s.state = core.SendClosed
+		s.mu.Unlock()
+		c.argsClosed()
+		return nil
+	case c.w.ctxEnded(ctx):
+		// ctx ended while the message waited for room in the writer:
+		// the arguments stay open (cut short, if a large last went in
+		// part) until the cancel ends them (tellCancelled, which takes
+		// the lock).
+		if first && n == 0 {
+			s.state = core.SendUnsent // nothing reached the peer
+		}
+		s.mu.Unlock()
+		cause := context.Cause(ctx)
+		c.CancelCause(cause)
+		return cause
+	default:
+		s.state = core.SendClosed
+		s.mu.Unlock()
 		return terminated(c.w.errOr(err))
 	}
-	c.argsClosed()
-	return nil
 }

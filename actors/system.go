@@ -131,7 +131,7 @@ func (s *System) wireFailed(f supervision.Failure) {
 	w := s.byPID[f.Child]
 	s.mu.Unlock()
 	if w != nil {
-		w.setErr(fmt.Errorf("ipfi: wire failed: %v", f.Reason))
+		w.setErr(wireFailure(f.Reason))
 	}
 	s.logger.Warn("ipfi: wire failed", "wire", f.Child.Id, "reason", f.Reason)
 }

@@ -395,7 +395,7 @@ func (a *wireActor) inboundFrame(ctx actor.Context, f *wire.Frame) {
 	w := a.w
 	c := &inCall{w: w, key: k}
 	if metaErr != nil {
-		a.refuse(c, f, fmt.Errorf("%w: %w", ErrLimit, metaErr))
+		a.refuse(c, f, fmt.Errorf("%w: %w", ErrLimit, unprefixed(metaErr)))
 		return
 	}
 	if deadline >= 0 || meta != nil {

@@ -60,7 +60,7 @@ func (r *sliceReader) check(depth int) error {
 			items, err = r.length(4)
 			items *= 2
 		default: // 0xc1, never used
-			return fmt.Errorf("codec: invalid MessagePack code 0x%02x", c)
+			return fmt.Errorf("invalid MessagePack code 0x%02x", c)
 		}
 		if err != nil {
 			return err
@@ -78,7 +78,7 @@ func (r *sliceReader) check(depth int) error {
 	// input, not by the count, and a malformed item before the end is
 	// reported as malformed rather than truncated.
 	if depth >= maxDepth {
-		return fmt.Errorf("codec: value nested deeper than %d", maxDepth)
+		return fmt.Errorf("value nested deeper than %d", maxDepth)
 	}
 	for i := 0; i < items; i++ {
 		if err := r.check(depth + 1); err != nil {
@@ -103,7 +103,7 @@ func ValueLen(b []byte) (int, error) {
 		if err == errShort {
 			return 0, ErrIncomplete
 		}
-		return 0, err
+		return 0, prefixed{err}
 	}
 	return r.pos, nil
 }

@@ -44,11 +44,15 @@ func decodeSlow(r *sliceReader, v any) error {
 	prepare(reflect.TypeOf(v)) // a struct's field encoders are built once, for decoding too
 	d := decoderPool.Get().(*pooledDecoder)
 	d.r = *r
+	from := r.pos
 	err := d.dec.Decode(v)
 	*r = d.r
 	d.r = sliceReader{} // do not keep the caller's input alive in the pool
 	decoderPool.Put(d)
-	return err
+	if err != nil {
+		return explained(r.b[from:], v, err)
+	}
+	return nil
 }
 
 // decodeValue decodes one value into v and advances r.
@@ -60,8 +64,10 @@ func decodeValue(r *sliceReader, v any) error {
 }
 
 // Unmarshal decodes exactly one value from data into v, which must be a
-// non-nil pointer. It is an error if bytes remain after the value. Unmarshal
-// does not keep data: strings and byte slices in v are copies.
+// non-nil pointer. It is an error if bytes remain after the value; input
+// that ends inside the value is io.ErrUnexpectedEOF; a value that does not
+// fit v says where and why in Go's words (see the package documentation).
+// Unmarshal does not keep data: strings and byte slices in v are copies.
 func Unmarshal(data []byte, v any) error { return unmarshal(data, v, false) }
 
 // UnmarshalNoCopy is Unmarshal for a caller that hands data over: when v is
@@ -82,7 +88,10 @@ func unmarshal(data []byte, v any, noCopy bool) error {
 		r = sliceReader{b: data, noCopy: noCopy}
 	}
 	if err := decodeValue(&r, v); err != nil {
-		return shortError(err)
+		if err = shortError(err); err == io.ErrUnexpectedEOF {
+			return err
+		}
+		return prefixed{rooted(err, v)}
 	}
 	if n := r.Len(); n != 0 {
 		return fmt.Errorf("codec: %d trailing bytes after the value", n)
@@ -109,7 +118,7 @@ func decodeArgs(payload []byte, dst []any, noCopy bool) error {
 			return fmt.Errorf("%w: payload holds %d values, want %d", ErrArgs, i, len(dst))
 		}
 		if err := decodeValue(&r, v); err != nil {
-			return fmt.Errorf("%w: argument %d of %d: %w", ErrArgs, i+1, len(dst), shortError(err))
+			return fmt.Errorf("%w: argument %d of %d: %w", ErrArgs, i+1, len(dst), rooted(shortError(err), v))
 		}
 	}
 	if n := r.Len(); n != 0 {

@@ -56,6 +56,18 @@
 // [ValueLen] runs the same walk alone: it finds where the first value of a
 // possibly partial input ends, or reports [ErrIncomplete].
 //
+// Errors say what did not fit in Go's words, "codec: " once at the front:
+// where in the value (a path from the target's type, "pkg.T.Items[2]"),
+// what the input holds there (nil, bool, int, uint, float32, float64,
+// string, []byte, array, map or ext) and the Go type wanted ("codec:
+// pkg.T.Name: got int, want string"), a number out of range ("codec: 300
+// overflows int8"), or a struct decoded from an array of another length
+// ("codec: struct pkg.T has 3 fields, got an array of 2"). DecodeArgs
+// names the argument ("codec: bad arguments: argument 2 of 3: ..."), as
+// AppendArgs does for a value it cannot encode ("codec: argument 2 of 3:
+// cannot encode chan int", matching [ErrEncode]). The texts are built
+// only when decoding or encoding fails.
+//
 // All functions are safe for concurrent use. Encoders and decoders are pooled:
 // encoding allocates only the output buffer when it must grow, and decoding
 // scalars allocates only what the result itself holds (a string's bytes).

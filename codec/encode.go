@@ -59,7 +59,10 @@ func appendSlow(dst []byte, v any) ([]byte, error) {
 	dst = e.w.b
 	e.w.b = nil // do not keep the caller's buffer alive in the pool
 	encoderPool.Put(e)
-	return dst, err
+	if err != nil {
+		return dst, cannotEncode(v, err)
+	}
+	return dst, nil
 }
 
 func appendValue(dst []byte, v any) ([]byte, error) {
@@ -70,7 +73,8 @@ func appendValue(dst []byte, v any) ([]byte, error) {
 }
 
 // Append appends the encoding of v to dst and returns the extended buffer.
-// On error it returns dst with its original length. Append does not keep dst.
+// On error (one matching ErrEncode) it returns dst with its original
+// length. Append does not keep dst.
 func Append(dst []byte, v any) ([]byte, error) {
 	if p, ok := v.(*int); ok && p != nil {
 		return appendInt(dst, int64(*p)), nil // the commonest stream value, without the dispatch
@@ -78,7 +82,7 @@ func Append(dst []byte, v any) ([]byte, error) {
 	n := len(dst)
 	out, err := appendValue(dst, v)
 	if err != nil {
-		return out[:n], err
+		return out[:n], prefixed{err}
 	}
 	return out, nil
 }
@@ -90,13 +94,14 @@ func Marshal(v any) ([]byte, error) {
 
 // AppendArgs appends the encoding of each argument, one after another,
 // without an array header: the payload of a call. With no arguments it returns
-// dst unchanged. On error it returns dst with its original length.
+// dst unchanged. On error it returns dst with its original length, and an
+// error matching ErrEncode that names the argument ("argument 2 of 3").
 func AppendArgs(dst []byte, args ...any) ([]byte, error) {
 	n := len(dst)
 	var err error
-	for _, a := range args {
+	for i, a := range args {
 		if dst, err = appendValue(dst, a); err != nil {
-			return dst[:n], err
+			return dst[:n], prefixed{&argError{i: i, n: len(args), err: err}}
 		}
 	}
 	return dst, nil

@@ -3,9 +3,9 @@ package codec
 import (
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"io"
 	"math"
+	"strconv"
 )
 
 // MessagePack type codes this package reads or writes itself.
@@ -31,7 +31,11 @@ const (
 	codeStr32   = 0xdb
 	codeArray16 = 0xdc
 	codeArray32 = 0xdd
+	codeMap16   = 0xde
+	codeMap32   = 0xdf
 
+	fixMapLow    = 0x80
+	fixMapHigh   = 0x8f
 	fixStrLow    = 0xa0
 	fixStrHigh   = 0xbf
 	fixArrayLow  = 0x90
@@ -142,7 +146,7 @@ func (r *sliceReader) integerAfter(c byte) (int64, uint64, bool, error) {
 	case codeUint64, codeInt64:
 		size = 8
 	default:
-		return 0, 0, false, typeError(c, "integer")
+		return 0, 0, false, badType(c)
 	}
 	b, err := r.next(size)
 	if err != nil {
@@ -181,12 +185,12 @@ func (r *sliceReader) int(bits uint) (int64, error) {
 	}
 	if isNeg {
 		if bits < 64 && neg < -1<<(bits-1) {
-			return 0, rangeError(fmt.Sprint(neg), bits, true)
+			return 0, overflow(strconv.FormatInt(neg, 10))
 		}
 		return neg, nil
 	}
 	if pos > 1<<(bits-1)-1 {
-		return 0, rangeError(fmt.Sprint(pos), bits, true)
+		return 0, overflow(strconv.FormatUint(pos, 10))
 	}
 	return int64(pos), nil
 }
@@ -198,10 +202,10 @@ func (r *sliceReader) uint(bits uint) (uint64, error) {
 		return 0, err
 	}
 	if isNeg {
-		return 0, rangeError(fmt.Sprint(neg), bits, false)
+		return 0, overflow(strconv.FormatInt(neg, 10))
 	}
 	if bits < 64 && pos > 1<<bits-1 {
-		return 0, rangeError(fmt.Sprint(pos), bits, false)
+		return 0, overflow(strconv.FormatUint(pos, 10))
 	}
 	return pos, nil
 }
@@ -229,7 +233,7 @@ func (r *sliceReader) float() (float64, error) {
 	}
 	neg, pos, isNeg, err := r.integerAfter(c)
 	if err != nil {
-		return 0, typeError(c, "float")
+		return 0, badType(c)
 	}
 	if isNeg {
 		return float64(neg), nil
@@ -248,7 +252,7 @@ func (r *sliceReader) bool() (bool, error) {
 	case codeFalse:
 		return false, nil
 	}
-	return false, typeError(c, "bool")
+	return false, badType(c)
 }
 
 // stringBytes reads a str or bin value and returns its bytes, which alias the
@@ -269,7 +273,7 @@ func (r *sliceReader) stringBytes() ([]byte, error) {
 	case c == codeStr32 || c == codeBin32:
 		n, err = r.length(4)
 	default:
-		return nil, typeError(c, "string")
+		return nil, badType(c)
 	}
 	if err != nil {
 		return nil, err
@@ -305,7 +309,7 @@ func (r *sliceReader) byteArray() (ByteArray, error) {
 	case c == codeArray32:
 		n, err = r.length(4)
 	default:
-		return nil, typeError(c, "byte array")
+		return nil, badType(c)
 	}
 	if err != nil {
 		return nil, err
@@ -332,7 +336,7 @@ func (r *sliceReader) byteArray() (ByteArray, error) {
 		}
 		v, err := r.uint(8)
 		if err != nil {
-			return nil, fmt.Errorf("byte array element %d: %w", i, err)
+			return nil, inElement(err, i, "uint8")
 		}
 		out[i] = byte(v)
 	}
@@ -439,18 +443,3 @@ func (r *sliceReader) keep(dst, b []byte) []byte {
 
 // intSize is the size in bits of int and uint.
 const intSize = 32 << (^uint(0) >> 63)
-
-func typeError(c byte, want string) error {
-	if c == codeNil {
-		return fmt.Errorf("codec: got nil, want %s", want)
-	}
-	return fmt.Errorf("codec: got MessagePack code 0x%02x, want %s", c, want)
-}
-
-func rangeError(v string, bits uint, signed bool) error {
-	t := "uint"
-	if signed {
-		t = "int"
-	}
-	return fmt.Errorf("codec: %s overflows %s%d", v, t, bits)
-}

@@ -2,7 +2,6 @@ package procedures
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/ipfi-go/ipfi/codec"
 	"github.com/ipfi-go/ipfi/internal/bufpool"
@@ -22,14 +21,9 @@ func result[R any](r R, err error) ([]byte, error) {
 	out, err := codec.Append(first, r)
 	bufpool.PutMoved(first, out) // a large result grew into a buffer of its size
 	if err != nil {
-		return nil, fmt.Errorf("%w: %T: %w", ErrBadResult, r, err)
+		return nil, badResult(err)
 	}
 	return out, nil
-}
-
-// badArgs wraps an error of codec.DecodeArgs.
-func badArgs(err error) error {
-	return fmt.Errorf("%w: %w", ErrBadArguments, err)
 }
 
 // Func0 returns a procedure without arguments: it ignores the payload, as

@@ -33,10 +33,14 @@ type Procedure struct {
 	// bidi is set instead for a procedure whose arguments stream in.
 	bidi  func(ctx context.Context, in Input, emit func(payload []byte) error) error
 	arity int
+	// index is where a Registry holds the procedure (indexed): Lookup's
+	// copy knows it, to name it in the errors of its results.
+	index Index
 	quick bool // see Quick
 	// pooled: invoke's results are encoded into pooled buffers (typed
 	// procedures), which Release takes back.
-	pooled bool
+	pooled  bool
+	indexed bool
 }
 
 // Release gives back a payload that Invoke returned, once the caller is done
@@ -86,7 +90,8 @@ func (p Procedure) IsQuick() bool { return p.quick }
 //
 // Errors from decoding the arguments wrap ErrBadArguments (and
 // codec.ErrArgs); an error returned by the procedure's function is returned as
-// it is; a result that cannot be encoded is ErrBadResult; the zero Procedure
+// it is; a result that cannot be encoded is ErrBadResult (naming the
+// procedure's index if p came from Registry.Lookup); the zero Procedure
 // returns ErrInvalid. Invoke does not recover panics: the caller does.
 //
 // The caller hands args over: a []byte argument of 4 KiB or more decoded
@@ -100,7 +105,11 @@ func (p Procedure) Invoke(ctx context.Context, args []byte) ([]byte, error) {
 		}
 		return nil, ErrInvalid
 	}
-	return p.invoke(ctx, args)
+	out, err := p.invoke(ctx, args)
+	if err != nil {
+		p.named(err)
+	}
+	return out, err
 }
 
 // Arity returns the number of arguments the procedure takes: 0 to 6 for the

@@ -40,11 +40,13 @@ func NewRegistry() *Registry { return new(Registry) }
 
 // Register adds p at index i. It returns an error wrapping ErrDuplicate if a
 // procedure is already registered there, and ErrInvalid if p is the zero
-// Procedure.
+// Procedure. The copy Lookup returns knows its index, and names it in the
+// error of a result it cannot encode.
 func (r *Registry) Register(i Index, p Procedure) error {
 	if !p.valid() {
 		return fmt.Errorf("%w (index %d)", ErrInvalid, i)
 	}
+	p.index, p.indexed = i, true
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	old := r.table.Load()

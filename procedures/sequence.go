@@ -29,7 +29,7 @@ const (
 	// KindRawStream procedures (RawStream) run with StreamRaw on the
 	// complete arguments and choose every response message's terminator.
 	KindRawStream
-	// KindBidi procedures (Bidi, RawBidi) start as soon as the first piece
+	// KindBidi procedures (Bidi, BidiFunc, RawBidi) start as soon as the first piece
 	// of their arguments arrives and run with RunBidi: they read the
 	// caller's values as they come while they answer one value per chunk.
 	KindBidi
@@ -136,7 +136,11 @@ func (p Procedure) RunBidi(ctx context.Context, next Input, emit func(payload []
 	if p.bidi == nil {
 		return fmt.Errorf("%w: not a bidi procedure", ErrInvalid)
 	}
-	return p.bidi(ctx, next, emit)
+	err := p.bidi(ctx, next, emit)
+	if err != nil {
+		p.named(err)
+	}
+	return err
 }
 
 // values turns an Input into a typed iterator that stops at io.EOF.
@@ -150,7 +154,7 @@ func values[T any](next Input) iter.Seq2[T, error] {
 			var v T
 			if err == nil {
 				if derr := codec.Unmarshal(b, &v); derr != nil {
-					err = fmt.Errorf("%w: %w", ErrBadArguments, derr)
+					err = badArgs(derr)
 				}
 			}
 			if err != nil {
@@ -175,7 +179,11 @@ func (p Procedure) Stream(ctx context.Context, args []byte, emit func(payload []
 	if p.stream == nil {
 		return fmt.Errorf("%w: not a sequence procedure", ErrInvalid)
 	}
-	return p.stream(ctx, args, emit)
+	err := p.stream(ctx, args, emit)
+	if err != nil {
+		p.named(err)
+	}
+	return err
 }
 
 // yielder returns the typed yield handed to a sequence procedure. It
@@ -187,7 +195,7 @@ func yielder[T any](emit func([]byte) error) func(T) error {
 		*box = v
 		out, err := codec.Append(buf[:0], box)
 		if err != nil {
-			return fmt.Errorf("%w: %T: %w", ErrBadResult, v, err)
+			return badResult(err)
 		}
 		if cap(out) != cap(buf) {
 			buf = out // only when it grew: no pointer store (and its write barrier) per value

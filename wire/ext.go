@@ -54,8 +54,8 @@ const (
 const MaxErrorDetails = 16 << 10
 
 // String returns "unknown procedure", "bad arguments", "procedure error",
-// "panic", "limit exceeded", "cancelled", "deadline exceeded" or "code(N)"
-// for any other code.
+// "panic", "limit exceeded", "cancelled", "deadline exceeded",
+// "application error", "shutting down", or "code(N)" for any other code.
 func (c ErrorCode) String() string {
 	switch c {
 	case CodeUnknownProcedure:

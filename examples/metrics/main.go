@@ -30,7 +30,13 @@ import (
 	"github.com/ipfi-go/ipfi"
 	"github.com/ipfi-go/ipfi/ipfidebug"
 	"github.com/ipfi-go/ipfi/ipfiotel"
-	"github.com/ipfi-go/ipfi/procedures"
+)
+
+// The server's procedures, which it registers and the client calls through
+// these descriptors.
+var (
+	greet    = ipfi.Proc2[string, string, string]{Index: 1} // first, last -> "Hello, first last!"
+	findUser = ipfi.Proc1[int, string]{Index: 2}            // id -> name; every id fails with application code 404
 )
 
 func main() {
@@ -57,7 +63,9 @@ func run(ctx context.Context, out io.Writer, serve bool) error {
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter))
 	defer mp.Shutdown(context.Background())
 
-	tel, err := ipfiotel.New(ipfiotel.WithMeterProvider(mp))
+	// The application's codes it declares are labelled by name (404 as
+	// not_found); any other application code is "other".
+	tel, err := ipfiotel.New(ipfiotel.WithMeterProvider(mp), ipfiotel.WithErrorCodes(map[uint64]string{404: "not_found"}))
 	if err != nil {
 		return err
 	}
@@ -67,12 +75,12 @@ func run(ctx context.Context, out io.Writer, serve bool) error {
 	}
 	defer server.Close()
 	if err := errors.Join(
-		server.Register(1, procedures.Func2(func(_ context.Context, first, last string) (string, error) {
+		greet.Register(server, func(_ context.Context, first, last string) (string, error) {
 			return "Hello, " + first + " " + last + "!", nil
-		})),
-		server.Register(2, procedures.Func1(func(_ context.Context, id int) (string, error) {
+		}),
+		findUser.Register(server, func(_ context.Context, id int) (string, error) {
 			return "", &ipfi.Error{Code: 404, Message: fmt.Sprintf("no user %d", id)}
-		})),
+		}),
 	); err != nil {
 		return err
 	}
@@ -112,11 +120,11 @@ func run(ctx context.Context, out io.Writer, serve bool) error {
 		return err
 	}
 	for _, name := range []string{"Ada", "Grace", "Barbara"} {
-		if _, err := ipfi.Call[string](cctx, w, 1, name, "Doe"); err != nil {
+		if _, err := greet.Call(cctx, w, name, "Doe"); err != nil {
 			return err
 		}
 	}
-	if _, err := ipfi.Call[string](cctx, w, 2, 7); err == nil {
+	if _, err := findUser.Call(cctx, w, 7); err == nil {
 		return errors.New("procedure 2 succeeded")
 	}
 

@@ -23,7 +23,7 @@ func TestScrape(t *testing.T) {
 	}
 	for _, want := range []string{
 		`ipfi_server_calls_total{code="ok",otel_scope_name="github.com/ipfi-go/ipfi",otel_scope_version="",procedure="1"} 3`,
-		`ipfi_server_calls_total{code="application error",otel_scope_name="github.com/ipfi-go/ipfi",otel_scope_version="",procedure="2"} 1`,
+		`ipfi_server_calls_total{code="not_found",otel_scope_name="github.com/ipfi-go/ipfi",otel_scope_version="",procedure="2"} 1`,
 		`ipfi_client_calls_total{code="ok",otel_scope_name="github.com/ipfi-go/ipfi",otel_scope_version="",procedure="1"} 3`,
 		`ipfi_server_duration_seconds_count{`,
 		`ipfi_client_duration_seconds_sum{`,

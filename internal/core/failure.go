@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/ipfi-go/ipfi/procedures"
 	"github.com/ipfi-go/ipfi/wire"
@@ -19,11 +20,54 @@ type Failure struct {
 	Details []byte // CodeApplication only
 }
 
+// Error says the failure once: the code's words and the message, without
+// the package prefix a peer of this library puts in front of it (see
+// Unprefixed); the message alone when it says the code's words itself
+// ("unknown procedure 9", "shutting down"), the code's alone without a
+// message.
 func (f *Failure) Error() string {
-	if f.Message == "" {
-		return f.Code.String()
+	code := f.Code.String()
+	msg := Unprefixed(f.Message)
+	switch {
+	case msg == "":
+		return code
+	case hasPhrase(msg, code):
+		return msg
 	}
-	return fmt.Sprintf("%v: %s", f.Code, f.Message)
+	return code + ": " + msg
+}
+
+// hasPhrase reports whether s says phrase as whole words.
+func hasPhrase(s, phrase string) bool {
+	for i := 0; ; {
+		j := strings.Index(s[i:], phrase)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(phrase)
+		if (start == 0 || !isLetter(s[start-1])) && (end == len(s) || !isLetter(s[end])) {
+			return true
+		}
+		i = start + 1
+	}
+}
+
+func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+
+// packagePrefixes are the prefixes the errors of this module's packages
+// start with.
+var packagePrefixes = [...]string{"ipfi: ", "wire: ", "procedures: ", "codec: ", "guest: ", "actors: ", "core: "}
+
+// Unprefixed returns s, the text of an error, without the package prefix
+// of this module it starts with, if any: for an error that wraps another
+// and says its own package once, at the outside.
+func Unprefixed(s string) string {
+	for _, p := range packagePrefixes {
+		if t, ok := strings.CutPrefix(s, p); ok {
+			return t
+		}
+	}
+	return s
 }
 
 // The failures the core itself answers with.
