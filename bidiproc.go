@@ -68,8 +68,14 @@ type BidiStream[In, Out any] struct {
 // Send sends v to the procedure, as one value of its input.
 func (b *BidiStream[In, Out]) Send(v In) error { return b.s.Send(v) }
 
-// CloseSend ends the procedure's input.
+// CloseSend ends the procedure's input, as Stream.CloseSend does.
 func (b *BidiStream[In, Out]) CloseSend() error { return b.s.CloseSend() }
+
+// CloseSendContext is CloseSend bounded by ctx as well, as
+// Stream.CloseSendContext.
+func (b *BidiStream[In, Out]) CloseSendContext(ctx context.Context) error {
+	return b.s.CloseSendContext(ctx)
+}
 
 // Recv returns the next value the procedure sent: io.EOF itself after the
 // last one, as Stream.Recv.
@@ -89,3 +95,10 @@ func (b *BidiStream[In, Out]) Close() error { return b.s.Close() }
 
 // Stream returns the untyped stream underneath.
 func (b *BidiStream[In, Out]) Stream() *Stream { return b.s }
+
+// RegisterFunc registers fn on i as the procedure at p.Index, in the
+// receive-function form of procedures.BidiFunc: shorter to write as a
+// function literal than Register's iterator.
+func (p BidiProc[In, Out]) RegisterFunc(i *Interface, fn func(ctx context.Context, recv func() (In, error), send func(Out) error) error) error {
+	return i.Register(p.Index, procedures.BidiFunc(fn))
+}

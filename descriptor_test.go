@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"iter"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -179,5 +180,93 @@ func TestDescriptorsThroughACallerOfTheProgramsOwn(t *testing.T) {
 	}
 	if c.calls != 4 {
 		t.Errorf("the caller saw %d calls, want 4", c.calls)
+	}
+}
+
+// TestDescriptorMismatchDoesNotCompile: a program that registers or calls
+// a procedure through its descriptor with the wrong types does not build,
+// and the compiler names the mismatch.
+func TestDescriptorMismatchDoesNotCompile(t *testing.T) {
+	skipWithoutGo(t)
+	const head = `package main
+
+import (
+	"context"
+
+	"github.com/ipfi-go/ipfi"
+)
+
+var hello = ipfi.Proc1[string, string]{Index: 1}
+
+`
+	cases := map[string]struct{ body, want string }{
+		"argument": {
+			body: `func main() { _, _ = hello.Call(context.Background(), nil, 42) }`,
+			want: "cannot use 42",
+		},
+		"result": {
+			body: `func main() { var n int; n, _ = hello.Call(context.Background(), nil, "x"); _ = n }`,
+			want: "cannot use",
+		},
+		"procedure": {
+			body: `func main() {
+	i, _ := ipfi.New()
+	_ = hello.Register(i, func(ctx context.Context, n int) (string, error) { return "", nil })
+}`,
+			want: "cannot use func",
+		},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			dir := snippetModule(t, map[string]string{"main.go": head + c.body + "\n"})
+			out, err := goCommand(t, dir, "build", "-o", os.DevNull, ".")
+			if err == nil {
+				t.Fatalf("the mismatched program built")
+			}
+			if !strings.Contains(out, c.want) {
+				t.Errorf("the compiler said %q, want it to name the mismatch (%q)", out, c.want)
+			}
+		})
+	}
+}
+
+// TestBidiProcRegisterFunc: a bidirectional procedure registered in the
+// receive-function form answers through its descriptor as the iterator
+// form does.
+func TestBidiProcRegisterFunc(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	server, client := newInterface(t), newInterface(t)
+	t.Cleanup(func() { client.Close(); server.Close() })
+	lengths := ipfi.BidiProc[string, int]{Index: 9}
+	must(t, lengths.RegisterFunc(server, func(_ context.Context, recv func() (string, error), send func(int) error) error {
+		for {
+			s, err := recv()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if err := send(len(s)); err != nil {
+				return err
+			}
+		}
+	}))
+	_, w, err := ipfitest.Pipe(server, client)
+	must(t, err)
+	s, err := lengths.Open(ctx, w)
+	must(t, err)
+	defer s.Close()
+	must(t, s.Send("four"))
+	must(t, s.Send("seven!!"))
+	must(t, s.CloseSend())
+	var got []int
+	for n, err := range s.Values() {
+		must(t, err)
+		got = append(got, n)
+	}
+	if !slices.Equal(got, []int{4, 7}) {
+		t.Errorf("got %v, want [4 7]", got)
 	}
 }

@@ -7,32 +7,84 @@
 // A program makes an Interface and registers procedures on it by integer
 // index. Each connection to another program is a Wire; one interface serves
 // any number of wires, and both sides of a wire may call each other at the
-// same time, even from inside a procedure handling a call from that wire:
+// same time, even from inside a procedure handling a call from that wire
+// (WireFrom gives a procedure its caller's wire).
 //
-//	alice, err := ipfi.New()
-//	alice.Register(1, procedures.Func2(func(ctx context.Context, first, last string) (string, error) {
+// # Procedures and calls
+//
+// A procedure is best declared once, as a descriptor in a package both
+// programs import: the server registers it through the descriptor and the
+// client calls it through the same one, so that the two cannot disagree on
+// its index or types without failing to compile:
+//
+//	var Hello = ipfi.Proc2[string, string, string]{Index: 1}
+//
+//	err := Hello.Register(server, func(ctx context.Context, first, last string) (string, error) {
 //		return "Hello, " + first + " " + last + "!", nil
-//	}))
-//	go alice.Serve(ctx, listener)
+//	})
+//	greeting, err := Hello.Call(ctx, w, "John", "Doe") // "Hello, John Doe!"
 //
-//	bob, err := ipfi.New(ipfi.WithLimits(ipfi.Limits{MaxOpenCalls: 1000}))
-//	w, err := bob.Dial(ctx, "tcp", addr)
-//	greeting, err := ipfi.Call[string](ctx, w, 1, "John", "Doe") // "Hello, John Doe!"
+// Proc0..Proc6 describe unary procedures, SeqProc0..SeqProc2 sequences and
+// BidiProc bidirectional ones. They call through a Caller: a *Wire, a
+// *Supervised, or a handle of the program's own. The untyped forms do the
+// same by index, with the procedures package and Call, Iter, Collect,
+// Wire.Call, Wire.Stream and Wire.Open; a peer may use either, or be the
+// Rust crate.
+//
+// Each call a wire serves runs on a goroutine of its own;
+// procedures.Quick runs a unary procedure that neither blocks nor calls
+// back on the wire's reader instead (one goroutine hand-off less per call).
+// A typed procedure's []byte argument of 4 KiB or more aliases the
+// received payload instead of being copied, and so does a []byte reply or
+// stream value of 4 KiB or more that a caller decodes. Wire.Start sends a
+// call without waiting for its answer (no goroutine per open call); Raw
+// passes MessagePack through as it is.
+//
+// A call's context reaches the procedure on the other side, between two
+// peers of this library: its deadline becomes the procedure context's
+// deadline, its cancellation cancels the procedure (cause ErrCancelled),
+// and AppendMetadata attaches string pairs (at most 64 in 8 KiB) that the
+// procedure reads with MetadataFrom.
+//
+// # Options
 //
 // Every option is a WithX function of one type, Option. New takes an
 // interface's (WithLimits, WithTimeouts, WithLogger, WithInterceptors); the
 // calls that make a wire take a wire's (WithPlain, WithCalleeOnly,
-// WithAccepted); Wire.Open and Wire.Stream a stream's (WithStreamWindow).
-// Each is documented with its default; a zero value means the default, and
-// a value New cannot use, such as a negative limit, or an option given
-// where it does not apply, makes the call return an error matching
-// ErrInvalidOption.
+// WithAccepted, WithExclusiveConn); Wire.Open and Wire.Stream a stream's
+// (WithStreamWindow). Each is documented with its default; a zero value
+// means the default, and a value New cannot use, such as a negative limit,
+// or an option given where it does not apply, makes the call return an
+// error matching ErrInvalidOption. Limits bounds everything a peer can make
+// this process hold, Timeouts how long a wire waits on its peer; the
+// repository's SECURITY.md tabulates both.
 //
-// Beside this package: ipfiotel records metrics and traces through
-// OpenTelemetry (an Interceptor), ipfidebug serves the live view
-// (Interface.Snapshot) over HTTP and to peers, ipfitest joins two
-// interfaces in memory and slows a transport to one byte at a time, and
-// supervision holds the restart policy of Interface.Supervise.
+// # Errors
+//
+// Errors are tested with errors.Is and errors.As. A call that ends because
+// its wire did returns a *WireError, matching ErrWireTerminated and wrapping
+// the cause (see Lifecycle). A failed call returns an error matching
+// ErrRemote: from a peer of this library a *RemoteError with a code and a
+// message, which matches the *Error the procedure returned (same Code), and
+// CodeUnknownProcedure and the other codes of the protocol. A call refused
+// before it ran matches ErrShutdown (the callee is draining: try another
+// wire, or later with backoff) or ErrLimit (over one of the callee's
+// limits; the message names it). ErrDecode names a response that does not
+// decode into the caller's type, ErrCancelled a call its caller cancelled.
+//
+// # Telemetry
+//
+// Interceptors (WithInterceptors) run around every call the interface
+// serves and makes and are told of every wire made and ended: log, count,
+// authorise, retry. Package ipfiotel is one that records OpenTelemetry
+// metrics and traces, joined across the wire through the call's metadata.
+// Interface.Snapshot lists the live wires and their open calls, which
+// package ipfidebug serves over HTTP and to peers (ipfi tree).
+//
+// Beside this package: ipfiotel records metrics and traces, ipfidebug
+// serves the live view, ipfitest joins two interfaces in memory and slows a
+// transport to one byte at a time, and supervision holds the restart policy
+// of Interface.Supervise.
 //
 // # Lifecycle
 //
