@@ -5,6 +5,7 @@ import (
 	"errors"
 	"iter"
 	"net"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -20,6 +21,9 @@ import (
 // ends. Either way the call is cancelled with that cause, which Recv then
 // returns.
 func TestCloseSendEndsWithItsContext(t *testing.T) {
+	if runtime.GOOS == "wasip1" || runtime.GOOS == "js" {
+		t.Skip("one thread: a caller whose writer is full writes into the transport itself, and no context ends that write")
+	}
 	errSlow := errors.New("the peer reads too slowly")
 	for _, c := range []struct {
 		name string

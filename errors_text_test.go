@@ -6,6 +6,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -227,7 +228,28 @@ func TestWireEndReadsOnce(t *testing.T) {
 	a, b := newInterface(t), newInterface(t)
 	defer a.Close()
 	defer b.Close()
-	wa, wb, err := ipfitest.Pipe(a, b)
+	// Over loopback TCP the Termination message b writes as it closes is
+	// read before the end of the stream, whatever a is doing (over
+	// net.Pipe, a write of a's could fail first).
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	defer l.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := l.Accept()
+		accepted <- c
+	}()
+	ca, err := net.Dial("tcp", l.Addr().String())
+	must(t, err)
+	cb := <-accepted
+	if cb == nil {
+		t.Fatal("accept failed")
+	}
+	wa, err := a.Connect(ca, ca)
+	must(t, err)
+	wb, err := b.Connect(cb, cb)
+	must(t, err)
+	_, err = wa.Ping(textCtx(t)) // both have announced and nothing is in flight
 	must(t, err)
 	must(t, wb.Close())
 	<-wa.Done()

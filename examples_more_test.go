@@ -107,7 +107,7 @@ func ExampleWithInterceptors() {
 	fmt.Printf("metrics: %d served, %d refused\n", served.Load(), refused.Load())
 	// Output:
 	// log: procedure 1 called, 0 metadata pairs
-	// caller: ipfi: remote call failed: application error: no token
+	// caller: ipfi: remote call failed: application error 401: no token
 	// log: procedure 1 called, 1 metadata pairs
 	// caller: secret data <nil>
 	// metrics: 1 served, 1 refused

@@ -137,7 +137,9 @@ func (s *Stream) CloseSend() error { return s.p.CloseSend(s.ctx, nil) }
 
 // CloseSendContext is CloseSend bounded by ctx too: if ctx or the stream's
 // context ends while it blocks, the call is cancelled with that context's
-// cause, which CloseSendContext returns.
+// cause, which CloseSendContext returns. On WebAssembly, whose one thread
+// a write into the transport holds until the host takes the bytes, no
+// context ends that write: the caller makes it itself.
 func (s *Stream) CloseSendContext(ctx context.Context) error {
 	switch {
 	case ctx.Done() == nil:

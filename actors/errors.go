@@ -251,8 +251,19 @@ type RemoteError struct {
 // the code's words and the message, each once: the message without the
 // package prefix a peer of this library sends in it, and alone when it
 // says the code's words itself ("ipfi: remote call failed: unknown
-// procedure 9", "ipfi: remote call failed: shutting down").
+// procedure 9", "ipfi: remote call failed: shutting down"). An application
+// error says its code ("ipfi: remote call failed: application error 404:
+// no key b").
 func (e *RemoteError) Error() string {
+	if e.App != nil && e.Code == wire.CodeApplication {
+		// The application's code, which tells one of its failures from
+		// another ("application error 404: no key b").
+		msg := core.Unprefixed(e.Message)
+		if msg == "" || e.App.Message == "" {
+			return ErrRemote.Error() + ": " + fmt.Sprintf("application error %d", e.App.Code)
+		}
+		return ErrRemote.Error() + ": " + fmt.Sprintf("application error %d: %s", e.App.Code, msg)
+	}
 	return ErrRemote.Error() + ": " + (&core.Failure{Code: e.Code, Message: e.Message}).Error()
 }
 

@@ -55,6 +55,10 @@ func TestRemoteErrorSaysEachThingOnce(t *testing.T) {
 			"ipfi: remote call failed: cancelled", ErrCancelled},
 		{&RemoteError{Code: wire.CodeLimit, Message: "3 calls open on the wire (MaxOpenCalls)"},
 			"ipfi: remote call failed: limit exceeded: 3 calls open on the wire (MaxOpenCalls)", ErrLimit},
+		{&RemoteError{Code: wire.CodeApplication, Message: "no key b", App: &Error{Code: 404, Message: "no key b"}},
+			"ipfi: remote call failed: application error 404: no key b", &Error{Code: 404}},
+		{&RemoteError{Code: wire.CodeApplication, Message: "application error 7", App: &Error{Code: 7}},
+			"ipfi: remote call failed: application error 7", &Error{Code: 7}},
 	} {
 		checkText(t, c.e, c.want)
 		if !errors.Is(c.e, c.match) || !errors.Is(c.e, ErrRemote) {

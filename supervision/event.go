@@ -37,3 +37,17 @@ type Event struct {
 	Err      error // Down, GaveUp: why
 	Restarts int   // restarts made so far: dials after the first
 }
+
+// String returns the event for a log line: its kind, the restarts made
+// so far and, for Down and GaveUp, why ("down after 2 restarts: dial tcp
+// 127.0.0.1:7071: connect: connection refused").
+func (e Event) String() string {
+	s := fmt.Sprintf("%v after %d restarts", e.Kind, e.Restarts)
+	if e.Restarts == 1 {
+		s = fmt.Sprintf("%v after 1 restart", e.Kind)
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/ipfi-go/ipfi"
@@ -124,14 +125,9 @@ func callError(err error, proc procedures.Index, timeout time.Duration) error {
 		// The callee's copy of our deadline passed first: the same timeout.
 		return fmt.Errorf("procedure %d: no response within %v (-timeout)", proc, timeout)
 	case errors.As(err, &re):
-		msg := fmt.Sprintf("procedure %d failed: remote error code %d (%v)", proc, uint64(re.Code), re.Code)
-		if re.App != nil {
-			msg += fmt.Sprintf(", application code %d", re.App.Code)
-		}
-		if re.Message != "" {
-			msg += ": " + re.Message
-		}
-		return errors.New(msg)
+		// The error's own words once, then the protocol's code for scripts.
+		what := strings.TrimPrefix(re.Error(), ipfi.ErrRemote.Error()+": ")
+		return fmt.Errorf("procedure %d failed: %s (remote error code %d)", proc, what, uint64(re.Code))
 	case errors.Is(err, ipfi.ErrRemote):
 		return fmt.Errorf("procedure %d failed: the peer reported a failure without saying why (it does not speak the extensions)", proc)
 	case errors.Is(err, context.DeadlineExceeded):

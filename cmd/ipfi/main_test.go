@@ -268,10 +268,10 @@ func TestErrors(t *testing.T) {
 		{[]string{"call", nothing, "0"}, []string{"cannot connect to " + nothing, "connection refused"}},
 		{[]string{"ping", nothing}, []string{"cannot connect", "connection refused"}},
 		{[]string{"bench", "-d", "100ms", nothing, "0"}, []string{"cannot connect", "connection refused"}},
-		{[]string{"call", addr, "99"}, []string{"procedure 99 failed", "remote error code 1 (unknown procedure)"}},
-		{[]string{"bench", "-d", "100ms", addr, "99"}, []string{"first call", "remote error code 1 (unknown procedure)"}},
-		{[]string{"call", addr, "1", `"John"`}, []string{"remote error code 2 (bad arguments)"}},
-		{[]string{"call", addr, "4", "1.5"}, []string{"remote error code 2 (bad arguments)", "not an integer"}},
+		{[]string{"call", addr, "99"}, []string{"procedure 99 failed: unknown procedure 99 (remote error code 1)"}},
+		{[]string{"bench", "-d", "100ms", addr, "99"}, []string{"first call", "unknown procedure 99 (remote error code 1)"}},
+		{[]string{"call", addr, "1", `"John"`}, []string{"bad arguments", "(remote error code 2)"}},
+		{[]string{"call", addr, "4", "1.5"}, []string{"bad arguments", "not an integer", "(remote error code 2)"}},
 		{[]string{"call", addr, "1", "John", `"Doe"`}, []string{`argument 1, "John", is not a JSON value`, `'"John"'`}},
 		{[]string{"call", addr, "2", `{"a":`}, []string{"argument 1", "not a JSON value"}},
 		{[]string{"call", addr, "2", `1 2`}, []string{"argument 1", "more than one JSON value"}},
@@ -344,7 +344,7 @@ func TestExec(t *testing.T) {
 	}
 	args := []string{"call", addr, "99"}
 	stdout, stderr, code = cli(t, args...)
-	wantFail(t, args, stdout, stderr, code, "remote error code 1 (unknown procedure)")
+	wantFail(t, args, stdout, stderr, code, "unknown procedure 99 (remote error code 1)")
 }
 
 // TestSumInPieces: the sum procedure also adds up ints sent in pieces, as
