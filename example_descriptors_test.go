@@ -192,3 +192,24 @@ func ExampleInterface_Shutdown() {
 	// shutdown: <nil>
 	// a call after it fails: true
 }
+
+// Raw MessagePack in and out: a unary call, and a stream call whose values
+// come as they travelled (here 1, 2 and 3, each one byte of MessagePack).
+func ExampleRaw() {
+	ctx := context.Background()
+	server, client, w := exampleServer()
+	defer server.Close()
+	defer client.Close()
+
+	three := ipfi.Raw{0x03} // MessagePack for 3
+	for v, err := range ipfi.Iter[ipfi.Raw](ctx, w, greet.Count.Index, three) {
+		fmt.Printf("% x %v\n", []byte(v), err)
+	}
+	out, err := ipfi.Call[ipfi.Raw](ctx, w, greet.Hello.Index, ipfi.Raw{0xa1, 'A', 0xa1, 'B'})
+	fmt.Printf("%q %v\n", out, err)
+	// Output:
+	// 01 <nil>
+	// 02 <nil>
+	// 03 <nil>
+	// "\xabHello, A B!" <nil>
+}

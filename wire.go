@@ -212,7 +212,12 @@ func decodeReply(proc procedures.Index, chunks [][]byte, reply any) error {
 //
 //	out, err := ipfi.Call[ipfi.Raw](ctx, w, proc, ipfi.Raw(payload))
 //
-// calls proc with payload and returns its response as it came.
+// calls proc with payload and returns its response as it came, and the
+// raw form of a stream call,
+//
+//	for v, err := range ipfi.Iter[ipfi.Raw](ctx, w, proc, ipfi.Raw(payload)) { ... }
+//
+// calls a sequence procedure with payload and gives each value as it came.
 type Raw []byte
 
 // appendArgs is codec.AppendArgs with each Raw argument appended as it
