@@ -10,6 +10,9 @@
 // same time, even from inside a procedure handling a call from that wire
 // (WireFrom gives a procedure its caller's wire).
 //
+// Dial and Serve speak TLS when given WithTLS; Wire.TLS gives procedures
+// (through WireFrom) and interceptors the peer's verified certificates.
+//
 // # Procedures and calls
 //
 // A procedure is best declared once, as a descriptor in a package both

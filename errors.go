@@ -75,8 +75,16 @@ var (
 	// progress for Timeouts.Write (a peer that stopped reading).
 	ErrWriteTimeout = actors.ErrWriteTimeout
 	// ErrHandshakeTimeout: the wire's cause when a peer that connected to
-	// Serve sent nothing within Timeouts.Handshake.
+	// Serve sent nothing within Timeouts.Handshake; and, wrapped in
+	// ErrTLSHandshake, a TLS handshake (WithTLS) not finished within it.
 	ErrHandshakeTimeout = actors.ErrHandshakeTimeout
+	// ErrTLSHandshake: the TLS handshake of Dial or Serve (WithTLS) failed.
+	// The error names the peer's address and why, and wraps the tls or
+	// x509 error (errors.As finds a *tls.CertificateVerificationError,
+	// an x509.UnknownAuthorityError, a tls.RecordHeaderError for a peer
+	// that does not speak TLS...), or ErrHandshakeTimeout when the
+	// handshake did not finish within Timeouts.Handshake.
+	ErrTLSHandshake = errors.New("ipfi: TLS handshake failed")
 	// ErrIdleTimeout: the wire's cause when a wire accepted by Serve had
 	// no open call and received no message for Timeouts.Idle.
 	ErrIdleTimeout = actors.ErrIdleTimeout

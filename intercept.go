@@ -15,7 +15,9 @@ import (
 
 // CallInfo describes a call to an interceptor.
 type CallInfo struct {
-	// Wire is the wire the call is on.
+	// Wire is the wire the call is on. Wire.TLS() is the state of its TLS
+	// connection, nil for a wire without TLS: a Server interceptor finds
+	// the client's certificate in its PeerCertificates.
 	Wire *Wire
 	// Procedure is the procedure called.
 	Procedure procedures.Index

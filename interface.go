@@ -20,8 +20,9 @@ import (
 // wires it has to other programs. One interface serves any number of wires;
 // its methods are safe for concurrent use.
 type Interface struct {
-	sys    *actors.System
-	logger *slog.Logger // nil: nothing is logged
+	sys       *actors.System
+	logger    *slog.Logger  // nil: nothing is logged
+	handshake time.Duration // bounds a TLS handshake (WithTLS); 0: off
 
 	mu       sync.Mutex
 	closing  chan struct{}
@@ -52,7 +53,7 @@ func New(opts ...Option) (*Interface, error) {
 		return nil, err
 	}
 	i := &Interface{
-		logger: c.logger, closing: make(chan struct{}), drain: make(chan struct{}),
+		logger: c.logger, handshake: handshakeTimeout(c.timeouts), closing: make(chan struct{}), drain: make(chan struct{}),
 		wires: make(map[*Wire]struct{}), opened: c.opened, ended: c.ended,
 	}
 	ac := c.actorsConfig()
@@ -105,7 +106,7 @@ func (i *Interface) connect(r io.Reader, w io.Writer, c io.Closer, opts []Option
 	if err != nil {
 		return nil, err
 	}
-	pub := &Wire{id: i.nextID.Add(1), remote: remoteAddr(r, c), client: i.client}
+	pub := &Wire{id: i.nextID.Add(1), remote: remoteAddr(r, c), client: i.client, tls: tlsOf(r, w)}
 	// The handle is linked to its wire before the wire reads anything: a
 	// procedure may reach it (WireFrom) as soon as the first call arrives.
 	o := actors.WireOptions{
@@ -174,14 +175,26 @@ func (i *Interface) wiresUp() []*Wire {
 }
 
 // Dial connects to addr on the named network (as net.Dialer.DialContext)
-// and makes a wire over the connection.
+// and makes a wire over the connection. With WithTLS it first runs the TLS
+// client handshake, bounded by ctx and Timeouts.Handshake: its failure is
+// an error matching ErrTLSHandshake.
 func (i *Interface) Dial(ctx context.Context, network, addr string, opts ...Option) (*Wire, error) {
+	opts = append(opts[:len(opts):len(opts)], WithExclusiveConn(), tlsHere())
+	wc, err := wireSettings(opts)
+	if err != nil {
+		return nil, err
+	}
 	var d net.Dialer
 	c, err := d.DialContext(ctx, network, addr)
 	if err != nil {
 		return nil, err
 	}
-	w, err := i.Connect(c, c, append(opts[:len(opts):len(opts)], WithExclusiveConn())...)
+	if wc.tls != nil {
+		if c, err = i.clientTLS(ctx, c, addr, wc.tls); err != nil {
+			return nil, err
+		}
+	}
+	w, err := i.Connect(c, c, opts...)
 	if err != nil {
 		_ = c.Close()
 		return nil, err
@@ -200,9 +213,18 @@ func (i *Interface) Dial(ctx context.Context, network, addr string, opts ...Opti
 // Its wires are accepted (WithAccepted): the interface's handshake and idle timeouts
 // apply to them. A connection beyond Limits.MaxWires is closed as soon as
 // it is accepted (and logged, with WithLogger).
+//
+// With WithTLS, each connection first runs the TLS server handshake, on a
+// goroutine of its own (Accept goes on meanwhile), bounded by
+// Timeouts.Handshake: a connection whose handshake fails, or is not
+// finished when Serve returns, is closed (a failure logged with
+// WithLogger), and one beyond Limits.MaxWires is closed once its
+// handshake has finished. Serve waits for those goroutines before it
+// returns.
 func (i *Interface) Serve(ctx context.Context, l net.Listener, opts ...Option) error {
-	opts = append(opts[:len(opts):len(opts)], WithAccepted(), WithExclusiveConn())
-	if _, err := wireSettings(opts); err != nil {
+	opts = append(opts[:len(opts):len(opts)], WithAccepted(), WithExclusiveConn(), tlsHere())
+	wc, err := wireSettings(opts)
+	if err != nil {
 		_ = l.Close()
 		return err
 	}
@@ -229,6 +251,10 @@ func (i *Interface) Serve(ctx context.Context, l net.Listener, opts ...Option) e
 		_ = l.Close()
 	}()
 	defer func() { close(stop); <-watcher }()
+	// The TLS handshakes in flight: ended and waited for as Serve returns.
+	var handshakes sync.WaitGroup
+	hctx, endHandshakes := context.WithCancel(ctx)
+	defer func() { endHandshakes(); handshakes.Wait() }()
 
 	var pause time.Duration // the wait before the next Accept after a temporary error
 	for {
@@ -263,6 +289,14 @@ func (i *Interface) Serve(ctx context.Context, l net.Listener, opts ...Option) e
 			continue
 		}
 		pause = 0
+		if wc.tls != nil {
+			handshakes.Add(1)
+			go func() {
+				defer handshakes.Done()
+				i.serveTLS(hctx, c, wc.tls, opts)
+			}()
+			continue
+		}
 		if _, err := i.Connect(c, c, opts...); err != nil {
 			if errors.Is(err, ErrClosed) || errors.Is(err, ErrShutdown) {
 				_ = c.Close()

@@ -1,6 +1,7 @@
 package ipfi
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"time"
@@ -86,6 +87,9 @@ func wireSettings(opts []Option) (wireConfig, error) {
 	s := settings{wire: &c}
 	for _, o := range opts {
 		o(&s)
+	}
+	if s.err == nil && c.tls != nil && !c.tlsHere {
+		s.err = fmt.Errorf("%w: WithTLS configures Dial and Serve (for Connect, give it a *tls.Conn)", ErrInvalidOption)
 	}
 	return c, s.err
 }
@@ -194,6 +198,47 @@ type wireConfig struct {
 	accepted   bool
 	push       bool // ConnectPush's: no reader goroutine
 	exclusive  bool
+	tls        *tls.Config // WithTLS's
+	tlsHere    bool        // set by Dial and Serve, which take WithTLS
+}
+
+// WithTLS makes Dial and Serve speak TLS with cfg: Dial runs the client
+// handshake over the connection it dials (with cfg.ServerName, or else the
+// host of its address, as tls.Dial does), Serve the server handshake over
+// each connection it accepts, on a goroutine of that connection's, so that
+// a slow handshake never holds up Accept. The handshake is bounded by the
+// interface's Timeouts.Handshake (and, for Dial, by its ctx); one that
+// fails is an error matching ErrTLSHandshake that wraps the tls or x509
+// error (Dial returns it; Serve logs it at Warn with WithLogger and closes
+// the connection). A Serve connection whose handshake has not finished
+// when Serve returns is closed. The wire's Wire.TLS returns the
+// connection's state: the peer's certificates, for procedures
+// (WireFrom(ctx).TLS()) and interceptors (CallInfo.Wire.TLS()).
+//
+// cfg is not modified (Dial clones it to set ServerName) and must not be
+// modified after the call; to change certificates while serving, set
+// cfg.GetCertificate or cfg.GetConfigForClient. A nil cfg, or WithTLS
+// given to Connect or another call that makes a wire over a transport it
+// is handed (give Connect a *tls.Conn instead), is an error matching
+// ErrInvalidOption. Default: no TLS, the bytes travel as they are.
+func WithTLS(cfg *tls.Config) Option {
+	return func(s *settings) {
+		switch {
+		case s.wire == nil:
+			s.misplaced("WithTLS", "a wire (Dial, Serve)")
+		case cfg == nil:
+			if s.err == nil {
+				s.err = fmt.Errorf("%w: WithTLS with a nil *tls.Config", ErrInvalidOption)
+			}
+		default:
+			s.wire.tls = cfg
+		}
+	}
+}
+
+// tlsHere is the option Dial and Serve add: they take WithTLS.
+func tlsHere() Option {
+	return wireOption("tlsHere", func(c *wireConfig) { c.tlsHere = true })
 }
 
 // WithAccepted marks a wire as accepted from a listener, as Serve's wires

@@ -2,6 +2,7 @@ package ipfi
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"strconv"
@@ -29,6 +30,7 @@ type Wire struct {
 	remote net.Addr               // the peer's address, if the transport has one
 	label  atomic.Pointer[string] // set by the program (SetLabel)
 	client []interceptor          // the interface's Client, then ClientStream, interceptors
+	tls    *wireTLS               // the TLS connection under the wire, nil without
 	// after, if not nil, is closed once what the wire's transport needs
 	// after the wire ends has finished (a child process waited for);
 	// Close waits for it.
@@ -52,6 +54,24 @@ func (w *Wire) RemoteAddr() net.Addr {
 		return nil
 	}
 	return w.remote
+}
+
+// TLS returns the state of the TLS connection the wire runs over: the
+// peer's certificates (PeerCertificates, leaf first; VerifiedChains if
+// they were verified: a client's always, unless InsecureSkipVerify, a
+// server's when its tls.Config.ClientAuth verifies client certificates),
+// the version, cipher suite and negotiated protocol. A procedure reads it
+// with WireFrom(ctx).TLS(), an interceptor with info.Wire.TLS(). It is nil
+// for a wire without TLS (Dial and Serve without WithTLS, Connect over
+// anything but a *tls.Conn), and for a wire made by Connect over a
+// *tls.Conn whose handshake has not finished, until it has (it has once
+// anything, a call included, has arrived over it). The state is shared:
+// do not modify it. Safe for concurrent use.
+func (w *Wire) TLS() *tls.ConnectionState {
+	if w == nil || w.tls == nil {
+		return nil
+	}
+	return w.tls.state()
 }
 
 // SetLabel attaches a label of the program's to the wire (a user name once

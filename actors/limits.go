@@ -157,7 +157,11 @@ type Timeouts struct {
 	Write time.Duration
 	// Handshake is how long a wire accepted by Serve (or made with the
 	// WithAccepted option) may wait for the peer's first byte before it ends
-	// with ErrHandshakeTimeout. Default 10s.
+	// with ErrHandshakeTimeout. It also bounds the TLS handshake of the root
+	// package's Dial and Serve with its WithTLS option: a TLS handshake not
+	// finished within it fails with an error matching ErrHandshakeTimeout
+	// (and the root package's ErrTLSHandshake), and a TLS wire's wait for
+	// the first byte starts once its handshake has finished. Default 10s.
 	Handshake time.Duration
 	// Idle is how long a wire accepted by Serve (or made with the WithAccepted
 	// option) may have no call open, either way, and receive no message
