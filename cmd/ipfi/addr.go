@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -13,16 +14,20 @@ import (
 )
 
 // addrForms lists the address forms, for error messages.
-const addrForms = "tcp://host:port, unix:///path or exec:command args"
+const addrForms = "tcp://host:port, tls://host:port, unix:///path or exec:command args"
 
 // address is a parsed ADDR argument: where to connect, or where to serve.
 type address struct {
-	scheme string   // "tcp", "unix", "exec" or "stdio"
-	target string   // host:port for tcp, the socket's path for unix
+	scheme string   // "tcp", "tls", "unix", "exec" or "stdio"
+	target string   // host:port for tcp and tls, the socket's path for unix
 	argv   []string // the command and its arguments, for exec
+	// tls configures connect's TLS client for tls (clientTLS.apply sets
+	// it); nil: verify against the system's roots.
+	tls *tls.Config
 }
 
-// parseAddr parses tcp://host:port, unix:///path (unix://relative/path
+// parseAddr parses tcp://host:port, tls://host:port (TCP with TLS),
+// unix:///path (unix://relative/path
 // names a path relative to the working directory), exec:command args
 // (split at spaces, no quoting) and stdio: (only for serve).
 func parseAddr(s string) (address, error) {
@@ -31,15 +36,15 @@ func parseAddr(s string) (address, error) {
 		return address{}, fmt.Errorf("bad address %q: want %s", s, addrForms)
 	}
 	switch scheme {
-	case "tcp":
+	case "tcp", "tls":
 		hostport, ok := strings.CutPrefix(rest, "//")
 		if !ok || hostport == "" {
-			return address{}, fmt.Errorf("bad address %q: want tcp://host:port", s)
+			return address{}, fmt.Errorf("bad address %q: want %s://host:port", s, scheme)
 		}
 		if _, _, err := net.SplitHostPort(hostport); err != nil {
 			return address{}, fmt.Errorf("bad address %q: %v", s, err)
 		}
-		return address{scheme: "tcp", target: hostport}, nil
+		return address{scheme: scheme, target: hostport}, nil
 	case "unix":
 		path, ok := strings.CutPrefix(rest, "//")
 		if !ok || path == "" {
@@ -72,7 +77,7 @@ func (a address) String() string {
 	return a.scheme + "://" + a.target
 }
 
-// connect makes a wire to a: a dialled socket, or a child process over its
+// connect makes a wire to a: a dialled socket (with TLS for tls://), or a child process over its
 // stdio whose standard error goes to stderr.
 func (a address) connect(ctx context.Context, iface *ipfi.Interface, stderr io.Writer) (*ipfi.Wire, error) {
 	switch a.scheme {
@@ -80,6 +85,16 @@ func (a address) connect(ctx context.Context, iface *ipfi.Interface, stderr io.W
 		w, err := iface.Dial(ctx, a.scheme, a.target)
 		if err != nil {
 			return nil, fmt.Errorf("cannot connect to %s: %w", a, unwrapOp(err))
+		}
+		return w, nil
+	case "tls":
+		cfg := a.tls
+		if cfg == nil {
+			cfg = &tls.Config{}
+		}
+		w, err := iface.Dial(ctx, "tcp", a.target, ipfi.WithTLS(cfg))
+		if err != nil {
+			return nil, fmt.Errorf("cannot connect to %s: %w", a, withFingerprint(unwrapOp(err)))
 		}
 		return w, nil
 	case "exec":

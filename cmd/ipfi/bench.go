@@ -27,6 +27,7 @@ func runBench(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stde
 	duration := fs.Duration("d", 5*time.Second, "how long to call")
 	interval := fs.Duration("i", 0, "how often to print progress (default 1s, or a third of -d when -d is shorter than 3s)")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long connecting, and then each call, may take")
+	tlsFlags := addClientTLSFlags(fs)
 	rest, err := parseFlags(fs, args, 2, -1)
 	if err != nil {
 		return err
@@ -42,6 +43,9 @@ func runBench(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stde
 	}
 	addr, proc, payload, err := parseTarget(rest)
 	if err != nil {
+		return err
+	}
+	if err := tlsFlags.apply(&addr, stderr); err != nil {
 		return err
 	}
 	cctx, cancel := context.WithTimeout(ctx, *timeout)

@@ -17,12 +17,16 @@ import (
 // values printed as JSON, one per line.
 func runCall(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
 	timeout := fs.Duration("timeout", 10*time.Second, "how long connecting and the call together may take")
+	tlsFlags := addClientTLSFlags(fs)
 	rest, err := parseFlags(fs, args, 2, -1)
 	if err != nil {
 		return err
 	}
 	addr, proc, payload, err := parseTarget(rest)
 	if err != nil {
+		return err
+	}
+	if err := tlsFlags.apply(&addr, stderr); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)

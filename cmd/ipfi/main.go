@@ -3,19 +3,32 @@
 //
 // Usage:
 //
-//	ipfi call  [-timeout 10s] ADDR PROC [ARGS...]   call procedure PROC with JSON ARGS, print the result as JSON
-//	ipfi ping  [-n 1] [-i 1s] [-timeout 10s] ADDR    measure round trips
-//	ipfi serve [-drain 5s] [-v] [-tree=true] ADDR    serve the example procedures until interrupted
-//	ipfi bench [-c 8] [-conns 1] [-d 5s] [-i 1s] [-timeout 10s] ADDR PROC [ARGS...]   call PROC in a loop, print a latency histogram
-//	ipfi tree  [-proc 65535] [-json] [-timeout 10s] ADDR   print an interface's live view
+//	ipfi call  [-timeout 10s] [TLS] ADDR PROC [ARGS...]   call procedure PROC with JSON ARGS, print the result as JSON
+//	ipfi ping  [-n 1] [-i 1s] [-timeout 10s] [TLS] ADDR    measure round trips
+//	ipfi serve [-drain 5s] [-v] [-tree=true] [-cert FILE -key FILE] [-clientca FILE] ADDR    serve the example procedures until interrupted
+//	ipfi bench [-c 8] [-conns 1] [-d 5s] [-i 1s] [-timeout 10s] [TLS] ADDR PROC [ARGS...]   call PROC in a loop, print a latency histogram
+//	ipfi tree  [-proc 65535] [-json] [-timeout 10s] [TLS] ADDR   print an interface's live view
 //	ipfi completion bash                             print a bash completion script
 //	ipfi help [COMMAND]
 //
-// ADDR is tcp://host:port, unix:///path or exec:command args (a child
-// process spoken to over its stdio; the words are split at spaces). serve
-// also takes stdio:, to be the child process of exec:
+// ADDR is tcp://host:port, tls://host:port (TCP with TLS), unix:///path or
+// exec:command args (a child process spoken to over its stdio; the words
+// are split at spaces). serve also takes stdio:, to be the child process
+// of exec:
 //
 //	ipfi call 'exec:ipfi serve stdio:' 1 '"John"' '"Doe"'
+//
+// With tls://, serve uses -cert and -key (PEM files) or else makes a
+// self-signed certificate for the host of ADDR, valid for 30 days, and
+// prints its SHA-256 fingerprint on stderr; -clientca requires client
+// certificates signed by one in a PEM file. The dialling commands take
+// the TLS flags [-cacert FILE] [-cert FILE -key FILE] [-insecure]: they
+// verify the server against the system's roots, or -cacert's; -cert and
+// -key present a client certificate; -insecure verifies nothing (and says
+// so on stderr). A TLS flag with another scheme is a usage error.
+//
+//	ipfi serve tls://127.0.0.1:7071
+//	ipfi call -cacert server.pem tls://127.0.0.1:7071 1 '"John"' '"Doe"'
 //
 // Each ARG is one JSON value, sent as MessagePack: a number written without
 // a fraction or an exponent as an integer, any other as a float; objects as
@@ -193,6 +206,8 @@ func usage(out io.Writer) {
 	fmt.Fprintln(out)
 	fmt.Fprintf(out, "ADDR is %s (a child process over its stdio);\n", addrForms)
 	fmt.Fprintln(out, "serve also takes stdio:, so that 'exec:ipfi serve stdio:' is an ADDR.")
+	fmt.Fprintln(out, "tls:// serves with -cert and -key, or a self-signed certificate whose fingerprint it prints;")
+	fmt.Fprintln(out, "the other commands verify it against the system's roots or -cacert (-insecure: not at all).")
 	fmt.Fprintln(out, "Each ARG is one JSON value, sent as MessagePack; results print as JSON, one value per line.")
 }
 

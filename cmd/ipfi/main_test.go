@@ -66,10 +66,18 @@ func cli(t *testing.T, args ...string) (stdout, stderr string, code int) {
 // that it exited 0.
 func serve(t *testing.T, addr string) string {
 	t.Helper()
+	got, _ := serveArgs(t, addr)
+	return got
+}
+
+// serveArgs is serve with the command line "ipfi serve args...", and
+// returns what the server printed on stderr too, until it started serving.
+func serveArgs(t *testing.T, args ...string) (addr, stderr string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut syncBuffer
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"serve", addr}, &out, &errOut) }()
+	go func() { done <- run(ctx, append([]string{"serve"}, args...), &out, &errOut) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -88,10 +96,11 @@ func serve(t *testing.T, addr string) string {
 			if !ok {
 				t.Fatalf("serve printed %q, want \"serving on ADDR\"", line)
 			}
-			return got
+			return got, errOut.String()
 		}
 		select {
 		case code := <-done:
+			done <- code // for the cleanup
 			t.Fatalf("serve exited %d before listening; stderr: %s", code, errOut.String())
 		case <-time.After(5 * time.Millisecond):
 		}
@@ -409,7 +418,7 @@ func TestTree(t *testing.T) {
 func TestCompletion(t *testing.T) {
 	stdout, stderr, code := cli(t, "completion", "bash")
 	wantOK(t, []string{"completion", "bash"}, stdout, stderr, code)
-	for _, want := range []string{"complete -F _ipfi ipfi", `tree) flags="-json -proc -timeout"`, `bench) flags="-c -conns -d -i -timeout"`, "call ping serve bench tree completion help"} {
+	for _, want := range []string{"complete -F _ipfi ipfi", `tree) flags="-cacert -cert -insecure -json -key -proc -timeout"`, `bench) flags="-c -cacert -cert -conns -d -i -insecure -key -timeout"`, `serve) flags="-cert -clientca -drain -key -tree -v"`, "tls://", "call ping serve bench tree completion help"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("the script lacks %q:\n%s", want, stdout)
 		}

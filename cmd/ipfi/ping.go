@@ -17,6 +17,7 @@ func runPing(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stder
 	count := fs.Int("n", 1, "how many pings")
 	interval := fs.Duration("i", time.Second, "pause between pings")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long connecting, and then each ping, may take")
+	tlsFlags := addClientTLSFlags(fs)
 	rest, err := parseFlags(fs, args, 1, 1)
 	if err != nil {
 		return err
@@ -26,6 +27,9 @@ func runPing(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stder
 	}
 	addr, err := parseAddr(rest[0])
 	if err != nil {
+		return err
+	}
+	if err := tlsFlags.apply(&addr, stderr); err != nil {
 		return err
 	}
 	cctx, cancel := context.WithTimeout(ctx, *timeout)

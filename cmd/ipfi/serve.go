@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/ipfi-go/ipfi"
@@ -15,11 +16,13 @@ import (
 )
 
 // runServe is "ipfi serve ADDR": the example procedures, served at ADDR
-// until ctx ends (SIGINT or SIGTERM), then a graceful shutdown.
+// (with TLS for tls://, see serverTLS.config) until ctx ends (SIGINT or
+// SIGTERM), then a graceful shutdown.
 func runServe(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
 	drain := fs.Duration("drain", 5*time.Second, "once interrupted, how long open calls have to finish")
 	verbose := fs.Bool("v", false, "log wires and calls that fail to stderr")
 	tree := fs.Bool("tree", true, fmt.Sprintf("expose the live view at procedure %d, for ipfi tree", ipfidebug.SnapshotIndex))
+	tlsFlags := addServerTLSFlags(fs)
 	rest, err := parseFlags(fs, args, 1, 1)
 	if err != nil {
 		return err
@@ -29,7 +32,11 @@ func runServe(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stde
 		return err
 	}
 	if addr.scheme == "exec" {
-		return fmt.Errorf("cannot serve on %s: serve takes stdio:, tcp://host:port or unix:///path", addr)
+		return fmt.Errorf("cannot serve on %s: serve takes stdio:, tcp://host:port, tls://host:port or unix:///path", addr)
+	}
+	tlsConfig, err := tlsFlags.config(addr)
+	if err != nil {
+		return err
 	}
 	var opts []ipfi.Option
 	if *verbose {
@@ -66,12 +73,26 @@ func runServe(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stde
 		return nil // the host closed the wire, or went away
 	}
 
-	l, err := net.Listen(addr.scheme, addr.target)
+	network := addr.scheme
+	if network == "tls" {
+		network = "tcp"
+	}
+	l, err := net.Listen(network, addr.target)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", addr, unwrapOp(err))
 	}
+	var serveOpts []ipfi.Option
+	if tlsConfig != nil {
+		serveOpts = append(serveOpts, ipfi.WithTLS(tlsConfig))
+		if tlsFlags.cert == "" {
+			// Before "serving on": whoever waits for that line has it.
+			leaf := tlsConfig.Certificates[0].Leaf
+			fmt.Fprintf(stderr, "ipfi serve: tls://%s: self-signed certificate for %s, valid until %s, sha256 fingerprint %s\n",
+				l.Addr(), strings.Join(certNames(leaf), ", "), leaf.NotAfter.UTC().Format(time.DateOnly), fingerprint(leaf.Raw))
+		}
+	}
 	fmt.Fprintf(stdout, "serving on %s\n", address{scheme: addr.scheme, target: l.Addr().String()})
-	err = iface.Serve(ctx, l)
+	err = iface.Serve(ctx, l, serveOpts...)
 	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 		err = nil // interrupted: the normal way to stop
 	}

@@ -21,12 +21,16 @@ func runTree(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stder
 	proc := fs.Uint64("proc", uint64(ipfidebug.SnapshotIndex), "the procedure that answers the live view")
 	asJSON := fs.Bool("json", false, "print the JSON as it came")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long connecting and the call may take")
+	tlsFlags := addClientTLSFlags(fs)
 	rest, err := parseFlags(fs, args, 1, 1)
 	if err != nil {
 		return err
 	}
 	addr, err := parseAddr(rest[0])
 	if err != nil {
+		return err
+	}
+	if err := tlsFlags.apply(&addr, stderr); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)

@@ -1,10 +1,14 @@
 // Command server serves a fixed set of IPFI procedures on a TCP or Unix
-// socket: a peer for trying clients against, and a target for load and attack
-// tools. Every limit of ipfi.Limits is a flag, so a run can tighten them.
+// socket, or over TLS: a peer for trying clients against, and a target for
+// load and attack tools. Every limit of ipfi.Limits is a flag, so a run can
+// tighten them.
 //
 // Usage:
 //
-//	go run ./examples/server [-addr 127.0.0.1:7070 | -addr unix:/path] [-log info] [limits...]
+//	go run ./examples/server [-addr 127.0.0.1:7070 | -addr unix:/path | -addr tls:127.0.0.1:7070 -cert FILE -key FILE] [-log info] [limits...]
+//
+// With -addr tls:host:port it serves TCP with TLS (ipfi.WithTLS), its
+// certificate and key read from the PEM files -cert and -key.
 //
 // It prints one line on stdout, "listening on ADDR", ADDR in the form -addr
 // takes (so -addr 127.0.0.1:0 reports the port it got), logs to stderr, and
@@ -30,6 +34,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -82,6 +87,8 @@ func main() {
 // config is what the command line sets.
 type config struct {
 	addr     string
+	cert     string // with tls: addresses, the certificate's PEM file
+	key      string // and its key's
 	level    slog.Level
 	limits   ipfi.Limits
 	timeouts ipfi.Timeouts
@@ -93,7 +100,9 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	c := &config{limits: ipfi.Limits{}.WithDefaults(), timeouts: ipfi.Timeouts{}.WithDefaults()}
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.addr, "addr", "127.0.0.1:7070", "address to listen on: host:port (TCP) or unix:/path")
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:7070", "address to listen on: host:port (TCP), tls:host:port (TCP with TLS, with -cert and -key) or unix:/path")
+	fs.StringVar(&c.cert, "cert", "", "with -addr tls:host:port: the server's certificate, a PEM `file`")
+	fs.StringVar(&c.key, "key", "", "with -addr tls:host:port: the private key of -cert, a PEM `file`")
 	fs.TextVar(&c.level, "log", slog.LevelInfo, "log level: debug, info, warn or error")
 	// One flag per limit or option; options passes them to ipfi.New.
 	fs.IntVar(&c.limits.MaxFrame, "max-frame", c.limits.MaxFrame, "Limits.MaxFrame: largest frame payload a peer may declare, in bytes")
@@ -119,7 +128,27 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
+	isTLS := strings.HasPrefix(c.addr, "tls:")
+	if isTLS && (c.cert == "" || c.key == "") {
+		return nil, fmt.Errorf("-addr %s needs -cert and -key", c.addr)
+	}
+	if !isTLS && (c.cert != "" || c.key != "") {
+		return nil, fmt.Errorf("-cert and -key only apply to -addr tls:host:port, not %s", c.addr)
+	}
 	return c, nil
+}
+
+// serveOptions are Serve's options: WithTLS with -cert and -key for a
+// tls: address, none otherwise.
+func (c *config) serveOptions() ([]ipfi.Option, error) {
+	if c.cert == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(c.cert, c.key)
+	if err != nil {
+		return nil, fmt.Errorf("cannot load -cert and -key: %w", err)
+	}
+	return []ipfi.Option{ipfi.WithTLS(&tls.Config{Certificates: []tls.Certificate{cert}})}, nil
 }
 
 // options are the interface's options as the command line sets them.
@@ -147,22 +176,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := register(iface); err != nil {
 		return err
 	}
+	serveOpts, err := c.serveOptions()
+	if err != nil {
+		return err
+	}
 	l, err := listen(c.addr)
 	if err != nil {
 		return err
 	}
 	defer l.Close()
 	addr := l.Addr().String()
-	if l.Addr().Network() == "unix" {
+	switch {
+	case l.Addr().Network() == "unix":
 		addr = "unix:" + addr
+	case serveOpts != nil:
+		addr = "tls:" + addr
 	}
 	fmt.Fprintf(stdout, "listening on %s\n", addr)
 	log.Info("serving", "addr", addr, "limits", fmt.Sprintf("%+v", c.limits))
 
 	// Serve retries temporary Accept errors, gives its wires the
-	// handshake and idle timeouts, and closes (and logs) connections
-	// beyond the wire limit.
-	err = iface.Serve(ctx, l)
+	// handshake and idle timeouts (the first bounds the TLS handshake),
+	// and closes (and logs) connections beyond the wire limit and those
+	// whose TLS handshake fails.
+	err = iface.Serve(ctx, l, serveOpts...)
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		err = nil // asked to stop
 	}
@@ -198,12 +235,13 @@ func wireLog(log *slog.Logger) ipfi.Option {
 	}})
 }
 
-// listen listens on addr: "unix:/path" for a Unix socket, host:port for TCP.
+// listen listens on addr: "unix:/path" for a Unix socket, host:port or
+// tls:host:port for TCP.
 func listen(addr string) (net.Listener, error) {
 	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
 		return net.Listen("unix", path)
 	}
-	return net.Listen("tcp", addr)
+	return net.Listen("tcp", strings.TrimPrefix(addr, "tls:"))
 }
 
 // register registers the procedures of the package comment's table.
