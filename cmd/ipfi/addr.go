@@ -7,27 +7,32 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os/exec"
 	"strings"
 
+	"github.com/coder/websocket"
 	"github.com/ipfi-go/ipfi"
+	"github.com/ipfi-go/ipfi/ipfiws"
 )
 
 // addrForms lists the address forms, for error messages.
-const addrForms = "tcp://host:port, tls://host:port, unix:///path or exec:command args"
+const addrForms = "tcp://host:port, tls://host:port, ws://host:port/path, wss://host:port/path, unix:///path or exec:command args"
 
 // address is a parsed ADDR argument: where to connect, or where to serve.
 type address struct {
-	scheme string   // "tcp", "tls", "unix", "exec" or "stdio"
-	target string   // host:port for tcp and tls, the socket's path for unix
+	scheme string   // "tcp", "tls", "ws", "wss", "unix", "exec" or "stdio"
+	target string   // host:port for tcp, tls, ws and wss, the socket's path for unix
+	path   string   // the HTTP path for ws and wss, "/" when the address has none
 	argv   []string // the command and its arguments, for exec
-	// tls configures connect's TLS client for tls (clientTLS.apply sets
-	// it); nil: verify against the system's roots.
+	// tls configures connect's TLS client for tls and wss
+	// (clientTLS.apply sets it); nil: verify against the system's roots.
 	tls *tls.Config
 }
 
 // parseAddr parses tcp://host:port, tls://host:port (TCP with TLS),
-// unix:///path (unix://relative/path
+// ws://host:port/path and wss://host:port/path (a WebSocket at path, "/"
+// if none, over HTTP or HTTPS), unix:///path (unix://relative/path
 // names a path relative to the working directory), exec:command args
 // (split at spaces, no quoting) and stdio: (only for serve).
 func parseAddr(s string) (address, error) {
@@ -45,6 +50,16 @@ func parseAddr(s string) (address, error) {
 			return address{}, fmt.Errorf("bad address %q: %v", s, err)
 		}
 		return address{scheme: scheme, target: hostport}, nil
+	case "ws", "wss":
+		hostport, ok := strings.CutPrefix(rest, "//")
+		if !ok || hostport == "" {
+			return address{}, fmt.Errorf("bad address %q: want %s://host:port/path", s, scheme)
+		}
+		hostport, path, _ := strings.Cut(hostport, "/")
+		if _, _, err := net.SplitHostPort(hostport); err != nil {
+			return address{}, fmt.Errorf("bad address %q: %v", s, err)
+		}
+		return address{scheme: scheme, target: hostport, path: "/" + path}, nil
 	case "unix":
 		path, ok := strings.CutPrefix(rest, "//")
 		if !ok || path == "" {
@@ -73,12 +88,15 @@ func (a address) String() string {
 		return "exec:" + strings.Join(a.argv, " ")
 	case "stdio":
 		return "stdio:"
+	case "ws", "wss":
+		return a.scheme + "://" + a.target + a.path
 	}
 	return a.scheme + "://" + a.target
 }
 
-// connect makes a wire to a: a dialled socket (with TLS for tls://), or a child process over its
-// stdio whose standard error goes to stderr.
+// connect makes a wire to a: a dialled socket (with TLS for tls://), a
+// WebSocket (over HTTPS for wss://), or a child process over its stdio
+// whose standard error goes to stderr.
 func (a address) connect(ctx context.Context, iface *ipfi.Interface, stderr io.Writer) (*ipfi.Wire, error) {
 	switch a.scheme {
 	case "tcp", "unix":
@@ -97,6 +115,8 @@ func (a address) connect(ctx context.Context, iface *ipfi.Interface, stderr io.W
 			return nil, fmt.Errorf("cannot connect to %s: %w", a, withFingerprint(unwrapOp(err)))
 		}
 		return w, nil
+	case "ws", "wss":
+		return a.dialWebSocket(ctx, iface)
 	case "exec":
 		cmd := exec.Command(a.argv[0], a.argv[1:]...)
 		cmd.Stderr = stderr
@@ -117,4 +137,23 @@ func unwrapOp(err error) error {
 		return op.Err
 	}
 	return err
+}
+
+// dialWebSocket makes a wire over a WebSocket to a, a ws:// or wss://
+// address; for wss:// its HTTP client uses a.tls.
+func (a address) dialWebSocket(ctx context.Context, iface *ipfi.Interface) (*ipfi.Wire, error) {
+	cfg := a.tls
+	if cfg == nil {
+		cfg = &tls.Config{}
+	}
+	// HTTP/1.1 only (no ForceAttemptHTTP2): the upgrade needs it.
+	tr := &http.Transport{TLSClientConfig: cfg, Proxy: http.ProxyFromEnvironment}
+	// The WebSocket's connection leaves the transport's pool once upgraded;
+	// nothing else may stay in it.
+	defer tr.CloseIdleConnections()
+	w, err := ipfiws.DialWithOptions(ctx, iface, a.String(), &websocket.DialOptions{HTTPClient: &http.Client{Transport: tr}})
+	if err != nil {
+		return nil, fmt.Errorf("cannot connect to %s: %w", a, withFingerprint(unwrapOp(err)))
+	}
+	return w, nil
 }

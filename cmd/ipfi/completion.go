@@ -56,7 +56,7 @@ _ipfi() {
 		COMPREPLY=($(compgen -W "$flags" -- "$cur"))
 		return
 	fi
-	COMPREPLY=($(compgen -W "tcp:// tls:// unix:// exec: stdio:" -- "$cur"))
+	COMPREPLY=($(compgen -W "tcp:// tls:// ws:// wss:// unix:// exec: stdio:" -- "$cur"))
 	compopt -o nospace 2>/dev/null
 }
 complete -F _ipfi ipfi

@@ -11,14 +11,23 @@
 //	ipfi completion bash                             print a bash completion script
 //	ipfi help [COMMAND]
 //
-// ADDR is tcp://host:port, tls://host:port (TCP with TLS), unix:///path or
+// ADDR is tcp://host:port, tls://host:port (TCP with TLS),
+// ws://host:port/path or wss://host:port/path (a WebSocket at path, "/"
+// when the address has none, over HTTP or HTTPS), unix:///path or
 // exec:command args (a child process spoken to over its stdio; the words
 // are split at spaces). serve also takes stdio:, to be the child process
 // of exec:
 //
 //	ipfi call 'exec:ipfi serve stdio:' 1 '"John"' '"Doe"'
 //
-// With tls://, serve uses -cert and -key (PEM files) or else makes a
+// serve ws:// and wss:// run an HTTP (HTTPS) server that upgrades
+// requests for path, and only those (with path "/", every request), to
+// wires:
+//
+//	ipfi serve ws://127.0.0.1:7072/ipfi
+//	ipfi call ws://127.0.0.1:7072/ipfi 1 '"John"' '"Doe"'
+//
+// With tls:// and wss://, serve uses -cert and -key (PEM files) or else makes a
 // self-signed certificate for the host of ADDR, valid for 30 days, and
 // prints its SHA-256 fingerprint on stderr; -clientca requires client
 // certificates signed by one in a PEM file. The dialling commands take
@@ -26,6 +35,7 @@
 // verify the server against the system's roots, or -cacert's; -cert and
 // -key present a client certificate; -insecure verifies nothing (and says
 // so on stderr). A TLS flag with another scheme is a usage error.
+// wss:// takes the same flags as tls://.
 //
 //	ipfi serve tls://127.0.0.1:7071
 //	ipfi call -cacert server.pem tls://127.0.0.1:7071 1 '"John"' '"Doe"'
@@ -206,7 +216,8 @@ func usage(out io.Writer) {
 	fmt.Fprintln(out)
 	fmt.Fprintf(out, "ADDR is %s (a child process over its stdio);\n", addrForms)
 	fmt.Fprintln(out, "serve also takes stdio:, so that 'exec:ipfi serve stdio:' is an ADDR.")
-	fmt.Fprintln(out, "tls:// serves with -cert and -key, or a self-signed certificate whose fingerprint it prints;")
+	fmt.Fprintln(out, "ws:// and wss:// are a WebSocket at the address's path (\"/\" if none), over HTTP or HTTPS.")
+	fmt.Fprintln(out, "tls:// and wss:// serve with -cert and -key, or a self-signed certificate whose fingerprint it prints;")
 	fmt.Fprintln(out, "the other commands verify it against the system's roots or -cacert (-insecure: not at all).")
 	fmt.Fprintln(out, "Each ARG is one JSON value, sent as MessagePack; results print as JSON, one value per line.")
 }

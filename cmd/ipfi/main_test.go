@@ -437,9 +437,10 @@ func TestCompletion(t *testing.T) {
 	out, err := exec.Command(bash, "-c", `source "$1"
 COMP_WORDS=(ipfi tr); COMP_CWORD=1; _ipfi; echo "${COMPREPLY[@]}"
 COMP_WORDS=(ipfi tree -j); COMP_CWORD=2; _ipfi; echo "${COMPREPLY[@]}"
-COMP_WORDS=(ipfi call un); COMP_CWORD=2; _ipfi; echo "${COMPREPLY[@]}"`, "bash", script).CombinedOutput()
-	if err != nil || string(out) != "tree\n-json\nunix://\n" {
-		t.Errorf("bash completed %q, %v; want tree, -json, unix://", out, err)
+COMP_WORDS=(ipfi call un); COMP_CWORD=2; _ipfi; echo "${COMPREPLY[@]}"
+COMP_WORDS=(ipfi call w); COMP_CWORD=2; _ipfi; echo "${COMPREPLY[@]}"`, "bash", script).CombinedOutput()
+	if err != nil || string(out) != "tree\n-json\nunix://\nws:// wss://\n" {
+		t.Errorf("bash completed %q, %v; want tree, -json, unix://, ws:// wss://", out, err)
 	}
 }
 

@@ -2,22 +2,27 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/ipfi-go/ipfi"
 	"github.com/ipfi-go/ipfi/ipfidebug"
+	"github.com/ipfi-go/ipfi/ipfiws"
 )
 
 // runServe is "ipfi serve ADDR": the example procedures, served at ADDR
-// (with TLS for tls://, see serverTLS.config) until ctx ends (SIGINT or
-// SIGTERM), then a graceful shutdown.
+// (with TLS for tls:// and wss://, see serverTLS.config; by an HTTP server
+// for ws:// and wss://, see serveHTTP) until ctx ends (SIGINT or SIGTERM),
+// then a graceful shutdown.
 func runServe(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
 	drain := fs.Duration("drain", 5*time.Second, "once interrupted, how long open calls have to finish")
 	verbose := fs.Bool("v", false, "log wires and calls that fail to stderr")
@@ -32,7 +37,7 @@ func runServe(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stde
 		return err
 	}
 	if addr.scheme == "exec" {
-		return fmt.Errorf("cannot serve on %s: serve takes stdio:, tcp://host:port, tls://host:port or unix:///path", addr)
+		return fmt.Errorf("cannot serve on %s: serve takes stdio:, tcp://host:port, tls://host:port, ws://host:port/path, wss://host:port/path or unix:///path", addr)
 	}
 	tlsConfig, err := tlsFlags.config(addr)
 	if err != nil {
@@ -74,24 +79,28 @@ func runServe(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stde
 	}
 
 	network := addr.scheme
-	if network == "tls" {
+	if network != "unix" {
 		network = "tcp"
 	}
 	l, err := net.Listen(network, addr.target)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", addr, unwrapOp(err))
 	}
+	served := address{scheme: addr.scheme, target: l.Addr().String(), path: addr.path}
+	if tlsConfig != nil && tlsFlags.cert == "" {
+		// Before "serving on": whoever waits for that line has it.
+		leaf := tlsConfig.Certificates[0].Leaf
+		fmt.Fprintf(stderr, "ipfi serve: %s: self-signed certificate for %s, valid until %s, sha256 fingerprint %s\n",
+			served, strings.Join(certNames(leaf), ", "), leaf.NotAfter.UTC().Format(time.DateOnly), fingerprint(leaf.Raw))
+	}
+	fmt.Fprintf(stdout, "serving on %s\n", served)
+	if addr.scheme == "ws" || addr.scheme == "wss" {
+		return serveHTTP(ctx, iface, l, addr.path, tlsConfig, *drain, *verbose, stderr)
+	}
 	var serveOpts []ipfi.Option
 	if tlsConfig != nil {
 		serveOpts = append(serveOpts, ipfi.WithTLS(tlsConfig))
-		if tlsFlags.cert == "" {
-			// Before "serving on": whoever waits for that line has it.
-			leaf := tlsConfig.Certificates[0].Leaf
-			fmt.Fprintf(stderr, "ipfi serve: tls://%s: self-signed certificate for %s, valid until %s, sha256 fingerprint %s\n",
-				l.Addr(), strings.Join(certNames(leaf), ", "), leaf.NotAfter.UTC().Format(time.DateOnly), fingerprint(leaf.Raw))
-		}
 	}
-	fmt.Fprintf(stdout, "serving on %s\n", address{scheme: addr.scheme, target: l.Addr().String()})
 	err = iface.Serve(ctx, l, serveOpts...)
 	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 		err = nil // interrupted: the normal way to stop
@@ -100,6 +109,54 @@ func runServe(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stde
 	defer cancel()
 	if serr := iface.Shutdown(dctx); errors.Is(serr, context.DeadlineExceeded) {
 		fmt.Fprintf(stderr, "ipfi serve: calls still open after -drain %v were cut short\n", *drain)
+	}
+	return err
+}
+
+// serveHTTP serves iface's wires as WebSockets at path (ipfiws.Handler)
+// with an HTTP server on l, HTTPS when tlsConfig is not nil, until ctx
+// ends; then it shuts the HTTP server down (no new WebSockets) and iface
+// (open calls have drain to finish). The HTTP server's errors (a failed TLS
+// handshake, say) go to stderr when verbose, nowhere otherwise.
+func serveHTTP(ctx context.Context, iface *ipfi.Interface, l net.Listener, path string, tlsConfig *tls.Config, drain time.Duration, verbose bool, stderr io.Writer) error {
+	mux := http.NewServeMux()
+	mux.Handle(path, ipfiws.Handler(iface))
+	logTo := io.Discard
+	if verbose {
+		logTo = stderr
+	}
+	srv := &http.Server{
+		Handler:           mux,
+		TLSConfig:         tlsConfig,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          log.New(logTo, "ipfi serve: ", 0),
+	}
+	done := make(chan error, 1)
+	go func() {
+		if tlsConfig != nil {
+			done <- srv.ServeTLS(l, "", "") // the certificates are tlsConfig's
+		} else {
+			done <- srv.Serve(l)
+		}
+	}()
+	var err error
+	select {
+	case err = <-done: // the listener failed
+	case <-ctx.Done():
+	}
+	dctx, cancel := context.WithTimeout(context.Background(), drain)
+	defer cancel()
+	if serr := srv.Shutdown(dctx); err == nil && serr != nil && !errors.Is(serr, context.DeadlineExceeded) {
+		err = serr
+	}
+	if err == nil {
+		err = <-done // http.ErrServerClosed, at once after Shutdown
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	if serr := iface.Shutdown(dctx); errors.Is(serr, context.DeadlineExceeded) {
+		fmt.Fprintf(stderr, "ipfi serve: calls still open after -drain %v were cut short\n", drain)
 	}
 	return err
 }

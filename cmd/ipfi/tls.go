@@ -33,18 +33,18 @@ type clientTLS struct {
 // addClientTLSFlags declares the dialling commands' TLS flags on fs.
 func addClientTLSFlags(fs *flag.FlagSet) *clientTLS {
 	c := &clientTLS{}
-	fs.StringVar(&c.cacert, "cacert", "", "tls:// only: verify the server against the certificates in this PEM `file` instead of the system's roots")
-	fs.StringVar(&c.cert, "cert", "", "tls:// only: present the certificate in this PEM `file` to the server (with -key)")
-	fs.StringVar(&c.key, "key", "", "tls:// only: the private key of -cert, a PEM `file`")
-	fs.BoolVar(&c.insecure, "insecure", false, "tls:// only: do not verify the server's certificate (unsafe: anyone in the way can read and change the calls)")
+	fs.StringVar(&c.cacert, "cacert", "", "tls:// and wss:// only: verify the server against the certificates in this PEM `file` instead of the system's roots")
+	fs.StringVar(&c.cert, "cert", "", "tls:// and wss:// only: present the certificate in this PEM `file` to the server (with -key)")
+	fs.StringVar(&c.key, "key", "", "tls:// and wss:// only: the private key of -cert, a PEM `file`")
+	fs.BoolVar(&c.insecure, "insecure", false, "tls:// and wss:// only: do not verify the server's certificate (unsafe: anyone in the way can read and change the calls)")
 	return c
 }
 
-// apply checks the flags against addr and, for tls://, sets addr's TLS
+// apply checks the flags against addr and, for tls:// and wss://, sets addr's TLS
 // configuration; with -insecure it warns on stderr. A flag given with
 // another scheme is a usage error; a file that cannot be read is an error.
 func (c *clientTLS) apply(addr *address, stderr io.Writer) error {
-	if addr.scheme != "tls" {
+	if addr.scheme != "tls" && addr.scheme != "wss" {
 		return onlyTLS(addr, map[string]bool{"-cacert": c.cacert != "", "-cert": c.cert != "", "-key": c.key != "", "-insecure": c.insecure})
 	}
 	if (c.cert == "") != (c.key == "") {
@@ -83,18 +83,18 @@ type serverTLS struct {
 // addServerTLSFlags declares serve's TLS flags on fs.
 func addServerTLSFlags(fs *flag.FlagSet) *serverTLS {
 	s := &serverTLS{}
-	fs.StringVar(&s.cert, "cert", "", "tls:// only: the server's certificate, a PEM `file` (with -key; default: a self-signed one made at start, its fingerprint printed)")
-	fs.StringVar(&s.key, "key", "", "tls:// only: the private key of -cert, a PEM `file`")
-	fs.StringVar(&s.clientCA, "clientca", "", "tls:// only: require a client certificate signed by one in this PEM `file`")
+	fs.StringVar(&s.cert, "cert", "", "tls:// and wss:// only: the server's certificate, a PEM `file` (with -key; default: a self-signed one made at start, its fingerprint printed)")
+	fs.StringVar(&s.key, "key", "", "tls:// and wss:// only: the private key of -cert, a PEM `file`")
+	fs.StringVar(&s.clientCA, "clientca", "", "tls:// and wss:// only: require a client certificate signed by one in this PEM `file`")
 	return s
 }
 
 // config checks the flags against addr and returns the TLS configuration
-// to serve tls:// with (nil for another scheme). Without -cert it makes a
+// to serve tls:// or wss:// with (nil for another scheme). Without -cert it makes a
 // self-signed certificate for the host of addr (its Leaf set), which serve
 // describes on stderr once listening.
 func (s *serverTLS) config(addr address) (*tls.Config, error) {
-	if addr.scheme != "tls" {
+	if addr.scheme != "tls" && addr.scheme != "wss" {
 		return nil, onlyTLS(&addr, map[string]bool{"-cert": s.cert != "", "-key": s.key != "", "-clientca": s.clientCA != ""})
 	}
 	if (s.cert == "") != (s.key == "") {
@@ -126,7 +126,7 @@ func (s *serverTLS) config(addr address) (*tls.Config, error) {
 }
 
 // onlyTLS is the usage error for the flags of set that are true, which
-// only apply to tls://, given with addr; nil if none is.
+// only apply to tls:// and wss://, given with addr; nil if none is.
 func onlyTLS(addr *address, set map[string]bool) error {
 	var names []string
 	for _, n := range []string{"-cacert", "-cert", "-key", "-clientca", "-insecure"} {
@@ -141,7 +141,7 @@ func onlyTLS(addr *address, set map[string]bool) error {
 	if len(names) > 1 {
 		verb = "apply"
 	}
-	return usageError{fmt.Sprintf("%s only %s to tls:// addresses, not %s", strings.Join(names, ", "), verb, addr)}
+	return usageError{fmt.Sprintf("%s only %s to tls:// and wss:// addresses, not %s", strings.Join(names, ", "), verb, addr)}
 }
 
 // loadPool reads the PEM certificates in file into a pool.

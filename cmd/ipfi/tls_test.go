@@ -144,7 +144,9 @@ func TestTLSUsage(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"call", "-cacert", certFile, "tcp://127.0.0.1:1", "0"}, "-cacert only applies to tls:// addresses, not tcp://127.0.0.1:1"},
+		{[]string{"call", "-cacert", certFile, "tcp://127.0.0.1:1", "0"}, "-cacert only applies to tls:// and wss:// addresses, not tcp://127.0.0.1:1"},
+		{[]string{"call", "-cacert", certFile, "ws://127.0.0.1:1/ipfi", "0"}, "-cacert only applies to tls:// and wss:// addresses, not ws://127.0.0.1:1/ipfi"},
+		{[]string{"serve", "-cert", certFile, "-key", certFile, "ws://127.0.0.1:0/ipfi"}, "-cert, -key only apply to tls:// and wss://"},
 		{[]string{"ping", "-insecure", "unix:///tmp/x.sock"}, "-insecure only applies to tls://"},
 		{[]string{"tree", "-cert", certFile, "-key", certFile, "tcp://127.0.0.1:1"}, "-cert, -key only apply to tls://"},
 		{[]string{"bench", "-insecure", "exec:true", "0"}, "-insecure only applies to tls://"},
