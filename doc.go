@@ -54,8 +54,8 @@
 // Every option is a WithX function of one type, Option. New takes an
 // interface's (WithLimits, WithTimeouts, WithLogger, WithInterceptors); the
 // calls that make a wire take a wire's (WithPlain, WithCalleeOnly,
-// WithAccepted, WithExclusiveConn); Wire.Open and Wire.Stream a stream's
-// (WithStreamWindow). Each is documented with its default; a zero value
+// WithAccepted, WithExclusiveConn, and for Dial and Serve WithTLS);
+// Wire.Open and Wire.Stream a stream's (WithStreamWindow). Each is documented with its default; a zero value
 // means the default, and a value New cannot use, such as a negative limit,
 // or an option given where it does not apply, makes the call return an
 // error matching ErrInvalidOption. Limits bounds everything a peer can make
