@@ -47,14 +47,17 @@ const insecureWarning = "warning: -insecure: the server's certificate is not ver
 // hello is what "ipfi call ADDR 1 '"John"' '"Doe"'" prints.
 const hello = "\"Hello, John Doe!\"\n"
 
-// TestTLSSelfSigned: serve tls:// without a certificate makes a
-// self-signed one and prints its fingerprint; call, ping, tree and bench
-// with -insecure reach it (and warn once); a call that verifies fails
-// promptly, naming the certificate's problem and its fingerprint.
-func TestTLSSelfSigned(t *testing.T) {
-	addr, served := serveArgs(t, "tls://127.0.0.1:0")
-	if !regexp.MustCompile(`^tls://127\.0\.0\.1:[1-9][0-9]*$`).MatchString(addr) {
-		t.Fatalf("serve printed address %q, want tls://127.0.0.1:PORT", addr)
+// selfSignedServed serves serveAddr (tls:// or wss://) without a
+// certificate and checks what TestTLSSelfSigned and TestWebSocketSecure
+// share: the printed address matches addrRE, serve names its self-signed
+// certificate and fingerprint, call -insecure reaches it with one
+// warning, and a call that verifies fails within 5s naming the
+// certificate's problem and its fingerprint. It returns the address.
+func selfSignedServed(t *testing.T, serveAddr, addrRE string) string {
+	t.Helper()
+	addr, served := serveArgs(t, serveAddr)
+	if !regexp.MustCompile(addrRE).MatchString(addr) {
+		t.Fatalf("serve printed address %q, want one matching %s", addr, addrRE)
 	}
 	m := fingerprintRE.FindStringSubmatch(served)
 	if m == nil || !strings.Contains(served, "self-signed certificate for 127.0.0.1") || !strings.Contains(served, addr) {
@@ -74,6 +77,15 @@ func TestTLSSelfSigned(t *testing.T) {
 		t.Errorf("ipfi %q took %v, want it to fail within 5s", args, took)
 	}
 	wantFail(t, args, stdout, stderr, code, "cannot connect to "+addr, "certificate signed by unknown authority", m[1])
+	return addr
+}
+
+// TestTLSSelfSigned: serve tls:// without a certificate makes a
+// self-signed one and prints its fingerprint; call, ping, tree and bench
+// with -insecure reach it (and warn once); a call that verifies fails
+// promptly, naming the certificate's problem and its fingerprint.
+func TestTLSSelfSigned(t *testing.T) {
+	addr := selfSignedServed(t, "tls://127.0.0.1:0", `^tls://127\.0\.0\.1:[1-9][0-9]*$`)
 
 	for _, args := range [][]string{
 		{"ping", "-insecure", addr},
