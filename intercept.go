@@ -3,7 +3,6 @@ package ipfi
 import (
 	"context"
 	"io"
-	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -171,14 +170,13 @@ func WithInterceptors(in ...Interceptor) Option {
 	return interfaceOption("WithInterceptors", func(c *config) {
 		for _, x := range in {
 			if x.Server != nil {
-				c.server = append(c.server, interceptor{call: x.Server})
+				c.server = append(c.server, x.Server)
 			}
 			if x.Client != nil {
-				// Before the ClientStream functions (see interceptor).
-				c.client = slices.Insert(c.client, firstStream(c.client), interceptor{call: x.Client})
+				c.client.calls = append(c.client.calls, x.Client)
 			}
 			if x.ClientStream != nil {
-				c.client = append(c.client, interceptor{stream: x.ClientStream})
+				c.client.streams = append(c.client.streams, x.ClientStream)
 			}
 			if x.WireOpened != nil {
 				c.opened = append(c.opened, x.WireOpened)
@@ -190,26 +188,26 @@ func WithInterceptors(in ...Interceptor) Option {
 	})
 }
 
-// interceptor is one function of an Interceptor that sees calls: a
-// Server or Client one (call), or a ClientStream one (stream). An
-// interface's client list holds its Client functions first, then its
-// ClientStream ones, each kind in the order given: a unary call looks at
-// the first element only, a stream at the last, and a wire carries the
-// one list.
-type interceptor struct {
-	call   func(ctx context.Context, info CallInfo, next func(ctx context.Context) error) error
-	stream func(ctx context.Context, info CallInfo) (context.Context, func(error), error)
+// interceptor is a Server or Client function of an Interceptor.
+type interceptor = func(ctx context.Context, info CallInfo, next func(ctx context.Context) error) error
+
+// streamInterceptor is a ClientStream function of an Interceptor.
+type streamInterceptor = func(ctx context.Context, info CallInfo) (context.Context, func(error), error)
+
+// clientChains are an interface's Client and ClientStream functions, each
+// kind in the order given; its wires share them.
+type clientChains struct {
+	calls   []interceptor
+	streams []streamInterceptor
 }
 
-// firstStream returns the index of the first ClientStream function of a
-// client list (its length if none).
-func firstStream(in []interceptor) int {
-	for k, x := range in {
-		if x.stream != nil {
-			return k
-		}
+// orNil returns c, or nil if it holds no function: a wire without client
+// interceptors checks one pointer per call.
+func (c *clientChains) orNil() *clientChains {
+	if len(c.calls) == 0 && len(c.streams) == 0 {
+		return nil
 	}
-	return len(in)
+	return c
 }
 
 // serverChain composes the server interceptors into the actor system's
@@ -231,33 +229,23 @@ func chain(in []interceptor, k int, ctx context.Context, info CallInfo, next fun
 	if k == len(in) {
 		return next(ctx)
 	}
-	return in[k].call(ctx, info, func(ctx context.Context) error { return chain(in, k+1, ctx, info, next) })
+	return in[k](ctx, info, func(ctx context.Context) error { return chain(in, k+1, ctx, info, next) })
 }
 
 // unaryIntercepted reports whether the wire's calls go through Client
 // interceptors.
-func (w *Wire) unaryIntercepted() bool { return len(w.client) > 0 && w.client[0].call != nil }
+func (w *Wire) unaryIntercepted() bool { return w.client != nil && len(w.client.calls) > 0 }
 
-// intercepted runs invoke through the interface's client interceptors.
+// intercepted runs invoke through the interface's Client interceptors.
 func (w *Wire) intercepted(ctx context.Context, proc procedures.Index, invoke func(ctx context.Context) error) error {
-	in := w.client[:firstStream(w.client)]
 	info := CallInfo{Wire: w, Procedure: proc, Kind: KindUnary, Metadata: core.MetadataMap(actors.Outgoing(ctx))}
 	info.Deadline, _ = ctx.Deadline()
-	var run func(k int, ctx context.Context) error
-	run = func(k int, ctx context.Context) error {
-		if k == len(in) {
-			return invoke(ctx)
-		}
-		return in[k].call(ctx, info, func(ctx context.Context) error { return run(k+1, ctx) })
-	}
-	return run(0, ctx)
+	return chain(w.client.calls, 0, ctx, info, invoke)
 }
 
 // streamIntercepted reports whether the wire's streams go through
 // ClientStream interceptors.
-func (w *Wire) streamIntercepted() bool {
-	return len(w.client) > 0 && w.client[len(w.client)-1].stream != nil
-}
+func (w *Wire) streamIntercepted() bool { return w.client != nil && len(w.client.streams) > 0 }
 
 // startStream asks the ClientStream interceptors, outermost first, about a
 // stream of procedure proc that ctx is about to open. It returns the
@@ -268,8 +256,8 @@ func (w *Wire) startStream(ctx context.Context, proc procedures.Index, kind Call
 	info := CallInfo{Wire: w, Procedure: proc, Kind: kind, Metadata: core.MetadataMap(actors.Outgoing(ctx))}
 	info.Deadline, _ = ctx.Deadline()
 	e := &streamEnd{}
-	for _, x := range w.client[firstStream(w.client):] {
-		sctx, done, err := x.stream(ctx, info)
+	for _, x := range w.client.streams {
+		sctx, done, err := x(ctx, info)
 		if err != nil {
 			e.report(err)
 			return nil, nil, err

@@ -35,7 +35,7 @@ type Interface struct {
 	nextID  atomic.Uint64
 	opened  []func(*Wire)
 	ended   []func(*Wire, error)
-	client  []interceptor
+	client  *clientChains // nil: none
 	// procs counts the goroutines that watch child processes (ConnectCmd):
 	// Close waits for them, so that no child outlives the interface.
 	procs   sync.WaitGroup
@@ -59,7 +59,8 @@ func New(opts ...Option) (*Interface, error) {
 	ac := c.actorsConfig()
 	ac.WireEnded = i.wireEnded
 	ac.Intercept = serverChain(c.server)
-	i.client = c.client
+	client := c.client // its own copy: the wires share it
+	i.client = client.orNil()
 	i.sys = actors.NewSystem(ac)
 	return i, nil
 }

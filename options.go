@@ -111,7 +111,7 @@ func streamSettings(opts []Option) (streamConfig, error) {
 // its default.
 type config struct {
 	server   []interceptor
-	client   []interceptor
+	client   clientChains
 	opened   []func(*Wire)
 	ended    []func(*Wire, error)
 	limits   Limits

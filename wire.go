@@ -29,7 +29,7 @@ type Wire struct {
 	id     uint64
 	remote net.Addr               // the peer's address, if the transport has one
 	label  atomic.Pointer[string] // set by the program (SetLabel)
-	client []interceptor          // the interface's Client, then ClientStream, interceptors
+	client *clientChains          // the interface's Client and ClientStream interceptors; nil: none
 	tls    *wireTLS               // the TLS connection under the wire, nil without
 	// after, if not nil, is closed once what the wire's transport needs
 	// after the wire ends has finished (a child process waited for);
