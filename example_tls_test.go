@@ -2,19 +2,14 @@ package ipfi_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"fmt"
-	"math/big"
 	"net"
 	"time"
 
 	"github.com/ipfi-go/ipfi"
+	"github.com/ipfi-go/ipfi/ipfitest"
 	"github.com/ipfi-go/ipfi/procedures"
 )
 
@@ -24,7 +19,7 @@ import (
 func Example_mutualTLS() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	ca, err := newCA()
+	ca, err := ipfitest.NewCA()
 	if err != nil {
 		panic(err)
 	}
@@ -47,7 +42,7 @@ func Example_mutualTLS() {
 	if err != nil {
 		panic(err)
 	}
-	serverCert, err := ca.issue("127.0.0.1")
+	serverCert, err := ca.Issue("127.0.0.1")
 	if err != nil {
 		panic(err)
 	}
@@ -56,7 +51,7 @@ func Example_mutualTLS() {
 		served <- server.Serve(ctx, l, ipfi.WithTLS(&tls.Config{
 			Certificates: []tls.Certificate{serverCert},
 			ClientAuth:   tls.RequireAndVerifyClientCert,
-			ClientCAs:    ca.pool,
+			ClientCAs:    ca.Pool,
 		}))
 	}()
 	defer func() { server.Close(); <-served }()
@@ -67,13 +62,13 @@ func Example_mutualTLS() {
 	}
 	defer client.Close()
 	for _, name := range []string{"alice", "mallory"} {
-		cert, err := ca.issue(name)
+		cert, err := ca.Issue(name)
 		if err != nil {
 			panic(err)
 		}
 		w, err := client.Dial(ctx, "tcp", l.Addr().String(), ipfi.WithTLS(&tls.Config{
 			Certificates: []tls.Certificate{cert},
-			RootCAs:      ca.pool,
+			RootCAs:      ca.Pool,
 		}))
 		if err != nil {
 			panic(err)
@@ -101,71 +96,4 @@ func clientName(s *tls.ConnectionState) string {
 		return ""
 	}
 	return s.PeerCertificates[0].Subject.CommonName
-}
-
-// testCA is a certificate authority made at run time: pool trusts it,
-// issue makes certificates it signed.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pool *x509.CertPool
-}
-
-// newCA returns a new certificate authority, valid for an hour.
-func newCA() (*testCA, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "ipfi test CA"},
-		NotBefore:             time.Now().Add(-time.Minute),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, err
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, err
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &testCA{cert: cert, key: key, pool: pool}, nil
-}
-
-// issue returns a certificate for name, signed by the authority, good for
-// a server (an IP address, such as 127.0.0.1, is its IP SAN) and a client.
-func (ca *testCA) issue(name string) (tls.Certificate, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: name},
-		NotBefore:    time.Now().Add(-time.Minute),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-	}
-	if ip := net.ParseIP(name); ip != nil {
-		tmpl.IPAddresses = []net.IP{ip}
-	} else {
-		tmpl.DNSNames = []string{name}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
 }

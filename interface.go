@@ -23,6 +23,7 @@ type Interface struct {
 	sys       *actors.System
 	logger    *slog.Logger  // nil: nothing is logged
 	handshake time.Duration // bounds a TLS handshake (WithTLS); 0: off
+	timeouts  Timeouts      // WithTimeouts, with defaults (Timeouts)
 
 	mu       sync.Mutex
 	closing  chan struct{}
@@ -53,7 +54,7 @@ func New(opts ...Option) (*Interface, error) {
 		return nil, err
 	}
 	i := &Interface{
-		logger: c.logger, handshake: handshakeTimeout(c.timeouts), closing: make(chan struct{}), drain: make(chan struct{}),
+		logger: c.logger, handshake: handshakeTimeout(c.timeouts), timeouts: c.timeouts.WithDefaults(), closing: make(chan struct{}), drain: make(chan struct{}),
 		wires: make(map[*Wire]struct{}), opened: c.opened, ended: c.ended,
 	}
 	ac := c.actorsConfig()
@@ -64,6 +65,12 @@ func New(opts ...Option) (*Interface, error) {
 	i.sys = actors.NewSystem(ac)
 	return i, nil
 }
+
+// Timeouts returns the interface's timeouts (WithTimeouts) with every zero
+// field replaced by its default; a negative field (off) stays negative. A
+// transport of the program's own reads them to bound its handshakes and
+// silences as the interface's wires are bounded (package ipfiquic does).
+func (i *Interface) Timeouts() Timeouts { return i.timeouts }
 
 // Register makes p callable by peers at index idx, on every wire, present
 // and future. It fails if idx is taken, and with ErrClosed once the
@@ -87,6 +94,9 @@ func (i *Interface) Register(idx procedures.Index, p procedures.Procedure) error
 // os.Stdin or a terminal: use ConnectStdio for the process's own stdio,
 // ConnectCmd for a child's). A reader that cannot be unblocked keeps its
 // goroutine, and the interface's Close, waiting until its Read returns.
+// If r or w has a method ConnectionState() tls.ConnectionState (a
+// *tls.Conn, a QUIC stream of package ipfiquic) the wire's TLS method
+// returns that state.
 func (i *Interface) Connect(r io.Reader, w io.Writer, opts ...Option) (*Wire, error) {
 	var cl closers
 	if c, ok := r.(io.Closer); ok {

@@ -16,15 +16,21 @@ import (
 // wireTLS is the TLS connection under a wire (Wire.TLS): the connection,
 // and its state once its handshake has finished (set once, then shared).
 type wireTLS struct {
-	conn *tls.Conn
+	conn tlsStater
 	done atomic.Pointer[tls.ConnectionState]
+}
+
+// tlsStater is a transport that knows its TLS state: a *tls.Conn, or a
+// transport of the program's own over one (a QUIC stream, a WebSocket).
+type tlsStater interface {
+	ConnectionState() tls.ConnectionState
 }
 
 // tlsOf returns the TLS connection among a transport's parts (Connect's
 // reader and writer), or nil.
 func tlsOf(parts ...any) *wireTLS {
 	for _, p := range parts {
-		if c, ok := p.(*tls.Conn); ok {
+		if c, ok := p.(tlsStater); ok {
 			return &wireTLS{conn: c}
 		}
 	}

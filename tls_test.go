@@ -14,37 +14,38 @@ import (
 	"time"
 
 	"github.com/ipfi-go/ipfi"
+	"github.com/ipfi-go/ipfi/ipfitest"
 	"github.com/ipfi-go/ipfi/procedures"
 )
 
 // tlsSetup is a certificate authority, a server certificate for 127.0.0.1
 // and a client certificate for "alice", all made at run time.
 type tlsSetup struct {
-	ca     *testCA
+	ca     *ipfitest.CA
 	server tls.Certificate
 	client tls.Certificate
 }
 
 func newTLSSetup(t testing.TB) *tlsSetup {
 	t.Helper()
-	ca, err := newCA()
+	ca, err := ipfitest.NewCA()
 	must(t, err)
-	server, err := ca.issue("127.0.0.1")
+	server, err := ca.Issue("127.0.0.1")
 	must(t, err)
-	client, err := ca.issue("alice")
+	client, err := ca.Issue("alice")
 	must(t, err)
 	return &tlsSetup{ca: ca, server: server, client: client}
 }
 
 // serverConfig is a server's config; clientAuth says what it asks of clients.
 func (s *tlsSetup) serverConfig(clientAuth tls.ClientAuthType) *tls.Config {
-	return &tls.Config{Certificates: []tls.Certificate{s.server}, ClientAuth: clientAuth, ClientCAs: s.ca.pool}
+	return &tls.Config{Certificates: []tls.Certificate{s.server}, ClientAuth: clientAuth, ClientCAs: s.ca.Pool}
 }
 
 // clientConfig is a client's config that trusts the authority, with the
 // client certificate if withCert.
 func (s *tlsSetup) clientConfig(withCert bool) *tls.Config {
-	c := &tls.Config{RootCAs: s.ca.pool}
+	c := &tls.Config{RootCAs: s.ca.Pool}
 	if withCert {
 		c.Certificates = []tls.Certificate{s.client}
 	}
@@ -173,10 +174,10 @@ func TestTLSUntrustedServer(t *testing.T) {
 	defer cli.Close()
 	addr := serveOn(t, srv, ipfi.WithTLS(s.serverConfig(tls.NoClientCert)))
 
-	other, err := newCA()
+	other, err := ipfitest.NewCA()
 	must(t, err)
 	start := time.Now()
-	w, err := cli.Dial(ctx, "tcp", addr, ipfi.WithTLS(&tls.Config{RootCAs: other.pool}))
+	w, err := cli.Dial(ctx, "tcp", addr, ipfi.WithTLS(&tls.Config{RootCAs: other.Pool}))
 	if err == nil {
 		w.Close()
 		t.Fatal("Dial trusted a server signed by another authority")
@@ -439,7 +440,7 @@ func TestTLSConnectOverTLSConn(t *testing.T) {
 	must(t, srv.Register(1, procedures.Func0(peerName)))
 	a, b := net.Pipe()
 	stc := tls.Server(a, s.serverConfig(tls.RequireAndVerifyClientCert))
-	ctc := tls.Client(b, &tls.Config{RootCAs: s.ca.pool, ServerName: "127.0.0.1", Certificates: []tls.Certificate{s.client}})
+	ctc := tls.Client(b, &tls.Config{RootCAs: s.ca.Pool, ServerName: "127.0.0.1", Certificates: []tls.Certificate{s.client}})
 	sw, err := srv.Connect(stc, stc)
 	must(t, err)
 	defer sw.Close()

@@ -62,10 +62,10 @@ func (w *Wire) RemoteAddr() net.Addr {
 // server's when its tls.Config.ClientAuth verifies client certificates),
 // the version, cipher suite and negotiated protocol. A procedure reads it
 // with WireFrom(ctx).TLS(), an interceptor with info.Wire.TLS(). It is nil
-// for a wire without TLS (Dial and Serve without WithTLS, Connect over
-// anything but a *tls.Conn), and for a wire made by Connect over a
-// *tls.Conn whose handshake has not finished, until it has (it has once
-// anything, a call included, has arrived over it). The state is shared:
+// for a wire without TLS (Dial and Serve without WithTLS, Connect over a
+// transport without a ConnectionState method: see Connect), and for a wire
+// made by Connect over a *tls.Conn whose handshake has not finished, until
+// it has (it has once anything, a call included, has arrived over it). The state is shared:
 // do not modify it. Safe for concurrent use.
 func (w *Wire) TLS() *tls.ConnectionState {
 	if w == nil || w.tls == nil {

@@ -26,8 +26,10 @@
 //     already; to the other side the WebSocket ends abnormally, status
 //     1006). Nothing of the connection outlives the wire.
 //
-// Over a WebSocket, Wire.TLS is nil (TLS, if any, is the HTTP server's or
-// client's, not the wire's own), and Wire.RemoteAddr is the address of the
+// Over wss:// (Dial), or from a Handler served over TLS, Wire.TLS is the
+// HTTP connection's TLS state: a procedure learns the client's verified
+// certificates there as over Serve's TLS (behind a reverse proxy that ends
+// TLS, it is nil: the proxy's hop is plain). Wire.RemoteAddr is the address of the
 // HTTP peer for Handler's wires (a reverse proxy's, behind one) and a
 // placeholder for Dial's.
 //

@@ -2,6 +2,7 @@ package ipfiws
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"net/http"
 	"sync"
@@ -47,7 +48,7 @@ func HandlerWithOptions(i *ipfi.Interface, ws *websocket.AcceptOptions, opts ...
 		if err != nil {
 			return // Accept has answered the request with an error status.
 		}
-		if _, err := connect(i, c, opts); err != nil {
+		if _, err := connect(i, c, r.TLS, opts); err != nil {
 			c.Close(websocket.StatusInternalError, "ipfi: wire refused")
 		}
 	})
@@ -68,12 +69,12 @@ func Dial(ctx context.Context, i *ipfi.Interface, url string, opts ...ipfi.Optio
 // (and so its TLS configuration), headers, subprotocols. A nil ws is
 // websocket's defaults, as Dial uses. ws is not modified.
 func DialWithOptions(ctx context.Context, i *ipfi.Interface, url string, ws *websocket.DialOptions, opts ...ipfi.Option) (*ipfi.Wire, error) {
-	c, _, err := websocket.Dial(ctx, url, ws)
+	c, resp, err := websocket.Dial(ctx, url, ws)
 	if err != nil {
 		return nil, err
 	}
 	opts = append(opts[:len(opts):len(opts)], ipfi.WithExclusiveConn())
-	w, err := connect(i, c, opts)
+	w, err := connect(i, c, resp.TLS, opts)
 	if err != nil {
 		c.CloseNow()
 		return nil, err
@@ -81,13 +82,14 @@ func DialWithOptions(ctx context.Context, i *ipfi.Interface, url string, ws *web
 	return w, nil
 }
 
-// connect makes a wire of i over c. The net.Conn over c lives until the
-// wire ends and closes it (messages.Close).
-func connect(i *ipfi.Interface, c *websocket.Conn, opts []ipfi.Option) (*ipfi.Wire, error) {
+// connect makes a wire of i over c, whose HTTP connection has the TLS
+// state ts (nil without TLS). The net.Conn over c lives until the wire
+// ends and closes it (messages.Close).
+func connect(i *ipfi.Interface, c *websocket.Conn, ts *tls.ConnectionState, opts []ipfi.Option) (*ipfi.Wire, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	nc := websocket.NetConn(ctx, c, websocket.MessageBinary)
 	c.SetReadLimit(MaxMessage) // after NetConn, which lifts the limit
-	m := &messages{Conn: nc, ws: c, cancel: cancel}
+	m := &messages{Conn: nc, ws: c, cancel: cancel, tls: ts}
 	w, err := i.Connect(m, m, opts...)
 	if err != nil {
 		cancel() // the caller closes c: Handler with a status, Dial at once
@@ -102,8 +104,9 @@ func connect(i *ipfi.Interface, c *websocket.Conn, opts []ipfi.Option) (*ipfi.Wi
 type messages struct {
 	net.Conn
 	ws      *websocket.Conn
-	cancel  context.CancelFunc // ends the net.Conn's context
-	writeMu sync.Mutex         // held by Write: one write's messages go together
+	cancel  context.CancelFunc   // ends the net.Conn's context
+	tls     *tls.ConnectionState // of the HTTP connection (wss://), nil without TLS
+	writeMu sync.Mutex           // held by Write: one write's messages go together
 	once    sync.Once
 }
 
@@ -123,6 +126,16 @@ func (m *messages) Write(p []byte) (int, error) {
 		p = p[k:]
 	}
 	return n, nil
+}
+
+// ConnectionState is the TLS state of the WebSocket's HTTP connection
+// (wss://, or Handler served over TLS), for the wire's TLS method; the zero
+// state (no handshake) without TLS.
+func (m *messages) ConnectionState() tls.ConnectionState {
+	if m.tls == nil {
+		return tls.ConnectionState{}
+	}
+	return *m.tls
 }
 
 // Close closes the WebSocket's connection at once, without the close

@@ -156,15 +156,15 @@ func inParallel(t testing.TB, n int, f func(i int) error) {
 }
 
 // serveLoopback serves server on a loopback TCP listener until the test
-// ends (or stop is called) and returns its address; stop checks that Serve
-// ended cleanly.
-func serveLoopback(t testing.TB, server *ipfi.Interface) (addr string, stop func()) {
+// ends (or stop is called), with opts (Serve's), and returns its address;
+// stop checks that Serve ended cleanly.
+func serveLoopback(t testing.TB, server *ipfi.Interface, opts ...ipfi.Option) (addr string, stop func()) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	must(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- server.Serve(ctx, l) }()
+	go func() { served <- server.Serve(ctx, l, opts...) }()
 	var once sync.Once
 	stop = func() {
 		once.Do(func() {

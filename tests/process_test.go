@@ -17,6 +17,7 @@ import (
 
 	"github.com/ipfi-go/ipfi"
 	"github.com/ipfi-go/ipfi/ipfitest"
+	"github.com/ipfi-go/ipfi/ipfitest/transporttest"
 	"github.com/ipfi-go/ipfi/procedures"
 	"github.com/ipfi-go/ipfi/supervision"
 	"github.com/ipfi-go/ipfi/wire"
@@ -58,7 +59,10 @@ func childMain() int {
 		go w.Close()
 		return 1, nil
 	}))
-	registerScenarioCallee(i)
+	if err := transporttest.RegisterCallee(i); err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		return 1
+	}
 	w, err := i.ConnectStdio()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child:", err)
