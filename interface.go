@@ -30,6 +30,7 @@ type Interface struct {
 	closed   bool
 	drain    chan struct{} // closed by Shutdown
 	draining bool
+	stopping chan struct{} // closed by the first of Shutdown and Close
 	// The wires up, for Snapshot and the wire hooks (Interceptor).
 	wiresMu sync.Mutex
 	wires   map[*Wire]struct{}
@@ -54,7 +55,7 @@ func New(opts ...Option) (*Interface, error) {
 		return nil, err
 	}
 	i := &Interface{
-		logger: c.logger, handshake: handshakeTimeout(c.timeouts), timeouts: c.timeouts.WithDefaults(), closing: make(chan struct{}), drain: make(chan struct{}),
+		logger: c.logger, handshake: handshakeTimeout(c.timeouts), timeouts: c.timeouts.WithDefaults(), closing: make(chan struct{}), drain: make(chan struct{}), stopping: make(chan struct{}),
 		wires: make(map[*Wire]struct{}), opened: c.opened, ended: c.ended,
 	}
 	ac := c.actorsConfig()
@@ -65,6 +66,12 @@ func New(opts ...Option) (*Interface, error) {
 	i.sys = actors.NewSystem(ac)
 	return i, nil
 }
+
+// Stopping returns a channel closed as the interface stops taking wires:
+// when Shutdown or Close begins (Connect then fails with ErrShutdown or
+// ErrClosed). An accept loop of the program's own (package ipfiquic's
+// Serve) stops accepting then, as Serve does.
+func (i *Interface) Stopping() <-chan struct{} { return i.stopping }
 
 // Timeouts returns the interface's timeouts (WithTimeouts) with every zero
 // field replaced by its default; a negative field (off) stays negative. A
@@ -349,6 +356,9 @@ func (i *Interface) Close() error {
 	if !i.closed {
 		i.closed = true
 		close(i.closing)
+		if !i.draining {
+			close(i.stopping)
+		}
 	}
 	i.mu.Unlock()
 	i.serving.Wait()
@@ -377,6 +387,7 @@ func (i *Interface) Shutdown(ctx context.Context) error {
 	if !i.draining && !i.closed {
 		i.draining = true
 		close(i.drain)
+		close(i.stopping)
 	}
 	i.mu.Unlock()
 	i.serving.Wait()
