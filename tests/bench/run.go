@@ -103,7 +103,7 @@ func runRound(ctx context.Context, r, rounds int, names []string, job childJob, 
 func runScenarios(ctx context.Context, cfg config, e *env, rep *report, out io.Writer) error {
 	var names []string
 	for _, d := range systemDefs {
-		if onlySystems == nil || onlySystems[d.name] {
+		if (onlySystems == nil && !d.optIn) || onlySystems[d.name] {
 			names = append(names, d.name)
 		}
 	}

@@ -30,20 +30,23 @@ type env struct {
 type systemDef struct {
 	name  string
 	start func(ctx context.Context, e *env) (system, error)
+	optIn bool // runs only when -systems names it
 }
 
 // systemDefs lists the systems in table order: ipfi first, then the
 // baselines it is compared with.
 var systemDefs = []systemDef{
-	{"ipfi", startIPFI},
-	{"ipfi_goroutine", startIPFIGoroutine},
-	{"ipfi_recv", startIPFIRecv},
-	{"raw", startRaw},
-	{"rawmux", startRawMux},
-	{"netrpc", startNetRPC},
-	{"grpc", startGRPC},
-	{"drpc", startDRPC},
-	{"goplugin", startGoPlugin},
+	{"ipfi", startIPFI, false},
+	{"ipfi_goroutine", startIPFIGoroutine, false},
+	{"ipfi_recv", startIPFIRecv, false},
+	{"raw", startRaw, false},
+	{"rawmux", startRawMux, false},
+	{"netrpc", startNetRPC, false},
+	{"grpc", startGRPC, false},
+	{"drpc", startDRPC, false},
+	{"goplugin", startGoPlugin, false},
+	{"ipfi_tls", startIPFITLS, true},
+	{"ipfi_quic", startIPFIQUIC, true},
 }
 
 // lookupSystem returns the definition of the named system.
