@@ -136,12 +136,16 @@ func TestDescriptorsOnANilCaller(t *testing.T) {
 // countingCaller is a Caller of the program's own that routes to a wire
 // and counts what goes through it.
 type countingCaller struct {
-	w     *ipfi.Wire
-	calls int
+	w          *ipfi.Wire
+	calls      int
+	idempotent int // calls whose context was marked idempotent
 }
 
 func (c *countingCaller) Call(ctx context.Context, proc procedures.Index, reply any, args ...any) error {
 	c.calls++
+	if ipfi.IsIdempotent(ctx) {
+		c.idempotent++
+	}
 	return c.w.Call(ctx, proc, reply, args...)
 }
 
@@ -180,6 +184,31 @@ func TestDescriptorsThroughACallerOfTheProgramsOwn(t *testing.T) {
 	}
 	if c.calls != 4 {
 		t.Errorf("the caller saw %d calls, want 4", c.calls)
+	}
+}
+
+// TestIdempotentMark: a descriptor with Idempotent set marks its calls'
+// contexts (IsIdempotent), one without does not, and WithIdempotent marks
+// any call.
+func TestIdempotentMark(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, w := servedPair(t)
+	c := &countingCaller{w: w}
+	safe := descHello
+	safe.Idempotent = true
+	for _, call := range []func() error{
+		func() error { _, err := descHello.Call(ctx, c, "A", "B"); return err },
+		func() error { _, err := safe.Call(ctx, c, "A", "B"); return err },
+		func() error { _, err := ipfi.Call[int](ipfi.WithIdempotent(ctx), c, descAnswer.Index); return err },
+	} {
+		must(t, call())
+	}
+	if c.calls != 3 || c.idempotent != 2 {
+		t.Fatalf("%d calls, %d marked idempotent; want 3 and 2", c.calls, c.idempotent)
+	}
+	if ipfi.IsIdempotent(ctx) {
+		t.Fatal("a context never marked is idempotent")
 	}
 }
 

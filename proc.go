@@ -10,6 +10,9 @@ import (
 // (procedures.Func0). See Proc2 for an example.
 type Proc0[R any] struct {
 	Index procedures.Index
+	// Idempotent marks the procedure safe to run more than once: Call
+	// marks its calls so (WithIdempotent), for a Caller that retries.
+	Idempotent bool
 }
 
 // Register registers fn on i as the procedure at p.Index.
@@ -25,13 +28,16 @@ func (p Proc0[R]) Procedure(fn func(ctx context.Context) (R, error)) procedures.
 
 // Call calls the procedure through caller and returns its result, as Call does.
 func (p Proc0[R]) Call(ctx context.Context, caller Caller) (R, error) {
-	return Call[R](ctx, caller, p.Index)
+	return Call[R](idempotentIf(ctx, p.Idempotent), caller, p.Index)
 }
 
 // Proc1 describes a procedure that takes one argument, of type A,
 // and returns an R (procedures.Func1). See Proc2 for an example.
 type Proc1[A, R any] struct {
 	Index procedures.Index
+	// Idempotent marks the procedure safe to run more than once: Call
+	// marks its calls so (WithIdempotent), for a Caller that retries.
+	Idempotent bool
 }
 
 // Register registers fn on i as the procedure at p.Index.
@@ -47,7 +53,7 @@ func (p Proc1[A, R]) Procedure(fn func(ctx context.Context, a A) (R, error)) pro
 
 // Call calls the procedure through caller and returns its result, as Call does.
 func (p Proc1[A, R]) Call(ctx context.Context, caller Caller, a A) (R, error) {
-	return Call[R](ctx, caller, p.Index, a)
+	return Call[R](idempotentIf(ctx, p.Idempotent), caller, p.Index, a)
 }
 
 // Proc2 describes a procedure that takes two arguments, of types A and B,
@@ -75,6 +81,9 @@ func (p Proc1[A, R]) Call(ctx context.Context, caller Caller, a A) (R, error) {
 // way, for example procedures.Quick(greet.Hello.Procedure(fn)).
 type Proc2[A, B, R any] struct {
 	Index procedures.Index
+	// Idempotent marks the procedure safe to run more than once: Call
+	// marks its calls so (WithIdempotent), for a Caller that retries.
+	Idempotent bool
 }
 
 // Register registers fn on i as the procedure at p.Index.
@@ -90,13 +99,16 @@ func (p Proc2[A, B, R]) Procedure(fn func(ctx context.Context, a A, b B) (R, err
 
 // Call calls the procedure through caller and returns its result, as Call does.
 func (p Proc2[A, B, R]) Call(ctx context.Context, caller Caller, a A, b B) (R, error) {
-	return Call[R](ctx, caller, p.Index, a, b)
+	return Call[R](idempotentIf(ctx, p.Idempotent), caller, p.Index, a, b)
 }
 
 // Proc3 describes a procedure that takes three arguments, of types A, B and C,
 // and returns an R (procedures.Func3). See Proc2 for an example.
 type Proc3[A, B, C, R any] struct {
 	Index procedures.Index
+	// Idempotent marks the procedure safe to run more than once: Call
+	// marks its calls so (WithIdempotent), for a Caller that retries.
+	Idempotent bool
 }
 
 // Register registers fn on i as the procedure at p.Index.
@@ -112,13 +124,16 @@ func (p Proc3[A, B, C, R]) Procedure(fn func(ctx context.Context, a A, b B, c C)
 
 // Call calls the procedure through caller and returns its result, as Call does.
 func (p Proc3[A, B, C, R]) Call(ctx context.Context, caller Caller, a A, b B, c C) (R, error) {
-	return Call[R](ctx, caller, p.Index, a, b, c)
+	return Call[R](idempotentIf(ctx, p.Idempotent), caller, p.Index, a, b, c)
 }
 
 // Proc4 describes a procedure that takes four arguments, of types A, B, C and D,
 // and returns an R (procedures.Func4). See Proc2 for an example.
 type Proc4[A, B, C, D, R any] struct {
 	Index procedures.Index
+	// Idempotent marks the procedure safe to run more than once: Call
+	// marks its calls so (WithIdempotent), for a Caller that retries.
+	Idempotent bool
 }
 
 // Register registers fn on i as the procedure at p.Index.
@@ -134,13 +149,16 @@ func (p Proc4[A, B, C, D, R]) Procedure(fn func(ctx context.Context, a A, b B, c
 
 // Call calls the procedure through caller and returns its result, as Call does.
 func (p Proc4[A, B, C, D, R]) Call(ctx context.Context, caller Caller, a A, b B, c C, d D) (R, error) {
-	return Call[R](ctx, caller, p.Index, a, b, c, d)
+	return Call[R](idempotentIf(ctx, p.Idempotent), caller, p.Index, a, b, c, d)
 }
 
 // Proc5 describes a procedure that takes five arguments, of types A, B, C, D and E,
 // and returns an R (procedures.Func5). See Proc2 for an example.
 type Proc5[A, B, C, D, E, R any] struct {
 	Index procedures.Index
+	// Idempotent marks the procedure safe to run more than once: Call
+	// marks its calls so (WithIdempotent), for a Caller that retries.
+	Idempotent bool
 }
 
 // Register registers fn on i as the procedure at p.Index.
@@ -156,13 +174,16 @@ func (p Proc5[A, B, C, D, E, R]) Procedure(fn func(ctx context.Context, a A, b B
 
 // Call calls the procedure through caller and returns its result, as Call does.
 func (p Proc5[A, B, C, D, E, R]) Call(ctx context.Context, caller Caller, a A, b B, c C, d D, e E) (R, error) {
-	return Call[R](ctx, caller, p.Index, a, b, c, d, e)
+	return Call[R](idempotentIf(ctx, p.Idempotent), caller, p.Index, a, b, c, d, e)
 }
 
 // Proc6 describes a procedure that takes six arguments, of types A, B, C, D, E and F,
 // and returns an R (procedures.Func6). See Proc2 for an example.
 type Proc6[A, B, C, D, E, F, R any] struct {
 	Index procedures.Index
+	// Idempotent marks the procedure safe to run more than once: Call
+	// marks its calls so (WithIdempotent), for a Caller that retries.
+	Idempotent bool
 }
 
 // Register registers fn on i as the procedure at p.Index.
@@ -178,5 +199,5 @@ func (p Proc6[A, B, C, D, E, F, R]) Procedure(fn func(ctx context.Context, a A, 
 
 // Call calls the procedure through caller and returns its result, as Call does.
 func (p Proc6[A, B, C, D, E, F, R]) Call(ctx context.Context, caller Caller, a A, b B, c C, d D, e E, f F) (R, error) {
-	return Call[R](ctx, caller, p.Index, a, b, c, d, e, f)
+	return Call[R](idempotentIf(ctx, p.Idempotent), caller, p.Index, a, b, c, d, e, f)
 }
