@@ -7,8 +7,9 @@ import (
 )
 
 // TestImportGraph: the root package's import graph holds none of the
-// transports' and comparisons' libraries (QUIC, WebSocket, gRPC): only a
-// program that imports ipfiquic, ipfiws or the benchmarks links them.
+// transports', the cluster's and the comparisons' libraries (QUIC,
+// WebSocket, memberlist, DNS, gRPC): only a program that imports ipfiquic,
+// ipfiws, cluster or the benchmarks links them.
 func TestImportGraph(t *testing.T) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
@@ -23,7 +24,7 @@ func TestImportGraph(t *testing.T) {
 		t.Fatalf("go list -deps . listed %d packages: %q", len(deps), deps)
 	}
 	for _, d := range deps {
-		for _, banned := range []string{"github.com/quic-go/", "github.com/coder/websocket", "google.golang.org/grpc"} {
+		for _, banned := range []string{"github.com/quic-go/", "github.com/coder/websocket", "google.golang.org/grpc", "github.com/hashicorp/memberlist", "github.com/miekg/dns"} {
 			if strings.HasPrefix(d, banned) {
 				t.Errorf("the root package imports %s", d)
 			}
