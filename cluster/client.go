@@ -33,7 +33,10 @@ type ClientConfig struct {
 	// Resolver reports the service's members.
 	Resolver Resolver
 	// Dial makes a wire to a member. Default: Interface.Dial(ctx,
-	// m.Network, m.Addr, DialOptions...).
+	// m.Network, m.Addr, DialOptions...). The client labels each wire with
+	// its member's ID (Wire.SetLabel) unless Dial has labelled it: its
+	// logs name the member, and with ipfiotel.WithPeerLabels on the
+	// Interface the metrics and spans of calls count them per member.
 	Dial func(ctx context.Context, m Member) (*ipfi.Wire, error)
 	// DialOptions are the default Dial's wire options, such as
 	// ipfi.WithTLS.

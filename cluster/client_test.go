@@ -314,6 +314,21 @@ func TestCallsOnAStoppedMemberMoveElsewhere(t *testing.T) {
 	wg.Wait()
 }
 
+// TestWiresAreLabelledByMember: each member's wire carries the member's
+// ID as its label (for logs and ipfiotel.WithPeerLabels).
+func TestWiresAreLabelledByMember(t *testing.T) {
+	a, b := startServer(t, "a", true), startServer(t, "b", true)
+	c := newClient(t, newPushResolver(a.member(), b.member()), nil)
+	waitUp(t, c, 2)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id, m := range c.members {
+		if w := m.wire(); w == nil || w.Label() != id {
+			t.Fatalf("member %s's wire is labelled %q, want %q", id, w.Label(), id)
+		}
+	}
+}
+
 // TestClientClose: calls after Close fail with ErrClosed.
 func TestClientClose(t *testing.T) {
 	a := startServer(t, "a", true)

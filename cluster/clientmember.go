@@ -34,7 +34,13 @@ func (c *Client) startMember(m Member) (*member, error) {
 	nm := &member{m: m, stop: make(chan struct{}), done: make(chan struct{})}
 	nm.healthy.Store(true)
 	nm.sick, nm.sicken = context.WithCancel(context.Background())
-	dial := func(ctx context.Context) (*ipfi.Wire, error) { return c.cfg.Dial(ctx, m) }
+	dial := func(ctx context.Context) (*ipfi.Wire, error) {
+		w, err := c.cfg.Dial(ctx, m)
+		if err == nil && w.Label() == "" {
+			w.SetLabel(m.ID)
+		}
+		return w, err
+	}
 	events := func(e supervision.Event) {
 		c.logger.Info("cluster: member wire", "member", m.ID, "event", e.String())
 		c.mu.Lock()

@@ -82,7 +82,7 @@ func (t *telemetry) served(s *served, err error, code string) {
 		t.respBytes.Add(s.mctx, r.Bytes, s.set)
 		t.values.Add(s.mctx, r.Values, s.set)
 	}
-	result := t.resultOpt(s.proc, code)
+	result := t.resultOpt(s.proc, code, nil)
 	t.serverCalls.Add(s.mctx, 1, result)
 	t.serverDuration.Record(s.mctx, time.Since(s.start).Seconds(), result)
 }
@@ -108,6 +108,7 @@ type made struct {
 	ctx   context.Context // the call's, with its span and its trace context in the metadata
 	span  trace.Span      // nil without a tracer
 	proc  uint64
+	peer  *string // the wire's label, with WithPeerLabels
 	start time.Time
 }
 
@@ -115,10 +116,18 @@ type made struct {
 // context in the call's metadata.
 func (t *telemetry) begin(ctx context.Context, info ipfi.CallInfo) made {
 	c := made{ctx: ctx, proc: uint64(info.Procedure)}
+	if t.peers {
+		peer := info.Wire.Label()
+		c.peer = &peer
+	}
 	if t.tracer != nil {
 		proc := procAttr(c.proc)
+		attrs := []attribute.KeyValue{proc, attribute.String("kind", info.Kind.String())}
+		if c.peer != nil {
+			attrs = append(attrs, attribute.String("peer", *c.peer))
+		}
 		c.ctx, c.span = t.tracer.Start(ctx, "ipfi.call "+proc.Value.AsString(), trace.WithSpanKind(trace.SpanKindClient),
-			trace.WithAttributes(proc, attribute.String("kind", info.Kind.String())))
+			trace.WithAttributes(attrs...))
 		carrier := propagation.MapCarrier{}
 		t.prop.Inject(c.ctx, carrier)
 		for k, v := range carrier {
@@ -140,7 +149,7 @@ func (c *made) end(t *telemetry, err error) {
 		c.span.End()
 	}
 	if t.clientCalls != nil {
-		result := t.resultOpt(c.proc, code)
+		result := t.resultOpt(c.proc, code, c.peer)
 		mctx := context.WithoutCancel(c.ctx) // a cancelled call counts too (see serverMetrics)
 		t.clientCalls.Add(mctx, 1, result)
 		t.clientDuration.Record(mctx, time.Since(c.start).Seconds(), result)

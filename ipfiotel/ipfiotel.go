@@ -24,6 +24,7 @@ type config struct {
 	meter    metric.MeterProvider
 	tracer   trace.TracerProvider
 	appCodes map[uint64]string // WithErrorCodes
+	peers    bool              // WithPeerLabels
 }
 
 // WithMeterProvider records the interface's metrics through mp: calls
@@ -37,6 +38,14 @@ type config struct {
 // of ipfi.Call and Wire.Call and the streams of Wire.Stream and
 // Wire.Open. Default (or nil): no metrics.
 func WithMeterProvider(mp metric.MeterProvider) Option { return func(c *config) { c.meter = mp } }
+
+// WithPeerLabels adds the attribute peer to the metrics and spans of the
+// calls and streams the interface makes: the label of the wire each went
+// over (ipfi.Wire.SetLabel; "" for a wire without one). For a program that
+// labels its wires from a set it bounds, such as package cluster's Client,
+// which labels each wire with its member's ID, so that calls are counted
+// per server. Default: calls made carry no peer.
+func WithPeerLabels() Option { return func(c *config) { c.peers = true } }
 
 // WithTracerProvider records a span per call through tp, on both sides:
 // the caller's span (for a call or a stream made) travels in the call's
@@ -62,7 +71,7 @@ func New(opts ...Option) (ipfi.Interceptor, error) {
 	if err != nil || t == nil {
 		return ipfi.Interceptor{}, err
 	}
-	t.appCodes = c.appCodes
+	t.appCodes, t.peers = c.appCodes, c.peers
 	return ipfi.Interceptor{Server: t.server, Client: t.client, ClientStream: t.clientStream, WireOpened: t.opened, WireEnded: t.ended}, nil
 }
 
@@ -72,6 +81,7 @@ type telemetry struct {
 	tracer   trace.Tracer // nil without a TracerProvider
 	prop     propagation.TraceContext
 	appCodes map[uint64]string // the application's code names (WithErrorCodes); read only
+	peers    bool              // calls made carry their wire's label (WithPeerLabels)
 
 	serverCalls, clientCalls       metric.Int64Counter
 	serverDuration, clientDuration metric.Float64Histogram
@@ -91,6 +101,7 @@ type telemetry struct {
 type resultKey struct {
 	proc uint64
 	code string
+	peer string // a call made's wire label, with WithPeerLabels
 }
 
 // maxSets bounds the attribute sets telemetry keeps.
@@ -109,13 +120,20 @@ func (t *telemetry) procOpt(p uint64) metric.MeasurementOption {
 }
 
 // resultOpt returns the measurement option of procedure p's attributes
-// with result code.
-func (t *telemetry) resultOpt(p uint64, code string) metric.MeasurementOption {
-	k := resultKey{p, code}
+// with result code, and peer when the call was made with WithPeerLabels.
+func (t *telemetry) resultOpt(p uint64, code string, peer *string) metric.MeasurementOption {
+	k := resultKey{proc: p, code: code}
+	if peer != nil {
+		k.peer = *peer
+	}
 	if v, ok := t.resultSets.Load(k); ok {
 		return v.(metric.MeasurementOption)
 	}
-	o := metric.WithAttributeSet(attribute.NewSet(procAttr(p), attribute.String("code", code)))
+	attrs := []attribute.KeyValue{procAttr(p), attribute.String("code", code)}
+	if peer != nil {
+		attrs = append(attrs, attribute.String("peer", *peer))
+	}
+	o := metric.WithAttributeSet(attribute.NewSet(attrs...))
 	if t.nSets.Add(1) <= maxSets {
 		t.resultSets.Store(k, o)
 	}

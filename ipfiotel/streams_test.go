@@ -111,7 +111,7 @@ func addTo[V int64 | uint64](m map[string]map[string]V, name, key string, v V) {
 // them it has (a wire's "[cause]").
 func pointKey(set attribute.Set) string {
 	var parts []string
-	for _, k := range []attribute.Key{"procedure", "code", "cause"} {
+	for _, k := range []attribute.Key{"procedure", "code", "cause", "peer"} {
 		if v, ok := set.Value(k); ok {
 			parts = append(parts, v.AsString())
 		}
