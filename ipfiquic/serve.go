@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/ipfi-go/ipfi"
 	"github.com/quic-go/quic-go"
@@ -147,9 +148,30 @@ func Serve(ctx context.Context, i *ipfi.Interface, l *quic.Listener, opts ...ipf
 			err = ctx.Err()
 		}
 	}
+	closeQueued(l)
 	_ = l.Close()
 	for _, c := range left {
 		<-c.loop
 	}
 	return err
+}
+
+// queuedWait is how long closeQueued waits for the next connection l holds.
+const queuedWait = 20 * time.Millisecond
+
+// closeQueued takes the connections whose handshake has finished but that
+// Serve has not accepted, and closes each (CodeClosed), so that their
+// clients learn at once that the server is gone: closing the listener
+// with them queued may drop them without a word, and a client would then
+// wait for QUIC's idle timeout.
+func closeQueued(l *quic.Listener) {
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), queuedWait)
+		qc, err := l.Accept(ctx)
+		cancel()
+		if err != nil {
+			return
+		}
+		_ = qc.CloseWithError(CodeClosed, "ipfi: server closed")
+	}
 }
