@@ -54,6 +54,9 @@ type ClientConfig struct {
 	Prefer func(Member) bool
 	// Retry says which calls are made again on another member, and how.
 	Retry Retry
+	// Hedge sends slow idempotent calls a second time, to another
+	// member. Default: off.
+	Hedge Hedge
 	// Health pings each member's wire to take a member that stops
 	// answering out of rotation before its wire or the membership says
 	// it is gone.
@@ -81,6 +84,8 @@ type Client struct {
 
 	calls   atomic.Int64 // calls and streams made (first attempts)
 	retries atomic.Int64 // attempts after the first
+	hedges  atomic.Int64 // calls sent a second time (Hedge)
+	latency latencies    // of the recent successful calls, for Hedge
 
 	mu      sync.Mutex
 	members map[string]*member // by Member.ID
@@ -114,6 +119,9 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		}
 	}
 	cfg.Retry = cfg.Retry.withDefaults()
+	if cfg.Hedge.Percentile < 0 || cfg.Hedge.Percentile >= 1 || cfg.Hedge.Min < 0 {
+		return nil, fmt.Errorf("%w: Hedge.Percentile is %v and Hedge.Min %v; want a percentile in [0, 1) and a Min of 0 or more", ErrInvalidConfig, cfg.Hedge.Percentile, cfg.Hedge.Min)
+	}
 	cfg.Health = cfg.Health.withDefaults()
 	logger := cfg.Logger
 	if logger == nil {
@@ -180,11 +188,12 @@ func (c *Client) Available() []Member {
 type Stats struct {
 	Calls   int64 // calls, streams and bidirectional streams made
 	Retries int64 // attempts made again on another member
+	Hedges  int64 // calls sent a second time (Hedge)
 }
 
 // Stats returns the client's counts.
 func (c *Client) Stats() Stats {
-	return Stats{Calls: c.calls.Load(), Retries: c.retries.Load()}
+	return Stats{Calls: c.calls.Load(), Retries: c.retries.Load(), Hedges: c.hedges.Load()}
 }
 
 // update is the resolver's report: members that appeared are dialled, those
@@ -239,7 +248,7 @@ func (c *Client) poke() {
 // pick returns a member for a call that has tried those in tried: up,
 // healthy, preferred if any preferred one is, chosen by the balancer. It
 // waits for one within ctx.
-func (c *Client) pick(ctx context.Context, tried []*member) (*member, error) {
+func (c *Client) pick(ctx context.Context, tried *triedSet) (*member, error) {
 	for {
 		c.mu.Lock()
 		list, changed, closed := c.list, c.changed, c.closed
@@ -247,7 +256,7 @@ func (c *Client) pick(ctx context.Context, tried []*member) (*member, error) {
 		if closed {
 			return nil, ipfi.ErrClosed
 		}
-		if m := c.choose(list, tried); m != nil {
+		if m := c.choose(list, tried.list()); m != nil {
 			return m, nil
 		}
 		t := time.NewTimer(c.cfg.Health.Period) // a member's health changes without a poke
@@ -291,9 +300,12 @@ func (c *Client) choose(list, tried []*member) *member {
 // not be retried, or runs out of attempts or budget.
 // idempotent says whether do may be made again after it may have run.
 // An idempotent attempt on a member taken out of rotation while it is
-// open is cancelled and made again elsewhere (member.do).
-func (c *Client) attempt(ctx context.Context, idempotent bool, do func(ctx context.Context, w *ipfi.Wire) error) error {
-	var tried []*member
+// open is cancelled and made again elsewhere (member.do). tried holds the
+// members the call was made on, shared with a hedge (nil: the call's own).
+func (c *Client) attempt(ctx context.Context, idempotent bool, tried *triedSet, do func(ctx context.Context, w *ipfi.Wire) error) error {
+	if tried == nil {
+		tried = &triedSet{}
+	}
 	r := c.cfg.Retry
 	c.calls.Add(1)
 	for n := 1; ; n++ {
@@ -304,6 +316,7 @@ func (c *Client) attempt(ctx context.Context, idempotent bool, do func(ctx conte
 		if err != nil {
 			return err
 		}
+		tried.add(m)
 		err = m.do(ctx, idempotent, do)
 		if err == nil {
 			r.Budget.succeeded()
@@ -312,7 +325,6 @@ func (c *Client) attempt(ctx context.Context, idempotent bool, do func(ctx conte
 		if !retryable(ctx, err, idempotent) {
 			return err // the procedure's own error, or one that may not be retried: not the budget's
 		}
-		tried = append(tried, m)
 		if allowed := r.Budget.failed(); !allowed || n >= r.Attempts || !r.wait(ctx, n) {
 			return err
 		}
@@ -322,14 +334,25 @@ func (c *Client) attempt(ctx context.Context, idempotent bool, do func(ctx conte
 
 // Call makes a call on a member (see Client and Retry).
 func (c *Client) Call(ctx context.Context, proc procedures.Index, reply any, args ...any) error {
-	return c.attempt(ctx, ipfi.IsIdempotent(ctx), func(ctx context.Context, w *ipfi.Wire) error { return w.Call(ctx, proc, reply, args...) })
+	idempotent := ipfi.IsIdempotent(ctx)
+	if idempotent && c.cfg.Hedge.Percentile > 0 {
+		if hedged, err := c.hedged(ctx, proc, reply, args); hedged {
+			return err
+		}
+	}
+	start := time.Now()
+	err := c.attempt(ctx, idempotent, nil, func(ctx context.Context, w *ipfi.Wire) error { return w.Call(ctx, proc, reply, args...) })
+	if err == nil {
+		c.latency.add(time.Since(start))
+	}
+	return err
 }
 
 // Stream opens a stream from a member's procedure; it is made again on
 // another member only if refused before it ran.
 func (c *Client) Stream(ctx context.Context, proc procedures.Index, args []any, opts ...ipfi.Option) (*ipfi.Stream, error) {
 	var s *ipfi.Stream
-	err := c.attempt(ctx, false, func(ctx context.Context, w *ipfi.Wire) (err error) {
+	err := c.attempt(ctx, false, nil, func(ctx context.Context, w *ipfi.Wire) (err error) {
 		s, err = w.Stream(ctx, proc, args, opts...)
 		return err
 	})
@@ -340,7 +363,7 @@ func (c *Client) Stream(ctx context.Context, proc procedures.Index, args []any, 
 // again on another member only if refused before it ran.
 func (c *Client) Open(ctx context.Context, proc procedures.Index, opts ...ipfi.Option) (*ipfi.Stream, error) {
 	var s *ipfi.Stream
-	err := c.attempt(ctx, false, func(ctx context.Context, w *ipfi.Wire) (err error) {
+	err := c.attempt(ctx, false, nil, func(ctx context.Context, w *ipfi.Wire) (err error) {
 		s, err = w.Open(ctx, proc, opts...)
 		return err
 	})
