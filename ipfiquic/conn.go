@@ -97,13 +97,10 @@ func (c *Conn) accept(ctx context.Context) {
 	}
 }
 
-// connect makes a wire over s and counts it until it ends.
+// connect makes a wire over s and counts it until it ends. The wire is
+// counted before it is made: it reads, and may run a call, as soon as it
+// is made, and a drain must not take the connection for empty meanwhile.
 func (c *Conn) connect(s *quic.Stream) (*ipfi.Wire, error) {
-	t := newStream(s, c.qc)
-	w, err := c.i.Connect(t, t, c.opts...)
-	if err != nil {
-		return nil, err
-	}
 	c.mu.Lock()
 	c.wires++
 	if c.timer != nil {
@@ -111,20 +108,32 @@ func (c *Conn) connect(s *quic.Stream) (*ipfi.Wire, error) {
 		c.timer = nil
 	}
 	c.mu.Unlock()
+	t := newStream(s, c.qc)
+	w, err := c.i.Connect(t, t, c.opts...)
+	if err != nil {
+		c.wireGone()
+		return nil, err
+	}
 	go func() {
 		<-w.Done()
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		switch c.wires--; {
-		case c.wires > 0:
-		case c.draining:
-			_ = c.qc.CloseWithError(CodeClosed, "ipfi: interface closed")
-		case !c.served: // a client's connection stays until Close
-		default:
-			c.noWireFor(c.i.Timeouts().Idle)
-		}
+		c.wireGone()
 	}()
 	return w, nil
+}
+
+// wireGone uncounts a wire that has ended (or was not made); the last one
+// gone closes a draining connection, and starts a served one's idle timer.
+func (c *Conn) wireGone() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch c.wires--; {
+	case c.wires > 0:
+	case c.draining:
+		c.closeAfterGrace()
+	case !c.served: // a client's connection stays until Close
+	default:
+		c.noWireFor(c.i.Timeouts().Idle)
+	}
 }
 
 // closeWith closes the connection once i stops and its wires have ended
@@ -135,6 +144,22 @@ func (c *Conn) closeWith(i *ipfi.Interface) {
 		c.drain()
 	case <-c.qc.Context().Done():
 	}
+}
+
+// closeAfterGrace closes the connection after the interface's
+// Timeouts.CloseGrace (at once if it is off), unless it ends first: time
+// for the last wire's final messages (an answer, its Termination) to
+// reach the peer, since closing a QUIC connection drops what its streams
+// have not yet delivered.
+func (c *Conn) closeAfterGrace() {
+	closeIt := func() { _ = c.qc.CloseWithError(CodeClosed, "ipfi: interface closed") }
+	grace := c.i.Timeouts().CloseGrace
+	if grace <= 0 {
+		closeIt()
+		return
+	}
+	t := time.AfterFunc(grace, closeIt)
+	context.AfterFunc(c.qc.Context(), func() { t.Stop() })
 }
 
 // drain closes the connection as soon as it has no wire: as its interface

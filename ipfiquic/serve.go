@@ -101,7 +101,9 @@ func Listen(i *ipfi.Interface, addr string, tlsConf *tls.Config, base *quic.Conf
 // connection l accepted (their wires end), and returns ctx's error or
 // l's. When i stops it stops accepting, waits for every wire to end
 // (Shutdown lets their calls finish; Close ends them), closes each
-// connection as its last wire ends, then l, and returns ipfi.ErrClosed.
+// connection Timeouts.CloseGrace after its last wire ends (time for that
+// wire's last messages to arrive: closing a QUIC connection drops what its
+// streams have not delivered), then l, and returns ipfi.ErrClosed.
 func Serve(ctx context.Context, i *ipfi.Interface, l *quic.Listener, opts ...ipfi.Option) error {
 	opts = append(slices.Clip(opts), ipfi.WithAccepted())
 	actx, stop := context.WithCancel(ctx)
