@@ -58,7 +58,7 @@ func sampleIPFI(ctx context.Context, sizes []int) (small sample, echoes map[int]
 		}
 		return s, nil
 	}
-	if small, err = record(func(ctx context.Context) error { return sys.concat(ctx, w) }); err != nil {
+	if small, err = record(func(ctx context.Context) error { return concatCall(ctx, w) }); err != nil {
 		return small, nil, err
 	}
 	echoes = make(map[int]sample, len(sizes))

@@ -145,7 +145,7 @@ func (s *ipfiSystem) op(scenario string) func(context.Context) error {
 // unary returns the operation of a unary shape: the small call or an echo,
 // over the system's wire or over a wire per caller.
 func (s *ipfiSystem) unary(sh shape) func(context.Context) error {
-	call := s.concat
+	call := concatCall
 	if sh.size > 0 {
 		payload := makeEcho(sh.size)
 		call = func(ctx context.Context, w *ipfi.Wire) error { return s.echoCall(ctx, w, payload) }
@@ -229,7 +229,9 @@ func (s *ipfiSystem) countRecv(ctx context.Context) error {
 	return fmt.Errorf("bench: ipfi stream did not end after %d values", s.e.streamLen)
 }
 
-func (s *ipfiSystem) concat(ctx context.Context, w *ipfi.Wire) error {
+// concatCall makes the small call on w and checks its answer: every ipfi
+// system's unary_small.
+func concatCall(ctx context.Context, w *ipfi.Wire) error {
 	got, err := ipfi.Call[string](ctx, w, procConcat, firstName, lastName)
 	if err != nil {
 		return err
@@ -250,7 +252,7 @@ func (s *ipfiSystem) connectCall(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	err = s.concat(ctx, w)
+	err = concatCall(ctx, w)
 	return errors.Join(err, w.Close())
 }
 

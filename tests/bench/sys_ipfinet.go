@@ -29,43 +29,45 @@ type netSystem struct {
 	serveDone chan error
 }
 
-// loopbackCerts returns a server's and a client's TLS configs for
-// 127.0.0.1, made for the run.
-func loopbackCerts() (server, client *tls.Config, err error) {
+// newNetSystem returns a system's server and client interfaces, not yet
+// connected, and a server's and a client's TLS configs for 127.0.0.1
+// made for the run.
+func newNetSystem() (s *netSystem, server, client *tls.Config, err error) {
 	ca, err := ipfitest.NewCA()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return ca.Loopback()
-}
-
-func newNetSystem() (*netSystem, error) {
+	if server, client, err = ca.Loopback(); err != nil {
+		return nil, nil, nil, err
+	}
 	srv, err := newIPFIServer(true)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	cli, err := ipfi.New()
 	if err != nil {
 		srv.Close()
-		return nil, err
+		return nil, nil, nil, err
 	}
-	return &netSystem{srv: srv, cli: cli, conns: callerPools[*ipfi.Wire]{}, serveDone: make(chan error, 1)}, nil
+	return &netSystem{srv: srv, cli: cli, conns: callerPools[*ipfi.Wire]{}, serveDone: make(chan error, 1)}, server, client, nil
+}
+
+// abort closes the interfaces of a system that failed to start, with its
+// error.
+func (s *netSystem) abort(err error) error {
+	s.cli.Close()
+	s.srv.Close()
+	return err
 }
 
 func startIPFITLS(ctx context.Context, _ *env) (system, error) {
-	server, client, err := loopbackCerts()
-	if err != nil {
-		return nil, err
-	}
-	s, err := newNetSystem()
+	s, server, client, err := newNetSystem()
 	if err != nil {
 		return nil, err
 	}
 	l, err := listen()
 	if err != nil {
-		s.cli.Close()
-		s.srv.Close()
-		return nil, err
+		return nil, s.abort(err)
 	}
 	addr := l.Addr().String()
 	go func() { s.serveDone <- s.srv.Serve(context.Background(), l, ipfi.WithTLS(server)) }()
@@ -84,26 +86,19 @@ func startIPFITLS(ctx context.Context, _ *env) (system, error) {
 }
 
 func startIPFIQUIC(ctx context.Context, _ *env) (system, error) {
-	server, client, err := loopbackCerts()
-	if err != nil {
-		return nil, err
-	}
-	s, err := newNetSystem()
+	s, server, client, err := newNetSystem()
 	if err != nil {
 		return nil, err
 	}
 	l, err := ipfiquic.Listen(s.srv, "127.0.0.1:0", server, nil)
 	if err != nil {
-		s.cli.Close()
-		s.srv.Close()
-		return nil, err
+		return nil, s.abort(err)
 	}
 	addr := l.Addr().String()
 	go func() { s.serveDone <- ipfiquic.Serve(context.Background(), s.srv, l) }()
 	conn, err := ipfiquic.Dial(ctx, s.cli, addr, client, nil)
 	if err != nil {
-		s.cli.Close()
-		s.srv.Close()
+		err = s.abort(err)
 		<-s.serveDone
 		return nil, err
 	}
@@ -137,19 +132,11 @@ func (s *netSystem) op(scenario string) func(context.Context) error {
 	case unarySmall, c64OneConn, c64Conns:
 		sh, _ := shapeOf(scenario)
 		dial := func() (*ipfi.Wire, error) { return s.dial(context.Background()) }
-		return shapeOp(sh, s.w, s.conns, dial, (*ipfi.Wire).Close, s.concat)
+		return shapeOp(sh, s.w, s.conns, dial, (*ipfi.Wire).Close, concatCall)
 	case connectCall:
 		return s.connectCall
 	}
 	return nil
-}
-
-func (s *netSystem) concat(ctx context.Context, w *ipfi.Wire) error {
-	got, err := ipfi.Call[string](ctx, w, procConcat, firstName, lastName)
-	if err != nil {
-		return err
-	}
-	return checkName(got)
 }
 
 func (s *netSystem) connectCall(ctx context.Context) error {
@@ -157,7 +144,7 @@ func (s *netSystem) connectCall(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return errors.Join(s.concat(ctx, w), closeIt())
+	return errors.Join(concatCall(ctx, w), closeIt())
 }
 
 func (s *netSystem) close() error {
