@@ -63,12 +63,13 @@ func (i *Interface) clientTLS(ctx context.Context, c net.Conn, addr string, cfg 
 		cfg = cfg.Clone()
 		cfg.ServerName = host
 	}
-	tc := tls.Client(&recordConn{Conn: c}, cfg)
+	rec := &recordConn{Conn: c}
+	tc := tls.Client(rec, cfg)
 	if err := i.handshakeTLS(ctx, tc, addr, true); err != nil {
 		_ = c.Close()
 		return nil, err
 	}
-	return tc, nil
+	return tlsWireConn(tc, rec), nil
 }
 
 // serveTLS runs the server handshake over c, accepted by Serve, bounded
@@ -76,10 +77,12 @@ func (i *Interface) clientTLS(ctx context.Context, c net.Conn, addr string, cfg 
 // wire over it with opts. A connection that fails is closed, and logged.
 func (i *Interface) serveTLS(ctx context.Context, c net.Conn, cfg *tls.Config, opts []Option) {
 	remote := c.RemoteAddr().String()
-	tc := tls.Server(&recordConn{Conn: c}, cfg)
+	rec := &recordConn{Conn: c}
+	tc := tls.Server(rec, cfg)
 	err := i.handshakeTLS(ctx, tc, remote, false)
 	if err == nil {
-		_, err = i.Connect(tc, tc, opts...)
+		t := tlsWireConn(tc, rec)
+		_, err = i.Connect(t, t, opts...)
 		if err != nil && (errors.Is(err, ErrClosed) || errors.Is(err, ErrShutdown)) {
 			err = nil // Serve is returning with it
 		}
@@ -172,10 +175,24 @@ const (
 // first bytes must start a TLS record, or its first Read fails at once
 // with a notTLSError (tls would wait for a record header's five bytes,
 // which a plain peer may never send). The tls.Conn reads it one goroutine
-// at a time.
+// at a time. Once the handshake is over its writes do not block
+// (heldWrites, where the socket allows).
 type recordConn struct {
 	net.Conn
 	checked bool
+	out     heldWrites
+}
+
+// Write writes p, blocking during the handshake and holding what the
+// socket does not take at once after it (see heldWrites).
+func (c *recordConn) Write(p []byte) (int, error) {
+	c.out.mu.Lock()
+	holding := c.out.try != nil
+	c.out.mu.Unlock()
+	if !holding {
+		return c.Conn.Write(p)
+	}
+	return c.write(p)
 }
 
 func (c *recordConn) Read(p []byte) (int, error) {

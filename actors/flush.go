@@ -118,9 +118,10 @@ func (w *writer) tryFlush(passes int) {
 			w.fail(err)
 			break
 		}
-		if n < len(buf) {
+		if n < len(buf) || w.holding() {
 			// The socket is full: what is left goes first, then what was
-			// appended meanwhile, written by a flusher that may block.
+			// appended meanwhile, written by a flusher that may block
+			// (which also sends what the transport holds).
 			w.requeue(buf[n:])
 			bufpool.Put(buf)
 			w.note()
@@ -280,7 +281,7 @@ func (w *writer) recycle(buf []byte) {
 // flushLocked writes until nothing is pending. Called with mu held and
 // flushing set; returns with mu held and flushing cleared.
 func (w *writer) flushLocked() error {
-	for len(w.pending) > 0 && w.err == nil {
+	for (len(w.pending) > 0 || w.holding()) && w.err == nil {
 		buf := w.take()
 		w.writing = true
 		w.written += int64(len(buf))

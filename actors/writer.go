@@ -73,7 +73,11 @@ type writer struct {
 	// wait writes parts in order, waiting for the transport until a
 	// context ends (nil when the transport cannot): a caller whose
 	// context can end writes a large frame with it (waitDirect).
-	wait    func(ctx context.Context, parts [][]byte) (sent, i int, err error)
+	wait func(ctx context.Context, parts [][]byte) (sent, i int, err error)
+	// holds reports whether the transport holds bytes that a try took
+	// but could not send yet (nil for a transport that never does: see
+	// HoldingWriter); a Write, even of nothing, sends them first.
+	holds   func() bool
 	err     error         // sticky: the first write error, or the wire's end
 	max     int           // the bound on pending (Limits.MaxWriteQueue)
 	over    atomic.Bool   // len(pending) >= max, for full (which takes no lock)
@@ -111,9 +115,41 @@ const maxRetained = 256 << 10
 const gatherBelow = 16 << 10
 
 func newWriter(w io.Writer, g *goroutines, max int, onError func(error)) *writer {
+	if h, ok := w.(HoldingWriter); ok {
+		return &writer{w: w, g: g, max: max, onError: onError, try: h.TryWrite, holds: h.Holds}
+	}
 	try, wait := transportWriters(w)
 	return &writer{w: w, g: g, max: max, onError: onError, try: try, wait: wait}
 }
+
+// HoldingWriter is a transport that writes without blocking by holding
+// back what its connection does not take at once: a TLS connection over a
+// socket (the root package's, for Dial and Serve), whose records, once
+// made, must go out whole and in order. The writer uses TryWrite where it
+// would use a socket's non-blocking write, and hands the transport to a
+// flusher goroutine while Holds reports bytes held.
+type HoldingWriter interface {
+	io.Writer
+	// TryWrite takes what it can of b without blocking, maybe nothing;
+	// bytes it takes may be held (Holds) rather than sent.
+	TryWrite(b []byte) (int, error)
+	// Holds reports whether bytes taken are not sent yet. Write, even of
+	// nothing, blocks until they are (or fails).
+	Holds() bool
+}
+
+// TryWriter returns the non-blocking write the writer would use for w (a
+// TCP or Unix socket's, or a pipe's in non-blocking mode: see
+// transportWriters), or nil. It takes as much of b as the kernel takes at
+// once, maybe nothing.
+func TryWriter(w io.Writer) func(b []byte) (int, error) {
+	try, _ := transportWriters(w)
+	return try
+}
+
+// holding reports whether the transport holds bytes a Write must send
+// (see HoldingWriter).
+func (w *writer) holding() bool { return w.holds != nil && w.holds() }
 
 // noWait is the context of a write that must not wait: one made inside an
 // actor's Receive, or one that gives up rather than wait (a cancel, a
@@ -408,7 +444,7 @@ func (w *writer) finishDirect(d *directFrame, sent int64, i int, err error) {
 // else a flusher goroutine writes the rest. Called with mu held and
 // flushing set; unlocks mu.
 func (w *writer) handOff() error {
-	if w.err != nil || len(w.pending) == 0 {
+	if w.err != nil || (len(w.pending) == 0 && !w.holding()) {
 		w.flushing = false
 		w.wakeIdle()
 		err := w.err
