@@ -14,7 +14,7 @@ import (
 // records it makes can be sent by the socket's non-blocking write, and
 // what the socket does not take at once held, in order, until a write that
 // may block sends it. tlsTransport is that wire's transport (an
-// actors.HoldingWriter) and heldWrites the write side of the connection
+// actors.NonBlockingWriter) and heldWrites the write side of the connection
 // under its tls.Conn (recordConn).
 
 // tryTLSMax is the most a TryWrite encrypts at once: what the socket does
@@ -207,4 +207,4 @@ func (t *tlsTransport) TryWrite(b []byte) (int, error) {
 // Holds reports whether records are held for the socket.
 func (t *tlsTransport) Holds() bool { return t.rec.holds() }
 
-var _ actors.HoldingWriter = (*tlsTransport)(nil)
+var _ actors.NonBlockingWriter = (*tlsTransport)(nil)

@@ -75,8 +75,8 @@ type writer struct {
 	// context can end writes a large frame with it (waitDirect).
 	wait func(ctx context.Context, parts [][]byte) (sent, i int, err error)
 	// holds reports whether the transport holds bytes that a try took
-	// but could not send yet (nil for a transport that never does: see
-	// HoldingWriter); a Write, even of nothing, sends them first.
+	// but could not send yet (nil for a socket: see NonBlockingWriter); a
+	// Write, even of nothing, sends them first.
 	holds   func() bool
 	err     error         // sticky: the first write error, or the wire's end
 	max     int           // the bound on pending (Limits.MaxWriteQueue)
@@ -115,26 +115,27 @@ const maxRetained = 256 << 10
 const gatherBelow = 16 << 10
 
 func newWriter(w io.Writer, g *goroutines, max int, onError func(error)) *writer {
-	if h, ok := w.(HoldingWriter); ok {
+	if h, ok := w.(NonBlockingWriter); ok {
 		return &writer{w: w, g: g, max: max, onError: onError, try: h.TryWrite, holds: h.Holds}
 	}
 	try, wait := transportWriters(w)
 	return &writer{w: w, g: g, max: max, onError: onError, try: try, wait: wait}
 }
 
-// HoldingWriter is a transport that writes without blocking by holding
-// back what its connection does not take at once: a TLS connection over a
-// socket (the root package's, for Dial and Serve), whose records, once
-// made, must go out whole and in order. The writer uses TryWrite where it
-// would use a socket's non-blocking write, and hands the transport to a
-// flusher goroutine while Holds reports bytes held.
-type HoldingWriter interface {
+// NonBlockingWriter is a transport of the program's own that can write
+// without blocking: the wire's writer uses TryWrite where it would use a
+// socket's non-blocking write, and so writes on the goroutine that has
+// something to write instead of handing each write to a flusher
+// goroutine. A transport may hold back bytes TryWrite took (a TLS
+// connection over a socket, whose records, once made, must go out whole
+// and in order: the root package's, for Dial and Serve); the writer then
+// hands it to a flusher goroutine while Holds reports bytes held.
+type NonBlockingWriter interface {
 	io.Writer
-	// TryWrite takes what it can of b without blocking, maybe nothing;
-	// bytes it takes may be held (Holds) rather than sent.
+	// TryWrite takes what it can of b without blocking, maybe nothing.
 	TryWrite(b []byte) (int, error)
-	// Holds reports whether bytes taken are not sent yet. Write, even of
-	// nothing, blocks until they are (or fails).
+	// Holds reports whether bytes TryWrite took are not sent yet. Write,
+	// even of nothing, blocks until they are (or fails).
 	Holds() bool
 }
 
@@ -148,7 +149,7 @@ func TryWriter(w io.Writer) func(b []byte) (int, error) {
 }
 
 // holding reports whether the transport holds bytes a Write must send
-// (see HoldingWriter).
+// (see NonBlockingWriter).
 func (w *writer) holding() bool { return w.holds != nil && w.holds() }
 
 // noWait is the context of a write that must not wait: one made inside an

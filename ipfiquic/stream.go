@@ -2,9 +2,11 @@ package ipfiquic
 
 import (
 	"crypto/tls"
+	"errors"
 	"net"
 	"sync"
 
+	"github.com/ipfi-go/ipfi/actors"
 	"github.com/quic-go/quic-go"
 )
 
@@ -34,6 +36,38 @@ func (s *stream) Write(p []byte) (int, error) {
 	}
 	return s.Stream.Write(p)
 }
+
+// tryMax is the most TryWrite queues at once: a longer write takes this
+// much, and the wire's writer hands the rest to a goroutine that may
+// block.
+const tryMax = 64 << 10
+
+// TryWrite queues up to tryMax bytes of p on the stream if the peer's flow
+// control allows all of them now, without blocking; nothing otherwise.
+// With it the wire's writer writes on the goroutine that has something to
+// write (an actors.NonBlockingWriter) instead of handing every write to a
+// flusher goroutine.
+func (s *stream) TryWrite(p []byte) (int, error) {
+	p = p[:min(len(p), tryMax)]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return 0, net.ErrClosed
+	}
+	switch err := s.Stream.TryWriteAll(p); {
+	case err == nil:
+		return len(p), nil
+	case errors.Is(err, quic.ErrWouldBlock):
+		return 0, nil
+	default:
+		return 0, err
+	}
+}
+
+// Holds reports false: what TryWrite queued, the stream sends.
+func (s *stream) Holds() bool { return false }
+
+var _ actors.NonBlockingWriter = (*stream)(nil)
 
 // Close stops reading (the peer is told to stop sending) and ends the
 // writing: with a FIN after what was written when no Write is in progress,
