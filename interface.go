@@ -103,7 +103,12 @@ func (i *Interface) Register(idx procedures.Index, p procedures.Procedure) error
 // goroutine, and the interface's Close, waiting until its Read returns.
 // If r or w has a method ConnectionState() tls.ConnectionState (a
 // *tls.Conn, a QUIC stream of package ipfiquic) the wire's TLS method
-// returns that state.
+// returns that state. A w that can write without blocking (a socket, a
+// pipe in non-blocking mode, or one with the methods of
+// actors.NonBlockingWriter, as ipfiquic's streams have) is written by the
+// goroutines that have something to write; any other by a caller whose
+// context cannot end, and otherwise by a goroutine the wire starts for
+// the purpose (a goroutine hand-off per write).
 func (i *Interface) Connect(r io.Reader, w io.Writer, opts ...Option) (*Wire, error) {
 	var cl closers
 	if c, ok := r.(io.Closer); ok {
