@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ipfi-go/ipfi/internal/selfsign"
 )
 
 // fingerprintRE matches a SHA-256 fingerprint as fingerprint writes it.
@@ -22,7 +24,7 @@ var fingerprintRE = regexp.MustCompile(`sha256 fingerprint ((?:[0-9A-F]{2}:){31}
 // directory; it returns their paths.
 func writeCert(t *testing.T, host string, usage x509.ExtKeyUsage) (certFile, keyFile string) {
 	t.Helper()
-	cert, err := selfSigned(host, time.Hour, usage)
+	cert, err := selfsign.New(host, time.Hour, usage)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,24 +204,24 @@ func TestSelfSigned(t *testing.T) {
 		{"", "localhost", []string{"localhost", "127.0.0.1", "::1"}},
 		{"0.0.0.0", "127.0.0.1", []string{"localhost", "127.0.0.1", "::1"}},
 	} {
-		cert, err := selfSigned(tc.host, selfSignedValidity, x509.ExtKeyUsageServerAuth)
+		cert, err := selfsign.New(tc.host, selfSignedValidity, x509.ExtKeyUsageServerAuth)
 		if err != nil {
 			t.Fatal(err)
 		}
 		leaf := cert.Leaf
 		if got := certNames(leaf); !slices.Equal(got, tc.want) {
-			t.Errorf("selfSigned(%q) is for %q, want %q", tc.host, got, tc.want)
+			t.Errorf("selfsign.New(%q) is for %q, want %q", tc.host, got, tc.want)
 		}
 		if d := leaf.NotAfter.Sub(leaf.NotBefore); d < selfSignedValidity || d > selfSignedValidity+2*time.Minute {
-			t.Errorf("selfSigned(%q) is valid for %v, want about %v", tc.host, d, selfSignedValidity)
+			t.Errorf("selfsign.New(%q) is valid for %v, want about %v", tc.host, d, selfSignedValidity)
 		}
 		roots := x509.NewCertPool()
 		roots.AddCert(leaf)
 		if _, err := leaf.Verify(x509.VerifyOptions{DNSName: tc.verify, Roots: roots}); err != nil {
-			t.Errorf("selfSigned(%q) does not verify for %q: %v", tc.host, tc.verify, err)
+			t.Errorf("selfsign.New(%q) does not verify for %q: %v", tc.host, tc.verify, err)
 		}
 		if pub, ok := leaf.PublicKey.(*ecdsa.PublicKey); !ok || pub.Curve != elliptic.P256() {
-			t.Errorf("selfSigned(%q): public key %T, want ECDSA P-256", tc.host, leaf.PublicKey)
+			t.Errorf("selfsign.New(%q): public key %T, want ECDSA P-256", tc.host, leaf.PublicKey)
 		}
 	}
 	if got := fingerprint([]byte("x")); !fingerprintRE.MatchString("sha256 fingerprint "+got) || !strings.HasPrefix(got, "2D:71:16:42") {
