@@ -186,13 +186,14 @@ type recordConn struct {
 // Write writes p, blocking during the handshake and holding what the
 // socket does not take at once after it (see heldWrites).
 func (c *recordConn) Write(p []byte) (int, error) {
-	c.out.mu.Lock()
-	holding := c.out.try != nil
-	c.out.mu.Unlock()
-	if !holding {
+	h := &c.out
+	h.mu.Lock()
+	if h.try == nil {
+		h.mu.Unlock()
 		return c.Conn.Write(p)
 	}
-	return c.write(p)
+	defer h.mu.Unlock()
+	return c.writeLocked(p)
 }
 
 func (c *recordConn) Read(p []byte) (int, error) {

@@ -50,12 +50,11 @@ type heldWrites struct {
 // errHeldFull is a write past maxHeld that may not block.
 var errHeldFull = fmt.Errorf("%w: over %d bytes of TLS records held for a peer that does not read", ErrLimit, maxHeld)
 
-// write is recordConn's Write once try is set: it sends p without
-// blocking if nothing is held, and holds the rest.
-func (c *recordConn) write(p []byte) (int, error) {
+// writeLocked is recordConn's Write once try is set: it sends p without
+// blocking if nothing is held, and holds the rest. Called with out.mu
+// held, which it lets go only while it pushes.
+func (c *recordConn) writeLocked(p []byte) (int, error) {
 	h := &c.out
-	h.mu.Lock()
-	defer h.mu.Unlock()
 	total := len(p)
 	for {
 		if h.err != nil {
