@@ -256,13 +256,7 @@ func TestBudget(t *testing.T) {
 // taken out of rotation (its pings go unanswered) and calls go to the
 // other; once the proxy forwards again it takes calls again.
 func TestPartitionHeals(t *testing.T) {
-	a, b := startServer(t, "a", true), startServer(t, "b", true)
-	p := newProxy(t, a.addr)
-	ma := a.member()
-	ma.Addr = p.addr()
-	r := newPushResolver(ma, b.member())
-	c := newClient(t, r, nil)
-	waitUp(t, c, 2)
+	a, p, c := proxiedPair(t)
 	ctx := bounded(t, 20*time.Second)
 	p.partition()
 	deadline := time.Now().Add(5 * time.Second)
@@ -290,17 +284,25 @@ func TestPartitionHeals(t *testing.T) {
 	}
 }
 
-// TestCallsOnAStoppedMemberMoveElsewhere: idempotent calls open on a
-// member that stops answering (a proxy holds its bytes, as a stopped
-// process would) are cancelled as health checks take it out of rotation,
-// and succeed on another member within their deadline.
-func TestCallsOnAStoppedMemberMoveElsewhere(t *testing.T) {
+// proxiedPair starts servers a and b and a client of both, up, that
+// reaches a through a proxy: a test can partition a from the client.
+func proxiedPair(t *testing.T) (*testServer, *proxy, *Client) {
+	t.Helper()
 	a, b := startServer(t, "a", true), startServer(t, "b", true)
 	p := newProxy(t, a.addr)
 	ma := a.member()
 	ma.Addr = p.addr()
 	c := newClient(t, newPushResolver(ma, b.member()), nil)
 	waitUp(t, c, 2)
+	return a, p, c
+}
+
+// TestCallsOnAStoppedMemberMoveElsewhere: idempotent calls open on a
+// member that stops answering (a proxy holds its bytes, as a stopped
+// process would) are cancelled as health checks take it out of rotation,
+// and succeed on another member within their deadline.
+func TestCallsOnAStoppedMemberMoveElsewhere(t *testing.T) {
+	_, p, c := proxiedPair(t)
 	p.partition()
 	ctx := ipfi.WithIdempotent(bounded(t, 5*time.Second))
 	var wg sync.WaitGroup
