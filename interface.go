@@ -137,6 +137,7 @@ func (i *Interface) connect(r io.Reader, w io.Writer, c io.Closer, opts []Option
 		CalleeOnly: wc.calleeOnly,
 		Plain:      wc.plain,
 		Accepted:   wc.accepted,
+		Dialed:     wc.dialed,
 		Push:       wc.push,
 		Exclusive:  wc.exclusive,
 		Owner:      pub,
@@ -202,7 +203,7 @@ func (i *Interface) wiresUp() []*Wire {
 // client handshake, bounded by ctx and Timeouts.Handshake: its failure is
 // an error matching ErrTLSHandshake.
 func (i *Interface) Dial(ctx context.Context, network, addr string, opts ...Option) (*Wire, error) {
-	opts = append(opts[:len(opts):len(opts)], WithExclusiveConn(), tlsHere())
+	opts = append(opts[:len(opts):len(opts)], WithExclusiveConn(), tlsHere(), dialed())
 	wc, err := wireSettings(opts)
 	if err != nil {
 		return nil, err

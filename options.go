@@ -196,6 +196,7 @@ type wireConfig struct {
 	calleeOnly bool
 	plain      bool
 	accepted   bool
+	dialed     bool // Dial's: the peer announces as it accepts (actors.WireOptions.Dialed)
 	push       bool // ConnectPush's: no reader goroutine
 	exclusive  bool
 	tls        *tls.Config // WithTLS's
@@ -241,6 +242,12 @@ func tlsHere() Option {
 	return wireOption("tlsHere", func(c *wireConfig) { c.tlsHere = true })
 }
 
+// dialed is the option Dial adds: its peer, a listener's, announces
+// first.
+func dialed() Option {
+	return wireOption("dialed", func(c *wireConfig) { c.dialed = true })
+}
+
 // WithAccepted marks a wire as accepted from a listener, as Serve's wires
 // are: the interface's Timeouts.Handshake and Timeouts.Idle apply to it.
 // For a server that runs its own accept loop. Default: a wire made with
@@ -280,7 +287,8 @@ func WithCalleeOnly() Option {
 // hand-written peer) that writes nothing before it is called: on a wire
 // that announces, the first call carrying a deadline or metadata waits up
 // to a second for the peer's announcements, which such a peer never sends
-// (a peer of this project announces as the wire opens).
+// (a peer of this project announces as the wire opens, or, if it dialed,
+// once it has this side's announcement).
 func WithPlain() Option {
 	return wireOption("WithPlain", func(c *wireConfig) { c.plain = true })
 }

@@ -22,3 +22,12 @@ func setOutBeginHook(t testing.TB, f func(ctx actor.Context, pid *actor.PID)) {
 	testHookOutBegin = f
 	t.Cleanup(func() { testHookOutBegin = old })
 }
+
+// setAwaitsAnnouncementsHook makes awaitAnnouncements call f as it begins
+// to wait, until the test ends. Tests that set it must not run in
+// parallel.
+func setAwaitsAnnouncementsHook(t testing.TB, f func()) {
+	old := testHookAwaitsAnnouncements
+	testHookAwaitsAnnouncements = f
+	t.Cleanup(func() { testHookAwaitsAnnouncements = old })
+}

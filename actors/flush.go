@@ -8,14 +8,17 @@ import (
 	"github.com/ipfi-go/ipfi/internal/bufpool"
 )
 
-// flushSoon starts a flusher for what is pending, if anything is and nobody
-// is writing, without blocking.
+// flushSoon has what is pending written without blocking, as a frame an
+// actor appends is (note, then release): by whoever is writing, by a
+// reader holding the writer as it lets go (unhold), or by a flusher
+// goroutine.
 func (w *writer) flushSoon() {
 	w.mu.Lock()
 	if w.err != nil || w.flushing || len(w.pending) == 0 {
 		w.mu.Unlock()
 		return
 	}
+	w.note()
 	_ = w.release(noWait)
 }
 
@@ -35,6 +38,29 @@ func (w *writer) flushNow() {
 	}
 	w.flushing = true
 	w.tryFlush(1)
+}
+
+// writeEarly writes what is pending (the announcement) with one write that
+// cannot block, before the wire's actor and reader exist: nobody else has
+// the writer yet. What the transport does not take stays pending, and an
+// error is left for the wire's first write or read to find (the wire
+// cannot end before it is built). A transport without such a write is
+// left to flushNow and flushSoon.
+func (w *writer) writeEarly() {
+	if w.try == nil || oneThread {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.pending) == 0 {
+		return
+	}
+	n, err := w.try(w.pending)
+	if err != nil || n == 0 {
+		return
+	}
+	w.written += int64(n)
+	w.pending = w.pending[:copy(w.pending, w.pending[n:])]
 }
 
 // flushHere writes what is pending on the calling goroutine, blocking in

@@ -180,6 +180,7 @@ func (p *parser) hears(k wire.Kind) bool {
 		if s := p.neg.State(); s != was {
 			p.w.peer.Store(uint32(s))
 			if s.Settled() {
+				p.w.announceLate()
 				p.w.settle()
 			}
 		}

@@ -106,8 +106,9 @@ func (w *Conn) awaitPeer(ctx context.Context) bool {
 
 // announceWait bounds how long a call that carries metadata or a deadline
 // waits for the peer's announcements on a fresh wire
-// (awaitAnnouncements). A peer of this project announces as soon as its
-// wire is made, so against one the wait is a fraction of a round trip; a
+// (awaitAnnouncements). A peer of this project announces as its wire is
+// made, or, on a connection it dialed, once it has this side's
+// announcement (Dialed), so against one the wait is at most a round trip; a
 // peer that never announces (the Rust crate) costs the first such call of
 // the wire this much, and it and every later call go without the
 // extensions' messages.
@@ -131,15 +132,41 @@ func (w *Conn) awaitAnnouncements(ctx context.Context) error {
 	}
 	t := time.NewTimer(announceWait)
 	defer t.Stop()
+	w.awaiting.Add(1)
+	defer w.awaiting.Add(-1)
+	testHookAwaitsAnnouncements()
 	select {
 	case <-w.settled:
 	case <-w.inputDone:
 	case <-t.C:
 		w.settle()
 	case <-ctx.Done():
+		if w.dialed {
+			// This call writes nothing: this side's announcement may
+			// have been left to it (announceLate).
+			w.out.flushSoon()
+		}
 		return context.Cause(ctx)
 	}
 	return nil
+}
+
+// testHookAwaitsAnnouncements is called by awaitAnnouncements as it
+// begins to wait (tests set it; see export_test.go).
+var testHookAwaitsAnnouncements = func() {}
+
+// announceLate has a Dialed wire's announcement written once the peer's
+// announcements are over (by the parser, in the chunk that completed
+// them): by the reader as it finishes the chunk, or by a flusher goroutine
+// (flushSoon), unless a call is waiting for them, whose write then carries
+// it. A peer that has announced may be waiting for this side's
+// announcement before its own calls with a deadline go out. If the
+// announcement is already written and nothing else is pending, nothing
+// happens.
+func (w *Conn) announceLate() {
+	if w.dialed && w.awaiting.Load() == 0 {
+		w.out.flushSoon()
+	}
 }
 
 // settle records that the peer's announcements are over (or no longer

@@ -163,18 +163,27 @@ func (s *System) Connect(r io.Reader, wr io.Writer, c io.Closer, opt WireOptions
 	}
 	s.wires[w] = struct{}{}
 	s.mu.Unlock()
+	if opt.Accepted {
+		// The announcement, written before the wire is built: a dialer's
+		// first call with a deadline waits for it, so building the wire
+		// overlaps its trip instead of delaying it.
+		w.out.writeEarly()
+	}
 	reply := make(chan error, 1)
 	s.as.Root.Send(s.root, &spawnWireMsg{w: w, reply: reply})
 	if err := <-reply; err != nil {
 		s.forget(w)
 		return nil, err
 	}
-	if opt.Accepted {
-		// The announcement, written here: a caller's first call with a
-		// deadline waits for it, and a flusher goroutine started for it
-		// would run before the wire's reader, which has just started.
+	switch {
+	case opt.Accepted:
+		// What writeEarly could not write of the announcement, written
+		// here: a flusher goroutine started for it would run before the
+		// wire's reader, which has just started.
 		w.out.flushNow()
-	} else {
+	case opt.Dialed:
+		// The announcement goes out later, with other bytes (announceLate).
+	default:
 		// The announcement, by a flusher goroutine: a caller that calls
 		// at once takes it into its own write first.
 		w.out.flushSoon()

@@ -30,6 +30,15 @@ type WireOptions struct {
 	// and peer address); it is called only when a log names the wire. Nil
 	// means the wire actor's id.
 	Name func() string
+	// Dialed marks a wire over a connection this side dialed to a
+	// listener (the root package's Dial): its peer announces as it
+	// accepts, so this side's announcement is not written on its own. It
+	// goes out with the first thing this side writes, or once the peer's
+	// announcements have arrived (announceLate), unless a call waiting for
+	// them (awaitAnnouncements) is about to write it with its own frames:
+	// a first call with a deadline then costs this side one write fewer,
+	// and the peer one read.
+	Dialed bool
 	// Exclusive tells that the transport is a connection only the wire
 	// uses (the root package's WithExclusiveConn: Dial's and Serve's): nobody
 	// else reads it, sets its deadlines or closes it, so the reader may read
@@ -67,6 +76,7 @@ type Conn struct {
 	bytesIn    atomic.Int64  // bytes read from the peer
 	readAt     atomic.Int64  // when the last chunk was read, as a time.Duration since epoch: when the calls in it arrived
 	ext        bool          // this side speaks the extensions (not Plain)
+	dialed     bool          // WireOptions.Dialed: the announcement waits to go out with other bytes
 	// peer is what the peer announced, a core.PeerState: written by the
 	// parser (its core.Negotiation, the one owner), read by anyone
 	// (peerExt, peerV2, peerGoingAway).
@@ -89,9 +99,13 @@ type Conn struct {
 	// enough; settledOnce is the flag that lets only the first close it.
 	settled     chan struct{}
 	settledOnce atomic.Bool
-	pingMu      sync.Mutex
-	pingN       uint64
-	pings       map[uint64]chan struct{}
+	// awaiting counts the calls waiting in awaitAnnouncements: on a Dialed
+	// wire, the first of them to write carries this side's announcement.
+	awaiting atomic.Int32
+
+	pingMu sync.Mutex
+	pingN  uint64
+	pings  map[uint64]chan struct{}
 
 	// What arrived, for the watchdog: chunks read (the reader's), and
 	// messages other than pongs parsed (the parser's).
@@ -203,6 +217,7 @@ func newConn(s *System, r io.Reader, wr io.Writer, c io.Closer, opt WireOptions)
 		name:       opt.Name,
 		started:    time.Now(),
 		ext:        !opt.Plain,
+		dialed:     opt.Dialed,
 		idx:        newIndices(maxRustCallIndex),
 		done:       make(chan struct{}),
 		heard:      make(chan struct{}),
@@ -230,9 +245,13 @@ func newConn(s *System, r io.Reader, wr io.Writer, c io.Closer, opt WireOptions)
 	w.out.readerFlushes = !opt.Push && readBlocksThread(r)
 	if w.ext {
 		// The announcements go first, before anything this side writes.
-		// Nobody else has the writer yet: no lock.
+		// Nobody else has the writer yet: no lock. A Dialed wire's are
+		// not noted: a reader's unhold does not write them by themselves
+		// (see announceLate).
 		w.out.pending = append(w.out.pending, byte(wire.KindAnnounce), byte(wire.KindAnnounce2))
-		w.out.note()
+		if !w.dialed {
+			w.out.note()
+		}
 	}
 	w.callCtx = context.WithValue(context.Background(), wireKey{}, w)
 	w.procCtx, w.procCancel = context.WithCancelCause(w.callCtx)

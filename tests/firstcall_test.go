@@ -85,3 +85,29 @@ func TestFirstCallWithoutExtrasDoesNotWait(t *testing.T) {
 	speer.send(frame(wire.KindResponse, wire.TermComplete, 6, 0, []byte{1}), false)
 	must(t, p.Wait(ctx, &v))
 }
+
+// TestServerCallsADialerThatNeverCalled: a dialer writes its announcement
+// with its first message, or once the server's has arrived; one that never
+// calls still announces, so the server's first call to it carries its
+// deadline at once instead of waiting for the announcement in vain.
+func TestServerCallsADialerThatNeverCalled(t *testing.T) {
+	opened := make(chan *ipfi.Wire, 1)
+	server := newInterface(t, ipfi.WithInterceptors(ipfi.Interceptor{WireOpened: func(w *ipfi.Wire) { opened <- w }}))
+	client := newInterface(t)
+	must(t, client.Register(1, procedures.Func0(func(ctx context.Context) (bool, error) {
+		_, hasDeadline := ctx.Deadline()
+		return hasDeadline, nil
+	})))
+	addr, stop := serveLoopback(t, server)
+	defer stop()
+	ctx := bounded(t, 10*time.Second)
+	w, err := client.Dial(ctx, "tcp", addr)
+	must(t, err)
+	defer w.Close()
+	sw := <-opened
+	hasDeadline, err := ipfi.Call[bool](ctx, sw, 1)
+	must(t, err)
+	if !hasDeadline {
+		t.Fatal("the server's call reached the dialer without its deadline: the dialer's announcement did not come")
+	}
+}
