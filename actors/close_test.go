@@ -2,10 +2,14 @@ package actors
 
 import (
 	"context"
+	"errors"
+	"io"
 	"net"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/ipfi-go/ipfi/procedures"
 )
@@ -43,3 +47,52 @@ func TestWireCloseWaitsForItsGoroutines(t *testing.T) {
 		t.Fatal("Conn.Close returned while a procedure of the wire was still running")
 	}
 }
+
+// TestConnectAsTheSystemClosesReturns: a Connect that has found the system
+// open, and whose message to the root arrives only after Close has stopped
+// it, fails with ErrClosed instead of waiting for an answer that cannot
+// come (a message to a stopped actor is dropped).
+func TestConnectAsTheSystemClosesReturns(t *testing.T) {
+	sys := NewSystem(Config{})
+	setConnectSpawnsHook(t, func() { must(t, sys.Close()) })
+	r, w := io.Pipe()
+	defer w.Close()
+	done := make(chan error, 1)
+	go func() {
+		_, err := sys.Connect(r, io.Discard, r, WireOptions{})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrClosed) {
+			t.Fatalf("Connect returned %v, want ErrClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Connect did not return once the system had closed")
+	}
+}
+
+// TestSpawnChildAfterCloseReturns: SpawnChild on a closed system fails
+// with ErrClosed instead of waiting for a root that has stopped.
+func TestSpawnChildAfterCloseReturns(t *testing.T) {
+	sys := NewSystem(Config{})
+	must(t, sys.Close())
+	done := make(chan error, 1)
+	go func() {
+		_, err := sys.SpawnChild("child", func() actor.Actor { return nopActor{} })
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrClosed) {
+			t.Fatalf("SpawnChild returned %v, want ErrClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("SpawnChild did not return on a closed system")
+	}
+}
+
+// nopActor is an actor that does nothing.
+type nopActor struct{}
+
+func (nopActor) Receive(actor.Context) {}

@@ -31,3 +31,12 @@ func setAwaitsAnnouncementsHook(t testing.TB, f func()) {
 	testHookAwaitsAnnouncements = f
 	t.Cleanup(func() { testHookAwaitsAnnouncements = old })
 }
+
+// setConnectSpawnsHook makes Connect call f just before it asks the root to
+// spawn a wire's actor, until the test ends. Tests that set it must not
+// run in parallel.
+func setConnectSpawnsHook(t testing.TB, f func()) {
+	old := testHookConnectSpawns
+	testHookConnectSpawns = f
+	t.Cleanup(func() { testHookConnectSpawns = old })
+}

@@ -169,9 +169,10 @@ func (s *System) Connect(r io.Reader, wr io.Writer, c io.Closer, opt WireOptions
 		// overlaps its trip instead of delaying it.
 		w.out.writeEarly()
 	}
+	testHookConnectSpawns()
 	reply := make(chan error, 1)
 	s.as.Root.Send(s.root, &spawnWireMsg{w: w, reply: reply})
-	if err := <-reply; err != nil {
+	if err := s.awaitRoot(reply); err != nil {
 		s.forget(w)
 		return nil, err
 	}
@@ -247,12 +248,46 @@ func (s *System) Close() error {
 func (s *System) SpawnChild(prefix string, p actor.Producer) (*actor.PID, error) {
 	reply := make(chan *actor.PID, 1)
 	s.as.Root.Send(s.root, &spawnChildMsg{props: actor.PropsFromProducer(p, actor.WithMailbox(newInlineMailbox)), prefix: prefix, reply: reply})
-	pid := <-reply
-	if pid == nil {
-		return nil, ErrClosed
+	select {
+	case pid := <-reply:
+		if pid != nil {
+			return pid, nil
+		}
+	case <-s.rootDone:
+		// The root stopped before it took the message (a message to a
+		// stopped actor is dropped), or just after it answered.
+		select {
+		case pid := <-reply:
+			if pid != nil {
+				return pid, nil
+			}
+		default:
+		}
 	}
-	return pid, nil
+	return nil, ErrClosed
 }
+
+// awaitRoot returns the root's answer to a spawnWireMsg, or ErrClosed if the
+// root has stopped without taking it: a message to a stopped actor is
+// dropped, and Close may stop the root between Connect's check that the
+// system is open and its message.
+func (s *System) awaitRoot(reply chan error) error {
+	select {
+	case err := <-reply:
+		return err
+	case <-s.rootDone:
+		select {
+		case err := <-reply:
+			return err
+		default:
+			return ErrClosed
+		}
+	}
+}
+
+// testHookConnectSpawns is called by Connect just before it asks the root
+// to spawn the wire's actor (tests set it; see export_test.go).
+var testHookConnectSpawns = func() {}
 
 // Send sends msg to pid from outside the actor tree (a goroutine, a timer).
 func (s *System) Send(pid *actor.PID, msg any) { s.as.Root.Send(pid, msg) }
