@@ -17,6 +17,11 @@ var (
 	ErrGaveUp = errors.New("ipfi: supervised wire gave up restarting")
 	// ErrNoDial: Supervise was given a nil dial function.
 	ErrNoDial = errors.New("ipfi: Supervise needs a dial function")
+	// ErrDialPanicked: a Supervised's dial function panicked. The dial
+	// counts as failed: a supervision.Down event carries an error matching
+	// it, with the panic's value, and the policy decides what follows
+	// (the stack is logged at Error, with WithLogger).
+	ErrDialPanicked = errors.New("ipfi: the dial function panicked")
 )
 
 // Supervised keeps a wire up: it makes one with its dial function (a
@@ -73,7 +78,8 @@ type Supervised struct {
 // an error. It is called on a goroutine of its own, one dial at a time,
 // with a context that carries ctx's values but is not ended by ctx: it is
 // cancelled by the Supervised's Close and the interface's. Supervise keeps
-// nothing else of ctx and does not block on it.
+// nothing else of ctx and does not block on it. A dial that panics counts
+// as a failed dial, with an error matching ErrDialPanicked.
 //
 // events, if not nil, is called with every change, one at a time, by the
 // keeper: it must not block for long.

@@ -129,3 +129,33 @@ func TestSuperviseRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestSupervisedDialThatPanicsIsAFailedDial: a dial function that panics
+// does not end the program: the dial counts as failed (a Down event with an
+// error matching ErrDialPanicked) and the policy's next dial follows.
+func TestSupervisedDialThatPanicsIsAFailedDial(t *testing.T) {
+	server := greetServer(t)
+	client := newInterface(t)
+	defer client.Close()
+	d := newPipeDialer(client, server, 0, nil)
+	panicked := false
+	dial := func(ctx context.Context) (*ipfi.Wire, error) {
+		if !panicked { // dials run one at a time
+			panicked = true
+			panic("test: the dial function's bug")
+		}
+		return d.dial(ctx)
+	}
+	events := newEventLog()
+	ctx := supBounded(t, 10*time.Second)
+	sup, err := client.Supervise(ctx, dial, supervision.Restart{Initial: time.Millisecond}, events.record)
+	must(t, err)
+	defer sup.Close()
+	if got, err := ipfi.Call[string](ctx, sup, 1, "x"); err != nil || got != "Hello, x!" {
+		t.Fatalf("call through the Supervised: %q, %v", got, err)
+	}
+	events.expect(ctx, t,
+		supervision.Event{Kind: supervision.Down, Err: ipfi.ErrDialPanicked, Restarts: 0},
+		supervision.Event{Kind: supervision.Up, Restarts: 1},
+	)
+}

@@ -2,6 +2,7 @@ package ipfi
 
 import (
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -66,7 +67,7 @@ func (k *keeper) dial(ctx actor.Context) {
 	go func() {
 		defer s.i.procs.Done()
 		defer s.dials.Done()
-		w, err := s.dial(s.ctx)
+		w, err := s.dialOnce()
 		if w == nil && err == nil {
 			err = errNoWireDialled
 		}
@@ -75,6 +76,21 @@ func (k *keeper) dial(ctx actor.Context) {
 		s.mu.Unlock()
 		s.i.sys.Send(self, dialedMsg{})
 	}()
+}
+
+// dialOnce calls the dial function, turning a panic into a failed dial
+// (ErrDialPanicked): it runs on a goroutine of the library's, where a panic
+// would end the program.
+func (s *Supervised) dialOnce() (w *Wire, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if s.i.logger != nil {
+				s.i.logger.Error("ipfi: Supervise's dial function panicked", "panic", r, "stack", string(debug.Stack()))
+			}
+			w, err = nil, fmt.Errorf("%w: %v", ErrDialPanicked, r)
+		}
+	}()
+	return s.dial(s.ctx)
 }
 
 // dialed takes the outcome of a dial: the wire is up, or the failure is
