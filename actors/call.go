@@ -66,9 +66,17 @@ type Call struct {
 
 	send *sendSide // nil for a call made with Start (its arguments went whole)
 
-	// ext holds what few calls have (a deadline, metadata), nil for the
-	// others: the handle stays in a smaller size class.
-	ext *callExt
+	// deadline is the caller's context's deadline, as a time.Duration
+	// since epoch, told to a callee that speaks version 2 of the
+	// extensions with the call's first Call message; 0 for none (see
+	// setExt).
+	deadline int64
+	// meta is the call's KindMetadata message (the caller's context's
+	// outgoing metadata, encoded at Start or Open), nil without any; it
+	// goes after the deadline, before the first Call message, to a callee
+	// that speaks version 2. A pointer: few calls have any, and the handle
+	// stays in a smaller size class.
+	meta *[]byte
 
 	// relay frees the call's index once both its arguments and its
 	// response have ended (relayArgsClosed | relayEnded), whichever ends
@@ -82,28 +90,21 @@ type Call struct {
 	started int64
 }
 
-// callExt is what a Call made with a deadline or metadata also carries.
-type callExt struct {
-	// deadline is the caller's context's deadline (zero if none), told to
-	// a callee that speaks version 2 of the extensions with the call's
-	// first Call message.
-	deadline time.Time
-	// meta is the call's KindMetadata message (the caller's context's
-	// outgoing metadata, encoded at Start or Open), nil without any; it
-	// goes with the deadline, before the first Call message, to a callee
-	// that speaks version 2.
-	meta []byte
-}
-
 // setExt records ctx's deadline and outgoing metadata for the call; an
-// error (metadata over the limits) fails the call before it is sent.
+// error (metadata over the limits) fails the call before it is sent. The
+// deadline is recorded on the monotonic clock, as the time left now
+// (time.Until, which reads the wall clock for a deadline that has no
+// monotonic reading) from now since epoch; one at epoch itself is recorded
+// a nanosecond earlier (0 means none): long past either way.
 func (c *Call) setExt(ctx context.Context) error {
-	d, hasDeadline := ctx.Deadline()
-	kv, _ := ctx.Value(outgoingKey{}).([]string)
-	if !hasDeadline && len(kv) == 0 {
-		return nil
+	if d, ok := ctx.Deadline(); ok {
+		now := time.Now()
+		c.deadline = int64(now.Sub(epoch) + d.Sub(now))
+		if c.deadline == 0 {
+			c.deadline = -1
+		}
 	}
-	c.ext = &callExt{deadline: d}
+	kv, _ := ctx.Value(outgoingKey{}).([]string)
 	if len(kv) == 0 {
 		return nil
 	}
@@ -111,9 +112,12 @@ func (c *Call) setExt(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrLimit, unprefixed(err))
 	}
-	c.ext.meta = b
+	c.meta = &b
 	return nil
 }
+
+// hasExt reports whether the call carries a deadline or metadata.
+func (c *Call) hasExt() bool { return c.deadline != 0 || c.meta != nil }
 
 // outgoingKey is the context key of the metadata calls carry (Outgoing).
 type outgoingKey struct{}
@@ -205,19 +209,22 @@ func (c *Call) closeArgsEarly(held bool) {
 // the call's first Call message, appended to b, or nil if the call has no
 // deadline or the callee would not understand it.
 func (c *Call) deadlinePrefix(b []byte) []byte {
-	x := c.ext
-	if x == nil || !c.w.peerV2() {
+	if !c.hasExt() || !c.w.peerV2() {
 		return nil
 	}
-	if x.deadline.IsZero() {
-		return append(b, x.meta...)
+	var meta []byte
+	if c.meta != nil {
+		meta = *c.meta
 	}
-	left := time.Until(x.deadline)
+	if c.deadline == 0 {
+		return append(b, meta...)
+	}
+	left := time.Duration(c.deadline) - time.Since(epoch)
 	ms := uint64(0)
 	if left > 0 {
 		ms = uint64((left + time.Millisecond - 1) / time.Millisecond)
 	}
-	return append(wire.AppendDeadline(b, c.key.proc, c.key.call, ms), x.meta...)
+	return append(wire.AppendDeadline(b, c.key.proc, c.key.call, ms), meta...)
 }
 
 func newCall(w *Conn, key callKey) *Call {

@@ -25,7 +25,7 @@ func (c *inCall) execute(ctx context.Context, args []byte, block bool) (failure 
 	}()
 	if icpt := c.w.sys.intercept; icpt != nil {
 		c.out = &CallOut{}
-		info := CallInfo{Procedure: c.key.proc, Call: c.key.call, Owner: c.w.owner, ArgBytes: len(args), Metadata: c.meta(), Out: c.out}
+		info := CallInfo{Procedure: c.key.proc, Call: c.key.call, Owner: c.w.owner, ArgBytes: len(args), Metadata: c.metadata(), Out: c.out}
 		err := icpt(ctx, info, func(ctx context.Context) error { return c.run(ctx, args, block) })
 		if err != nil {
 			// Refused by an interceptor (or failed after the answer:

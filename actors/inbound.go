@@ -47,13 +47,16 @@ const (
 // actor routes frames to it (reading its state) and feeds its response
 // credit. answer is the one place that records that it was answered.
 type inCall struct {
-	w     *Conn
-	key   callKey
-	pid   *actor.PID           // the call's actor (nil for a call refused without one)
-	ext   *inExt               // a deadline or metadata the call came with; nil for none
-	proc  procedures.Procedure // looked up once, by the wire, when the call began
-	state atomic.Uint32        // an inState, with inputOpen while a bidirectional procedure's input is
-	kind  core.ProcKind        // what the core knows of proc (core.ProcUnknown: none is registered)
+	w    *Conn
+	key  callKey
+	pid  *actor.PID // the call's actor (nil for a call refused without one)
+	meta *[]string  // the call's metadata (KindMetadata), keys and values in turn; nil for none
+	// deadline is the time the caller gave the call (KindDeadline),
+	// counted from its first Call message's arrival; noDeadline for none.
+	deadline time.Duration
+	proc     procedures.Procedure // looked up once, by the wire, when the call began
+	state    atomic.Uint32        // an inState, with inputOpen while a bidirectional procedure's input is
+	kind     core.ProcKind        // what the core knows of proc (core.ProcUnknown: none is registered)
 	// ran: the procedure was started on a goroutine and has not returned
 	// (procDoneMsg). The inbound actor's.
 	ran   bool
@@ -75,30 +78,15 @@ type inCall struct {
 	out *CallOut
 }
 
-// inExt is what an inbound call that came with a deadline or metadata
-// also carries (a pointer: most calls have neither, and the call stays in
-// a smaller size class).
-type inExt struct {
-	// deadline is the time the caller gave the call (KindDeadline),
-	// counted from its first Call message's arrival; negative for none.
-	deadline time.Duration
-	meta     []string // the call's metadata (KindMetadata), keys and values in turn
-}
+// noDeadline is inCall.deadline for a call that came without one.
+const noDeadline time.Duration = -1
 
-// deadline returns the call's deadline, negative for none.
-func (c *inCall) deadline() time.Duration {
-	if c.ext == nil {
-		return -1
-	}
-	return c.ext.deadline
-}
-
-// meta returns the call's metadata, nil for none.
-func (c *inCall) meta() []string {
-	if c.ext == nil {
+// metadata returns the call's metadata, nil for none.
+func (c *inCall) metadata() []string {
+	if c.meta == nil {
 		return nil
 	}
-	return c.ext.meta
+	return *c.meta
 }
 
 // inputOpen is the bit of inCall.state that is set while the call runs a

@@ -234,7 +234,7 @@ func (a *inboundActor) returned(ctx actor.Context) {
 // bidirectional procedure's input has not ended.
 func (a *inboundActor) start(ctx actor.Context, args []byte, inputOpen bool) {
 	c := a.call
-	if c.deadline() == 0 {
+	if c.deadline == 0 {
 		a.refuse(ctx, context.DeadlineExceeded) // it passed on the way
 		return
 	}
@@ -249,7 +249,7 @@ func (a *inboundActor) start(ctx actor.Context, args []byte, inputOpen bool) {
 		// (this goroutine would read the cancel), so its context is the
 		// wire's.
 		qctx := a.w.quickCtx
-		if m := c.meta(); m != nil {
+		if m := c.metadata(); m != nil {
 			qctx = context.WithValue(qctx, incomingKey{}, m)
 		}
 		if failure := c.execute(qctx, args, false); failure != nil {
@@ -261,9 +261,9 @@ func (a *inboundActor) start(ctx actor.Context, args []byte, inputOpen bool) {
 	// Not a child of the wire's procCtx: the call actor ends it, when the
 	// call ends or the wire stops it, and a child of one shared context
 	// costs every call that context's lock twice.
-	c.ctx = newCallContext(a.w.callCtx, c.deadline())
+	c.ctx = newCallContext(a.w.callCtx, c.deadline)
 	var pctx context.Context = c.ctx
-	if m := c.meta(); m != nil {
+	if m := c.metadata(); m != nil {
 		pctx = context.WithValue(pctx, incomingKey{}, m)
 	}
 	self, root := ctx.Self(), ctx.ActorSystem().Root

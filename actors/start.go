@@ -72,7 +72,7 @@ func (w *Conn) Start(ctx context.Context, proc uint64, payload []byte) (*Call, e
 // (awaitAnnouncements); if that fails the call's index is freed.
 func (w *Conn) prepare(ctx context.Context, c *Call) error {
 	err := c.setExt(ctx)
-	if err == nil && c.ext != nil {
+	if err == nil && c.hasExt() {
 		err = w.awaitAnnouncements(ctx)
 	}
 	if err != nil {

@@ -393,16 +393,17 @@ func (a *wireActor) inboundFrame(ctx actor.Context, f *wire.Frame) {
 	}
 	// A new call (or a new one on a pair whose last call was answered).
 	w := a.w
-	c := &inCall{w: w, key: k}
+	c := &inCall{w: w, key: k, deadline: noDeadline}
 	if metaErr != nil {
 		a.refuse(c, f, fmt.Errorf("%w: %w", ErrLimit, unprefixed(metaErr)))
 		return
 	}
-	if deadline >= 0 || meta != nil {
-		c.ext = &inExt{deadline: -1, meta: meta}
-		if deadline >= 0 {
-			c.ext.deadline = time.Duration(deadline) * time.Millisecond
-		}
+	if deadline >= 0 {
+		c.deadline = time.Duration(deadline) * time.Millisecond
+	}
+	if meta != nil {
+		m := meta // only a call with metadata allocates its slice's header
+		c.meta = &m
 	}
 	if w.loadState() >= wireDraining {
 		// This side is shutting down: the call is refused without an
