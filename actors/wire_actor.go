@@ -38,6 +38,9 @@ type wireActor struct {
 	// a context, system messages). They are children like the busy ones
 	// and stop with the wire.
 	idleIn, idleOut []*actor.PID
+	// frames is the frames of the chunk being routed (chunk), kept here
+	// so that decoding a chunk does not allocate it; emptied after each.
+	frames chunkFrames
 }
 
 // outRoute is where the frames of an outbound call go: its actor, and the
@@ -192,12 +195,13 @@ func (a *wireActor) chunk(ctx actor.Context, m *chunkMsg) {
 	if a.ending() {
 		return
 	}
-	var fs chunkFrames
+	fs := &a.frames
+	defer func() { *fs = chunkFrames{} }() // the items' blocks go with the call actors that hold them
 	var err error
 	if m.roomRead > 0 {
-		err = a.p.parseRoom(m.roomRead, &fs)
+		err = a.p.parseRoom(m.roomRead, fs)
 	} else {
-		err = a.p.parse(m.data, &fs)
+		err = a.p.parse(m.data, fs)
 	}
 	if !a.p.heard {
 		// The peer's first bytes are in: whether it announced is known.
