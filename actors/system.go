@@ -172,7 +172,11 @@ func (s *System) Connect(r io.Reader, wr io.Writer, c io.Closer, opt WireOptions
 	testHookConnectSpawns()
 	reply := make(chan error, 1)
 	s.as.Root.Send(s.root, &spawnWireMsg{w: w, reply: reply})
-	if err := s.awaitRoot(reply); err != nil {
+	err, ok := fromRoot(s, reply)
+	if !ok {
+		err = ErrClosed
+	}
+	if err != nil {
 		s.forget(w)
 		return nil, err
 	}
@@ -248,39 +252,28 @@ func (s *System) Close() error {
 func (s *System) SpawnChild(prefix string, p actor.Producer) (*actor.PID, error) {
 	reply := make(chan *actor.PID, 1)
 	s.as.Root.Send(s.root, &spawnChildMsg{props: actor.PropsFromProducer(p, actor.WithMailbox(newInlineMailbox)), prefix: prefix, reply: reply})
-	select {
-	case pid := <-reply:
-		if pid != nil {
-			return pid, nil
-		}
-	case <-s.rootDone:
-		// The root stopped before it took the message (a message to a
-		// stopped actor is dropped), or just after it answered.
-		select {
-		case pid := <-reply:
-			if pid != nil {
-				return pid, nil
-			}
-		default:
-		}
+	pid, ok := fromRoot(s, reply)
+	if !ok || pid == nil {
+		return nil, ErrClosed
 	}
-	return nil, ErrClosed
+	return pid, nil
 }
 
-// awaitRoot returns the root's answer to a spawnWireMsg, or ErrClosed if the
-// root has stopped without taking it: a message to a stopped actor is
-// dropped, and Close may stop the root between Connect's check that the
-// system is open and its message.
-func (s *System) awaitRoot(reply chan error) error {
+// fromRoot returns the root's answer on reply, or ok false if the root
+// has stopped without taking the message: a message to a stopped actor is
+// dropped, and Close may stop the root between a caller's check that the
+// system is open and its message. An answer the root gave just before it
+// stopped is returned.
+func fromRoot[T any](s *System, reply chan T) (v T, ok bool) {
 	select {
-	case err := <-reply:
-		return err
+	case v = <-reply:
+		return v, true
 	case <-s.rootDone:
 		select {
-		case err := <-reply:
-			return err
+		case v = <-reply:
+			return v, true
 		default:
-			return ErrClosed
+			return v, false
 		}
 	}
 }
