@@ -57,18 +57,12 @@ func TestConnectAsTheSystemClosesReturns(t *testing.T) {
 	setConnectSpawnsHook(t, func() { must(t, sys.Close()) })
 	r, w := io.Pipe()
 	defer w.Close()
-	done := make(chan error, 1)
-	go func() {
+	err := returnsWithin(t, "Connect, once the system had closed,", func() error {
 		_, err := sys.Connect(r, io.Discard, r, WireOptions{})
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		if !errors.Is(err, ErrClosed) {
-			t.Fatalf("Connect returned %v, want ErrClosed", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Connect did not return once the system had closed")
+		return err
+	})
+	if !errors.Is(err, ErrClosed) {
+		t.Fatalf("Connect returned %v, want ErrClosed", err)
 	}
 }
 
@@ -77,18 +71,27 @@ func TestConnectAsTheSystemClosesReturns(t *testing.T) {
 func TestSpawnChildAfterCloseReturns(t *testing.T) {
 	sys := NewSystem(Config{})
 	must(t, sys.Close())
-	done := make(chan error, 1)
-	go func() {
+	err := returnsWithin(t, "SpawnChild on a closed system", func() error {
 		_, err := sys.SpawnChild("child", func() actor.Actor { return nopActor{} })
-		done <- err
-	}()
+		return err
+	})
+	if !errors.Is(err, ErrClosed) {
+		t.Fatalf("SpawnChild returned %v, want ErrClosed", err)
+	}
+}
+
+// returnsWithin runs f on a goroutine and returns its error, failing the
+// test if it has not returned within 10 seconds (what names it).
+func returnsWithin(t *testing.T, what string, f func() error) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- f() }()
 	select {
 	case err := <-done:
-		if !errors.Is(err, ErrClosed) {
-			t.Fatalf("SpawnChild returned %v, want ErrClosed", err)
-		}
+		return err
 	case <-time.After(10 * time.Second):
-		t.Fatal("SpawnChild did not return on a closed system")
+		t.Fatalf("%s did not return", what)
+		return nil
 	}
 }
 
