@@ -141,11 +141,6 @@ func (w *Conn) awaitAnnouncements(ctx context.Context) error {
 	case <-t.C:
 		w.settle()
 	case <-ctx.Done():
-		if w.dialed {
-			// This call writes nothing: this side's announcement may
-			// have been left to it (announceLate).
-			w.out.flushSoon()
-		}
 		return context.Cause(ctx)
 	}
 	return nil
@@ -159,7 +154,7 @@ var testHookAwaitsAnnouncements = func() {}
 // announcements are over (by the parser, in the chunk that completed
 // them): by the reader as it finishes the chunk, or by a flusher goroutine
 // (flushSoon), unless a call is waiting for them, whose write then carries
-// it. A peer that has announced may be waiting for this side's
+// it (one that gives up instead leaves it to watchdog.startAnnounce). A peer that has announced may be waiting for this side's
 // announcement before its own calls with a deadline go out. If the
 // announcement is already written and nothing else is pending, nothing
 // happens.

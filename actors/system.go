@@ -187,7 +187,9 @@ func (s *System) Connect(r io.Reader, wr io.Writer, c io.Closer, opt WireOptions
 		// wire's reader, which has just started.
 		w.out.flushNow()
 	case opt.Dialed:
-		// The announcement goes out later, with other bytes (announceLate).
+		// The announcement goes out later, with other bytes (announceLate),
+		// or on its own after announceWait.
+		w.dog.startAnnounce(w)
 	default:
 		// The announcement, by a flusher goroutine: a caller that calls
 		// at once takes it into its own write first.

@@ -24,6 +24,9 @@ type watchdog struct {
 	mu      sync.Mutex
 	t       *time.Timer
 	stopped bool
+	// announce is a Dialed wire's bound on how long its announcement waits
+	// to go out with other bytes (startAnnounce); nil for other wires.
+	announce *time.Timer
 
 	live core.Liveness // set by init; the tick's own after, one tick at a time
 }
@@ -55,13 +58,41 @@ func (d *watchdog) start(w *Conn) {
 	d.mu.Unlock()
 }
 
-// stop disarms the timer for good (terminate). A tick already counted in
+// startAnnounce arms, for a Dialed wire, the bound on how long its
+// announcement waits to go out with other bytes (announceLate): after
+// announceWait it is written on its own, so that a peer which speaks only
+// once spoken to (one that does not announce), or which counts a silent
+// dialer against its handshake timeout, hears it. Like a tick, the write
+// counts itself in the wire's goroutines unless the watchdog has stopped.
+func (d *watchdog) startAnnounce(w *Conn) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.stopped {
+		return
+	}
+	d.announce = time.AfterFunc(announceWait, func() {
+		d.mu.Lock()
+		if d.stopped {
+			d.mu.Unlock()
+			return
+		}
+		w.goroutines.add()
+		d.mu.Unlock()
+		defer w.goroutines.done()
+		w.out.flushSoon() // nothing pending once the announcement went out with other bytes
+	})
+}
+
+// stop disarms the timers for good (terminate). A tick already counted in
 // the wire's goroutines finishes; one that has not started does nothing.
 func (d *watchdog) stop() {
 	d.mu.Lock()
 	d.stopped = true
 	if d.t != nil {
 		d.t.Stop()
+	}
+	if d.announce != nil {
+		d.announce.Stop()
 	}
 	d.mu.Unlock()
 }

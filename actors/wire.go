@@ -37,7 +37,8 @@ type WireOptions struct {
 	// announcements have arrived (announceLate), unless a call waiting for
 	// them (awaitAnnouncements) is about to write it with its own frames:
 	// a first call with a deadline then costs this side one write fewer,
-	// and the peer one read.
+	// and the peer one read. Whatever happens, it goes out within
+	// announceWait (a second) of the wire's start.
 	Dialed bool
 	// Exclusive tells that the transport is a connection only the wire
 	// uses (the root package's WithExclusiveConn: Dial's and Serve's): nobody
