@@ -71,16 +71,25 @@ func (d *watchdog) startAnnounce(w *Conn) {
 		return
 	}
 	d.announce = time.AfterFunc(announceWait, func() {
-		d.mu.Lock()
-		if d.stopped {
-			d.mu.Unlock()
+		if !d.enter(w) {
 			return
 		}
-		w.goroutines.add()
-		d.mu.Unlock()
 		defer w.goroutines.done()
 		w.out.flushSoon() // nothing pending once the announcement went out with other bytes
 	})
+}
+
+// enter counts a timer's run in the wire's goroutines, so that Close waits
+// for it, unless the watchdog has stopped: then it reports false and the
+// run does nothing.
+func (d *watchdog) enter(w *Conn) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.stopped {
+		return false
+	}
+	w.goroutines.add()
+	return true
 }
 
 // stop disarms the timers for good (terminate). A tick already counted in
@@ -100,13 +109,9 @@ func (d *watchdog) stop() {
 // tick is one check of the watchdog, on the timer's goroutine.
 func (w *Conn) tick() {
 	d := &w.dog
-	d.mu.Lock()
-	if d.stopped {
-		d.mu.Unlock()
+	if !d.enter(w) {
 		return
 	}
-	w.goroutines.add()
-	d.mu.Unlock()
 	defer w.goroutines.done()
 	switch cause := d.check(w); cause {
 	case nil:
