@@ -44,10 +44,11 @@ func (w *writer) flushNow() {
 // cannot block, before the wire's actor and reader exist: nobody else has
 // the writer yet. What the transport does not take stays pending, and an
 // error is left for the wire's first write or read to find (the wire
-// cannot end before it is built). A transport without such a write is
-// left to flushNow and flushSoon.
+// cannot end before it is built). A transport without such a write, or
+// one that may keep bytes it took (holds: TLS), is left to flushNow and
+// flushSoon, which see to what it keeps.
 func (w *writer) writeEarly() {
-	if w.try == nil || oneThread {
+	if w.try == nil || w.holds != nil || oneThread {
 		return
 	}
 	w.mu.Lock()
