@@ -79,8 +79,10 @@ func idlePeer(t *testing.T, serve Server) {
 	ends := make(chan error, 16)
 	i := newInterface(t, ipfi.WithTimeouts(ipfi.Timeouts{Idle: idle, Handshake: -1}), endsTo(ends))
 	dial := serve(t, i)
-	c := dialRaw(t, dial)
+	// Before the dial: the server's wire, whose idle timeout ends it, may
+	// begin before the dial returns here.
 	start := time.Now()
+	c := dialRaw(t, dial)
 	w, err := newInterface(t).Connect(c, c)
 	mustOK(t, err)
 	select {
