@@ -92,9 +92,9 @@ type Call struct {
 
 // setExt records ctx's deadline and outgoing metadata for the call; an
 // error (metadata over the limits) fails the call before it is sent. The
-// deadline is recorded on the monotonic clock, as the time left now
-// (time.Until, which reads the wall clock for a deadline that has no
-// monotonic reading) from now since epoch; one at epoch itself is recorded
+// deadline is recorded on the monotonic clock: now's time since epoch
+// plus the time left now (d.Sub(now), which reads the wall clock for a
+// deadline that has no monotonic reading). One at epoch itself is recorded
 // a nanosecond earlier (0 means none): long past either way.
 func (c *Call) setExt(ctx context.Context) error {
 	if d, ok := ctx.Deadline(); ok {

@@ -7,7 +7,8 @@ import (
 	"github.com/ipfi-go/ipfi/internal/core"
 )
 
-// watchdog is a wire's one timer. Every period it reads what arrived and
+// watchdog is a wire's timer (and, for a Dialed wire, the one-shot bound
+// on its announcement: startAnnounce). Every period it reads what arrived and
 // what was written since it last looked, and core.Liveness decides: it ends
 // the wire that has waited too long on its peer (Timeouts): a peer that
 // sent nothing since the wire began (handshake), a wire with no open call
