@@ -92,14 +92,21 @@ type Call struct {
 
 // setExt records ctx's deadline and outgoing metadata for the call; an
 // error (metadata over the limits) fails the call before it is sent. The
-// deadline is recorded on the monotonic clock: now's time since epoch
-// plus the time left now (d.Sub(now), which reads the wall clock for a
-// deadline that has no monotonic reading). One at epoch itself is recorded
-// a nanosecond earlier (0 means none): long past either way.
+// deadline is recorded on the monotonic clock, as its time since epoch: a
+// deadline with a monotonic reading (context.WithTimeout's) is subtracted
+// from epoch with no clock read; one without (a wall-clock time given to
+// context.WithDeadline; Round(0) strips the reading, so only such a time
+// equals its Round(0)) is counted from now on the wall clock, as
+// time.Until does. One at epoch itself is recorded a nanosecond earlier (0
+// means none): long past either way.
 func (c *Call) setExt(ctx context.Context) error {
 	if d, ok := ctx.Deadline(); ok {
-		now := time.Now()
-		c.deadline = int64(now.Sub(epoch) + d.Sub(now))
+		if d == d.Round(0) {
+			now := time.Now()
+			c.deadline = int64(now.Sub(epoch) + d.Sub(now))
+		} else {
+			c.deadline = int64(d.Sub(epoch))
+		}
 		if c.deadline == 0 {
 			c.deadline = -1
 		}

@@ -136,3 +136,25 @@ func TestRecvOnAStartCallIsAnError(t *testing.T) {
 		t.Fatalf("Recv on a Start call: %v, want errNotStream", err)
 	}
 }
+
+// TestCallRecordsEitherKindOfDeadline: a deadline with a monotonic clock
+// reading (context.WithTimeout's) and one without (a wall-clock time given
+// to context.WithDeadline) are recorded alike, as the time since epoch at
+// which the call's time runs out.
+func TestCallRecordsEitherKindOfDeadline(t *testing.T) {
+	for _, wall := range []bool{false, true} {
+		d := time.Now().Add(time.Hour)
+		if wall {
+			d = d.Round(0)
+		}
+		ctx, cancel := context.WithDeadline(context.Background(), d)
+		c := &Call{}
+		err := c.setExt(ctx)
+		cancel()
+		must(t, err)
+		left := time.Duration(c.deadline) - time.Since(epoch)
+		if left <= 59*time.Minute || left > time.Hour {
+			t.Fatalf("wall clock only %v: %v left, want just under an hour", wall, left)
+		}
+	}
+}
